@@ -1,0 +1,22 @@
+// Route templates name requests in the log and let faults target a route
+// whatever the run id.
+export interface ResolvedRoute {
+  route: string;
+  id?: string;
+}
+
+const PATTERNS: Array<{ re: RegExp; route: string }> = [
+  { re: /^\/v1\/auth\/access_token\/?$/, route: '/v1/auth/access_token' },
+  { re: /^\/v1\/kafka-credentials\/?$/, route: '/v1/kafka-credentials' },
+  { re: /^\/v1\/actions\/runs\/?$/, route: '/v1/actions/runs' },
+  { re: /^\/v1\/actions\/runs\/([^/]+)\/logs\/?$/, route: '/v1/actions/runs/:id/logs' },
+  { re: /^\/v1\/actions\/runs\/([^/]+)\/?$/, route: '/v1/actions/runs/:id' },
+];
+
+export function resolveRoute(pathname: string): ResolvedRoute {
+  for (const { re, route } of PATTERNS) {
+    const m = re.exec(pathname);
+    if (m) return m[1] === undefined ? { route } : { route, id: decodeURIComponent(m[1]) };
+  }
+  return { route: '*' };
+}

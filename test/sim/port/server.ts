@@ -1,0 +1,243 @@
+// An in-process stand-in for Port's REST API (docs api-reference/*), faithful
+// where the agent's correctness depends on it: expiring tokens, the PATCH key
+// whitelist, status set once, rate-limit headers, and injectable failures.
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { timingSafeEqual } from 'node:crypto';
+import { handleControl } from './control.js';
+import { createFaultTable } from './faults.js';
+import { parseJson, portError, readBody, sendJson } from './http-io.js';
+import { createRateLimiter, rateLimitHeaders } from './rate-limit.js';
+import { resolveRoute } from './routes.js';
+import { createRunStore } from './run-store.js';
+import { applyLog, applyPatch, checkLogBody, checkPatchBody, checkTerminalWrite, runView, type Refusal } from './run-rules.js';
+import { bearerToken, createTokenStore } from './tokens.js';
+import type { KafkaCredentials, PortSim, PortSimOptions, RequestLogEntry, SimPortRun } from './types.js';
+
+export type * from './types.js';
+
+/** Port documents 413 above 1 MiB for run updates. */
+export const MAX_BODY_BYTES = 1024 * 1024;
+// Without enforcement the headers still appear, with a limit no test reaches.
+const DEFAULT_RATE_LIMIT = { limit: 100_000, windowMs: 60_000 };
+
+function sameSecret(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+// The request log must not keep the client secret: tests print it on failure.
+function redact(route: string, body: unknown): unknown {
+  if (route === '/v1/auth/access_token' && typeof body === 'object' && body !== null) {
+    return { ...(body as Record<string, unknown>), clientSecret: '[redacted]' };
+  }
+  return body;
+}
+
+export async function startPortSim(options: PortSimOptions): Promise<PortSim> {
+  const now = options.now ?? Date.now;
+  const tokens = createTokenStore({ ttlS: options.tokenTtlS ?? 3600, now });
+  const faults = createFaultTable({ now, random: options.random ?? Math.random });
+  const runs = createRunStore({ now });
+  const rl = options.rateLimit ?? DEFAULT_RATE_LIMIT;
+  const limiter = createRateLimiter({ ...rl, enforce: options.rateLimit !== undefined, now });
+  const log: RequestLogEntry[] = [];
+  const timers = new Set<NodeJS.Timeout>();
+  let kafka: KafkaCredentials | undefined = options.kafka;
+
+  const sleep = (ms: number): Promise<void> =>
+    new Promise((resolve) => {
+      const t = setTimeout(() => {
+        timers.delete(t);
+        resolve();
+      }, ms);
+      timers.add(t);
+    });
+
+  const actionRun = (id: string | undefined): SimPortRun | undefined =>
+    // wfnr_ runs are reported at /v1/workflows/nodes/runs on Port, never here.
+    id === undefined || id.startsWith('wfnr_') ? undefined : runs.get(id);
+
+  async function handleApi(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    const method = (req.method ?? 'GET').toUpperCase();
+    const path = url.pathname;
+    const { route, id } = resolveRoute(path);
+    const entry: RequestLogEntry = { at: now(), method, path, route, status: 0 };
+    log.push(entry);
+
+    const picked = faults.pick({ method, path, route });
+    if (picked.latencyMs > 0) await sleep(picked.latencyMs);
+    const fault = picked.decisive;
+    if (fault) {
+      entry.fault = fault.kind;
+      if (fault.kind === 'reset' || (fault.kind === 'outage' && fault.destroy)) {
+        req.socket.destroy();
+        return;
+      }
+      entry.status = fault.status ?? (fault.kind === 'outage' ? 503 : 500);
+      const headers: Record<string, string> = fault.retryAfterS !== undefined ? { 'retry-after': String(fault.retryAfterS) } : {};
+      req.resume();
+      return sendJson(res, entry.status, portError('simulated_fault', `simulated ${fault.kind} fault`), headers);
+    }
+
+    const rate = limiter.take();
+    const rlHeaders = rateLimitHeaders(rate);
+    const reply = (status: number, body: unknown, extra: Record<string, string> = {}): void => {
+      entry.status = status;
+      sendJson(res, status, body, { ...rlHeaders, ...extra });
+    };
+    if (rate.limited) {
+      req.resume();
+      return reply(429, portError('rate_limit_exceeded', 'Too many requests for this organization'), { 'retry-after': String(Math.max(1, rate.resetS)) });
+    }
+
+    const read = await readBody(req, MAX_BODY_BYTES);
+    let body: unknown;
+    let bodyError: Refusal | undefined;
+    if (read.kind === 'too-large') {
+      bodyError = { ok: false, status: 413, error: 'payload_too_large', message: `request body of ${read.bytes} bytes exceeds ${MAX_BODY_BYTES}` };
+    } else {
+      const parsed = parseJson(read.raw);
+      if (parsed.ok) body = parsed.value;
+      else bodyError = { ok: false, status: 400, error: 'invalid_json', message: 'request body is not valid JSON' };
+    }
+    if (body !== undefined) entry.body = redact(route, body);
+    const refuse = (r: Refusal): void => reply(r.status, portError(r.error, r.message));
+
+    if (route === '/v1/auth/access_token' && method === 'POST') {
+      if (bodyError) return refuse(bodyError);
+      const b = (body ?? {}) as Record<string, unknown>;
+      const good =
+        typeof b.clientId === 'string' &&
+        typeof b.clientSecret === 'string' &&
+        b.clientId === options.clientId &&
+        sameSecret(b.clientSecret, options.clientSecret);
+      if (!good) return reply(401, portError('unauthorized', 'Invalid clientId or clientSecret'));
+      const t = tokens.issue();
+      return reply(200, { ok: true, accessToken: t.accessToken, expiresIn: t.expiresIn, tokenType: 'Bearer' });
+    }
+
+    if (route !== '*') {
+      const token = bearerToken(req.headers.authorization);
+      if (token === undefined || !tokens.isValid(token)) {
+        return reply(401, portError('unauthorized', token === undefined ? 'Missing bearer token' : 'Token is invalid or expired'));
+      }
+    }
+
+    if (route === '/v1/kafka-credentials' && method === 'GET') {
+      if (!kafka) return reply(404, portError('not_found', 'No Kafka credentials are provisioned for this organization'));
+      return reply(200, { ok: true, credentials: { brokers: [...kafka.brokers], username: kafka.username, password: kafka.password } });
+    }
+
+    if (route === '/v1/actions/runs' && method === 'GET') {
+      const external = url.searchParams.get('external_run_id');
+      const found = runs
+        .list()
+        .filter((r) => !r.id.startsWith('wfnr_'))
+        .filter((r) => external === null || r.externalRunId === external);
+      return reply(200, { ok: true, runs: found.map(runView) });
+    }
+
+    if (route === '/v1/actions/runs/:id' || route === '/v1/actions/runs/:id/logs') {
+      const run = actionRun(id);
+      const isWrite = (route === '/v1/actions/runs/:id' && method === 'PATCH') || (route.endsWith('/logs') && method === 'POST');
+      if (route === '/v1/actions/runs/:id' && method === 'GET') {
+        if (!run) return reply(404, portError('not_found', `Action run ${id} was not found`));
+        return reply(200, { ok: true, run: runView(run) });
+      }
+      if (isWrite) {
+        if (!run) return reply(404, portError('not_found', `Action run ${id} was not found`));
+        const at = new Date(now()).toISOString();
+        const record = (status: number): void => {
+          run.history.push({ at, method, path, body, status });
+        };
+        if (bodyError) {
+          record(bodyError.status);
+          return refuse(bodyError);
+        }
+        if (method === 'PATCH') {
+          const checked = checkPatchBody(body);
+          if (!checked.ok) {
+            record(checked.status);
+            return refuse(checked);
+          }
+          if (checked.value.status !== undefined) run.statusWrites += 1;
+          const twice = checkTerminalWrite(run, checked.value.status);
+          if (twice) {
+            record(twice.status);
+            return refuse(twice);
+          }
+          applyPatch(run, checked.value, at);
+          record(200);
+          return reply(200, { ok: true, run: runView(run) });
+        }
+        const checked = checkLogBody(body);
+        if (!checked.ok) {
+          record(checked.status);
+          return refuse(checked);
+        }
+        if (checked.value.terminationStatus !== undefined) run.statusWrites += 1;
+        const twice = checkTerminalWrite(run, checked.value.terminationStatus);
+        if (twice) {
+          record(twice.status);
+          return refuse(twice);
+        }
+        applyLog(run, checked.value, at);
+        record(201);
+        return reply(201, { ok: true, runLog: { runId: run.id, ...run.logs[run.logs.length - 1] } });
+      }
+    }
+
+    if (route !== '*') return reply(405, portError('method_not_allowed', `${method} is not allowed on ${route}`));
+    return reply(404, portError('not_found', `Route ${method} ${path} not found`));
+  }
+
+  const server = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    const work = url.pathname.startsWith('/_sim/')
+      ? handleControl(req, res, url.pathname, {
+          runs,
+          faults,
+          requests: () => [...log],
+          setKafkaCredentials: (c) => {
+            kafka = c;
+          },
+        })
+      : handleApi(req, res, url);
+    work.catch((err: unknown) => {
+      if (!res.headersSent) sendJson(res, 500, portError('internal_error', (err as Error).message));
+      else res.destroy();
+    });
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+
+  return {
+    url: `http://127.0.0.1:${port}`,
+    orgId: options.orgId,
+    clientId: options.clientId,
+    clientSecret: options.clientSecret,
+    setKafkaCredentials(c) {
+      kafka = c;
+    },
+    createRun: (spec) => runs.create(spec),
+    getRun: (id) => runs.get(id),
+    runs: () => runs.list(),
+    fault: (f) => faults.add(f).remove,
+    clearFaults: () => faults.clear(),
+    requests: () => [...log],
+    close() {
+      for (const t of timers) clearTimeout(t);
+      timers.clear();
+      return new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+    },
+  };
+}
