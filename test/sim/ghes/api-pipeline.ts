@@ -1,0 +1,169 @@
+// One /api/v3 request: route → fault → auth → route auth → (rate limit, ETag) → handler.
+// Faults come before auth so an outage looks the same to every caller.
+import { randomBytes } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { authenticate, type Principal } from './auth.js';
+import { fail, type SimContext } from './context.js';
+import { computeEtag, ifNoneMatchHits } from './etag.js';
+import type { FaultRegistry } from './faults.js';
+import { JWT_MESSAGES } from './jwt.js';
+import { rateHeaders, type RateLimiter, type RateState } from './rate-limit.js';
+import type { ApiResponse, Router } from './router.js';
+import type { AuthKind, RequestLogEntry } from './types.js';
+
+export interface PipelineDeps {
+  ctx: SimContext;
+  router: Router;
+  faults: FaultRegistry;
+  rateLimiter: RateLimiter | null;
+  log: RequestLogEntry[];
+  counters: Map<string, number>;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+function requestId(): string {
+  const h = randomBytes(10).toString('hex').toUpperCase();
+  return `${h.slice(0, 4)}:${h.slice(4, 8)}:${h.slice(8, 14)}:${h.slice(14, 20)}`;
+}
+
+function rateKey(p: Principal, req: IncomingMessage): string {
+  switch (p.kind) {
+    case 'pat':
+      return `pat:${p.token}`;
+    case 'installation':
+      return `installation:${p.installation.id}`;
+    case 'jwt':
+      return `app:${p.appId}`;
+    default:
+      return `ip:${req.socket.remoteAddress ?? ''}`;
+  }
+}
+
+/** The credential seen by ETag computation, so validators differ per caller. */
+function credentialId(p: Principal): string {
+  return p.kind === 'pat' || p.kind === 'installation' ? `${p.kind}:${p.token}` : p.kind === 'jwt' ? `app:${p.appId}` : 'anonymous';
+}
+
+function rateLimitedMessage(p: Principal, req: IncomingMessage): string {
+  if (p.kind === 'installation') return `API rate limit exceeded for installation ID ${p.installation.id}.`;
+  if (p.kind === 'pat') return `API rate limit exceeded for user ${p.login}.`;
+  return `API rate limit exceeded for ${req.socket.remoteAddress ?? 'your address'}.`;
+}
+
+export async function handleApi(deps: PipelineDeps, req: IncomingMessage, res: ServerResponse, apiPath: string, query: URLSearchParams, rawBody: string): Promise<void> {
+  const { ctx, router, faults, rateLimiter } = deps;
+  const method = (req.method ?? 'GET').toUpperCase();
+  const match = router.match(method, apiPath);
+  const route = match ? `${match.route.method} ${match.route.template}` : null;
+  const counterKey = route ?? `${method} <unmatched>`;
+  deps.counters.set(counterKey, (deps.counters.get(counterKey) ?? 0) + 1);
+  const entry: RequestLogEntry = {
+    at: ctx.clock.now(),
+    method,
+    path: apiPath,
+    route,
+    status: 0,
+    auth: 'none',
+    conditional: req.headers['if-none-match'] !== undefined,
+  };
+  deps.log.push(entry);
+  const rid = requestId();
+  let rate: RateState | null = null;
+
+  const send = (r: ApiResponse, extra: Record<string, string> = {}): void => {
+    entry.status = r.status;
+    const headers: Record<string, string> = {
+      'x-github-enterprise-version': ctx.state.version,
+      'x-github-request-id': rid,
+      'x-github-media-type': 'github.v3; format=json',
+      'x-github-api-version-selected': '2022-11-28',
+      ...(rate ? rateHeaders(rate) : {}),
+      ...(r.headers ?? {}),
+      ...extra,
+    };
+    const hasBody = r.status !== 204 && r.status !== 304 && r.body !== undefined;
+    if (hasBody) headers['content-type'] = 'application/json; charset=utf-8';
+    res.writeHead(r.status, headers);
+    res.end(hasBody ? JSON.stringify(r.body) : undefined);
+  };
+
+  const fault = faults.take(method, route, apiPath);
+  if (fault) {
+    entry.fault = fault.kind;
+    if (fault.kind === 'latency') {
+      await sleep(fault.latencyMs ?? 1000);
+    } else if (fault.kind === 'reset') {
+      req.socket.destroy();
+      return;
+    } else if (fault.kind === 'secondary-rate-limit') {
+      const msg = `You have exceeded a secondary rate limit. Please wait a few minutes before you try again. If you reach out to GitHub Support for help, please include the request ID ${rid}.`;
+      return send(fail(ctx, fault.status ?? 403, msg), { 'retry-after': String(fault.retryAfterS ?? 60) });
+    } else if (fault.kind === 'outage') {
+      return send(fail(ctx, fault.status ?? 503, 'Service Unavailable'));
+    } else {
+      const status = fault.status ?? 500;
+      const extra: Record<string, string> = fault.retryAfterS !== undefined ? { 'retry-after': String(fault.retryAfterS) } : {};
+      return send(fail(ctx, status, status >= 500 ? 'Server Error' : 'Injected fault'), extra);
+    }
+  }
+
+  const auth = authenticate(req.headers.authorization, {
+    state: ctx.state,
+    appId: ctx.app.appId,
+    publicKey: ctx.app.publicKey,
+    now: ctx.clock.now,
+  });
+  if (!auth.ok) {
+    entry.auth = auth.kind;
+    return send(fail(ctx, 401, auth.message));
+  }
+  const principal = auth.principal;
+  entry.auth = principal.kind as AuthKind;
+
+  if (!match) return send(fail(ctx, 404, 'Not Found'));
+  const ra = match.route.auth;
+  if (ra === 'jwt' && principal.kind !== 'jwt') {
+    return send(fail(ctx, 401, principal.kind === 'none' ? 'Requires authentication' : JWT_MESSAGES.undecodable));
+  }
+  if (ra === 'token' && principal.kind === 'none') return send(fail(ctx, 401, 'Requires authentication'));
+  if (ra === 'token' && principal.kind === 'jwt') return send(fail(ctx, 403, 'Resource not accessible by integration'));
+
+  let body: unknown = undefined;
+  if (rawBody.trim() !== '') {
+    try {
+      body = JSON.parse(rawBody);
+    } catch {
+      return send(fail(ctx, 400, 'Problems parsing JSON'));
+    }
+  }
+
+  const key = rateKey(principal, req);
+  const limited = (): void => send(fail(ctx, 403, rateLimitedMessage(principal, req)));
+  const isRead = method === 'GET' || method === 'HEAD';
+  // Writes are charged up front so a refused write has no side effect.
+  const charge = (): boolean => {
+    if (!rateLimiter) return true;
+    const charged = rateLimiter.charge(key);
+    rate = charged ?? rateLimiter.peek(key);
+    return charged !== null;
+  };
+  if (!isRead && !charge()) return limited();
+
+  const r = match.route.handler({ method, path: apiPath, params: match.params, query, body, principal });
+
+  if (isRead && r.status === 200) {
+    const text = JSON.stringify(r.body);
+    const etag = computeEtag(text, credentialId(principal), r.list === true);
+    const cache = { etag, 'cache-control': 'private, max-age=60, s-maxage=60', vary: 'Accept, Authorization, Cookie, X-GitHub-OTP' };
+    // A 304 costs nothing against the primary rate limit (GitHub docs).
+    if (ifNoneMatchHits(req.headers['if-none-match'], etag)) {
+      if (rateLimiter) rate = rateLimiter.peek(key);
+      return send({ status: 304 }, cache);
+    }
+    if (!charge()) return limited();
+    return send(r, cache);
+  }
+  if (isRead && !charge()) return limited();
+  send(r);
+}

@@ -1,0 +1,41 @@
+import type { KeyObject } from 'node:crypto';
+import type { Principal } from './auth.js';
+import type { SimClock } from './clock.js';
+import type { ApiResponse } from './router.js';
+import type { AppInfo, ShapeCtx } from './shapes.js';
+import type { Account, RepoRecord, SimState } from './state.js';
+import { canAccessRepo, forbiddenMessage } from './auth.js';
+import { docsBase } from './version.js';
+
+/** Everything the route handlers share; built once per simulator instance. */
+export interface SimContext {
+  state: SimState;
+  clock: SimClock;
+  /** Filled in once the server listens and its port is known. */
+  shape: ShapeCtx;
+  app: AppInfo & { publicKey: KeyObject; privateKeyPem: string };
+  runAppearDelayMs: number;
+  tokenTtlMs: number;
+}
+
+export function fail(ctx: SimContext, status: number, message: string, headers?: Record<string, string>): ApiResponse {
+  // GitHub's newer error bodies also carry the status as a string.
+  return { status, body: { message, documentation_url: docsBase(ctx.state.version), status: String(status) }, headers };
+}
+
+export const notFound = (ctx: SimContext): ApiResponse => fail(ctx, 404, 'Not Found');
+
+/** Looks a repository up and checks the caller may see it: 404, then 403. */
+export function repoFor(ctx: SimContext, p: Principal, owner: string, name: string): { repo: RepoRecord } | { res: ApiResponse } {
+  const repo = ctx.state.findRepo(owner, name);
+  if (!repo) return { res: notFound(ctx) };
+  if (!canAccessRepo(p, repo)) return { res: fail(ctx, 403, forbiddenMessage(p)) };
+  return { repo };
+}
+
+/** The user a run is attributed to: the App's bot for installation tokens, else the PAT owner. */
+export function actorFor(ctx: SimContext, p: Principal): Account | null {
+  if (p.kind === 'installation') return ctx.state.account(`${ctx.app.slug}[bot]`, 'Bot');
+  if (p.kind === 'pat') return ctx.state.account(p.login, 'User');
+  return null;
+}

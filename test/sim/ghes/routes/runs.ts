@@ -1,0 +1,93 @@
+import { fail, notFound, repoFor, type SimContext } from '../context.js';
+import { buildFilter, linkHeader, paginate, type RunFacts } from '../run-filters.js';
+import type { ApiRequest, ApiResponse, Router } from '../router.js';
+import { attemptView, isVisible, runView } from '../run-view.js';
+import { jobShape, runShape } from '../shapes.js';
+import type { RepoRecord, RunRecord, WorkflowRecord } from '../state.js';
+
+/** Job ids derive from run and attempt so they stay stable across polls. */
+export const jobIdFor = (runId: number, attempt: number): number => runId * 1000 + attempt;
+
+export function addRunRoutes(r: Router, ctx: SimContext): void {
+  const { state, clock } = ctx;
+
+  const visibleRun = (repo: RepoRecord, id: string): RunRecord | undefined => {
+    const run = state.runs.get(Number(id));
+    return run && run.repo === repo && isVisible(clock, run) ? run : undefined;
+  };
+
+  const list = (req: ApiRequest, repo: RepoRecord, wf: WorkflowRecord | null): ApiResponse => {
+    const filter = buildFilter(req.query);
+    if (typeof filter !== 'function') return fail(ctx, 422, filter.error);
+    const rows = [...state.runs.values()]
+      .filter((run) => run.repo === repo && (wf === null || run.workflow === wf) && isVisible(clock, run))
+      .map((run) => ({ run, view: runView(state, clock, run) }))
+      .filter(({ run, view }) => {
+        const facts: RunFacts = {
+          id: run.id,
+          actor: run.actor.login,
+          branch: run.headBranch,
+          event: 'workflow_dispatch',
+          status: view.status,
+          conclusion: view.conclusion,
+          createdAtMs: run.createdAtMs,
+          headSha: run.headSha,
+        };
+        return filter(facts);
+      })
+      // Newest first, as GitHub lists runs.
+      .sort((a, b) => b.run.createdAtMs - a.run.createdAtMs || b.run.id - a.run.id);
+    const page = paginate(rows, req.query);
+    const link = linkHeader(`${ctx.shape.api}${req.path}`, req.query, page);
+    return {
+      status: 200,
+      list: true,
+      body: { total_count: rows.length, workflow_runs: page.items.map(({ run, view }) => runShape(ctx.shape, run, view)) },
+      headers: link ? { link } : {},
+    };
+  };
+
+  r.add('GET', '/repos/{owner}/{repo}/actions/runs', 'token', (req) => {
+    const f = repoFor(ctx, req.principal, req.params.owner!, req.params.repo!);
+    return 'res' in f ? f.res : list(req, f.repo, null);
+  });
+
+  r.add('GET', '/repos/{owner}/{repo}/actions/workflows/{workflow_id}/runs', 'token', (req) => {
+    const f = repoFor(ctx, req.principal, req.params.owner!, req.params.repo!);
+    if ('res' in f) return f.res;
+    const wf = state.findWorkflow(f.repo, req.params.workflow_id!);
+    return wf ? list(req, f.repo, wf) : notFound(ctx);
+  });
+
+  r.add('GET', '/repos/{owner}/{repo}/actions/runs/{run_id}', 'token', (req) => {
+    const f = repoFor(ctx, req.principal, req.params.owner!, req.params.repo!);
+    if ('res' in f) return f.res;
+    const run = visibleRun(f.repo, req.params.run_id!);
+    return run ? { status: 200, body: runShape(ctx.shape, run, runView(state, clock, run)) } : notFound(ctx);
+  });
+
+  r.add('GET', '/repos/{owner}/{repo}/actions/runs/{run_id}/jobs', 'token', (req) => {
+    const f = repoFor(ctx, req.principal, req.params.owner!, req.params.repo!);
+    if ('res' in f) return f.res;
+    const run = visibleRun(f.repo, req.params.run_id!);
+    if (!run) return notFound(ctx);
+    const attempts = req.query.get('filter') === 'all' ? run.attempts : run.attempts.slice(-1);
+    const jobs = attempts
+      .map((a) => jobShape(ctx.shape, run, attemptView(clock, a), jobIdFor(run.id, a.number)))
+      .filter((j): j is Record<string, unknown> => j !== null)
+      .reverse();
+    const page = paginate(jobs, req.query);
+    return { status: 200, list: true, body: { total_count: jobs.length, jobs: page.items } };
+  });
+
+  r.add('POST', '/repos/{owner}/{repo}/actions/runs/{run_id}/rerun', 'token', (req) => {
+    const f = repoFor(ctx, req.principal, req.params.owner!, req.params.repo!);
+    if ('res' in f) return f.res;
+    const run = visibleRun(f.repo, req.params.run_id!);
+    if (!run) return notFound(ctx);
+    // SIM wording: GitHub refuses to re-run a run that has not completed.
+    if (runView(state, clock, run).status !== 'completed') return fail(ctx, 403, 'This workflow run is not completed');
+    state.rerun(run);
+    return { status: 201, body: {} };
+  });
+}

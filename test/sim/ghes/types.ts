@@ -1,0 +1,172 @@
+// Public types of the GHES simulator. Everything a test or the benchmark needs to
+// drive the simulator in-process is here; the HTTP control surface (/_sim/*) takes
+// the same shapes as JSON.
+
+export type Conclusion =
+  | 'success'
+  | 'failure'
+  | 'neutral'
+  | 'cancelled'
+  | 'skipped'
+  | 'timed_out'
+  | 'action_required'
+  | 'stale'
+  | 'startup_failure';
+
+export type RunStatus = 'requested' | 'queued' | 'pending' | 'waiting' | 'in_progress' | 'completed';
+
+/** Durations are simulated milliseconds (divided by timeScale to get real time). */
+export interface RunScript {
+  conclusion: Conclusion;
+  queuedMs?: number;
+  /** Length of the 'waiting' phase (e.g. an environment approval); 0 = none. */
+  waitingMs?: number;
+  /** Length of the in_progress phase. */
+  durationMs?: number;
+}
+
+export interface WorkflowInputSpec {
+  required?: boolean;
+  type?: 'string' | 'boolean' | 'choice' | 'number' | 'environment';
+  default?: string;
+  options?: string[];
+}
+
+export interface WorkflowSpec {
+  /** File name under .github/workflows, e.g. 'deploy.yml'. */
+  path: string;
+  name?: string;
+  /** The workflow's `run-name`, e.g. 'Deploy ${{ inputs.port_run_id }}'; rendered into display_title. */
+  runName?: string;
+  inputs?: Record<string, WorkflowInputSpec>;
+  /** Called once per attempt (attempt starts at 1), so re-runs may end differently. */
+  script?: RunScript | ((d: DispatchRecord, attempt: number) => RunScript);
+  state?: 'active' | 'disabled_manually';
+}
+
+export interface GhesSimOptions {
+  /** installed_version; default '3.21.0'. */
+  version?: string;
+  port?: number;
+  tls?: { certPem: string; keyPem: string };
+  /** Simulated ms per real ms; default 1. 60 makes a 1-minute run last 1 s. */
+  timeScale?: number;
+  /** Real ms after a 204 dispatch before the run is listed; default 300. */
+  runAppearDelayMs?: number;
+  /** Primary rate limit, off by default as on GHES. */
+  rateLimit?: { limit: number; windowMs: number };
+  /** Installation token lifetime in real ms; default 1 h. */
+  tokenTtlMs?: number;
+  /** Injected for deterministic tests; default Date.now. Real (wall-clock) ms. */
+  now?: () => number;
+  /** Injected for deterministic fault probability; default Math.random. */
+  random?: () => number;
+}
+
+export interface TokenAccess {
+  orgs?: string[];
+  /** 'owner/name' entries. */
+  repos?: string[];
+  all?: boolean;
+  /** The user the token belongs to (actor of the runs it dispatches); default 'sim-user'. */
+  login?: string;
+}
+
+export interface RepoSpec {
+  owner: string;
+  name: string;
+  defaultBranch?: string;
+  branches?: string[];
+  tags?: string[];
+}
+
+export type FaultKind = 'status' | 'secondary-rate-limit' | 'latency' | 'outage' | 'reset';
+
+export interface FaultSpec {
+  /** Matched against the route template ('GET /repos/{owner}/...' or without the method) or the path. */
+  route?: string | RegExp;
+  method?: string;
+  kind: FaultKind;
+  status?: number;
+  retryAfterS?: number;
+  latencyMs?: number;
+  /** Default 1. */
+  probability?: number;
+  /** Maximum number of times the fault fires. */
+  count?: number;
+  /** Active window in real ms from the moment the fault is added. */
+  durationMs?: number;
+}
+
+export type AuthKind = 'none' | 'jwt' | 'installation' | 'pat';
+
+export interface RequestLogEntry {
+  /** Real ms since the epoch. */
+  at: number;
+  method: string;
+  path: string;
+  /** Template with the method, e.g. 'GET /repos/{owner}/{repo}/actions/runs/{run_id}'; null if no route matched. */
+  route: string | null;
+  /** 0 when the socket was destroyed by a 'reset' fault. */
+  status: number;
+  auth: AuthKind;
+  /** The request carried If-None-Match. */
+  conditional: boolean;
+  fault?: FaultKind;
+}
+
+export interface DispatchRecord {
+  owner: string;
+  repo: string;
+  workflowId: number | null;
+  workflowPath: string | null;
+  ref: string;
+  inputs: Record<string, unknown>;
+  returnRunDetails: boolean;
+  /** Real ms since the epoch. */
+  at: number;
+  status: number;
+  actor: string | null;
+  runId?: number;
+}
+
+export interface SimRun {
+  id: number;
+  owner: string;
+  repo: string;
+  workflowId: number;
+  workflowPath: string;
+  runNumber: number;
+  runAttempt: number;
+  displayTitle: string;
+  headBranch: string;
+  actor: string;
+  /** Effective inputs (declared defaults applied). */
+  inputs: Record<string, string>;
+  status: RunStatus;
+  conclusion: Conclusion | null;
+  /** False until runAppearDelayMs has passed. */
+  visible: boolean;
+  createdAt: string;
+  updatedAt: string;
+  dispatch: DispatchRecord;
+}
+
+export interface GhesSim {
+  url: string;
+  origin: string;
+  setVersion(v: string): void;
+  app: { appId: number; slug: string; privateKeyPem: string };
+  addInstallation(account: string, opts?: { repositories?: 'all' | string[] }): number;
+  addToken(token: string, access: TokenAccess): void;
+  addRepo(spec: RepoSpec): void;
+  addWorkflow(owner: string, repo: string, wf: WorkflowSpec): { id: number };
+  fault(f: FaultSpec): () => void;
+  clearFaults(): void;
+  requests(): RequestLogEntry[];
+  counters(): Record<string, number>;
+  dispatches(): DispatchRecord[];
+  runs(): SimRun[];
+  rerun(runId: number): void;
+  close(): Promise<void>;
+}
