@@ -1,0 +1,187 @@
+/**
+ * The one configuration schema (convict). Every key has an env override named mechanically
+ * from its path: `GHES_AGENT_` + the path in UPPER_SNAKE (`port.clientSecretFile` →
+ * `GHES_AGENT_PORT_CLIENT_SECRET_FILE`), so users never have to look an env name up.
+ * Each secret has a sibling `…File` key so Kubernetes secret mounts work without env secrets.
+ */
+export function envNameFor(path: string): string {
+  return (
+    'GHES_AGENT_' +
+    path
+      .split('.')
+      .map((part) => part.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase())
+      .join('_')
+  );
+}
+
+type Leaf = {
+  doc: string;
+  format: unknown;
+  default: unknown;
+  sensitive?: boolean;
+  env?: string;
+  nullable?: boolean;
+};
+type Tree = { [key: string]: Leaf | Tree };
+
+const str = (doc: string, def = '', extra: Partial<Leaf> = {}): Leaf => ({ doc, format: String, default: def, ...extra });
+const secret = (doc: string): Leaf => ({ doc, format: String, default: '', sensitive: true });
+const int = (doc: string, def: number, min = 0): Leaf => ({ doc, format: 'nat-min-' + min, default: def });
+const bool = (doc: string, def: boolean): Leaf => ({ doc, format: 'strict-boolean', default: def });
+const url = (doc: string, def = ''): Leaf => ({ doc, format: 'optional-url', default: def });
+const oneOf = (doc: string, values: string[], def: string): Leaf => ({ doc, format: values, default: def });
+
+export const schemaTree: Tree = {
+  port: {
+    orgId: str('Your Port organization id (required), e.g. org_AbC123. Topic and consumer group names start with it.', '', { format: 'required-string' }),
+    clientId: str("Port API client id (required). Port → Settings → Credentials.", '', { format: 'required-string' }),
+    clientSecret: secret('Port API client secret. Also used as the key that verifies X-Port-Signature.'),
+    clientSecretFile: str('File holding the Port client secret (e.g. a mounted Kubernetes Secret); used when clientSecret is empty.'),
+    region: oneOf("Port region, selects the API URL: 'eu' (https://api.port.io) or 'us' (https://api.us.port.io).", ['eu', 'us'], 'eu'),
+    apiUrl: url("Port API base URL; overrides region (e.g. for a proxy or Port's legacy https://api.getport.io)."),
+    caFile: str("PEM bundle of extra CAs trusted for Port's API, added to Node's defaults."),
+    tlsInsecureSkipVerify: bool("Disable TLS verification for Port's API. Dangerous; logged loudly at start.", false),
+    requestTimeoutMs: int("Timeout of one request to Port's API.", 15000, 100),
+  },
+  signature: {
+    mode: oneOf("X-Port-Signature check: 'required' (reject unsigned), 'if-present' (check when present), 'off'.", ['required', 'if-present', 'off'], 'if-present'),
+    maxAgeSeconds: int('Reject signed messages whose X-Port-Timestamp is older (or further in the future) than this; 0 disables the window.', 0),
+  },
+  kafka: {
+    brokers: { doc: "Kafka bootstrap brokers (host:port, comma separated in env). Empty: fetched from Port's /v1/kafka-credentials.", format: 'string-list', default: [] },
+    username: str('Kafka SASL username. Empty: fetched from Port.'),
+    password: secret('Kafka SASL password. Empty: fetched from Port.'),
+    passwordFile: str('File holding the Kafka SASL password.'),
+    topic: str("Topic with this agent's runs. Default: <port.orgId>.github.runs."),
+    groupId: str('Consumer group; must start with "<port.orgId>." for Port\'s ACLs. Default: <port.orgId>.ghes-agent.'),
+    clientId: str('Kafka client id.', 'ghes-agent'),
+    ssl: bool('Use TLS to the brokers (Port: always).', true),
+    caFile: str('PEM bundle of extra CAs trusted for the brokers.'),
+    tlsInsecureSkipVerify: bool('Disable TLS verification for the brokers. Dangerous; logged loudly at start.', false),
+    saslMechanism: oneOf('SASL mechanism.', ['scram-sha-512', 'scram-sha-256', 'plain'], 'scram-sha-512'),
+    sessionTimeoutMs: int('Consumer session timeout.', 30000, 6000),
+    maxMessageBytes: int('Messages larger than this are refused (counted, logged, committed).', 1048576, 1024),
+  },
+  github: {
+    url: url('Your GitHub Enterprise Server URL (required), e.g. https://github.example.com. The API is <url>/api/v3.'),
+    apiUrl: url('REST API base URL, when not <github.url>/api/v3.'),
+    appId: str('GitHub App id (GitHub App auth). Needs github.privateKey or github.privateKeyFile.'),
+    privateKey: secret("GitHub App private key (PEM text)."),
+    privateKeyFile: str('File holding the GitHub App private key (PEM).'),
+    installationId: int('GitHub App installation id; 0 looks it up per organization.', 0),
+    token: secret('Personal access token (token auth), used when no App is configured.'),
+    tokenFile: str('File holding the personal access token.'),
+    caFile: str('PEM bundle of extra CAs trusted for GHES (private CA).'),
+    tlsInsecureSkipVerify: bool('Disable TLS verification for GHES. Dangerous; logged loudly at start.', false),
+    requestTimeoutMs: int('Timeout of one request to GHES.', 30000, 100),
+    maxConcurrency: int('Concurrent requests to GHES at most.', 16, 1),
+    version: str("GHES version to assume (e.g. 3.19.0); empty detects it from GET /meta at start."),
+    runIdInput: str('Workflow input that receives the Port run id, so a run-name can show it for correlation. Empty disables; dropped automatically for workflows that do not declare it.', 'port_run_id'),
+    correlationTimeoutSeconds: int('How long to look for the run a dispatch created (GHES < 3.21, or after an interrupted dispatch).', 60, 1),
+  },
+  tracking: {
+    mode: oneOf("'batched' polls per repository with conditional requests; 'naive' polls each run (the baseline).", ['batched', 'naive'], 'batched'),
+    pollIntervalSeconds: { doc: 'Base poll interval for in-flight runs.', format: 'positive-number', default: 10 },
+    maxWaitSeconds: int('Report FAILURE when a run has not completed after this long (the GHES run is left alone).', 21600, 1),
+  },
+  policy: {
+    allow: {
+      doc: 'Allowlist of {org, repo, workflow, refs} glob patterns; empty allows everything. JSON in env.',
+      format: 'policy-rules',
+      default: [],
+    },
+  },
+  limits: {
+    maxInflightRuns: int('Runs tracked at once; the consumer pauses beyond it.', 10000, 1),
+    maxQueuedReports: int('Reports to Port queued at once; the consumer pauses beyond it.', 100000, 10),
+    maxConcurrentDispatches: int('Messages being dispatched at once.', 32, 1),
+  },
+  server: {
+    host: str('Address of the metrics and health server.', '0.0.0.0'),
+    port: int('Port of the metrics and health server (/metrics, /livez, /readyz).', 9090),
+  },
+  log: {
+    level: oneOf('Log level.', ['error', 'warn', 'info', 'debug'], 'info'),
+  },
+};
+
+/** Adds `env` to every leaf; convict wants it in the schema. */
+export function withEnv(tree: Tree, prefix = ''): Tree {
+  const out: Tree = {};
+  for (const [key, node] of Object.entries(tree)) {
+    const path = prefix ? `${prefix}.${key}` : key;
+    out[key] = isLeaf(node) ? { ...node, env: envNameFor(path) } : withEnv(node, path);
+  }
+  return out;
+}
+
+export function isLeaf(node: Leaf | Tree): node is Leaf {
+  return typeof (node as Leaf).doc === 'string' && 'default' in node;
+}
+
+/** Every leaf as [path, leaf], for the generated reference and the masking of secrets. */
+export function leaves(tree: Tree = schemaTree, prefix = ''): Array<[string, Leaf]> {
+  return Object.entries(tree).flatMap(([key, node]) => {
+    const path = prefix ? `${prefix}.${key}` : key;
+    return isLeaf(node) ? [[path, node] as [string, Leaf]] : leaves(node, path);
+  });
+}
+
+export interface PolicyRule {
+  org: string;
+  repo: string;
+  workflow: string;
+  refs: string[];
+}
+
+export interface AgentConfig {
+  port: {
+    orgId: string;
+    clientId: string;
+    clientSecret: string;
+    clientSecretFile: string;
+    region: 'eu' | 'us';
+    apiUrl: string;
+    caFile: string;
+    tlsInsecureSkipVerify: boolean;
+    requestTimeoutMs: number;
+  };
+  signature: { mode: 'required' | 'if-present' | 'off'; maxAgeSeconds: number };
+  kafka: {
+    brokers: string[];
+    username: string;
+    password: string;
+    passwordFile: string;
+    topic: string;
+    groupId: string;
+    clientId: string;
+    ssl: boolean;
+    caFile: string;
+    tlsInsecureSkipVerify: boolean;
+    saslMechanism: 'scram-sha-512' | 'scram-sha-256' | 'plain';
+    sessionTimeoutMs: number;
+    maxMessageBytes: number;
+  };
+  github: {
+    url: string;
+    apiUrl: string;
+    appId: string;
+    privateKey: string;
+    privateKeyFile: string;
+    installationId: number;
+    token: string;
+    tokenFile: string;
+    caFile: string;
+    tlsInsecureSkipVerify: boolean;
+    requestTimeoutMs: number;
+    maxConcurrency: number;
+    version: string;
+    runIdInput: string;
+    correlationTimeoutSeconds: number;
+  };
+  tracking: { mode: 'batched' | 'naive'; pollIntervalSeconds: number; maxWaitSeconds: number };
+  policy: { allow: PolicyRule[] };
+  limits: { maxInflightRuns: number; maxQueuedReports: number; maxConcurrentDispatches: number };
+  server: { host: string; port: number };
+  log: { level: 'error' | 'warn' | 'info' | 'debug' };
+}

@@ -1,0 +1,163 @@
+import type { Clock } from '../util/backoff.js';
+import { classifyGithubError } from './classify-error.js';
+import type { RunCandidate } from './correlate.js';
+import { type Version, parseVersion } from './ghes-version.js';
+import type { GithubClients } from './github-client.js';
+
+export interface RepoInfo {
+  id: number;
+  ownerId: number;
+  defaultBranch: string;
+}
+
+export interface WorkflowRun extends RunCandidate {
+  status: string;
+  conclusion: string | null;
+  run_attempt?: number;
+  updated_at: string;
+}
+
+export type DispatchResult = { status: 200; runId: number; htmlUrl: string } | { status: 204 };
+
+export interface RunsPage {
+  runs: WorkflowRun[];
+  totalCount: number;
+  /** The server's clock, for correlation windows (never trust the local clock against GHES). */
+  serverDateMs: number;
+}
+
+const pickRun = (r: Record<string, unknown>): WorkflowRun => ({
+  id: r.id as number,
+  status: r.status as string,
+  conclusion: (r.conclusion as string | null) ?? null,
+  html_url: r.html_url as string,
+  display_title: (r.display_title as string) ?? '',
+  head_branch: (r.head_branch as string | null) ?? null,
+  created_at: r.created_at as string,
+  updated_at: r.updated_at as string,
+  event: r.event as string,
+  run_attempt: r.run_attempt as number | undefined,
+});
+
+/**
+ * The few GHES REST calls the agent makes, each turning failures into AgentErrors. Repository
+ * facts (ids, default branch) are cached: they change rarely and every dispatch needs them.
+ */
+export function createGithubApi(deps: { clients: GithubClients; clock: Clock; repoCacheMs?: number }) {
+  const { clients, clock } = deps;
+  const repoCache = new Map<string, { at: number; info: Promise<RepoInfo> }>();
+  const fail = (what: string) => (err: unknown) => {
+    throw classifyGithubError(err, what, clients.host, clock.now());
+  };
+
+  return {
+    async version(): Promise<Version | undefined> {
+      const res = await clients.app.request('GET /meta').catch(fail('reading the GHES version (GET /meta)'));
+      const data = res.data as { installed_version?: string };
+      return parseVersion(data.installed_version) ?? parseVersion(res.headers['x-github-enterprise-version' as never] as string | undefined);
+    },
+
+    repo(owner: string, repo: string): Promise<RepoInfo> {
+      const key = `${owner}/${repo}`.toLowerCase();
+      const hit = repoCache.get(key);
+      if (hit && clock.now() - hit.at < (deps.repoCacheMs ?? 600_000)) return hit.info;
+      const info = (async () => {
+        const gh = await clients.forOwner(owner);
+        const res = await gh.request('GET /repos/{owner}/{repo}', { owner, repo }).catch(fail(`reading repository ${owner}/${repo}`));
+        return { id: Number(res.data.id), ownerId: Number(res.data.owner.id), defaultBranch: res.data.default_branch } satisfies RepoInfo;
+      })();
+      repoCache.set(key, { at: clock.now(), info });
+      info.catch(() => repoCache.delete(key));
+      return info;
+    },
+
+    /** Never retried by Octokit: the caller decides, after looking for the run. */
+    async dispatch(owner: string, repo: string, workflow: string, body: { ref: string; inputs: Record<string, string>; return_run_details?: boolean }): Promise<DispatchResult> {
+      const gh = await clients.forOwner(owner);
+      const res = await gh
+        .request('POST /repos/{owner}/{repo}/actions/workflows/{workflow_id}/dispatches', {
+          owner,
+          repo,
+          workflow_id: workflow,
+          ...body,
+          request: { retries: 0 },
+        })
+        .catch(fail(`dispatching ${owner}/${repo} ${workflow}`));
+      const data = res.data as { workflow_run_id?: number; html_url?: string } | undefined;
+      // Accept 200 and 204 alike (GitHub briefly answered 200 without the flag in Dec 2025).
+      if (data && typeof data.workflow_run_id === 'number') return { status: 200, runId: data.workflow_run_id, htmlUrl: data.html_url ?? '' };
+      return { status: 204 };
+    },
+
+    async listWorkflowRuns(owner: string, repo: string, workflow: string, q: { createdSince?: string; branch?: string; perPage?: number }): Promise<RunsPage> {
+      const gh = await clients.forOwner(owner);
+      const res = await gh
+        .request('GET /repos/{owner}/{repo}/actions/workflows/{workflow_id}/runs', {
+          owner,
+          repo,
+          workflow_id: workflow,
+          event: 'workflow_dispatch',
+          exclude_pull_requests: true,
+          per_page: q.perPage ?? 50,
+          ...(q.createdSince ? { created: `>=${q.createdSince}` } : {}),
+          ...(q.branch ? { branch: q.branch } : {}),
+        })
+        .catch(fail(`listing runs of ${owner}/${repo} ${workflow}`));
+      const date = Date.parse(String(res.headers.date ?? ''));
+      return {
+        runs: (res.data.workflow_runs as unknown as Record<string, unknown>[]).map(pickRun),
+        totalCount: res.data.total_count,
+        serverDateMs: Number.isFinite(date) ? date : clock.now(),
+      };
+    },
+
+    /** A conditional GET: `undefined` when the run is unchanged since `etag` (a 304 costs no rate limit). */
+    async getRun(owner: string, repo: string, runId: number, etag?: string): Promise<{ run: WorkflowRun; etag?: string } | undefined> {
+      const gh = await clients.forOwner(owner);
+      try {
+        const res = await gh.request('GET /repos/{owner}/{repo}/actions/runs/{run_id}', {
+          owner,
+          repo,
+          run_id: runId,
+          headers: etag ? { 'if-none-match': etag } : {},
+        });
+        return { run: pickRun(res.data as unknown as Record<string, unknown>), etag: res.headers.etag };
+      } catch (err) {
+        if ((err as { status?: number }).status === 304) return undefined;
+        return fail(`reading run ${runId} of ${owner}/${repo}`)(err);
+      }
+    },
+
+    /** Conditional list of a repository's runs; `undefined` on 304. */
+    async listRepoRuns(owner: string, repo: string, q: { createdSince?: string; status?: string; perPage?: number; page?: number }, etag?: string): Promise<{ page: RunsPage; etag?: string } | undefined> {
+      const gh = await clients.forOwner(owner);
+      try {
+        const res = await gh.request('GET /repos/{owner}/{repo}/actions/runs', {
+          owner,
+          repo,
+          event: 'workflow_dispatch',
+          exclude_pull_requests: true,
+          per_page: q.perPage ?? 100,
+          page: q.page ?? 1,
+          ...(q.status ? { status: q.status as 'completed' } : {}),
+          ...(q.createdSince ? { created: `>=${q.createdSince}` } : {}),
+          headers: etag ? { 'if-none-match': etag } : {},
+        });
+        const date = Date.parse(String(res.headers.date ?? ''));
+        return {
+          page: {
+            runs: (res.data.workflow_runs as unknown as Record<string, unknown>[]).map(pickRun),
+            totalCount: res.data.total_count,
+            serverDateMs: Number.isFinite(date) ? date : clock.now(),
+          },
+          etag: res.headers.etag,
+        };
+      } catch (err) {
+        if ((err as { status?: number }).status === 304) return undefined;
+        return fail(`listing runs of ${owner}/${repo}`)(err);
+      }
+    },
+  };
+}
+
+export type GithubApi = ReturnType<typeof createGithubApi>;

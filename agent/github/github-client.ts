@@ -1,0 +1,137 @@
+import { createAppAuth } from '@octokit/auth-app';
+import { Octokit } from '@octokit/core';
+import { retry } from '@octokit/plugin-retry';
+import { request as baseRequest } from '@octokit/request';
+import { AgentError } from '../errors.js';
+import type { Logger } from '../observability/logger.js';
+import { type Metrics, statusClass } from '../observability/metrics.js';
+import type { Clock } from '../util/backoff.js';
+import type { FetchFn } from '../util/http-fetch.js';
+import { Semaphore } from '../util/semaphore.js';
+import { classifyGithubError } from './classify-error.js';
+
+export type GithubAuth = { kind: 'app'; appId: string; privateKey: string; installationId: number } | { kind: 'token'; token: string };
+
+export type Gh = InstanceType<typeof Octokit>;
+
+export interface GithubClients {
+  /** A client authenticated for this owner (the App's installation on it, or the token). */
+  forOwner(owner: string): Promise<Gh>;
+  /** A client that uses the App JWT (or the token) for app-level calls such as GET /meta. */
+  app: Gh;
+  host: string;
+}
+
+/**
+ * Composes the Octokit class once: plugin-retry for quick retries of idempotent requests (429
+ * is left to our own backoff, which honours retry-after), one semaphore per GHES host bounding
+ * concurrency, and a hook that records every request in the metrics and the rate-limit gauge.
+ * Dispatch POSTs are sent with `retries: 0`: a blind retry could start a second run.
+ */
+export function createGithubClients(deps: {
+  apiUrl: string;
+  auth: GithubAuth;
+  fetch: FetchFn;
+  maxConcurrency: number;
+  metrics: Metrics;
+  logger: Logger;
+  clock: Clock;
+}): GithubClients {
+  const host = new URL(deps.apiUrl).host;
+  const limiter = new Semaphore(deps.maxConcurrency);
+  const log = deps.logger.child({ component: 'github' });
+  const octokitLog = {
+    debug: (m: string) => log.debug(m),
+    info: (m: string) => log.debug(m),
+    warn: (m: string) => log.warn(m),
+    error: (m: string) => log.error(m),
+  };
+  const Client = Octokit.plugin(retry).defaults({
+    baseUrl: deps.apiUrl,
+    userAgent: 'ghes-agent',
+    request: { fetch: deps.fetch },
+    retry: { doNotRetry: [400, 401, 403, 404, 409, 410, 422, 429, 451], retries: 2 },
+    log: octokitLog,
+  });
+
+  function instrument(gh: Gh): Gh {
+    gh.hook.wrap('request', async (request, options) => {
+      const route = String(options.url).split('?')[0]!;
+      const method = String(options.method);
+      const start = performance.now();
+      let status: number | undefined;
+      let headers: Record<string, string | undefined> | undefined;
+      try {
+        const res = await limiter.run(async () => request(options));
+        status = res.status;
+        headers = res.headers as Record<string, string | undefined>;
+        return res;
+      } catch (err) {
+        status = (err as { status?: number }).status;
+        headers = (err as { response?: { headers?: Record<string, string | undefined> } }).response?.headers;
+        throw err;
+      } finally {
+        deps.metrics.githubRequests.inc({ route, method, status_class: statusClass(status) });
+        deps.metrics.githubRequestDuration.observe({ route, method }, (performance.now() - start) / 1000);
+        const remaining = headers?.['x-ratelimit-remaining'];
+        if (remaining !== undefined) deps.metrics.githubRateLimitRemaining.set({ resource: headers?.['x-ratelimit-resource'] ?? 'core' }, Number(remaining));
+      }
+    });
+    return gh;
+  }
+
+  const requestWithFetch = baseRequest.defaults({ baseUrl: deps.apiUrl, request: { fetch: deps.fetch }, headers: { 'user-agent': 'ghes-agent' } });
+
+  if (deps.auth.kind === 'token') {
+    const gh = instrument(new Client({ auth: deps.auth.token }));
+    return { forOwner: async () => gh, app: gh, host };
+  }
+
+  const { appId, privateKey, installationId } = deps.auth;
+  const app = instrument(new Client({ authStrategy: createAppAuth, auth: { appId, privateKey, request: requestWithFetch } }));
+  const installations = new Map<string, Promise<Gh>>();
+  const installationClient = (id: number) =>
+    instrument(new Client({ authStrategy: createAppAuth, auth: { appId, privateKey, installationId: id, request: requestWithFetch } }));
+  const fixed = installationId ? installationClient(installationId) : undefined;
+
+  async function lookup(owner: string): Promise<Gh> {
+    try {
+      const res = await app.request('GET /orgs/{org}/installation', { org: owner });
+      return installationClient(res.data.id);
+    } catch (err) {
+      if ((err as { status?: number }).status === 404) {
+        try {
+          const res = await app.request('GET /users/{username}/installation', { username: owner });
+          return installationClient(res.data.id);
+        } catch (err2) {
+          if ((err2 as { status?: number }).status === 404) {
+            throw new AgentError(
+              'not_found',
+              `The GitHub App (id ${appId}) is not installed on "${owner}". Install it on that organization (GHES → Settings → GitHub Apps → Install) with Actions: read & write and Metadata: read.`,
+              { status: 404 },
+            );
+          }
+          throw classifyGithubError(err2, `looking up the App installation on ${owner}`, host, deps.clock.now());
+        }
+      }
+      throw classifyGithubError(err, `looking up the App installation on ${owner}`, host, deps.clock.now());
+    }
+  }
+
+  return {
+    host,
+    app,
+    forOwner(owner) {
+      if (fixed) return Promise.resolve(fixed);
+      const key = owner.toLowerCase();
+      let client = installations.get(key);
+      if (!client) {
+        client = lookup(owner);
+        installations.set(key, client);
+        // A failed lookup is not cached: the App may be installed a minute later.
+        client.catch(() => installations.delete(key));
+      }
+      return client;
+    },
+  };
+}

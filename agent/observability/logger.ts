@@ -1,0 +1,36 @@
+import winston from 'winston';
+
+export type Logger = winston.Logger;
+
+/**
+ * JSON lines on stdout with stable fields. Every registered secret (and its base64 form) is
+ * replaced wherever it appears — message, metadata, error stacks — so a library that prints a
+ * URL or a header cannot leak one.
+ */
+export function createLogger(opts: { level: string; secrets?: string[]; stream?: NodeJS.WritableStream }): Logger {
+  const secrets = (opts.secrets ?? [])
+    .filter((s) => s && s.length >= 6)
+    .flatMap((s) => [s, Buffer.from(s).toString('base64')])
+    .sort((a, b) => b.length - a.length);
+  const scrub = (text: string) => secrets.reduce((t, s) => (t.includes(s) ? t.split(s).join('[REDACTED]') : t), text);
+  const redact = winston.format((info) => {
+    if (secrets.length === 0) return info;
+    for (const key of Object.keys(info)) {
+      const v = (info as Record<string, unknown>)[key];
+      if (typeof v === 'string') (info as Record<string, unknown>)[key] = scrub(v);
+      else if (v && typeof v === 'object') (info as Record<string, unknown>)[key] = JSON.parse(scrub(JSON.stringify(v)));
+    }
+    return info;
+  });
+  const errors = winston.format((info) => {
+    for (const [k, v] of Object.entries(info)) {
+      if (v instanceof Error) (info as Record<string, unknown>)[k] = { name: v.name, message: v.message, code: (v as { code?: unknown }).code };
+    }
+    return info;
+  });
+  return winston.createLogger({
+    level: opts.level,
+    format: winston.format.combine(errors(), winston.format.timestamp(), redact(), winston.format.json()),
+    transports: [new winston.transports.Stream({ stream: opts.stream ?? process.stdout })],
+  });
+}

@@ -1,0 +1,43 @@
+import type { PolicyRule } from '../config/schema.js';
+import { globToRegExp } from './glob.js';
+
+export type PolicyVerdict = { allowed: true } | { allowed: false; reason: string };
+
+export interface PolicySubject {
+  org: string;
+  repo: string;
+  workflow: string;
+  ref: string;
+  defaultBranch: string;
+}
+
+/** Refs as users write them: "main" means refs/heads/main; "@default" the repository's default branch. */
+function refMatches(pattern: string, ref: string, defaultBranch: string): boolean {
+  const qualified = ref.startsWith('refs/') ? ref : `refs/heads/${ref}`;
+  if (pattern === '@default') return qualified === `refs/heads/${defaultBranch}`;
+  const re = globToRegExp(pattern, false);
+  return re.test(ref) || re.test(qualified);
+}
+
+const describe = (r: PolicyRule) => `${r.org}/${r.repo}/${r.workflow}${r.refs.length ? ` refs [${r.refs.join(', ')}]` : ''}`;
+
+/**
+ * Default-deny once any rule is configured; no rules allow everything (the agent's App
+ * installation already bounds what it can reach). Org and repo compare case-insensitively as
+ * GitHub does; workflow file names and refs are case-sensitive.
+ */
+export function evaluatePolicy(rules: PolicyRule[], s: PolicySubject): PolicyVerdict {
+  if (rules.length === 0) return { allowed: true };
+  const target = rules.filter(
+    (r) => globToRegExp(r.org, true).test(s.org) && globToRegExp(r.repo, true).test(s.repo) && globToRegExp(r.workflow, false).test(s.workflow),
+  );
+  const subject = `${s.org}/${s.repo} workflow ${s.workflow}`;
+  if (target.length === 0) {
+    return { allowed: false, reason: `not allowed by this agent's policy: ${subject} matches no rule of policy.allow (${rules.map(describe).join('; ')})` };
+  }
+  if (target.some((r) => r.refs.length === 0 || r.refs.some((p) => refMatches(p, s.ref, s.defaultBranch)))) return { allowed: true };
+  return {
+    allowed: false,
+    reason: `not allowed by this agent's policy: ref ${s.ref} of ${subject} is refused by rule ${target.map(describe).join('; ')}`,
+  };
+}

@@ -1,0 +1,105 @@
+import { AgentError, toAgentError } from '../errors.js';
+import type { Logger } from '../observability/logger.js';
+import type { Metrics } from '../observability/metrics.js';
+import { type Clock, backoffDelay } from '../util/backoff.js';
+import type { PortClient, PortLog, PortPatch } from './port-client.js';
+
+export type Report = { kind: 'patch'; patch: PortPatch } | { kind: 'log'; log: PortLog };
+
+export interface Reporter {
+  /** Queues a report; resolves once Port accepted it (or refused it for good, which is logged); rejects only when stopped first. */
+  send(runId: string, report: Report): Promise<void>;
+  pending(): number;
+  /** Waits until every queued report is delivered or the signal aborts. */
+  drain(signal?: AbortSignal): Promise<void>;
+  stop(): void;
+}
+
+/**
+ * Delivers reports to Port in order per run, retrying transient failures with capped backoff
+ * and jitter for as long as it takes: an outage of Port's API delays reports, it never loses
+ * them. A permanent refusal (4xx, e.g. a status set twice) is logged with Port's answer and
+ * dropped, so one bad report cannot block the run's queue.
+ */
+export function createReporter(deps: { port: PortClient; clock: Clock; metrics: Metrics; logger: Logger; capMs?: number }): Reporter {
+  const queues = new Map<string, Array<{ report: Report; done: (delivered: boolean) => void }>>();
+  let count = 0;
+  let stopped = false;
+  const stopController = new AbortController();
+  const idleWaiters: Array<() => void> = [];
+
+  /** True when Port has the report (or refused it for good); false only when stopped first. */
+  async function deliver(runId: string, report: Report): Promise<boolean> {
+    for (let attempt = 0; !stopped; attempt++) {
+      try {
+        if (report.kind === 'patch') await deps.port.patchRun(runId, report.patch);
+        else await deps.port.addLog(runId, report.log);
+        return true;
+      } catch (raw) {
+        const err = toAgentError(raw);
+        if (!err.retriable) {
+          deps.logger.warn('Port refused a report; dropping it', { component: 'reporter', runId, report: describe(report), error: err.message });
+          return true;
+        }
+        const delay = backoffDelay(attempt, { baseMs: 500, capMs: deps.capMs ?? 30_000 }, err.retryAfterMs);
+        if (attempt === 0 || attempt % 10 === 0) {
+          deps.logger.warn('Port report failed; will retry', { component: 'reporter', runId, attempt, delayMs: Math.round(delay), error: err.message });
+        }
+        try {
+          await deps.clock.sleep(delay, stopController.signal);
+        } catch {
+          return false;
+        }
+      }
+    }
+    return false;
+  }
+
+  async function pump(runId: string): Promise<void> {
+    const queue = queues.get(runId)!;
+    while (queue.length > 0) {
+      const item = queue[0]!;
+      const delivered = await deliver(runId, item.report);
+      queue.shift();
+      count--;
+      deps.metrics.portReportsPending.set(count);
+      item.done(delivered);
+    }
+    queues.delete(runId);
+    if (count === 0) idleWaiters.splice(0).forEach((w) => w());
+  }
+
+  return {
+    send(runId, report) {
+      if (stopped) return Promise.reject(new AgentError('internal', 'reporter stopped'));
+      return new Promise<void>((resolve, reject) => {
+        const done = (delivered: boolean) =>
+          delivered ? resolve() : reject(new AgentError('internal', 'agent stopping: report not delivered (the run resumes after restart)'));
+        count++;
+        deps.metrics.portReportsPending.set(count);
+        const queue = queues.get(runId);
+        if (queue) queue.push({ report, done });
+        else {
+          queues.set(runId, [{ report, done }]);
+          void pump(runId);
+        }
+      });
+    },
+    pending: () => count,
+    drain(signal) {
+      if (count === 0) return Promise.resolve();
+      return new Promise<void>((resolve) => {
+        idleWaiters.push(resolve);
+        signal?.addEventListener('abort', () => resolve(), { once: true });
+      });
+    },
+    stop() {
+      stopped = true;
+      stopController.abort();
+    },
+  };
+}
+
+function describe(r: Report): string {
+  return r.kind === 'patch' ? `PATCH ${Object.keys(r.patch).join(',')}` : `log "${r.log.message.slice(0, 80)}"`;
+}

@@ -1,0 +1,17 @@
+/** One GITHUB action run as the agent understands it, decoded from Port's message. */
+export interface RunRequest {
+  runId: string;
+  /** 'action' runs (r_…) report to /v1/actions/runs; 'workflow-node' runs (wfnr_…) elsewhere. */
+  runKind: 'action' | 'workflow-node';
+  org: string;
+  repo: string;
+  workflow: string;
+  /** workflowInputs as Port rendered them (may hold `ref` and non-string values). */
+  workflowInputs: Record<string, unknown>;
+  reportWorkflowStatus: boolean;
+  /** Legacy: `omitPayload: false` asks for a `port_payload` input holding the message. */
+  portPayload: string | undefined;
+  signature: { value: string; timestamp: string } | undefined;
+  /** The parsed message, kept for signature verification. */
+  message: Record<string, unknown>;
+}

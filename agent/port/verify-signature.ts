@@ -1,0 +1,43 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+
+export type SignatureMode = 'required' | 'if-present' | 'off';
+export type SignatureVerdict = { ok: true; checked: boolean } | { ok: false; reason: string };
+
+/**
+ * Port signs `${timestamp}.${compact JSON of the message without the two signature headers}`
+ * with HMAC-SHA256 keyed by the client secret, as "v1,<base64>" (port-protocol.md). JSON.parse
+ * keeps key order and JSON.stringify leaves non-ASCII unescaped, which is what Port signs.
+ */
+export function verifySignature(args: {
+  message: Record<string, unknown>;
+  signature: { value: string; timestamp: string } | undefined;
+  secret: string;
+  mode: SignatureMode;
+  maxAgeSeconds: number;
+  nowMs: number;
+}): SignatureVerdict {
+  const { mode, signature } = args;
+  if (mode === 'off') return { ok: true, checked: false };
+  if (!signature) {
+    return mode === 'required'
+      ? { ok: false, reason: 'message is not signed (no X-Port-Signature) and signature.mode is "required"' }
+      : { ok: true, checked: false };
+  }
+  if (!/^\d{1,13}$/.test(signature.timestamp)) return { ok: false, reason: 'X-Port-Timestamp is not a unix timestamp' };
+  if (args.maxAgeSeconds > 0) {
+    const tsMs = Number(signature.timestamp) * (signature.timestamp.length > 11 ? 1 : 1000);
+    if (Math.abs(args.nowMs - tsMs) > args.maxAgeSeconds * 1000) {
+      return { ok: false, reason: `X-Port-Timestamp is outside the accepted window of ${args.maxAgeSeconds}s (replayed or clock skew)` };
+    }
+  }
+  const headers = args.message.headers as Record<string, unknown>;
+  const { ['X-Port-Signature']: _s, ['X-Port-Timestamp']: _t, ...restHeaders } = headers;
+  const unsigned = { ...args.message, headers: restHeaders };
+  const expected = createHmac('sha256', args.secret).update(`${signature.timestamp}.${JSON.stringify(unsigned)}`).digest();
+  const given = signature.value.split(' ').map((part) => {
+    const [version, b64] = part.split(',', 2);
+    return version === 'v1' && b64 ? Buffer.from(b64, 'base64') : Buffer.alloc(0);
+  });
+  const matches = given.some((g) => g.length === expected.length && timingSafeEqual(g, expected));
+  return matches ? { ok: true, checked: true } : { ok: false, reason: 'X-Port-Signature does not match (wrong client secret or altered message)' };
+}
