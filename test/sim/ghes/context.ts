@@ -19,8 +19,11 @@ export interface SimContext {
 }
 
 export function fail(ctx: SimContext, status: number, message: string, headers?: Record<string, string>): ApiResponse {
-  // GitHub's newer error bodies also carry the status as a string.
-  return { status, body: { message, documentation_url: docsBase(ctx.state.version), status: String(status) }, headers };
+  // GitHub's newer error bodies also carry the status as a string; basic-error declares
+  // it, validation-error (422) does not, so 422 bodies leave it out.
+  const body: Record<string, unknown> = { message, documentation_url: docsBase(ctx.state.version) };
+  if (status !== 422) body.status = String(status);
+  return { status, body, headers };
 }
 
 export const notFound = (ctx: SimContext): ApiResponse => fail(ctx, 404, 'Not Found');

@@ -1,0 +1,126 @@
+// Every body the simulator serves for the agent's endpoints must satisfy GitHub's own
+// OpenAPI description (ghes-3.19; the 3.21 dispatch response from api.github.com).
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { check, componentSchema, loadSpec, responseSchema, type Spec } from './openapi-check.js';
+import { startGhesSim } from './server.js';
+import { call, makeJwt, until } from './test-helpers.js';
+import type { GhesSim } from './types.js';
+
+describe('GHES simulator responses match the OpenAPI description', () => {
+  let sim: GhesSim;
+  let ghes: Spec;
+  let dotcom: Spec;
+  let jwt: string;
+  let inst: string;
+  let runId: number;
+  const pat = 'pat-schema';
+
+  const valid = (value: unknown, path: string, method: string, status: string, spec: Spec = ghes): void => {
+    const errs = check(spec, value, responseSchema(spec, path, method, status), { strict: true });
+    assert.deepEqual(errs, [], `${method} ${path} ${status}:\n${errs.join('\n')}`);
+  };
+
+  before(async () => {
+    ghes = loadSpec('ghes-3.19.json');
+    dotcom = loadSpec('api.github.com.json');
+    sim = await startGhesSim({ timeScale: 1000, runAppearDelayMs: 0 });
+    sim.addRepo({ owner: 'acme', name: 'infra', branches: ['dev'] });
+    sim.addWorkflow('acme', 'infra', { path: 'deploy.yml', name: 'Deploy', inputs: { env: { default: 'dev' } } });
+    sim.addToken(pat, { orgs: ['acme'], login: 'alice' });
+    const id = sim.addInstallation('acme');
+    jwt = makeJwt(sim.app.privateKeyPem, sim.app.appId);
+    const t = await call(sim, `/app/installations/${id}/access_tokens`, { token: jwt, method: 'POST' });
+    valid(t.json, '/app/installations/{installation_id}/access_tokens', 'post', '201');
+    inst = t.json.token;
+    const d = await call(sim, '/repos/acme/infra/actions/workflows/deploy.yml/dispatches', {
+      token: inst,
+      method: 'POST',
+      body: { ref: 'main', inputs: { env: 'prod' }, return_run_details: true },
+    });
+    assert.equal(d.status, 200);
+    valid(d.json, '/repos/{owner}/{repo}/actions/workflows/{workflow_id}/dispatches', 'post', '200', dotcom);
+    runId = d.json.workflow_run_id;
+  });
+  after(() => sim.close());
+
+  it('checker rejects what it should (sanity)', () => {
+    const wf = componentSchema(ghes, 'workflow');
+    assert.ok(check(ghes, { id: 'x' }, wf).some((e) => e.includes('expected integer')));
+    assert.ok(check(ghes, { id: 1 }, wf).some((e) => e.includes('missing required node_id')));
+    const job = componentSchema(ghes, 'job');
+    assert.ok(check(ghes, { status: 'bogus' }, job).some((e) => e.includes('not in enum')));
+    assert.ok(check(ghes, { id: 1, extra: true }, componentSchema(ghes, 'referenced-workflow'), { strict: true }).some((e) => e.includes('undeclared')));
+  });
+
+  it('GET /meta', async () => {
+    const r = await call(sim, '/meta');
+    valid(r.json, '/meta', 'get', '200');
+    assert.equal(r.json.installed_version, '3.21.0');
+  });
+
+  it('GET /repos/{owner}/{repo}', async () => {
+    const r = await call(sim, '/repos/acme/infra', { token: pat });
+    valid(r.json, '/repos/{owner}/{repo}', 'get', '200');
+    assert.equal(r.json.default_branch, 'main');
+    assert.equal(r.json.full_name, 'acme/infra');
+  });
+
+  it('GET workflows list and one workflow by file name and id', async () => {
+    const l = await call(sim, '/repos/acme/infra/actions/workflows', { token: pat });
+    valid(l.json, '/repos/{owner}/{repo}/actions/workflows', 'get', '200');
+    const byName = await call(sim, '/repos/acme/infra/actions/workflows/deploy.yml', { token: pat });
+    valid(byName.json, '/repos/{owner}/{repo}/actions/workflows/{workflow_id}', 'get', '200');
+    const byId = await call(sim, `/repos/acme/infra/actions/workflows/${byName.json.id}`, { token: pat });
+    assert.deepEqual(byId.json, byName.json);
+    assert.equal(byName.json.path, '.github/workflows/deploy.yml');
+  });
+
+  it('GET run, run lists and jobs (queued and completed)', async () => {
+    const check1 = async (): Promise<void> => {
+      const run = await call(sim, `/repos/acme/infra/actions/runs/${runId}`, { token: inst });
+      valid(run.json, '/repos/{owner}/{repo}/actions/runs/{run_id}', 'get', '200');
+      const list = await call(sim, '/repos/acme/infra/actions/runs', { token: inst });
+      valid(list.json, '/repos/{owner}/{repo}/actions/runs', 'get', '200');
+      const wl = await call(sim, '/repos/acme/infra/actions/workflows/deploy.yml/runs', { token: inst });
+      valid(wl.json, '/repos/{owner}/{repo}/actions/workflows/{workflow_id}/runs', 'get', '200');
+      const jobs = await call(sim, `/repos/acme/infra/actions/runs/${runId}/jobs`, { token: inst });
+      valid(jobs.json, '/repos/{owner}/{repo}/actions/runs/{run_id}/jobs', 'get', '200');
+    };
+    await check1();
+    await until(() => sim.runs()[0]?.status === 'completed');
+    await check1();
+    const r = await call(sim, `/repos/acme/infra/actions/runs/${runId}`, { token: inst });
+    assert.equal(r.json.actor.login, `${sim.app.slug}[bot]`);
+    assert.equal(r.json.conclusion, 'success');
+  });
+
+  it('POST rerun answers an empty object', async () => {
+    await until(() => sim.runs()[0]?.status === 'completed');
+    const r = await call(sim, `/repos/acme/infra/actions/runs/${runId}/rerun`, { token: inst, method: 'POST' });
+    assert.equal(r.status, 201);
+    valid(r.json, '/repos/{owner}/{repo}/actions/runs/{run_id}/rerun', 'post', '201');
+  });
+
+  it('App endpoints: /app, installation by org and by repo', async () => {
+    valid((await call(sim, '/app', { token: jwt })).json, '/app', 'get', '200');
+    valid((await call(sim, '/orgs/acme/installation', { token: jwt })).json, '/orgs/{org}/installation', 'get', '200');
+    valid((await call(sim, '/repos/acme/infra/installation', { token: jwt })).json, '/repos/{owner}/{repo}/installation', 'get', '200');
+  });
+
+  it('error bodies (401, 403, 404, 422) are basic-error / validation-error', async () => {
+    const e401 = await call(sim, '/repos/acme/infra', { token: 'nope' });
+    assert.equal(e401.status, 401);
+    valid(e401.json, '/app/installations/{installation_id}/access_tokens', 'post', '401');
+    sim.addToken('pat-other', { orgs: ['other'] });
+    const e403 = await call(sim, '/repos/acme/infra', { token: 'pat-other' });
+    assert.equal(e403.status, 403);
+    valid(e403.json, '/repos/{owner}/{repo}', 'get', '403');
+    const e404 = await call(sim, '/repos/acme/nope', { token: pat });
+    assert.equal(e404.status, 404);
+    valid(e404.json, '/repos/{owner}/{repo}', 'get', '404');
+    const e422 = await call(sim, '/repos/acme/infra/actions/workflows/deploy.yml/dispatches', { token: pat, method: 'POST', body: { ref: 'nope' } });
+    assert.equal(e422.status, 422);
+    valid(e422.json, '/app/installations/{installation_id}/access_tokens', 'post', '422');
+  });
+});
