@@ -43,11 +43,11 @@ export function makeJwt(privateKeyPem: string, iss: number | string, o: { iatOff
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** Polls until `f` returns a truthy value or the deadline passes. */
-export async function until<T>(f: () => T | Promise<T>, timeoutMs = 3000, stepMs = 20): Promise<T> {
+export async function until<T>(f: () => T | Promise<T>, timeoutMs = 3000, stepMs = 20): Promise<NonNullable<T>> {
   const end = Date.now() + timeoutMs;
   for (;;) {
     const v = await f();
-    if (v) return v;
+    if (v) return v as NonNullable<T>;
     if (Date.now() > end) throw new Error('until: timed out');
     await sleep(stepMs);
   }
