@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { startGhesSim } from './server.js';
-import { call } from './test-helpers.js';
+import { call, until } from './test-helpers.js';
 import type { GhesSim } from './types.js';
 
 describe('HTTP behaviour: headers, ETags, rate limit, faults, log', () => {
@@ -61,7 +61,7 @@ describe('HTTP behaviour: headers, ETags, rate limit, faults, log', () => {
     // A list's ETag changes when a run appears in it.
     const d = await call(sim, '/repos/acme/infra/actions/workflows/deploy.yml/dispatches', { token: 'pat-0', method: 'POST', body: { ref: 'main' } });
     assert.equal(d.status, 204);
-    await new Promise((r) => setTimeout(r, 350));
+    await until(() => sim.runs().some((r) => r.visible));
     const after = await call(sim, '/repos/acme/infra/actions/runs', { token: 'pat-0', headers: { 'if-none-match': list.headers.get('etag')! } });
     assert.equal(after.status, 200);
     assert.equal(after.json.total_count, 1);
