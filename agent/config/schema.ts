@@ -80,7 +80,7 @@ export const schemaTree: Tree = {
     correlationTimeoutSeconds: int('How long to look for the run a dispatch created (GHES < 3.21, or after an interrupted dispatch).', 60, 1),
   },
   tracking: {
-    mode: oneOf("'batched' polls per repository with conditional requests; 'naive' polls each run (the baseline).", ['batched', 'naive'], 'batched'),
+    mode: oneOf("'naive' polls each run with a conditional GET.", ['naive'], 'naive'),
     pollIntervalSeconds: { doc: 'Base poll interval for in-flight runs.', format: 'positive-number', default: 10 },
     maxWaitSeconds: int('Report FAILURE when a run has not completed after this long (the GHES run is left alone).', 21600, 1),
   },
@@ -94,7 +94,6 @@ export const schemaTree: Tree = {
   limits: {
     maxInflightRuns: int('Runs tracked at once; the consumer pauses beyond it.', 10000, 1),
     maxQueuedReports: int('Reports to Port queued at once; the consumer pauses beyond it.', 100000, 10),
-    maxConcurrentDispatches: int('Messages being dispatched at once.', 32, 1),
   },
   server: {
     host: str('Address of the metrics and health server.', '0.0.0.0'),
@@ -179,9 +178,9 @@ export interface AgentConfig {
     runIdInput: string;
     correlationTimeoutSeconds: number;
   };
-  tracking: { mode: 'batched' | 'naive'; pollIntervalSeconds: number; maxWaitSeconds: number };
+  tracking: { mode: 'naive'; pollIntervalSeconds: number; maxWaitSeconds: number };
   policy: { allow: PolicyRule[] };
-  limits: { maxInflightRuns: number; maxQueuedReports: number; maxConcurrentDispatches: number };
+  limits: { maxInflightRuns: number; maxQueuedReports: number };
   server: { host: string; port: number };
   log: { level: 'error' | 'warn' | 'info' | 'debug' };
 }

@@ -4,8 +4,8 @@ import type { RunRequest } from '../port/run-request.js';
 export interface DispatchRequest {
   ref: string;
   inputs: Record<string, string>;
-  /** True when the Port run id input was added by the agent (and may be dropped on a 422). */
-  runIdInputAdded: boolean;
+  /** The input the agent added with the Port run id (dropped again if the workflow refuses it). */
+  runIdInput: string | undefined;
 }
 
 /** GitHub's documented limits: inputs are strings on the wire, 65,535 characters in all. */
@@ -49,11 +49,11 @@ export function buildDispatch(
         `Combine inputs into one JSON input (for example port_context) or remove some in the action's workflowInputs.`,
     );
   }
-  let runIdInputAdded = false;
+  let runIdInput: string | undefined;
   // The run id input lets a workflow's run-name show it; it is an aid, never a reason to fail.
   if (opts.runIdInput && inputs[opts.runIdInput] === undefined && userCount < opts.maxInputs) {
     inputs[opts.runIdInput] = run.runId;
-    runIdInputAdded = true;
+    runIdInput = opts.runIdInput;
   }
   const size = payloadSize(inputs);
   if (size > MAX_INPUTS_PAYLOAD) {
@@ -64,7 +64,7 @@ export function buildDispatch(
         `Send less data (for example an entity identifier instead of the whole entity).`,
     );
   }
-  return { ref, inputs, runIdInputAdded };
+  return { ref, inputs, runIdInput };
 }
 
 export function payloadSize(inputs: Record<string, string>): number {

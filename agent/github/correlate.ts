@@ -40,3 +40,13 @@ export function correlateRun(
   if (fresh.length > 1) return { kind: 'ambiguous', runs: fresh };
   return { kind: 'none' };
 }
+
+const PORT_RUN_ID_IN_TITLE = /\b(?:r|wfnr)_[A-Za-z0-9]{6,}/;
+
+/**
+ * Whether the workflow's run-name shows Port run ids: if its recent runs do, a run whose title
+ * lacks ours was not created for us, so "not found" is conclusive and dispatching is safe.
+ */
+export function runNameShowsRunIds(runs: Pick<RunCandidate, 'display_title'>[]): boolean {
+  return runs.some((r) => PORT_RUN_ID_IN_TITLE.test(r.display_title));
+}

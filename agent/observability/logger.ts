@@ -7,14 +7,10 @@ export type Logger = winston.Logger;
  * replaced wherever it appears — message, metadata, error stacks — so a library that prints a
  * URL or a header cannot leak one.
  */
-export function createLogger(opts: { level: string; secrets?: string[]; stream?: NodeJS.WritableStream }): Logger {
-  const secrets = (opts.secrets ?? [])
-    .filter((s) => s && s.length >= 6)
-    .flatMap((s) => [s, Buffer.from(s).toString('base64')])
-    .sort((a, b) => b.length - a.length);
-  const scrub = (text: string) => secrets.reduce((t, s) => (t.includes(s) ? t.split(s).join('[REDACTED]') : t), text);
+export function createLogger(opts: { level: string; secrets: SecretScrubber; stream?: NodeJS.WritableStream }): Logger {
+  const { scrub } = opts.secrets;
   const redact = winston.format((info) => {
-    if (secrets.length === 0) return info;
+    if (opts.secrets.empty()) return info;
     for (const key of Object.keys(info)) {
       const v = (info as Record<string, unknown>)[key];
       if (typeof v === 'string') (info as Record<string, unknown>)[key] = scrub(v);
@@ -33,4 +29,26 @@ export function createLogger(opts: { level: string; secrets?: string[]; stream?:
     format: winston.format.combine(errors(), winston.format.timestamp(), redact(), winston.format.json()),
     transports: [new winston.transports.Stream({ stream: opts.stream ?? process.stdout })],
   });
+}
+
+/** The secrets to keep out of every log line; grows when secrets are learnt at run time (Kafka password from Port). */
+export interface SecretScrubber {
+  add(secret: string | undefined): void;
+  scrub(text: string): string;
+  empty(): boolean;
+}
+
+export function createSecretScrubber(initial: Array<string | undefined> = []): SecretScrubber {
+  let forms: string[] = [];
+  const add = (secret: string | undefined) => {
+    // Short values would redact ordinary words; real secrets are long.
+    if (!secret || secret.length < 6) return;
+    forms = [...new Set([...forms, secret, Buffer.from(secret).toString('base64')])].sort((a, b) => b.length - a.length);
+  };
+  initial.forEach(add);
+  return {
+    add,
+    scrub: (text) => forms.reduce((t, s) => (t.includes(s) ? t.split(s).join('[REDACTED]') : t), text),
+    empty: () => forms.length === 0,
+  };
 }

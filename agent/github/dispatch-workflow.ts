@@ -1,0 +1,168 @@
+import { AgentError, toAgentError } from '../errors.js';
+import type { Logger } from '../observability/logger.js';
+import type { RunRequest } from '../port/run-request.js';
+import { type Clock, backoffDelay } from '../util/backoff.js';
+import type { KeyedMutex } from '../util/semaphore.js';
+import type { DispatchRequest } from './build-dispatch.js';
+import { type Correlation, correlateRun, runNameShowsRunIds } from './correlate.js';
+import type { GithubApi } from './github-api.js';
+
+export interface DispatchedRun {
+  runId: number;
+  htmlUrl: string;
+  /** How the run id was learnt: from the API, by run-name, by the serialized fallback, or found after a restart. */
+  via: 'run-details' | 'run-name' | 'newest-after-dispatch';
+}
+
+export interface DispatchContext {
+  api: GithubApi;
+  clock: Clock;
+  logger: Logger;
+  /** Serializes dispatches per workflow while the run-name-less fallback needs it. */
+  locks: KeyedMutex;
+  /** Shared across dispatches: workflows that refused the run id input, and servers without run details. */
+  learned: { noRunIdInput: Set<string>; runDetails: boolean };
+  correlationTimeoutMs: number;
+  pollMs?: number;
+  signal?: AbortSignal;
+}
+
+const CREATED_SLACK_MS = 120_000;
+
+/**
+ * Dispatches once and learns the run id. The POST is never repeated blindly: it is repeated
+ * only when GitHub said it did nothing (400/422 about our own additions, a rate limit), or
+ * after a 5xx/network failure once a look-up proved no run was created for this Port run.
+ */
+export async function dispatchWorkflow(ctx: DispatchContext, run: RunRequest, req: DispatchRequest): Promise<DispatchedRun> {
+  const wfKey = `${run.org}/${run.repo}/${run.workflow}`.toLowerCase();
+  let inputs = { ...req.inputs };
+  let runIdInput = req.runIdInput;
+  if (runIdInput && ctx.learned.noRunIdInput.has(wfKey)) {
+    delete inputs[runIdInput];
+    runIdInput = undefined;
+  }
+
+  for (let attempt = 0; ; attempt++) {
+    if (ctx.signal?.aborted) throw new AgentError('internal', 'aborted');
+    const useDetails = ctx.learned.runDetails;
+    try {
+      if (useDetails) {
+        const res = await ctx.api.dispatch(run.org, run.repo, run.workflow, { ref: req.ref, inputs, return_run_details: true });
+        if (res.status === 200) return { runId: res.runId, htmlUrl: res.htmlUrl, via: 'run-details' };
+        // A 204 although we asked for details: find the run as an older server would.
+        const found = await awaitCorrelation(ctx, run, req.ref, undefined, ctx.clock.now() - CREATED_SLACK_MS);
+        return expectFound(found, run);
+      }
+      // Before 3.21: serialize per workflow so the fallback (newest new run) cannot mix two dispatches.
+      return await ctx.locks.run(wfKey, async () => {
+        const before = await ctx.api.listWorkflowRuns(run.org, run.repo, run.workflow, { branch: branchName(req.ref), perPage: 30 });
+        const known = new Set(before.runs.map((r) => r.id));
+        await ctx.api.dispatch(run.org, run.repo, run.workflow, { ref: req.ref, inputs });
+        const found = await awaitCorrelation(ctx, run, req.ref, known, before.serverDateMs - 5_000);
+        return expectFound(found, run);
+      });
+    } catch (raw) {
+      const err = toAgentError(raw);
+      if (err.code === 'ambiguous' || err.code === 'internal') throw err;
+      const text = err.message;
+      if ((err.status === 400 || err.status === 422) && useDetails && /return_run_details/.test(text)) {
+        ctx.logger.warn('GHES does not accept return_run_details; correlating runs instead', { component: 'dispatch' });
+        ctx.learned.runDetails = false;
+        continue;
+      }
+      if (err.status === 422 && runIdInput && /unexpected inputs/i.test(text) && text.includes(runIdInput) && onlyUnexpected(text, runIdInput)) {
+        ctx.learned.noRunIdInput.add(wfKey);
+        delete inputs[runIdInput];
+        runIdInput = undefined;
+        continue;
+      }
+      if (!err.retriable) throw err;
+      const delay = backoffDelay(attempt, { baseMs: 1000, capMs: 60_000 }, err.retryAfterMs);
+      ctx.logger.warn('dispatch failed; will retry', { component: 'dispatch', runId: run.runId, attempt, delayMs: Math.round(delay), error: text });
+      await ctx.clock.sleep(delay, ctx.signal);
+      if (err.code !== 'rate_limited') {
+        // 5xx or network: the POST may have gone through. Look before dispatching again.
+        const existing = await findExistingRun(ctx, run, req.ref, ctx.clock.now() - CREATED_SLACK_MS - delay);
+        if (existing) return existing;
+      }
+    }
+  }
+}
+
+/**
+ * After a restart or an ambiguous failure: the run dispatched for this Port run, if any.
+ * Throws 'ambiguous' when the answer cannot be known (the workflow's run-name does not show
+ * Port run ids), because dispatching then could start a second run.
+ */
+export async function findExistingRun(ctx: DispatchContext, run: RunRequest, ref: string, sinceMs: number): Promise<DispatchedRun | undefined> {
+  const page = await withRetries(ctx, () =>
+    ctx.api.listWorkflowRuns(run.org, run.repo, run.workflow, { createdSince: new Date(sinceMs).toISOString(), perPage: 100 }),
+  );
+  const found = correlateRun(page.runs, { portRunId: run.runId, ref, knownBefore: undefined, notBeforeMs: sinceMs });
+  if (found.kind === 'found') return { runId: found.run.id, htmlUrl: found.run.html_url, via: 'run-name' };
+  if (found.kind === 'ambiguous') throw ambiguous(run, found);
+  const recent = page.runs.length > 0 ? page.runs : (await withRetries(ctx, () => ctx.api.listWorkflowRuns(run.org, run.repo, run.workflow, { perPage: 20 }))).runs;
+  if (recent.length === 0 || runNameShowsRunIds(recent)) return undefined;
+  throw new AgentError(
+    'ambiguous',
+    `the dispatch of ${run.org}/${run.repo} ${run.workflow} was interrupted and the agent cannot tell whether a run started, because the workflow's run-name does not show the Port run id. ` +
+      `It did not dispatch again, to avoid a second run. Add "run-name: <title> \${{ inputs.port_run_id }}" (and a port_run_id input) to the workflow so interrupted dispatches can be recognized.`,
+  );
+}
+
+async function awaitCorrelation(ctx: DispatchContext, run: RunRequest, ref: string, known: Set<number> | undefined, notBeforeMs: number): Promise<Correlation> {
+  const deadline = ctx.clock.now() + ctx.correlationTimeoutMs;
+  let last: Correlation = { kind: 'none' };
+  for (let i = 0; ctx.clock.now() < deadline; i++) {
+    await ctx.clock.sleep(Math.min(ctx.pollMs ?? 1000, 250 * 2 ** i), ctx.signal);
+    const page = await withRetries(ctx, () =>
+      ctx.api.listWorkflowRuns(run.org, run.repo, run.workflow, { createdSince: new Date(notBeforeMs - CREATED_SLACK_MS).toISOString(), perPage: 100 }),
+    );
+    last = correlateRun(page.runs, { portRunId: run.runId, ref, knownBefore: known, notBeforeMs });
+    if (last.kind !== 'none') return last;
+  }
+  return last;
+}
+
+function expectFound(c: Correlation, run: RunRequest): DispatchedRun {
+  if (c.kind === 'found') return { runId: c.run.id, htmlUrl: c.run.html_url, via: c.by };
+  if (c.kind === 'ambiguous') throw ambiguous(run, c);
+  throw new AgentError(
+    'ambiguous',
+    `the workflow ${run.org}/${run.repo} ${run.workflow} was dispatched but its run could not be identified in time. ` +
+      `Add "run-name: <title> \${{ inputs.port_run_id }}" to the workflow (with a port_run_id input) so the agent can find it, or raise github.correlationTimeoutSeconds.`,
+  );
+}
+
+function ambiguous(run: RunRequest, c: { runs: { html_url: string }[] }): AgentError {
+  return new AgentError(
+    'ambiguous',
+    `${c.runs.length} runs of ${run.org}/${run.repo} ${run.workflow} match this Port run and the agent will not guess between them: ${c.runs.map((r) => r.html_url).join(', ')}`,
+  );
+}
+
+async function withRetries<T>(ctx: DispatchContext, fn: () => Promise<T>): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await fn();
+    } catch (raw) {
+      const err = toAgentError(raw);
+      if (!err.retriable || ctx.signal?.aborted) throw err;
+      await ctx.clock.sleep(backoffDelay(attempt, { baseMs: 500, capMs: 30_000 }, err.retryAfterMs), ctx.signal);
+    }
+  }
+}
+
+function onlyUnexpected(message: string, input: string): boolean {
+  const m = /unexpected inputs provided:\s*(\[[^\]]*\])/i.exec(message);
+  if (!m) return false;
+  try {
+    const list = JSON.parse(m[1]!) as string[];
+    return list.length === 1 && list[0] === input;
+  } catch {
+    return false;
+  }
+}
+
+const branchName = (ref: string) => ref.replace(/^refs\/(heads|tags)\//, '');

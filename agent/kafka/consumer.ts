@@ -1,0 +1,249 @@
+import { readFileSync } from 'node:fs';
+import { rootCertificates } from 'node:tls';
+import { type Consumer, type EachBatchPayload, Kafka, type KafkaConfig, logLevel } from 'kafkajs';
+import { AgentError } from '../errors.js';
+import type { Logger } from '../observability/logger.js';
+import type { Metrics } from '../observability/metrics.js';
+import type { IncomingMessage } from '../run/process-message.js';
+import type { Clock } from '../util/backoff.js';
+import { PartitionOffsets } from './offset-tracker.js';
+
+export interface KafkaSettings {
+  brokers: string[];
+  username: string;
+  password: string;
+  mechanism: 'scram-sha-512' | 'scram-sha-256' | 'plain';
+  ssl: boolean;
+  caFile: string;
+  insecure: boolean;
+  clientId: string;
+  groupId: string;
+  topic: string;
+  sessionTimeoutMs: number;
+}
+
+export interface ConsumerLoop {
+  start(): Promise<void>;
+  /** Stops fetching, aborts in-flight work (it is redelivered and resumed), leaves the group. */
+  stop(): Promise<void>;
+  joined(): boolean;
+  inFlight(): number;
+}
+
+/** kafkajs settings for Port's brokers: SASL over TLS, TLS verified, an optional private CA. */
+export function kafkaClientConfig(s: KafkaSettings, logger: Logger): KafkaConfig {
+  let ssl: KafkaConfig['ssl'] = false;
+  if (s.ssl) {
+    let ca: string[] | undefined;
+    if (s.caFile) {
+      try {
+        ca = [...rootCertificates, readFileSync(s.caFile, 'utf8')];
+      } catch (err) {
+        throw new AgentError('config', `kafka.caFile: cannot read ${s.caFile} (${(err as NodeJS.ErrnoException).code})`);
+      }
+    }
+    ssl = { ca, rejectUnauthorized: !s.insecure };
+  }
+  const log = logger.child({ component: 'kafkajs' });
+  return {
+    clientId: s.clientId,
+    brokers: s.brokers,
+    ssl,
+    sasl: { mechanism: s.mechanism, username: s.username, password: s.password } as KafkaConfig['sasl'],
+    connectionTimeout: 10_000,
+    retry: { retries: 8, initialRetryTime: 300, maxRetryTime: 30_000 },
+    logLevel: logLevel.WARN,
+    logCreator: () => (entry) => {
+      const { message, ...extra } = entry.log;
+      const level = entry.level <= logLevel.ERROR ? 'error' : entry.level === logLevel.WARN ? 'warn' : 'debug';
+      log.log(level, String(message), { namespace: entry.namespace, ...extra });
+    },
+  };
+}
+
+/**
+ * The Kafka side. Messages are handed to `process` without waiting for them (a run may take
+ * hours, and kafkajs only heartbeats between batches); each partition commits only up to its
+ * oldest unfinished message. When a partition moves to another replica its work here is
+ * aborted, and the new owner resumes the runs from Port's and GHES's records.
+ */
+export function createConsumerLoop(deps: {
+  settings: KafkaSettings;
+  process: (msg: IncomingMessage, signal: AbortSignal) => Promise<void>;
+  /** True while the agent may take more work (in-flight runs and queued reports under their bounds). */
+  hasCapacity: () => boolean;
+  metrics: Metrics;
+  logger: Logger;
+  clock: Clock;
+  concurrentPartitions?: number;
+}): ConsumerLoop {
+  const { settings, metrics, clock } = deps;
+  const log = deps.logger.child({ component: 'consumer', topic: settings.topic });
+  const kafka = new Kafka(kafkaClientConfig(settings, deps.logger));
+  const partitions = new Map<number, { offsets: PartitionOffsets; abort: AbortController; commitQueued: boolean }>();
+  let consumer: Consumer | undefined;
+  let isJoined = false;
+  let stopping = false;
+  let active = 0;
+
+  function partitionState(p: number) {
+    let state = partitions.get(p);
+    if (!state) {
+      state = { offsets: new PartitionOffsets(), abort: new AbortController(), commitQueued: false };
+      partitions.set(p, state);
+    }
+    return state;
+  }
+
+  function revoke(p: number, why: string): void {
+    const state = partitions.get(p);
+    if (!state) return;
+    partitions.delete(p);
+    if (state.offsets.size > 0) log.info(`partition ${p} ${why}: handing over ${state.offsets.size} unfinished message(s)`, { partition: p });
+    state.abort.abort();
+  }
+
+  async function commit(p: number, state: { offsets: PartitionOffsets; commitQueued: boolean }): Promise<void> {
+    if (state.commitQueued) return;
+    state.commitQueued = true;
+    // Coalesce: many runs finishing together produce one commit of the furthest point.
+    await new Promise((r) => setImmediate(r));
+    state.commitQueued = false;
+    const offset = state.offsets.commitPoint();
+    for (let attempt = 0; attempt < 5 && partitions.get(p) === state && consumer; attempt++) {
+      try {
+        await consumer.commitOffsets([{ topic: settings.topic, partition: p, offset: offset.toString() }]);
+        return;
+      } catch (err) {
+        log.debug('offset commit failed; retrying', { partition: p, error: (err as Error).message });
+        await clock.sleep(200 * 2 ** attempt).catch(() => undefined);
+      }
+    }
+  }
+
+  async function eachBatch(payload: EachBatchPayload): Promise<void> {
+    const { batch, resolveOffset, heartbeat, isRunning, isStale } = payload;
+    const p = batch.partition;
+    for (const m of batch.messages) {
+      while (!deps.hasCapacity() && isRunning() && !isStale()) {
+        await heartbeat().catch(() => undefined);
+        await clock.sleep(100);
+      }
+      if (!isRunning() || isStale()) return;
+      const state = partitionState(p);
+      const offset = BigInt(m.offset);
+      const before = state.offsets.size;
+      state.offsets.add(offset);
+      resolveOffset(m.offset);
+      if (state.offsets.size === before) continue; // redelivered while still in flight here
+      active++;
+      const incoming: IncomingMessage = { value: m.value, timestampMs: Number(m.timestamp), topic: batch.topic, partition: p, offset: m.offset };
+      deps
+        .process(incoming, state.abort.signal)
+        .then(
+          () => {
+            if (state.offsets.done(offset) !== undefined && partitions.get(p) === state) void commit(p, state);
+          },
+          (err) => {
+            if (!state.abort.signal.aborted) {
+              // Not expected (process answers every failure itself): keep the offset uncommitted so it is redelivered.
+              log.error('message handling failed; it will be redelivered', { partition: p, offset: m.offset, error: (err as Error).message });
+            }
+          },
+        )
+        .finally(() => active--);
+      await heartbeat().catch(() => undefined);
+    }
+  }
+
+  async function connect(): Promise<void> {
+    const c = kafka.consumer({
+      groupId: settings.groupId,
+      sessionTimeout: settings.sessionTimeoutMs,
+      heartbeatInterval: Math.min(3000, Math.floor(settings.sessionTimeoutMs / 3)),
+      allowAutoTopicCreation: false,
+      retry: { retries: 8, initialRetryTime: 300, maxRetryTime: 30_000 },
+    });
+    c.on(c.events.GROUP_JOIN, (e) => {
+      metrics.consumerRebalances.inc();
+      const assigned = new Set<number>(e.payload.memberAssignment[settings.topic] ?? []);
+      for (const p of [...partitions.keys()]) if (!assigned.has(p)) revoke(p, 'was reassigned');
+      isJoined = true;
+      metrics.consumerConnected.set(1);
+      log.info(`joined group ${settings.groupId} with partitions [${[...assigned].sort((a, b) => a - b).join(', ')}]`, { groupId: settings.groupId });
+      if (assigned.size === 0) log.warn(`no partition assigned: more replicas than partitions of ${settings.topic}; this replica stays idle`);
+    });
+    c.on(c.events.CRASH, (e) => {
+      metrics.consumerCrashes.inc();
+      isJoined = false;
+      metrics.consumerConnected.set(0);
+      const error = e.payload.error as Error;
+      log.error(`consumer crashed: ${explainKafkaError(error, settings)}`, { restart: e.payload.restart });
+      if (!e.payload.restart && !stopping) void restart();
+    });
+    c.on(c.events.STOP, () => {
+      isJoined = false;
+      metrics.consumerConnected.set(0);
+    });
+    consumer = c;
+    await c.connect();
+    await c.subscribe({ topic: settings.topic, fromBeginning: true });
+    await c.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: deps.concurrentPartitions ?? 6,
+      eachBatch,
+    });
+  }
+
+  /** kafkajs gives up on some failures (kafkajs#1513): start a fresh consumer, with backoff. */
+  async function restart(): Promise<void> {
+    for (const p of [...partitions.keys()]) revoke(p, 'lost with the crashed consumer');
+    for (let attempt = 0; !stopping; attempt++) {
+      await clock.sleep(Math.min(30_000, 1000 * 2 ** attempt));
+      try {
+        await consumer?.disconnect().catch(() => undefined);
+        await connect();
+        return;
+      } catch (err) {
+        log.error(`consumer restart failed: ${explainKafkaError(err as Error, settings)}`, { attempt });
+      }
+    }
+  }
+
+  return {
+    async start() {
+      try {
+        await connect();
+      } catch (err) {
+        throw new AgentError('network', `Kafka: ${explainKafkaError(err as Error, settings)}`, { retriable: true, cause: err });
+      }
+    },
+    async stop() {
+      stopping = true;
+      isJoined = false;
+      metrics.consumerConnected.set(0);
+      await consumer?.stop().catch(() => undefined);
+      for (const p of [...partitions.keys()]) revoke(p, 'released at shutdown');
+      await consumer?.disconnect().catch(() => undefined);
+    },
+    joined: () => isJoined,
+    inFlight: () => active,
+  };
+}
+
+/** kafkajs errors in words a platform engineer can act on. */
+export function explainKafkaError(err: Error, s: Pick<KafkaSettings, 'topic' | 'groupId' | 'username' | 'brokers'>): string {
+  const type = (err as { type?: string }).type ?? '';
+  const msg = err.message ?? String(err);
+  if (type === 'TOPIC_AUTHORIZATION_FAILED' || /Topic authorization failed/i.test(msg)) {
+    return `not authorized to read topic ${s.topic} as ${s.username} (Kafka ACL). Check kafka.topic (default <orgId>.github.runs) and the credentials Port issued.`;
+  }
+  if (type === 'GROUP_AUTHORIZATION_FAILED' || /Group authorization failed/i.test(msg)) {
+    return `not authorized to use consumer group ${s.groupId} (Kafka ACL). Port's ACLs allow only groups starting with "<orgId>.": fix kafka.groupId.`;
+  }
+  if (/SASL|authentication/i.test(msg)) return `SASL authentication failed for user ${s.username}: check kafka.username/kafka.password or Port's credentials (${msg})`;
+  if (/certificate|self[- ]signed|unable to verify/i.test(msg)) return `TLS certificate of the brokers is not trusted (${msg}). Add the CA with kafka.caFile (or NODE_EXTRA_CA_CERTS).`;
+  if (/does not host this topic-partition|UNKNOWN_TOPIC/i.test(msg)) return `topic ${s.topic} does not exist on ${s.brokers.join(',')}: check kafka.topic (${msg})`;
+  return msg;
+}

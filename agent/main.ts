@@ -1,0 +1,215 @@
+#!/usr/bin/env node
+/**
+ * The composition root: the only place that reads the environment, creates clients and wires
+ * every part together. Everything else receives its dependencies as arguments.
+ * Follow one message: kafka/consumer.ts → run/process-message.ts → github/dispatch-workflow.ts
+ * → tracking/naive-watcher.ts → port/reporter.ts.
+ */
+import { readFileSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
+import { stringify as toYaml } from 'yaml';
+import { loadConfig, maskedConfig } from './config/load.js';
+import type { AgentConfig } from './config/schema.js';
+import { AgentError, toAgentError } from './errors.js';
+import { createGithubApi } from './github/github-api.js';
+import { createGithubClients } from './github/github-client.js';
+import { type Version, parseVersion, supportsRunDetails } from './github/ghes-version.js';
+import { createConsumerLoop } from './kafka/consumer.js';
+import { startHealthServer } from './observability/health-server.js';
+import { type Logger, type SecretScrubber, createLogger, createSecretScrubber } from './observability/logger.js';
+import { createMetrics } from './observability/metrics.js';
+import { createPortClient } from './port/port-client.js';
+import { createReporter } from './port/reporter.js';
+import { createMessageProcessor } from './run/process-message.js';
+import { createNaiveWatcher } from './tracking/naive-watcher.js';
+import { type Clock, realClock, retry } from './util/backoff.js';
+import { createFetch } from './util/http-fetch.js';
+import { KeyedMutex } from './util/semaphore.js';
+import { agentVersion } from './version.js';
+
+export interface RunningAgent {
+  stop(): Promise<void>;
+  metricsPort: number;
+  ready(): boolean;
+}
+
+export async function startAgent(config: AgentConfig, opts: { logger?: Logger; secrets?: SecretScrubber; clock?: Clock } = {}): Promise<RunningAgent> {
+  const clock = opts.clock ?? realClock;
+  const secrets = opts.secrets ?? configSecrets(config);
+  const logger = opts.logger ?? createLogger({ level: config.log.level, secrets });
+  const log = logger.child({ component: 'main' });
+  const version = agentVersion();
+  const metrics = createMetrics({ version });
+  let stopping = false;
+  let consumerLoop: ReturnType<typeof createConsumerLoop> | undefined;
+  let reporterRef: ReturnType<typeof createReporter> | undefined;
+  const readiness = () => {
+    const reasons: string[] = [];
+    if (stopping) reasons.push('shutting down');
+    if (!consumerLoop) reasons.push('starting');
+    else if (!consumerLoop.joined()) reasons.push('not a member of the consumer group');
+    return { ready: reasons.length === 0, reasons };
+  };
+  const health = await startHealthServer({ host: config.server.host, port: config.server.port, metrics, ready: readiness });
+  log.info(`ghes-agent ${version} starting; metrics and health on :${health.port}`, { version });
+  for (const [name, insecure] of [['github', config.github.tlsInsecureSkipVerify], ['port', config.port.tlsInsecureSkipVerify], ['kafka', config.kafka.tlsInsecureSkipVerify]] as const) {
+    if (insecure) log.warn(`TLS VERIFICATION IS DISABLED for ${name} (${name}.tlsInsecureSkipVerify=true): connections can be intercepted. Use ${name}.caFile instead.`);
+  }
+
+  try {
+    const port = createPortClient({
+      baseUrl: config.port.apiUrl,
+      clientId: config.port.clientId,
+      clientSecret: config.port.clientSecret,
+      fetch: createFetch({ caFile: config.port.caFile, insecure: config.port.tlsInsecureSkipVerify, timeoutMs: config.port.requestTimeoutMs, name: 'port.caFile' }),
+      clock,
+      metrics,
+      logger,
+    });
+    const reporter = createReporter({ port, clock, metrics, logger });
+    reporterRef = reporter;
+    const clients = createGithubClients({
+      apiUrl: config.github.apiUrl,
+      auth: config.github.appId
+        ? { kind: 'app', appId: config.github.appId, privateKey: config.github.privateKey, installationId: config.github.installationId }
+        : { kind: 'token', token: config.github.token },
+      fetch: createFetch({ caFile: config.github.caFile, insecure: config.github.tlsInsecureSkipVerify, timeoutMs: config.github.requestTimeoutMs, name: 'github.caFile' }),
+      maxConcurrency: config.github.maxConcurrency,
+      metrics,
+      logger,
+      clock,
+    });
+    const api = createGithubApi({ clients, clock });
+    const startupRetry = { clock, maxAttempts: Infinity, capMs: 30_000, onRetry: (e: AgentError) => log.warn(`start-up step failed, retrying: ${e.message}`) };
+
+    const ghesVersion: Version =
+      parseVersion(config.github.version) ??
+      (await retry(() => api.version(), startupRetry)) ??
+      (log.warn('GHES did not report its version; assuming 3.19 behaviour (no return_run_details)'), [3, 19, 0]);
+    log.info(`GHES ${ghesVersion.join('.')} at ${config.github.apiUrl}: ${supportsRunDetails(ghesVersion) ? 'dispatch returns run ids' : 'runs found by correlation (run-name)'}`);
+
+    const kafkaCreds = config.kafka.brokers.length
+      ? { brokers: config.kafka.brokers, username: config.kafka.username, password: config.kafka.password }
+      : await retry(() => port.getKafkaCredentials(), startupRetry);
+    secrets.add(kafkaCreds.password);
+    const runLogger = logger;
+
+    const watcher = createNaiveWatcher({
+      api,
+      clock,
+      logger: runLogger,
+      intervalMs: config.tracking.pollIntervalSeconds * 1000,
+      maxWaitMs: config.tracking.maxWaitSeconds * 1000,
+    });
+    const processMessage = createMessageProcessor({
+      config,
+      port,
+      reporter,
+      api,
+      watcher,
+      dispatch: {
+        api,
+        clock,
+        logger: runLogger,
+        locks: new KeyedMutex(),
+        learned: { noRunIdInput: new Set(), runDetails: supportsRunDetails(ghesVersion) },
+        correlationTimeoutMs: config.github.correlationTimeoutSeconds * 1000,
+      },
+      version: ghesVersion,
+      metrics,
+      logger: runLogger,
+      clock,
+    });
+    consumerLoop = createConsumerLoop({
+      settings: {
+        brokers: kafkaCreds.brokers,
+        username: kafkaCreds.username,
+        password: kafkaCreds.password,
+        mechanism: config.kafka.saslMechanism,
+        ssl: config.kafka.ssl,
+        caFile: config.kafka.caFile,
+        insecure: config.kafka.tlsInsecureSkipVerify,
+        clientId: config.kafka.clientId,
+        groupId: config.kafka.groupId,
+        topic: config.kafka.topic,
+        sessionTimeoutMs: config.kafka.sessionTimeoutMs,
+      },
+      process: processMessage,
+      hasCapacity: () => watcher.size() < config.limits.maxInflightRuns && reporter.pending() < config.limits.maxQueuedReports,
+      metrics,
+      logger: runLogger,
+      clock,
+    });
+    await retry(() => consumerLoop!.start(), startupRetry);
+    log.info(`consuming ${config.kafka.topic} as group ${config.kafka.groupId}`);
+  } catch (err) {
+    await health.close();
+    reporterRef?.stop();
+    throw err;
+  }
+
+  return {
+    metricsPort: health.port,
+    ready: () => readiness().ready,
+    async stop() {
+      if (stopping) return;
+      stopping = true;
+      log.info('shutting down: leaving the consumer group, delivering queued reports');
+      await consumerLoop?.stop();
+      const drainTimeout = new AbortController();
+      const t = setTimeout(() => drainTimeout.abort(), 5000);
+      await reporterRef?.drain(drainTimeout.signal);
+      clearTimeout(t);
+      reporterRef?.stop();
+      await health.close();
+      log.info('stopped');
+    },
+  };
+}
+
+function configSecrets(c: AgentConfig): SecretScrubber {
+  return createSecretScrubber([c.port.clientSecret, c.github.privateKey, c.github.token, c.kafka.password]);
+}
+
+/** Exit codes: 0 normal stop, 1 fatal error at run time, 2 configuration error. */
+async function cli(): Promise<void> {
+  let loaded;
+  try {
+    loaded = loadConfig({ argv: process.argv.slice(2), env: process.env, readFile: (p) => readFileSync(p, 'utf8') });
+  } catch (err) {
+    process.stderr.write(`ghes-agent: ${toAgentError(err, 'config').message}\n`);
+    process.exit(2);
+  }
+  if (loaded.printConfig) {
+    process.stdout.write(toYaml(maskedConfig(loaded.config)));
+    return;
+  }
+  const secrets = configSecrets(loaded.config);
+  const logger = createLogger({ level: loaded.config.log.level, secrets });
+  process.on('uncaughtException', (err) => {
+    logger.error(`uncaught exception: ${err.message}`, { component: 'main' });
+    setTimeout(() => process.exit(1), 200);
+  });
+  let agent: RunningAgent | undefined;
+  let stopRequested = false;
+  const shutdown = (signal: string) => {
+    if (stopRequested) return;
+    stopRequested = true;
+    logger.info(`${signal} received`, { component: 'main' });
+    // Hard timer below Kubernetes' default 30 s grace period.
+    setTimeout(() => process.exit(0), 25_000).unref();
+    void (agent?.stop() ?? Promise.resolve()).then(() => setTimeout(() => process.exit(0), 100));
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  try {
+    agent = await startAgent(loaded.config, { logger, secrets });
+    if (stopRequested) await agent.stop();
+  } catch (err) {
+    const e = toAgentError(err);
+    logger.error(`cannot start: ${e.message}`, { component: 'main', code: e.code });
+    setTimeout(() => process.exit(e.code === 'config' ? 2 : 1), 100);
+  }
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) void cli();

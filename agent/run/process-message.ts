@@ -1,0 +1,215 @@
+import type { AgentConfig } from '../config/schema.js';
+import { toAgentError } from '../errors.js';
+import { buildDispatch, maxInputsFor } from '../github/build-dispatch.js';
+import { type DispatchContext, type DispatchedRun, dispatchWorkflow, findExistingRun } from '../github/dispatch-workflow.js';
+import type { GithubApi } from '../github/github-api.js';
+import type { Version } from '../github/ghes-version.js';
+import type { Logger } from '../observability/logger.js';
+import type { Metrics } from '../observability/metrics.js';
+import { evaluatePolicy } from '../policy/evaluate-policy.js';
+import { decodeMessage } from '../port/decode-message.js';
+import type { PortClient, PortRun } from '../port/port-client.js';
+import type { Reporter } from '../port/reporter.js';
+import type { RunRequest } from '../port/run-request.js';
+import { verifySignature } from '../port/verify-signature.js';
+import { portStatusFor, statusLine } from '../tracking/conclusion.js';
+import type { RunWatcher } from '../tracking/run-watcher.js';
+import { type Clock, retry } from '../util/backoff.js';
+import { externalRunId, recordedGithubRunId } from './external-run-id.js';
+
+export interface IncomingMessage {
+  value: Buffer | null;
+  timestampMs: number;
+  topic: string;
+  partition: number;
+  offset: string;
+}
+
+/** Written to Port before the POST: a redelivered message that finds it looks on GHES first. */
+export const DISPATCHING_LABEL = 'Dispatching workflow';
+
+export interface ProcessorDeps {
+  config: AgentConfig;
+  port: PortClient;
+  reporter: Reporter;
+  api: GithubApi;
+  watcher: RunWatcher;
+  dispatch: Omit<DispatchContext, 'signal'>;
+  version: Version;
+  metrics: Metrics;
+  logger: Logger;
+  clock: Clock;
+}
+
+/**
+ * One message, from Kafka bytes to a finished, reported run. Resolves when the message is
+ * done for good — its run finished and reported, or the message refused and, when it names a
+ * run, reported FAILURE — so the consumer may commit its offset. Rejects only when aborted
+ * (shutdown, or the partition moved to another replica): the message is then redelivered and
+ * resumed from what Port and GHES recorded, never dispatched twice.
+ */
+export function createMessageProcessor(deps: ProcessorDeps) {
+  const { config, metrics, reporter, clock } = deps;
+  const log = deps.logger.child({ component: 'processor' });
+
+  async function fail(run: { runId: string }, reason: string, outcome: string, fields: Record<string, unknown> = {}): Promise<void> {
+    metrics.messages.inc({ outcome });
+    log.warn(`run ${run.runId} failed: ${reason}`, { runId: run.runId, outcome, ...fields });
+    await Promise.all([
+      reporter.send(run.runId, { kind: 'log', log: { message: `ghes-agent: ${reason}` } }),
+      reporter.send(run.runId, { kind: 'patch', patch: { status: 'FAILURE', summary: reason.slice(0, 2000), statusLabel: 'Failed' } }),
+    ]);
+  }
+
+  return async function processMessage(msg: IncomingMessage, signal: AbortSignal): Promise<void> {
+    const where = { topic: msg.topic, partition: msg.partition, offset: msg.offset };
+    const decoded = decodeMessage(msg.value, config.kafka.maxMessageBytes);
+    if (decoded.kind === 'skip') {
+      metrics.messages.inc({ outcome: 'skipped' });
+      log.info(`skipped message: ${decoded.reason}`, { ...where, runId: decoded.runId });
+      return;
+    }
+    if (decoded.kind === 'invalid') {
+      if (decoded.runId?.startsWith('r_')) return fail({ runId: decoded.runId }, `invalid run message: ${decoded.reason}`, 'invalid', where);
+      metrics.messages.inc({ outcome: 'invalid' });
+      log.warn(`invalid message: ${decoded.reason}`, { ...where, runId: decoded.runId });
+      return;
+    }
+    const run = decoded.run;
+    const runLog = log.child({ runId: run.runId, repo: `${run.org}/${run.repo}`, workflow: run.workflow, ...where });
+
+    const verdict = verifySignature({
+      message: run.message,
+      signature: run.signature,
+      secret: config.port.clientSecret,
+      mode: config.signature.mode,
+      maxAgeSeconds: config.signature.maxAgeSeconds,
+      nowMs: clock.now(),
+    });
+    if (!verdict.ok) return fail(run, `message refused: ${verdict.reason}`, 'signature_rejected', where);
+    if (run.runKind === 'workflow-node') {
+      metrics.messages.inc({ outcome: 'unsupported' });
+      runLog.warn('workflow-node runs (wfnr_) are not supported by this agent; skipped');
+      return;
+    }
+
+    const retryOpts = { clock, maxAttempts: Infinity, signal, capMs: 60_000 };
+    const existing = await retry(() => deps.port.getRun(run.runId), retryOpts);
+    if (!existing) {
+      metrics.messages.inc({ outcome: 'unknown_run' });
+      runLog.warn('Port does not know this run (404); skipped');
+      return;
+    }
+    if (existing.status === 'SUCCESS' || existing.status === 'FAILURE') {
+      metrics.messages.inc({ outcome: 'already_finished' });
+      runLog.info(`run already ${existing.status} in Port; nothing to do`);
+      return;
+    }
+
+    let dispatched: DispatchedRun | undefined;
+    let ref: string | undefined;
+    try {
+      const resumed = await resume(run, existing, signal);
+      if (resumed) {
+        metrics.messages.inc({ outcome: 'resumed' });
+        runLog.info(`resuming GitHub run ${resumed.runId} recorded for this Port run`, { ghRunId: resumed.runId });
+        dispatched = resumed;
+      } else {
+        const repo = await retry(() => deps.api.repo(run.org, run.repo), retryOpts);
+        const request = buildDispatch(run, { defaultBranch: repo.defaultBranch, maxInputs: maxInputsFor([deps.version[0], deps.version[1]]), runIdInput: config.github.runIdInput });
+        ref = request.ref;
+        const policy = evaluatePolicy(config.policy.allow, { org: run.org, repo: run.repo, workflow: run.workflow, ref: request.ref, defaultBranch: repo.defaultBranch });
+        if (!policy.allowed) return fail(run, policy.reason, 'policy_denied', where);
+
+        await reporter.send(run.runId, { kind: 'patch', patch: { statusLabel: DISPATCHING_LABEL } });
+        dispatched = await dispatchWorkflow({ ...deps.dispatch, signal }, run, request);
+        metrics.dispatches.inc({ outcome: 'success', reason: dispatched.via });
+        metrics.messageToDispatch.observe(Math.max(0, clock.now() - msg.timestampMs) / 1000);
+        await reporter.send(run.runId, {
+          kind: 'patch',
+          patch: { link: dispatched.htmlUrl, externalRunId: externalRunId(repo.ownerId, repo.id, dispatched.runId), statusLabel: 'Workflow dispatched' },
+        });
+        const line = `Dispatched ${run.org}/${run.repo} ${run.workflow} on ${request.ref}: ${dispatched.htmlUrl}`;
+        runLog.info(line, { ghRunId: dispatched.runId });
+        void reporter.send(run.runId, { kind: 'log', log: { message: line } }).catch(() => undefined);
+        metrics.messages.inc({ outcome: 'dispatched' });
+      }
+    } catch (raw) {
+      const err = toAgentError(raw);
+      if (signal.aborted) throw err;
+      metrics.dispatches.inc({ outcome: 'failure', reason: err.code });
+      return fail(run, `could not dispatch ${run.org}/${run.repo} ${run.workflow}${ref ? ` on ${ref}` : ''}: ${err.message}`, 'dispatch_failed', where);
+    }
+
+    await track(run, dispatched, runLog, signal);
+  };
+
+  /** The GitHub run already created for this Port run, by Port's record or, after an interrupted dispatch, by GHES. */
+  async function resume(run: RunRequest, existing: PortRun, signal: AbortSignal): Promise<DispatchedRun | undefined> {
+    const recorded = recordedGithubRunId(existing);
+    if (recorded !== undefined) {
+      const link = Array.isArray(existing.link) ? existing.link[0] : existing.link;
+      return { runId: recorded, htmlUrl: link ?? '', via: 'run-details' };
+    }
+    if (existing.statusLabel !== DISPATCHING_LABEL) return undefined;
+    const repo = await retry(() => deps.api.repo(run.org, run.repo), { clock, maxAttempts: Infinity, signal });
+    const ref = typeof run.workflowInputs.ref === 'string' && run.workflowInputs.ref ? run.workflowInputs.ref : repo.defaultBranch;
+    const found = await findExistingRun({ ...deps.dispatch, signal }, run, ref, clock.now() - 24 * 3600_000);
+    if (found) {
+      await reporter.send(run.runId, {
+        kind: 'patch',
+        patch: { link: found.htmlUrl, externalRunId: externalRunId(repo.ownerId, repo.id, found.runId), statusLabel: 'Workflow dispatched' },
+      });
+    }
+    return found;
+  }
+
+  async function track(run: RunRequest, dispatched: DispatchedRun, runLog: Logger, signal: AbortSignal): Promise<void> {
+    const startedMs = clock.now();
+    metrics.runsInFlight.inc();
+    let outcome;
+    try {
+      outcome = await deps.watcher.watch(
+        { portRunId: run.runId, org: run.org, repo: run.repo, ghRunId: dispatched.runId, sinceMs: startedMs },
+        {
+          signal,
+          onStatus: (status) => {
+            const line = statusLine(status);
+            if (line) void reporter.send(run.runId, { kind: 'log', log: { message: line } }).catch(() => undefined);
+          },
+        },
+      );
+    } finally {
+      metrics.runsInFlight.dec();
+    }
+    if (outcome.kind === 'completed') {
+      const conclusion = outcome.run.conclusion ?? 'unknown';
+      metrics.runsCompleted.inc({ conclusion });
+      metrics.runDuration.observe((clock.now() - startedMs) / 1000);
+      runLog.info(`Workflow completed: ${conclusion}`, { ghRunId: dispatched.runId, conclusion });
+      const logDone = reporter.send(run.runId, { kind: 'log', log: { message: `Workflow completed: ${conclusion}` } });
+      if (!run.reportWorkflowStatus) return logDone;
+      const status = portStatusFor(conclusion);
+      await Promise.all([
+        logDone,
+        reporter.send(run.runId, {
+          kind: 'patch',
+          patch: { status, statusLabel: `Workflow ${conclusion}`, summary: `GitHub workflow run ${outcome.run.html_url || dispatched.htmlUrl} completed: ${conclusion}` },
+        }),
+      ]);
+      return;
+    }
+    const reason =
+      outcome.kind === 'timed_out'
+        ? `timed out waiting for the workflow run ${dispatched.htmlUrl} to complete after ${config.tracking.maxWaitSeconds}s (last status: ${outcome.lastStatus ?? 'unknown'}); the GitHub run was left alone`
+        : `the workflow run ${dispatched.htmlUrl} disappeared from GHES: ${outcome.reason}`;
+    if (outcome.kind === 'timed_out') metrics.runsTimedOut.inc();
+    if (!run.reportWorkflowStatus) {
+      runLog.warn(reason);
+      return reporter.send(run.runId, { kind: 'log', log: { message: reason } });
+    }
+    return fail(run, reason, outcome.kind === 'timed_out' ? 'timed_out' : 'run_gone');
+  }
+}
+
+export type MessageProcessor = ReturnType<typeof createMessageProcessor>;

@@ -1,0 +1,50 @@
+import { toAgentError } from '../errors.js';
+import type { GithubApi } from '../github/github-api.js';
+import type { Logger } from '../observability/logger.js';
+import { type Clock, backoffDelay } from '../util/backoff.js';
+import type { RunWatcher, WatchOutcome } from './run-watcher.js';
+
+/**
+ * The baseline: one conditional GET per run every interval, as the public dispatch-and-wait
+ * actions do. Kept behind `tracking.mode: naive` to measure the batched watcher against.
+ */
+export function createNaiveWatcher(deps: { api: GithubApi; clock: Clock; logger: Logger; intervalMs: number; maxWaitMs: number; random?: () => number }): RunWatcher {
+  let active = 0;
+  const random = deps.random ?? Math.random;
+  return {
+    size: () => active,
+    async watch(run, hooks): Promise<WatchOutcome> {
+      active++;
+      let etag: string | undefined;
+      let lastStatus: string | undefined;
+      let failures = 0;
+      try {
+        for (;;) {
+          const waitedMs = deps.clock.now() - run.sinceMs;
+          if (waitedMs >= deps.maxWaitMs) return { kind: 'timed_out', lastStatus };
+          const delay = failures > 0 ? backoffDelay(failures, { baseMs: deps.intervalMs, capMs: 5 * 60_000 }) : deps.intervalMs * (0.9 + 0.2 * random());
+          await deps.clock.sleep(Math.min(delay, Math.max(1, deps.maxWaitMs - waitedMs)), hooks.signal);
+          try {
+            const res = await deps.api.getRun(run.org, run.repo, run.ghRunId, etag);
+            failures = 0;
+            if (!res) continue;
+            etag = res.etag;
+            if (res.run.status === 'completed') return { kind: 'completed', run: res.run };
+            if (res.run.status !== lastStatus) {
+              lastStatus = res.run.status;
+              hooks.onStatus(res.run.status);
+            }
+          } catch (raw) {
+            const err = toAgentError(raw);
+            if (err.code === 'not_found') return { kind: 'gone', reason: err.message };
+            if (hooks.signal.aborted) throw err;
+            failures++;
+            deps.logger.warn('polling a run failed; will retry', { component: 'watcher', runId: run.portRunId, ghRunId: run.ghRunId, error: err.message });
+          }
+        }
+      } finally {
+        active--;
+      }
+    },
+  };
+}

@@ -1,0 +1,27 @@
+import type { WorkflowRun } from '../github/github-api.js';
+
+/** A dispatched run the agent follows until it completes. */
+export interface WatchedRun {
+  portRunId: string;
+  org: string;
+  repo: string;
+  ghRunId: number;
+  /** Local time the run was dispatched (or resumed); bounds the wait. */
+  sinceMs: number;
+  /** The run's created_at, when known, so a repository list can start there. */
+  createdAt?: string;
+}
+
+export type WatchOutcome = { kind: 'completed'; run: WorkflowRun } | { kind: 'timed_out'; lastStatus: string | undefined } | { kind: 'gone'; reason: string };
+
+export interface WatchHooks {
+  /** Called on every status change before completion (queued, waiting, in_progress). */
+  onStatus(status: string): void;
+  signal: AbortSignal;
+}
+
+/** Follows runs until they finish; two implementations: per-run (naive) and per-repository (batched). */
+export interface RunWatcher {
+  watch(run: WatchedRun, hooks: WatchHooks): Promise<WatchOutcome>;
+  size(): number;
+}
