@@ -30,7 +30,6 @@ echo "build-image: base stand-in digest $digest" >&2
 
 buildah_cmd bud \
   --isolation chroot \
-  --layers \
   --pull=never \
   "${secret_args[@]}" \
   --build-arg "NODE_DIGEST=$digest" \
@@ -39,4 +38,6 @@ buildah_cmd bud \
   --file "$repo/docker/Dockerfile" \
   --tag "$image" \
   "$repo" >&2
+# vfs keeps a full copy per layer: drop the intermediate stages' leftovers.
+buildah_cmd rmi --prune >/dev/null 2>&1 || true
 echo "$image"
