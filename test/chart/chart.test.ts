@@ -6,6 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { parse as parseYaml } from 'yaml';
+import { loadConfig } from '../../agent/config/load.js';
 import { createMetrics } from '../../agent/observability/metrics.js';
 import {
   chartDir, findOne, helm, helmBin, kubeVersion, parseManifests, render, repoRoot, template,
@@ -252,6 +253,50 @@ describe('rendered with every optional feature on', () => {
   });
 });
 
+/**
+ * Feeds the rendered agent.yaml and the Deployment's GHES_AGENT_* env to the agent's own config
+ * loader, with the mounted files faked: catches drift between chart values/env names and the
+ * agent's convict schema (which rejects unknown keys and unknown GHES_AGENT_ variables).
+ */
+function loadAsThePodWould(objects: K8sObject[]) {
+  const { spec } = pod(objects);
+  const c = spec.containers[0]!;
+  const env = Object.fromEntries([...envOf(c)].filter(([k]) => k.startsWith('GHES_AGENT_')));
+  const cm = objects.find((o) => o.kind === 'ConfigMap' && (o as any).data?.['agent.yaml']) as any;
+  const files: Record<string, string> = { [env.GHES_AGENT_CONFIG!]: cm.data['agent.yaml'] };
+  // Secret files hold what the chart-made Secret holds; with an existing Secret, a stand-in text.
+  const secret = objects.find((o) => o.kind === 'Secret') as any;
+  for (const [k, v] of Object.entries(env)) {
+    if (!k.endsWith('_FILE')) continue;
+    const { key } = mountedFile(spec, c, v!);
+    files[v!] = secret ? Buffer.from(secret.data[key], 'base64').toString('utf8') : `secret-from-${k}`;
+  }
+  return loadConfig({
+    argv: [],
+    env,
+    readFile: (path) => {
+      const f = files[path];
+      if (f === undefined) throw Object.assign(new Error(`ENOENT ${path}`), { code: 'ENOENT' });
+      return f;
+    },
+  }).config;
+}
+
+describe("the agent's own config loader accepts what the chart renders", () => {
+  it('with the smallest values (GitHub App)', () => {
+    const config = loadAsThePodWould(render([valuesMin]));
+    assert.equal(config.port.orgId, minValues.config.port.orgId);
+    assert.equal(config.port.clientSecret, minValues.secrets.portClientSecret);
+    assert.equal(config.github.privateKey, minValues.secrets.githubPrivateKey.trim());
+  });
+  it('with every feature on (token, Kafka credentials)', () => {
+    const config = loadAsThePodWould(render([valuesAll]));
+    assert.equal(config.github.token, 'secret-from-GHES_AGENT_GITHUB_TOKEN_FILE');
+    assert.equal(config.kafka.password, 'secret-from-GHES_AGENT_KAFKA_PASSWORD_FILE');
+    assert.equal(config.server.port, 9191);
+  });
+});
+
 describe('values.schema.json refuses bad values', () => {
   const cases: [string, object[], RegExp][] = [
     ['the bare defaults (no config, no secrets)', [], /orgId|portClientSecret|url/],
@@ -265,6 +310,7 @@ describe('values.schema.json refuses bad values', () => {
     ['an existing Secret plus inline secrets', [minValues, { secrets: { existingSecret: 'creds' } }], /portClientSecret|githubPrivateKey/],
     ['a secret inside config', [minValues, { config: { port: { clientSecret: 'oops' } } }], /config\.port\.clientSecret/],
     ['a GitHub token inside config', [minValues, { config: { github: { token: 'oops' } } }], /config\.github\.token/],
+    ['a numeric GitHub App id (the agent wants a string)', [minValues, { config: { github: { appId: 12345 } } }], /appId/],
     ['a malformed image digest', [minValues, { image: { digest: 'latest' } }], /digest/],
     ['an unknown githubAuth', [minValues, { secrets: { githubAuth: 'oauth' } }], /githubAuth/],
   ];

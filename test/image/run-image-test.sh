@@ -86,6 +86,7 @@ failed_before_print=$failed
 check "--print-config runs as uid 10001 with mounted config and secret files" 0 in_image node dist/agent/main.js --print-config
 printed=$out print_ok=$([ "$failed" -eq "$failed_before_print" ] && echo yes)
 expect "--print-config shows the mounted config" grep -q org_imagetest <<<"$printed"
+expect "--print-config shows the secrets came from the mounted files" grep -q /etc/ghes-agent/secrets/port-client-secret <<<"$printed"
 # Only meaningful when it printed something: an empty output would pass vacuously.
 expect "--print-config masks every secret" bash -c '[ "$4" = yes ] && ! grep -qF -e "$1" -e "$2" -e "$3" <<<"$0"' "$printed" "$port_secret" "$gh_token" "$kafka_pw" "$print_ok"
 
