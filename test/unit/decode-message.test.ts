@@ -102,9 +102,9 @@ describe('decodeMessage: the documented envelope', () => {
     assert.ok(run.portPayload);
     const payload = JSON.parse(run.portPayload!);
     assert.equal(payload.headers, undefined);
+    assert.deepEqual(payload.payload.properties, { secretish: 'user input' });
     const { headers: _h, ...expected } = msg;
     assert.deepEqual(payload, expected);
-    assert.deepEqual(payload.payload.properties, { secretish: 'user input' });
   });
 
   it('legacy omitUserInputs:true drops payload.properties from port_payload', () => {
