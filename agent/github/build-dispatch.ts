@@ -34,11 +34,12 @@ export function buildDispatch(
     }
     ref = rawRef;
   }
-  const inputs: Record<string, string> = {};
-  for (const [key, value] of Object.entries(rest)) {
-    if (value === undefined) continue;
-    inputs[key] = typeof value === 'string' ? value : JSON.stringify(value);
-  }
+  // fromEntries defines keys, so an input named __proto__ is passed on, not turned into a prototype.
+  const inputs: Record<string, string> = Object.fromEntries(
+    Object.entries(rest)
+      .filter(([, value]) => value !== undefined)
+      .map(([key, value]) => [key, typeof value === 'string' ? value : JSON.stringify(value)]),
+  );
   if (run.portPayload !== undefined && inputs.port_payload === undefined) inputs.port_payload = run.portPayload;
 
   const userCount = Object.keys(inputs).length;

@@ -51,8 +51,15 @@ export function createGithubApi(deps: { clients: GithubClients; clock: Clock; re
   };
 
   return {
+    /**
+     * GET /meta names installed_version, but an App's JWT is refused there; every GHES response
+     * carries x-github-enterprise-version, so an App reads it from GET /app (renovate's detectGhe).
+     */
     async version(): Promise<Version | undefined> {
-      const res = await clients.app.request('GET /meta').catch(fail('reading the GHES version (GET /meta)'));
+      const res =
+        clients.kind === 'app'
+          ? await clients.app.request('GET /app').catch(fail('checking the GitHub App and the GHES version (GET /app)'))
+          : await clients.app.request('GET /meta').catch(fail('reading the GHES version (GET /meta)'));
       const data = res.data as { installed_version?: string };
       return parseVersion(data.installed_version) ?? parseVersion(res.headers['x-github-enterprise-version' as never] as string | undefined);
     },

@@ -19,6 +19,8 @@ export interface GithubClients {
   forOwner(owner: string): Promise<Gh>;
   /** A client that uses the App JWT (or the token) for app-level calls such as GET /meta. */
   app: Gh;
+  /** 'app' clients authenticate app-level calls with the JWT, which only /app routes accept. */
+  kind: GithubAuth['kind'];
   host: string;
 }
 
@@ -84,7 +86,7 @@ export function createGithubClients(deps: {
 
   if (deps.auth.kind === 'token') {
     const gh = instrument(new Client({ auth: deps.auth.token }));
-    return { forOwner: async () => gh, app: gh, host };
+    return { forOwner: async () => gh, app: gh, host, kind: 'token' };
   }
 
   const { appId, privateKey, installationId } = deps.auth;
@@ -121,6 +123,7 @@ export function createGithubClients(deps: {
   return {
     host,
     app,
+    kind: 'app',
     forOwner(owner) {
       if (fixed) return Promise.resolve(fixed);
       const key = owner.toLowerCase();

@@ -43,7 +43,7 @@ export function createSecretScrubber(initial: Array<string | undefined> = []): S
   const add = (secret: string | undefined) => {
     // Short values would redact ordinary words; real secrets are long.
     if (!secret || secret.length < 6) return;
-    forms = [...new Set([...forms, secret, Buffer.from(secret).toString('base64')])].sort((a, b) => b.length - a.length);
+    forms = [...new Set([...forms, secret, JSON.stringify(secret).slice(1, -1), Buffer.from(secret).toString('base64')])].sort((a, b) => b.length - a.length);
   };
   initial.forEach(add);
   return {

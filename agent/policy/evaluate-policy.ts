@@ -16,7 +16,8 @@ function refMatches(pattern: string, ref: string, defaultBranch: string): boolea
   const qualified = ref.startsWith('refs/') ? ref : `refs/heads/${ref}`;
   if (pattern === '@default') return qualified === `refs/heads/${defaultBranch}`;
   const re = globToRegExp(pattern, false);
-  return re.test(ref) || re.test(qualified);
+  const qualifiedPattern = pattern.startsWith('refs/') ? re : globToRegExp(`refs/heads/${pattern}`, false);
+  return re.test(ref) || qualifiedPattern.test(qualified);
 }
 
 const describe = (r: PolicyRule) => `${r.org}/${r.repo}/${r.workflow}${r.refs.length ? ` refs [${r.refs.join(', ')}]` : ''}`;

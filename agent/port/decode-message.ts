@@ -51,7 +51,7 @@ export function decodeMessage(value: Buffer | null, maxBytes: number): DecodeRes
   const problems: string[] = [];
   const field = (name: string, re: RegExp, what: string): string => {
     const v = method[name];
-    if (typeof v === 'number' && name === 'workflow' && Number.isInteger(v)) return String(v);
+    if (typeof v === 'number' && name === 'workflow' && Number.isSafeInteger(v) && v > 0) return String(v);
     if (typeof v !== 'string' || !re.test(v)) {
       problems.push(`invocationMethod.${name} ${v === undefined ? 'is missing' : `is not ${what}`}`);
       return '';

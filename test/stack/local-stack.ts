@@ -1,0 +1,96 @@
+// The local stack every integration test, the demo and the benchmark share: the real broker
+// (shared or private), a GHES simulator, a Port simulator, one org with its topic and ACLs,
+// and an admin producer that publishes Port-shaped runs.
+import { randomBytes } from 'node:crypto';
+import kafkajs, { type Producer } from 'kafkajs';
+import { startGhesSim } from '../sim/ghes/server.js';
+import type { GhesSim, GhesSimOptions, WorkflowSpec } from '../sim/ghes/types.js';
+import { startPortSim } from '../sim/port/server.js';
+import type { GithubInvocation, PortSim, SimPortRun } from '../sim/port/types.js';
+import { createAndPublishRun, publishMessages } from '../sim/publisher.js';
+import type { KafkaBrokerInfo } from './kafka-broker.js';
+import { createOrgTopic, kafkaClientConfig } from './kafka-org.js';
+import { getTestBroker } from './shared-broker.js';
+
+export interface LocalStack {
+  broker: KafkaBrokerInfo;
+  ghes: GhesSim;
+  port: PortSim;
+  org: string;
+  topic: string;
+  producer: Producer;
+  /** The GitHub org the sample repositories live in. */
+  ghOrg: string;
+  publish(invocation: GithubInvocation, opts?: { sign?: boolean; tamper?: boolean }): Promise<SimPortRun>;
+  publishRaw(value: string | Buffer | Record<string, unknown>, key?: string): Promise<void>;
+  waitForRun(runId: string, done: (r: SimPortRun) => boolean, timeoutMs?: number): Promise<SimPortRun>;
+  close(): Promise<void>;
+}
+
+export const RUN_NAME = 'Port run ${{ inputs.port_run_id }}';
+
+/** The sample repository: one workflow per interesting outcome, with and without a run-name. */
+export function addSampleRepo(ghes: GhesSim, owner: string, name = 'infra'): void {
+  ghes.addRepo({ owner, name, defaultBranch: 'main', branches: ['main', 'release'], tags: ['v1.0.0'] });
+  const inputs = { port_run_id: { required: false }, service: { required: false }, port_payload: { required: false } };
+  const wf = (path: string, conclusion: WorkflowSpec extends { script?: infer S } ? (S extends { conclusion: infer C } ? C : never) : never, extra: Partial<WorkflowSpec> = {}): WorkflowSpec => ({
+    path,
+    name: path.replace(/\.ya?ml$/, ''),
+    runName: RUN_NAME,
+    inputs,
+    script: { conclusion, queuedMs: 300, durationMs: 1500 },
+    ...extra,
+  });
+  ghes.addWorkflow(owner, name, wf('deploy.yml', 'success'));
+  ghes.addWorkflow(owner, name, wf('fail.yml', 'failure'));
+  ghes.addWorkflow(owner, name, wf('cancel.yml', 'cancelled'));
+  ghes.addWorkflow(owner, name, wf('skip.yml', 'skipped'));
+  ghes.addWorkflow(owner, name, wf('approve.yml', 'success', { script: { conclusion: 'success', queuedMs: 200, waitingMs: 800, durationMs: 800 } }));
+  ghes.addWorkflow(owner, name, wf('no-run-name.yml', 'success', { runName: undefined, inputs: { service: { required: false } } }));
+  ghes.addWorkflow(owner, name, wf('needs-env.yml', 'success', { inputs: { environment: { required: true }, port_run_id: { required: false } } }));
+}
+
+export async function startLocalStack(opts: { ghes?: GhesSimOptions; broker?: KafkaBrokerInfo; partitions?: number; org?: string } = {}): Promise<LocalStack> {
+  const broker = opts.broker ?? (await getTestBroker());
+  const org = opts.org ?? `org_${randomBytes(5).toString('hex')}`;
+  const topic = await createOrgTopic(broker, org, { partitions: opts.partitions ?? 6 });
+  const ghes = await startGhesSim({ runAppearDelayMs: 200, ...opts.ghes });
+  const ghOrg = 'acme';
+  ghes.addInstallation(ghOrg);
+  addSampleRepo(ghes, ghOrg);
+  const port = await startPortSim({
+    orgId: org,
+    clientId: `client_${randomBytes(6).toString('hex')}`,
+    clientSecret: `secret_${randomBytes(18).toString('hex')}`,
+    kafka: { brokers: broker.brokers, username: broker.agent.username, password: broker.agent.password },
+  });
+  const producer = new kafkajs.Kafka(kafkaClientConfig(broker, 'admin', `publisher-${org}`)).producer();
+  await producer.connect();
+
+  return {
+    broker,
+    ghes,
+    port,
+    org,
+    topic,
+    producer,
+    ghOrg,
+    publish: (invocation, o) => createAndPublishRun(port, producer, topic, invocation, o),
+    publishRaw: (value, key) => publishMessages(producer, topic, [{ key, value }]),
+    async waitForRun(runId, done, timeoutMs = 30_000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const run = port.getRun(runId);
+        if (run && done(run)) return run;
+        if (Date.now() > deadline) throw new Error(`run ${runId} did not reach the expected state in ${timeoutMs} ms: ${JSON.stringify(run, null, 1)?.slice(0, 1500)}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    },
+    async close() {
+      await producer.disconnect().catch(() => undefined);
+      await Promise.all([ghes.close(), port.close()]);
+    },
+  };
+}
+
+export const isFinal = (r: SimPortRun) => r.status !== 'IN_PROGRESS';
