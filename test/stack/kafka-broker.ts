@@ -71,7 +71,8 @@ function newPassword(): string {
   return randomBytes(18).toString('base64url').replace(/[^A-Za-z0-9]/g, 'x');
 }
 
-// Kafka cluster ids are 16 random bytes in URL-safe base64 without padding.
+// Kafka cluster ids are 16 random bytes in URL-safe base64 without padding. About one in 32
+// starts with '-', which is why it is passed as --cluster-id=<id>, never as a separate argument.
 function newClusterId(): string {
   return randomBytes(16).toString('base64url');
 }
@@ -97,58 +98,72 @@ export async function startKafkaBroker(opts: StartKafkaBrokerOptions = {}): Prom
   const keystoreFile = join(dataDir, 'tls', 'broker-keystore.pem');
   const credentialsFile = join(dataDir, 'credentials.json');
 
-  const ports: BrokerPorts = {
-    client: opts.port ?? await freePort(),
-    internal: await freePort(),
-    controller: await freePort(),
-  };
-
-  // Fresh TLS material on every start of a new broker; a restart (start()) keeps it.
-  const ca = await generateCa(join(dataDir, 'tls'), 'ca');
-  const cert = await issueServerCert(ca, join(dataDir, 'tls'), 'broker', LOOPBACK_SANS);
-  writeFileSync(keystoreFile, cert.keyPem + cert.certPem + ca.certPem, { mode: 0o600 });
-
-  writeFileSync(propsFile, brokerProperties({ ports, logDir, keystoreFile, advertisedHost: ADVERTISED_HOST }));
-  writeFileSync(log4jFile, LOG4J_PROPERTIES);
-
-  // SCRAM users are written into the metadata log at format time, so a formatted data dir
-  // carries its passwords with it: keep them next to it to reuse the dir later.
-  const formatted = existsSync(join(logDir, 'meta.properties'));
-  let credentials: Credentials;
-  if (formatted && existsSync(credentialsFile)) {
-    credentials = JSON.parse(readFileSync(credentialsFile, 'utf8')) as Credentials;
-  } else if (formatted) {
-    throw new Error(`${dataDir} holds a formatted broker but no ${credentialsFile}: cannot know its SCRAM passwords`);
-  } else {
-    credentials = {
-      admin: { username: 'admin', password: newPassword() },
-      agent: { username: 'agent', password: newPassword() },
-    };
-    writeFileSync(credentialsFile, JSON.stringify(credentials, null, 2) + '\n', { mode: 0o600 });
-  }
-
   const javaBase = [`-Dlog4j.configuration=file:${log4jFile}`, '-cp', join(libs, '*')];
 
-  if (!formatted) {
-    const t0 = Date.now();
-    try {
-      await run('java', [
-        '-Xmx256m', '-XX:TieredStopAtLevel=1', ...javaBase,
-        'kafka.tools.StorageTool', 'format', '-c', propsFile, '-t', newClusterId(),
-        '--add-scram', `SCRAM-SHA-512=[name=${credentials.admin.username},password=${credentials.admin.password}]`,
-        '--add-scram', `SCRAM-SHA-512=[name=${credentials.agent.username},password=${credentials.agent.password}]`,
-      ], { maxBuffer: 16 * 1024 * 1024 });
-    } catch (err) {
-      const e = err as { stdout?: string; stderr?: string; message: string };
-      throw new Error(`formatting Kafka storage failed: ${e.message}\n${e.stdout ?? ''}${e.stderr ?? ''}`);
+  // Everything before the JVM runs: on failure, a data dir we created must not be left behind.
+  async function prepare(): Promise<{ ports: BrokerPorts; caPem: string; caFile: string; credentials: Credentials }> {
+    const ports: BrokerPorts = {
+      client: opts.port ?? await freePort(),
+      internal: await freePort(),
+      controller: await freePort(),
+    };
+
+    // Fresh TLS material on every start of a new broker; a restart (start()) keeps it.
+    const ca = await generateCa(join(dataDir, 'tls'), 'ca');
+    const cert = await issueServerCert(ca, join(dataDir, 'tls'), 'broker', LOOPBACK_SANS);
+    writeFileSync(keystoreFile, cert.keyPem + cert.certPem + ca.certPem, { mode: 0o600 });
+
+    writeFileSync(propsFile, brokerProperties({ ports, logDir, keystoreFile, advertisedHost: ADVERTISED_HOST }));
+    writeFileSync(log4jFile, LOG4J_PROPERTIES);
+
+    // SCRAM users are written into the metadata log at format time, so a formatted data dir
+    // carries its passwords with it: keep them next to it to reuse the dir later.
+    const formatted = existsSync(join(logDir, 'meta.properties'));
+    let credentials: Credentials;
+    if (formatted && existsSync(credentialsFile)) {
+      credentials = JSON.parse(readFileSync(credentialsFile, 'utf8')) as Credentials;
+    } else if (formatted) {
+      throw new Error(`${dataDir} holds a formatted broker but no ${credentialsFile}: cannot know its SCRAM passwords`);
+    } else {
+      credentials = {
+        admin: { username: 'admin', password: newPassword() },
+        agent: { username: 'agent', password: newPassword() },
+      };
+      writeFileSync(credentialsFile, JSON.stringify(credentials, null, 2) + '\n', { mode: 0o600 });
     }
-    log(`formatted KRaft storage in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+
+    if (!formatted) {
+      const t0 = Date.now();
+      try {
+        await run('java', [
+          '-Xmx256m', '-XX:TieredStopAtLevel=1', ...javaBase,
+          'kafka.tools.StorageTool', 'format', '-c', propsFile, `--cluster-id=${newClusterId()}`,
+          '--add-scram', `SCRAM-SHA-512=[name=${credentials.admin.username},password=${credentials.admin.password}]`,
+          '--add-scram', `SCRAM-SHA-512=[name=${credentials.agent.username},password=${credentials.agent.password}]`,
+        ], { maxBuffer: 16 * 1024 * 1024 });
+      } catch (err) {
+        const e = err as { stdout?: string; stderr?: string; message: string };
+        throw new Error(`formatting Kafka storage failed: ${e.message}\n${e.stdout ?? ''}${e.stderr ?? ''}`);
+      }
+      log(`formatted KRaft storage in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    }
+
+    return { ports, caPem: ca.certPem, caFile: ca.certFile, credentials };
   }
+
+  let prepared: Awaited<ReturnType<typeof prepare>>;
+  try {
+    prepared = await prepare();
+  } catch (err) {
+    if (ownsDataDir) rmSync(dataDir, { recursive: true, force: true });
+    throw err;
+  }
+  const { ports, credentials } = prepared;
 
   const info: KafkaBrokerInfo = {
     brokers: [`${ADVERTISED_HOST}:${ports.client}`],
-    caPem: ca.certPem,
-    caFile: ca.certFile,
+    caPem: prepared.caPem,
+    caFile: prepared.caFile,
     admin: credentials.admin,
     agent: credentials.agent,
   };
