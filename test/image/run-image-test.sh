@@ -30,6 +30,7 @@ port:
 kafka:
   brokers: ["127.0.0.1:1"]
   username: org_imagetest
+  ssl: false
 github:
   url: http://127.0.0.1:2
 policy:
@@ -89,6 +90,25 @@ expect "--print-config shows the mounted config" grep -q org_imagetest <<<"$prin
 expect "--print-config shows the secrets came from the mounted files" grep -q /etc/ghes-agent/secrets/port-client-secret <<<"$printed"
 # Only meaningful when it printed something: an empty output would pass vacuously.
 expect "--print-config masks every secret" bash -c '[ "$4" = yes ] && ! grep -qF -e "$1" -e "$2" -e "$3" <<<"$0"' "$printed" "$port_secret" "$gh_token" "$kafka_pw" "$print_ok"
+
+# The agent itself, started as the pod starts it (image CMD), with Kafka/Port/GHES pointing at
+# closed loopback ports: it must serve /livez (200), /readyz (503: not ready without its
+# dependencies) and /metrics on loopback, and exit 0 promptly on SIGTERM.
+http_get() { node -e 'fetch(process.argv[1]).then(async (r) => { console.log(r.status); console.log(await r.text()); }, () => { console.log("000"); })' "$1"; }
+bash "$run" -c "$work/agent.yaml" -s "$work/secrets" "${secret_env[@]}" >"$work/agent.log" 2>&1 &
+agent=$!
+live=000
+for _ in $(seq 1 50); do live=$(http_get http://127.0.0.1:19090/livez | head -1); [ "$live" = 200 ] && break; sleep 0.2; done
+out=$(cat "$work/agent.log"); expect "agent serves /livez on loopback" [ "$live" = 200 ]
+ready=$(http_get http://127.0.0.1:19090/readyz | head -1)
+out=$ready; expect "/readyz is 503 while Kafka/Port/GHES are unreachable" [ "$ready" = 503 ]
+metrics=$(http_get http://127.0.0.1:19090/metrics)
+out=$metrics; expect "/metrics exposes ghes_agent_build_info and process metrics" bash -c 'grep -q "^ghes_agent_build_info{" <<<"$0" && grep -q "^process_resident_memory_bytes" <<<"$0"' "$metrics"
+kill -TERM "$agent"
+for _ in $(seq 1 100); do kill -0 "$agent" 2>/dev/null || break; sleep 0.2; done
+if kill -0 "$agent" 2>/dev/null; then kill -KILL "$agent"; stopped=hung; else wait "$agent"; stopped=$?; fi
+out="exit: $stopped"$'\n'$(tail -5 "$work/agent.log"); expect "agent exits 0 within 20 s of SIGTERM" [ "$stopped" = 0 ]
+expect "agent logs never contain a secret" bash -c '! grep -qF -e "$1" -e "$2" -e "$3" "$0"' "$work/agent.log" "$port_secret" "$gh_token" "$kafka_pw"
 
 echo "image: $passed passed, $failed failed"
 [ "$failed" = 0 ]

@@ -56,7 +56,9 @@ while IFS= read -r line; do [ -n "$line" ] && env_args+=("$line"); done <<<"$img
 env_args+=("${extra_env[@]}")
 
 # Everything below happens in a private mount namespace: nothing leaks to the host's mounts.
-unshare --mount --propagation private -- /bin/bash -euo pipefail -s -- "$root" "$config" "$secrets" "$ca" "$workdir" "${user:-10001:10001}" "${#env_args[@]}" "${env_args[@]}" "$@" <<'INNER'
+# unshare, the inner bash, chroot, env and sh all exec, so $child ends up being the command
+# itself (node): SIGTERM/SIGINT sent to this script are forwarded to it, as a kubelet would.
+unshare --mount --propagation private -- /bin/bash -euo pipefail -s -- "$root" "$config" "$secrets" "$ca" "$workdir" "${user:-10001:10001}" "${#env_args[@]}" "${env_args[@]}" "$@" <<'INNER' &
 root=$1 config=$2 secrets=$3 ca=$4 workdir=$5 user=$6 nenv=$7
 shift 7
 envs=("${@:1:$nenv}")
@@ -72,3 +74,19 @@ mount -t tmpfs -o mode=1777,size=64m tmpfs "$root/tmp"
 mount -o remount,bind,ro "$root"
 exec chroot --userspec="$user" "$root" /usr/bin/env -i "${envs[@]}" /bin/sh -c 'cd "$0" && exec "$@"' "${workdir:-/}" "$@"
 INNER
+child=$!
+forwarded=""
+trap 'forwarded=1; kill -TERM "$child" 2>/dev/null' TERM
+trap 'forwarded=1; kill -INT "$child" 2>/dev/null' INT
+# A trapped signal interrupts `wait` (status > 128) while the child runs on: wait again, and
+# report the child's own exit status, not the interruption's.
+while :; do
+  rc=0; wait "$child" || rc=$?  # (|| keeps set -e from exiting on the interruption)
+  if [ "$rc" -gt 128 ] && [ -n "$forwarded" ]; then
+    if kill -0 "$child" 2>/dev/null; then continue; fi
+    again=0; wait "$child" 2>/dev/null || again=$?
+    [ "$again" != 127 ] && rc=$again
+  fi
+  break
+done
+exit "$rc"
