@@ -1,0 +1,65 @@
+// Configuration mistakes stop the real binary before it connects anywhere, with exit code 2
+// and a message naming the key; --print-config shows the effective configuration, masked.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+
+const run = (yaml: string, env: Record<string, string> = {}, args: string[] = []) => {
+  const dir = mkdtempSync(join(tmpdir(), 'ghes-agent-config-'));
+  const file = join(dir, 'agent.yaml');
+  writeFileSync(file, yaml);
+  const res = spawnSync(process.execPath, ['--import', 'tsx', 'agent/main.ts', '--config', file, ...args], {
+    env: { PATH: process.env.PATH ?? '', ...env },
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
+  return { code: res.status, out: `${res.stdout}${res.stderr}` };
+};
+
+const valid = `
+port: { orgId: org_1, clientId: cid, clientSecret: super-secret-value-1 }
+github: { url: "https://ghes.example.com", token: ghp_very_secret_token_123 }
+server: { port: 0 }
+`;
+
+describe('configuration errors exit 2 before connecting', () => {
+  test('unknown key', () => {
+    const r = run(`${valid}\ngithub2: { url: x }\n`);
+    assert.equal(r.code, 2);
+    assert.match(r.out, /github2: unknown key/);
+  });
+  test('misspelt nested key', () => {
+    const r = run(valid.replace('clientId: cid', 'clientID: cid'));
+    assert.equal(r.code, 2);
+    assert.match(r.out, /port\.clientID: unknown key/);
+  });
+  test('missing required value names the key and its env variable', () => {
+    const r = run(valid.replace('orgId: org_1, ', ''));
+    assert.equal(r.code, 2);
+    assert.match(r.out, /port\.orgId: is required/);
+    assert.match(r.out, /GHES_AGENT_PORT_ORG_ID/);
+  });
+  test('malformed URL', () => {
+    const r = run(valid.replace('https://ghes.example.com', 'ghes example com'));
+    assert.equal(r.code, 2);
+    assert.match(r.out, /github\.url: must be an absolute http\(s\) URL/);
+  });
+  test('env override of a bad value', () => {
+    const r = run(valid, { GHES_AGENT_KAFKA_SSL: 'maybe' });
+    assert.equal(r.code, 2);
+    assert.match(r.out, /kafka\.ssl: must be true or false/);
+  });
+  test('--print-config masks secrets and shows derived defaults', () => {
+    const r = run(valid, {}, ['--print-config']);
+    assert.equal(r.code, 0, r.out);
+    assert.match(r.out, /topic: org_1\.github\.runs/);
+    assert.match(r.out, /groupId: org_1\.ghes-agent/);
+    assert.match(r.out, /apiUrl: https:\/\/ghes\.example\.com\/api\/v3/);
+    assert.ok(!r.out.includes('super-secret-value-1'));
+    assert.ok(!r.out.includes('ghp_very_secret_token_123'));
+    assert.match(r.out, /clientSecret: "?\[set, masked\]"?/);
+  });
+});
