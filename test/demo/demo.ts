@@ -1,0 +1,141 @@
+// `make demo`: the agent end to end on the local stack. Real Kafka (SASL_SSL, SCRAM, ACLs),
+// the GHES and Port simulators, two agent processes (GHES 3.21, and 3.19 for the correlation
+// path), sample runs of every kind, live progress, a final table, and exit 0 only when every
+// run ended as expected.
+import { brokerInfo, startKafkaBroker } from '../stack/kafka-broker.js';
+import { type AgentProcess, metricValue, startAgentProcess } from '../stack/agent-process.js';
+import { type LocalStack, startLocalStack } from '../stack/local-stack.js';
+import type { SimPortRun } from '../sim/port/types.js';
+
+interface Sample {
+  name: string;
+  stack: 'A' | 'B';
+  expect: 'SUCCESS' | 'FAILURE' | 'IN_PROGRESS' | 'not a run';
+  publish: (s: LocalStack) => Promise<SimPortRun | undefined>;
+  check?: (r: SimPortRun) => boolean;
+}
+
+const inv = (workflow: string, extra: Record<string, unknown> = {}) => ({ type: 'GITHUB' as const, org: 'acme', repo: 'infra', workflow, workflowInputs: { service: 'checkout' }, ...extra });
+
+const samples: Sample[] = [
+  { name: 'deploy succeeds', stack: 'A', expect: 'SUCCESS', publish: (s) => s.publish(inv('deploy.yml')) },
+  { name: 'tests fail', stack: 'A', expect: 'FAILURE', publish: (s) => s.publish(inv('fail.yml')) },
+  { name: 'run cancelled', stack: 'A', expect: 'FAILURE', publish: (s) => s.publish(inv('cancel.yml')) },
+  { name: 'needs approval, then succeeds', stack: 'A', expect: 'SUCCESS', publish: (s) => s.publish(inv('approve.yml')) },
+  {
+    name: 'reportWorkflowStatus: false',
+    stack: 'A',
+    expect: 'IN_PROGRESS',
+    publish: (s) => s.publish(inv('deploy.yml', { reportWorkflowStatus: false })),
+    check: (r) => r.logs.some((l) => l.message.startsWith('Workflow completed')) && !!r.link,
+  },
+  {
+    name: 'repository outside the policy',
+    stack: 'A',
+    expect: 'FAILURE',
+    publish: (s) => s.publish({ type: 'GITHUB', org: 'acme', repo: 'payroll', workflow: 'deploy.yml', workflowInputs: {} }),
+    check: (r) => /policy/.test(r.summary ?? ''),
+  },
+  {
+    name: 'malformed message',
+    stack: 'A',
+    expect: 'not a run',
+    publish: async (s) => {
+      await s.publishRaw('{"context": {"runId": 42}, "payload": "garbage"');
+      return undefined;
+    },
+  },
+  { name: 'GHES 3.19: found by run-name', stack: 'B', expect: 'SUCCESS', publish: (s) => s.publish(inv('deploy.yml')) },
+];
+
+const color = (code: number, text: string) => (process.stdout.isTTY ? `\x1b[${code}m${text}\x1b[0m` : text);
+const t0 = Date.now();
+const stamp = () => `[${((Date.now() - t0) / 1000).toFixed(1).padStart(5)}s]`;
+
+async function main(): Promise<number> {
+  console.log(`${stamp()} starting Kafka 3.9 (KRaft, SASL_SSL + SCRAM-SHA-512, ACLs)…`);
+  const broker = await startKafkaBroker({});
+  const stacks: Record<'A' | 'B', LocalStack> = {
+    A: await startLocalStack({ broker: brokerInfo(broker), ghes: { version: '3.21.0', timeScale: 1 } }),
+    B: await startLocalStack({ broker: brokerInfo(broker), ghes: { version: '3.19.0', timeScale: 1 } }),
+  };
+  stacks.A.ghes.addRepo({ owner: 'acme', name: 'payroll', defaultBranch: 'main' });
+  console.log(`${stamp()} broker ${broker.brokers.join(',')}; GHES 3.21 at ${stacks.A.ghes.url}; GHES 3.19 at ${stacks.B.ghes.url}; Port at ${stacks.A.port.url}`);
+  const agents: Record<'A' | 'B', AgentProcess> = {
+    A: await startAgentProcess(stacks.A, { auth: 'app', overrides: { policy: { allow: [{ org: 'acme', repo: 'infra' }] }, log: { level: 'warn' } } }),
+    B: await startAgentProcess(stacks.B, { auth: 'token', overrides: { log: { level: 'warn' } } }),
+  };
+  let exitCode = 1;
+  try {
+    await Promise.all([agents.A.waitReady(), agents.B.waitReady()]);
+    console.log(`${stamp()} two agents ready (GitHub App on 3.21, token on 3.19); publishing ${samples.length} messages\n`);
+    const published: Array<{ sample: Sample; run?: SimPortRun }> = [];
+    for (const sample of samples) published.push({ sample, run: await sample.publish(stacks[sample.stack]) });
+
+    const seen = new Map<string, number>();
+    const lastStatus = new Map<string, string>();
+    const settled = (p: { sample: Sample; run?: SimPortRun }) => {
+      if (!p.run) return true;
+      const r = stacks[p.sample.stack].port.getRun(p.run.id)!;
+      return p.sample.expect === 'IN_PROGRESS' ? (p.sample.check?.(r) ?? false) : r.status !== 'IN_PROGRESS';
+    };
+    const deadline = Date.now() + 90_000;
+    while (Date.now() < deadline) {
+      for (const p of published) {
+        if (!p.run) continue;
+        const r = stacks[p.sample.stack].port.getRun(p.run.id)!;
+        const from = seen.get(r.id) ?? 0;
+        for (const l of r.logs.slice(from)) console.log(`${stamp()} ${p.sample.name.padEnd(32)} ${l.message}`);
+        seen.set(r.id, r.logs.length);
+        if (r.status !== lastStatus.get(r.id) && r.status !== 'IN_PROGRESS') console.log(`${stamp()} ${p.sample.name.padEnd(32)} ${color(r.status === 'SUCCESS' ? 32 : 31, r.status)}`);
+        lastStatus.set(r.id, r.status);
+      }
+      if (published.every(settled)) break;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+
+    console.log('\nResult');
+    console.log(`  ${'run'.padEnd(34)}${'expected'.padEnd(13)}${'Port status'.padEnd(13)}${'ok'.padEnd(5)}GitHub run`);
+    let allOk = true;
+    for (const p of published) {
+      let status = 'not a run';
+      let link = '';
+      let ok: boolean;
+      if (p.run) {
+        const r = stacks[p.sample.stack].port.getRun(p.run.id)!;
+        status = r.status;
+        link = Array.isArray(r.link) ? r.link.join(' ') : (r.link ?? '-');
+        ok = r.status === p.sample.expect && (p.sample.check?.(r) ?? true);
+      } else {
+        ok = metricValue(await agents[p.sample.stack].metrics(), 'ghes_agent_messages_total', { outcome: 'invalid' }) >= 1;
+      }
+      allOk &&= ok;
+      console.log(`  ${p.sample.name.padEnd(34)}${p.sample.expect.padEnd(13)}${status.padEnd(13)}${(ok ? color(32, 'yes') : color(31, 'NO')).padEnd(ok && process.stdout.isTTY ? 14 : 5)}${link}`);
+    }
+    const m = await agents.A.metrics();
+    const dispatches = stacks.A.ghes.dispatches().length + stacks.B.ghes.dispatches().length;
+    console.log('\nKey metrics (agent on 3.21)');
+    console.log(`  messages: dispatched ${metricValue(m, 'ghes_agent_messages_total', { outcome: 'dispatched' })}, policy denied ${metricValue(m, 'ghes_agent_messages_total', { outcome: 'policy_denied' })}, invalid ${metricValue(m, 'ghes_agent_messages_total', { outcome: 'invalid' })}`);
+    console.log(`  runs completed: ${metricValue(m, 'ghes_agent_runs_completed_total')}, in flight: ${metricValue(m, 'ghes_agent_runs_in_flight')}`);
+    console.log(`  GitHub requests: ${metricValue(m, 'ghes_agent_github_requests_total')}, Port requests: ${metricValue(m, 'ghes_agent_port_requests_total')}`);
+    console.log(`  dispatch requests seen by both GHES simulators: ${dispatches} (one per run)`);
+    console.log(`\n${allOk ? color(32, 'demo passed') : color(31, 'demo FAILED')}: every run ended as expected: ${allOk ? 'yes' : 'no'} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+    exitCode = allOk ? 0 : 1;
+    if (!allOk) {
+      for (const a of Object.values(agents)) console.log(a.output().slice(-4000));
+    }
+  } finally {
+    await Promise.all(Object.values(agents).map((a) => a.stop()));
+    await Promise.all(Object.values(stacks).map((s) => s.close()));
+    await broker.destroy();
+  }
+  return exitCode;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err) => {
+    console.error(`demo failed: ${(err as Error).stack ?? err}`);
+    process.exit(1);
+  },
+);
