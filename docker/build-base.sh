@@ -29,8 +29,9 @@ rootfs_tar="$cache/rootfs-$debian_suite-node-$node_version-npm-$npm_version.tar"
 
 log() { echo "build-base: $*" >&2; }
 
-if buildah_cmd inspect --type image "$base_name" >/dev/null 2>&1; then
-  log "stand-in $base_name already present"
+present_env=$(buildah_cmd inspect --type image --format '{{.OCIv1.Config.Env}}' "$base_name" 2>/dev/null || true)
+if [[ $present_env == *"NODE_VERSION=$node_version"* ]]; then
+  log "stand-in $base_name (node $node_version) already present"
 else
   mkdir -p "$cache"
   if [ ! -s "$rootfs_tar" ]; then
