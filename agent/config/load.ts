@@ -57,6 +57,14 @@ function registerFormats(): void {
       return v;
     },
   });
+  // Users write `appId: 12345`; YAML makes that a number, and it means the same id.
+  convict.addFormat({
+    name: 'id-string',
+    validate: (v: unknown) => {
+      if (typeof v !== 'string') throw new Error(`must be a numeric id, got ${JSON.stringify(v)}`);
+    },
+    coerce: (v: unknown) => (typeof v === 'number' && Number.isSafeInteger(v) ? String(v) : v),
+  });
   convict.addFormat({
     name: 'positive-number',
     validate: (v: unknown) => {

@@ -65,7 +65,7 @@ export const schemaTree: Tree = {
   github: {
     url: url('Your GitHub Enterprise Server URL (required), e.g. https://github.example.com. The API is <url>/api/v3.'),
     apiUrl: url('REST API base URL, when not <github.url>/api/v3.'),
-    appId: str('GitHub App id (GitHub App auth). Needs github.privateKey or github.privateKeyFile.'),
+    appId: { doc: 'GitHub App id (GitHub App auth). Needs github.privateKey or github.privateKeyFile.', format: 'id-string', default: '' },
     privateKey: secret("GitHub App private key (PEM text)."),
     privateKeyFile: str('File holding the GitHub App private key (PEM).'),
     installationId: int('GitHub App installation id; 0 looks it up per organization.', 0),

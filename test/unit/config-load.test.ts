@@ -259,3 +259,13 @@ describe('maskedConfig', () => {
     assert.equal(JSON.stringify(masked).includes(PORT_SECRET), false);
   });
 });
+
+describe('github.appId as users write it', () => {
+  it('accepts an unquoted YAML number and keeps it as the id string', () => {
+    const { config } = loadConfig(sources(appFiles(APP_YAML.replace('appId: "12345"', 'appId: 12345'))));
+    assert.equal(config.github.appId, '12345');
+  });
+  it('still refuses a non-numeric id', () => {
+    configError(sources(appFiles(APP_YAML.replace('appId: "12345"', 'appId: "my-app"'))), /github\.appId/);
+  });
+});
