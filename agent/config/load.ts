@@ -158,6 +158,18 @@ function unknownKeys(obj: unknown, tree: Record<string, unknown> = schemaTree, p
   return problems;
 }
 
+/** convict coerces env values only: a YAML number where the schema wants an id string is the same id. */
+function numericIdsAsStrings(data: Record<string, unknown>): Record<string, unknown> {
+  const out = structuredClone(data);
+  for (const [path, leaf] of leaves()) {
+    if (leaf.format !== 'id-string') continue;
+    const [section, key] = path.split('.') as [string, string];
+    const parent = out[section] as Record<string, unknown> | undefined;
+    if (parent && typeof parent[key] === 'number' && Number.isSafeInteger(parent[key])) parent[key] = String(parent[key]);
+  }
+  return out;
+}
+
 function fail(problems: string[]): never {
   throw new AgentError('config', `invalid configuration:\n  - ${problems.join('\n  - ')}`);
 }
@@ -198,7 +210,7 @@ export function loadConfig(sources: ConfigSources): LoadedConfig {
     }
     if (typeof data !== 'object' || Array.isArray(data)) fail([`config file ${configFile} must hold a YAML map of sections (port, github, kafka, …).`]);
     problems.push(...unknownKeys(data));
-    if (problems.length === 0) conf.load(data as object);
+    if (problems.length === 0) conf.load(numericIdsAsStrings(data as Record<string, unknown>));
   }
   if (problems.length) fail(problems);
 
