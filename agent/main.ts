@@ -23,6 +23,7 @@ import { createReporter } from './port/reporter.js';
 import { createMessageProcessor } from './run/process-message.js';
 import { createNaiveWatcher } from './tracking/naive-watcher.js';
 import { type Clock, realClock, retry } from './util/backoff.js';
+import { createCapacityGate } from './util/capacity-gate.js';
 import { createFetch } from './util/http-fetch.js';
 import { KeyedMutex } from './util/semaphore.js';
 import { agentVersion } from './version.js';
@@ -135,7 +136,16 @@ export async function startAgent(config: AgentConfig, opts: { logger?: Logger; s
         sessionTimeoutMs: config.kafka.sessionTimeoutMs,
       },
       process: processMessage,
-      hasCapacity: () => watcher.size() < config.limits.maxInflightRuns && reporter.pending() < config.limits.maxQueuedReports,
+      // In flight counts every message being handled (dispatching or tracked), not only the
+      // watched runs: a batch of messages would otherwise all pass before the first is tracked.
+      hasCapacity: createCapacityGate({
+        bounds: [
+          { limit: 'inflight_runs', setting: 'limits.maxInflightRuns', max: config.limits.maxInflightRuns, current: () => consumerLoop?.inFlight() ?? 0 },
+          { limit: 'queued_reports', setting: 'limits.maxQueuedReports', max: config.limits.maxQueuedReports, current: () => reporter.pending() },
+        ],
+        metrics,
+        logger,
+      }),
       metrics,
       logger: runLogger,
       clock,

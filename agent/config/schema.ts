@@ -45,7 +45,10 @@ export const schemaTree: Tree = {
   },
   signature: {
     mode: oneOf("X-Port-Signature check: 'required' (reject unsigned), 'if-present' (check when present), 'off'.", ['required', 'if-present', 'off'], 'if-present'),
-    maxAgeSeconds: int('Reject signed messages whose X-Port-Timestamp is older (or further in the future) than this; 0 disables the window.', 0),
+    maxAgeSeconds: int(
+      'Replay window: reject a signed message whose X-Port-Timestamp is further than this from the time it was written to the topic (its Kafka timestamp). Measured against the topic, not the clock, so a backlog after an outage and redelivered messages are still processed; 0 disables the window.',
+      300,
+    ),
   },
   kafka: {
     brokers: { doc: "Kafka bootstrap brokers (host:port, comma separated in env). Empty: fetched from Port's /v1/kafka-credentials.", format: 'string-list', default: [] },

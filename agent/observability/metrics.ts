@@ -106,6 +106,12 @@ export function createMetrics(opts: { version?: string; defaultMetrics?: boolean
       help: '1 while the consumer is a member of its group, else 0.',
       registers,
     }),
+    limitReached: new Counter({
+      name: `${p}limit_reached_total`,
+      help: 'Times a resource bound was hit (limit: message_bytes, inflight_runs, queued_reports); the agent refuses or waits, never crashes.',
+      labelNames: ['limit'],
+      registers,
+    }),
     ready: new Gauge({
       name: `${p}ready`,
       help: '1 when /readyz answers ready, else 0.',

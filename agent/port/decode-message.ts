@@ -5,7 +5,7 @@ export type DecodeResult =
   /** Not for this agent (another invocation type or an event we do not act on): commit and move on. */
   | { kind: 'skip'; reason: string; runId?: string }
   /** Meant for us but unusable: report FAILURE when it carries a run id. */
-  | { kind: 'invalid'; reason: string; runId?: string };
+  | { kind: 'invalid'; reason: string; runId?: string; /** Set when a resource bound refused it (a metric label). */ limit?: 'message_bytes' };
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const RUN_ID = /^(r|wfnr)_[A-Za-z0-9_-]{1,128}$/;
@@ -21,7 +21,8 @@ const WORKFLOW = /^(?:\d{1,20}|[A-Za-z0-9._ -]{1,255}\.ya?ml)$/;
  */
 export function decodeMessage(value: Buffer | null, maxBytes: number): DecodeResult {
   if (!value || value.length === 0) return { kind: 'skip', reason: 'empty message (tombstone)' };
-  if (value.length > maxBytes) return { kind: 'invalid', reason: `message of ${value.length} bytes exceeds kafka.maxMessageBytes (${maxBytes})` };
+  // Not parsed at all: the bound exists so that an oversized message costs nothing more.
+  if (value.length > maxBytes) return { kind: 'invalid', reason: `message of ${value.length} bytes exceeds kafka.maxMessageBytes (${maxBytes})`, limit: 'message_bytes' };
   let msg: unknown;
   try {
     msg = JSON.parse(value.toString('utf8'));

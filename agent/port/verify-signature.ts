@@ -15,6 +15,14 @@ export function verifySignature(args: {
   mode: SignatureMode;
   maxAgeSeconds: number;
   nowMs: number;
+  /**
+   * When the message was written to the topic (the Kafka record timestamp). The replay window
+   * is measured against it, not against the time of processing: a message that waited in the
+   * topic through an outage of the agent, or is redelivered after a crash, keeps its record
+   * timestamp and is still accepted, while a copy published again later gets a new one.
+   * Absent or not positive: the window is measured against `nowMs`.
+   */
+  writtenAtMs?: number;
 }): SignatureVerdict {
   const { mode, signature } = args;
   if (mode === 'off') return { ok: true, checked: false };
@@ -26,8 +34,14 @@ export function verifySignature(args: {
   if (!/^\d{1,13}$/.test(signature.timestamp)) return { ok: false, reason: 'X-Port-Timestamp is not a unix timestamp' };
   if (args.maxAgeSeconds > 0) {
     const tsMs = Number(signature.timestamp) * (signature.timestamp.length > 11 ? 1 : 1000);
-    if (Math.abs(args.nowMs - tsMs) > args.maxAgeSeconds * 1000) {
-      return { ok: false, reason: `X-Port-Timestamp is outside the accepted window of ${args.maxAgeSeconds}s (replayed or clock skew)` };
+    const referenceMs = args.writtenAtMs !== undefined && args.writtenAtMs > 0 ? args.writtenAtMs : args.nowMs;
+    if (Math.abs(referenceMs - tsMs) > args.maxAgeSeconds * 1000) {
+      return {
+        ok: false,
+        reason:
+          `X-Port-Timestamp is outside the accepted window of ${args.maxAgeSeconds}s (signature.maxAgeSeconds): signed ${Math.round((referenceMs - tsMs) / 1000)}s ` +
+          'before the message was written to the topic (replayed, or clocks skewed)',
+      };
     }
   }
   const headers = args.message.headers as Record<string, unknown>;

@@ -70,6 +70,7 @@ export function createMessageProcessor(deps: ProcessorDeps) {
       return;
     }
     if (decoded.kind === 'invalid') {
+      if (decoded.limit) metrics.limitReached.inc({ limit: decoded.limit });
       if (decoded.runId?.startsWith('r_')) return fail({ runId: decoded.runId }, `invalid run message: ${decoded.reason}`, 'invalid', where);
       metrics.messages.inc({ outcome: 'invalid' });
       log.warn(`invalid message: ${decoded.reason}`, { ...where, runId: decoded.runId });
@@ -85,6 +86,7 @@ export function createMessageProcessor(deps: ProcessorDeps) {
       mode: config.signature.mode,
       maxAgeSeconds: config.signature.maxAgeSeconds,
       nowMs: clock.now(),
+      writtenAtMs: msg.timestampMs,
     });
     if (!verdict.ok) return fail(run, `message refused: ${verdict.reason}`, 'signature_rejected', where);
     if (run.runKind === 'workflow-node') {
