@@ -30,7 +30,7 @@ export function buildDispatch(
   let ref = opts.defaultBranch;
   if (rawRef !== undefined && rawRef !== null && rawRef !== '') {
     if (typeof rawRef !== 'string' || /\s|\.\.|[~^:?*[\\]/.test(rawRef)) {
-      throw new AgentError('inputs', `workflowInputs.ref must be a branch, tag or refs/… name, got ${JSON.stringify(rawRef).slice(0, 100)}`);
+      throw new AgentError('inputs', `workflowInputs.ref must be a branch, tag or refs/… name, got ${typeof rawRef === 'string' ? JSON.stringify(rawRef.slice(0, 100)) : `a ${Array.isArray(rawRef) ? 'list' : typeof rawRef}`}`);
     }
     ref = rawRef;
   }
@@ -38,7 +38,7 @@ export function buildDispatch(
   const inputs: Record<string, string> = Object.fromEntries(
     Object.entries(rest)
       .filter(([, value]) => value !== undefined)
-      .map(([key, value]) => [key, typeof value === 'string' ? value : JSON.stringify(value)]),
+      .map(([key, value]) => [key, typeof value === 'string' ? value : stringifyInput(key, value)]),
   );
   if (run.portPayload !== undefined && inputs.port_payload === undefined) inputs.port_payload = run.portPayload;
 
@@ -66,6 +66,19 @@ export function buildDispatch(
     );
   }
   return { ref, inputs, runIdInput };
+}
+
+/** Non-string inputs become JSON, as Port's own integration sends them; what JSON cannot hold is the user's to fix. */
+function stringifyInput(key: string, value: unknown): string {
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(value);
+  } catch (err) {
+    throw new AgentError('inputs', `workflow input "${key.slice(0, 100)}" cannot be sent as JSON (${(err as Error).message}); send a flatter value`);
+  }
+  // undefined for functions and symbols, which JSON from Kafka never holds; refused rather than sent as nothing.
+  if (text === undefined) throw new AgentError('inputs', `workflow input "${key.slice(0, 100)}" has no JSON form`);
+  return text;
 }
 
 export function payloadSize(inputs: Record<string, string>): number {

@@ -30,6 +30,9 @@ export function decodeMessage(value: Buffer | null, maxBytes: number): DecodeRes
     return { kind: 'invalid', reason: 'message is not JSON' };
   }
   if (!isObject(msg)) return { kind: 'invalid', reason: 'message is not a JSON object' };
+  // JSON.parse copes with any depth but JSON.stringify (signature check, inputs) recurses and
+  // would throw a RangeError on a few thousand levels: refuse such a message here, once.
+  if (deeperThan(msg, MAX_DEPTH)) return { kind: 'invalid', reason: `message is nested deeper than ${MAX_DEPTH} levels` };
 
   const context = isObject(msg.context) ? msg.context : undefined;
   const rawRunId = context?.runId;
@@ -95,6 +98,21 @@ export function decodeMessage(value: Buffer | null, maxBytes: number): DecodeRes
       message: msg,
     },
   };
+}
+
+/** Far more than Port's envelope and any sensible entity need. */
+export const MAX_DEPTH = 64;
+
+/** Iterative, so the check itself cannot overflow the stack. */
+function deeperThan(root: unknown, max: number): boolean {
+  const stack: Array<[unknown, number]> = [[root, 1]];
+  while (stack.length) {
+    const [v, depth] = stack.pop()!;
+    if (typeof v !== 'object' || v === null) continue;
+    if (depth > max) return true;
+    for (const child of Array.isArray(v) ? v : Object.values(v)) if (typeof child === 'object' && child !== null) stack.push([child, depth + 1]);
+  }
+  return false;
 }
 
 /** The legacy `port_payload` input: the message without its signature headers. */

@@ -47,7 +47,13 @@ export function verifySignature(args: {
   const headers = args.message.headers as Record<string, unknown>;
   const { ['X-Port-Signature']: _s, ['X-Port-Timestamp']: _t, ...restHeaders } = headers;
   const unsigned = { ...args.message, headers: restHeaders };
-  const expected = createHmac('sha256', args.secret).update(`${signature.timestamp}.${JSON.stringify(unsigned)}`).digest();
+  let text: string;
+  try {
+    text = JSON.stringify(unsigned);
+  } catch {
+    return { ok: false, reason: 'message cannot be serialized for the signature check (nested too deeply)' };
+  }
+  const expected = createHmac('sha256', args.secret).update(`${signature.timestamp}.${text}`).digest();
   const given = signature.value.split(' ').map((part) => {
     const [version, b64] = part.split(',', 2);
     return version === 'v1' && b64 ? Buffer.from(b64, 'base64') : Buffer.alloc(0);
