@@ -3,7 +3,8 @@
 //
 //   node --import tsx test/run-tests.ts [files or dirs...]
 //
-// Default: every *.test.ts under test/ except test/chaos and test/bench (slow, run on purpose).
+// Default: every *.test.ts under test/ except test/chaos, test/bench (slow, run on purpose) and
+// test/image (needs the image built by `make image`).
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,7 +14,7 @@ import { brokerInfo, startKafkaBroker, type KafkaBroker } from './stack/kafka-br
 import { TEST_KAFKA_ENV } from './stack/shared-broker.js';
 
 const testRoot = dirname(fileURLToPath(import.meta.url));
-const EXCLUDED_BY_DEFAULT = ['chaos', 'bench'].map((d) => join(testRoot, d));
+const EXCLUDED_BY_DEFAULT = ['chaos', 'bench', 'image'].map((d) => join(testRoot, d));
 
 function findTestFiles(path: string, excluded: string[]): string[] {
   const stat = statSync(path);

@@ -70,6 +70,10 @@ mount -t tmpfs -o mode=1777,size=64m tmpfs "$root/tmp"
 [ -n "$config" ] && { touch "$root/etc/ghes-agent/config/agent.yaml"; mount --bind -o ro "$config" "$root/etc/ghes-agent/config/agent.yaml"; }
 [ -n "$secrets" ] && mount --bind -o ro "$secrets" "$root/etc/ghes-agent/secrets"
 [ -n "$ca" ] && { touch "$root/etc/ghes-agent/ca/ca.crt"; mount --bind -o ro "$ca" "$root/etc/ghes-agent/ca/ca.crt"; }
+# Name resolution as the kubelet (or docker) provides it: the host's hosts and resolv.conf, read-only.
+for f in hosts resolv.conf; do
+  [ -f "/etc/$f" ] && { touch "$root/etc/$f"; mount --bind -o ro "/etc/$f" "$root/etc/$f"; }
+done
 # Last: the root itself read-only, as readOnlyRootFilesystem does.
 mount -o remount,bind,ro "$root"
 exec chroot --userspec="$user" "$root" /usr/bin/env -i "${envs[@]}" /bin/sh -c 'cd "$0" && exec "$@"' "${workdir:-/}" "$@"

@@ -27,23 +27,29 @@ export interface AgentProcess {
 export type AgentAuth = 'app' | 'token';
 
 /** Config for the stack: Kafka credentials come from the Port simulator, as in production. */
-export function agentConfig(stack: LocalStack, dir: string, opts: { auth?: AgentAuth; metricsPort: number; overrides?: Record<string, Record<string, unknown>> }) {
+export function agentConfig(
+  stack: LocalStack,
+  dir: string,
+  opts: { auth?: AgentAuth; metricsPort: number; overrides?: Record<string, Record<string, unknown>>; mounts?: { secrets: string; caFile: string } },
+) {
   const secretDir = join(dir, 'secrets');
+  // Paths as the agent sees them: the host's, or the container's mount points.
+  const secretPath = (name: string) => join(opts.mounts?.secrets ?? secretDir, name);
   const files: Record<string, string> = { 'port-client-secret': stack.port.clientSecret };
   const github: Record<string, unknown> = { url: stack.ghes.origin };
   if ((opts.auth ?? 'app') === 'app') {
     files['github-private-key'] = stack.ghes.app.privateKeyPem;
     github.appId = String(stack.ghes.app.appId);
-    github.privateKeyFile = join(secretDir, 'github-private-key');
+    github.privateKeyFile = secretPath('github-private-key');
   } else {
     const token = `ghp_${Math.random().toString(36).slice(2)}${Math.random().toString(36).slice(2)}`;
     stack.ghes.addToken(token, { orgs: [stack.ghOrg], login: 'port-bot' });
     files['github-token'] = token;
-    github.tokenFile = join(secretDir, 'github-token');
+    github.tokenFile = secretPath('github-token');
   }
   const config = {
-    port: { orgId: stack.org, clientId: stack.port.clientId, clientSecretFile: join(secretDir, 'port-client-secret'), apiUrl: stack.port.url },
-    kafka: { caFile: stack.broker.caFile, sessionTimeoutMs: 10000 },
+    port: { orgId: stack.org, clientId: stack.port.clientId, clientSecretFile: secretPath('port-client-secret'), apiUrl: stack.port.url },
+    kafka: { caFile: opts.mounts?.caFile ?? stack.broker.caFile, sessionTimeoutMs: 10000 },
     github: { ...github, correlationTimeoutSeconds: 20 },
     tracking: { pollIntervalSeconds: 0.5 },
     server: { host: '127.0.0.1', port: opts.metricsPort },
@@ -55,17 +61,30 @@ export function agentConfig(stack: LocalStack, dir: string, opts: { auth?: Agent
 
 export async function startAgentProcess(
   stack: LocalStack,
-  opts: { auth?: AgentAuth; overrides?: Record<string, Record<string, unknown>>; env?: Record<string, string>; configText?: string; echo?: boolean } = {},
+  opts: {
+    auth?: AgentAuth;
+    overrides?: Record<string, Record<string, unknown>>;
+    env?: Record<string, string>;
+    configText?: string;
+    echo?: boolean;
+    /** Run the built container image (test/image/run-image.sh) instead of the source. */
+    image?: string;
+  } = {},
 ): Promise<AgentProcess> {
   const dir = mkdtempSync(join(tmpdir(), 'ghes-agent-test-'));
   const metricsPort = await freePort();
-  const { config, files, secretDir } = agentConfig(stack, dir, { auth: opts.auth, metricsPort, overrides: opts.overrides });
+  const mounts = opts.image ? { secrets: '/etc/ghes-agent/secrets', caFile: '/etc/ghes-agent/ca/ca.crt' } : undefined;
+  const { config, files, secretDir } = agentConfig(stack, dir, { auth: opts.auth, metricsPort, overrides: opts.overrides, mounts });
   const { mkdirSync } = await import('node:fs');
   mkdirSync(secretDir, { recursive: true });
-  for (const [name, content] of Object.entries(files)) writeFileSync(join(secretDir, name), content, { mode: 0o600 });
+  // In the image the agent runs as uid 10001: the mounted files must be readable to it, as a Secret volume's are.
+  for (const [name, content] of Object.entries(files)) writeFileSync(join(secretDir, name), content, { mode: opts.image ? 0o644 : 0o600 });
   const configFile = join(dir, 'agent.yaml');
   writeFileSync(configFile, opts.configText ?? stringify(config));
-  const proc = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'agent/main.ts'), '--config', configFile], {
+  const [command, args] = opts.image
+    ? ['bash', [join(REPO_ROOT, 'test/image/run-image.sh'), '-i', opts.image, '-c', configFile, '-s', secretDir, '-a', stack.broker.caFile]]
+    : [process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'agent/main.ts'), '--config', configFile]];
+  const proc = spawn(command, args, {
     cwd: REPO_ROOT,
     env: { PATH: process.env.PATH ?? '', ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],
