@@ -3,7 +3,7 @@
  * The composition root: the only place that reads the environment, creates clients and wires
  * every part together. Everything else receives its dependencies as arguments.
  * Follow one message: kafka/consumer.ts → run/process-message.ts → github/dispatch-workflow.ts
- * → tracking/naive-watcher.ts → port/reporter.ts.
+ * → tracking/batched-watcher.ts → port/reporter.ts.
  */
 import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
@@ -21,6 +21,7 @@ import { createMetrics } from './observability/metrics.js';
 import { createPortClient } from './port/port-client.js';
 import { createReporter } from './port/reporter.js';
 import { createMessageProcessor } from './run/process-message.js';
+import { createBatchedWatcher } from './tracking/batched-watcher.js';
 import { createNaiveWatcher } from './tracking/naive-watcher.js';
 import { type Clock, realClock, retry } from './util/backoff.js';
 import { createCapacityGate } from './util/capacity-gate.js';
@@ -95,13 +96,21 @@ export async function startAgent(config: AgentConfig, opts: { logger?: Logger; s
     secrets.add(kafkaCreds.password);
     const runLogger = logger;
 
-    const watcher = createNaiveWatcher({
-      api,
-      clock,
-      logger: runLogger,
-      intervalMs: config.tracking.pollIntervalSeconds * 1000,
-      maxWaitMs: config.tracking.maxWaitSeconds * 1000,
-    });
+    const intervalMs = config.tracking.pollIntervalSeconds * 1000;
+    const watcher =
+      config.tracking.mode === 'naive'
+        ? createNaiveWatcher({ api, clock, logger: runLogger, intervalMs, maxWaitMs: config.tracking.maxWaitSeconds * 1000 })
+        : createBatchedWatcher({
+            api,
+            clock,
+            logger: runLogger,
+            settings: {
+              intervalMs,
+              maxIntervalMs: intervalMs * config.tracking.idleIntervalMultiplier,
+              sweepMs: intervalMs * config.tracking.statusSweepMultiplier,
+              maxWaitMs: config.tracking.maxWaitSeconds * 1000,
+            },
+          });
     const processMessage = createMessageProcessor({
       config,
       port,

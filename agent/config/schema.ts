@@ -83,8 +83,22 @@ export const schemaTree: Tree = {
     correlationTimeoutSeconds: int('How long to look for the run a dispatch created (GHES < 3.21, or after an interrupted dispatch).', 60, 1),
   },
   tracking: {
-    mode: oneOf("'naive' polls each run with a conditional GET.", ['naive'], 'naive'),
-    pollIntervalSeconds: { doc: 'Base poll interval for in-flight runs.', format: 'positive-number', default: 10 },
+    mode: oneOf(
+      "'batched' polls one conditional list per repository for all its runs (cost grows with repositories, not runs); 'naive' polls each run with a conditional GET (the baseline).",
+      ['batched', 'naive'],
+      'batched',
+    ),
+    pollIntervalSeconds: { doc: 'Base poll interval: per repository (batched) or per run (naive).', format: 'positive-number', default: 10 },
+    idleIntervalMultiplier: int(
+      'Batched: a repository whose runs all sit queued or waiting for approval is polled less often after each quiet poll, up to this many poll intervals.',
+      6,
+      1,
+    ),
+    statusSweepMultiplier: int(
+      "Batched: every this many poll intervals a repository's list shows all statuses (Port status lines: queued, waiting for approval, in progress, re-run) instead of completed runs only.",
+      3,
+      1,
+    ),
     maxWaitSeconds: int('Report FAILURE when a run has not completed after this long (the GHES run is left alone).', 21600, 1),
   },
   policy: {
@@ -181,7 +195,7 @@ export interface AgentConfig {
     runIdInput: string;
     correlationTimeoutSeconds: number;
   };
-  tracking: { mode: 'naive'; pollIntervalSeconds: number; maxWaitSeconds: number };
+  tracking: { mode: 'batched' | 'naive'; pollIntervalSeconds: number; idleIntervalMultiplier: number; statusSweepMultiplier: number; maxWaitSeconds: number };
   policy: { allow: PolicyRule[] };
   limits: { maxInflightRuns: number; maxQueuedReports: number };
   server: { host: string; port: number };
