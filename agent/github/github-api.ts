@@ -135,8 +135,17 @@ export function createGithubApi(deps: { clients: GithubClients; clock: Clock; re
       }
     },
 
-    /** Conditional list of a repository's runs; `undefined` on 304. */
-    async listRepoRuns(owner: string, repo: string, q: { createdSince?: string; status?: string; perPage?: number; page?: number }, etag?: string): Promise<{ page: RunsPage; etag?: string } | undefined> {
+    /**
+     * Conditional list of a repository's runs, newest first. A 304 is an expected answer (and
+     * free under GitHub's rate limit), not an error: `notModified`. `pollIntervalMs` carries the
+     * server's `x-poll-interval`, which a poller must not undercut.
+     */
+    async listRepoRuns(
+      owner: string,
+      repo: string,
+      q: { createdSince?: string; status?: string; perPage?: number; page?: number },
+      etag?: string,
+    ): Promise<{ notModified: false; page: RunsPage; etag?: string; pollIntervalMs?: number } | { notModified: true; pollIntervalMs?: number }> {
       const gh = await clients.forOwner(owner);
       try {
         const res = await gh.request('GET /repos/{owner}/{repo}/actions/runs', {
@@ -152,15 +161,18 @@ export function createGithubApi(deps: { clients: GithubClients; clock: Clock; re
         });
         const date = Date.parse(String(res.headers.date ?? ''));
         return {
+          notModified: false,
           page: {
             runs: (res.data.workflow_runs as unknown as Record<string, unknown>[]).map(pickRun),
             totalCount: res.data.total_count,
             serverDateMs: Number.isFinite(date) ? date : clock.now(),
           },
           etag: res.headers.etag,
+          pollIntervalMs: pollInterval(res.headers as Record<string, unknown>),
         };
       } catch (err) {
-        if ((err as { status?: number }).status === 304) return undefined;
+        const e = err as { status?: number; response?: { headers?: Record<string, unknown> } };
+        if (e.status === 304) return { notModified: true, pollIntervalMs: pollInterval(e.response?.headers) };
         return fail(`listing runs of ${owner}/${repo}`)(err);
       }
     },
@@ -168,3 +180,9 @@ export function createGithubApi(deps: { clients: GithubClients; clock: Clock; re
 }
 
 export type GithubApi = ReturnType<typeof createGithubApi>;
+
+/** `x-poll-interval` (seconds) in ms, when the server sends a sane one. */
+function pollInterval(headers: Record<string, unknown> | undefined): number | undefined {
+  const s = Number(headers?.['x-poll-interval']);
+  return Number.isFinite(s) && s > 0 ? s * 1000 : undefined;
+}

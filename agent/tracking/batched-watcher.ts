@@ -1,0 +1,345 @@
+import { type AgentError, toAgentError } from '../errors.js';
+import type { GithubApi, WorkflowRun } from '../github/github-api.js';
+import type { Logger } from '../observability/logger.js';
+import { type Clock, abortError, backoffDelay } from '../util/backoff.js';
+import { listKind, nextIntervalMs, reachFloorMs } from './poll-schedule.js';
+import type { RunWatcher, WatchHooks, WatchOutcome, WatchedRun } from './run-watcher.js';
+
+export interface BatchedWatcherSettings {
+  /** Base (short) interval between two polls of one repository. */
+  intervalMs: number;
+  /** Longest interval, for repositories whose runs all sit queued or waiting for approval. */
+  maxIntervalMs: number;
+  /** How often a repository's list shows all statuses (status lines) instead of completed runs only. */
+  sweepMs: number;
+  /** A run is timed out (reported FAILURE, left alone on GHES) after this long. */
+  maxWaitMs: number;
+  /** Page size of the list (GitHub: at most 100). */
+  perPage?: number;
+  /** Pages read per tick at most before the runs beyond them are read one by one (GitHub lists at most 1,000 filtered results). */
+  maxPages?: number;
+}
+
+/** What the watcher keeps per run: a few numbers and the caller's handles, no history. */
+interface Entry {
+  run: WatchedRun;
+  hooks: WatchHooks;
+  resolve: (o: WatchOutcome) => void;
+  reject: (e: unknown) => void;
+  onAbort: () => void;
+  /** created_at on the server's clock; an estimate (dispatch time minus slack) until located. */
+  createdAtMs: number;
+  located: boolean;
+  status: string | undefined;
+  attempt: number;
+  /** Tick in which a list last showed the run. */
+  seenTick: number;
+  /** Needs a per-run GET: beyond the list's reach, or missing from a list that should show it. */
+  direct: boolean;
+  /** ETag of the last per-run GET, for the next conditional one. */
+  etag: string | undefined;
+}
+
+interface RepoState {
+  owner: string;
+  repo: string;
+  key: string;
+  runs: Map<number, Entry[]>;
+  completedEtag: string | undefined;
+  sweepEtag: string | undefined;
+  lastSweepMs: number;
+  quietPolls: number;
+  failures: number;
+  serverMinMs: number | undefined;
+  nextAtMs: number;
+  wake: AbortController | undefined;
+  tick: number;
+  started: boolean;
+  /** Per list kind: created_at before which the last full page could not show runs. */
+  floors: { sweep: number; completed: number };
+}
+
+/**
+ * Local dispatch time → created_at window start. The run is created on GHES after the agent
+ * asked, but the two clocks may disagree; two minutes covers ordinary skew.
+ */
+const CREATED_SLACK_MS = 120_000;
+/** The window start is rounded down so the list URL, and with it the ETag, stays stable. */
+const WINDOW_STEP_MS = 300_000;
+/** Runs younger than this many base intervals change state soon (queued → in_progress). */
+const YOUNG_INTERVALS = 6;
+
+/**
+ * Follows runs per repository, not per run: one loop per (owner, repo) asks one conditional list
+ * per tick for all the runs tracked there, so the cost grows with repositories, not runs.
+ * A 304 means nothing in the window changed. Runs the list cannot show (a full page cuts them
+ * off, or they were created long before they were handed over, e.g. resumed after a restart)
+ * get a conditional per-run GET until a list shows them. The loops own all timing; a caller's
+ * `watch` only adds an entry, so the consumer never waits on polling.
+ */
+export function createBatchedWatcher(deps: { api: GithubApi; clock: Clock; logger: Logger; settings: BatchedWatcherSettings; random?: () => number }): RunWatcher {
+  const { api, clock, settings } = deps;
+  const random = deps.random ?? Math.random;
+  const log = deps.logger.child({ component: 'watcher' });
+  const repos = new Map<string, RepoState>();
+  const perPage = Math.min(100, settings.perPage ?? 100);
+  const maxPages = Math.max(1, Math.min(settings.maxPages ?? 10, Math.floor(1000 / perPage)));
+  const schedule = { baseMs: settings.intervalMs, maxMs: Math.max(settings.intervalMs, settings.maxIntervalMs), youngMs: settings.intervalMs * YOUNG_INTERVALS };
+  let total = 0;
+
+  function remove(rs: RepoState, e: Entry): boolean {
+    const list = rs.runs.get(e.run.ghRunId);
+    const i = list ? list.indexOf(e) : -1;
+    if (!list || i < 0) return false;
+    list.splice(i, 1);
+    if (list.length === 0) rs.runs.delete(e.run.ghRunId);
+    total--;
+    e.hooks.signal.removeEventListener('abort', e.onAbort);
+    return true;
+  }
+
+  function finish(rs: RepoState, e: Entry, outcome: WatchOutcome): void {
+    if (remove(rs, e)) e.resolve(outcome);
+  }
+
+  function statusOf(rs: RepoState, e: Entry, run: WorkflowRun): boolean {
+    if (run.status === 'completed') {
+      finish(rs, e, { kind: 'completed', run });
+      return true;
+    }
+    const attempt = run.run_attempt ?? 1;
+    if (run.status === e.status && attempt === e.attempt) return false;
+    e.status = run.status;
+    e.attempt = attempt;
+    e.hooks.onStatus(run.status);
+    return true;
+  }
+
+  /** Oldest created_at of the repository's runs, minus a second, rounded down for a stable URL (and ETag). */
+  function windowStart(rs: RepoState): number {
+    return Math.floor((oldestTracked(rs) - 1000) / WINDOW_STEP_MS) * WINDOW_STEP_MS;
+  }
+
+  /** Applies one page to the tracked runs; true when it brought news. */
+  function see(rs: RepoState, runs: WorkflowRun[], tickNo: number): boolean {
+    let news = false;
+    for (const run of runs) {
+      const list = rs.runs.get(run.id);
+      if (!list) continue;
+      for (const e of [...list]) {
+        e.seenTick = tickNo;
+        e.located = true;
+        e.direct = false;
+        e.createdAtMs = Date.parse(run.created_at);
+        if (statusOf(rs, e, run)) news = true;
+      }
+    }
+    return news;
+  }
+
+  function oldestTracked(rs: RepoState): number {
+    let oldest = Infinity;
+    for (const list of rs.runs.values()) for (const e of list) oldest = Math.min(oldest, e.createdAtMs);
+    return oldest;
+  }
+
+  async function tick(rs: RepoState): Promise<boolean> {
+    const now = clock.now();
+    let unlocated = 0;
+    for (const list of rs.runs.values()) for (const e of list) if (!e.located) unlocated++;
+    const kind = listKind(now, rs.lastSweepMs, settings.sweepMs, unlocated);
+    const tickNo = ++rs.tick;
+    let news = false;
+    const createdSince = new Date(windowStart(rs)).toISOString();
+    const status = kind === 'completed' ? 'completed' : undefined;
+    const res = await api.listRepoRuns(rs.owner, rs.repo, { createdSince, status, perPage }, kind === 'sweep' ? rs.sweepEtag : rs.completedEtag);
+    rs.serverMinMs = res.pollIntervalMs;
+    if (kind === 'sweep') rs.lastSweepMs = now;
+    if (!res.notModified) {
+      if (kind === 'sweep') rs.sweepEtag = res.etag;
+      else rs.completedEtag = res.etag;
+      if (see(rs, res.page.runs, tickNo)) news = true;
+      let floor = reachFloorMs(res.page);
+      // A full first page: read on (unconditionally: page 1 changed, so may the rest) while
+      // tracked runs lie beyond it. A page costs far less than a GET per run it covers.
+      for (let n = 2; n <= maxPages && floor > oldestTracked(rs); n++) {
+        const more = await api.listRepoRuns(rs.owner, rs.repo, { createdSince, status, perPage, page: n });
+        if (more.notModified) break;
+        if (see(rs, more.page.runs, tickNo)) news = true;
+        floor = reachFloorMs(more.page, (n - 1) * perPage + more.page.runs.length);
+      }
+      rs.floors[kind] = floor;
+    }
+    // Who the list could not show. A 304 repeats the previous answer (same page, same cut-off),
+    // which did not show unlocated runs either (they would have been located then).
+    const floor = rs.floors[kind];
+    const direct: Entry[] = [];
+    for (const list of rs.runs.values()) {
+      for (const e of list) {
+        if (e.seenTick === tickNo) continue;
+        if (e.createdAtMs < floor) e.direct = true;
+        else if (kind === 'sweep' && !e.located) e.direct = true;
+        if (e.direct) direct.push(e);
+      }
+    }
+    if (direct.length > 0) news = (await Promise.all(direct.map((e) => getOne(rs, e)))).some(Boolean) || news;
+    return news;
+  }
+
+  /** A conditional GET of one run; true when it brought news. */
+  async function getOne(rs: RepoState, e: Entry): Promise<boolean> {
+    try {
+      const res = await api.getRun(rs.owner, rs.repo, e.run.ghRunId, e.etag);
+      if (!res) {
+        e.direct = false;
+        return false;
+      }
+      e.etag = res.etag;
+      e.located = true;
+      // Located: the next list's window reaches back to it; it is flagged again if the page cuts it off.
+      e.direct = false;
+      e.createdAtMs = Date.parse(res.run.created_at);
+      return statusOf(rs, e, res.run);
+    } catch (raw) {
+      const err = toAgentError(raw);
+      if (err.code === 'not_found') {
+        finish(rs, e, { kind: 'gone', reason: err.message });
+        return true;
+      }
+      log.warn('reading a run failed; will retry', { runId: e.run.portRunId, ghRunId: e.run.ghRunId, error: err.message });
+      return false;
+    }
+  }
+
+  function expire(rs: RepoState): void {
+    const now = clock.now();
+    for (const list of [...rs.runs.values()]) {
+      for (const e of [...list]) if (now - e.run.sinceMs >= settings.maxWaitMs) finish(rs, e, { kind: 'timed_out', lastStatus: e.status });
+    }
+  }
+
+  function activity(rs: RepoState) {
+    const now = clock.now();
+    let youngestAgeMs = Infinity;
+    let anyDue = false;
+    for (const list of rs.runs.values()) {
+      for (const e of list) {
+        youngestAgeMs = Math.min(youngestAgeMs, now - e.run.sinceMs);
+        if (e.status === undefined || e.status === 'in_progress') anyDue = true;
+      }
+    }
+    return { youngestAgeMs, anyDue, quietPolls: rs.quietPolls, serverMinMs: rs.serverMinMs };
+  }
+
+  function failAll(rs: RepoState, err: AgentError): void {
+    for (const list of [...rs.runs.values()]) for (const e of [...list]) finish(rs, e, { kind: 'gone', reason: err.message });
+  }
+
+  async function loop(rs: RepoState): Promise<void> {
+    for (;;) {
+      while (rs.runs.size > 0 && clock.now() < rs.nextAtMs) {
+        rs.wake = new AbortController();
+        await clock.sleep(rs.nextAtMs - clock.now(), rs.wake.signal).catch(() => undefined);
+        rs.wake = undefined;
+      }
+      if (rs.runs.size > 0) expire(rs);
+      if (rs.runs.size === 0) {
+        repos.delete(rs.key);
+        return;
+      }
+      let delay: number;
+      try {
+        const news = await tick(rs);
+        rs.failures = 0;
+        rs.quietPolls = news ? 0 : rs.quietPolls + 1;
+        delay = nextIntervalMs(schedule, activity(rs), random());
+      } catch (raw) {
+        const err = toAgentError(raw);
+        if (err.code === 'not_found') {
+          // The repository is gone, or the App lost access to it: none of its runs can be followed.
+          failAll(rs, err);
+          continue;
+        }
+        rs.failures++;
+        delay = backoffDelay(rs.failures, { baseMs: settings.intervalMs, capMs: 5 * 60_000, random }, err.retryAfterMs);
+        log.warn('listing runs failed; will retry', { repo: rs.key, attempt: rs.failures, delayMs: Math.round(delay), error: err.message });
+      }
+      rs.nextAtMs = clock.now() + delay;
+    }
+  }
+
+  /** Started once the first entry is in, so the loop never sees an empty repository at birth. */
+  function start(rs: RepoState): void {
+    rs.started = true;
+    void loop(rs).catch((err) => {
+      // Not expected: every failure is handled in the loop. Never leave callers hanging.
+      log.error('repository watcher stopped unexpectedly', { repo: rs.key, error: (err as Error).message });
+      repos.delete(rs.key);
+      failAll(rs, toAgentError(err));
+    });
+  }
+
+  function repoState(run: WatchedRun): RepoState {
+    const key = `${run.org}/${run.repo}`.toLowerCase();
+    let rs = repos.get(key);
+    if (!rs) {
+      rs = {
+        owner: run.org,
+        repo: run.repo,
+        key,
+        runs: new Map(),
+        completedEtag: undefined,
+        sweepEtag: undefined,
+        lastSweepMs: -Infinity,
+        quietPolls: 0,
+        failures: 0,
+        serverMinMs: undefined,
+        nextAtMs: clock.now() + settings.intervalMs * (0.9 + 0.2 * random()),
+        wake: undefined,
+        tick: 0,
+        started: false,
+        floors: { sweep: -Infinity, completed: -Infinity },
+      };
+      repos.set(key, rs);
+    } else if (rs.failures === 0 && rs.nextAtMs > clock.now() + settings.intervalMs) {
+      // A new run changes state soon: bring a long wait forward to the base pace.
+      rs.nextAtMs = clock.now() + settings.intervalMs * (0.9 + 0.2 * random());
+      rs.quietPolls = 0;
+      rs.wake?.abort();
+    }
+    return rs;
+  }
+
+  return {
+    size: () => total,
+    watch(run, hooks) {
+      if (hooks.signal.aborted) return Promise.reject(abortError());
+      return new Promise<WatchOutcome>((resolve, reject) => {
+        const rs = repoState(run);
+        const created = run.createdAt ? Date.parse(run.createdAt) : NaN;
+        const e: Entry = {
+          run,
+          hooks,
+          resolve,
+          reject,
+          onAbort: () => {
+            if (remove(rs, e)) reject(abortError());
+          },
+          createdAtMs: Number.isFinite(created) ? created : run.sinceMs - CREATED_SLACK_MS,
+          located: false,
+          status: undefined,
+          attempt: 0,
+          seenTick: 0,
+          direct: false,
+          etag: undefined,
+        };
+        const list = rs.runs.get(run.ghRunId);
+        if (list) list.push(e);
+        else rs.runs.set(run.ghRunId, [e]);
+        total++;
+        hooks.signal.addEventListener('abort', e.onAbort, { once: true });
+        if (rs.tick === 0 && !rs.started) start(rs);
+      });
+    },
+  };
+}

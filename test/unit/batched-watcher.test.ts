@@ -1,0 +1,365 @@
+// The batched watcher against a fake GithubApi (a tiny model of one GHES: runs per repository,
+// created/status filters, pages, ETags) and a fake clock advanced by hand: no timers, no sleeps.
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { describe, it } from 'node:test';
+import { AgentError } from '../../agent/errors.js';
+import type { GithubApi, WorkflowRun } from '../../agent/github/github-api.js';
+import type { Logger } from '../../agent/observability/logger.js';
+import { createBatchedWatcher } from '../../agent/tracking/batched-watcher.js';
+import { listKind, nextIntervalMs, reachFloorMs } from '../../agent/tracking/poll-schedule.js';
+import type { WatchOutcome } from '../../agent/tracking/run-watcher.js';
+import type { Clock } from '../../agent/util/backoff.js';
+
+const T0 = Date.parse('2026-01-01T10:00:00Z');
+const INTERVAL = 10_000;
+
+function fakeClock() {
+  let now = T0;
+  let timers: Array<{ at: number; resolve: () => void; reject: (e: unknown) => void; signal?: AbortSignal; onAbort?: () => void }> = [];
+  const clock: Clock = {
+    now: () => now,
+    sleep: (ms, signal) =>
+      new Promise<void>((resolve, reject) => {
+        if (signal?.aborted) return reject(new Error('aborted'));
+        const t = { at: now + Math.max(0, ms), resolve, reject, signal, onAbort: undefined as undefined | (() => void) };
+        t.onAbort = () => {
+          timers = timers.filter((x) => x !== t);
+          reject(new Error('aborted'));
+        };
+        signal?.addEventListener('abort', t.onAbort, { once: true });
+        timers.push(t);
+      }),
+  };
+  const settle = async () => {
+    for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
+  };
+  return {
+    clock,
+    /** Moves time forward, firing due timers in order and letting the loops run in between. */
+    async advance(ms: number) {
+      const end = now + ms;
+      await settle();
+      for (;;) {
+        timers.sort((a, b) => a.at - b.at);
+        const next = timers[0];
+        if (!next || next.at > end) break;
+        timers.shift();
+        now = Math.max(now, next.at);
+        next.signal?.removeEventListener('abort', next.onAbort!);
+        next.resolve();
+        await settle();
+      }
+      now = end;
+      await settle();
+    },
+  };
+}
+
+interface FakeRun extends WorkflowRun {
+  repo: string;
+}
+
+function fakeGithub(clock: Clock) {
+  const runs: FakeRun[] = [];
+  const calls: Array<{ at: number; kind: 'list' | 'get'; repo: string; status?: string; conditional: boolean; notModified: boolean; runId?: number; page?: number }> = [];
+  let nextId = 1000;
+  let pollIntervalMs: number | undefined;
+  let listError: AgentError | undefined;
+  const etagOf = (body: unknown) => `W/"${createHash('sha1').update(JSON.stringify(body)).digest('hex')}"`;
+  const api = {
+    async listRepoRuns(owner: string, repo: string, q: { createdSince?: string; status?: string; perPage?: number; page?: number }, etag?: string) {
+      const key = `${owner}/${repo}`;
+      if (listError) {
+        const e = listError;
+        listError = undefined;
+        calls.push({ at: clock.now(), kind: 'list', repo: key, status: q.status, conditional: !!etag, notModified: false });
+        throw e;
+      }
+      const since = q.createdSince ? Date.parse(q.createdSince) : -Infinity;
+      const all = runs
+        .filter((r) => r.repo === key && Date.parse(r.created_at) >= since && (!q.status || r.status === q.status))
+        .sort((a, b) => Date.parse(b.created_at) - Date.parse(a.created_at) || b.id - a.id);
+      const per = q.perPage ?? 100;
+      const page = all.slice(((q.page ?? 1) - 1) * per, (q.page ?? 1) * per).map(({ repo: _r, ...run }) => ({ ...run }));
+      const tag = etagOf([all.length, page]);
+      const notModified = etag === tag;
+      calls.push({ at: clock.now(), kind: 'list', repo: key, status: q.status, conditional: !!etag, notModified, page: q.page ?? 1 });
+      if (notModified) return { notModified: true as const, pollIntervalMs };
+      return { notModified: false as const, page: { runs: page, totalCount: all.length, serverDateMs: clock.now() }, etag: tag, pollIntervalMs };
+    },
+    async getRun(owner: string, repo: string, runId: number, etag?: string) {
+      const run = runs.find((r) => r.id === runId && r.repo === `${owner}/${repo}`);
+      const tag = run ? etagOf(run) : '';
+      calls.push({ at: clock.now(), kind: 'get', repo: `${owner}/${repo}`, conditional: !!etag, notModified: !!run && etag === tag, runId });
+      if (!run) throw new AgentError('not_found', `run ${runId} not found`, { status: 404 });
+      if (etag === tag) return undefined;
+      const { repo: _r, ...rest } = run;
+      return { run: { ...rest }, etag: tag };
+    },
+  };
+  return {
+    api: api as unknown as GithubApi,
+    calls,
+    runs,
+    setPollInterval: (ms: number | undefined) => (pollIntervalMs = ms),
+    failNextList: (e: AgentError) => (listError = e),
+    /** A run created now (or `agoMs` ago) on the "server". */
+    create(repo: string, opts: { status?: string; agoMs?: number } = {}): FakeRun {
+      const at = new Date(clock.now() - (opts.agoMs ?? 0)).toISOString();
+      const run: FakeRun = {
+        repo,
+        id: nextId++,
+        status: opts.status ?? 'queued',
+        conclusion: null,
+        html_url: `https://ghes.example/${repo}/actions/runs/${nextId}`,
+        display_title: 'run',
+        head_branch: 'main',
+        created_at: at,
+        updated_at: at,
+        event: 'workflow_dispatch',
+        run_attempt: 1,
+      };
+      runs.push(run);
+      return run;
+    },
+    set(run: FakeRun, status: string, conclusion: string | null = null) {
+      run.status = status;
+      run.conclusion = conclusion;
+      run.updated_at = new Date(clock.now()).toISOString();
+    },
+  };
+}
+
+const silent: Logger = { child: () => silent, debug() {}, info() {}, warn() {}, error() {}, log() {} } as unknown as Logger;
+
+function setup(opts: { perPage?: number; maxPages?: number; maxWaitMs?: number } = {}) {
+  const fc = fakeClock();
+  const gh = fakeGithub(fc.clock);
+  const watcher = createBatchedWatcher({
+    api: gh.api,
+    clock: fc.clock,
+    logger: silent,
+    random: () => 0.5,
+    settings: { intervalMs: INTERVAL, maxIntervalMs: 6 * INTERVAL, sweepMs: 3 * INTERVAL, maxWaitMs: opts.maxWaitMs ?? 3600_000, perPage: opts.perPage, maxPages: opts.maxPages },
+  });
+  const outcomes = new Map<number, WatchOutcome>();
+  const statuses = new Map<number, string[]>();
+  const controllers = new Map<number, AbortController>();
+  const watch = (run: FakeRun) => {
+    const [org, repo] = run.repo.split('/') as [string, string];
+    const ac = new AbortController();
+    controllers.set(run.id, ac);
+    statuses.set(run.id, []);
+    const p = watcher.watch(
+      { portRunId: `r_${run.id}`, org, repo, ghRunId: run.id, sinceMs: fc.clock.now() },
+      { signal: ac.signal, onStatus: (s) => statuses.get(run.id)!.push(s) },
+    );
+    p.then(
+      (o) => outcomes.set(run.id, o),
+      () => outcomes.set(run.id, { kind: 'gone', reason: 'rejected' }),
+    );
+    return p;
+  };
+  return { ...fc, gh, watcher, watch, outcomes, statuses, controllers };
+}
+
+describe('batched watcher', () => {
+  it('costs requests per repository, not per run', async () => {
+    const count = async (runsPerRepo: number) => {
+      const s = setup();
+      const all: FakeRun[] = [];
+      for (const repo of ['acme/a', 'acme/b']) for (let i = 0; i < runsPerRepo; i++) all.push(s.gh.create(repo, { status: 'in_progress' }));
+      for (const r of all) void s.watch(r);
+      await s.advance(5 * 60_000);
+      for (const r of all) s.gh.set(r, 'completed', 'success');
+      await s.advance(2 * INTERVAL);
+      assert.equal(s.outcomes.size, all.length, 'every run completed');
+      for (const r of all) assert.equal(s.outcomes.get(r.id)?.kind, 'completed');
+      assert.equal(s.watcher.size(), 0);
+      assert.equal(s.gh.calls.filter((c) => c.kind === 'get').length, 0, 'no per-run requests');
+      return s.gh.calls.length;
+    };
+    const few = await count(2);
+    const many = await count(60);
+    assert.equal(many, few, 'sixty runs per repository cost what two cost');
+    // Two repositories polled every 10 s for 5 min 20 s: about 32 lists each.
+    assert.ok(few <= 2 * 34, `requests ${few}`);
+  });
+
+  it('a 304 is an answer: unchanged lists keep runs in flight, a completion is then seen', async () => {
+    const s = setup();
+    const run = s.gh.create('acme/a', { status: 'in_progress' });
+    void s.watch(run);
+    await s.advance(60_000);
+    const lists = s.gh.calls.filter((c) => c.kind === 'list');
+    assert.ok(lists.length >= 5);
+    const later = lists.slice(2);
+    assert.ok(later.every((c) => c.conditional), 'every list after the first carries If-None-Match');
+    assert.ok(later.some((c) => c.notModified && c.status === 'completed'), 'completed lists answered 304');
+    assert.equal(s.outcomes.size, 0);
+    s.gh.set(run, 'completed', 'failure');
+    await s.advance(INTERVAL * 1.2);
+    const o = s.outcomes.get(run.id);
+    assert.equal(o?.kind, 'completed');
+    assert.equal(o?.kind === 'completed' && o.run.conclusion, 'failure');
+  });
+
+  it('reads further pages while tracked runs lie beyond the first', async () => {
+    const s = setup({ perPage: 5 });
+    const mine = Array.from({ length: 12 }, () => s.gh.create('acme/a', { status: 'in_progress' }));
+    for (const r of mine) void s.watch(r);
+    await s.advance(INTERVAL * 1.2);
+    const lists = s.gh.calls.filter((c) => c.kind === 'list');
+    assert.deepEqual(lists.map((c) => c.page), [1, 2, 3], 'the first sweep reads three pages of five');
+    assert.equal(s.gh.calls.filter((c) => c.kind === 'get').length, 0);
+    assert.ok(mine.every((r) => s.statuses.get(r.id)?.[0] === 'in_progress'));
+    s.gh.set(mine[0]!, 'completed', 'success');
+    await s.advance(INTERVAL * 1.2);
+    assert.equal(s.outcomes.get(mine[0]!.id)?.kind, 'completed', 'the oldest run, on the last page, is seen');
+  });
+
+  it('runs beyond the list reach fall back to a per-run conditional GET', async () => {
+    const s = setup({ perPage: 5, maxPages: 1 });
+    const old = s.gh.create('acme/a', { status: 'in_progress', agoMs: 60_000 });
+    const near = s.gh.create('acme/a', { status: 'in_progress' });
+    void s.watch(old);
+    void s.watch(near);
+    // Ten newer runs of someone else fill the single page: `old` falls off it.
+    for (let i = 0; i < 10; i++) s.gh.create('acme/a', { status: 'completed' });
+    await s.advance(INTERVAL * 1.2);
+    const gets = () => s.gh.calls.filter((c) => c.kind === 'get');
+    assert.ok(gets().length >= 1 && gets().every((c) => c.runId === old.id || c.runId === near.id));
+    await s.advance(INTERVAL * 3);
+    assert.ok(gets().filter((c) => c.runId === old.id).some((c) => c.conditional && c.notModified), 'GETs are conditional');
+    s.gh.set(old, 'completed', 'success');
+    await s.advance(INTERVAL * 1.2);
+    assert.equal(s.outcomes.get(old.id)?.kind, 'completed');
+    assert.equal(s.outcomes.get(near.id), undefined);
+  });
+
+  it('a run created long before it was handed over (resumed) is located with one GET, then followed by the list', async () => {
+    const s = setup();
+    const old = s.gh.create('acme/a', { status: 'in_progress', agoMs: 3 * 3600_000 });
+    void s.watch(old);
+    await s.advance(INTERVAL * 1.2);
+    assert.equal(s.gh.calls.filter((c) => c.kind === 'get').length, 1);
+    await s.advance(INTERVAL * 5);
+    assert.equal(s.gh.calls.filter((c) => c.kind === 'get').length, 1, 'one GET only: the list window now reaches it');
+    s.gh.set(old, 'completed', 'success');
+    await s.advance(INTERVAL * 1.2);
+    assert.equal(s.outcomes.get(old.id)?.kind, 'completed');
+  });
+
+  it('status lines come from the periodic sweep: queued, waiting for approval, in progress, a re-run', async () => {
+    const s = setup();
+    const run = s.gh.create('acme/a', { status: 'queued' });
+    void s.watch(run);
+    await s.advance(INTERVAL * 1.2);
+    assert.deepEqual(s.statuses.get(run.id), ['queued']);
+    s.gh.set(run, 'waiting');
+    await s.advance(INTERVAL);
+    assert.deepEqual(s.statuses.get(run.id), ['queued'], 'a completed-only list does not show it');
+    await s.advance(INTERVAL * 3);
+    assert.deepEqual(s.statuses.get(run.id), ['queued', 'waiting']);
+    s.gh.set(run, 'in_progress');
+    await s.advance(INTERVAL * 6);
+    assert.deepEqual(s.statuses.get(run.id), ['queued', 'waiting', 'in_progress']);
+    run.run_attempt = 2;
+    s.gh.set(run, 'queued');
+    await s.advance(INTERVAL * 6);
+    assert.deepEqual(s.statuses.get(run.id), ['queued', 'waiting', 'in_progress', 'queued']);
+    const lists = s.gh.calls.filter((c) => c.kind === 'list');
+    assert.ok(lists.filter((c) => c.status === 'completed').length > lists.filter((c) => c.status === undefined).length, 'sweeps are the minority');
+  });
+
+  it('adaptive interval: short while runs are young or running, growing while they only wait', async () => {
+    const s = setup();
+    const run = s.gh.create('acme/a', { status: 'waiting' });
+    void s.watch(run);
+    await s.advance(30 * 60_000);
+    const at = s.gh.calls.map((c) => c.at);
+    const gaps = at.slice(1).map((t, i) => t - at[i]!);
+    assert.ok(gaps.slice(0, 3).every((g) => g <= INTERVAL * 1.1), `young: ${gaps.slice(0, 3)}`);
+    assert.ok(Math.max(...gaps) >= 5 * INTERVAL && Math.max(...gaps) <= 6 * INTERVAL * 1.1, `grows to the cap: ${gaps}`);
+    s.gh.set(run, 'in_progress');
+    const n = s.gh.calls.length;
+    await s.advance(20 * 60_000);
+    const after = s.gh.calls.slice(n).map((c) => c.at);
+    const gaps2 = after.slice(1).map((t, i) => t - after[i]!);
+    assert.ok(gaps2.slice(-5).every((g) => g <= INTERVAL * 1.1), `running: back to the base pace ${gaps2.slice(-5)}`);
+  });
+
+  it('a new run brings a long wait forward', async () => {
+    const s = setup();
+    void s.watch(s.gh.create('acme/a', { status: 'waiting' }));
+    await s.advance(20 * 60_000);
+    const n = s.gh.calls.length;
+    const fresh = s.gh.create('acme/a', { status: 'queued' });
+    void s.watch(fresh);
+    await s.advance(INTERVAL * 1.2);
+    assert.ok(s.gh.calls.length > n, 'polled within one base interval');
+    assert.deepEqual(s.statuses.get(fresh.id), ['queued']);
+  });
+
+  it('honours x-poll-interval and retry-after', async () => {
+    const s = setup();
+    s.gh.setPollInterval(45_000);
+    void s.watch(s.gh.create('acme/a', { status: 'in_progress' }));
+    await s.advance(5 * 60_000);
+    let at = s.gh.calls.map((c) => c.at);
+    assert.ok(at.slice(1).every((t, i) => t - at[i]! >= 45_000), 'never faster than x-poll-interval');
+    s.gh.setPollInterval(undefined);
+    await s.advance(2 * 60_000);
+    s.gh.failNextList(new AgentError('rate_limited', 'secondary rate limit', { retriable: true, retryAfterMs: 120_000, status: 403 }));
+    const n = s.gh.calls.length;
+    await s.advance(5 * 60_000);
+    at = s.gh.calls.slice(n).map((c) => c.at);
+    assert.ok(at.length >= 2);
+    assert.ok(at[1]! - at[0]! >= 120_000, `retry-after honoured: ${at[1]! - at[0]!}`);
+  });
+
+  it('abort removes the run and rejects; maxWait times it out; a 404 run is gone', async () => {
+    const s = setup({ maxWaitMs: 60_000 });
+    const a = s.gh.create('acme/a', { status: 'in_progress' });
+    const b = s.gh.create('acme/a', { status: 'waiting' });
+    const pa = s.watch(a);
+    void s.watch(b);
+    s.controllers.get(a.id)!.abort();
+    await assert.rejects(pa);
+    assert.equal(s.watcher.size(), 1);
+    await s.advance(70_000);
+    const o = s.outcomes.get(b.id);
+    assert.equal(o?.kind, 'timed_out');
+    assert.equal(o?.kind === 'timed_out' && o.lastStatus, 'waiting');
+    assert.equal(s.watcher.size(), 0);
+
+    const s2 = setup();
+    const ghost = { ...s2.gh.create('acme/a'), id: 999_999 };
+    void s2.watch(ghost);
+    await s2.advance(INTERVAL * 1.2);
+    assert.equal(s2.outcomes.get(ghost.id)?.kind, 'gone');
+  });
+});
+
+describe('poll schedule (pure)', () => {
+  const cfg = { baseMs: 10_000, maxMs: 60_000, youngMs: 60_000 };
+  it('base pace while young or due, growing when quiet, floored by the server', () => {
+    assert.equal(nextIntervalMs(cfg, { youngestAgeMs: 5_000, anyDue: false, quietPolls: 9 }, 0.5), 10_000);
+    assert.equal(nextIntervalMs(cfg, { youngestAgeMs: 1e9, anyDue: true, quietPolls: 9 }, 0.5), 10_000);
+    assert.equal(nextIntervalMs(cfg, { youngestAgeMs: 1e9, anyDue: false, quietPolls: 1 }, 0.5), 15_000);
+    assert.equal(nextIntervalMs(cfg, { youngestAgeMs: 1e9, anyDue: false, quietPolls: 30 }, 0.5), 60_000);
+    assert.equal(nextIntervalMs(cfg, { youngestAgeMs: 0, anyDue: true, quietPolls: 0, serverMinMs: 30_000 }, 0.5), 30_000);
+    assert.equal(nextIntervalMs(cfg, { youngestAgeMs: 0, anyDue: true, quietPolls: 0 }, 0), 9_000);
+  });
+  it('sweeps when due or when a run is not located yet', () => {
+    assert.equal(listKind(100_000, 90_000, 30_000, 0), 'completed');
+    assert.equal(listKind(100_000, 60_000, 30_000, 0), 'sweep');
+    assert.equal(listKind(100_000, 99_000, 30_000, 1), 'sweep');
+  });
+  it('a full page cuts off runs older than its oldest entry', () => {
+    const runs = [{ created_at: '2026-01-01T10:00:05Z' }, { created_at: '2026-01-01T10:00:01Z' }];
+    assert.equal(reachFloorMs({ totalCount: 2, runs }), -Infinity);
+    assert.equal(reachFloorMs({ totalCount: 3, runs }), Date.parse('2026-01-01T10:00:01Z') + 1000);
+  });
+});
