@@ -15,11 +15,13 @@ import { createGithubApi } from './github/github-api.js';
 import { createGithubClients } from './github/github-client.js';
 import { type Version, parseVersion, supportsRunDetails } from './github/ghes-version.js';
 import { createConsumerLoop } from './kafka/consumer.js';
+import { createDependencyHealth, observeCalls } from './observability/dependency-health.js';
 import { startHealthServer } from './observability/health-server.js';
 import { type Logger, type SecretScrubber, createLogger, createSecretScrubber } from './observability/logger.js';
 import { createMetrics } from './observability/metrics.js';
 import { createPortClient } from './port/port-client.js';
 import { createReporter } from './port/reporter.js';
+import { guardPoison } from './run/poison-guard.js';
 import { createMessageProcessor } from './run/process-message.js';
 import { createBatchedWatcher } from './tracking/batched-watcher.js';
 import { createNaiveWatcher } from './tracking/naive-watcher.js';
@@ -45,11 +47,14 @@ export async function startAgent(config: AgentConfig, opts: { logger?: Logger; s
   let stopping = false;
   let consumerLoop: ReturnType<typeof createConsumerLoop> | undefined;
   let reporterRef: ReturnType<typeof createReporter> | undefined;
+  // GHES, Port's API or the broker failing for this long makes /readyz say so (/livez does not).
+  const dependencies = createDependencyHealth({ now: () => clock.now(), unreachableAfterMs: DEPENDENCY_GRACE_MS, expectContact: ['kafka'] });
   const readiness = () => {
     const reasons: string[] = [];
     if (stopping) reasons.push('shutting down');
     if (!consumerLoop) reasons.push('starting');
     else if (!consumerLoop.joined()) reasons.push('not a member of the consumer group');
+    if (consumerLoop) reasons.push(...dependencies.unhealthy());
     return { ready: reasons.length === 0, reasons };
   };
   const health = await startHealthServer({ host: config.server.host, port: config.server.port, metrics, ready: readiness });
@@ -59,7 +64,7 @@ export async function startAgent(config: AgentConfig, opts: { logger?: Logger; s
   }
 
   try {
-    const port = createPortClient({
+    const port = observeCalls(createPortClient({
       baseUrl: config.port.apiUrl,
       clientId: config.port.clientId,
       clientSecret: config.port.clientSecret,
@@ -67,7 +72,7 @@ export async function startAgent(config: AgentConfig, opts: { logger?: Logger; s
       clock,
       metrics,
       logger,
-    });
+    }), 'port', dependencies);
     const reporter = createReporter({ port, clock, metrics, logger });
     reporterRef = reporter;
     const clients = createGithubClients({
@@ -81,7 +86,7 @@ export async function startAgent(config: AgentConfig, opts: { logger?: Logger; s
       logger,
       clock,
     });
-    const api = createGithubApi({ clients, clock });
+    const api = observeCalls(createGithubApi({ clients, clock }), 'github', dependencies);
     const startupRetry = { clock, maxAttempts: Infinity, capMs: 30_000, onRetry: (e: AgentError) => log.warn(`start-up step failed, retrying: ${e.message}`) };
 
     const ghesVersion: Version =
@@ -144,7 +149,8 @@ export async function startAgent(config: AgentConfig, opts: { logger?: Logger; s
         topic: config.kafka.topic,
         sessionTimeoutMs: config.kafka.sessionTimeoutMs,
       },
-      process: processMessage,
+      process: guardPoison(processMessage, { reporter, metrics, logger: runLogger, clock, maxBytes: config.kafka.maxMessageBytes }),
+      health: dependencies,
       // In flight counts every message being handled (dispatching or tracked), not only the
       // watched runs: a batch of messages would otherwise all pass before the first is tracked.
       hasCapacity: createCapacityGate({
@@ -173,10 +179,11 @@ export async function startAgent(config: AgentConfig, opts: { logger?: Logger; s
     async stop() {
       if (stopping) return;
       stopping = true;
-      log.info('shutting down: leaving the consumer group, delivering queued reports');
-      await consumerLoop?.stop();
+      log.info('shutting down: no new messages; delivering queued reports, then leaving the consumer group');
+      await consumerLoop?.stop({ deadlineMs: clock.now() + SHUTDOWN_DRAIN_MS });
+      // Only reports of no partition are left (the consumer cancelled the rest before leaving).
       const drainTimeout = new AbortController();
-      const t = setTimeout(() => drainTimeout.abort(), 5000);
+      const t = setTimeout(() => drainTimeout.abort(), 2000);
       await reporterRef?.drain(drainTimeout.signal);
       clearTimeout(t);
       reporterRef?.stop();
@@ -185,6 +192,15 @@ export async function startAgent(config: AgentConfig, opts: { logger?: Logger; s
     },
   };
 }
+
+/** How long a dependency may keep failing before /readyz reports it. */
+const DEPENDENCY_GRACE_MS = 30_000;
+/**
+ * Shutdown budget for delivering queued reports while still holding the partitions; with
+ * leaving the group and the last drain it stays under the 25 s hard exit timer below, itself
+ * under Kubernetes' default 30 s grace period.
+ */
+const SHUTDOWN_DRAIN_MS = 15_000;
 
 function configSecrets(c: AgentConfig): SecretScrubber {
   return createSecretScrubber([c.port.clientSecret, c.github.privateKey, c.github.token, c.kafka.password]);

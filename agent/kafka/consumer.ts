@@ -3,6 +3,7 @@ import { rootCertificates } from 'node:tls';
 import { type Consumer, type EachBatchPayload, Kafka, type KafkaConfig, logLevel } from 'kafkajs';
 import { AgentError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
+import type { DependencyHealth } from '../observability/dependency-health.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { IncomingMessage } from '../run/process-message.js';
 import type { Clock } from '../util/backoff.js';
@@ -24,8 +25,13 @@ export interface KafkaSettings {
 
 export interface ConsumerLoop {
   start(): Promise<void>;
-  /** Stops fetching, aborts in-flight work (it is redelivered and resumed), leaves the group. */
-  stop(): Promise<void>;
+  /**
+   * Shutdown, in the order that loses and duplicates nothing: stop taking messages, abort the
+   * in-flight work (tracking, dispatch waits), keep the partitions (and heartbeating) while the
+   * reports already queued are delivered and their offsets committed, until `deadlineMs`; then
+   * cancel what is left (the next owner resumes it) and leave the group.
+   */
+  stop(opts?: { deadlineMs?: number }): Promise<void>;
   joined(): boolean;
   inFlight(): number;
 }
@@ -69,48 +75,60 @@ export function kafkaClientConfig(s: KafkaSettings, logger: Logger): KafkaConfig
  */
 export function createConsumerLoop(deps: {
   settings: KafkaSettings;
-  process: (msg: IncomingMessage, signal: AbortSignal) => Promise<void>;
+  /** `signal` aborts the work; `owned` aborts when the partition is no longer this replica's (cancels unsent reports). */
+  process: (msg: IncomingMessage, signal: AbortSignal, owned: AbortSignal) => Promise<void>;
   /** True while the agent may take more work (in-flight runs and queued reports under their bounds). */
   hasCapacity: () => boolean;
   metrics: Metrics;
   logger: Logger;
   clock: Clock;
+  /** Fed with broker contact (fetches, heartbeats) and crashes, for /readyz. */
+  health?: DependencyHealth;
   concurrentPartitions?: number;
 }): ConsumerLoop {
   const { settings, metrics, clock } = deps;
   const log = deps.logger.child({ component: 'consumer', topic: settings.topic });
   const kafka = new Kafka(kafkaClientConfig(settings, deps.logger));
-  const partitions = new Map<number, { offsets: PartitionOffsets; abort: AbortController; commitQueued: boolean }>();
+  type PartitionState = { offsets: PartitionOffsets; work: AbortController; owned: AbortController; commitQueued: boolean };
+  const partitions = new Map<number, PartitionState>();
   let consumer: Consumer | undefined;
   let isJoined = false;
   let stopping = false;
+  /** During shutdown: partitions are kept (eachBatch heartbeats) but no message is taken. */
+  let holding = false;
   let active = 0;
 
   function partitionState(p: number) {
     let state = partitions.get(p);
     if (!state) {
-      state = { offsets: new PartitionOffsets(), abort: new AbortController(), commitQueued: false };
+      state = { offsets: new PartitionOffsets(), work: new AbortController(), owned: new AbortController(), commitQueued: false };
       partitions.set(p, state);
     }
     return state;
   }
 
+  /** The partition is someone else's now (or will be): stop its work and its unsent reports. */
   function revoke(p: number, why: string): void {
     const state = partitions.get(p);
     if (!state) return;
     partitions.delete(p);
     if (state.offsets.size > 0) log.info(`partition ${p} ${why}: handing over ${state.offsets.size} unfinished message(s)`, { partition: p });
-    state.abort.abort();
+    state.work.abort();
+    state.owned.abort();
   }
 
-  async function commit(p: number, state: { offsets: PartitionOffsets; commitQueued: boolean }): Promise<void> {
+  async function commit(p: number, state: PartitionState): Promise<void> {
     if (state.commitQueued) return;
     state.commitQueued = true;
     // Coalesce: many runs finishing together produce one commit of the furthest point.
     await new Promise((r) => setImmediate(r));
     state.commitQueued = false;
+    await commitNow(p, state);
+  }
+
+  async function commitNow(p: number, state: PartitionState, deadlineMs = Infinity): Promise<void> {
     const offset = state.offsets.commitPoint();
-    for (let attempt = 0; attempt < 5 && partitions.get(p) === state && consumer; attempt++) {
+    for (let attempt = 0; attempt < 5 && partitions.get(p) === state && consumer && clock.now() < deadlineMs; attempt++) {
       try {
         await consumer.commitOffsets([{ topic: settings.topic, partition: p, offset: offset.toString() }]);
         return;
@@ -124,12 +142,20 @@ export function createConsumerLoop(deps: {
   async function eachBatch(payload: EachBatchPayload): Promise<void> {
     const { batch, resolveOffset, heartbeat, isRunning, isStale } = payload;
     const p = batch.partition;
+    if (holding) {
+      // Shutting down: keep the partition (heartbeats) while queued reports are delivered.
+      while (holding && isRunning() && !isStale()) {
+        await heartbeat().catch(() => undefined);
+        await clock.sleep(200);
+      }
+      return;
+    }
     for (const m of batch.messages) {
-      while (!deps.hasCapacity() && isRunning() && !isStale()) {
+      while (!deps.hasCapacity() && isRunning() && !isStale() && !holding) {
         await heartbeat().catch(() => undefined);
         await clock.sleep(100);
       }
-      if (!isRunning() || isStale()) return;
+      if (!isRunning() || isStale() || holding) return;
       const state = partitionState(p);
       const offset = BigInt(m.offset);
       const before = state.offsets.size;
@@ -139,14 +165,15 @@ export function createConsumerLoop(deps: {
       active++;
       const incoming: IncomingMessage = { value: m.value, timestampMs: Number(m.timestamp), topic: batch.topic, partition: p, offset: m.offset };
       deps
-        .process(incoming, state.abort.signal)
+        .process(incoming, state.work.signal, state.owned.signal)
         .then(
           () => {
             if (state.offsets.done(offset) !== undefined && partitions.get(p) === state) void commit(p, state);
           },
           (err) => {
-            if (!state.abort.signal.aborted) {
-              // Not expected (process answers every failure itself): keep the offset uncommitted so it is redelivered.
+            if (!state.work.signal.aborted) {
+              // Not expected (the poison guard answers failures; this is the reporter stopping):
+              // the offset stays uncommitted and the message is redelivered after a restart.
               log.error('message handling failed; it will be redelivered', { partition: p, offset: m.offset, error: (err as Error).message });
             }
           },
@@ -164,7 +191,11 @@ export function createConsumerLoop(deps: {
       allowAutoTopicCreation: false,
       retry: { retries: 8, initialRetryTime: 300, maxRetryTime: 30_000 },
     });
+    const contact = () => deps.health?.success('kafka');
+    c.on(c.events.FETCH, contact);
+    c.on(c.events.HEARTBEAT, contact);
     c.on(c.events.GROUP_JOIN, (e) => {
+      contact();
       metrics.consumerRebalances.inc();
       const assigned = new Set<number>(e.payload.memberAssignment[settings.topic] ?? []);
       for (const p of [...partitions.keys()]) if (!assigned.has(p)) revoke(p, 'was reassigned');
@@ -178,7 +209,11 @@ export function createConsumerLoop(deps: {
       isJoined = false;
       metrics.consumerConnected.set(0);
       const error = e.payload.error as Error;
+      deps.health?.failure('kafka', explainKafkaError(error, settings).slice(0, 200));
       log.error(`consumer crashed: ${explainKafkaError(error, settings)}`, { restart: e.payload.restart });
+      // The group may give our partitions to another replica before we rejoin: stop their
+      // work now; after the rejoin the redelivered messages resume from Port's records.
+      for (const p of [...partitions.keys()]) revoke(p, 'lost with the crashed consumer');
       if (!e.payload.restart && !stopping) void restart();
     });
     c.on(c.events.STOP, () => {
@@ -219,12 +254,20 @@ export function createConsumerLoop(deps: {
         throw new AgentError('network', `Kafka: ${explainKafkaError(err as Error, settings)}`, { retriable: true, cause: err });
       }
     },
-    async stop() {
+    async stop(opts = {}) {
+      if (stopping) return;
       stopping = true;
+      holding = true;
+      const deadline = opts.deadlineMs ?? clock.now() + 10_000;
+      for (const state of partitions.values()) state.work.abort();
+      // Runs whose final report is queued finish now; the rest reject as aborted.
+      while (active > 0 && clock.now() < deadline) await clock.sleep(100);
+      await Promise.all([...partitions.entries()].map(([p, state]) => commitNow(p, state, deadline + 2000)));
+      if (active > 0) log.warn(`shutdown deadline reached with ${active} message(s) still reporting; the next owner resumes them`);
+      for (const p of [...partitions.keys()]) revoke(p, 'released at shutdown');
+      holding = false;
       isJoined = false;
       metrics.consumerConnected.set(0);
-      await consumer?.stop().catch(() => undefined);
-      for (const p of [...partitions.keys()]) revoke(p, 'released at shutdown');
       await consumer?.disconnect().catch(() => undefined);
     },
     joined: () => isJoined,

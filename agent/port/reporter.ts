@@ -7,8 +7,12 @@ import type { PortClient, PortLog, PortPatch } from './port-client.js';
 export type Report = { kind: 'patch'; patch: PortPatch } | { kind: 'log'; log: PortLog };
 
 export interface Reporter {
-  /** Queues a report; resolves once Port accepted it (or refused it for good, which is logged); rejects only when stopped first. */
-  send(runId: string, report: Report): Promise<void>;
+  /**
+   * Queues a report; resolves once Port accepted it (or refused it for good, which is logged).
+   * Rejects only when stopped first, or when `signal` aborts before the report was sent: the
+   * run then belongs to another replica (its partition moved), which reports it itself.
+   */
+  send(runId: string, report: Report, signal?: AbortSignal): Promise<void>;
   pending(): number;
   /** Waits until every queued report is delivered or the signal aborts. */
   drain(signal?: AbortSignal): Promise<void>;
@@ -22,15 +26,20 @@ export interface Reporter {
  * dropped, so one bad report cannot block the run's queue.
  */
 export function createReporter(deps: { port: PortClient; clock: Clock; metrics: Metrics; logger: Logger; capMs?: number }): Reporter {
-  const queues = new Map<string, Array<{ report: Report; done: (delivered: boolean) => void }>>();
+  const queues = new Map<string, Array<{ report: Report; signal?: AbortSignal; done: (delivered: boolean) => void }>>();
   let count = 0;
   let stopped = false;
   const stopController = new AbortController();
   const idleWaiters: Array<() => void> = [];
 
-  /** True when Port has the report (or refused it for good); false only when stopped first. */
-  async function deliver(runId: string, report: Report): Promise<boolean> {
-    for (let attempt = 0; !stopped; attempt++) {
+  /**
+   * True when Port has the report (or refused it for good); false when stopped or cancelled
+   * first. A cancelled report is never sent again after a failed attempt: an attempt already on
+   * the wire may land, but no retry races the replica that took the run over.
+   */
+  async function deliver(runId: string, report: Report, signal: AbortSignal | undefined): Promise<boolean> {
+    const wait = signal ? AbortSignal.any([stopController.signal, signal]) : stopController.signal;
+    for (let attempt = 0; !stopped && !signal?.aborted; attempt++) {
       try {
         if (report.kind === 'patch') await deps.port.patchRun(runId, report.patch);
         else await deps.port.addLog(runId, report.log);
@@ -46,7 +55,7 @@ export function createReporter(deps: { port: PortClient; clock: Clock; metrics: 
           deps.logger.warn('Port report failed; will retry', { component: 'reporter', runId, attempt, delayMs: Math.round(delay), error: err.message });
         }
         try {
-          await deps.clock.sleep(delay, stopController.signal);
+          await deps.clock.sleep(delay, wait);
         } catch {
           return false;
         }
@@ -59,7 +68,7 @@ export function createReporter(deps: { port: PortClient; clock: Clock; metrics: 
     const queue = queues.get(runId)!;
     while (queue.length > 0) {
       const item = queue[0]!;
-      const delivered = await deliver(runId, item.report);
+      const delivered = await deliver(runId, item.report, item.signal);
       queue.shift();
       count--;
       deps.metrics.portReportsPending.set(count);
@@ -70,17 +79,24 @@ export function createReporter(deps: { port: PortClient; clock: Clock; metrics: 
   }
 
   return {
-    send(runId, report) {
+    send(runId, report, signal) {
       if (stopped) return Promise.reject(new AgentError('internal', 'reporter stopped'));
       return new Promise<void>((resolve, reject) => {
         const done = (delivered: boolean) =>
-          delivered ? resolve() : reject(new AgentError('internal', 'agent stopping: report not delivered (the run resumes after restart)'));
+          delivered
+            ? resolve()
+            : reject(
+                new AgentError(
+                  'internal',
+                  signal?.aborted ? 'report cancelled: the run was handed to another replica' : 'agent stopping: report not delivered (the run resumes after restart)',
+                ),
+              );
         count++;
         deps.metrics.portReportsPending.set(count);
         const queue = queues.get(runId);
-        if (queue) queue.push({ report, done });
+        if (queue) queue.push({ report, signal, done });
         else {
-          queues.set(runId, [{ report, done }]);
+          queues.set(runId, [{ report, signal, done }]);
           void pump(runId);
         }
       });

@@ -8,7 +8,7 @@ import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import { evaluatePolicy } from '../policy/evaluate-policy.js';
 import { decodeMessage } from '../port/decode-message.js';
-import type { PortClient, PortRun } from '../port/port-client.js';
+import type { PortClient, PortPatch, PortRun } from '../port/port-client.js';
 import type { Reporter } from '../port/reporter.js';
 import type { RunRequest } from '../port/run-request.js';
 import { verifySignature } from '../port/verify-signature.js';
@@ -52,16 +52,38 @@ export function createMessageProcessor(deps: ProcessorDeps) {
   const { config, metrics, reporter, clock } = deps;
   const log = deps.logger.child({ component: 'processor' });
 
-  async function fail(run: { runId: string }, reason: string, outcome: string, fields: Record<string, unknown> = {}): Promise<void> {
+  async function fail(run: { runId: string }, reason: string, outcome: string, owned: AbortSignal, fields: Record<string, unknown> = {}): Promise<void> {
     metrics.messages.inc({ outcome });
     log.warn(`run ${run.runId} failed: ${reason}`, { runId: run.runId, outcome, ...fields });
     await Promise.all([
-      reporter.send(run.runId, { kind: 'log', log: { message: `ghes-agent: ${reason}` } }),
-      reporter.send(run.runId, { kind: 'patch', patch: { status: 'FAILURE', summary: reason.slice(0, 2000), statusLabel: 'Failed' } }),
+      reporter.send(run.runId, { kind: 'log', log: { message: `ghes-agent: ${reason}` } }, owned),
+      finalReport(run.runId, { status: 'FAILURE', summary: reason.slice(0, 2000), statusLabel: 'Failed' }, owned),
     ]);
   }
 
-  return async function processMessage(msg: IncomingMessage, signal: AbortSignal): Promise<void> {
+  /**
+   * The terminal PATCH, once per run across replicas: when a partition moves, the replica that
+   * lost it may have had this very report on the wire. Asking Port first closes that window
+   * down to one request's flight time; its cost is one GET per run.
+   */
+  async function finalReport(runId: string, patch: PortPatch, owned: AbortSignal): Promise<void> {
+    const current = await retry(() => deps.port.getRun(runId), { clock, maxAttempts: Infinity, signal: owned, capMs: 30_000 }).catch((err) => {
+      if (owned.aborted) throw err;
+      return undefined; // Port refused the read for good: send the status anyway, Port refuses a second one
+    });
+    if (current?.status === 'SUCCESS' || current?.status === 'FAILURE') {
+      log.info(`run ${runId} is already ${current.status} in Port; final status not sent again`, { runId });
+      return;
+    }
+    await reporter.send(runId, { kind: 'patch', patch }, owned);
+  }
+
+  /**
+   * `signal` aborts the work (tracking, dispatch); `owned` aborts when the run now belongs to
+   * another replica, and cancels the reports not yet sent. At shutdown only `signal` aborts
+   * first, so reports already queued are still delivered while this replica holds the partition.
+   */
+  return async function processMessage(msg: IncomingMessage, signal: AbortSignal, owned: AbortSignal = signal): Promise<void> {
     const where = { topic: msg.topic, partition: msg.partition, offset: msg.offset };
     const decoded = decodeMessage(msg.value, config.kafka.maxMessageBytes);
     if (decoded.kind === 'skip') {
@@ -71,7 +93,7 @@ export function createMessageProcessor(deps: ProcessorDeps) {
     }
     if (decoded.kind === 'invalid') {
       if (decoded.limit) metrics.limitReached.inc({ limit: decoded.limit });
-      if (decoded.runId?.startsWith('r_')) return fail({ runId: decoded.runId }, `invalid run message: ${decoded.reason}`, 'invalid', where);
+      if (decoded.runId?.startsWith('r_')) return fail({ runId: decoded.runId }, `invalid run message: ${decoded.reason}`, 'invalid', owned, where);
       metrics.messages.inc({ outcome: 'invalid' });
       log.warn(`invalid message: ${decoded.reason}`, { ...where, runId: decoded.runId });
       return;
@@ -88,7 +110,7 @@ export function createMessageProcessor(deps: ProcessorDeps) {
       nowMs: clock.now(),
       writtenAtMs: msg.timestampMs,
     });
-    if (!verdict.ok) return fail(run, `message refused: ${verdict.reason}`, 'signature_rejected', where);
+    if (!verdict.ok) return fail(run, `message refused: ${verdict.reason}`, 'signature_rejected', owned, where);
     if (run.runKind === 'workflow-node') {
       metrics.messages.inc({ outcome: 'unsupported' });
       runLog.warn('workflow-node runs (wfnr_) are not supported by this agent; skipped');
@@ -111,7 +133,7 @@ export function createMessageProcessor(deps: ProcessorDeps) {
     let dispatched: DispatchedRun | undefined;
     let ref: string | undefined;
     try {
-      const resumed = await resume(run, existing, signal);
+      const resumed = await resume(run, existing, signal, owned);
       if (resumed) {
         metrics.messages.inc({ outcome: 'resumed' });
         runLog.info(`resuming GitHub run ${resumed.runId} recorded for this Port run`, { ghRunId: resumed.runId });
@@ -121,33 +143,34 @@ export function createMessageProcessor(deps: ProcessorDeps) {
         const request = buildDispatch(run, { defaultBranch: repo.defaultBranch, maxInputs: maxInputsFor([deps.version[0], deps.version[1]]), runIdInput: config.github.runIdInput });
         ref = request.ref;
         const policy = evaluatePolicy(config.policy.allow, { org: run.org, repo: run.repo, workflow: run.workflow, ref: request.ref, defaultBranch: repo.defaultBranch });
-        if (!policy.allowed) return fail(run, policy.reason, 'policy_denied', where);
+        if (!policy.allowed) return fail(run, policy.reason, 'policy_denied', owned, where);
 
-        await reporter.send(run.runId, { kind: 'patch', patch: { statusLabel: DISPATCHING_LABEL } });
+        await reporter.send(run.runId, { kind: 'patch', patch: { statusLabel: DISPATCHING_LABEL } }, owned);
+        if (signal.aborted) throw new Error('aborted');
         dispatched = await dispatchWorkflow({ ...deps.dispatch, signal }, run, request);
         metrics.dispatches.inc({ outcome: 'success', reason: dispatched.via });
         metrics.messageToDispatch.observe(Math.max(0, clock.now() - msg.timestampMs) / 1000);
         await reporter.send(run.runId, {
           kind: 'patch',
           patch: { link: dispatched.htmlUrl, externalRunId: externalRunId(repo.ownerId, repo.id, dispatched.runId), statusLabel: 'Workflow dispatched' },
-        });
+        }, owned);
         const line = `Dispatched ${run.org}/${run.repo} ${run.workflow} on ${request.ref}: ${dispatched.htmlUrl}`;
         runLog.info(line, { ghRunId: dispatched.runId });
-        void reporter.send(run.runId, { kind: 'log', log: { message: line } }).catch(() => undefined);
+        void reporter.send(run.runId, { kind: 'log', log: { message: line } }, owned).catch(() => undefined);
         metrics.messages.inc({ outcome: 'dispatched' });
       }
     } catch (raw) {
       const err = toAgentError(raw);
       if (signal.aborted) throw err;
       metrics.dispatches.inc({ outcome: 'failure', reason: err.code });
-      return fail(run, `could not dispatch ${run.org}/${run.repo} ${run.workflow}${ref ? ` on ${ref}` : ''}: ${err.message}`, 'dispatch_failed', where);
+      return fail(run, `could not dispatch ${run.org}/${run.repo} ${run.workflow}${ref ? ` on ${ref}` : ''}: ${err.message}`, 'dispatch_failed', owned, where);
     }
 
-    await track(run, dispatched, runLog, signal);
+    await track(run, dispatched, runLog, signal, owned);
   };
 
   /** The GitHub run already created for this Port run, by Port's record or, after an interrupted dispatch, by GHES. */
-  async function resume(run: RunRequest, existing: PortRun, signal: AbortSignal): Promise<DispatchedRun | undefined> {
+  async function resume(run: RunRequest, existing: PortRun, signal: AbortSignal, owned: AbortSignal): Promise<DispatchedRun | undefined> {
     const recorded = recordedGithubRunId(existing);
     if (recorded !== undefined) {
       const link = Array.isArray(existing.link) ? existing.link[0] : existing.link;
@@ -161,12 +184,12 @@ export function createMessageProcessor(deps: ProcessorDeps) {
       await reporter.send(run.runId, {
         kind: 'patch',
         patch: { link: found.htmlUrl, externalRunId: externalRunId(repo.ownerId, repo.id, found.runId), statusLabel: 'Workflow dispatched' },
-      });
+      }, owned);
     }
     return found;
   }
 
-  async function track(run: RunRequest, dispatched: DispatchedRun, runLog: Logger, signal: AbortSignal): Promise<void> {
+  async function track(run: RunRequest, dispatched: DispatchedRun, runLog: Logger, signal: AbortSignal, owned: AbortSignal): Promise<void> {
     const startedMs = clock.now();
     metrics.runsInFlight.inc();
     let outcome;
@@ -177,7 +200,7 @@ export function createMessageProcessor(deps: ProcessorDeps) {
           signal,
           onStatus: (status) => {
             const line = statusLine(status);
-            if (line) void reporter.send(run.runId, { kind: 'log', log: { message: line } }).catch(() => undefined);
+            if (line) void reporter.send(run.runId, { kind: 'log', log: { message: line } }, owned).catch(() => undefined);
           },
         },
       );
@@ -189,15 +212,12 @@ export function createMessageProcessor(deps: ProcessorDeps) {
       metrics.runsCompleted.inc({ conclusion });
       metrics.runDuration.observe((clock.now() - startedMs) / 1000);
       runLog.info(`Workflow completed: ${conclusion}`, { ghRunId: dispatched.runId, conclusion });
-      const logDone = reporter.send(run.runId, { kind: 'log', log: { message: `Workflow completed: ${conclusion}` } });
+      const logDone = reporter.send(run.runId, { kind: 'log', log: { message: `Workflow completed: ${conclusion}` } }, owned);
       if (!run.reportWorkflowStatus) return logDone;
       const status = portStatusFor(conclusion);
       await Promise.all([
         logDone,
-        reporter.send(run.runId, {
-          kind: 'patch',
-          patch: { status, statusLabel: `Workflow ${conclusion}`, summary: `GitHub workflow run ${outcome.run.html_url || dispatched.htmlUrl} completed: ${conclusion}` },
-        }),
+        finalReport(run.runId, { status, statusLabel: `Workflow ${conclusion}`, summary: `GitHub workflow run ${outcome.run.html_url || dispatched.htmlUrl} completed: ${conclusion}` }, owned),
       ]);
       return;
     }
@@ -208,9 +228,9 @@ export function createMessageProcessor(deps: ProcessorDeps) {
     if (outcome.kind === 'timed_out') metrics.runsTimedOut.inc();
     if (!run.reportWorkflowStatus) {
       runLog.warn(reason);
-      return reporter.send(run.runId, { kind: 'log', log: { message: reason } });
+      return reporter.send(run.runId, { kind: 'log', log: { message: reason } }, owned);
     }
-    return fail(run, reason, outcome.kind === 'timed_out' ? 'timed_out' : 'run_gone');
+    return fail(run, reason, outcome.kind === 'timed_out' ? 'timed_out' : 'run_gone', owned);
   }
 }
 

@@ -1,0 +1,72 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { Logger } from '../../agent/observability/logger.js';
+import { createMetrics } from '../../agent/observability/metrics.js';
+import type { Report, Reporter } from '../../agent/port/reporter.js';
+import { guardPoison } from '../../agent/run/poison-guard.js';
+import type { IncomingMessage } from '../../agent/run/process-message.js';
+import type { Clock } from '../../agent/util/backoff.js';
+
+const quietLogger = { child: () => quietLogger, warn: () => undefined, error: () => undefined, info: () => undefined, debug: () => undefined } as unknown as Logger;
+
+function setup() {
+  const sent: Array<{ runId: string; report: Report }> = [];
+  const reporter: Reporter = {
+    send: async (runId, report) => void sent.push({ runId, report }),
+    pending: () => 0,
+    drain: async () => undefined,
+    stop: () => undefined,
+  };
+  const delays: number[] = [];
+  const clock: Clock = { now: () => 0, sleep: async (ms, signal) => (signal?.throwIfAborted(), void delays.push(ms)) };
+  const metrics = createMetrics({ defaultMetrics: false });
+  return { sent, reporter, delays, clock, metrics };
+}
+
+const message = (value: unknown): IncomingMessage => ({ value: Buffer.from(JSON.stringify(value)), timestampMs: 0, topic: 't', partition: 0, offset: '7' });
+const runMessage = message({ context: { runId: 'r_poison0000000001' }, payload: {} });
+
+describe('poison guard', () => {
+  it('retries a failing message with backoff, then reports FAILURE, counts it and resolves (so it is committed)', async () => {
+    const s = setup();
+    let calls = 0;
+    const guarded = guardPoison(
+      async () => {
+        calls++;
+        throw new Error('boom');
+      },
+      { ...s, logger: quietLogger, maxBytes: 1 << 20, attempts: 3 },
+    );
+    await guarded(runMessage, new AbortController().signal);
+    assert.equal(calls, 3);
+    assert.equal(s.delays.length, 2, 'backoff between attempts');
+    const patch = s.sent.find((x) => x.report.kind === 'patch');
+    assert.equal(patch?.runId, 'r_poison0000000001');
+    assert.equal(patch?.report.kind === 'patch' && patch.report.patch.status, 'FAILURE');
+    const text = await s.metrics.registry.metrics();
+    assert.match(text, /ghes_agent_messages_total\{outcome="poison"\} 1/);
+  });
+
+  it('a message without a run id is committed and counted, nothing reported', async () => {
+    const s = setup();
+    const guarded = guardPoison(async () => Promise.reject(new Error('boom')), { ...s, logger: quietLogger, maxBytes: 1 << 20, attempts: 2 });
+    await guarded(message({ unrelated: true }), new AbortController().signal);
+    assert.equal(s.sent.length, 0);
+  });
+
+  it('success on a retry is plain success; an abort is passed through, never retried or reported', async () => {
+    const s = setup();
+    let calls = 0;
+    await guardPoison(async () => {
+      if (++calls === 1) throw new Error('transient');
+    }, { ...s, logger: quietLogger, maxBytes: 1 << 20 })(runMessage, new AbortController().signal);
+    assert.equal(calls, 2);
+    const abort = new AbortController();
+    const guarded = guardPoison(async () => {
+      abort.abort();
+      throw new Error('aborted');
+    }, { ...s, logger: quietLogger, maxBytes: 1 << 20 });
+    await assert.rejects(guarded(runMessage, abort.signal), /aborted/);
+    assert.equal(s.sent.length, 0);
+  });
+});
