@@ -64,7 +64,9 @@ export function createGithubClients(deps: {
       let status: number | undefined;
       let headers: Record<string, string | undefined> | undefined;
       try {
-        const res = await limiter.run(async () => request(options));
+        // Installation tokens are created inside another request's hook (auth-app), while that
+        // request already holds a slot: limiting them too deadlocks once every slot waits for a token.
+        const res = route.endsWith('/access_tokens') ? await request(options) : await limiter.run(async () => request(options));
         status = res.status;
         headers = res.headers as Record<string, string | undefined>;
         return res;
