@@ -28,6 +28,7 @@ import { createNaiveWatcher } from './tracking/naive-watcher.js';
 import { type Clock, realClock, retry } from './util/backoff.js';
 import { createCapacityGate } from './util/capacity-gate.js';
 import { createFetch } from './util/http-fetch.js';
+import { checkTlsTrust } from './util/tls-preflight.js';
 import { KeyedMutex } from './util/semaphore.js';
 import { agentVersion } from './version.js';
 
@@ -165,7 +166,12 @@ export async function startAgent(config: AgentConfig, opts: { logger?: Logger; s
       logger: runLogger,
       clock,
     });
-    await retry(() => consumerLoop!.start(), startupRetry);
+    await retry(async () => {
+      if (config.kafka.ssl && !config.kafka.tlsInsecureSkipVerify) {
+        await checkTlsTrust({ hostPort: kafkaCreds.brokers[0] ?? '', caFile: config.kafka.caFile, setting: 'kafka.caFile', what: 'the Kafka broker' });
+      }
+      await consumerLoop!.start();
+    }, startupRetry);
     log.info(`consuming ${config.kafka.topic} as group ${config.kafka.groupId}`);
   } catch (err) {
     await health.close();

@@ -49,11 +49,11 @@ describe('TLS with a private CA', () => {
     const agents: Array<[string, AgentProcess, RegExp]> = [
       ['github', await startAgentProcess(stack, { overrides: { port: { apiUrl: portTls.url, caFile: ca.certFile } } }), new RegExp(`TLS certificate of ${ghesHost} is not trusted .*github\\.caFile`)],
       ['port', await startAgentProcess(stack, { overrides: { github: { caFile: ca.certFile }, port: { apiUrl: portTls.url } } }), new RegExp(`TLS certificate of ${portHost} is not trusted .*port\\.caFile`)],
-      ['kafka', await startAgentProcess(stack, { overrides: { github: { caFile: ca.certFile }, kafka: { caFile: '' } } }), /TLS certificate of the brokers is not trusted .*kafka\.caFile/],
+      ['kafka', await startAgentProcess(stack, { overrides: { github: { caFile: ca.certFile }, kafka: { caFile: '' } } }), new RegExp(`TLS certificate of the Kafka broker ${stack.broker.brokers[0]} is not trusted .*kafka\\.caFile`)],
     ];
     try {
       for (const [name, agent, expected] of agents) {
-        await waitFor(`${name}: an error naming the setting`, () => expected.test(agent.output()), 60_000).catch((err) => {
+        await waitFor(`${name}: an error naming the setting`, () => expected.test(agent.output()), 30_000).catch((err) => {
           throw new Error(`${(err as Error).message}\n${agent.output().slice(-3000)}`);
         });
         const ready = await fetch(`${agent.metricsUrl}/readyz`).then((r) => r.status, () => 0);
