@@ -22,8 +22,12 @@ export function createFetch(opts: { caFile?: string; insecure?: boolean; timeout
     const extra = process.env.NODE_EXTRA_CA_CERTS ? safeRead(process.env.NODE_EXTRA_CA_CERTS) : undefined;
     ca = [...rootCertificates, pem, ...(extra ? [extra] : [])];
   }
+  const tls = { ca, rejectUnauthorized: !opts.insecure };
   const dispatcher = new EnvHttpProxyAgent({
-    connect: { ca, rejectUnauthorized: !opts.insecure },
+    // `connect` serves direct connections; through an HTTPS_PROXY tunnel undici uses
+    // `requestTls` for the remote's certificate and would otherwise ignore the private CA.
+    connect: tls,
+    requestTls: tls,
     keepAliveTimeout: 30_000,
     connections: 64,
   });
