@@ -144,8 +144,10 @@ export function createConsumerLoop(deps: {
     const p = batch.partition;
     if (holding) {
       // Shutting down: keep the partition (heartbeats) while queued reports are delivered.
+      // A failed heartbeat (a rebalance began) ends the hold so kafkajs can rejoin; partitions
+      // lost in that rebalance are revoked on GROUP_JOIN, which cancels their unsent reports.
       while (holding && isRunning() && !isStale()) {
-        await heartbeat().catch(() => undefined);
+        if (!(await heartbeat().then(() => true, () => false))) return;
         await clock.sleep(200);
       }
       return;
@@ -199,6 +201,9 @@ export function createConsumerLoop(deps: {
       metrics.consumerRebalances.inc();
       const assigned = new Set<number>(e.payload.memberAssignment[settings.topic] ?? []);
       for (const p of [...partitions.keys()]) if (!assigned.has(p)) revoke(p, 'was reassigned');
+      // Commits that failed while the broker was away (kafkajs rejoins without a CRASH after a
+      // broker restart) are made good now for the partitions we kept.
+      for (const [p, state] of partitions) void commit(p, state);
       isJoined = true;
       metrics.consumerConnected.set(1);
       log.info(`joined group ${settings.groupId} with partitions [${[...assigned].sort((a, b) => a - b).join(', ')}]`, { groupId: settings.groupId });

@@ -1,0 +1,169 @@
+// Shared pieces of the chaos scenarios: a stack with a chaos workflow, bulk publishing, waiting,
+// and the one verdict every scenario prints, counted from the simulators' records only:
+//   chaos <name>: runs=N completed=N duplicates=N lost=N
+import assert from 'node:assert/strict';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { type AgentProcess, startAgentProcess } from '../stack/agent-process.js';
+import type { KafkaBrokerInfo } from '../stack/kafka-broker.js';
+import { type LocalStack, RUN_NAME, startLocalStack } from '../stack/local-stack.js';
+import type { GhesSimOptions } from '../sim/ghes/types.js';
+import type { GithubInvocation, SimPortRun } from '../sim/port/types.js';
+import { buildRunMessage, publishMessages, signRunMessage } from '../sim/publisher.js';
+
+/** Runs per scenario: CHAOS_RUNS (default 200). */
+export const RUNS = Math.max(1, Number(process.env.CHAOS_RUNS ?? 200) || 200);
+/** Outage length in ms: CHAOS_OUTAGE_SECONDS (default 60, as issue 4 asks). */
+export const OUTAGE_MS = Math.max(1, Number(process.env.CHAOS_OUTAGE_SECONDS ?? 60) || 60) * 1000;
+/** How long a scenario may take to settle once the chaos is over. */
+export const SETTLE_MS = Number(process.env.CHAOS_SETTLE_SECONDS ?? 240) * 1000;
+
+export const CHAOS_WORKFLOW = 'chaos.yml';
+
+export async function startChaosStack(opts: { broker?: KafkaBrokerInfo; ghes?: GhesSimOptions; partitions?: number } = {}): Promise<LocalStack> {
+  const stack = await startLocalStack({ broker: opts.broker, partitions: opts.partitions ?? 6, ghes: { version: '3.21.0', ...opts.ghes } });
+  // Runs of a few seconds with mixed conclusions, so kills land both in dispatch and in tracking.
+  stack.ghes.addWorkflow(stack.ghOrg, 'infra', {
+    path: CHAOS_WORKFLOW,
+    name: 'chaos',
+    runName: RUN_NAME,
+    inputs: { port_run_id: { required: false }, n: { required: false } },
+    script: (d) => ({ conclusion: Number(d.inputs.n) % 7 === 0 ? 'failure' : 'success', queuedMs: 500, durationMs: 2000 + (Number(d.inputs.n) % 5) * 500 }),
+  });
+  return stack;
+}
+
+/** The agent for chaos scenarios: quick polling, generous bounds, JSON logs kept for diagnosis. */
+export function startChaosAgent(stack: LocalStack, overrides: Record<string, Record<string, unknown>> = {}): Promise<AgentProcess> {
+  return startAgentProcess(stack, {
+    auth: 'app',
+    overrides: {
+      tracking: { pollIntervalSeconds: 1, ...(overrides.tracking ?? {}) },
+      log: { level: 'info' },
+      ...Object.fromEntries(Object.entries(overrides).filter(([k]) => k !== 'tracking')),
+    },
+  });
+}
+
+/** Creates `n` runs in Port's simulator and publishes their signed messages in a few batches. */
+export async function publishRuns(stack: LocalStack, n: number, opts: { reportWorkflowStatus?: (i: number) => boolean; offset?: number } = {}): Promise<SimPortRun[]> {
+  const runs: SimPortRun[] = [];
+  const messages: Array<{ key: string; value: Record<string, unknown> }> = [];
+  for (let i = 0; i < n; i++) {
+    const k = (opts.offset ?? 0) + i;
+    const invocation: GithubInvocation = {
+      type: 'GITHUB',
+      org: stack.ghOrg,
+      repo: 'infra',
+      workflow: CHAOS_WORKFLOW,
+      workflowInputs: { n: String(k) },
+      reportWorkflowStatus: opts.reportWorkflowStatus?.(k) ?? true,
+    };
+    const run = stack.port.createRun({ invocation });
+    runs.push(run);
+    messages.push({ key: run.id, value: signRunMessage(buildRunMessage({ orgId: stack.port.orgId, run }), stack.port.clientSecret) });
+  }
+  for (let i = 0; i < messages.length; i += 50) await publishMessages(stack.producer, stack.topic, messages.slice(i, i + 50));
+  return runs;
+}
+
+const reportsStatus = (r: SimPortRun) => r.invocation.reportWorkflowStatus !== false;
+const completedLog = (r: SimPortRun) => r.logs.some((l) => l.message.startsWith('Workflow completed:'));
+
+/** A run is done when Port has its final status (or, without status reporting, the completion log). */
+export function isDone(r: SimPortRun | undefined): boolean {
+  if (!r) return false;
+  return reportsStatus(r) ? r.status !== 'IN_PROGRESS' : completedLog(r);
+}
+
+export interface Verdict {
+  runs: number;
+  completed: number;
+  duplicates: number;
+  lost: number;
+  problems: string[];
+}
+
+/** Counted from the simulators only: dispatches and workflow runs on GHES, final statuses in Port. */
+export function verdict(stack: LocalStack, runs: SimPortRun[]): Verdict {
+  const accepted = new Map<string, number>();
+  for (const d of stack.ghes.dispatches()) {
+    if (d.status >= 300) continue;
+    const id = String(d.inputs.port_run_id ?? '');
+    accepted.set(id, (accepted.get(id) ?? 0) + 1);
+  }
+  const ghRuns = new Map<string, number>();
+  for (const r of stack.ghes.runs()) ghRuns.set(r.inputs.port_run_id ?? '', (ghRuns.get(r.inputs.port_run_id ?? '') ?? 0) + 1);
+  let completed = 0;
+  let duplicates = 0;
+  let lost = 0;
+  const problems: string[] = [];
+  for (const { id } of runs) {
+    const r = stack.port.getRun(id)!;
+    const dispatches = accepted.get(id) ?? 0;
+    const started = ghRuns.get(id) ?? 0;
+    if (dispatches > 1 || started > 1 || r.statusWrites > 1) {
+      duplicates++;
+      problems.push(`${id}: ${dispatches} accepted dispatches, ${started} GHES runs, ${r.statusWrites} status writes`);
+    }
+    if (isDone(r)) completed++;
+    else {
+      lost++;
+      problems.push(`${id}: not finished (status ${r.status}, label ${r.statusLabel ?? '-'}, ${dispatches} dispatches)`);
+    }
+  }
+  return { runs: runs.length, completed, duplicates, lost, problems };
+}
+
+export async function waitAllDone(stack: LocalStack, runs: SimPortRun[], timeoutMs = SETTLE_MS): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (runs.every((r) => isDone(stack.port.getRun(r.id)))) return;
+    await sleep(500);
+  }
+}
+
+/** Resolves once at least `count` of the runs satisfy `pred` (or after the timeout). */
+export async function waitUntil(runs: SimPortRun[], stack: LocalStack, count: number, pred: (r: SimPortRun) => boolean, timeoutMs = 120_000): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const n = runs.filter((r) => pred(stack.port.getRun(r.id)!)).length;
+    if (n >= count || Date.now() > deadline) return n;
+    await sleep(100);
+  }
+}
+
+export const dispatched = (r: SimPortRun) => r.externalRunId !== undefined || r.statusLabel === 'Dispatching workflow';
+
+/** Prints the scenario's one line and asserts the guarantees. */
+export function report(name: string, v: Verdict, extra: () => string = () => ''): void {
+  console.log(`chaos ${name}: runs=${v.runs} completed=${v.completed} duplicates=${v.duplicates} lost=${v.lost}`);
+  const detail = `${v.problems.slice(0, 15).join('\n')}\n${extra()}`;
+  assert.equal(v.duplicates, 0, `duplicates:\n${detail}`);
+  assert.equal(v.lost, 0, `lost:\n${detail}`);
+  assert.equal(v.completed, v.runs, detail);
+}
+
+/** The agent's last log lines, for a failing scenario's message. */
+export function tail(...agents: AgentProcess[]): string {
+  return agents.map((a) => a.output().split('\n').slice(-25).join('\n')).join('\n----\n');
+}
+
+export async function readyz(agent: AgentProcess): Promise<{ status: number; body: string }> {
+  const res = await fetch(`${agent.metricsUrl}/readyz`);
+  return { status: res.status, body: await res.text() };
+}
+
+export async function livez(agent: AgentProcess): Promise<number> {
+  return (await fetch(`${agent.metricsUrl}/livez`)).status;
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** With CHAOS_LOG_DIR set, every agent's output is kept there as <scenario>-<n>.log. */
+export function saveLogs(name: string, agents: AgentProcess[]): void {
+  const dir = process.env.CHAOS_LOG_DIR;
+  if (!dir) return;
+  mkdirSync(dir, { recursive: true });
+  agents.forEach((a, i) => writeFileSync(join(dir, `${name}-${i + 1}.log`), a.output()));
+}
