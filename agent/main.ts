@@ -11,6 +11,7 @@ import { stringify as toYaml } from 'yaml';
 import { loadConfig, maskedConfig } from './config/load.js';
 import type { AgentConfig } from './config/schema.js';
 import { AgentError, toAgentError } from './errors.js';
+import { checkPrivateKey } from './github/check-private-key.js';
 import { createGithubApi } from './github/github-api.js';
 import { createGithubClients } from './github/github-client.js';
 import { type Version, parseVersion, supportsRunDetails } from './github/ghes-version.js';
@@ -58,6 +59,8 @@ export async function startAgent(config: AgentConfig, opts: { logger?: Logger; s
     if (consumerLoop) reasons.push(...dependencies.unhealthy());
     return { ready: reasons.length === 0, reasons };
   };
+  // Before listening or connecting anywhere: a key OpenSSL cannot read is a configuration error (exit 2).
+  if (config.github.appId) checkPrivateKey(config.github.privateKey);
   const health = await startHealthServer({ host: config.server.host, port: config.server.port, metrics, ready: readiness });
   log.info(`ghes-agent ${version} starting; metrics and health on :${health.port}`, { version });
   for (const [name, insecure] of [['github', config.github.tlsInsecureSkipVerify], ['port', config.port.tlsInsecureSkipVerify], ['kafka', config.kafka.tlsInsecureSkipVerify]] as const) {
