@@ -30,9 +30,6 @@ export function decodeMessage(value: Buffer | null, maxBytes: number): DecodeRes
     return { kind: 'invalid', reason: 'message is not JSON' };
   }
   if (!isObject(msg)) return { kind: 'invalid', reason: 'message is not a JSON object' };
-  // JSON.parse copes with any depth but JSON.stringify (signature check, inputs) recurses and
-  // would throw a RangeError on a few thousand levels: refuse such a message here, once.
-  if (deeperThan(msg, MAX_DEPTH)) return { kind: 'invalid', reason: `message is nested deeper than ${MAX_DEPTH} levels` };
 
   const context = isObject(msg.context) ? msg.context : undefined;
   const rawRunId = context?.runId;
@@ -43,11 +40,14 @@ export function decodeMessage(value: Buffer | null, maxBytes: number): DecodeRes
 
   if (!method) return { kind: 'invalid', reason: 'message has no payload.action.invocationMethod', runId };
   if (method.type !== 'GITHUB') {
-    return { kind: 'skip', reason: `invocation type ${JSON.stringify(method.type)} is not GITHUB`, runId };
+    return { kind: 'skip', reason: `invocation type ${show(method.type)} is not GITHUB`, runId };
   }
   if (msg.status !== undefined && msg.status !== 'TRIGGERED') {
-    return { kind: 'skip', reason: `run status ${JSON.stringify(msg.status)} is not TRIGGERED`, runId };
+    return { kind: 'skip', reason: `run status ${show(msg.status)} is not TRIGGERED`, runId };
   }
+  // JSON.parse copes with any depth but JSON.stringify (signature check, inputs) recurses and
+  // would throw a RangeError on a few thousand levels: refuse such a message here, once.
+  if (deeperThan(msg, MAX_DEPTH)) return { kind: 'invalid', reason: `message is nested deeper than ${MAX_DEPTH} levels`, runId };
   if (!runId) {
     return { kind: 'invalid', reason: rawRunId === undefined ? 'message has no context.runId' : 'context.runId is not a Port run id (r_… or wfnr_…)' };
   }
@@ -98,6 +98,12 @@ export function decodeMessage(value: Buffer | null, maxBytes: number): DecodeRes
       message: msg,
     },
   };
+}
+
+/** A scalar as JSON, anything else by its kind: stringifying an attacker's nested value could throw. */
+function show(v: unknown): string {
+  if (v === null || ['string', 'number', 'boolean', 'undefined'].includes(typeof v)) return String(JSON.stringify(v)).slice(0, 100);
+  return Array.isArray(v) ? 'a list' : `an ${typeof v}`;
 }
 
 /** Far more than Port's envelope and any sensible entity need. */

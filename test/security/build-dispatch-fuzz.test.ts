@@ -133,3 +133,23 @@ describe('buildDispatch on generated inputs', () => {
     assert.throws(() => buildDispatch(run({ ref: v }), { defaultBranch: 'main', maxInputs: 10, runIdInput: '' }), (e: unknown) => e instanceof AgentError && e.code === 'inputs');
   });
 });
+
+describe('decodeMessage on hostile nesting', () => {
+  it('deep values where the decoder describes them (type, status) are reported, never thrown', () => {
+    const deep = `${'['.repeat(30_000)}${']'.repeat(30_000)}`;
+    for (const text of [
+      `{"context":{"runId":"r_x1"},"payload":{"action":{"invocationMethod":{"type":${deep}}}}}`,
+      `{"status":${deep},"context":{"runId":"r_x1"},"payload":{"action":{"invocationMethod":{"type":"GITHUB"}}}}`,
+    ]) {
+      const d = decodeMessage(Buffer.from(text), 1 << 20);
+      assert.equal(d.kind, 'skip');
+      assert.match((d as { reason: string }).reason, /a list/);
+    }
+  });
+
+  it('a deeply nested run message keeps its run id, so the run is reported FAILURE', () => {
+    const text = `{"context":{"runId":"r_deep2"},"payload":{"action":{"invocationMethod":{"type":"GITHUB","org":"acme","repo":"infra","workflow":"deploy.yml"}},"properties":{"x":${'['.repeat(100)}${']'.repeat(100)}}}}`;
+    const d = decodeMessage(Buffer.from(text), 1 << 20);
+    assert.deepEqual(d, { kind: 'invalid', reason: 'message is nested deeper than 64 levels', runId: 'r_deep2' });
+  });
+});
