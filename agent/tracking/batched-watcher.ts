@@ -86,6 +86,12 @@ export function createBatchedWatcher(deps: { api: GithubApi; clock: Clock; logge
   const maxPages = Math.max(1, Math.min(settings.maxPages ?? 10, Math.floor(1000 / perPage)));
   const schedule = { baseMs: settings.intervalMs, maxMs: Math.max(settings.intervalMs, settings.maxIntervalMs), youngMs: settings.intervalMs * YOUNG_INTERVALS };
   let total = 0;
+  // Runs share a few signals (one per partition): one listener per signal, not per run, since
+  // EventTarget checks every existing listener on each add (quadratic at thousands of runs).
+  const bySignal = new Map<AbortSignal, Set<Entry>>();
+  function onSignalAbort(this: AbortSignal): void {
+    for (const e of [...(bySignal.get(this) ?? [])]) e.onAbort();
+  }
 
   function remove(rs: RepoState, e: Entry): boolean {
     const list = rs.runs.get(e.run.ghRunId);
@@ -94,7 +100,12 @@ export function createBatchedWatcher(deps: { api: GithubApi; clock: Clock; logge
     list.splice(i, 1);
     if (list.length === 0) rs.runs.delete(e.run.ghRunId);
     total--;
-    e.hooks.signal.removeEventListener('abort', e.onAbort);
+    const group = bySignal.get(e.hooks.signal);
+    group?.delete(e);
+    if (group?.size === 0) {
+      bySignal.delete(e.hooks.signal);
+      e.hooks.signal.removeEventListener('abort', onSignalAbort);
+    }
     return true;
   }
 
@@ -337,7 +348,13 @@ export function createBatchedWatcher(deps: { api: GithubApi; clock: Clock; logge
         if (list) list.push(e);
         else rs.runs.set(run.ghRunId, [e]);
         total++;
-        hooks.signal.addEventListener('abort', e.onAbort, { once: true });
+        let group = bySignal.get(hooks.signal);
+        if (!group) {
+          group = new Set();
+          bySignal.set(hooks.signal, group);
+          hooks.signal.addEventListener('abort', onSignalAbort);
+        }
+        group.add(e);
         if (rs.tick === 0 && !rs.started) start(rs);
       });
     },
