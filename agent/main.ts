@@ -30,7 +30,7 @@ import { type Clock, realClock, retry } from './util/backoff.js';
 import { createCapacityGate } from './util/capacity-gate.js';
 import { createFetch } from './util/http-fetch.js';
 import { checkTlsTrust } from './util/tls-preflight.js';
-import { KeyedMutex } from './util/semaphore.js';
+import { KeyedMutex, Semaphore } from './util/semaphore.js';
 import { agentVersion } from './version.js';
 
 export interface RunningAgent {
@@ -126,6 +126,9 @@ export async function startAgent(config: AgentConfig, opts: { logger?: Logger; s
       reporter,
       api,
       watcher,
+      // A few times the GHES request bound: enough to keep it busy while Port is asked, not so
+      // many that a backlog becomes thousands of concurrent requests (memory, timeouts).
+      dispatchSlots: new Semaphore(config.github.maxConcurrency * 4),
       dispatch: {
         api,
         clock,

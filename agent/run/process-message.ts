@@ -15,6 +15,7 @@ import { verifySignature } from '../port/verify-signature.js';
 import { portStatusFor, statusLine } from '../tracking/conclusion.js';
 import type { RunWatcher } from '../tracking/run-watcher.js';
 import { type Clock, retry } from '../util/backoff.js';
+import type { Semaphore } from '../util/semaphore.js';
 import { externalRunId, recordedGithubRunId } from './external-run-id.js';
 
 export interface IncomingMessage {
@@ -34,6 +35,8 @@ export interface ProcessorDeps {
   reporter: Reporter;
   api: GithubApi;
   watcher: RunWatcher;
+  /** Bounds the messages between Port's record and the dispatch at once; unbounded when absent. */
+  dispatchSlots?: Semaphore;
   dispatch: Omit<DispatchContext, 'signal'>;
   version: Version;
   metrics: Metrics;
@@ -117,17 +120,30 @@ export function createMessageProcessor(deps: ProcessorDeps) {
       return;
     }
 
+    const dispatched = deps.dispatchSlots
+      ? await deps.dispatchSlots.run(() => dispatchStage(run, runLog, msg, where, signal, owned))
+      : await dispatchStage(run, runLog, msg, where, signal, owned);
+    if (!dispatched) return;
+    await track(run, dispatched, runLog, signal, owned);
+  };
+
+  /**
+   * From Port's record to a dispatched run (or a refusal reported to Port): the short, busy part
+   * of a message, run at most `dispatchSlots` at a time. A backlog then waits in the consumer's
+   * hands as bytes instead of as thousands of concurrent requests, which cost memory and time.
+   */
+  async function dispatchStage(run: RunRequest, runLog: Logger, msg: IncomingMessage, where: Record<string, unknown>, signal: AbortSignal, owned: AbortSignal): Promise<DispatchedRun | undefined> {
     const retryOpts = { clock, maxAttempts: Infinity, signal, capMs: 60_000 };
     const existing = await retry(() => deps.port.getRun(run.runId), retryOpts);
     if (!existing) {
       metrics.messages.inc({ outcome: 'unknown_run' });
       runLog.warn('Port does not know this run (404); skipped');
-      return;
+      return undefined;
     }
     if (existing.status === 'SUCCESS' || existing.status === 'FAILURE') {
       metrics.messages.inc({ outcome: 'already_finished' });
       runLog.info(`run already ${existing.status} in Port; nothing to do`);
-      return;
+      return undefined;
     }
 
     let dispatched: DispatchedRun | undefined;
@@ -143,7 +159,7 @@ export function createMessageProcessor(deps: ProcessorDeps) {
         const request = buildDispatch(run, { defaultBranch: repo.defaultBranch, maxInputs: maxInputsFor([deps.version[0], deps.version[1]]), runIdInput: config.github.runIdInput });
         ref = request.ref;
         const policy = evaluatePolicy(config.policy.allow, { org: run.org, repo: run.repo, workflow: run.workflow, ref: request.ref, defaultBranch: repo.defaultBranch });
-        if (!policy.allowed) return fail(run, policy.reason, 'policy_denied', owned, where);
+        if (!policy.allowed) return void (await fail(run, policy.reason, 'policy_denied', owned, where));
 
         await reporter.send(run.runId, { kind: 'patch', patch: { statusLabel: DISPATCHING_LABEL } }, owned);
         if (signal.aborted) throw new Error('aborted');
@@ -163,11 +179,10 @@ export function createMessageProcessor(deps: ProcessorDeps) {
       const err = toAgentError(raw);
       if (signal.aborted) throw err;
       metrics.dispatches.inc({ outcome: 'failure', reason: err.code });
-      return fail(run, `could not dispatch ${run.org}/${run.repo} ${run.workflow}${ref ? ` on ${ref}` : ''}: ${err.message}`, 'dispatch_failed', owned, where);
+      return void (await fail(run, `could not dispatch ${run.org}/${run.repo} ${run.workflow}${ref ? ` on ${ref}` : ''}: ${err.message}`, 'dispatch_failed', owned, where));
     }
-
-    await track(run, dispatched, runLog, signal, owned);
-  };
+    return dispatched;
+  }
 
   /** The GitHub run already created for this Port run, by Port's record or, after an interrupted dispatch, by GHES. */
   async function resume(run: RunRequest, existing: PortRun, signal: AbortSignal, owned: AbortSignal): Promise<DispatchedRun | undefined> {
