@@ -1,0 +1,253 @@
+// `make bench`: the agent (a real process, as deployed) on the real Kafka broker and the GHES and
+// Port simulators. Five phases, each on its own topic and simulators so their numbers do not
+// mix: throughput (a backlog already on the topic), latency at a steady rate, tracking cost for
+// the batched and the naive watcher, and memory with 10,000 runs in flight. Prints a table,
+// then one JSON line. BENCH_SCALE=0.1 shrinks every count for a quick look.
+import { metricValue } from '../stack/agent-process.js';
+import { brokerInfo, type KafkaBrokerInfo, startKafkaBroker } from '../stack/kafka-broker.js';
+import type { LocalStack } from '../stack/local-stack.js';
+import { type BenchRun, planRuns, publishRuns, startBenchStack } from './bench-stack.js';
+import { type CompiledAgent, buildAgent, startCompiledAgent } from './compiled-agent.js';
+import { memoryOf } from './process-memory.js';
+import { percentile, round, table } from './stats.js';
+
+const SCALE = Number(process.env.BENCH_SCALE ?? '1');
+const n = (x: number) => Math.max(10, Math.round(x * SCALE));
+/** Simulated ms per real ms in the tracking phases: 1–5 minute runs last 3–15 s. */
+const TIME_SCALE = 20;
+/** The agent's default poll interval, scaled like the simulator's clock. */
+const POLL_S = 10;
+const t0 = Date.now();
+const say = (line: string) => process.stderr.write(`[${((Date.now() - t0) / 1000).toFixed(0).padStart(4)}s] ${line}\n`);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function until(what: string, done: () => boolean | Promise<boolean>, timeoutMs: number, everyMs = 250, onTick?: () => void): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await done())) {
+    onTick?.();
+    if (Date.now() > deadline) throw new Error(`bench: ${what} did not happen within ${timeoutMs / 1000} s`);
+    await sleep(everyMs);
+  }
+}
+
+let agentMain = '';
+
+async function withAgent<T>(stack: LocalStack, overrides: Record<string, Record<string, unknown>>, fn: (agent: CompiledAgent) => Promise<T>): Promise<T> {
+  const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const agent = await startCompiledAgent(agentMain, stack, { log: { level: 'warn' }, ...overrides }, process.env.BENCH_ECHO === '1', nodeArgs);
+  try {
+    await agent.waitReady(120_000);
+    return await fn(agent);
+  } catch (err) {
+    process.stderr.write(`agent output (last lines):\n${agent.output().slice(-4000)}\n`);
+    throw err;
+  } finally {
+    await agent.stop();
+    await stack.close();
+  }
+}
+
+const dispatchedIds = (stack: LocalStack) => stack.ghes.dispatches().filter((d) => d.status === 200 || d.status === 204);
+
+/** 20,000 messages already on the topic; the agent starts; time until every one is dispatched. */
+async function throughput(broker: KafkaBrokerInfo) {
+  const count = n(20_000);
+  const stack = await startBenchStack(broker, { repos: 50, timeScale: 1 });
+  const runs = planRuns('tp', count, stack.repoNames, () => 3600_000);
+  await publishRuns(stack, runs);
+  say(`throughput: ${count} messages on ${stack.topic}; starting the agent`);
+  const spawnAt = Date.now();
+  return withAgent(stack, { tracking: { pollIntervalSeconds: 30 }, limits: { maxInflightRuns: count + 1000 } }, async (agent) => {
+    const readyAt = Date.now();
+    let peakMb = 0;
+    await until(
+      'dispatching the backlog',
+      () => stack.ghes.dispatches().length >= count,
+      15 * 60_000,
+      500,
+      () => {
+        const m = memoryOf(agent.pid);
+        if (m) peakMb = Math.max(peakMb, m.peakMb);
+        say(`throughput: ${stack.ghes.dispatches().length}/${count} dispatched`);
+      },
+    );
+    const at = dispatchedIds(stack).map((d) => d.at);
+    const first = Math.min(...at);
+    const last = Math.max(...at);
+    peakMb = Math.max(peakMb, memoryOf(agent.pid)?.peakMb ?? 0);
+    return { count, perS: count / ((last - first) / 1000), fromReadyS: (last - readyAt) / 1000, startS: (readyAt - spawnAt) / 1000, peakMb };
+  });
+}
+
+/** A steady 100 messages/s; message timestamp → dispatch received by GHES. */
+async function latency(broker: KafkaBrokerInfo) {
+  const rate = 100;
+  const seconds = Math.max(5, Math.round(30 * SCALE));
+  const stack = await startBenchStack(broker, { repos: 50, timeScale: 1 });
+  return withAgent(stack, { tracking: { pollIntervalSeconds: 30 } }, async () => {
+    // Warm-up: tokens, repository look-ups and connections, as in a running agent.
+    const warm = planRuns('lw', 100, stack.repoNames, () => 3600_000);
+    await publishRuns(stack, warm);
+    await until('the warm-up', () => stack.ghes.dispatches().length >= warm.length, 120_000);
+    say(`latency: ${rate} messages/s for ${seconds} s`);
+    const runs: BenchRun[] = [];
+    const start = Date.now();
+    for (let tick = 0; tick < seconds * 10; tick++) {
+      const batch = planRuns(`lt${String(tick).padStart(4, '0')}`, rate / 10, stack.repoNames, () => 3600_000);
+      await publishRuns(stack, batch);
+      runs.push(...batch);
+      const next = start + (tick + 1) * 100;
+      await sleep(Math.max(0, next - Date.now()));
+    }
+    await until('dispatching every steady-rate message', () => stack.ghes.dispatches().length >= warm.length + runs.length, 120_000);
+    const dispatchedAt = new Map(stack.ghes.dispatches().map((d) => [String(d.inputs.port_run_id), d.at]));
+    const ms = runs.map((r) => dispatchedAt.get(r.id)! - r.publishedAt!);
+    return { count: runs.length, p50: percentile(ms, 50), p99: percentile(ms, 99), max: Math.max(...ms) };
+  });
+}
+
+/** Runs of 1–5 simulated minutes; GitHub requests (dispatch excluded) per completed run; detection delay. */
+async function tracking(broker: KafkaBrokerInfo, mode: 'batched' | 'naive', count: number, repos: number) {
+  const stack = await startBenchStack(broker, { repos, timeScale: TIME_SCALE });
+  const intervalS = POLL_S / TIME_SCALE;
+  return withAgent(stack, { tracking: { mode, pollIntervalSeconds: intervalS } }, async () => {
+    const before = stack.ghes.requests().length;
+    // Durations spread evenly over 1–5 minutes (a fixed permutation, not random: repeatable).
+    const runs = planRuns(mode === 'batched' ? 'tb' : 'tn', count, stack.repoNames, (i) => 60_000 + ((i * 7919) % count) * (240_000 / count), 5_000);
+    await publishRuns(stack, runs);
+    say(`tracking (${mode}): ${count} runs over ${repos} repositories, poll interval ${POLL_S} s simulated = ${intervalS} s real`);
+    const final = () => runs.filter((r) => stack.port.getRun(r.id)?.status !== 'IN_PROGRESS').length;
+    await until(`${mode}: every run reported`, () => final() >= count, (300_000 / TIME_SCALE) * 4 + 120_000, 1000, () => say(`tracking (${mode}): ${final()}/${count} reported`));
+    const requests = stack.ghes.requests().slice(before);
+    const byRoute = new Map<string, number>();
+    let counted = 0;
+    for (const r of requests) {
+      if (r.method === 'POST' && /\/dispatches$/.test(r.route ?? '')) continue;
+      counted++;
+      const key = `${r.route ?? `${r.method} ${r.path}`}${r.status === 304 ? ' (304)' : ''}`;
+      byRoute.set(key, (byRoute.get(key) ?? 0) + 1);
+    }
+    const completed = runs.filter((r) => stack.port.getRun(r.id)?.status === 'SUCCESS').length;
+    // Completion on the simulator: created_at + queued + duration, in real ms.
+    const simRuns = new Map(stack.ghes.runs().map((r) => [String(r.inputs.port_run_id), r]));
+    const detect: number[] = [];
+    for (const r of runs) {
+      const sim = simRuns.get(r.id);
+      const ended = stack.port.getRun(r.id)?.endedAt;
+      if (!sim || !ended) continue;
+      const completedAt = Date.parse(sim.createdAt) + (r.queuedMs + r.durationMs) / TIME_SCALE;
+      detect.push((Date.parse(ended) - completedAt) / 1000);
+    }
+    return { mode, count, repos, completed, requests: counted, perRun: counted / completed, byRoute, detectP50: percentile(detect, 50), detectP95: percentile(detect, 95), intervalS };
+  });
+}
+
+/** 10,000 runs in flight (the default limits.maxInflightRuns): the agent's peak resident memory. */
+async function memory(broker: KafkaBrokerInfo) {
+  const count = n(10_000);
+  const stack = await startBenchStack(broker, { repos: 50, timeScale: 1 });
+  return withAgent(stack, { tracking: { pollIntervalSeconds: 2 }, limits: { maxInflightRuns: count } }, async (agent) => {
+    await publishRuns(stack, planRuns('mm', count, stack.repoNames, () => 3600_000));
+    say(`memory: ${count} runs to bring in flight`);
+    let inflight = 0;
+    await until(
+      `${count} runs in flight`,
+      async () => (inflight = metricValue(await agent.metrics(), 'ghes_agent_runs_in_flight')) >= count,
+      15 * 60_000,
+      1000,
+      () => say(`memory: ${inflight}/${count} in flight, RSS ${round(memoryOf(agent.pid)?.rssMb ?? NaN)} MB`),
+    );
+    const reachedAt = Date.now();
+    // Hold while every repository is polled a few times.
+    await sleep(20_000);
+    const m = memoryOf(agent.pid)!;
+    const metrics = await agent.metrics();
+    const heapMb = metricValue(metrics, 'nodejs_heap_size_used_bytes') / 2 ** 20;
+    const externalMb = metricValue(metrics, 'nodejs_external_memory_bytes') / 2 ** 20;
+    say(`memory: RSS ${round(m.rssMb)} MB (peak ${round(m.peakMb)}), V8 heap used ${round(heapMb)} MB, external ${round(externalMb)} MB`);
+    if (process.env.BENCH_ONLY) for (const l of metrics.split('\n')) if (/^nodejs_heap_space_size_(total|used)_bytes|^nodejs_heap_size_total/.test(l)) say(l);
+    return { count, inflight, peakMb: m.peakMb, rssMb: m.rssMb, heapMb, externalMb, heldS: (Date.now() - reachedAt) / 1000 };
+  });
+}
+
+async function main(): Promise<void> {
+  say('compiling the agent (tsc → .cache/bench-build)');
+  agentMain = buildAgent();
+  say('starting Kafka (KRaft, SASL_SSL + SCRAM-SHA-512)');
+  const broker = await startKafkaBroker({});
+  const info = brokerInfo(broker);
+  try {
+    // BENCH_ONLY=<phase> runs one phase and prints its raw result (for profiling).
+    const only = process.env.BENCH_ONLY;
+    if (only) {
+      const phases: Record<string, () => Promise<unknown>> = {
+        throughput: () => throughput(info),
+        latency: () => latency(info),
+        tracking: () => tracking(info, 'batched', n(2_000), 50),
+        naive: () => tracking(info, 'naive', n(200), 5),
+        memory: () => memory(info),
+      };
+      console.log(JSON.stringify(await phases[only]!(), (_k, v) => (v instanceof Map ? Object.fromEntries(v) : v)));
+      return;
+    }
+    const tp = await throughput(info);
+    say(`throughput: ${round(tp.perS)} dispatches/s`);
+    const lat = await latency(info);
+    say(`latency: p50 ${lat.p50} ms, p99 ${lat.p99} ms`);
+    const batched = await tracking(info, 'batched', n(2_000), 50);
+    // Naive cost per run does not depend on how many runs there are: a tenth of the runs over a
+    // tenth of the repositories measures it without flooding a 2-core machine with GETs.
+    const naive = await tracking(info, 'naive', n(200), 5);
+    const mem = await memory(info);
+
+    const target = (ok: boolean) => (ok ? 'yes' : 'NO');
+    const ratio = naive.perRun / batched.perRun;
+    console.log('\nghes-agent benchmark (compiled agent as a process; real Kafka; GHES 3.21 and Port simulators on loopback; 2 cores shared by all)\n');
+    console.log(
+      table([
+        ['scenario', 'result', 'target', 'met'],
+        [`throughput: ${tp.count} messages already on the topic`, `${round(tp.perS)} dispatches/s (all dispatched ${round(tp.fromReadyS)} s after ready)`, '>= 500/s', target(tp.perS >= 500)],
+        [`latency at 100 messages/s (${lat.count} messages)`, `p50 ${round(lat.p50, 0)} ms, p99 ${round(lat.p99, 0)} ms (max ${round(lat.max, 0)} ms)`, 'p99 <= 50 ms', target(lat.p99 <= 50)],
+        [`tracking, batched: ${batched.count} runs / ${batched.repos} repos, 1-5 min`, `${round(batched.perRun, 2)} GitHub requests per completed run (${batched.requests} for ${batched.completed})`, '<= 1.5', target(batched.perRun <= 1.5)],
+        [`tracking, naive: ${naive.count} runs / ${naive.repos} repos, 1-5 min`, `${round(naive.perRun, 2)} per completed run (${naive.requests} for ${naive.completed}); batched uses ${round(ratio, 1)}x fewer`, '>= 20x fewer', target(ratio >= 20)],
+        [
+          'completion detected (batched)',
+          `p50 ${round(batched.detectP50, 2)} s, p95 ${round(batched.detectP95, 2)} s (poll interval ${batched.intervalS} s real)`,
+          `p95 <= ${batched.intervalS + 1} s`,
+          target(batched.detectP95 <= batched.intervalS + 1),
+        ],
+        [`memory: ${mem.inflight} runs in flight`, `peak RSS ${round(mem.peakMb)} MB (now ${round(mem.rssMb)} MB); throughput phase peak ${round(tp.peakMb)} MB at ${tp.count}`, '<= 200 MB', target(mem.peakMb <= 200)],
+      ]),
+    );
+    console.log('\nGitHub requests by route (tracking phases, dispatch POSTs excluded)');
+    for (const r of [batched, naive]) for (const [route, c] of [...r.byRoute].sort((a, b) => b[1] - a[1])) console.log(`  ${r.mode.padEnd(8)} ${String(c).padStart(7)}  ${route}`);
+    console.log(
+      JSON.stringify({
+        dispatch_per_s: round(tp.perS),
+        dispatch_p50_ms: round(lat.p50, 1),
+        dispatch_p99_ms: round(lat.p99, 1),
+        inflight_runs: mem.inflight,
+        github_requests_per_completed_run: round(batched.perRun, 3),
+        naive_requests_per_completed_run: round(naive.perRun, 3),
+        rss_mb_at_peak: round(mem.peakMb),
+        completion_detect_p95_s: round(batched.detectP95, 3),
+        completion_detect_p50_s: round(batched.detectP50, 3),
+        poll_interval_real_s: batched.intervalS,
+        time_scale: TIME_SCALE,
+        throughput_messages: tp.count,
+        throughput_peak_rss_mb: round(tp.peakMb),
+        scale: SCALE,
+      }),
+    );
+  } finally {
+    await broker.destroy();
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (err) => {
+    console.error(err);
+    process.exit(1);
+  },
+);
