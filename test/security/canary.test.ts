@@ -69,7 +69,16 @@ describe('canary secrets never appear in output or metrics', () => {
     await exercise(await startAgentProcess(stack, { auth: 'app', overrides: { log: { level: 'debug' } } }), 'app agent');
   });
 
-  test('token and Port secret from env, key text from env, debug logs', async () => {
+  test('GitHub App key as PEM text and Port secret from env, debug logs', async () => {
+    const agent = await startAgentProcess(stack, {
+      auth: 'app',
+      overrides: { log: { level: 'debug' }, github: { privateKeyFile: '' }, port: { clientSecretFile: '' } },
+      env: { GHES_AGENT_GITHUB_PRIVATE_KEY: stack.ghes.app.privateKeyPem, GHES_AGENT_PORT_CLIENT_SECRET: stack.port.clientSecret },
+    });
+    await exercise(agent, 'app agent, key text');
+  });
+
+  test('a PAT from env, debug logs', async () => {
     const agent = await startAgentProcess(stack, {
       auth: 'token',
       overrides: { log: { level: 'debug' }, github: { tokenFile: '' }, port: { clientSecretFile: '' } },
