@@ -17,6 +17,7 @@ import type { RunWatcher } from '../tracking/run-watcher.js';
 import { type Clock, retry } from '../util/backoff.js';
 import type { Semaphore } from '../util/semaphore.js';
 import { externalRunId, recordedGithubRunId } from './external-run-id.js';
+import { findRunByRunName } from './find-interrupted-run.js';
 
 export interface IncomingMessage {
   value: Buffer | null;
@@ -149,7 +150,7 @@ export function createMessageProcessor(deps: ProcessorDeps) {
     let dispatched: DispatchedRun | undefined;
     let ref: string | undefined;
     try {
-      const resumed = await resume(run, existing, signal, owned);
+      const resumed = await resume(run, existing, msg.timestampMs, signal, owned);
       if (resumed) {
         metrics.messages.inc({ outcome: 'resumed' });
         runLog.info(`resuming GitHub run ${resumed.runId} recorded for this Port run`, { ghRunId: resumed.runId });
@@ -185,7 +186,7 @@ export function createMessageProcessor(deps: ProcessorDeps) {
   }
 
   /** The GitHub run already created for this Port run, by Port's record or, after an interrupted dispatch, by GHES. */
-  async function resume(run: RunRequest, existing: PortRun, signal: AbortSignal, owned: AbortSignal): Promise<DispatchedRun | undefined> {
+  async function resume(run: RunRequest, existing: PortRun, writtenAtMs: number, signal: AbortSignal, owned: AbortSignal): Promise<DispatchedRun | undefined> {
     const recorded = recordedGithubRunId(existing);
     if (recorded !== undefined) {
       const link = Array.isArray(existing.link) ? existing.link[0] : existing.link;
@@ -194,7 +195,10 @@ export function createMessageProcessor(deps: ProcessorDeps) {
     if (existing.statusLabel !== DISPATCHING_LABEL) return undefined;
     const repo = await retry(() => deps.api.repo(run.org, run.repo), { clock, maxAttempts: Infinity, signal });
     const ref = typeof run.workflowInputs.ref === 'string' && run.workflowInputs.ref ? run.workflowInputs.ref : repo.defaultBranch;
-    const found = await findExistingRun({ ...deps.dispatch, signal }, run, ref, clock.now() - 24 * 3600_000);
+    // The run cannot predate the message; an hour of slack covers clocks that disagree.
+    const sinceMs = Math.max(clock.now() - 24 * 3600_000, writtenAtMs > 0 ? writtenAtMs - 3600_000 : 0);
+    const found =
+      (await findRunByRunName({ api: deps.api, clock, signal }, run, sinceMs)) ?? (await findExistingRun({ ...deps.dispatch, signal }, run, ref, sinceMs));
     if (found) {
       await reporter.send(run.runId, {
         kind: 'patch',

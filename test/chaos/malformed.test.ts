@@ -1,16 +1,21 @@
 // Scenario 7: 1,000 malformed, fuzzed or unrelated messages mixed into valid traffic. The agent
 // does not crash, every valid run completes once, and every bad message is counted in
-// ghes_agent_messages_total under an outcome that is not a dispatch.
+// ghes_agent_messages_total under an outcome that is not a dispatch. A few poison runs (Port
+// refuses to read them, for good) are retried, reported FAILURE and committed: at the end the
+// group's committed offsets reach the end of every partition, so nothing blocks a partition.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import kafkajs from 'kafkajs';
 import { after, test } from 'node:test';
 import { type AgentProcess, metricValue } from '../stack/agent-process.js';
+import { kafkaClientConfig } from '../stack/kafka-org.js';
 import type { LocalStack } from '../stack/local-stack.js';
 import type { SimPortRun } from '../sim/port/types.js';
 import { buildRunMessage, publishMessages, signRunMessage, tamperSignature } from '../sim/publisher.js';
 import { CHAOS_WORKFLOW, RUNS, publishRuns, report, saveLogs, sleep, startChaosAgent, startChaosStack, tail, verdict, waitAllDone } from './harness.js';
 
 const JUNK = Number(process.env.CHAOS_JUNK ?? 1000);
+const POISON = 5;
 
 let stack: LocalStack | undefined;
 let agent: AgentProcess | undefined;
@@ -81,6 +86,10 @@ test('chaos malformed: 1,000 bad messages mixed into valid traffic', async () =>
   agent = await startChaosAgent(stack);
   await agent.waitReady();
 
+  // Poison: runs whose record Port refuses to return (400) however often it is asked.
+  const poison = await publishRuns(stack, POISON, { offset: 10_000 });
+  for (const r of poison) stack.port.fault({ route: `/v1/actions/runs/${r.id}`, method: 'GET', kind: 'status', status: 400 });
+
   // Interleave: a slice of valid runs, then a slice of junk, until both are published.
   const runs: SimPortRun[] = [];
   const per = Math.max(1, Math.ceil(RUNS / 10));
@@ -93,20 +102,42 @@ test('chaos malformed: 1,000 bad messages mixed into valid traffic', async () =>
     if (batch.length) await publishMessages(stack.producer, stack.topic, batch);
   }
 
-  await waitAllDone(stack, runs);
+  await waitAllDone(stack, [...runs, ...poison]);
   // The bad messages are handled quickly, but wait until every one is counted.
   const count = async () => {
     const text = await agent!.metrics();
     const all = metricValue(text, 'ghes_agent_messages_total');
     const good = metricValue(text, 'ghes_agent_messages_total', { outcome: 'dispatched' });
-    return { text, all, good, bad: all - good };
+    const poisoned = metricValue(text, 'ghes_agent_messages_total', { outcome: 'poison' });
+    return { text, all, good, poisoned, bad: all - good - poisoned };
   };
   let c = await count();
   for (let i = 0; i < 60 && c.bad < JUNK; i++) c = (await sleep(1000), await count());
   assert.equal(agent.proc.exitCode, null, `the agent is still running:\n${tail(agent)}`);
-  report('malformed', verdict(stack, runs), () => tail(agent!));
+  report('malformed', verdict(stack, [...runs, ...poison]), () => tail(agent!));
   assert.equal(c.good, RUNS, 'each valid run dispatched once');
   assert.equal(c.bad, JUNK, `every bad message counted once:\n${c.text.split('\n').filter((l) => l.startsWith('ghes_agent_messages_total')).join('\n')}`);
-  assert.equal(metricValue(c.text, 'ghes_agent_messages_total', { outcome: 'poison' }), 0, 'no bad message needed the poison guard');
+  assert.equal(c.poisoned, POISON, 'each poison run counted once');
+  for (const r of poison) {
+    const p: SimPortRun = stack.port.getRun(r.id)!;
+    assert.equal(p.status, 'FAILURE', `poison run ${r.id} reported FAILURE`);
+    assert.match(p.summary ?? '', /could not handle this run after 3 attempts/);
+  }
+
+  // Nothing holds a partition back: the committed offsets reach the end of every partition.
+  const admin = new kafkajs.Kafka({ ...kafkaClientConfig(stack.broker, 'admin'), logLevel: kafkajs.logLevel.NOTHING }).admin();
+  await admin.connect();
+  try {
+    const behind = async () => {
+      const ends = await admin.fetchTopicOffsets(stack!.topic);
+      const [committed] = await admin.fetchOffsets({ groupId: `${stack!.org}.ghes-agent`, topics: [stack!.topic] });
+      return ends.filter((e) => committed!.partitions.find((p) => p.partition === e.partition)?.offset !== e.high).map((e) => e.partition);
+    };
+    let lagging = await behind();
+    for (let i = 0; i < 30 && lagging.length > 0; i++) lagging = (await sleep(500), await behind());
+    assert.deepEqual(lagging, [], 'every partition committed to its end');
+  } finally {
+    await admin.disconnect();
+  }
   assert.equal(stack.ghes.dispatches().filter((d) => !runs.some((r) => r.id === d.inputs.port_run_id)).length, 0, 'nothing dispatched for a bad message');
 });

@@ -27,7 +27,13 @@ test('chaos two-agents: one of two replicas killed with kill -9, the other takes
   assert.ok(owns(a) && owns(b), `both replicas own partitions:\n${tail(a, b)}`);
 
   const runs = await publishRuns(stack, RUNS);
-  await waitUntil(runs, stack, Math.ceil(RUNS * 0.5), dispatched);
+  // Kill `a` once it has dispatched a good share of its partitions' runs, with many in flight.
+  const dispatchedBy = (agent: AgentProcess) => agent.output().split('\n').filter((l) => l.includes('"Dispatched ')).length;
+  const share = Math.ceil(RUNS * 0.15);
+  const until = Date.now() + 120_000;
+  while (dispatchedBy(a) < share && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
+  assert.ok(dispatchedBy(a) >= share, `replica a dispatched runs before it was killed:\n${tail(a)}`);
+  await waitUntil(runs, stack, Math.ceil(RUNS * 0.5), dispatched, 5000);
   const finishedBefore = runs.filter((r) => isDone(stack!.port.getRun(r.id))).length;
   a.proc.kill('SIGKILL');
   await a.waitExit();
