@@ -118,6 +118,8 @@ export async function startAgent(config: AgentConfig, opts: { logger?: Logger; s
               maxIntervalMs: intervalMs * config.tracking.idleIntervalMultiplier,
               sweepMs: intervalMs * config.tracking.statusSweepMultiplier,
               maxWaitMs: config.tracking.maxWaitSeconds * 1000,
+              // A quarter of the per-host bound: polling never crowds out dispatches.
+              maxConcurrentRequests: Math.max(1, Math.floor(config.github.maxConcurrency / 4)),
             },
           });
     const processMessage = createMessageProcessor({

@@ -2,6 +2,7 @@ import { type AgentError, toAgentError } from '../errors.js';
 import type { GithubApi, WorkflowRun } from '../github/github-api.js';
 import type { Logger } from '../observability/logger.js';
 import { type Clock, abortError, backoffDelay } from '../util/backoff.js';
+import { Semaphore } from '../util/semaphore.js';
 import { listKind, nextIntervalMs, reachFloorMs } from './poll-schedule.js';
 import type { RunWatcher, WatchHooks, WatchOutcome, WatchedRun } from './run-watcher.js';
 
@@ -16,6 +17,11 @@ export interface BatchedWatcherSettings {
   maxWaitMs: number;
   /** Page size of the list (GitHub: at most 100). */
   perPage?: number;
+  /**
+   * Tracking requests in flight at once. Below the client's per-host bound, so dispatches
+   * (which someone is waiting for) always find a free slot while many repositories poll.
+   */
+  maxConcurrentRequests?: number;
   /** Pages read per tick at most before the runs beyond them are read one by one (GitHub lists at most 1,000 filtered results). */
   maxPages?: number;
 }
@@ -86,6 +92,7 @@ export function createBatchedWatcher(deps: { api: GithubApi; clock: Clock; logge
   const maxPages = Math.max(1, Math.min(settings.maxPages ?? 10, Math.floor(1000 / perPage)));
   const schedule = { baseMs: settings.intervalMs, maxMs: Math.max(settings.intervalMs, settings.maxIntervalMs), youngMs: settings.intervalMs * YOUNG_INTERVALS };
   let total = 0;
+  const slots = new Semaphore(Math.max(1, settings.maxConcurrentRequests ?? 4));
   // Runs share a few signals (one per partition): one listener per signal, not per run, since
   // EventTarget checks every existing listener on each add (quadratic at thousands of runs).
   const bySignal = new Map<AbortSignal, Set<Entry>>();
@@ -163,7 +170,8 @@ export function createBatchedWatcher(deps: { api: GithubApi; clock: Clock; logge
     let news = false;
     const createdSince = new Date(windowStart(rs)).toISOString();
     const status = kind === 'completed' ? 'completed' : undefined;
-    const res = await api.listRepoRuns(rs.owner, rs.repo, { createdSince, status, perPage }, kind === 'sweep' ? rs.sweepEtag : rs.completedEtag);
+    const etag = kind === 'sweep' ? rs.sweepEtag : rs.completedEtag;
+    const res = await slots.run(() => api.listRepoRuns(rs.owner, rs.repo, { createdSince, status, perPage }, etag));
     rs.serverMinMs = res.pollIntervalMs;
     if (kind === 'sweep') rs.lastSweepMs = now;
     if (!res.notModified) {
@@ -174,7 +182,7 @@ export function createBatchedWatcher(deps: { api: GithubApi; clock: Clock; logge
       // A full first page: read on (unconditionally: page 1 changed, so may the rest) while
       // tracked runs lie beyond it. A page costs far less than a GET per run it covers.
       for (let n = 2; n <= maxPages && floor > oldestTracked(rs); n++) {
-        const more = await api.listRepoRuns(rs.owner, rs.repo, { createdSince, status, perPage, page: n });
+        const more = await slots.run(() => api.listRepoRuns(rs.owner, rs.repo, { createdSince, status, perPage, page: n }));
         if (more.notModified) break;
         if (see(rs, more.page.runs, tickNo)) news = true;
         floor = reachFloorMs(more.page, (n - 1) * perPage + more.page.runs.length);
@@ -200,7 +208,7 @@ export function createBatchedWatcher(deps: { api: GithubApi; clock: Clock; logge
   /** A conditional GET of one run; true when it brought news. */
   async function getOne(rs: RepoState, e: Entry): Promise<boolean> {
     try {
-      const res = await api.getRun(rs.owner, rs.repo, e.run.ghRunId, e.etag);
+      const res = await slots.run(() => api.getRun(rs.owner, rs.repo, e.run.ghRunId, e.etag));
       if (!res) {
         e.direct = false;
         return false;
@@ -305,7 +313,9 @@ export function createBatchedWatcher(deps: { api: GithubApi; clock: Clock; logge
         quietPolls: 0,
         failures: 0,
         serverMinMs: undefined,
-        nextAtMs: clock.now() + settings.intervalMs * (0.9 + 0.2 * random()),
+        // The first poll anywhere in the second half of an interval: repositories that get runs
+        // together (a backlog, a deploy wave) then poll spread out, not as one burst.
+        nextAtMs: clock.now() + settings.intervalMs * (0.5 + 0.5 * random()),
         wake: undefined,
         tick: 0,
         started: false,
