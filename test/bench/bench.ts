@@ -102,6 +102,12 @@ async function latency(broker: KafkaBrokerInfo) {
     await until('dispatching every steady-rate message', () => stack.ghes.dispatches().length >= warm.length + runs.length, 120_000);
     const dispatchedAt = new Map(stack.ghes.dispatches().map((d) => [String(d.inputs.port_run_id), d.at]));
     const ms = runs.map((r) => dispatchedAt.get(r.id)! - r.publishedAt!);
+    if (process.env.BENCH_ONLY) {
+      // Where the slow ones are: second of the run → worst latency in it.
+      const worst = new Map<number, number>();
+      runs.forEach((r, i) => worst.set(Math.floor((r.publishedAt! - start) / 1000), Math.max(worst.get(Math.floor((r.publishedAt! - start) / 1000)) ?? 0, ms[i]!)));
+      say(`latency: worst per second ${JSON.stringify([...worst].map(([k, v]) => `${k}:${v}`))}`);
+    }
     return { count: runs.length, p50: percentile(ms, 50), p99: percentile(ms, 99), max: Math.max(...ms) };
   });
 }
