@@ -1,0 +1,45 @@
+// Regression: the first requests for an App installation each wait for its token, which auth-app
+// creates inside those requests' hooks. With more of them than github.maxConcurrency, the token
+// request itself once queued behind them on the per-host semaphore, and nothing moved again.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { createGithubApi } from '../../agent/github/github-api.js';
+import { createGithubClients } from '../../agent/github/github-client.js';
+import { createLogger, createSecretScrubber } from '../../agent/observability/logger.js';
+import { createMetrics } from '../../agent/observability/metrics.js';
+import { realClock } from '../../agent/util/backoff.js';
+import { createFetch } from '../../agent/util/http-fetch.js';
+import { startGhesSim } from '../sim/ghes/server.js';
+import type { GhesSim } from '../sim/ghes/types.js';
+
+describe('GitHub client: installation tokens and the per-host bound', () => {
+  let sim: GhesSim;
+  before(async () => {
+    sim = await startGhesSim({ version: '3.21.0' });
+    sim.addInstallation('acme');
+    for (let i = 0; i < 12; i++) sim.addRepo({ owner: 'acme', name: `svc-${i}`, defaultBranch: 'main' });
+  });
+  after(() => sim.close());
+
+  it('many first requests for an installation, more than maxConcurrency, all complete', async () => {
+    const logger = createLogger({ level: 'error', secrets: createSecretScrubber([]) });
+    const clients = createGithubClients({
+      apiUrl: sim.url,
+      auth: { kind: 'app', appId: String(sim.app.appId), privateKey: sim.app.privateKeyPem, installationId: 0 },
+      fetch: createFetch({ timeoutMs: 5000, name: 'github' }),
+      maxConcurrency: 2,
+      metrics: createMetrics({ version: 'test' }),
+      logger,
+      clock: realClock,
+    });
+    const api = createGithubApi({ clients, clock: realClock });
+    const all = Promise.all(Array.from({ length: 12 }, (_, i) => api.repo('acme', `svc-${i}`)));
+    let timer: NodeJS.Timeout | undefined;
+    const stuck = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error('deadlocked: requests wait for a token that waits for a slot')), 10_000);
+    });
+    const repos = await Promise.race([all, stuck]).finally(() => clearTimeout(timer));
+    assert.equal(repos.length, 12);
+    assert.equal(sim.requests().filter((r) => r.route?.endsWith('/access_tokens')).length >= 1, true);
+  });
+});
