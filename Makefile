@@ -3,7 +3,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 NODE_TS := node --import tsx
 
-.PHONY: help deps build typecheck test test-unit chart-test demo stack-up stack-down clean
+.PHONY: help deps build typecheck test test-unit test-chaos chart-test bench demo stack-up stack-down clean
 
 help: ## List the targets, one line each
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | sort | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-14s %s\n", $$1, $$2}'
@@ -31,6 +31,12 @@ test-unit: deps ## Only the fast unit tests (no broker)
 chart-test: deps ## helm lint/template, schema refusals, offline Kubernetes validation, metric names
 	bash test/chart/install-tools.sh
 	node --import tsx --test test/chart/chart.test.ts
+
+test-chaos: deps ## Chaos scenarios (kill -9, rebalance, broker restart, GHES and Port outages, rolling update, garbage): nothing lost, nothing twice
+	$(NODE_TS) test/run-tests.ts test/chaos
+
+bench: deps ## Benchmark on the real broker and the GHES simulator: throughput, latency, tracking cost vs naive, memory (prints a table and a JSON line)
+	$(NODE_TS) test/bench/bench.ts
 
 demo: deps ## Run the agent end to end on the local stack with sample runs, print a table, stop everything
 	$(NODE_TS) test/demo/demo.ts
