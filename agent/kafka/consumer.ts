@@ -290,6 +290,10 @@ export function explainKafkaError(err: Error, s: Pick<KafkaSettings, 'topic' | '
   if (type === 'GROUP_AUTHORIZATION_FAILED' || /Group authorization failed/i.test(msg)) {
     return `not authorized to use consumer group ${s.groupId} (Kafka ACL). Port's ACLs allow only groups starting with "<orgId>.": fix kafka.groupId.`;
   }
+  // kafkajs reports a refused group as a coordinator it cannot find and drops the broker's reason.
+  if (type === 'GROUP_COORDINATOR_NOT_AVAILABLE' || /Failed to find group coordinator/i.test(msg)) {
+    return `cannot use consumer group ${s.groupId} (kafkajs: ${msg}). The usual cause is Kafka's ACLs refusing the group: Port allows only groups starting with "<orgId>.", so check kafka.groupId.`;
+  }
   if (/SASL|authentication/i.test(msg)) return `SASL authentication failed for user ${s.username}: check kafka.username/kafka.password or Port's credentials (${msg})`;
   if (/certificate|self[- ]signed|unable to verify/i.test(msg)) return `TLS certificate of the brokers is not trusted (${msg}). Add the CA with kafka.caFile (or NODE_EXTRA_CA_CERTS).`;
   if (/does not host this topic-partition|UNKNOWN_TOPIC/i.test(msg)) return `topic ${s.topic} does not exist on ${s.brokers.join(',')}: check kafka.topic (${msg})`;
