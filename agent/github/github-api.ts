@@ -46,6 +46,14 @@ const pickRun = (r: Record<string, unknown>): WorkflowRun => ({
 export function createGithubApi(deps: { clients: GithubClients; clock: Clock; repoCacheMs?: number }) {
   const { clients, clock } = deps;
   const repoCache = new Map<string, { at: number; info: Promise<RepoInfo> }>();
+  const toRunsPage = (res: { headers: { date?: string }; data: { workflow_runs: unknown[]; total_count: number } }): RunsPage => {
+    const date = Date.parse(String(res.headers.date ?? ''));
+    return {
+      runs: (res.data.workflow_runs as Record<string, unknown>[]).map(pickRun),
+      totalCount: res.data.total_count,
+      serverDateMs: Number.isFinite(date) ? date : clock.now(),
+    };
+  };
   const fail = (what: string) => (err: unknown) => {
     throw classifyGithubError(err, what, clients.host, clock.now());
   };
@@ -110,12 +118,7 @@ export function createGithubApi(deps: { clients: GithubClients; clock: Clock; re
           ...(q.branch ? { branch: q.branch } : {}),
         })
         .catch(fail(`listing runs of ${owner}/${repo} ${workflow}`));
-      const date = Date.parse(String(res.headers.date ?? ''));
-      return {
-        runs: (res.data.workflow_runs as unknown as Record<string, unknown>[]).map(pickRun),
-        totalCount: res.data.total_count,
-        serverDateMs: Number.isFinite(date) ? date : clock.now(),
-      };
+      return toRunsPage(res);
     },
 
     /** A conditional GET: `undefined` when the run is unchanged since `etag` (a 304 costs no rate limit). */
@@ -159,14 +162,9 @@ export function createGithubApi(deps: { clients: GithubClients; clock: Clock; re
           ...(q.createdSince ? { created: `>=${q.createdSince}` } : {}),
           headers: etag ? { 'if-none-match': etag } : {},
         });
-        const date = Date.parse(String(res.headers.date ?? ''));
         return {
           notModified: false,
-          page: {
-            runs: (res.data.workflow_runs as unknown as Record<string, unknown>[]).map(pickRun),
-            totalCount: res.data.total_count,
-            serverDateMs: Number.isFinite(date) ? date : clock.now(),
-          },
+          page: toRunsPage(res),
           etag: res.headers.etag,
           pollIntervalMs: pollInterval(res.headers as Record<string, unknown>),
         };
