@@ -2,7 +2,7 @@ import { AgentError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { Clock } from '../util/backoff.js';
-import { type FetchFn, describeNetworkError } from '../util/http-fetch.js';
+import { type FetchFn, type HttpResponse, describeNetworkError } from '../util/http-fetch.js';
 
 export interface PortRun {
   id: string;
@@ -57,8 +57,8 @@ export function createPortClient(deps: {
   let token: { value: string; expiresAtMs: number } | undefined;
   let pendingToken: Promise<string> | undefined;
 
-  async function send(operation: string, method: string, path: string, body?: unknown, auth = true): Promise<Response> {
-    let res: Response;
+  async function send(operation: string, method: string, path: string, body?: unknown, auth = true): Promise<HttpResponse> {
+    let res: HttpResponse;
     try {
       const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json', 'user-agent': 'ghes-agent' };
       if (auth) headers.authorization = `Bearer ${await accessToken()}`;
@@ -72,7 +72,7 @@ export function createPortClient(deps: {
     return res;
   }
 
-  async function fail(operation: string, res: Response): Promise<never> {
+  async function fail(operation: string, res: HttpResponse): Promise<never> {
     const text = (await res.text().catch(() => '')).slice(0, 2000);
     const retryAfter = Number(res.headers.get('retry-after'));
     const retriable = res.status >= 500 || res.status === 429 || res.status === 408;
@@ -109,7 +109,7 @@ export function createPortClient(deps: {
   }
 
   /** One call, renewing the token once if Port says it is no longer valid. */
-  async function call(operation: string, method: string, path: string, body?: unknown): Promise<Response> {
+  async function call(operation: string, method: string, path: string, body?: unknown): Promise<HttpResponse> {
     let res = await send(operation, method, path, body);
     if (res.status === 401) {
       await res.text().catch(() => '');
