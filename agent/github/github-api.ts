@@ -87,16 +87,15 @@ export function createGithubApi(deps: { clients: GithubClients; clock: Clock; re
       return info;
     },
 
-    /** Never retried by Octokit: the caller decides, after looking for the run. */
+    /** Never retried by Octokit (a client without plugin-retry): the caller decides, after looking for the run. */
     async dispatch(owner: string, repo: string, workflow: string, body: { ref: string; inputs: Record<string, string>; return_run_details?: boolean }): Promise<DispatchResult> {
-      const gh = await clients.forOwner(owner);
+      const gh = await clients.onceForOwner(owner);
       const res = await gh
         .request('POST /repos/{owner}/{repo}/actions/workflows/{workflow_id}/dispatches', {
           owner,
           repo,
           workflow_id: workflow,
           ...body,
-          request: { retries: 0 },
         })
         .catch(fail(`dispatching ${owner}/${repo} ${workflow}`));
       const data = res.data as { workflow_run_id?: number; html_url?: string } | undefined;

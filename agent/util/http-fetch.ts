@@ -108,9 +108,6 @@ async function send(client: Dispatcher, input: string | URL, init: HttpRequestIn
     throw new TypeError('fetch failed', { cause: err });
   }
   const { statusCode: status, body } = res;
-  // A body nobody reads would hold its connection: statuses without one are drained at once.
-  const empty = status === 204 || status === 205 || status === 304 || method === 'HEAD';
-  if (empty) await body.dump().catch(() => undefined);
   return {
     ok: status >= 200 && status < 300,
     status,
@@ -118,9 +115,9 @@ async function send(client: Dispatcher, input: string | URL, init: HttpRequestIn
     url: url.href,
     headers: new ResponseHeaders(res.headers),
     body,
-    text: () => (empty ? Promise.resolve('') : body.text()),
+    text: () => body.text(),
     json: () => body.json(),
-    arrayBuffer: () => (empty ? Promise.resolve(new ArrayBuffer(0)) : body.arrayBuffer()),
+    arrayBuffer: () => body.arrayBuffer(),
   };
 }
 

@@ -84,21 +84,26 @@ async function latency(broker: KafkaBrokerInfo) {
   const rate = 100;
   const seconds = Math.max(5, Math.round(30 * SCALE));
   const stack = await startBenchStack(broker, { repos: 50, timeScale: 1 });
-  return withAgent(stack, { tracking: { pollIntervalSeconds: 30 } }, async () => {
-    // Warm-up: tokens, repository look-ups and connections, as in a running agent.
-    const warm = planRuns('lw', 100, stack.repoNames, () => 3600_000);
-    await publishRuns(stack, warm);
+  return withAgent(stack, { tracking: { pollIntervalSeconds: 30 } }, async (agent) => {
+    // A steady stream of `rate` messages/s for `secs` seconds, sent in tenths of a second.
+    const steady = async (prefix: string, secs: number): Promise<BenchRun[]> => {
+      const sent: BenchRun[] = [];
+      const begin = Date.now();
+      for (let tick = 0; tick < secs * 10; tick++) {
+        const batch = planRuns(`${prefix}${String(tick).padStart(4, '0')}`, rate / 10, stack.repoNames, () => 3600_000);
+        await publishRuns(stack, batch);
+        sent.push(...batch);
+        await sleep(Math.max(0, begin + (tick + 1) * 100 - Date.now()));
+      }
+      return sent;
+    };
+    // Warm-up at the same rate: tokens, repository look-ups, connections and the JITs of the
+    // agent and the broker, as in an agent that has been running for a while.
+    const warm = await steady('lw', 10);
     await until('the warm-up', () => stack.ghes.dispatches().length >= warm.length, 120_000);
-    say(`latency: ${rate} messages/s for ${seconds} s`);
-    const runs: BenchRun[] = [];
+    say(`latency: ${rate} messages/s for ${seconds} s (after a 10 s warm-up at that rate)`);
     const start = Date.now();
-    for (let tick = 0; tick < seconds * 10; tick++) {
-      const batch = planRuns(`lt${String(tick).padStart(4, '0')}`, rate / 10, stack.repoNames, () => 3600_000);
-      await publishRuns(stack, batch);
-      runs.push(...batch);
-      const next = start + (tick + 1) * 100;
-      await sleep(Math.max(0, next - Date.now()));
-    }
+    const runs = await steady('lt', seconds);
     await until('dispatching every steady-rate message', () => stack.ghes.dispatches().length >= warm.length + runs.length, 120_000);
     const dispatchedAt = new Map(stack.ghes.dispatches().map((d) => [String(d.inputs.port_run_id), d.at]));
     const ms = runs.map((r) => dispatchedAt.get(r.id)! - r.publishedAt!);
@@ -107,6 +112,26 @@ async function latency(broker: KafkaBrokerInfo) {
       const worst = new Map<number, number>();
       runs.forEach((r, i) => worst.set(Math.floor((r.publishedAt! - start) / 1000), Math.max(worst.get(Math.floor((r.publishedAt! - start) / 1000)) ?? 0, ms[i]!)));
       say(`latency: worst per second ${JSON.stringify([...worst].map(([k, v]) => `${k}:${v}`))}`);
+      // Stages, from the simulators' request logs: publish → Port GET → Port PATCH → GHES POST.
+      const portAt = new Map<string, { get?: number; patch?: number }>();
+      for (const r of stack.port.requests()) {
+        const id = /\/v1\/actions\/runs\/([^/]+)$/.exec(r.path)?.[1];
+        if (!id) continue;
+        const e = portAt.get(id) ?? {};
+        if (r.method === 'GET' && e.get === undefined) e.get = r.at;
+        if (r.method === 'PATCH' && e.patch === undefined) e.patch = r.at;
+        portAt.set(id, e);
+      }
+      const stage = { kafka: [] as number[], get: [] as number[], patch: [] as number[] };
+      for (const r of runs) {
+        const e = portAt.get(r.id);
+        if (e?.get === undefined || e.patch === undefined) continue;
+        stage.kafka.push(e.get - r.publishedAt!);
+        stage.get.push(e.patch - e.get);
+        stage.patch.push(dispatchedAt.get(r.id)! - e.patch);
+      }
+      for (const [k, v] of Object.entries(stage)) say(`latency stage ${k}: p50 ${percentile(v, 50)} p99 ${percentile(v, 99)} max ${Math.max(...v)}`);
+      for (const l of (await agent.metrics()).split('\n')) if (/^nodejs_eventloop_lag_(p50|p99|max)_seconds|^nodejs_gc_duration_seconds_sum/.test(l)) say(l);
     }
     return { count: runs.length, p50: percentile(ms, 50), p99: percentile(ms, 99), max: Math.max(...ms) };
   });

@@ -21,6 +21,34 @@ describe('GitHub client: installation tokens and the per-host bound', () => {
   });
   after(() => sim.close());
 
+  const makeClients = (maxConcurrency: number) =>
+    createGithubClients({
+      apiUrl: sim.url,
+      auth: { kind: 'app', appId: String(sim.app.appId), privateKey: sim.app.privateKeyPem, installationId: 0 },
+      fetch: createFetch({ timeoutMs: 5000, name: 'github' }),
+      maxConcurrency,
+      metrics: createMetrics({ version: 'test' }),
+      logger: createLogger({ level: 'error', secrets: createSecretScrubber([]) }),
+      clock: realClock,
+    });
+
+  it('the dispatch goes out once (no plugin-retry) while reads are retried, on one installation token', async () => {
+    sim.addWorkflow('acme', 'svc-0', { path: 'deploy.yml' });
+    const api = createGithubApi({ clients: makeClients(4), clock: realClock });
+    const tokensBefore = sim.requests().filter((r) => r.route?.endsWith('/access_tokens')).length;
+    const posts = () => sim.requests().filter((r) => r.method === 'POST' && r.route?.endsWith('/dispatches')).length;
+    const postsBefore = posts();
+    sim.fault({ kind: 'status', status: 502, route: 'POST /repos/{owner}/{repo}/actions/workflows/{workflow_id}/dispatches', count: 1 });
+    await assert.rejects(api.dispatch('acme', 'svc-0', 'deploy.yml', { ref: 'main', inputs: {}, return_run_details: true }), (err: Error & { status?: number }) => err.status === 502);
+    assert.equal(posts() - postsBefore, 1, 'a 502 on the POST is not retried by Octokit');
+    const ok = await api.dispatch('acme', 'svc-0', 'deploy.yml', { ref: 'main', inputs: {}, return_run_details: true });
+    assert.equal(ok.status, 200);
+    sim.fault({ kind: 'status', status: 502, route: 'GET /repos/{owner}/{repo}/actions/runs/{run_id}', count: 1 });
+    const read = await api.getRun('acme', 'svc-0', ok.status === 200 ? ok.runId : 0);
+    assert.equal(read?.run.id, ok.status === 200 ? ok.runId : -1, 'a 502 on a read is retried by plugin-retry');
+    assert.equal(sim.requests().filter((r) => r.route?.endsWith('/access_tokens')).length - tokensBefore, 1, 'both clients share one token');
+  });
+
   it('many first requests for an installation, more than maxConcurrency, all complete', async () => {
     const logger = createLogger({ level: 'error', secrets: createSecretScrubber([]) });
     const clients = createGithubClients({
