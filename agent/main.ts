@@ -7,6 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
+import { getHeapStatistics } from 'node:v8';
 import { stringify as toYaml } from 'yaml';
 import { loadConfig, maskedConfig } from './config/load.js';
 import type { AgentConfig } from './config/schema.js';
@@ -18,6 +19,7 @@ import { type Version, parseVersion, supportsRunDetails } from './github/ghes-ve
 import { createConsumerLoop } from './kafka/consumer.js';
 import { createDependencyHealth, observeCalls } from './observability/dependency-health.js';
 import { startHealthServer } from './observability/health-server.js';
+import { heapBudgetWarning } from './observability/heap-budget.js';
 import { type Logger, type SecretScrubber, createLogger, createSecretScrubber } from './observability/logger.js';
 import { createMetrics } from './observability/metrics.js';
 import { createPortClient } from './port/port-client.js';
@@ -63,6 +65,8 @@ export async function startAgent(config: AgentConfig, opts: { logger?: Logger; s
   if (config.github.appId) checkPrivateKey(config.github.privateKey);
   const health = await startHealthServer({ host: config.server.host, port: config.server.port, metrics, ready: readiness });
   log.info(`ghes-agent ${version} starting; metrics and health on :${health.port}`, { version });
+  const heapWarning = heapBudgetWarning(getHeapStatistics().heap_size_limit / 2 ** 20, config.limits.maxInflightRuns);
+  if (heapWarning) log.warn(heapWarning);
   for (const [name, insecure] of [['github', config.github.tlsInsecureSkipVerify], ['port', config.port.tlsInsecureSkipVerify], ['kafka', config.kafka.tlsInsecureSkipVerify]] as const) {
     if (insecure) log.warn(`TLS VERIFICATION IS DISABLED for ${name} (${name}.tlsInsecureSkipVerify=true): connections can be intercepted. Use ${name}.caFile instead.`);
   }
@@ -122,7 +126,7 @@ export async function startAgent(config: AgentConfig, opts: { logger?: Logger; s
               maxConcurrentRequests: Math.max(1, Math.floor(config.github.maxConcurrency / 4)),
             },
           });
-    const processMessage = createMessageProcessor({
+    const processor = createMessageProcessor({
       config,
       port,
       reporter,
@@ -159,7 +163,7 @@ export async function startAgent(config: AgentConfig, opts: { logger?: Logger; s
         topic: config.kafka.topic,
         sessionTimeoutMs: config.kafka.sessionTimeoutMs,
       },
-      process: guardPoison(processMessage, { reporter, metrics, logger: runLogger, clock, maxBytes: config.kafka.maxMessageBytes }),
+      process: guardPoison(processor.prepare, { reporter, metrics, logger: runLogger, clock, maxBytes: config.kafka.maxMessageBytes }),
       health: dependencies,
       // In flight counts every message being handled (dispatching or tracked), not only the
       // watched runs: a batch of messages would otherwise all pass before the first is tracked.

@@ -165,9 +165,11 @@ export function createConsumerLoop(deps: {
       resolveOffset(m.offset);
       if (state.offsets.size === before) continue; // redelivered while still in flight here
       active++;
-      const incoming: IncomingMessage = { value: m.value, timestampMs: Number(m.timestamp), topic: batch.topic, partition: p, offset: m.offset };
+      // The callbacks below outlive the batch by hours (a run's whole tracking): they capture
+      // the offset, never `m`, whose value is a slice that would pin the whole fetch response.
+      const offsetText = m.offset;
       deps
-        .process(incoming, state.work.signal, state.owned.signal)
+        .process({ value: m.value, timestampMs: Number(m.timestamp), topic: batch.topic, partition: p, offset: offsetText }, state.work.signal, state.owned.signal)
         .then(
           () => {
             if (state.offsets.done(offset) !== undefined && partitions.get(p) === state) void commit(p, state);
@@ -176,7 +178,7 @@ export function createConsumerLoop(deps: {
             if (!state.work.signal.aborted) {
               // Not expected (the poison guard answers failures; this is the reporter stopping):
               // the offset stays uncommitted and the message is redelivered after a restart.
-              log.error('message handling failed; it will be redelivered', { partition: p, offset: m.offset, error: (err as Error).message });
+              log.error('message handling failed; it will be redelivered', { partition: p, offset: offsetText, error: (err as Error).message });
             }
           },
         )

@@ -1,7 +1,7 @@
-import type { RunRequest } from './run-request.js';
+import type { DecodedRun } from './run-request.js';
 
 export type DecodeResult =
-  | { kind: 'run'; run: RunRequest }
+  | { kind: 'run'; run: DecodedRun }
   /** Not for this agent (another invocation type or an event we do not act on): commit and move on. */
   | { kind: 'skip'; reason: string; runId?: string }
   /** Meant for us but unusable: report FAILURE when it carries a run id. */

@@ -11,7 +11,11 @@ export interface RunRequest {
   reportWorkflowStatus: boolean;
   /** Legacy: `omitPayload: false` asks for a `port_payload` input holding the message. */
   portPayload: string | undefined;
+}
+
+/** A run as decoded, with what its signature check needs; only the RunRequest outlives that check. */
+export interface DecodedRun extends RunRequest {
   signature: { value: string; timestamp: string } | undefined;
-  /** The parsed message, kept for signature verification. */
+  /** The parsed message, for signature verification. */
   message: Record<string, unknown>;
 }

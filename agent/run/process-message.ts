@@ -27,6 +27,20 @@ export interface IncomingMessage {
   offset: string;
 }
 
+/** The Kafka record a run came from: log fields, and its write time for look-up windows. */
+interface RecordMeta {
+  where: { topic: string; partition: number; offset: string };
+  writtenAtMs: number;
+}
+
+/** A decoded, checked message: what is left to do, retried whole by the poison guard. */
+export interface PreparedMessage {
+  where: { topic: string; partition: number; offset: string };
+  /** The Port action run (r_…) it names, to report FAILURE if it cannot be handled. */
+  runId?: string;
+  handle(signal: AbortSignal, owned: AbortSignal): Promise<void>;
+}
+
 /** Written to Port before the POST: a redelivered message that finds it looks on GHES first. */
 export const DISPATCHING_LABEL = 'Dispatching workflow';
 
@@ -83,49 +97,72 @@ export function createMessageProcessor(deps: ProcessorDeps) {
   }
 
   /**
-   * `signal` aborts the work (tracking, dispatch); `owned` aborts when the run now belongs to
-   * another replica, and cancels the reports not yet sent. At shutdown only `signal` aborts
-   * first, so reports already queued are still delivered while this replica holds the partition.
+   * Decodes and checks one Kafka message, once, and returns what is left to do. Nothing returned
+   * holds the message's bytes or its parsed JSON: a run tracked for hours keeps only its
+   * RunRequest, not the Kafka record (whose value is a slice of a whole fetch response).
    */
-  return async function processMessage(msg: IncomingMessage, signal: AbortSignal, owned: AbortSignal = signal): Promise<void> {
+  function prepare(msg: IncomingMessage): PreparedMessage {
     const where = { topic: msg.topic, partition: msg.partition, offset: msg.offset };
     const decoded = decodeMessage(msg.value, config.kafka.maxMessageBytes);
     if (decoded.kind === 'skip') {
       metrics.messages.inc({ outcome: 'skipped' });
       log.info(`skipped message: ${decoded.reason}`, { ...where, runId: decoded.runId });
-      return;
+      return { where, handle: async () => undefined };
     }
     if (decoded.kind === 'invalid') {
       if (decoded.limit) metrics.limitReached.inc({ limit: decoded.limit });
-      if (decoded.runId?.startsWith('r_')) return fail({ runId: decoded.runId }, `invalid run message: ${decoded.reason}`, 'invalid', owned, where);
+      if (decoded.runId?.startsWith('r_')) return refusal(where, decoded.runId, `invalid run message: ${decoded.reason}`, 'invalid');
       metrics.messages.inc({ outcome: 'invalid' });
       log.warn(`invalid message: ${decoded.reason}`, { ...where, runId: decoded.runId });
-      return;
+      return { where, handle: async () => undefined };
     }
-    const run = decoded.run;
-    const runLog = log.child({ runId: run.runId, repo: `${run.org}/${run.repo}`, workflow: run.workflow, ...where });
-
+    const { message, signature, ...run } = decoded.run;
     const verdict = verifySignature({
-      message: run.message,
-      signature: run.signature,
+      message,
+      signature,
       secret: config.port.clientSecret,
       mode: config.signature.mode,
       maxAgeSeconds: config.signature.maxAgeSeconds,
       nowMs: clock.now(),
       writtenAtMs: msg.timestampMs,
     });
-    if (!verdict.ok) return fail(run, `message refused: ${verdict.reason}`, 'signature_rejected', owned, where);
+    if (!verdict.ok) return refusal(where, run.runId, `message refused: ${verdict.reason}`, 'signature_rejected');
     if (run.runKind === 'workflow-node') {
       metrics.messages.inc({ outcome: 'unsupported' });
-      runLog.warn('workflow-node runs (wfnr_) are not supported by this agent; skipped');
-      return;
+      log.warn('workflow-node runs (wfnr_) are not supported by this agent; skipped', { ...where, runId: run.runId });
+      return { where, handle: async () => undefined };
     }
+    return runJob(run, { where, writtenAtMs: msg.timestampMs });
+  }
 
+  // Built outside prepare(): a closure made there would keep prepare's whole scope, the decoded
+  // message included, alive for as long as the run is handled.
+  function refusal(where: RecordMeta['where'], runId: string, reason: string, outcome: string): PreparedMessage {
+    return { where, runId: runId.startsWith('r_') ? runId : undefined, handle: (_signal, owned) => fail({ runId }, reason, outcome, owned, where) };
+  }
+
+  function runJob(run: RunRequest, meta: RecordMeta): PreparedMessage {
+    return { where: meta.where, runId: run.runId, handle: (signal, owned) => handleRun(run, meta, signal, owned) };
+  }
+
+  /**
+   * `signal` aborts the work (tracking, dispatch); `owned` aborts when the run now belongs to
+   * another replica, and cancels the reports not yet sent. At shutdown only `signal` aborts
+   * first, so reports already queued are still delivered while this replica holds the partition.
+   */
+  async function handleRun(run: RunRequest, meta: RecordMeta, signal: AbortSignal, owned: AbortSignal): Promise<void> {
+    const runLog = log.child({ runId: run.runId, repo: `${run.org}/${run.repo}`, workflow: run.workflow, ...meta.where });
     const dispatched = deps.dispatchSlots
-      ? await deps.dispatchSlots.run(() => dispatchStage(run, runLog, msg, where, signal, owned))
-      : await dispatchStage(run, runLog, msg, where, signal, owned);
+      ? await deps.dispatchSlots.run(() => dispatchStage(run, runLog, meta, signal, owned))
+      : await dispatchStage(run, runLog, meta, signal, owned);
     if (!dispatched) return;
     await track(run, dispatched, runLog, signal, owned);
+  }
+
+  return {
+    prepare,
+    /** prepare + handle in one call, for callers that do not retry. */
+    process: (msg: IncomingMessage, signal: AbortSignal, owned: AbortSignal = signal) => prepare(msg).handle(signal, owned),
   };
 
   /**
@@ -133,7 +170,8 @@ export function createMessageProcessor(deps: ProcessorDeps) {
    * of a message, run at most `dispatchSlots` at a time. A backlog then waits in the consumer's
    * hands as bytes instead of as thousands of concurrent requests, which cost memory and time.
    */
-  async function dispatchStage(run: RunRequest, runLog: Logger, msg: IncomingMessage, where: Record<string, unknown>, signal: AbortSignal, owned: AbortSignal): Promise<DispatchedRun | undefined> {
+  async function dispatchStage(run: RunRequest, runLog: Logger, meta: RecordMeta, signal: AbortSignal, owned: AbortSignal): Promise<DispatchedRun | undefined> {
+    const { where } = meta;
     const retryOpts = { clock, maxAttempts: Infinity, signal, capMs: 60_000 };
     const existing = await retry(() => deps.port.getRun(run.runId), retryOpts);
     if (!existing) {
@@ -150,7 +188,7 @@ export function createMessageProcessor(deps: ProcessorDeps) {
     let dispatched: DispatchedRun | undefined;
     let ref: string | undefined;
     try {
-      const resumed = await resume(run, existing, msg.timestampMs, signal, owned);
+      const resumed = await resume(run, existing, meta.writtenAtMs, signal, owned);
       if (resumed) {
         metrics.messages.inc({ outcome: 'resumed' });
         runLog.info(`resuming GitHub run ${resumed.runId} recorded for this Port run`, { ghRunId: resumed.runId });
@@ -166,7 +204,7 @@ export function createMessageProcessor(deps: ProcessorDeps) {
         if (signal.aborted) throw new Error('aborted');
         dispatched = await dispatchWorkflow({ ...deps.dispatch, signal }, run, request);
         metrics.dispatches.inc({ outcome: 'success', reason: dispatched.via });
-        metrics.messageToDispatch.observe(Math.max(0, clock.now() - msg.timestampMs) / 1000);
+        metrics.messageToDispatch.observe(Math.max(0, clock.now() - meta.writtenAtMs) / 1000);
         await reporter.send(run.runId, {
           kind: 'patch',
           patch: { link: dispatched.htmlUrl, externalRunId: externalRunId(repo.ownerId, repo.id, dispatched.runId), statusLabel: 'Workflow dispatched' },

@@ -11,7 +11,7 @@ import { agentConfig } from '../stack/agent-process.js';
 import { freePort } from '../stack/free-port.js';
 import type { LocalStack } from '../stack/local-stack.js';
 
-const REPO_ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
+export const REPO_ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 export const BUILD_DIR = join(REPO_ROOT, '.cache', 'bench-build');
 
 /** Compiles agent/ (and test/, which shares the tsconfig) into .cache/bench-build. */

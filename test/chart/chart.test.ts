@@ -104,6 +104,15 @@ describe('rendered with the defaults plus the smallest required values', () => {
     assert.ok(tmp && spec.volumes.find((v) => v.name === tmp.name)?.emptyDir, '/tmp is an emptyDir');
   });
 
+  it('bounds the V8 heap exactly as the image does, and follows nodeHeap', () => {
+    const dockerfile = readFileSync(join(repoRoot, 'docker/Dockerfile'), 'utf8');
+    const imageOptions = /NODE_OPTIONS="([^"]+)"/.exec(dockerfile)?.[1];
+    assert.ok(imageOptions, 'the Dockerfile sets NODE_OPTIONS');
+    assert.equal(envOf(c).get('NODE_OPTIONS'), imageOptions);
+    const bigger = withValuesFiles([minValues, { nodeHeap: { maxOldSpaceMb: 256, maxSemiSpaceMb: 4 } }], (f) => pod(render(f)));
+    assert.equal(envOf(bigger.spec.containers[0]!).get('NODE_OPTIONS'), '--enable-source-maps --max-old-space-size=256 --max-semi-space-size=4');
+  });
+
   it('never mounts a service account token', () => {
     assert.equal(spec.automountServiceAccountToken, false);
     const sa = findOne(objects, 'ServiceAccount') as any;
@@ -313,6 +322,8 @@ describe('values.schema.json refuses bad values', () => {
     ['a numeric GitHub App id (the agent wants a string)', [minValues, { config: { github: { appId: 12345 } } }], /appId/],
     ['a malformed image digest', [minValues, { image: { digest: 'latest' } }], /digest/],
     ['an unknown githubAuth', [minValues, { secrets: { githubAuth: 'oauth' } }], /githubAuth/],
+    ['a heap too small to run the agent', [minValues, { nodeHeap: { maxOldSpaceMb: 32 } }], /maxOldSpaceMb/],
+    ['a heap size given as a string', [minValues, { nodeHeap: { maxOldSpaceMb: '160Mi' } }], /maxOldSpaceMb/],
   ];
   for (const [label, values, expected] of cases) {
     it(`refuses ${label}`, () => {

@@ -82,8 +82,6 @@ function run(workflowInputs: Record<string, unknown>): RunRequest {
     workflowInputs,
     reportWorkflowStatus: true,
     portPayload: undefined,
-    signature: undefined,
-    message: {},
   };
 }
 

@@ -14,8 +14,6 @@ function run(workflowInputs: Record<string, unknown>, extra: Partial<RunRequest>
     workflowInputs,
     reportWorkflowStatus: true,
     portPayload: undefined,
-    signature: undefined,
-    message: {},
     ...extra,
   };
 }

@@ -3,8 +3,8 @@ import { describe, it } from 'node:test';
 import type { Logger } from '../../agent/observability/logger.js';
 import { createMetrics } from '../../agent/observability/metrics.js';
 import type { Report, Reporter } from '../../agent/port/reporter.js';
-import { guardPoison } from '../../agent/run/poison-guard.js';
-import type { IncomingMessage } from '../../agent/run/process-message.js';
+import { guardPoison, runIdOf } from '../../agent/run/poison-guard.js';
+import type { IncomingMessage, PreparedMessage } from '../../agent/run/process-message.js';
 import type { Clock } from '../../agent/util/backoff.js';
 
 const quietLogger = { child: () => quietLogger, warn: () => undefined, error: () => undefined, info: () => undefined, debug: () => undefined } as unknown as Logger;
@@ -25,20 +25,27 @@ function setup() {
 
 const message = (value: unknown): IncomingMessage => ({ value: Buffer.from(JSON.stringify(value)), timestampMs: 0, topic: 't', partition: 0, offset: '7' });
 const runMessage = message({ context: { runId: 'r_poison0000000001' }, payload: {} });
+/** A prepare step whose handling is `handle`, counting how often messages are prepared. */
+const prepared = (handle: () => Promise<void>, counter = { prepares: 0 }) => (msg: IncomingMessage): PreparedMessage => {
+  counter.prepares++;
+  return { where: { topic: msg.topic, partition: msg.partition, offset: msg.offset }, runId: runIdOf(msg, 1 << 20), handle };
+};
 
 describe('poison guard', () => {
   it('retries a failing message with backoff, then reports FAILURE, counts it and resolves (so it is committed)', async () => {
     const s = setup();
     let calls = 0;
+    const counter = { prepares: 0 };
     const guarded = guardPoison(
-      async () => {
+      prepared(async () => {
         calls++;
         throw new Error('boom');
-      },
+      }, counter),
       { ...s, logger: quietLogger, maxBytes: 1 << 20, attempts: 3 },
     );
     await guarded(runMessage, new AbortController().signal);
     assert.equal(calls, 3);
+    assert.equal(counter.prepares, 1, 'decoded once; only the handling is retried');
     assert.equal(s.delays.length, 2, 'backoff between attempts');
     const patch = s.sent.find((x) => x.report.kind === 'patch');
     assert.equal(patch?.runId, 'r_poison0000000001');
@@ -49,7 +56,7 @@ describe('poison guard', () => {
 
   it('a message without a run id is committed and counted, nothing reported', async () => {
     const s = setup();
-    const guarded = guardPoison(async () => Promise.reject(new Error('boom')), { ...s, logger: quietLogger, maxBytes: 1 << 20, attempts: 2 });
+    const guarded = guardPoison(prepared(async () => Promise.reject(new Error('boom'))), { ...s, logger: quietLogger, maxBytes: 1 << 20, attempts: 2 });
     await guarded(message({ unrelated: true }), new AbortController().signal);
     assert.equal(s.sent.length, 0);
   });
@@ -57,16 +64,27 @@ describe('poison guard', () => {
   it('success on a retry is plain success; an abort is passed through, never retried or reported', async () => {
     const s = setup();
     let calls = 0;
-    await guardPoison(async () => {
+    await guardPoison(prepared(async () => {
       if (++calls === 1) throw new Error('transient');
-    }, { ...s, logger: quietLogger, maxBytes: 1 << 20 })(runMessage, new AbortController().signal);
+    }), { ...s, logger: quietLogger, maxBytes: 1 << 20 })(runMessage, new AbortController().signal);
     assert.equal(calls, 2);
     const abort = new AbortController();
-    const guarded = guardPoison(async () => {
+    const guarded = guardPoison(prepared(async () => {
       abort.abort();
       throw new Error('aborted');
-    }, { ...s, logger: quietLogger, maxBytes: 1 << 20 });
+    }), { ...s, logger: quietLogger, maxBytes: 1 << 20 });
     await assert.rejects(guarded(runMessage, abort.signal), /aborted/);
     assert.equal(s.sent.length, 0);
+  });
+
+  it('a prepare step that throws (a decoding bug) is answered like a failing handling: FAILURE for the run it names', async () => {
+    const s = setup();
+    const guarded = guardPoison(() => {
+      throw new Error('decoder bug');
+    }, { ...s, logger: quietLogger, maxBytes: 1 << 20, attempts: 2 });
+    await guarded(runMessage, new AbortController().signal);
+    const patch = s.sent.find((x) => x.report.kind === 'patch');
+    assert.equal(patch?.runId, 'r_poison0000000001');
+    assert.match(await s.metrics.registry.metrics(), /ghes_agent_messages_total\{outcome="poison"\} 1/);
   });
 });
