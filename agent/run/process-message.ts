@@ -170,7 +170,7 @@ export function createMessageProcessor(deps: ProcessorDeps) {
    * of a message, run at most `dispatchSlots` at a time. A backlog then waits in the consumer's
    * hands as bytes instead of as thousands of concurrent requests, which cost memory and time.
    */
-  async function dispatchStage(run: RunRequest, runLog: Logger, meta: RecordMeta, signal: AbortSignal, owned: AbortSignal): Promise<DispatchedRun | undefined> {
+  async function dispatchStage(run: RunRequest, runLog: Logger, meta: RecordMeta, signal: AbortSignal, owned: AbortSignal): Promise<(DispatchedRun & { fresh?: boolean }) | undefined> {
     const { where } = meta;
     const retryOpts = { clock, maxAttempts: Infinity, signal, capMs: 60_000 };
     const existing = await retry(() => deps.port.getRun(run.runId), retryOpts);
@@ -185,7 +185,8 @@ export function createMessageProcessor(deps: ProcessorDeps) {
       return undefined;
     }
 
-    let dispatched: DispatchedRun | undefined;
+    /** `fresh`: dispatched here and now (its created_at is about now), not resumed. */
+    let dispatched: (DispatchedRun & { fresh?: boolean }) | undefined;
     let ref: string | undefined;
     try {
       const resumed = await resume(run, existing, meta.writtenAtMs, signal, owned);
@@ -202,7 +203,7 @@ export function createMessageProcessor(deps: ProcessorDeps) {
 
         await reporter.send(run.runId, { kind: 'patch', patch: { statusLabel: DISPATCHING_LABEL } }, owned);
         if (signal.aborted) throw new Error('aborted');
-        dispatched = await dispatchWorkflow({ ...deps.dispatch, signal }, run, request);
+        dispatched = { ...(await dispatchWorkflow({ ...deps.dispatch, signal }, run, request)), fresh: true };
         metrics.dispatches.inc({ outcome: 'success', reason: dispatched.via });
         metrics.messageToDispatch.observe(Math.max(0, clock.now() - meta.writtenAtMs) / 1000);
         await reporter.send(run.runId, {
@@ -246,13 +247,13 @@ export function createMessageProcessor(deps: ProcessorDeps) {
     return found;
   }
 
-  async function track(run: RunRequest, dispatched: DispatchedRun, runLog: Logger, signal: AbortSignal, owned: AbortSignal): Promise<void> {
+  async function track(run: RunRequest, dispatched: DispatchedRun & { fresh?: boolean }, runLog: Logger, signal: AbortSignal, owned: AbortSignal): Promise<void> {
     const startedMs = clock.now();
     metrics.runsInFlight.inc();
     let outcome;
     try {
       outcome = await deps.watcher.watch(
-        { portRunId: run.runId, org: run.org, repo: run.repo, ghRunId: dispatched.runId, sinceMs: startedMs },
+        { portRunId: run.runId, org: run.org, repo: run.repo, ghRunId: dispatched.runId, sinceMs: startedMs, fresh: dispatched.fresh },
         {
           signal,
           onStatus: (status) => {

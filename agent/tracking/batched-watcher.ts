@@ -163,9 +163,7 @@ export function createBatchedWatcher(deps: { api: GithubApi; clock: Clock; logge
 
   async function tick(rs: RepoState): Promise<boolean> {
     const now = clock.now();
-    let unlocated = 0;
-    for (const list of rs.runs.values()) for (const e of list) if (!e.located) unlocated++;
-    const kind = listKind(now, rs.lastSweepMs, settings.sweepMs, unlocated);
+    const kind = listKind(now, rs.lastSweepMs, settings.sweepMs);
     const tickNo = ++rs.tick;
     let news = false;
     const createdSince = new Date(windowStart(rs)).toISOString();
@@ -309,7 +307,9 @@ export function createBatchedWatcher(deps: { api: GithubApi; clock: Clock; logge
         runs: new Map(),
         completedEtag: undefined,
         sweepEtag: undefined,
-        lastSweepMs: -Infinity,
+        // The first sweep comes when due, not at once: a run just dispatched is in the
+        // completed list's window anyway, and one of unknown age is located with a GET.
+        lastSweepMs: clock.now(),
         quietPolls: 0,
         failures: 0,
         serverMinMs: undefined,
@@ -338,6 +338,7 @@ export function createBatchedWatcher(deps: { api: GithubApi; clock: Clock; logge
       return new Promise<WatchOutcome>((resolve, reject) => {
         const rs = repoState(run);
         const created = run.createdAt ? Date.parse(run.createdAt) : NaN;
+        const known = Number.isFinite(created) || run.fresh === true;
         const e: Entry = {
           run,
           hooks,
@@ -351,7 +352,10 @@ export function createBatchedWatcher(deps: { api: GithubApi; clock: Clock; logge
           status: undefined,
           attempt: 0,
           seenTick: 0,
-          direct: false,
+          // A run of unknown age is located with one GET: no list window can be trusted to show
+          // it. A fresh one is simply in the lists' window, and needs no early sweep: on a busy
+          // repository a sweep per new run meant megabytes of run JSON a second.
+          direct: !known,
           etag: undefined,
         };
         const list = rs.runs.get(run.ghRunId);

@@ -39,13 +39,13 @@ export function nextIntervalMs(s: ScheduleSettings, a: RepoActivity, random: num
 /**
  * Which list a tick asks for. Completed runs only, by default: that list's ETag changes only
  * when one of the window's runs completes, so almost every poll is a 304 (free under GitHub's
- * rate limit) and each 200 carries completions. Every `sweepMs`, or as soon as a run is not
- * yet located in any list, the tick lists all statuses instead: one request that still shows
+ * rate limit) and each 200 carries completions. Every `sweepMs` the tick lists all statuses
+ * instead: one request that still shows
  * completions and also shows queued, waiting-for-approval, in-progress and re-run states, for
  * Port's status lines. Either way a tick costs one request for the whole repository.
  */
-export function listKind(nowMs: number, lastSweepMs: number, sweepMs: number, unlocated: number): 'sweep' | 'completed' {
-  return unlocated > 0 || nowMs - lastSweepMs >= sweepMs ? 'sweep' : 'completed';
+export function listKind(nowMs: number, lastSweepMs: number, sweepMs: number): 'sweep' | 'completed' {
+  return nowMs - lastSweepMs >= sweepMs ? 'sweep' : 'completed';
 }
 
 /**

@@ -10,6 +10,11 @@ export interface WatchedRun {
   sinceMs: number;
   /** The run's created_at, when known, so a repository list can start there. */
   createdAt?: string;
+  /**
+   * Dispatched by this agent moments ago, so created at about `sinceMs`. A run of unknown age
+   * (resumed after a restart, created maybe hours before) is located with one GET instead.
+   */
+  fresh?: boolean;
 }
 
 export type WatchOutcome = { kind: 'completed'; run: WorkflowRun } | { kind: 'timed_out'; lastStatus: string | undefined } | { kind: 'gone'; reason: string };

@@ -146,13 +146,14 @@ function setup(opts: { perPage?: number; maxPages?: number; maxWaitMs?: number }
   const outcomes = new Map<number, WatchOutcome>();
   const statuses = new Map<number, string[]>();
   const controllers = new Map<number, AbortController>();
-  const watch = (run: FakeRun) => {
+  /** Runs are handed over as dispatched just now (`fresh`) unless said otherwise (resumed). */
+  const watch = (run: FakeRun, opts: { fresh?: boolean } = { fresh: true }) => {
     const [org, repo] = run.repo.split('/') as [string, string];
     const ac = new AbortController();
     controllers.set(run.id, ac);
     statuses.set(run.id, []);
     const p = watcher.watch(
-      { portRunId: `r_${run.id}`, org, repo, ghRunId: run.id, sinceMs: fc.clock.now() },
+      { portRunId: `r_${run.id}`, org, repo, ghRunId: run.id, sinceMs: fc.clock.now(), fresh: opts.fresh },
       { signal: ac.signal, onStatus: (s) => statuses.get(run.id)!.push(s) },
     );
     p.then(
@@ -191,12 +192,14 @@ describe('batched watcher', () => {
     const s = setup();
     const run = s.gh.create('acme/a', { status: 'in_progress' });
     void s.watch(run);
-    await s.advance(60_000);
+    await s.advance(80_000);
     const lists = s.gh.calls.filter((c) => c.kind === 'list');
     assert.ok(lists.length >= 5);
-    const later = lists.slice(2);
-    assert.ok(later.every((c) => c.conditional), 'every list after the first carries If-None-Match');
-    assert.ok(later.some((c) => c.notModified && c.status === 'completed'), 'completed lists answered 304');
+    const later = (kind: string | undefined) => lists.filter((c) => c.status === kind).slice(1);
+    assert.ok(later('completed').length >= 3 && later(undefined).length >= 1);
+    assert.ok([...later('completed'), ...later(undefined)].every((c) => c.conditional), 'every list after the first of its kind carries If-None-Match');
+    const later2 = lists.slice(1);
+    assert.ok(later2.some((c) => c.notModified && c.status === 'completed'), 'completed lists answered 304');
     assert.equal(s.outcomes.size, 0);
     s.gh.set(run, 'completed', 'failure');
     await s.advance(INTERVAL * 1.2);
@@ -209,8 +212,8 @@ describe('batched watcher', () => {
     const s = setup({ perPage: 5 });
     const mine = Array.from({ length: 12 }, () => s.gh.create('acme/a', { status: 'in_progress' }));
     for (const r of mine) void s.watch(r);
-    await s.advance(INTERVAL * 1.2);
-    const lists = s.gh.calls.filter((c) => c.kind === 'list');
+    await s.advance(INTERVAL * 4);
+    const lists = s.gh.calls.filter((c) => c.kind === 'list' && c.status === undefined);
     assert.deepEqual(lists.map((c) => c.page), [1, 2, 3], 'the first sweep reads three pages of five');
     assert.equal(s.gh.calls.filter((c) => c.kind === 'get').length, 0);
     assert.ok(mine.every((r) => s.statuses.get(r.id)?.[0] === 'in_progress'));
@@ -241,7 +244,7 @@ describe('batched watcher', () => {
   it('a run created long before it was handed over (resumed) is located with one GET, then followed by the list', async () => {
     const s = setup();
     const old = s.gh.create('acme/a', { status: 'in_progress', agoMs: 3 * 3600_000 });
-    void s.watch(old);
+    void s.watch(old, { fresh: false });
     await s.advance(INTERVAL * 1.2);
     assert.equal(s.gh.calls.filter((c) => c.kind === 'get').length, 1);
     await s.advance(INTERVAL * 5);
@@ -251,11 +254,41 @@ describe('batched watcher', () => {
     assert.equal(s.outcomes.get(old.id)?.kind, 'completed');
   });
 
+  it('fresh runs arriving on a busy repository do not bring the all-status sweep forward', async () => {
+    const s = setup();
+    // A run dispatched every 2 s for 2 minutes, each tracked as it is created.
+    for (let i = 0; i < 60; i++) {
+      void s.watch(s.gh.create('acme/a', { status: 'in_progress' }), { fresh: true });
+      await s.advance(2_000);
+    }
+    const lists = s.gh.calls.filter((c) => c.kind === 'list' && c.page === 1);
+    const sweeps = lists.filter((c) => c.status === undefined);
+    // 120 s with a 30 s sweep: the first tick and one every three intervals, about 5.
+    assert.ok(sweeps.length <= 6, `sweeps: ${sweeps.length} of ${lists.length} lists`);
+    assert.ok(lists.length - sweeps.length >= 6, 'the other ticks list completed runs only');
+    assert.equal(s.gh.calls.filter((c) => c.kind === 'get').length, 0, 'fresh runs need no GET to be located');
+  });
+
+  it('a run of unknown age added to a repository already polled is located with a GET, not a sweep', async () => {
+    const s = setup();
+    void s.watch(s.gh.create('acme/a', { status: 'in_progress' }), { fresh: true });
+    await s.advance(INTERVAL * 1.5);
+    const before = s.gh.calls.length;
+    const resumed = s.gh.create('acme/a', { status: 'in_progress', agoMs: 3 * 3600_000 });
+    void s.watch(resumed, { fresh: false });
+    await s.advance(INTERVAL * 1.2);
+    const calls = s.gh.calls.slice(before);
+    assert.deepEqual(calls.filter((c) => c.kind === 'get').map((c) => c.runId), [resumed.id]);
+    assert.equal(calls.filter((c) => c.kind === 'list' && c.status === undefined).length, 0, 'no sweep brought forward');
+  });
+
   it('status lines come from the periodic sweep: queued, waiting for approval, in progress, a re-run', async () => {
     const s = setup();
     const run = s.gh.create('acme/a', { status: 'queued' });
     void s.watch(run);
     await s.advance(INTERVAL * 1.2);
+    assert.deepEqual(s.statuses.get(run.id), [], 'a fresh run gets its first status line from the first sweep, not at once');
+    await s.advance(INTERVAL * 3);
     assert.deepEqual(s.statuses.get(run.id), ['queued']);
     s.gh.set(run, 'waiting');
     await s.advance(INTERVAL);
@@ -337,8 +370,8 @@ describe('batched watcher', () => {
     const s2 = setup();
     const ghost = { ...s2.gh.create('acme/a'), id: 999_999 };
     void s2.watch(ghost);
-    await s2.advance(INTERVAL * 1.2);
-    assert.equal(s2.outcomes.get(ghost.id)?.kind, 'gone');
+    await s2.advance(INTERVAL * 4);
+    assert.equal(s2.outcomes.get(ghost.id)?.kind, 'gone', 'missing from the first sweep, then a 404 on its GET');
   });
 });
 
@@ -352,10 +385,10 @@ describe('poll schedule (pure)', () => {
     assert.equal(nextIntervalMs(cfg, { youngestAgeMs: 0, anyDue: true, quietPolls: 0, serverMinMs: 30_000 }, 0.5), 30_000);
     assert.equal(nextIntervalMs(cfg, { youngestAgeMs: 0, anyDue: true, quietPolls: 0 }, 0), 9_000);
   });
-  it('sweeps when due or when a run is not located yet', () => {
-    assert.equal(listKind(100_000, 90_000, 30_000, 0), 'completed');
-    assert.equal(listKind(100_000, 60_000, 30_000, 0), 'sweep');
-    assert.equal(listKind(100_000, 99_000, 30_000, 1), 'sweep');
+  it('sweeps when due, and only then', () => {
+    assert.equal(listKind(100_000, 90_000, 30_000), 'completed');
+    assert.equal(listKind(100_000, 70_000, 30_000), 'sweep');
+    assert.equal(listKind(100_000, -Infinity, 30_000), 'sweep');
   });
   it('a full page cuts off runs older than its oldest entry', () => {
     const runs = [{ created_at: '2026-01-01T10:00:05Z' }, { created_at: '2026-01-01T10:00:01Z' }];
