@@ -63,3 +63,29 @@ describe('configuration errors exit 2 before connecting', () => {
     assert.match(r.out, /clientSecret: "?\[set, masked\]"?/);
   });
 });
+
+describe('start-up advice', () => {
+  const start = (yaml: string, env: Record<string, string>) => {
+    const dir = mkdtempSync(join(tmpdir(), 'ghes-agent-config-'));
+    const file = join(dir, 'agent.yaml');
+    writeFileSync(file, yaml);
+    // Port is unreachable: the agent logs its start-up lines, then retries until killed.
+    const res = spawnSync(process.execPath, ['--import', 'tsx', 'agent/main.ts', '--config', file], {
+      env: { PATH: process.env.PATH ?? '', GHES_AGENT_PORT_API_URL: 'http://127.0.0.1:9', ...env },
+      encoding: 'utf8',
+      timeout: 6_000,
+    });
+    return `${res.stdout}${res.stderr}`;
+  };
+
+  test('a V8 heap too small for limits.maxInflightRuns is named with the fix', () => {
+    const out = start(`${valid}\nlimits: { maxInflightRuns: 40000 }\n`, { NODE_OPTIONS: '--max-old-space-size=128' });
+    assert.match(out, /the V8 heap limit \(\d+ MB\) is too small for limits.maxInflightRuns=40000 .*--max-old-space-size=448/);
+  });
+
+  test('the image heap holds the default limits.maxInflightRuns: no warning', () => {
+    const out = start(valid, { NODE_OPTIONS: '--max-old-space-size=160 --max-semi-space-size=2' });
+    assert.match(out, /ghes-agent .* starting/);
+    assert.doesNotMatch(out, /V8 heap limit/);
+  });
+});

@@ -45,7 +45,9 @@ export function addSampleRepo(ghes: GhesSim, owner: string, name = 'infra'): voi
   ghes.addWorkflow(owner, name, wf('fail.yml', 'failure'));
   ghes.addWorkflow(owner, name, wf('cancel.yml', 'cancelled'));
   ghes.addWorkflow(owner, name, wf('skip.yml', 'skipped'));
-  ghes.addWorkflow(owner, name, wf('approve.yml', 'success', { script: { conclusion: 'success', queuedMs: 200, waitingMs: 800, durationMs: 800 } }));
+  // The approval outlasts the agent's status sweep (3 poll intervals of 0.5 s in tests): status
+  // lines come at the sweep's pace, and a human approval takes minutes, not a second.
+  ghes.addWorkflow(owner, name, wf('approve.yml', 'success', { script: { conclusion: 'success', queuedMs: 200, waitingMs: 2500, durationMs: 800 } }));
   ghes.addWorkflow(owner, name, wf('no-run-name.yml', 'success', { runName: undefined, inputs: { service: { required: false } } }));
   ghes.addWorkflow(owner, name, wf('needs-env.yml', 'success', { inputs: { environment: { required: true }, port_run_id: { required: false } } }));
 }
