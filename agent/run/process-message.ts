@@ -60,9 +60,10 @@ export interface ProcessorDeps {
 }
 
 /**
- * One message, from Kafka bytes to a finished, reported run. Resolves when the message is
- * done for good — its run finished and reported, or the message refused and, when it names a
- * run, reported FAILURE — so the consumer may commit its offset. Rejects only when aborted
+ * One message, from Kafka bytes to a finished, reported run: `prepare` decodes and checks it
+ * once, then its `handle` does the rest. `handle` resolves when the message is done for good —
+ * its run finished and reported, or the message refused and, when it names a run, reported
+ * FAILURE — so the consumer may commit its offset. It rejects only when aborted
  * (shutdown, or the partition moved to another replica): the message is then redelivered and
  * resumed from what Port and GHES recorded, never dispatched twice.
  */
@@ -159,11 +160,7 @@ export function createMessageProcessor(deps: ProcessorDeps) {
     await track(run, dispatched, runLog, signal, owned);
   }
 
-  return {
-    prepare,
-    /** prepare + handle in one call, for callers that do not retry. */
-    process: (msg: IncomingMessage, signal: AbortSignal, owned: AbortSignal = signal) => prepare(msg).handle(signal, owned),
-  };
+  return { prepare };
 
   /**
    * From Port's record to a dispatched run (or a refusal reported to Port): the short, busy part
