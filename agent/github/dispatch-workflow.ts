@@ -5,7 +5,7 @@ import { type Clock, backoffDelay } from '../util/backoff.js';
 import type { KeyedMutex } from '../util/semaphore.js';
 import type { DispatchRequest } from './build-dispatch.js';
 import { type Correlation, correlateRun, runNameShowsRunIds } from './correlate.js';
-import type { GithubApi } from './github-api.js';
+import type { GithubApi, WorkflowRun } from './github-api.js';
 
 export interface DispatchedRun {
   runId: number;
@@ -96,13 +96,21 @@ export async function dispatchWorkflow(ctx: DispatchContext, run: RunRequest, re
  * Port run ids), because dispatching then could start a second run.
  */
 export async function findExistingRun(ctx: DispatchContext, run: RunRequest, ref: string, sinceMs: number): Promise<DispatchedRun | undefined> {
-  const page = await withRetries(ctx, () =>
-    ctx.api.listWorkflowRuns(run.org, run.repo, run.workflow, { createdSince: new Date(sinceMs).toISOString(), perPage: 100 }),
-  );
-  const found = correlateRun(page.runs, { portRunId: run.runId, ref, knownBefore: undefined, notBeforeMs: sinceMs });
+  // Every page since `sinceMs`: on a busy workflow the run may sit behind a hundred newer ones,
+  // and missing it would mean dispatching twice. GitHub lists at most 1,000 filtered results.
+  const perPage = 100;
+  const runs: WorkflowRun[] = [];
+  for (let page = 1; page <= 10; page++) {
+    const res = await withRetries(ctx, () =>
+      ctx.api.listWorkflowRuns(run.org, run.repo, run.workflow, { createdSince: new Date(sinceMs).toISOString(), perPage, page }),
+    );
+    runs.push(...res.runs);
+    if (res.runs.length < perPage) break;
+  }
+  const found = correlateRun(runs, { portRunId: run.runId, ref, knownBefore: undefined, notBeforeMs: sinceMs });
   if (found.kind === 'found') return { runId: found.run.id, htmlUrl: found.run.html_url, via: 'run-name' };
   if (found.kind === 'ambiguous') throw ambiguous(run, found);
-  const recent = page.runs.length > 0 ? page.runs : (await withRetries(ctx, () => ctx.api.listWorkflowRuns(run.org, run.repo, run.workflow, { perPage: 20 }))).runs;
+  const recent = runs.length > 0 ? runs : (await withRetries(ctx, () => ctx.api.listWorkflowRuns(run.org, run.repo, run.workflow, { perPage: 20 }))).runs;
   if (recent.length === 0 || runNameShowsRunIds(recent)) return undefined;
   throw new AgentError(
     'ambiguous',

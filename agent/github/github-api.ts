@@ -104,7 +104,7 @@ export function createGithubApi(deps: { clients: GithubClients; clock: Clock; re
       return { status: 204 };
     },
 
-    async listWorkflowRuns(owner: string, repo: string, workflow: string, q: { createdSince?: string; branch?: string; perPage?: number }): Promise<RunsPage> {
+    async listWorkflowRuns(owner: string, repo: string, workflow: string, q: { createdSince?: string; branch?: string; perPage?: number; page?: number }): Promise<RunsPage> {
       const gh = await clients.forOwner(owner);
       const res = await gh
         .request('GET /repos/{owner}/{repo}/actions/workflows/{workflow_id}/runs', {
@@ -114,6 +114,7 @@ export function createGithubApi(deps: { clients: GithubClients; clock: Clock; re
           event: 'workflow_dispatch',
           exclude_pull_requests: true,
           per_page: q.perPage ?? 50,
+          ...(q.page ? { page: q.page } : {}),
           ...(q.createdSince ? { created: `>=${q.createdSince}` } : {}),
           ...(q.branch ? { branch: q.branch } : {}),
           request: RAW_BODY,
