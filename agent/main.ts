@@ -13,6 +13,7 @@ import { loadConfig, maskedConfig } from './config/load.js';
 import type { AgentConfig } from './config/schema.js';
 import { AgentError, toAgentError } from './errors.js';
 import { checkPrivateKey } from './github/check-private-key.js';
+import { createDispatchPacer } from './github/dispatch-pacer.js';
 import { createGithubApi } from './github/github-api.js';
 import { createGithubClients } from './github/github-client.js';
 import { type Version, parseVersion, supportsRunDetails } from './github/ghes-version.js';
@@ -136,6 +137,7 @@ export async function startAgent(config: AgentConfig, opts: { logger?: Logger; s
       // trips; bounded so a backlog never becomes thousands of concurrent requests (memory,
       // timeouts). Measured by `make bench`: x4 gave 454 dispatches/s, x16 579/s, same memory.
       dispatchSlots: new Semaphore(config.github.maxConcurrency * 16),
+      dispatchPacer: createDispatchPacer(config.github.maxDispatchesPerRepoPer10s),
       dispatch: {
         api,
         clock,

@@ -78,6 +78,11 @@ export const schemaTree: Tree = {
     tlsInsecureSkipVerify: bool('Disable TLS verification for GHES. Dangerous; logged loudly at start.', false),
     requestTimeoutMs: int('Timeout of one request to GHES.', 30000, 100),
     maxConcurrency: int('Concurrent requests to GHES at most.', 16, 1),
+    maxDispatchesPerRepoPer10s: int(
+      'Dispatches to one repository in any 10 s, at most; more wait their turn. GitHub Actions queues at most 500 runs per 10 s per repository; the rest of that budget is left to pushes and other triggers.',
+      400,
+      1,
+    ),
     version: str("GHES version to assume (e.g. 3.19.0); empty detects it from GET /meta at start."),
     runIdInput: str('Workflow input that receives the Port run id, so a run-name can show it for correlation. Empty disables; dropped automatically for workflows that do not declare it.', 'port_run_id'),
     correlationTimeoutSeconds: int('How long to look for the run a dispatch created (GHES < 3.21, or after an interrupted dispatch).', 60, 1),
@@ -191,6 +196,7 @@ export interface AgentConfig {
     tlsInsecureSkipVerify: boolean;
     requestTimeoutMs: number;
     maxConcurrency: number;
+    maxDispatchesPerRepoPer10s: number;
     version: string;
     runIdInput: string;
     correlationTimeoutSeconds: number;

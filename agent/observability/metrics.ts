@@ -108,7 +108,7 @@ export function createMetrics(opts: { version?: string; defaultMetrics?: boolean
     }),
     limitReached: new Counter({
       name: `${p}limit_reached_total`,
-      help: 'Times a resource bound was hit (limit: message_bytes, inflight_runs, queued_reports); the agent refuses or waits, never crashes.',
+      help: 'Times a resource bound was hit (limit: message_bytes, inflight_runs, queued_reports, dispatch_rate); the agent refuses or waits, never crashes.',
       labelNames: ['limit'],
       registers,
     }),

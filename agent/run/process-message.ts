@@ -1,6 +1,7 @@
 import type { AgentConfig } from '../config/schema.js';
 import { toAgentError } from '../errors.js';
 import { buildDispatch, maxInputsFor } from '../github/build-dispatch.js';
+import type { DispatchPacer } from '../github/dispatch-pacer.js';
 import { type DispatchContext, type DispatchedRun, dispatchWorkflow, findExistingRun } from '../github/dispatch-workflow.js';
 import type { GithubApi } from '../github/github-api.js';
 import type { Version } from '../github/ghes-version.js';
@@ -52,6 +53,8 @@ export interface ProcessorDeps {
   watcher: RunWatcher;
   /** Bounds the messages between Port's record and the dispatch at once; unbounded when absent. */
   dispatchSlots?: Semaphore;
+  /** Keeps dispatches per repository under GitHub's Actions limit; unpaced when absent. */
+  dispatchPacer?: DispatchPacer;
   dispatch: Omit<DispatchContext, 'signal'>;
   version: Version;
   metrics: Metrics;
@@ -153,6 +156,13 @@ export function createMessageProcessor(deps: ProcessorDeps) {
    */
   async function handleRun(run: RunRequest, meta: RecordMeta, signal: AbortSignal, owned: AbortSignal): Promise<void> {
     const runLog = log.child({ runId: run.runId, repo: `${run.org}/${run.repo}`, workflow: run.workflow, ...meta.where });
+    // Paced before taking a dispatch slot: a backlog for one repository waits here while
+    // other repositories' messages go ahead.
+    const startAt = deps.dispatchPacer?.reserve(`${run.org}/${run.repo}`.toLowerCase(), clock.now()) ?? 0;
+    if (startAt > clock.now()) {
+      metrics.limitReached.inc({ limit: 'dispatch_rate' });
+      await clock.sleep(startAt - clock.now(), signal);
+    }
     const dispatched = deps.dispatchSlots
       ? await deps.dispatchSlots.run(() => dispatchStage(run, runLog, meta, signal, owned))
       : await dispatchStage(run, runLog, meta, signal, owned);
