@@ -36,27 +36,35 @@ async function until(what: string, done: () => boolean | Promise<boolean>, timeo
 let agentMain = '';
 
 /**
- * The agent runs with the node options its image sets (docker/Dockerfile's NODE_OPTIONS, which
- * the Helm chart repeats), as deployed; `nodeArgs` replaces them, [] being Node's defaults.
+ * The agent runs as its image runs it: docker/Dockerfile's NODE_OPTIONS (which the Helm chart
+ * repeats) and its MALLOC_* variables. NODE_DEFAULTS is plain `node`, for reference.
  */
-const IMAGE_NODE_ARGS = imageNodeOptions();
+interface Runtime {
+  nodeArgs: string[];
+  env: Record<string, string>;
+}
+const IMAGE = imageRuntime();
+const NODE_DEFAULTS: Runtime = { nodeArgs: [], env: {} };
 
-function imageNodeOptions(): string[] {
+function imageRuntime(): Runtime {
   const dockerfile = readFileSync(join(REPO_ROOT, 'docker/Dockerfile'), 'utf8');
   const options = /NODE_OPTIONS="([^"]+)"/.exec(dockerfile)?.[1];
   if (!options) throw new Error('bench: docker/Dockerfile sets no NODE_OPTIONS="..."');
-  return options.split(' ').filter(Boolean);
+  const env = Object.fromEntries([...dockerfile.matchAll(/\b(MALLOC_[A-Z_]+)=(\d+)/g)].map((m) => [m[1]!, m[2]!]));
+  return { nodeArgs: options.split(' ').filter(Boolean), env };
 }
 
-/** The image's options with the old-space limit a user sets for `maxInflightRuns` (the agent's own advice). */
-const sizedFor = (maxInflightRuns: number) => [
-  ...IMAGE_NODE_ARGS.filter((a) => !a.startsWith('--max-old-space-size=')),
-  `--max-old-space-size=${Math.max(recommendedHeapMb(maxInflightRuns), 160)}`,
-];
+const describeRuntime = (r: Runtime) => [...Object.entries(r.env).map(([k, v]) => `${k}=${v}`), 'node', ...r.nodeArgs].join(' ');
 
-async function withAgent<T>(stack: LocalStack, overrides: Record<string, Record<string, unknown>>, fn: (agent: CompiledAgent) => Promise<T>, nodeArgs: string[] = IMAGE_NODE_ARGS): Promise<T> {
-  if (process.env.BENCH_NODE_ARGS) nodeArgs = [...nodeArgs, ...process.env.BENCH_NODE_ARGS.split(' ').filter(Boolean)];
-  const agent = await startCompiledAgent(agentMain, stack, { log: { level: 'warn' }, ...overrides }, process.env.BENCH_ECHO === '1', nodeArgs);
+/** The image's runtime with the old-space limit a user sets for `maxInflightRuns` (the agent's own advice). */
+const sizedFor = (maxInflightRuns: number): Runtime => ({
+  env: IMAGE.env,
+  nodeArgs: [...IMAGE.nodeArgs.filter((a) => !a.startsWith('--max-old-space-size=')), `--max-old-space-size=${Math.max(recommendedHeapMb(maxInflightRuns), 160)}`],
+});
+
+async function withAgent<T>(stack: LocalStack, overrides: Record<string, Record<string, unknown>>, fn: (agent: CompiledAgent) => Promise<T>, runtime: Runtime = IMAGE): Promise<T> {
+  const nodeArgs = [...runtime.nodeArgs, ...(process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean)];
+  const agent = await startCompiledAgent(agentMain, stack, { log: { level: 'warn' }, ...overrides }, process.env.BENCH_ECHO === '1', nodeArgs, runtime.env);
   try {
     await agent.waitReady(120_000);
     return await fn(agent);
@@ -80,7 +88,7 @@ async function throughput(broker: KafkaBrokerInfo) {
   say(`throughput: ${count} messages on ${stack.topic}; starting the agent`);
   const spawnAt = Date.now();
   // Every run stays in flight (an hour long): the heap is sized for that many, as the agent advises.
-  const nodeArgs = sizedFor(count + 1000);
+  const runtime = sizedFor(count + 1000);
   return withAgent(stack, { tracking: { pollIntervalSeconds: 30 }, limits: { maxInflightRuns: count + 1000 } }, async (agent) => {
     const readyAt = Date.now();
     let peakMb = 0;
@@ -99,8 +107,8 @@ async function throughput(broker: KafkaBrokerInfo) {
     const first = Math.min(...at);
     const last = Math.max(...at);
     peakMb = Math.max(peakMb, memoryOf(agent.pid)?.peakMb ?? 0);
-    return { count, perS: count / ((last - first) / 1000), fromReadyS: (last - readyAt) / 1000, startS: (readyAt - spawnAt) / 1000, peakMb, nodeArgs };
-  }, nodeArgs);
+    return { count, perS: count / ((last - first) / 1000), fromReadyS: (last - readyAt) / 1000, startS: (readyAt - spawnAt) / 1000, peakMb, runtime };
+  }, runtime);
 }
 
 /** A steady 100 messages/s; message timestamp → dispatch received by GHES. */
@@ -198,7 +206,7 @@ async function tracking(broker: KafkaBrokerInfo, mode: 'batched' | 'naive', coun
 }
 
 /** 10,000 runs in flight (the default limits.maxInflightRuns): the agent's peak resident memory. */
-async function memory(broker: KafkaBrokerInfo, nodeArgs: string[] = IMAGE_NODE_ARGS) {
+async function memory(broker: KafkaBrokerInfo, runtime: Runtime = IMAGE) {
   const count = n(10_000);
   const stack = await startBenchStack(broker, { repos: 50, timeScale: 1 });
   return withAgent(stack, { tracking: { pollIntervalSeconds: 2 }, limits: { maxInflightRuns: count } }, async (agent) => {
@@ -229,7 +237,7 @@ async function memory(broker: KafkaBrokerInfo, nodeArgs: string[] = IMAGE_NODE_A
     say(`memory: RSS ${round(m.rssMb)} MB (peak ${round(m.peakMb)}), V8 heap used ${round(heapMb)} MB, external ${round(externalMb)} MB`);
     if (process.env.BENCH_ONLY) for (const l of metrics.split('\n')) if (/^nodejs_heap_space_size_(total|used)_bytes|^nodejs_heap_size_total/.test(l)) say(l);
     return { count, inflight, peakMb: m.peakMb, rssMb: m.rssMb, heapMb, externalMb, heldS: (Date.now() - reachedAt) / 1000 };
-  }, nodeArgs);
+  }, runtime);
 }
 
 async function main(): Promise<void> {
@@ -248,7 +256,7 @@ async function main(): Promise<void> {
         tracking: () => tracking(info, 'batched', n(2_000), 50),
         naive: () => tracking(info, 'naive', n(200), 5),
         memory: () => memory(info),
-        'memory-node-defaults': () => memory(info, []),
+        'memory-node-defaults': () => memory(info, NODE_DEFAULTS),
       };
       console.log(JSON.stringify(await phases[only]!(), (_k, v) => (v instanceof Map ? Object.fromEntries(v) : v)));
       return;
@@ -262,12 +270,12 @@ async function main(): Promise<void> {
     // tenth of the repositories measures it without flooding a 2-core machine with GETs.
     const naive = await tracking(info, 'naive', n(200), 5);
     const mem = await memory(info);
-    const memDefaults = await memory(info, []);
+    const memDefaults = await memory(info, NODE_DEFAULTS);
 
     const target = (ok: boolean) => (ok ? 'yes' : 'NO');
     const ratio = naive.perRun / batched.perRun;
     console.log('\nghes-agent benchmark (compiled agent as a process; real Kafka; GHES 3.21 and Port simulators on loopback; 2 cores shared by all)');
-    console.log(`agent node options (the image's): ${IMAGE_NODE_ARGS.join(' ')}; throughput phase: ${tp.nodeArgs.join(' ')}\n`);
+    console.log(`agent runs as in its image: ${describeRuntime(IMAGE)}; throughput phase: ${describeRuntime(tp.runtime)}\n`);
     console.log(
       table([
         ['scenario', 'result', 'target', 'met'],
@@ -282,7 +290,7 @@ async function main(): Promise<void> {
           target(batched.detectP95 <= batched.intervalS + 1),
         ],
         [`memory: ${mem.inflight} runs in flight`, `peak RSS ${round(mem.peakMb)} MB (now ${round(mem.rssMb)} MB, V8 heap used ${round(mem.heapMb)} MB); ${tp.count} in flight: ${round(tp.peakMb)} MB`, '<= 200 MB', target(mem.peakMb <= 200)],
-        [`memory, same, Node's default heap sizing`, `peak RSS ${round(memDefaults.peakMb)} MB (now ${round(memDefaults.rssMb)} MB, V8 heap used ${round(memDefaults.heapMb)} MB)`, '(reference)', '-'],
+        [`memory, same, plain node (Node's heap sizing, glibc's malloc defaults)`, `peak RSS ${round(memDefaults.peakMb)} MB (now ${round(memDefaults.rssMb)} MB, V8 heap used ${round(memDefaults.heapMb)} MB)`, '(reference)', '-'],
       ]),
     );
     console.log('\nGitHub requests by route (tracking phases, dispatch POSTs excluded)');

@@ -30,7 +30,7 @@ export interface CompiledAgent {
   stop(): Promise<void>;
 }
 
-export async function startCompiledAgent(main: string, stack: LocalStack, overrides: Record<string, Record<string, unknown>>, echo = false, nodeArgs: string[] = []): Promise<CompiledAgent> {
+export async function startCompiledAgent(main: string, stack: LocalStack, overrides: Record<string, Record<string, unknown>>, echo = false, nodeArgs: string[] = [], env: Record<string, string> = {}): Promise<CompiledAgent> {
   const dir = mkdtempSync(join(tmpdir(), 'ghes-agent-bench-'));
   const metricsPort = await freePort();
   const { config, files, secretDir } = agentConfig(stack, dir, { auth: 'app', metricsPort, overrides });
@@ -38,7 +38,7 @@ export async function startCompiledAgent(main: string, stack: LocalStack, overri
   for (const [name, content] of Object.entries(files)) writeFileSync(join(secretDir, name), content, { mode: 0o600 });
   const configFile = join(dir, 'agent.yaml');
   writeFileSync(configFile, stringify(config));
-  const proc = spawn(process.execPath, [...nodeArgs, main, '--config', configFile], { cwd: dir, env: { PATH: process.env.PATH ?? '' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(process.execPath, [...nodeArgs, main, '--config', configFile], { cwd: dir, env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   const onData = (d: Buffer) => {
     out = (out + d.toString()).slice(-200_000);

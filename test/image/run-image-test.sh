@@ -82,6 +82,8 @@ check "no dev dependencies in node_modules" 0 in_image sh -c 'for d in typescrip
 check "production dependencies resolve" 0 in_image node -e 'for (const m of ["kafkajs","convict","prom-client","winston","yaml","undici","@octokit/core"]) import(m).catch((e) => { console.error(m, e.message); process.exit(1); })'
 check "secrets readable by uid 10001" 0 in_image sh -c 'cat /etc/ghes-agent/secrets/port-client-secret >/dev/null'
 check "dist/agent/main.js is in the image" 0 in_image test -f dist/agent/main.js
+check "the V8 heap is bounded for 10,000 runs in flight (NODE_OPTIONS)" 0 in_image node -e 'const mb = require("node:v8").getHeapStatistics().heap_size_limit / 2 ** 20; if (mb < 150 || mb > 200) { console.error(mb); process.exit(1); }'
+check "glibc malloc thresholds are fixed" 0 in_image sh -c 'test "$MALLOC_MMAP_THRESHOLD_" = 131072 && test "$MALLOC_TRIM_THRESHOLD_" = 131072'
 
 failed_before_print=$failed
 check "--print-config runs as uid 10001 with mounted config and secret files" 0 in_image node dist/agent/main.js --print-config
