@@ -32,7 +32,7 @@ export function createDispatchPacer(limit: number) {
       starts.set(key, q);
       return at;
     },
-    /** Repositories with reservations in the current window (for tests and metrics). */
+    /** Repositories with reservations kept (tests check quiet ones are forgotten). */
     size: () => starts.size,
   };
 }

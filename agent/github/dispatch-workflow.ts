@@ -5,7 +5,8 @@ import { type Clock, backoffDelay } from '../util/backoff.js';
 import type { KeyedMutex } from '../util/semaphore.js';
 import type { DispatchRequest } from './build-dispatch.js';
 import { type Correlation, correlateRun, runNameShowsRunIds } from './correlate.js';
-import type { GithubApi, WorkflowRun } from './github-api.js';
+import { everyPage } from './every-page.js';
+import type { GithubApi } from './github-api.js';
 
 export interface DispatchedRun {
   runId: number;
@@ -96,17 +97,10 @@ export async function dispatchWorkflow(ctx: DispatchContext, run: RunRequest, re
  * Port run ids), because dispatching then could start a second run.
  */
 export async function findExistingRun(ctx: DispatchContext, run: RunRequest, ref: string, sinceMs: number): Promise<DispatchedRun | undefined> {
-  // Every page since `sinceMs`: on a busy workflow the run may sit behind a hundred newer ones,
-  // and missing it would mean dispatching twice. GitHub lists at most 1,000 filtered results.
-  const perPage = 100;
-  const runs: WorkflowRun[] = [];
-  for (let page = 1; page <= 10; page++) {
-    const res = await withRetries(ctx, () =>
-      ctx.api.listWorkflowRuns(run.org, run.repo, run.workflow, { createdSince: new Date(sinceMs).toISOString(), perPage, page }),
-    );
-    runs.push(...res.runs);
-    if (res.runs.length < perPage) break;
-  }
+  // On a busy workflow the run may sit behind a hundred newer ones.
+  const runs = await everyPage(async (page, perPage) =>
+    (await withRetries(ctx, () => ctx.api.listWorkflowRuns(run.org, run.repo, run.workflow, { createdSince: new Date(sinceMs).toISOString(), perPage, page }))).runs,
+  );
   const found = correlateRun(runs, { portRunId: run.runId, ref, knownBefore: undefined, notBeforeMs: sinceMs });
   if (found.kind === 'found') return { runId: found.run.id, htmlUrl: found.run.html_url, via: 'run-name' };
   if (found.kind === 'ambiguous') throw ambiguous(run, found);

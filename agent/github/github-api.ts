@@ -1,4 +1,5 @@
 import type { Clock } from '../util/backoff.js';
+import type { HttpResponse } from '../util/http-fetch.js';
 import { classifyGithubError } from './classify-error.js';
 import type { RunCandidate } from './correlate.js';
 import { type Version, parseVersion } from './ghes-version.js';
@@ -192,14 +193,9 @@ export type GithubApi = ReturnType<typeof createGithubApi>;
  */
 const RAW_BODY = { parseSuccessResponseBody: false } as const;
 
+/** The raw body our fetch (agent/util/http-fetch.ts) hands Octokit, parsed. */
 async function jsonBody<T>(data: unknown): Promise<T> {
-  if (typeof (data as { json?: unknown })?.json === 'function') return (await (data as { json(): Promise<unknown> }).json()) as T;
-  if (data !== null && typeof data === 'object' && Symbol.asyncIterator in data) {
-    const chunks: Buffer[] = [];
-    for await (const chunk of data as AsyncIterable<Uint8Array>) chunks.push(Buffer.from(chunk));
-    return JSON.parse(Buffer.concat(chunks).toString('utf8')) as T;
-  }
-  return data as T; // already parsed (a fetch that ignores the option)
+  return (await (data as HttpResponse['body']).json()) as T;
 }
 
 /** `x-poll-interval` (seconds) in ms, when the server sends a sane one. */

@@ -1,6 +1,7 @@
 import { AgentError } from '../errors.js';
 import type { DispatchedRun } from '../github/dispatch-workflow.js';
-import type { GithubApi, WorkflowRun } from '../github/github-api.js';
+import { everyPage } from '../github/every-page.js';
+import type { GithubApi } from '../github/github-api.js';
 import { type Clock, retry } from '../util/backoff.js';
 
 /**
@@ -16,20 +17,16 @@ export async function findRunByRunName(
   run: { runId: string; org: string; repo: string },
   sinceMs: number,
 ): Promise<DispatchedRun | undefined> {
-  const perPage = 100;
-  const matches: WorkflowRun[] = [];
-  // GitHub returns at most 1,000 results for a filtered list.
-  for (let page = 1; page <= (deps.maxPages ?? 10); page++) {
+  const listed = await everyPage(async (page, perPage) => {
     const res = await retry(() => deps.api.listRepoRuns(run.org, run.repo, { createdSince: new Date(sinceMs).toISOString(), perPage, page }), {
       clock: deps.clock,
       maxAttempts: Infinity,
       signal: deps.signal,
       capMs: 30_000,
     });
-    if (res.notModified) break;
-    matches.push(...res.page.runs.filter((r) => r.display_title.includes(run.runId)));
-    if (res.page.runs.length < perPage) break;
-  }
+    return res.notModified ? undefined : res.page.runs;
+  }, deps.maxPages);
+  const matches = listed.filter((r) => r.display_title.includes(run.runId));
   if (matches.length > 1) {
     throw new AgentError('ambiguous', `${matches.length} runs of ${run.org}/${run.repo} show this Port run id and the agent will not guess between them: ${matches.map((r) => r.html_url).join(', ')}`);
   }

@@ -4,7 +4,7 @@ import type { Metrics } from '../observability/metrics.js';
 import { decodeMessage } from '../port/decode-message.js';
 import type { Reporter } from '../port/reporter.js';
 import { type Clock, backoffDelay } from '../util/backoff.js';
-import type { IncomingMessage, PreparedMessage } from './process-message.js';
+import type { IncomingMessage, PreparedMessage, RecordWhere } from './process-message.js';
 
 export type ProcessFn = (msg: IncomingMessage, signal: AbortSignal, owned?: AbortSignal) => Promise<void>;
 
@@ -62,7 +62,7 @@ export function guardPoison(
   return (msg, signal, owned = signal) => guarded(prepareSafely(msg), signal, owned);
 }
 
-function poisonFields(msg: IncomingMessage): { topic: string; partition: number; offset: string } {
+function poisonFields(msg: IncomingMessage): RecordWhere {
   return { topic: msg.topic, partition: msg.partition, offset: msg.offset };
 }
 

@@ -28,15 +28,21 @@ export interface IncomingMessage {
   offset: string;
 }
 
+/** Where a Kafka record sits: the log fields of everything done for it. */
+export type RecordWhere = { topic: string; partition: number; offset: string };
+
 /** The Kafka record a run came from: log fields, and its write time for look-up windows. */
 interface RecordMeta {
-  where: { topic: string; partition: number; offset: string };
+  where: RecordWhere;
   writtenAtMs: number;
 }
 
+/** A run on GHES, `fresh` when dispatched here and now (created at about now), not resumed. */
+type StagedRun = DispatchedRun & { fresh?: boolean };
+
 /** A decoded, checked message: what is left to do, retried whole by the poison guard. */
 export interface PreparedMessage {
-  where: { topic: string; partition: number; offset: string };
+  where: RecordWhere;
   /** The Port action run (r_…) it names, to report FAILURE if it cannot be handled. */
   runId?: string;
   handle(signal: AbortSignal, owned: AbortSignal): Promise<void>;
@@ -141,7 +147,7 @@ export function createMessageProcessor(deps: ProcessorDeps) {
 
   // Built outside prepare(): a closure made there would keep prepare's whole scope, the decoded
   // message included, alive for as long as the run is handled.
-  function refusal(where: RecordMeta['where'], runId: string, reason: string, outcome: string): PreparedMessage {
+  function refusal(where: RecordWhere, runId: string, reason: string, outcome: string): PreparedMessage {
     return { where, runId: runId.startsWith('r_') ? runId : undefined, handle: (_signal, owned) => fail({ runId }, reason, outcome, owned, where) };
   }
 
@@ -177,7 +183,7 @@ export function createMessageProcessor(deps: ProcessorDeps) {
    * of a message, run at most `dispatchSlots` at a time. A backlog then waits in the consumer's
    * hands as bytes instead of as thousands of concurrent requests, which cost memory and time.
    */
-  async function dispatchStage(run: RunRequest, runLog: Logger, meta: RecordMeta, signal: AbortSignal, owned: AbortSignal): Promise<(DispatchedRun & { fresh?: boolean }) | undefined> {
+  async function dispatchStage(run: RunRequest, runLog: Logger, meta: RecordMeta, signal: AbortSignal, owned: AbortSignal): Promise<StagedRun | undefined> {
     const { where } = meta;
     const retryOpts = { clock, maxAttempts: Infinity, signal, capMs: 60_000 };
     const existing = await retry(() => deps.port.getRun(run.runId), retryOpts);
@@ -192,8 +198,7 @@ export function createMessageProcessor(deps: ProcessorDeps) {
       return undefined;
     }
 
-    /** `fresh`: dispatched here and now (its created_at is about now), not resumed. */
-    let dispatched: (DispatchedRun & { fresh?: boolean }) | undefined;
+    let dispatched: StagedRun | undefined;
     let ref: string | undefined;
     try {
       const resumed = await resume(run, existing, meta.writtenAtMs, signal, owned);
@@ -254,7 +259,7 @@ export function createMessageProcessor(deps: ProcessorDeps) {
     return found;
   }
 
-  async function track(run: RunRequest, dispatched: DispatchedRun & { fresh?: boolean }, runLog: Logger, signal: AbortSignal, owned: AbortSignal): Promise<void> {
+  async function track(run: RunRequest, dispatched: StagedRun, runLog: Logger, signal: AbortSignal, owned: AbortSignal): Promise<void> {
     const startedMs = clock.now();
     metrics.runsInFlight.inc();
     let outcome;
