@@ -86,6 +86,11 @@ export function createMetrics(opts: { version?: string; defaultMetrics?: boolean
       labelNames: ['operation', 'outcome'],
       registers,
     }),
+    portRateLimitRemaining: new Gauge({
+      name: `${p}port_rate_limit_remaining`,
+      help: "Last x-ratelimit-remaining seen from Port's API (requests left in the organization's window).",
+      registers,
+    }),
     portReportsPending: new Gauge({
       name: `${p}port_reports_pending`,
       help: 'Reports to Port queued and not yet delivered.',
@@ -108,7 +113,7 @@ export function createMetrics(opts: { version?: string; defaultMetrics?: boolean
     }),
     limitReached: new Counter({
       name: `${p}limit_reached_total`,
-      help: 'Times a resource bound was hit (limit: message_bytes, inflight_runs, queued_reports, dispatch_rate); the agent refuses or waits, never crashes.',
+      help: "Times a resource bound was hit (limit: message_bytes, inflight_runs, queued_reports, dispatch_rate, port_rate); the agent refuses or waits, never crashes.",
       labelNames: ['limit'],
       registers,
     }),

@@ -2,7 +2,8 @@ import { AgentError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { Clock } from '../util/backoff.js';
-import { type FetchFn, type HttpResponse, describeNetworkError } from '../util/http-fetch.js';
+import type { FetchFn } from '../util/http-fetch.js';
+import { createPortHttp } from './port-http.js';
 
 export interface PortRun {
   id: string;
@@ -40,9 +41,10 @@ export interface PortClient {
 }
 
 /**
- * Port's REST API. Failures become AgentErrors: 5xx, 429 and network errors are retriable
- * (with retry-after when given), other 4xx are not and carry Port's body for the log. The
- * access token is cached until a minute before it expires, and renewed once on a 401.
+ * Port's run routes and Kafka credentials, on PortHttp. Reads ask for `version=v2`, as Port's
+ * API description asks on GET /v1/actions/runs/{run_id} and GET /v1/actions/runs ("Please use
+ * `v2` for the latest version of the API"), and as Ocean's client does on its runs read. Writes
+ * send no version, as Ocean's and port-agent's do: the description gives PATCH one body for both.
  */
 export function createPortClient(deps: {
   baseUrl: string;
@@ -53,98 +55,33 @@ export function createPortClient(deps: {
   metrics: Metrics;
   logger: Logger;
 }): PortClient {
-  const host = new URL(deps.baseUrl).host;
-  let token: { value: string; expiresAtMs: number } | undefined;
-  let pendingToken: Promise<string> | undefined;
-
-  async function send(operation: string, method: string, path: string, body?: unknown, auth = true): Promise<HttpResponse> {
-    let res: HttpResponse;
-    try {
-      const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json', 'user-agent': 'ghes-agent' };
-      if (auth) headers.authorization = `Bearer ${await accessToken()}`;
-      res = await deps.fetch(`${deps.baseUrl}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-    } catch (err) {
-      if (err instanceof AgentError) throw err;
-      deps.metrics.portRequests.inc({ operation, outcome: 'network_error' });
-      throw new AgentError('network', `Port API: ${describeNetworkError(err, host, 'port.caFile')}`, { retriable: true, cause: err });
-    }
-    deps.metrics.portRequests.inc({ operation, outcome: res.ok ? 'success' : `http_${Math.floor(res.status / 100)}xx` });
-    return res;
-  }
-
-  async function fail(operation: string, res: HttpResponse): Promise<never> {
-    const text = (await res.text().catch(() => '')).slice(0, 2000);
-    const retryAfter = Number(res.headers.get('retry-after'));
-    const retriable = res.status >= 500 || res.status === 429 || res.status === 408;
-    if (!retriable) deps.logger.warn('Port API refused a request', { component: 'port', operation, status: res.status, body: text });
-    throw new AgentError(res.status === 429 ? 'rate_limited' : 'port', `Port API ${operation} answered ${res.status}: ${text || res.statusText}`, {
-      retriable,
-      status: res.status,
-      retryAfterMs: Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter * 1000 : undefined,
-    });
-  }
-
-  async function accessToken(): Promise<string> {
-    if (token && deps.clock.now() < token.expiresAtMs) return token.value;
-    pendingToken ??= (async () => {
-      try {
-        const res = await send('auth', 'POST', '/v1/auth/access_token', { clientId: deps.clientId, clientSecret: deps.clientSecret }, false);
-        if (res.status === 401 || res.status === 403) {
-          await res.text().catch(() => '');
-          throw new AgentError('auth', 'Port rejected the client id/secret (401). Check port.clientId and port.clientSecret (Port → Settings → Credentials) and port.region.', {
-            status: res.status,
-          });
-        }
-        if (!res.ok) await fail('auth', res);
-        const body = (await res.json()) as { accessToken?: string; expiresIn?: number };
-        if (!body.accessToken) throw new AgentError('port', 'Port auth answered without accessToken', { retriable: true });
-        const ttlMs = (body.expiresIn ?? 3600) * 1000;
-        token = { value: body.accessToken, expiresAtMs: deps.clock.now() + Math.max(ttlMs - 60_000, ttlMs / 2) };
-        return body.accessToken;
-      } finally {
-        pendingToken = undefined;
-      }
-    })();
-    return pendingToken;
-  }
-
-  /** One call, renewing the token once if Port says it is no longer valid. */
-  async function call(operation: string, method: string, path: string, body?: unknown): Promise<HttpResponse> {
-    let res = await send(operation, method, path, body);
-    if (res.status === 401) {
-      await res.text().catch(() => '');
-      token = undefined;
-      res = await send(operation, method, path, body);
-    }
-    return res;
-  }
-
+  const http = createPortHttp(deps);
   const runPath = (runId: string) => `/v1/actions/runs/${encodeURIComponent(runId)}`;
 
   return {
     async getRun(runId) {
-      const res = await call('get_run', 'GET', runPath(runId));
+      const res = await http.call('get_run', 'GET', `${runPath(runId)}?version=v2`);
       if (res.status === 404) {
         await res.text().catch(() => '');
         return undefined;
       }
-      if (!res.ok) await fail('get_run', res);
+      if (!res.ok) await http.fail('get_run', res);
       const body = (await res.json()) as { run?: PortRun };
       return body.run;
     },
     async patchRun(runId, patch) {
-      const res = await call('patch_run', 'PATCH', runPath(runId), patch);
-      if (!res.ok) await fail('patch_run', res);
+      const res = await http.call('patch_run', 'PATCH', runPath(runId), { body: patch });
+      if (!res.ok) await http.fail('patch_run', res);
       await res.text().catch(() => '');
     },
     async addLog(runId, log) {
-      const res = await call('add_log', 'POST', `${runPath(runId)}/logs`, log);
-      if (!res.ok) await fail('add_log', res);
+      const res = await http.call('add_log', 'POST', `${runPath(runId)}/logs`, { body: log });
+      if (!res.ok) await http.fail('add_log', res);
       await res.text().catch(() => '');
     },
     async getKafkaCredentials() {
-      const res = await call('kafka_credentials', 'GET', '/v1/kafka-credentials');
-      if (!res.ok) await fail('kafka_credentials', res);
+      const res = await http.call('kafka_credentials', 'GET', '/v1/kafka-credentials');
+      if (!res.ok) await http.fail('kafka_credentials', res);
       const body = (await res.json()) as { credentials?: KafkaCredentials };
       const c = body.credentials;
       if (!c || !Array.isArray(c.brokers) || !c.username || !c.password) {

@@ -6,7 +6,7 @@ import kafkajs, { type Producer } from 'kafkajs';
 import { startGhesSim } from '../sim/ghes/server.js';
 import type { GhesSim, GhesSimOptions, WorkflowSpec } from '../sim/ghes/types.js';
 import { startPortSim } from '../sim/port/server.js';
-import type { GithubInvocation, PortSim, SimPortRun } from '../sim/port/types.js';
+import type { GithubInvocation, PortSim, PortSimOptions, SimPortRun } from '../sim/port/types.js';
 import { createAndPublishRun, publishMessages } from '../sim/publisher.js';
 import type { KafkaBrokerInfo } from './kafka-broker.js';
 import { createOrgTopic, kafkaClientConfig } from './kafka-org.js';
@@ -52,7 +52,9 @@ export function addSampleRepo(ghes: GhesSim, owner: string, name = 'infra'): voi
   ghes.addWorkflow(owner, name, wf('needs-env.yml', 'success', { inputs: { environment: { required: true }, port_run_id: { required: false } } }));
 }
 
-export async function startLocalStack(opts: { ghes?: GhesSimOptions; broker?: KafkaBrokerInfo; partitions?: number; org?: string } = {}): Promise<LocalStack> {
+export async function startLocalStack(
+  opts: { ghes?: GhesSimOptions; port?: Partial<PortSimOptions>; broker?: KafkaBrokerInfo; partitions?: number; org?: string } = {},
+): Promise<LocalStack> {
   const broker = opts.broker ?? (await getTestBroker());
   const org = opts.org ?? `org_${randomBytes(5).toString('hex')}`;
   const topic = await createOrgTopic(broker, org, { partitions: opts.partitions ?? 6 });
@@ -65,6 +67,7 @@ export async function startLocalStack(opts: { ghes?: GhesSimOptions; broker?: Ka
     clientId: `client_${randomBytes(6).toString('hex')}`,
     clientSecret: `secret_${randomBytes(18).toString('hex')}`,
     kafka: { brokers: broker.brokers, username: broker.agent.username, password: broker.agent.password },
+    ...opts.port,
   });
   const producer = new kafkajs.Kafka(kafkaClientConfig(broker, 'admin', `publisher-${org}`)).producer();
   await producer.connect();

@@ -10,7 +10,7 @@ import { parseJson, portError, readBody, sendJson } from './http-io.js';
 import { createRateLimiter, rateLimitHeaders } from './rate-limit.js';
 import { resolveRoute } from './routes.js';
 import { createRunStore } from './run-store.js';
-import { applyLog, applyPatch, checkLogBody, checkPatchBody, checkTerminalWrite, runView, type Refusal } from './run-rules.js';
+import { applyLog, applyPatch, checkLogBody, checkPatchBody, checkTerminalWrite, runLogView, runView, type Refusal } from './run-rules.js';
 import { bearerToken, createTokenStore } from './tokens.js';
 import type { KafkaCredentials, PortSim, PortSimOptions, RequestLogEntry, SimPortRun } from './types.js';
 
@@ -45,6 +45,8 @@ export async function startPortSim(options: PortSimOptions): Promise<PortSim> {
   const log: RequestLogEntry[] = [];
   const timers = new Set<NodeJS.Timeout>();
   let kafka: KafkaCredentials | undefined = options.kafka;
+  let logSeq = 0;
+  const view = (run: SimPortRun) => runView(run, { withExternalRunId: options.servesExternalRunId });
 
   const sleep = (ms: number): Promise<void> =>
     new Promise((resolve) => {
@@ -64,7 +66,13 @@ export async function startPortSim(options: PortSimOptions): Promise<PortSim> {
     const path = url.pathname;
     const { route, id } = resolveRoute(path);
     const entry: RequestLogEntry = { at: now(), method, path, route, status: 0 };
+    if (url.search) entry.query = url.search.slice(1);
     log.push(entry);
+    const send = (status: number, body: unknown, headers: Record<string, string> = {}): void => {
+      entry.status = status;
+      if (options.recordResponses) entry.response = body;
+      sendJson(res, status, body, headers);
+    };
 
     const picked = faults.pick({ method, path, route });
     if (picked.latencyMs > 0) await sleep(picked.latencyMs);
@@ -75,21 +83,18 @@ export async function startPortSim(options: PortSimOptions): Promise<PortSim> {
         req.socket.destroy();
         return;
       }
-      entry.status = fault.status ?? (fault.kind === 'outage' ? 503 : 500);
+      const status = fault.status ?? (fault.kind === 'outage' ? 503 : 500);
       const headers: Record<string, string> = fault.retryAfterS !== undefined ? { 'retry-after': String(fault.retryAfterS) } : {};
       req.resume();
-      return sendJson(res, entry.status, portError('simulated_fault', `simulated ${fault.kind} fault`), headers);
+      return send(status, portError('simulated_fault', `simulated ${fault.kind} fault`), headers);
     }
 
     const rate = limiter.take();
     const rlHeaders = rateLimitHeaders(rate);
-    const reply = (status: number, body: unknown, extra: Record<string, string> = {}): void => {
-      entry.status = status;
-      sendJson(res, status, body, { ...rlHeaders, ...extra });
-    };
+    const reply = (status: number, body: unknown, extra: Record<string, string> = {}): void => send(status, body, { ...rlHeaders, ...extra });
     if (rate.limited) {
       req.resume();
-      return reply(429, portError('rate_limit_exceeded', 'Too many requests for this organization'), { 'retry-after': String(Math.max(1, rate.resetS)) });
+      return reply(429, portError('rate_limit_exceeded', 'Too many requests for this organization'), { 'retry-after': String(Math.max(1, rate.resetInS)) });
     }
 
     const read = await readBody(req, MAX_BODY_BYTES);
@@ -108,11 +113,12 @@ export async function startPortSim(options: PortSimOptions): Promise<PortSim> {
     if (route === '/v1/auth/access_token' && method === 'POST') {
       if (bodyError) return refuse(bodyError);
       const b = (body ?? {}) as Record<string, unknown>;
-      const good =
-        typeof b.clientId === 'string' &&
-        typeof b.clientSecret === 'string' &&
-        b.clientId === options.clientId &&
-        sameSecret(b.clientSecret, options.clientSecret);
+      // The description's body schema: both strings required, nothing else (422 otherwise).
+      const extra = Object.keys(b).find((k) => k !== 'clientId' && k !== 'clientSecret');
+      if (typeof b.clientId !== 'string' || typeof b.clientSecret !== 'string' || extra) {
+        return reply(422, portError('invalid_request', extra ? `body/${extra} is not allowed` : "body must have required properties 'clientId' and 'clientSecret'"));
+      }
+      const good = b.clientId === options.clientId && sameSecret(b.clientSecret, options.clientSecret);
       if (!good) return reply(401, portError('unauthorized', 'Invalid clientId or clientSecret'));
       const t = tokens.issue();
       return reply(200, { ok: true, accessToken: t.accessToken, expiresIn: t.expiresIn, tokenType: 'Bearer' });
@@ -125,18 +131,31 @@ export async function startPortSim(options: PortSimOptions): Promise<PortSim> {
       }
     }
 
+    // `version` (v1 | v2) is accepted on the run routes; the description asks for v2.
+    const versionParam = url.searchParams.get('version');
+    if (versionParam !== null && route.startsWith('/v1/actions/runs') && !['v1', 'v2'].includes(versionParam)) {
+      return reply(422, portError('invalid_request', 'querystring/version must be equal to one of the allowed values: v1, v2'));
+    }
+
     if (route === '/v1/kafka-credentials' && method === 'GET') {
       if (!kafka) return reply(404, portError('not_found', 'No Kafka credentials are provisioned for this organization'));
       return reply(200, { ok: true, credentials: { brokers: [...kafka.brokers], username: kafka.username, password: kafka.password } });
     }
 
     if (route === '/v1/actions/runs' && method === 'GET') {
+      // The description's filters (a logical AND); `active=true` keeps running runs only.
       const external = url.searchParams.get('external_run_id');
+      const active = url.searchParams.get('active') === 'true';
+      const action = url.searchParams.get('action');
+      const limit = Math.min(1000, Number(url.searchParams.get('limit') ?? 1000) || 1000);
       const found = runs
         .list()
         .filter((r) => !r.id.startsWith('wfnr_'))
-        .filter((r) => external === null || r.externalRunId === external);
-      return reply(200, { ok: true, runs: found.map(runView) });
+        .filter((r) => external === null || r.externalRunId === external)
+        .filter((r) => !active || r.status === 'IN_PROGRESS')
+        .filter((r) => action === null || r.actionIdentifier === action)
+        .slice(0, limit);
+      return reply(200, { ok: true, runs: found.map(view) });
     }
 
     if (route === '/v1/actions/runs/:id' || route === '/v1/actions/runs/:id/logs') {
@@ -144,7 +163,7 @@ export async function startPortSim(options: PortSimOptions): Promise<PortSim> {
       const isWrite = (route === '/v1/actions/runs/:id' && method === 'PATCH') || (route.endsWith('/logs') && method === 'POST');
       if (route === '/v1/actions/runs/:id' && method === 'GET') {
         if (!run) return reply(404, portError('not_found', `Action run ${id} was not found`));
-        return reply(200, { ok: true, run: runView(run) });
+        return reply(200, { ok: true, run: view(run) });
       }
       if (isWrite) {
         if (!run) return reply(404, portError('not_found', `Action run ${id} was not found`));
@@ -170,7 +189,7 @@ export async function startPortSim(options: PortSimOptions): Promise<PortSim> {
           }
           applyPatch(run, checked.value, at);
           record(200);
-          return reply(200, { ok: true, run: runView(run) });
+          return reply(200, { ok: true, run: view(run) });
         }
         const checked = checkLogBody(body);
         if (!checked.ok) {
@@ -183,9 +202,9 @@ export async function startPortSim(options: PortSimOptions): Promise<PortSim> {
           record(twice.status);
           return refuse(twice);
         }
-        applyLog(run, checked.value, at);
+        applyLog(run, checked.value, at, `log_${(++logSeq).toString(36).padStart(8, '0')}`);
         record(201);
-        return reply(201, { ok: true, runLog: { runId: run.id, ...run.logs[run.logs.length - 1] } });
+        return reply(201, { ok: true, runLog: runLogView(run, run.logs[run.logs.length - 1]!) });
       }
     }
 
@@ -228,6 +247,7 @@ export async function startPortSim(options: PortSimOptions): Promise<PortSim> {
     createRun: (spec) => runs.create(spec),
     getRun: (id) => runs.get(id),
     runs: () => runs.list(),
+    revokeTokens: () => tokens.revokeAll(),
     fault: (f) => faults.add(f).remove,
     clearFaults: () => faults.clear(),
     requests: () => [...log],

@@ -9,6 +9,8 @@ export interface TokenStore {
   issue(): IssuedToken;
   /** True only for a token this store issued that has not expired yet. */
   isValid(token: string): boolean;
+  /** Every token issued so far stops working (Port revoked them, e.g. a rotated secret). */
+  revokeAll(): void;
 }
 
 // Tokens are opaque random strings, as Port's are to its clients: the agent must
@@ -20,6 +22,9 @@ export function createTokenStore(opts: { ttlS: number; now: () => number }): Tok
       const accessToken = randomBytes(24).toString('base64url');
       expiries.set(accessToken, opts.now() + opts.ttlS * 1000);
       return { accessToken, expiresIn: opts.ttlS };
+    },
+    revokeAll() {
+      expiries.clear();
     },
     isValid(token) {
       const expiry = expiries.get(token);

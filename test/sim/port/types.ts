@@ -15,6 +15,8 @@ export type RunStatus = 'IN_PROGRESS' | 'SUCCESS' | 'FAILURE';
 export type TerminalStatus = 'SUCCESS' | 'FAILURE';
 
 export interface RunLogEntry {
+  /** Port's runLog id. */
+  id: string;
   message: string;
   at: string;
   terminationStatus?: string;
@@ -42,6 +44,12 @@ export interface SimPortRun {
   createdAt: string;
   updatedAt: string;
   endedAt?: string;
+  /** INTEGRATION_ACTION runs: the installation that executes them, and their claim state. */
+  installationId?: string;
+  /** True until acknowledged (port-agent's claimed runs carry pendingExecution and claimedUntil). */
+  pendingExecution?: boolean;
+  /** Epoch ms until which a claimed, unacknowledged run is invisible to other claims. */
+  claimedUntil?: number;
   logs: RunLogEntry[];
   /** Every accepted or refused write that reached this run. */
   history: RunWrite[];
@@ -93,6 +101,10 @@ export interface RequestLogEntry {
   /** 0 when the sim destroyed the socket instead of answering. */
   status: number;
   body?: unknown;
+  /** The query string, without `?`. */
+  query?: string;
+  /** The answer's JSON body, with `recordResponses`. */
+  response?: unknown;
   fault?: FaultKind;
 }
 
@@ -110,6 +122,10 @@ export interface PortSimOptions {
   now?: () => number;
   /** Injectable randomness for fault probability. */
   random?: () => number;
+  /** Serve `externalRunId` in runs (default true). Port's description does not promise it. */
+  servesExternalRunId?: boolean;
+  /** Keep each answer's JSON body in the request log (schema checks of a whole test). */
+  recordResponses?: boolean;
 }
 
 export interface PortSim {
@@ -117,10 +133,13 @@ export interface PortSim {
   orgId: string;
   clientId: string;
   clientSecret: string;
-  setKafkaCredentials(c: KafkaCredentials): void;
+  /** `undefined`: Port has none to give (404). */
+  setKafkaCredentials(c: KafkaCredentials | undefined): void;
   createRun(spec: CreateRunSpec): SimPortRun;
   getRun(id: string): SimPortRun | undefined;
   runs(): SimPortRun[];
+  /** Tokens issued so far answer 401 from now on (a client must renew). */
+  revokeTokens(): void;
   fault(f: PortFaultSpec): () => void;
   clearFaults(): void;
   requests(): RequestLogEntry[];
