@@ -11,7 +11,7 @@ import { evaluatePolicy } from '../policy/evaluate-policy.js';
 import { decodeMessage } from '../port/decode-message.js';
 import type { PortClient, PortPatch, PortRun } from '../port/port-client.js';
 import type { Reporter } from '../port/reporter.js';
-import type { RunRequest } from '../port/run-request.js';
+import type { RunRequest } from '../run/run-request.js';
 import { verifySignature } from '../port/verify-signature.js';
 import { portStatusFor, statusLine } from '../tracking/conclusion.js';
 import type { RunWatcher } from '../tracking/run-watcher.js';
