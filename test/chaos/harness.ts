@@ -9,6 +9,7 @@ import type { KafkaBrokerInfo } from '../stack/kafka-broker.js';
 import { type LocalStack, RUN_NAME, startLocalStack } from '../stack/local-stack.js';
 import type { GhesSimOptions } from '../sim/ghes/types.js';
 import type { GithubInvocation, SimPortRun } from '../sim/port/types.js';
+import { reportsWorkflowStatus } from '../sim/port/invocation.js';
 import { buildRunMessage, publishMessages, signRunMessage } from '../sim/publisher.js';
 
 /** Runs per scenario: CHAOS_RUNS (default 200). */
@@ -67,7 +68,7 @@ export async function publishRuns(stack: LocalStack, n: number, opts: { reportWo
   return runs;
 }
 
-const reportsStatus = (r: SimPortRun) => r.invocation.reportWorkflowStatus !== false;
+const reportsStatus = (r: SimPortRun) => reportsWorkflowStatus(r);
 const completedLog = (r: SimPortRun) => r.logs.some((l) => l.message.startsWith('Workflow completed:'));
 
 /** A run is done when Port has its final status (or, without status reporting, the completion log). */

@@ -111,6 +111,7 @@ export const NODE_RUN: JsonSchema = {
     result: { type: ['string', 'null'], enum: ['SUCCESS', 'FAILED', 'CANCELLED', null] },
     config: {
       type: 'object',
+      additionalProperties: true,
       properties: {
         type: { type: 'string' },
         installationId: { type: 'string' },
@@ -133,9 +134,16 @@ export const NODE_RUN: JsonSchema = {
   required: ['identifier', 'status'],
 };
 
+/** A node run as a look-up with include=nodeConfig serves it: `node.config` (ocean tests, "wfnr_lookup"). */
+const NODE_RUN_WITH_NODE: JsonSchema = {
+  ...NODE_RUN,
+  properties: { ...NODE_RUN.properties, node: { type: 'object', properties: { config: NODE_RUN.properties!.config! } } },
+};
+
 /** The integration record (GET/PATCH /v1/integration/{identifier}); the description gives the PATCH body only. */
 const INTEGRATION: JsonSchema = {
   type: 'object',
+  additionalProperties: true,
   properties: {
     identifier: { type: 'string' },
     installationId: { type: 'string' },
@@ -282,6 +290,120 @@ export const ROUTES: Record<string, RouteSchema> = {
     },
   },
 };
+
+const OCEAN = 'ocean port_ocean/clients/port/mixins';
+const claimBody: JsonSchema = {
+  type: 'object',
+  properties: {
+    installationId: { type: 'string' },
+    limit: { type: 'number', minimum: 1, maximum: 1000 },
+    visibilityTimeoutMs: { type: 'number', minimum: 1, maximum: 600_000 },
+    exclude: { type: 'array', items: { type: 'string' } },
+  },
+  required: ['installationId', 'limit'],
+  additionalProperties: false,
+};
+
+// The HTTPS intake's routes. None is in the description of 2026-01-28; Port's API reference
+// (docs.port.io/api-reference) lists the workflow-node claim (200, 404, 500) and ack (200, 404,
+// 409, 500). Bodies from Ocean's and port-agent's clients; answers as they parse them.
+Object.assign(ROUTES, {
+  'POST /v1/actions/runs/claim-pending': {
+    source: `${OCEAN}/actions.py claim_pending_action_runs (reads "runs"); port-agent tests: claimed runs are run records`,
+    request: claimBody,
+    responses: { '200': { type: 'object', properties: { ok: { enum: [true] }, runs: { type: 'array', items: ACTION_RUN } }, required: ['runs'] }, '401': ERROR_401, '404': ERROR_404 },
+  },
+  'PATCH /v1/actions/runs/ack': {
+    source: `${OCEAN}/actions.py acknowledge_action_run ({"runId"}; 409: another worker has it); port-agent ack_runs ({"runIds"} → {"ackedCount"})`,
+    request: { type: 'object', properties: { runId: { type: 'string' }, runIds: { type: 'array', items: { type: 'string' } } }, additionalProperties: false },
+    responses: { '200': { type: 'object', properties: { ok: { enum: [true] }, ackedCount: { type: 'number' } } }, '401': ERROR_401, '404': ERROR_404, '409': ERROR_OTHER },
+  },
+  'POST /v1/workflows/runs/claim-pending': {
+    source: `${OCEAN}/workflow_nodes.py claim_pending_wf_node_runs (reads "nodeRuns"); Port API reference "Claim pending workflow node runs"`,
+    request: claimBody,
+    responses: { '200': { type: 'object', properties: { ok: { enum: [true] }, nodeRuns: { type: 'array', items: NODE_RUN } }, required: ['nodeRuns'] }, '401': ERROR_401, '404': ERROR_404 },
+  },
+  'PATCH /v1/workflows/runs/ack': {
+    source: `${OCEAN}/workflow_nodes.py acknowledge_wf_node_run ({"nodeRunIdentifier"}); port-agent ack_wf_node_run (reads "acked")`,
+    request: { type: 'object', properties: { nodeRunIdentifier: { type: 'string' } }, required: ['nodeRunIdentifier'], additionalProperties: false },
+    responses: { '200': { type: 'object', properties: { ok: { enum: [true] }, acked: { type: 'boolean' } } }, '401': ERROR_401, '404': ERROR_404, '409': ERROR_OTHER },
+  },
+  'PATCH /v1/workflows/nodes/runs/:id': {
+    source: `${OCEAN}/workflow_nodes.py patch_wf_node_run and actions_and_workflow_runs.py (status, result, externalRunId, links, output)`,
+    request: {
+      type: 'object',
+      properties: {
+        status: { type: 'string', enum: ['IN_PROGRESS', 'COMPLETED'] },
+        result: { type: 'string', enum: ['SUCCESS', 'FAILED', 'CANCELLED'] },
+        externalRunId: { type: 'string' },
+        links: { type: 'array', items: { type: 'string' } },
+        output: { type: 'object' },
+      },
+      additionalProperties: false,
+    },
+    responses: { '200': { type: 'object', properties: { ok: { enum: [true] }, nodeRun: NODE_RUN } }, '401': ERROR_401, '404': ERROR_404, '422': ERROR_422 },
+  },
+  'POST /v1/workflows/nodes/runs/:id/logs': {
+    source: `${OCEAN}/workflow_nodes.py post_wf_node_run_logs; port-agent wf_node_run_logger_factory ({"logs": [{level, message}]})`,
+    request: {
+      type: 'object',
+      properties: {
+        logs: {
+          type: 'array',
+          items: { type: 'object', properties: { level: { type: 'string', enum: ['INFO', 'WARN', 'ERROR', 'DEBUG'] }, message: { type: 'string' } }, required: ['level', 'message'], additionalProperties: false },
+        },
+      },
+      required: ['logs'],
+      additionalProperties: false,
+    },
+    responses: { '201': { type: 'object', properties: { ok: { enum: [true] } } }, '401': ERROR_401, '404': ERROR_404, '422': ERROR_422 },
+  },
+  // INFERRED (a setting in the agent): one node run read by its identifier.
+  'GET /v1/workflows/nodes/runs/:id': {
+    source: 'INFERRED: the node-run update route read with GET (portApi.routes.nodeRun)',
+    responses: { '200': { type: 'object', properties: { ok: { enum: [true] }, nodeRun: NODE_RUN }, required: ['nodeRun'] }, '401': ERROR_401, '404': ERROR_404 },
+  },
+  'GET /v1/workflows/nodes/runs': {
+    source: `${OCEAN}/workflow_nodes.py get_wf_node_run_by_external_id (external_run_id, include=nodeConfig → "nodeRuns"); installationId and status filters INFERRED (portApi.routes.nodeRuns)`,
+    query: { external_run_id: { type: 'string' }, include: { type: 'string', enum: ['nodeConfig'] }, installationId: { type: 'string' }, status: { type: 'string', enum: ['IN_PROGRESS', 'COMPLETED'] }, limit: { type: 'number', minimum: 1, maximum: 1000 } },
+    responses: { '200': { type: 'object', properties: { ok: { enum: [true] }, nodeRuns: { type: 'array', items: NODE_RUN_WITH_NODE } }, required: ['nodeRuns'] }, '401': ERROR_401, '404': ERROR_404 },
+  },
+  'GET /v1/integration/:id': {
+    source: `${SPEC} /v1/integration/{identifier} get (401, 404; no 200 schema: ${OCEAN}/integrations.py reads "integration")`,
+    responses: { '200': { type: 'object', properties: { ok: { enum: [true] }, integration: INTEGRATION }, required: ['integration'] }, '401': ERROR_401, '404': ERROR_404 },
+  },
+  'POST /v1/integration': {
+    source: `${OCEAN}/integrations.py create_integration (not in the description)`,
+    request: {
+      type: 'object',
+      properties: {
+        installationId: { type: 'string' },
+        installationAppType: { type: 'string' },
+        title: { type: ['string', 'null'] },
+        version: { type: 'string' },
+        config: { type: ['object', 'null'] },
+        actionsProcessingEnabled: { type: 'boolean' },
+      },
+      required: ['installationId'],
+    },
+    responses: { '200': { type: 'object', properties: { ok: { enum: [true] }, integration: INTEGRATION }, required: ['integration'] }, '401': ERROR_401, '409': ERROR_OTHER, '422': ERROR_422 },
+  },
+  'PATCH /v1/integration/:id': {
+    source: `${SPEC} /v1/integration/{identifier} patch (body; 401, 404, 413, 422; 200 as ${OCEAN}/integrations.py reads it)`,
+    request: {
+      type: 'object',
+      properties: {
+        title: { type: ['string', 'null'] },
+        installationAppType: { type: 'string' },
+        version: { type: 'string' },
+        spec: { type: 'object' },
+        actionsProcessingEnabled: { type: 'boolean' },
+        config: { type: ['object', 'null'] },
+      },
+    },
+    responses: { '200': { type: 'object', properties: { ok: { enum: [true] }, integration: INTEGRATION }, required: ['integration'] }, '401': ERROR_401, '404': ERROR_404, '413': ERROR_413, '422': ERROR_422 },
+  },
+} satisfies Record<string, RouteSchema>);
 
 /**
  * The schema of one answer. A status the description leaves out for a route (429 and 5xx on

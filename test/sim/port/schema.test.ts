@@ -3,7 +3,8 @@
 // included; and its rate-limit headers must read as Port documents them.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { ACTION_RUN, ROUTES, UNPROMISED_RUN_FIELDS, responseSchema } from './port-api-schema.js';
+import { type Answer, checkedCall } from './checked-call.js';
+import { ACTION_RUN, responseSchema } from './port-api-schema.js';
 import { checkSchema } from './schema-check.js';
 import { startPortSim, type PortSim } from './server.js';
 import type { GithubInvocation } from './types.js';
@@ -11,11 +12,6 @@ import type { GithubInvocation } from './types.js';
 const invocation: GithubInvocation = { type: 'GITHUB', org: 'acme', repo: 'infra', workflow: 'deploy.yml', workflowInputs: { service: 'api' } };
 const creds = { orgId: 'org_schema', clientId: 'cid', clientSecret: 'csecret' };
 
-interface Answer {
-  status: number;
-  headers: Headers;
-  body: unknown;
-}
 
 describe('Port simulator answers match the schema from Port API description', () => {
   let clock = Date.parse('2026-03-01T10:00:00.250Z');
@@ -24,18 +20,10 @@ describe('Port simulator answers match the schema from Port API description', ()
   const checked: string[] = [];
 
   /** Sends one request and checks the answer against the route's schema for its status. */
-  async function call(method: string, path: string, route: string, opts: { body?: unknown; raw?: string; auth?: boolean } = {}): Promise<Answer> {
-    const headers: Record<string, string> = { 'content-type': 'application/json' };
-    if (opts.auth !== false && token) headers.authorization = `Bearer ${token}`;
-    const res = await fetch(sim.url + path, { method, headers, body: opts.raw ?? (opts.body === undefined ? undefined : JSON.stringify(opts.body)) });
-    const body = (await res.json()) as unknown;
-    const key = `${method} ${route}`;
-    const schema = responseSchema(key, res.status);
-    assert.ok(schema, `${key} ${res.status}: the description has no schema for this answer`);
-    const errs = checkSchema(body, schema, { strict: true, allowExtra: UNPROMISED_RUN_FIELDS });
-    assert.deepEqual(errs, [], `${key} ${res.status} (${ROUTES[key]?.source}):\n${errs.join('\n')}\n${JSON.stringify(body)}`);
-    checked.push(`${key} ${res.status}`);
-    return { status: res.status, headers: res.headers, body };
+  async function call(method: string, path: string, _route: string, opts: { body?: unknown; raw?: string; auth?: boolean } = {}): Promise<Answer> {
+    const answer = await checkedCall(sim, method, path, { body: opts.body, raw: opts.raw, token: opts.auth === false ? undefined : token });
+    checked.push(`${method} ${path} ${answer.status}`);
+    return answer;
   }
 
   before(async () => {

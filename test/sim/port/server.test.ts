@@ -43,7 +43,7 @@ describe('Port simulator: auth', () => {
     assert.equal(r.body.ok, true);
     assert.equal(r.body.tokenType, 'Bearer');
     assert.equal(r.body.expiresIn, 60);
-    assert.match(r.body.accessToken as string, /^[\w-]{20,}$/);
+    assert.match(r.body.accessToken as string, /^[\w-]+\.[\w-]+\.[\w-]{20,}$/, "a JWT");
     const again = await login(sim);
     assert.notEqual(again, r.body.accessToken);
   });

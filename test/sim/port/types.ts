@@ -11,6 +11,27 @@ export interface GithubInvocation {
   omitUserInputs?: boolean;
 }
 
+/**
+ * An action's GitHub Ocean backend (port-docs templates/_backend-types-json.md): Port does not
+ * publish these to Kafka; the integration installation named by `installationId` claims them
+ * over HTTPS (port-integration-actions.md).
+ */
+export interface IntegrationInvocation {
+  type: 'INTEGRATION_ACTION';
+  installationId: string;
+  integrationActionType: string;
+  integrationActionExecutionProperties: {
+    org?: unknown;
+    repo?: unknown;
+    workflow?: unknown;
+    workflowInputs?: Record<string, unknown>;
+    reportWorkflowStatus?: boolean;
+    [key: string]: unknown;
+  };
+}
+
+export type Invocation = GithubInvocation | IntegrationInvocation;
+
 export type RunStatus = 'IN_PROGRESS' | 'SUCCESS' | 'FAILURE';
 export type TerminalStatus = 'SUCCESS' | 'FAILURE';
 
@@ -19,6 +40,8 @@ export interface RunLogEntry {
   id: string;
   message: string;
   at: string;
+  /** Workflow-node run logs carry a level (INFO, WARN, ERROR, DEBUG). */
+  level?: string;
   terminationStatus?: string;
   statusLabel?: string;
 }
@@ -33,6 +56,12 @@ export interface RunWrite {
 
 export interface SimPortRun {
   id: string;
+  /** Action runs (r_…) or workflow-node runs (wfnr_…), served on different routes. */
+  kind: 'action' | 'workflow-node';
+  /**
+   * Both kinds in one vocabulary, so tests count final statuses alike: a node run COMPLETED with
+   * result SUCCESS is 'SUCCESS', with FAILED or CANCELLED 'FAILURE'.
+   */
   status: RunStatus;
   statusLabel?: string;
   link?: string | string[];
@@ -40,7 +69,12 @@ export interface SimPortRun {
   summary?: string;
   actionIdentifier: string;
   blueprint?: string;
-  invocation: GithubInvocation;
+  invocation: Invocation;
+  /** Workflow-node runs: the node's uid (claims' `exclude` names these), result, output, links. */
+  nodeUid?: string;
+  result?: 'SUCCESS' | 'FAILED' | 'CANCELLED';
+  output?: Record<string, unknown>;
+  links?: string[];
   createdAt: string;
   updatedAt: string;
   endedAt?: string;
@@ -50,6 +84,9 @@ export interface SimPortRun {
   pendingExecution?: boolean;
   /** Epoch ms until which a claimed, unacknowledged run is invisible to other claims. */
   claimedUntil?: number;
+  /** How often the run was handed out by a claim, and acknowledged (tests: re-offers, double acks). */
+  claims?: number;
+  acks?: number;
   logs: RunLogEntry[];
   /** Every accepted or refused write that reached this run. */
   history: RunWrite[];
@@ -60,7 +97,9 @@ export interface SimPortRun {
 export interface CreateRunSpec {
   actionIdentifier?: string;
   blueprint?: string;
-  invocation: GithubInvocation;
+  invocation: Invocation;
+  /** Workflow-node runs: the node uid (default node_<action identifier>). */
+  nodeUid?: string;
   /** Default: r_<16 random chars> (or wfnr_ for kind 'workflow-node'). */
   runId?: string;
   kind?: 'action' | 'workflow-node';
@@ -74,6 +113,18 @@ export interface KafkaCredentials {
 
 export type FaultKind = 'status' | 'latency' | 'outage' | 'reset';
 
+/** An integration installation (GET/POST/PATCH /v1/integration). */
+export interface SimIntegration {
+  installationId: string;
+  installationAppType?: string;
+  title?: string | null;
+  version?: string;
+  actionsProcessingEnabled: boolean;
+  config: Record<string, unknown> | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
 export interface PortFaultSpec {
   /** A route template ('/v1/actions/runs/:id') or exact path when a string; tested against the path when a RegExp. */
   route?: string | RegExp;
@@ -86,6 +137,11 @@ export interface PortFaultSpec {
   probability?: number;
   /** Apply at most this many times. */
   count?: number;
+  /**
+   * 'status' only: carry the request out first, then answer the fault instead of the real answer
+   * (a server that fails after the request took effect). Default: fail before it takes effect.
+   */
+  after?: boolean;
   /** Active for this long after being added ('outage' windows). */
   durationMs?: number;
   retryAfterS?: number;
@@ -126,6 +182,12 @@ export interface PortSimOptions {
   servesExternalRunId?: boolean;
   /** Keep each answer's JSON body in the request log (schema checks of a whole test). */
   recordResponses?: boolean;
+  /** The token's `isMachine` claim (default true: organization credentials; Ocean refuses others). */
+  machineToken?: boolean;
+  /** Integration records at start (GitHub Ocean installations). */
+  integrations?: Array<Partial<SimIntegration> & { installationId: string }>;
+  /** GET/POST/PATCH /v1/integration answer 403 (a token without the moderator/admin role). */
+  integrationsForbidden?: boolean;
 }
 
 export interface PortSim {
@@ -136,6 +198,13 @@ export interface PortSim {
   /** `undefined`: Port has none to give (404). */
   setKafkaCredentials(c: KafkaCredentials | undefined): void;
   createRun(spec: CreateRunSpec): SimPortRun;
+  integrations(): SimIntegration[];
+  addIntegration(i: Partial<SimIntegration> & { installationId: string }): SimIntegration;
+  /**
+   * Another worker claims and acknowledges the run behind everyone's back: the next ack of it
+   * answers 409 (a claim race), and nobody works on it.
+   */
+  ackElsewhere(runId: string): void;
   getRun(id: string): SimPortRun | undefined;
   runs(): SimPortRun[];
   /** Tokens issued so far answer 401 from now on (a client must renew). */
