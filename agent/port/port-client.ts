@@ -1,16 +1,22 @@
 import { AgentError } from '../errors.js';
-import type { Logger } from '../observability/logger.js';
-import type { Metrics } from '../observability/metrics.js';
-import type { Clock } from '../util/backoff.js';
-import type { FetchFn } from '../util/http-fetch.js';
-import { createPortHttp } from './port-http.js';
+import { runKindOf } from '../run/run-request.js';
+import { nodeLogBody, nodePatchBody, nodeRunRecord } from './node-runs.js';
+import type { PortHttp } from './port-http.js';
 
+/** What the agent reads of a Port run (an action run, or a workflow-node run read as one: node-runs.ts). */
 export interface PortRun {
   id: string;
   status: string;
   statusLabel?: string | null;
   link?: string | string[] | null;
+  /** Not in Port's API description: read when present, the link is the fallback (run/external-run-id.ts). */
   externalRunId?: string | null;
+  createdAt?: string;
+  /** Port updates it on every write: the lease of a run this agent holds (claim/lease.ts). */
+  updatedAt?: string;
+  /** Integration runs: the installation that executes them, and false once acknowledged. */
+  installationId?: string;
+  pendingExecution?: boolean;
 }
 
 export interface PortPatch {
@@ -25,6 +31,8 @@ export interface PortLog {
   message: string;
   terminationStatus?: 'SUCCESS' | 'FAILURE';
   statusLabel?: string;
+  /** Workflow-node runs' log level (action-run logs have none); INFO by default. */
+  level?: 'INFO' | 'WARN' | 'ERROR' | 'DEBUG';
 }
 
 export interface KafkaCredentials {
@@ -33,12 +41,28 @@ export interface KafkaCredentials {
   password: string;
 }
 
-export interface PortClient {
+/**
+ * A run of either kind by its id: action runs (r_…) on /v1/actions/runs, workflow-node runs
+ * (wfnr_…) on the node-run routes. Callers (processor, reporter) never look at the kind.
+ */
+export interface PortRunApi {
   getRun(runId: string): Promise<PortRun | undefined>;
-  patchRun(runId: string, patch: PortPatch): Promise<void>;
+  /** The run as Port holds it after the write (undefined when the answer carries none). */
+  patchRun(runId: string, patch: PortPatch): Promise<PortRun | undefined | void>;
   addLog(runId: string, log: PortLog): Promise<void>;
+}
+
+export interface PortClient extends PortRunApi {
   getKafkaCredentials(): Promise<KafkaCredentials>;
 }
+
+/** Where the node-run routes are (settings: portApi.routes.nodeRun, nodeRuns). */
+export interface NodeRunRoutes {
+  /** With `{id}` for the run id: PATCH, POST …/logs, GET. */
+  nodeRun: string;
+}
+
+export const DEFAULT_NODE_RUN_ROUTES: NodeRunRoutes = { nodeRun: '/v1/workflows/nodes/runs/{id}' };
 
 /**
  * Port's run routes and Kafka credentials, on PortHttp. Reads ask for `version=v2`, as Port's
@@ -46,37 +70,42 @@ export interface PortClient {
  * `v2` for the latest version of the API"), and as Ocean's client does on its runs read. Writes
  * send no version, as Ocean's and port-agent's do: the description gives PATCH one body for both.
  */
-export function createPortClient(deps: {
-  baseUrl: string;
-  clientId: string;
-  clientSecret: string;
-  fetch: FetchFn;
-  clock: Clock;
-  metrics: Metrics;
-  logger: Logger;
-}): PortClient {
-  const http = createPortHttp(deps);
-  const runPath = (runId: string) => `/v1/actions/runs/${encodeURIComponent(runId)}`;
+export function createPortClient(deps: { http: PortHttp; nodeRoutes?: NodeRunRoutes }): PortClient {
+  const { http } = deps;
+  const nodeRoutes = deps.nodeRoutes ?? DEFAULT_NODE_RUN_ROUTES;
+  const actionPath = (runId: string) => `/v1/actions/runs/${encodeURIComponent(runId)}`;
+  const nodePath = (runId: string) => nodeRoutes.nodeRun.replace('{id}', encodeURIComponent(runId));
+  const isNode = (runId: string) => runKindOf(runId) === 'workflow-node';
+
+  async function read(operation: string, path: string, key: string): Promise<unknown> {
+    const res = await http.call(operation, 'GET', path);
+    if (res.status === 404) {
+      await res.text().catch(() => '');
+      return undefined;
+    }
+    if (!res.ok) await http.fail(operation, res);
+    return ((await res.json()) as Record<string, unknown>)[key];
+  }
 
   return {
     async getRun(runId) {
-      const res = await http.call('get_run', 'GET', `${runPath(runId)}?version=v2`);
-      if (res.status === 404) {
-        await res.text().catch(() => '');
-        return undefined;
-      }
-      if (!res.ok) await http.fail('get_run', res);
-      const body = (await res.json()) as { run?: PortRun };
-      return body.run;
+      if (isNode(runId)) return nodeRunRecord(await read('get_node_run', nodePath(runId), 'nodeRun'));
+      return (await read('get_run', `${actionPath(runId)}?version=v2`, 'run')) as PortRun | undefined;
     },
     async patchRun(runId, patch) {
-      const res = await http.call('patch_run', 'PATCH', runPath(runId), { body: patch });
-      if (!res.ok) await http.fail('patch_run', res);
-      await res.text().catch(() => '');
+      const node = isNode(runId);
+      const operation = node ? 'patch_node_run' : 'patch_run';
+      const res = await http.call(operation, 'PATCH', node ? nodePath(runId) : actionPath(runId), { body: node ? nodePatchBody(patch) : patch });
+      if (!res.ok) await http.fail(operation, res);
+      const body = (await res.json().catch(() => ({}))) as Record<string, unknown>;
+      return node ? nodeRunRecord(body.nodeRun) : (body.run as PortRun | undefined);
     },
     async addLog(runId, log) {
-      const res = await http.call('add_log', 'POST', `${runPath(runId)}/logs`, { body: log });
-      if (!res.ok) await http.fail('add_log', res);
+      const node = isNode(runId);
+      const operation = node ? 'add_node_log' : 'add_log';
+      const { level: _level, ...actionLog } = log;
+      const res = await http.call(operation, 'POST', node ? `${nodePath(runId)}/logs` : `${actionPath(runId)}/logs`, { body: node ? nodeLogBody(log) : actionLog });
+      if (!res.ok) await http.fail(operation, res);
       await res.text().catch(() => '');
     },
     async getKafkaCredentials() {

@@ -2,7 +2,7 @@ import { AgentError, toAgentError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import { type Clock, backoffDelay } from '../util/backoff.js';
-import type { PortClient, PortLog, PortPatch } from './port-client.js';
+import type { PortLog, PortPatch, PortRunApi } from './port-client.js';
 
 export type Report = { kind: 'patch'; patch: PortPatch } | { kind: 'log'; log: PortLog };
 
@@ -25,7 +25,15 @@ export interface Reporter {
  * them. A permanent refusal (4xx, e.g. a status set twice) is logged with Port's answer and
  * dropped, so one bad report cannot block the run's queue.
  */
-export function createReporter(deps: { port: PortClient; clock: Clock; metrics: Metrics; logger: Logger; capMs?: number }): Reporter {
+export function createReporter(deps: {
+  port: Pick<PortRunApi, 'patchRun' | 'addLog'>;
+  clock: Clock;
+  metrics: Metrics;
+  logger: Logger;
+  capMs?: number;
+  /** Told of every report Port accepted: the claim intake keeps its leases fresh by it. */
+  onDelivered?: (runId: string, report: Report) => void;
+}): Reporter {
   const queues = new Map<string, Array<{ report: Report; signal?: AbortSignal; done: (delivered: boolean) => void }>>();
   let count = 0;
   let stopped = false;
@@ -44,6 +52,7 @@ export function createReporter(deps: { port: PortClient; clock: Clock; metrics: 
       try {
         if (report.kind === 'patch') await deps.port.patchRun(runId, report.patch);
         else await deps.port.addLog(runId, report.log);
+        deps.onDelivered?.(runId, report);
         return true;
       } catch (raw) {
         const err = toAgentError(raw);

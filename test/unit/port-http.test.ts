@@ -5,7 +5,7 @@ import { describe, it } from 'node:test';
 import type { Logger } from '../../agent/observability/logger.js';
 import { createMetrics } from '../../agent/observability/metrics.js';
 import { createPortClient } from '../../agent/port/port-client.js';
-import { decodeJwtClaims } from '../../agent/port/port-http.js';
+import { createPortHttp, decodeJwtClaims } from '../../agent/port/port-http.js';
 import type { Clock } from '../../agent/util/backoff.js';
 import { type FetchFn, type HttpResponse, ResponseHeaders } from '../../agent/util/http-fetch.js';
 
@@ -36,7 +36,7 @@ function setup(answer: (url: string, n: number) => HttpResponse) {
     return answer(String(url), urls.length);
   };
   const metrics = createMetrics({ defaultMetrics: false });
-  const client = createPortClient({ baseUrl: 'https://port.test', clientId: 'c', clientSecret: 's', fetch, clock, metrics, logger: quiet });
+  const client = createPortClient({ http: createPortHttp({ baseUrl: 'https://port.test', clientId: 'c', clientSecret: 's', fetch, clock, metrics, logger: quiet }) });
   return { client, sleeps, urls, metrics, now: () => now };
 }
 
