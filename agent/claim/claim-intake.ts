@@ -192,7 +192,7 @@ export function createClaimIntake(deps: {
       // Ended before its hand-off (already final, refused, reported FAILURE): acknowledged so
       // Port does not offer it again. A run let go at shutdown is not: Port offers it again.
       .then(async () => {
-        if (!h.acked && !h.work.signal.aborted) await ack(h);
+        if (!h.acked && !h.lettingGo && !h.work.signal.aborted) await ack(h);
       })
       .catch((err: unknown) => {
         if (err instanceof LeaseExpired) {
@@ -212,7 +212,10 @@ export function createClaimIntake(deps: {
   async function handOff(h: HeldRun, dispatched: { link?: string; externalRunId?: string }): Promise<boolean> {
     h.link = dispatched.link;
     h.externalRunId = dispatched.externalRunId;
-    if (!h.acked && !(await ack(h))) return false;
+    if (!h.acked && !(await ack(h))) {
+      h.lettingGo = true;
+      return false;
+    }
     h.phase = 'tracking';
     h.lastWriteMs = Math.max(h.lastWriteMs, clock.now());
     return true;

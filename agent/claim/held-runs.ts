@@ -9,6 +9,8 @@ export interface HeldRun {
   /** 'dispatching' until its dispatch is recorded and acknowledged; 'tracking' after. */
   phase: 'dispatching' | 'tracking';
   acked: boolean;
+  /** Another worker has it (409), or its claim ran out before the ack: not acknowledged at the end either. */
+  lettingGo?: boolean;
   /** When the claim that handed it out was sent (epoch ms); its visibility runs from there. */
   claimedAtMs: number;
   /** Last write Port accepted for it (epoch ms): the lease it holds on the run (lease.ts). */

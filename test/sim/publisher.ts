@@ -92,9 +92,9 @@ export async function createAndPublishRun(
   producer: Producer,
   topic: string,
   invocation: GithubInvocation,
-  opts: { sign?: boolean; tamper?: boolean } = {},
+  opts: { sign?: boolean; tamper?: boolean; kind?: 'action' | 'workflow-node' } = {},
 ): Promise<SimPortRun> {
-  const run = port.createRun({ invocation });
+  const run = port.createRun({ invocation, kind: opts.kind });
   let msg = buildRunMessage({ orgId: port.orgId, run });
   if (opts.sign !== false || opts.tamper) msg = signRunMessage(msg, port.clientSecret);
   if (opts.tamper) msg = tamperSignature(msg);

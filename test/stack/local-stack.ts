@@ -21,13 +21,29 @@ export interface LocalStack {
   producer: Producer;
   /** The GitHub org the sample repositories live in. */
   ghOrg: string;
-  publish(invocation: GithubInvocation, opts?: { sign?: boolean; tamper?: boolean }): Promise<SimPortRun>;
+  publish(invocation: GithubInvocation, opts?: { sign?: boolean; tamper?: boolean; kind?: 'action' | 'workflow-node' }): Promise<SimPortRun>;
+  /**
+   * A run of the GitHub Ocean backend (INTEGRATION_ACTION, dispatch_workflow) for an installation
+   * (default 'ghes-agent'), or a workflow-node run of it: Port keeps it for a claim, nothing goes to Kafka.
+   */
+  createIntegrationRun(props: IntegrationProps, opts?: { kind?: 'action' | 'workflow-node'; installationId?: string; actionIdentifier?: string; integrationActionType?: string }): SimPortRun;
   publishRaw(value: string | Buffer | Record<string, unknown>, key?: string): Promise<void>;
   waitForRun(runId: string, done: (r: SimPortRun) => boolean, timeoutMs?: number): Promise<SimPortRun>;
   close(): Promise<void>;
 }
 
 export const RUN_NAME = 'Port run ${{ inputs.port_run_id }}';
+
+/** integrationActionExecutionProperties of a dispatch_workflow run. */
+export interface IntegrationProps {
+  org: unknown;
+  repo: unknown;
+  workflow: unknown;
+  workflowInputs?: Record<string, unknown>;
+  reportWorkflowStatus?: boolean;
+}
+
+export const DEFAULT_INSTALLATION = 'ghes-agent';
 
 /** The sample repository: one workflow per interesting outcome, with and without a run-name. */
 export function addSampleRepo(ghes: GhesSim, owner: string, name = 'infra'): void {
@@ -81,6 +97,17 @@ export async function startLocalStack(
     producer,
     ghOrg,
     publish: (invocation, o) => createAndPublishRun(port, producer, topic, invocation, o),
+    createIntegrationRun: (props, o = {}) =>
+      port.createRun({
+        kind: o.kind,
+        actionIdentifier: o.actionIdentifier ?? 'deploy',
+        invocation: {
+          type: 'INTEGRATION_ACTION',
+          installationId: o.installationId ?? DEFAULT_INSTALLATION,
+          integrationActionType: o.integrationActionType ?? 'dispatch_workflow',
+          integrationActionExecutionProperties: { ...props },
+        },
+      }),
     publishRaw: (value, key) => publishMessages(producer, topic, [{ key, value }]),
     async waitForRun(runId, done, timeoutMs = 30_000) {
       const deadline = Date.now() + timeoutMs;
