@@ -92,7 +92,7 @@ export async function startAgent(config: AgentConfig, opts: { logger?: Logger; s
       logger,
     });
     const port = observeCalls(createPortClient({ http: portHttp, nodeRoutes: config.portApi.routes }), 'port', dependencies);
-    const reporter = createReporter({ port, clock, metrics, logger, onDelivered: (runId) => claimIntake?.delivered(runId) });
+    const reporter = createReporter({ port, clock, metrics, logger, onDelivered: (runId, report) => report.kind === 'patch' && claimIntake?.delivered(runId) });
     reporterRef = reporter;
     const clients = createGithubClients({
       apiUrl: config.github.apiUrl,

@@ -35,7 +35,7 @@ export interface ClaimIntake {
   dispatching(): number;
   /** Why the HTTPS intake is not working, for /readyz (empty when it is). */
   notReady(): string[];
-  /** The reporter tells of every write Port accepted: it renews the lease of the run. */
+  /** The reporter tells of every PATCH Port accepted: it renews the lease of the run (log lines may not touch the run's updatedAt). */
   delivered(runId: string): void;
 }
 
@@ -196,6 +196,9 @@ export function createClaimIntake(deps: {
       })
       .catch((err: unknown) => {
         if (err instanceof LeaseExpired) {
+          // Not ours any more: its reports not yet sent (a label waiting out an outage) are
+          // dropped, so the next claim of it does not queue behind them.
+          h.owned.abort();
           metrics.runsAbandoned.inc({ kind: h.kind });
           log.warn(`${err.message}`, { runId: h.runId });
         } else if (!h.work.signal.aborted) {

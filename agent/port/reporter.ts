@@ -26,7 +26,7 @@ export interface Reporter {
  * dropped, so one bad report cannot block the run's queue.
  */
 export function createReporter(deps: {
-  port: Pick<PortRunApi, 'patchRun' | 'addLog'>;
+  port: Pick<PortRunApi, 'patchRun' | 'addLog'> & Partial<Pick<PortRunApi, 'getRun'>>;
   clock: Clock;
   metrics: Metrics;
   logger: Logger;
@@ -48,14 +48,22 @@ export function createReporter(deps: {
   async function deliver(runId: string, report: Report, signal: AbortSignal | undefined): Promise<boolean> {
     // Joined only when a retry has to wait: AbortSignal.any per report is measurable at hundreds a second.
     let wait: AbortSignal | undefined;
+    let mayHaveLanded = false;
     for (let attempt = 0; !stopped && !signal?.aborted; attempt++) {
       try {
+        // A final status whose last attempt may have taken effect (a 5xx or a lost answer) is not
+        // sent again once Port shows the run final: a run gets one status write, not a refused second.
+        if (mayHaveLanded && report.kind === 'patch' && report.patch.status !== undefined && deps.port.getRun) {
+          const current = await deps.port.getRun(runId);
+          if (current?.status === 'SUCCESS' || current?.status === 'FAILURE') return true;
+        }
         if (report.kind === 'patch') await deps.port.patchRun(runId, report.patch);
         else await deps.port.addLog(runId, report.log);
         deps.onDelivered?.(runId, report);
         return true;
       } catch (raw) {
         const err = toAgentError(raw);
+        mayHaveLanded ||= err.status === undefined || err.status >= 500;
         if (!err.retriable) {
           deps.logger.warn('Port refused a report; dropping it', { component: 'reporter', runId, report: describe(report), error: err.message });
           return true;

@@ -134,7 +134,41 @@ export async function waitUntil(runs: SimPortRun[], stack: LocalStack, count: nu
   }
 }
 
-export const dispatched = (r: SimPortRun) => r.externalRunId !== undefined || r.statusLabel === 'Dispatching workflow';
+export const dispatched = (r: SimPortRun) =>
+  r.externalRunId !== undefined || r.statusLabel === 'Dispatching workflow' || r.output?.statusLabel === 'Dispatching workflow';
+
+/** The run's GitHub run is recorded in Port: dispatched for real, not only about to be. */
+export const recorded = (r: SimPortRun) => r.externalRunId !== undefined;
+
+/**
+ * The HTTPS intake alone, with windows short enough for a scenario: a claim hides a run for
+ * 10 s (the least the agent accepts), and an acknowledged run whose replica died is taken over
+ * after a 10 s lease.
+ */
+export const PORT_API_ONLY = {
+  kafka: { enabled: false },
+  // Batches of 20, so that replicas share the runs instead of the first claim taking them all.
+  portApi: { enabled: true, claimBatchSize: 20, claimIntervalSeconds: 0.5, visibilityTimeoutMs: 10_000, leaseSeconds: 10, rediscoveryIntervalSeconds: 2 },
+};
+
+/**
+ * Creates `n` runs of the GitHub Ocean backend in Port's simulator, for the agent to claim:
+ * every fifth a workflow-node run, every tenth without status reporting (done means "Workflow
+ * completed" in its log), over five action identifiers.
+ */
+export function createIntegrationRuns(stack: LocalStack, n: number, opts: { offset?: number } = {}): SimPortRun[] {
+  const runs: SimPortRun[] = [];
+  for (let i = 0; i < n; i++) {
+    const k = (opts.offset ?? 0) + i;
+    runs.push(
+      stack.createIntegrationRun(
+        { org: stack.ghOrg, repo: 'infra', workflow: CHAOS_WORKFLOW, workflowInputs: { n: String(k) }, reportWorkflowStatus: k % 10 !== 3 },
+        { kind: k % 5 === 1 ? 'workflow-node' : 'action', actionIdentifier: `action_${k % 5}` },
+      ),
+    );
+  }
+  return runs;
+}
 
 /** Prints the scenario's one line and asserts the guarantees. */
 export function report(name: string, v: Verdict, extra: () => string = () => ''): void {

@@ -73,8 +73,8 @@ export function handleNodeRoutes(ctx: RouteContext): boolean {
     ctx.refuse(checked);
     return true;
   }
+  // Log lines leave the node run's updatedAt alone, as action-run log lines do (run-rules.ts applyLog).
   for (const l of checked.value) run.logs.push({ id: ctx.nextLogId(), message: l.message, level: l.level, at });
-  run.updatedAt = at;
   record(201);
   ctx.reply(201, { ok: true });
   return true;

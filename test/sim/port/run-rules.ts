@@ -91,6 +91,7 @@ export function checkTerminalWrite(run: Pick<SimPortRun, 'id' | 'status'>, wants
   return refuse(`run ${run.id} already ended with status ${run.status}; its status can be set only once`, 422, 'run_already_ended');
 }
 
+/** Every PATCH updates `updatedAt`, an empty one too (INFERRED: Port stamps the run on each write). */
 export function applyPatch(run: SimPortRun, patch: RunPatch, at: string): void {
   if (patch.statusLabel !== undefined) run.statusLabel = patch.statusLabel;
   if (patch.link !== undefined) run.link = patch.link;
@@ -110,7 +111,10 @@ export function applyLog(run: SimPortRun, log: LogWrite, at: string, id: string)
     run.endedAt = at;
   }
   if (log.statusLabel !== undefined) run.statusLabel = log.statusLabel;
-  run.updatedAt = at;
+  // INFERRED: log lines are records of their own (runLog has its own id); only a log that changes
+  // the run (status or label) updates the run's updatedAt. The stricter reading, so the agent's
+  // leases (which rely on updatedAt) are tested without help from log lines.
+  if (log.terminationStatus !== undefined || log.statusLabel !== undefined) run.updatedAt = at;
 }
 
 /**
