@@ -103,13 +103,17 @@ export function createClaimIntake(deps: {
     metrics.claimIntakeUp.set(0);
   }
 
-  /** One claim per kind (alternating which goes first, as Ocean does); true when a batch came back full. */
-  async function claimRound(): Promise<boolean> {
+  /**
+   * One claim per kind (alternating which goes first, as Ocean does). 'full': a batch came back
+   * full, claim again at once; 'no-room': the agent's hands are full, claim as soon as they are
+   * not; 'idle': Port had less than asked, wait the claim interval.
+   */
+  async function claimRound(): Promise<'full' | 'no-room' | 'idle'> {
     const kinds = round++ % 2 === 0 ? settings.kinds : [...settings.kinds].reverse();
     let full = false;
     for (const kind of kinds) {
       const room = deps.room();
-      if (room <= 0) return false;
+      if (room <= 0) return 'no-room';
       const limit = Math.min(settings.batchSize, room);
       const exclude = saturatedKeys(held.waitingByKey(kind), deps.dispatchCapacity, settings.maxSharePercent);
       const sentAt = clock.now();
@@ -124,15 +128,15 @@ export function createClaimIntake(deps: {
     }
     failingSince = undefined;
     metrics.claimIntakeUp.set(1);
-    return full;
+    return full ? 'full' : 'idle';
   }
 
   async function claimLoop(): Promise<void> {
     let failures = 0;
     while (!stopping) {
-      let full = false;
+      let outcome: Awaited<ReturnType<typeof claimRound>>;
       try {
-        full = await claimRound();
+        outcome = await claimRound();
         failures = 0;
       } catch (raw) {
         const err = toAgentError(raw);
@@ -141,7 +145,8 @@ export function createClaimIntake(deps: {
         if (!(await sleep(backoffDelay(failures++, { baseMs: settings.intervalMs, capMs: 30_000 }, err.retryAfterMs)))) return;
         continue;
       }
-      if (!full && !(await sleep(settings.intervalMs))) return;
+      if (outcome === 'idle' && !(await sleep(settings.intervalMs))) return;
+      if (outcome === 'no-room' && !(await sleep(Math.min(100, settings.intervalMs)))) return;
     }
   }
 
@@ -215,6 +220,8 @@ export function createClaimIntake(deps: {
   async function handOff(h: HeldRun, dispatched: { link?: string; externalRunId?: string }): Promise<boolean> {
     h.link = dispatched.link;
     h.externalRunId = dispatched.externalRunId;
+    // Out of the dispatch stage: its place there is free for the next claim while the ack is on its way.
+    h.phase = 'acknowledging';
     if (!h.acked && !(await ack(h))) {
       h.lettingGo = true;
       return false;

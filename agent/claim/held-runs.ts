@@ -6,8 +6,8 @@ export interface HeldRun {
   kind: RunKind;
   /** The action identifier or node uid (fairness). */
   fairnessKey: string;
-  /** 'dispatching' until its dispatch is recorded and acknowledged; 'tracking' after. */
-  phase: 'dispatching' | 'tracking';
+  /** 'dispatching' until its dispatch is recorded, 'acknowledging' while the ack is on its way, 'tracking' after. */
+  phase: 'dispatching' | 'acknowledging' | 'tracking';
   acked: boolean;
   /** Another worker has it (409), or its claim ran out before the ack: not acknowledged at the end either. */
   lettingGo?: boolean;
