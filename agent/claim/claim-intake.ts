@@ -289,7 +289,8 @@ export function createClaimIntake(deps: {
           const orphans: Array<{ decoded: Extract<ClaimedRun, { kind: 'run' }>; reason: string }> = [];
           for (const raw of await claimApi.listActive(kind, settings.installationId)) {
             const decoded = decodeClaimedRun(raw, kind);
-            if (decoded.kind !== 'run') continue;
+            // Listed runs without an updatedAt cannot show how long they were left alone.
+            if (decoded.kind !== 'run' || !decoded.record) continue;
             const reason = orphanReason(decoded.record, { nowMs: clock.now(), leaseMs: settings.leaseMs, held: held.has(decoded.run.runId) });
             if (reason) orphans.push({ decoded, reason });
           }

@@ -6,7 +6,7 @@ import type { PortRun } from './port-client.js';
 
 export type ClaimedRun =
   /** A dispatch_workflow run to hand to the processor, with Port's record of it (the claim answer is the run record). */
-  | { kind: 'run'; run: RunRequest; record: PortRun; fairnessKey: string; createdAtMs: number }
+  | { kind: 'run'; run: RunRequest; record: PortRun | undefined; fairnessKey: string; createdAtMs: number }
   /** Ours, but unusable: acknowledge it and report FAILURE with the reason (Ocean fails runs it has no executor for). */
   | { kind: 'refuse'; runId: string; reason: string; fairnessKey: string; outcome: 'invalid' | 'unsupported' }
   /** Not even an id to acknowledge: logged and counted, left to Port. */
@@ -72,7 +72,10 @@ export function decodeClaimedRun(raw: unknown, kind: RunKind): ClaimedRun {
   return {
     kind: 'run',
     run: { runId: id, runKind: kind, ...read.fields, portPayload: undefined },
-    record: record!,
+    // INFERRED: a claim answer is the whole run record (port-agent's claimed runs carry the
+    // record's own fields). Only one that shows it (an updatedAt) stands in for a read of the
+    // run; otherwise the processor reads the run before deciding whether it was dispatched.
+    record: typeof raw.updatedAt === 'string' ? record : undefined,
     fairnessKey,
     createdAtMs: Number.isFinite(createdAtMs) ? createdAtMs : 0,
   };

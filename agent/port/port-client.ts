@@ -89,7 +89,19 @@ export function createPortClient(deps: { http: PortHttp; nodeRoutes?: NodeRunRou
 
   return {
     async getRun(runId) {
-      if (isNode(runId)) return nodeRunRecord(await read('get_node_run', nodePath(runId), 'nodeRun'));
+      if (isNode(runId)) {
+        // The node-run read route is assumed (no source documents it): a 404 is explained, not
+        // taken for "no such run", which would skip a run Port expects to be executed.
+        const raw = await read('get_node_run', nodePath(runId), 'nodeRun');
+        if (raw === undefined) {
+          throw new AgentError(
+            'not_found',
+            `Port answered 404 to GET ${nodePath(runId)}: either the workflow-node run is gone, or Port reads node runs elsewhere (portApi.routes.nodeRun; see README "Which Port backend?")`,
+            { status: 404 },
+          );
+        }
+        return nodeRunRecord(raw);
+      }
       return (await read('get_run', `${actionPath(runId)}?version=v2`, 'run')) as PortRun | undefined;
     },
     async patchRun(runId, patch) {

@@ -15,7 +15,7 @@ const httpsOnly = { ...minValues, config: { ...minValues.config, kafka: { enable
 describe('chart: the HTTPS intake', () => {
   it('renders kafka.enabled and portApi into agent.yaml, which the agent loads (no Kafka settings needed)', () => {
     const objects = withValuesFiles([httpsOnly], (files) => render(files));
-    const cm = findOne(objects, 'ConfigMap') as { data: Record<string, string> };
+    const cm = findOne(objects, 'ConfigMap') as unknown as { data: Record<string, string> };
     const yaml = cm.data['agent.yaml']!;
     const config = loadConfig({
       argv: ['--config', '/c/agent.yaml'],

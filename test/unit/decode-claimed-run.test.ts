@@ -38,9 +38,17 @@ describe('decodeClaimedRun', () => {
     if (d.kind !== 'run') return;
     assert.deepEqual(d.run, { runId: 'r_abc123', runKind: 'action', org: 'acme', repo: 'infra', workflow: 'deploy.yml', workflowInputs: { ref: 'main', env: 'prod' }, reportWorkflowStatus: true, portPayload: undefined });
     assert.equal(d.fairnessKey, 'deploy');
-    assert.equal(d.record.pendingExecution, true);
-    assert.equal(d.record.updatedAt, '2026-05-01T10:00:01.000Z');
+    assert.equal(d.record?.pendingExecution, true);
+    assert.equal(d.record?.updatedAt, '2026-05-01T10:00:01.000Z');
     assert.equal(d.createdAtMs, Date.parse('2026-05-01T10:00:00.000Z'));
+  });
+
+  it('a claim answer without updatedAt is not taken for the run record (the processor reads the run)', () => {
+    const { updatedAt: _u, ...raw } = actionRun();
+    const d = decodeClaimedRun(raw, 'action');
+    assert.equal(d.kind === 'run' && d.record, undefined);
+    const n = decodeClaimedRun({ ...nodeRun('config'), updatedAt: '2026-05-01T10:00:01.000Z' }, 'workflow-node');
+    assert.equal(n.kind === 'run' && n.record?.statusLabel, 'Dispatching workflow', 'the label travels in the node output');
   });
 
   it('reportWorkflowStatus defaults to true, as Port documents it', () => {
@@ -55,7 +63,7 @@ describe('decodeClaimedRun', () => {
       if (d.kind !== 'run') continue;
       assert.equal(d.run.runKind, 'workflow-node');
       assert.equal(d.fairnessKey, 'node-1');
-      assert.equal(d.record.statusLabel, 'Dispatching workflow', 'the label travels in the node output');
+      assert.equal(d.record, undefined, 'no updatedAt: not shown to be the whole record, read again');
     }
   });
 
