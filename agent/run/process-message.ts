@@ -12,6 +12,7 @@ import { decodeMessage } from '../port/decode-message.js';
 import type { PortClient, PortPatch, PortRun } from '../port/port-client.js';
 import type { Reporter } from '../port/reporter.js';
 import type { RunRequest } from '../port/run-request.js';
+import { createSignatureVariantNote } from '../port/signature-variant-note.js';
 import { verifySignature } from '../port/verify-signature.js';
 import { portStatusFor, statusLine } from '../tracking/conclusion.js';
 import type { RunWatcher } from '../tracking/run-watcher.js';
@@ -79,6 +80,7 @@ export interface ProcessorDeps {
 export function createMessageProcessor(deps: ProcessorDeps) {
   const { config, metrics, reporter, clock } = deps;
   const log = deps.logger.child({ component: 'processor' });
+  const noteSignatureVariant = createSignatureVariantNote({ metrics, logger: log });
 
   async function fail(run: { runId: string }, reason: string, outcome: string, owned: AbortSignal, fields: Record<string, unknown> = {}): Promise<void> {
     metrics.messages.inc({ outcome });
@@ -137,6 +139,7 @@ export function createMessageProcessor(deps: ProcessorDeps) {
       writtenAtMs: msg.timestampMs,
     });
     if (!verdict.ok) return refusal(where, run.runId, `message refused: ${verdict.reason}`, 'signature_rejected');
+    if (verdict.checked) noteSignatureVariant(verdict.variant, { ...where, runId: run.runId });
     if (run.runKind === 'workflow-node') {
       metrics.messages.inc({ outcome: 'unsupported' });
       log.warn('workflow-node runs (wfnr_) are not supported by this agent; skipped', { ...where, runId: run.runId });
