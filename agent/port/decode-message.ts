@@ -145,19 +145,43 @@ function flag(v: unknown, dflt: boolean): boolean | undefined {
   return undefined;
 }
 
-/** The legacy `port_payload` input (`omitPayload: false`): the message without its signature headers. */
+/**
+ * Port's v1 actions (the old `/blueprints/{id}/actions` routes) had two GITHUB invocation
+ * flags that v2 replaced by `workflowInputs` (port-docs `migrate-actions-api-usage.md`, 2024):
+ * - `omitPayload` (default false): when false, a `port_payload` input holds the action
+ *   message as JSON;
+ * - `omitUserInputs` (default false): when false, the action's user inputs
+ *   (`payload.properties`) are sent as separate workflow inputs; when true they are only in
+ *   `port_payload` (unless omitted too).
+ * (port-docs `self-service-actions-deep-dive.md` as of 2023-2024, invocation method fields.)
+ * A message carrying either key is a v1 action and gets those defaults; a v2 action carries
+ * neither and is left exactly as its `workflowInputs` say.
+ */
 function legacyInputs(
   msg: Record<string, unknown>,
   method: Record<string, unknown>,
-  _payload: Record<string, unknown> | undefined,
+  payload: Record<string, unknown> | undefined,
 ): { ok: true; userInputs: Record<string, unknown>; portPayload: string | undefined } | { ok: false; problems: string[] } {
-  if (method.omitPayload !== false) return { ok: true, userInputs: {}, portPayload: undefined };
+  if (!('omitPayload' in method) && !('omitUserInputs' in method)) return { ok: true, userInputs: {}, portPayload: undefined };
+  // null as "not set": Port's old API stored unset flags as null.
+  const omitPayload = flag(method.omitPayload ?? undefined, false);
+  const omitUserInputs = flag(method.omitUserInputs ?? undefined, false);
+  const problems: string[] = [];
+  if (omitPayload === undefined) problems.push('invocationMethod.omitPayload is not a boolean');
+  if (omitUserInputs === undefined) problems.push('invocationMethod.omitUserInputs is not a boolean');
+  if (problems.length) return { ok: false, problems };
+  const properties = payload && isObject(payload.properties) ? payload.properties : {};
+  return {
+    ok: true,
+    userInputs: omitUserInputs ? {} : properties,
+    portPayload: omitPayload ? undefined : legacyPayload(msg),
+  };
+}
+
+/** The legacy `port_payload` input: the action message, without its signature headers. */
+function legacyPayload(msg: Record<string, unknown>): string {
   const { headers: _headers, ...rest } = msg;
-  if (method.omitUserInputs === true && isObject(rest.payload)) {
-    const { properties: _p, ...payload } = rest.payload;
-    return { ok: true, userInputs: {}, portPayload: JSON.stringify({ ...rest, payload }) };
-  }
-  return { ok: true, userInputs: {}, portPayload: JSON.stringify(rest) };
+  return JSON.stringify(rest);
 }
 
 /** Names only, at most 40 of them, each cut to 64 characters: a key is data the sender chose. */

@@ -60,4 +60,30 @@ describe('message forms Port may send', () => {
     assert.ok(!agent.output().includes('value-not-logged'), 'values are never logged');
   });
 
+  test('a legacy (v1) action: user inputs as inputs and port_payload by default; omitUserInputs keeps them in port_payload only', async () => {
+    const publishV1 = async (flags: Partial<GithubInvocation>) => {
+      const run = stack.port.createRun({ invocation: { type: 'GITHUB', org: 'acme', repo: 'infra', workflow: 'deploy.yml', ...flags } });
+      const msg = signRunMessage(buildRunMessage({ orgId: stack.org, run, properties: { service: 'from-user-input' } }), stack.port.clientSecret);
+      await publishMessages(stack.producer, stack.topic, [{ key: run.id, value: msg }]);
+      return run;
+    };
+    const defaults = await publishV1({ omitUserInputs: false });
+    assert.equal((await stack.waitForRun(defaults.id, isFinal)).status, 'SUCCESS');
+    const d = dispatches(defaults.id)[0]!;
+    assert.equal(d.inputs.service, 'from-user-input');
+    const payload = JSON.parse(String(d.inputs.port_payload));
+    assert.equal(payload.context.runId, defaults.id);
+    assert.equal(payload.headers, undefined, 'port_payload carries no signature');
+
+    const inPayloadOnly = await publishV1({ omitUserInputs: true, omitPayload: false });
+    assert.equal((await stack.waitForRun(inPayloadOnly.id, isFinal)).status, 'SUCCESS');
+    const d2 = dispatches(inPayloadOnly.id)[0]!;
+    assert.equal(d2.inputs.service, undefined);
+    assert.equal(JSON.parse(String(d2.inputs.port_payload)).payload.properties.service, 'from-user-input');
+
+    // A v2 action (neither flag) is exactly its workflowInputs.
+    const v2 = await stack.publish(inv({ workflowInputs: { service: 'v2' } }));
+    assert.equal((await stack.waitForRun(v2.id, isFinal)).status, 'SUCCESS');
+    assert.deepEqual(Object.keys(dispatches(v2.id)[0]!.inputs).sort(), ['port_run_id', 'service']);
+  });
 });

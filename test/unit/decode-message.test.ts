@@ -102,13 +102,58 @@ describe('decodeMessage: the documented envelope', () => {
     });
   });
 
-  it('legacy omitPayload:false gives port_payload = the message without its headers', () => {
-    const msg = envelope({ omitPayload: false });
+  // Port's v1 actions (port-docs self-service-actions-deep-dive.md, 2023-24): omitPayload
+  // (default false) sends port_payload; omitUserInputs (default false) sends the user inputs
+  // (payload.properties) as separate inputs. v2 actions carry neither key.
+  it('v1 defaults (both flags false): port_payload = the message without its headers, and the user inputs as inputs', () => {
+    const msg = envelope({ omitPayload: false, omitUserInputs: false, workflowInputs: undefined });
     const run = expectRun(decode(msg));
-    assert.ok(run.portPayload);
+    const payload = JSON.parse(run.portPayload!);
+    const { headers: _h, ...expected } = JSON.parse(JSON.stringify(msg));
+    assert.deepEqual(payload, expected);
+    assert.deepEqual(run.workflowInputs, { secretish: 'user input' });
+  });
+
+  it('v1: a missing flag takes its documented default (false)', () => {
+    const onlyPayloadFlag = expectRun(decode(envelope({ omitPayload: false, workflowInputs: undefined })));
+    assert.deepEqual(onlyPayloadFlag.workflowInputs, { secretish: 'user input' });
+    const onlyInputsFlag = expectRun(decode(envelope({ omitUserInputs: true, workflowInputs: undefined })));
+    assert.ok(onlyInputsFlag.portPayload, 'omitPayload absent means port_payload is sent');
+    assert.deepEqual(onlyInputsFlag.workflowInputs, {});
+    const nulls = expectRun(decode(envelope({ omitPayload: null, omitUserInputs: null, workflowInputs: undefined })));
+    assert.ok(nulls.portPayload);
+    assert.deepEqual(nulls.workflowInputs, { secretish: 'user input' });
+  });
+
+  it('v1 omitUserInputs:true keeps the user inputs out of the inputs but in port_payload', () => {
+    const run = expectRun(decode(envelope({ omitPayload: false, omitUserInputs: true, workflowInputs: undefined })));
+    assert.deepEqual(run.workflowInputs, {});
     const payload = JSON.parse(run.portPayload!);
     assert.equal(payload.headers, undefined);
     assert.deepEqual(payload.payload.properties, { secretish: 'user input' });
+    assert.equal(payload.context.runId, 'r_jE5FhDURh4Uen2Qr');
+  });
+
+  it('v1 omitPayload:true sends no port_payload; both true send neither', () => {
+    const run = expectRun(decode(envelope({ omitPayload: true, omitUserInputs: false, workflowInputs: undefined })));
+    assert.equal(run.portPayload, undefined);
+    assert.deepEqual(run.workflowInputs, { secretish: 'user input' });
+    const none = expectRun(decode(envelope({ omitPayload: true, omitUserInputs: true, workflowInputs: undefined })));
+    assert.equal(none.portPayload, undefined);
+    assert.deepEqual(none.workflowInputs, {});
+  });
+
+  it('v1 flags as "true"/"false" strings; anything else is refused naming the flag', () => {
+    const run = expectRun(decode(envelope({ omitPayload: 'true', omitUserInputs: 'FALSE', workflowInputs: undefined })));
+    assert.equal(run.portPayload, undefined);
+    assert.deepEqual(run.workflowInputs, { secretish: 'user input' });
+    expectInvalid(decode(envelope({ omitPayload: 'yes' })), /invocationMethod\.omitPayload is not a boolean/, 'r_jE5FhDURh4Uen2Qr');
+    expectInvalid(decode(envelope({ omitUserInputs: 1 })), /invocationMethod\.omitUserInputs is not a boolean/, 'r_jE5FhDURh4Uen2Qr');
+  });
+
+  it('v1 with workflowInputs too: those win over a user input of the same name', () => {
+    const run = expectRun(decode(envelope({ omitPayload: true, omitUserInputs: false, workflowInputs: { secretish: 'from the action', ref: 'main' } })));
+    assert.deepEqual(run.workflowInputs, { secretish: 'from the action', ref: 'main' });
   });
 
   it('a v2 action (neither key) is exactly its workflowInputs: no port_payload, no user inputs added', () => {
