@@ -8,10 +8,11 @@ import type { Version } from '../github/ghes-version.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import { evaluatePolicy } from '../policy/evaluate-policy.js';
-import { decodeMessage } from '../port/decode-message.js';
+import { type MessageKeys, decodeMessage, messageKeys } from '../port/decode-message.js';
 import type { PortClient, PortPatch, PortRun } from '../port/port-client.js';
 import type { Reporter } from '../port/reporter.js';
 import type { RunRequest } from '../port/run-request.js';
+import { createSignatureVariantNote } from '../port/signature-variant-note.js';
 import { verifySignature } from '../port/verify-signature.js';
 import { portStatusFor, statusLine } from '../tracking/conclusion.js';
 import type { RunWatcher } from '../tracking/run-watcher.js';
@@ -79,6 +80,7 @@ export interface ProcessorDeps {
 export function createMessageProcessor(deps: ProcessorDeps) {
   const { config, metrics, reporter, clock } = deps;
   const log = deps.logger.child({ component: 'processor' });
+  const noteSignatureVariant = createSignatureVariantNote({ metrics, logger: log });
 
   async function fail(run: { runId: string }, reason: string, outcome: string, owned: AbortSignal, fields: Record<string, unknown> = {}): Promise<void> {
     metrics.messages.inc({ outcome });
@@ -116,14 +118,14 @@ export function createMessageProcessor(deps: ProcessorDeps) {
     const decoded = decodeMessage(msg.value, config.kafka.maxMessageBytes);
     if (decoded.kind === 'skip') {
       metrics.messages.inc({ outcome: 'skipped' });
-      log.info(`skipped message: ${decoded.reason}`, { ...where, runId: decoded.runId });
+      log.info(`skipped message: ${decoded.reason}`, { ...where, runId: decoded.runId, ...decoded.keys });
       return { where, handle: async () => undefined };
     }
     if (decoded.kind === 'invalid') {
       if (decoded.limit) metrics.limitReached.inc({ limit: decoded.limit });
-      if (decoded.runId?.startsWith('r_')) return refusal(where, decoded.runId, `invalid run message: ${decoded.reason}`, 'invalid');
+      if (decoded.runId?.startsWith('r_')) return refusal({ ...where, ...decoded.keys }, decoded.runId, `invalid run message: ${decoded.reason}`, 'invalid');
       metrics.messages.inc({ outcome: 'invalid' });
-      log.warn(`invalid message: ${decoded.reason}`, { ...where, runId: decoded.runId });
+      log.warn(`invalid message: ${decoded.reason}`, { ...where, runId: decoded.runId, ...decoded.keys });
       return { where, handle: async () => undefined };
     }
     const { message, signature, ...run } = decoded.run;
@@ -136,7 +138,8 @@ export function createMessageProcessor(deps: ProcessorDeps) {
       nowMs: clock.now(),
       writtenAtMs: msg.timestampMs,
     });
-    if (!verdict.ok) return refusal(where, run.runId, `message refused: ${verdict.reason}`, 'signature_rejected');
+    if (!verdict.ok) return refusal({ ...where, ...messageKeys(message) }, run.runId, `message refused: ${verdict.reason}`, 'signature_rejected');
+    if (verdict.checked) noteSignatureVariant(verdict.variant, { ...where, runId: run.runId });
     if (run.runKind === 'workflow-node') {
       metrics.messages.inc({ outcome: 'unsupported' });
       log.warn('workflow-node runs (wfnr_) are not supported by this agent; skipped', { ...where, runId: run.runId });
@@ -147,8 +150,10 @@ export function createMessageProcessor(deps: ProcessorDeps) {
 
   // Built outside prepare(): a closure made there would keep prepare's whole scope, the decoded
   // message included, alive for as long as the run is handled.
-  function refusal(where: RecordWhere, runId: string, reason: string, outcome: string): PreparedMessage {
-    return { where, runId: runId.startsWith('r_') ? runId : undefined, handle: (_signal, owned) => fail({ runId }, reason, outcome, owned, where) };
+  // `fields` is the record's place, and for a refused message the names of its keys (MessageKeys).
+  function refusal(fields: RecordWhere & Partial<MessageKeys>, runId: string, reason: string, outcome: string): PreparedMessage {
+    const where = { topic: fields.topic, partition: fields.partition, offset: fields.offset };
+    return { where, runId: runId.startsWith('r_') ? runId : undefined, handle: (_signal, owned) => fail({ runId }, reason, outcome, owned, fields) };
   }
 
   function runJob(run: RunRequest, meta: RecordMeta): PreparedMessage {

@@ -7,7 +7,7 @@ import { startGhesSim } from '../sim/ghes/server.js';
 import type { GhesSim, GhesSimOptions, WorkflowSpec } from '../sim/ghes/types.js';
 import { startPortSim } from '../sim/port/server.js';
 import type { GithubInvocation, PortSim, SimPortRun } from '../sim/port/types.js';
-import { createAndPublishRun, publishMessages } from '../sim/publisher.js';
+import { type SignatureVariant, createAndPublishRun, publishMessages } from '../sim/publisher.js';
 import type { KafkaBrokerInfo } from './kafka-broker.js';
 import { createOrgTopic, kafkaClientConfig } from './kafka-org.js';
 import { getTestBroker } from './shared-broker.js';
@@ -21,7 +21,7 @@ export interface LocalStack {
   producer: Producer;
   /** The GitHub org the sample repositories live in. */
   ghOrg: string;
-  publish(invocation: GithubInvocation, opts?: { sign?: boolean; tamper?: boolean }): Promise<SimPortRun>;
+  publish(invocation: GithubInvocation, opts?: { sign?: boolean; tamper?: boolean; signatureVariant?: SignatureVariant }): Promise<SimPortRun>;
   publishRaw(value: string | Buffer | Record<string, unknown>, key?: string): Promise<void>;
   waitForRun(runId: string, done: (r: SimPortRun) => boolean, timeoutMs?: number): Promise<SimPortRun>;
   close(): Promise<void>;
