@@ -69,10 +69,12 @@ export async function startAgentProcess(
     echo?: boolean;
     /** Run the built container image (test/image/run-image.sh) instead of the source. */
     image?: string;
+    /** Port of /metrics and the health endpoints; default a free one. */
+    metricsPort?: number;
   } = {},
 ): Promise<AgentProcess> {
   const dir = mkdtempSync(join(tmpdir(), 'ghes-agent-test-'));
-  const metricsPort = await freePort();
+  const metricsPort = opts.metricsPort ?? (await freePort());
   const mounts = opts.image ? { secrets: '/etc/ghes-agent/secrets', caFile: '/etc/ghes-agent/ca/ca.crt' } : undefined;
   const { config, files, secretDir } = agentConfig(stack, dir, { auth: opts.auth, metricsPort, overrides: opts.overrides, mounts });
   const { mkdirSync } = await import('node:fs');
