@@ -32,9 +32,9 @@ const RATE_INTERVAL = '5s';
  * service, pod, container and endpoint from Kubernetes' metadata, job from the Service's name.
  */
 function serviceMonitorLabels(m: Monitoring): Record<string, string> {
-  const sm = findOne(m.objects, 'ServiceMonitor') as { spec: { namespaceSelector: { matchNames: string[] }; endpoints: { port: string; relabelings?: unknown[] }[] } };
+  const sm = findOne(m.objects, 'ServiceMonitor') as unknown as { spec: { namespaceSelector: { matchNames: string[] }; endpoints: { port: string; relabelings?: unknown[] }[] } };
   const service = findOne(m.objects, 'Service');
-  const deployment = findOne(m.objects, 'Deployment') as { spec: { template: { spec: { containers: { name: string }[] } } } };
+  const deployment = findOne(m.objects, 'Deployment') as unknown as { spec: { template: { spec: { containers: { name: string }[] } } } };
   assert.equal(sm.spec.endpoints[0]!.relabelings, undefined, 'the default ServiceMonitor has no relabelings of its own');
   return {
     namespace: sm.spec.namespaceSelector.matchNames[0]!,
@@ -62,7 +62,7 @@ describe('Prometheus scrapes the agent and evaluates the chart dashboard and ale
     assert.deepEqual([labels.namespace, labels.service], [RELEASE.namespace, RELEASE.service]);
     const metricsPort = await freePort();
     // Prometheus first, so its first scrapes see the agent's counters before the consumer joins.
-    prom = await startPrometheus({ targets: [{ job: labels.service, address: `127.0.0.1:${metricsPort}`, labels }], rulesYaml: monitoring.rulesFile });
+    prom = await startPrometheus({ targets: [{ job: RELEASE.service, address: `127.0.0.1:${metricsPort}`, labels }], rulesYaml: monitoring.rulesFile });
     start = Date.now() / 1000;
     agent = await startAgentProcess(stack, {
       metricsPort,
@@ -87,7 +87,7 @@ describe('Prometheus scrapes the agent and evaluates the chart dashboard and ale
     assert.equal((await stack.waitForRun(duringPortOutage.id, isFinal, 90_000)).status, 'SUCCESS');
     // A second member joins the agent's group, as a new replica would: the agent rebalances.
     const rebalancesBefore = metricValue(await agent.metrics(), 'ghes_agent_consumer_rebalances_total');
-    const replica = new kafkajs.Kafka(kafkaClientConfig(stack.broker, 'agent', 'second-replica')).consumer({ groupId: `${stack.org}.ghes-agent`, sessionTimeoutMs: 10_000 });
+    const replica = new kafkajs.Kafka(kafkaClientConfig(stack.broker, 'agent', 'second-replica')).consumer({ groupId: `${stack.org}.ghes-agent`, sessionTimeout: 10_000 });
     await replica.connect();
     await replica.subscribe({ topic: stack.topic });
     await replica.run({ autoCommit: false, eachMessage: async () => undefined });
