@@ -78,7 +78,26 @@ describe('rendered with the defaults plus the smallest required values', () => {
   const c = spec.containers[0]!;
 
   it('renders exactly the default object set', () => {
-    assert.deepEqual(objects.map((o) => o.kind).sort(), ['ConfigMap', 'Deployment', 'Secret', 'Service', 'ServiceAccount']);
+    assert.deepEqual(objects.map((o) => o.kind).sort(), ['ConfigMap', 'Deployment', 'Pod', 'Secret', 'Service', 'ServiceAccount']);
+  });
+
+  it('offers `ghes-agent check` as a helm test hook with exactly the agent\'s configuration, secrets and image', () => {
+    const hook = findOne(objects, 'Pod') as any;
+    assert.equal(hook.metadata.annotations['helm.sh/hook'], 'test');
+    assert.equal(hook.spec.restartPolicy, 'Never');
+    const t = hook.spec.containers[0];
+    assert.deepEqual(t.command, ['node', 'dist/agent/main.js', 'check']);
+    assert.equal(t.image, c.image);
+    assert.deepEqual(t.env, c.env);
+    assert.deepEqual(t.volumeMounts, c.volumeMounts);
+    assert.deepEqual(hook.spec.volumes, spec.volumes);
+    assert.deepEqual(t.securityContext, c.securityContext);
+    assert.equal(hook.spec.automountServiceAccountToken, false);
+    // The Service must not send scrapes to the check pod.
+    const selector = (findOne(objects, 'Service') as any).spec.selector as Record<string, string>;
+    assert.ok(Object.entries(selector).some(([k, v]) => hook.metadata.labels[k] !== v), 'the Service selects the check pod');
+    const off = withValuesFiles([minValues, { helmTest: { enabled: false } }], (f) => render(f));
+    assert.equal(off.some((o) => o.kind === 'Pod'), false);
   });
 
   it('every object is valid against the Kubernetes schemas', async () => {
@@ -174,7 +193,7 @@ describe('rendered with every optional feature on', () => {
 
   it('renders every optional object, and no Secret (existingSecret)', () => {
     assert.deepEqual(objects.map((o) => o.kind).sort(), [
-      'ConfigMap', 'ConfigMap', 'ConfigMap', 'Deployment', 'NetworkPolicy', 'PodDisruptionBudget',
+      'ConfigMap', 'ConfigMap', 'ConfigMap', 'Deployment', 'NetworkPolicy', 'Pod', 'PodDisruptionBudget',
       'PrometheusRule', 'Service', 'ServiceAccount', 'ServiceMonitor',
     ]);
   });
@@ -247,6 +266,12 @@ describe('rendered with every optional feature on', () => {
   it('limits ingress to the metrics port and the Grafana dashboard is valid JSON in its namespace', () => {
     const np = findOne(objects, 'NetworkPolicy') as any;
     assert.deepEqual(np.spec.policyTypes, ['Ingress', 'Egress']);
+    // The policy applies to the agent and to its helm test pod: the check sees the agent's network.
+    for (const kind of ['Deployment', 'Pod']) {
+      const o = findOne(objects, kind) as any;
+      const labels = kind === 'Pod' ? o.metadata.labels : o.spec.template.metadata.labels;
+      for (const [k, v] of Object.entries(np.spec.podSelector.matchLabels)) assert.equal(labels[k], v, `${kind} label ${k}`);
+    }
     assert.deepEqual(np.spec.ingress[0].ports, [{ port: 'metrics', protocol: 'TCP' }]);
     const dash = objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name.endsWith('-dashboard')) as any;
     assert.equal(dash.metadata.namespace, 'monitoring');
