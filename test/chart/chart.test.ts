@@ -6,7 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { parse as parseYaml } from 'yaml';
-import { loadConfig } from '../../agent/config/load.js';
+import { envOf, loadAsThePodWould, mountedFile, pod } from './pod.js';
 import {
   chartDir, findOne, helm, helmBin, kubeVersion, parseManifests, render, repoRoot, template,
   validateObject, withValuesFiles, type K8sObject,
@@ -16,46 +16,6 @@ const valuesMin = join(repoRoot, 'test/chart/values-min.yaml');
 const valuesAll = join(repoRoot, 'test/chart/values-all.yaml');
 const minValues = parseYaml(readFileSync(valuesMin, 'utf8')) as Record<string, any>;
 
-interface Container {
-  name: string;
-  image: string;
-  env?: { name: string; value?: string }[];
-  envFrom?: object[];
-  ports?: { name: string; containerPort: number }[];
-  securityContext: Record<string, any>;
-  livenessProbe: { httpGet: { path: string; port: string | number } };
-  readinessProbe: { httpGet: { path: string; port: string | number } };
-  volumeMounts: { name: string; mountPath: string; readOnly?: boolean }[];
-}
-interface PodSpec {
-  automountServiceAccountToken?: boolean;
-  serviceAccountName: string;
-  securityContext: Record<string, any>;
-  containers: Container[];
-  volumes: { name: string; secret?: { secretName: string; items?: { key: string; path: string }[] }; configMap?: { name: string; items?: { key: string; path: string }[] }; emptyDir?: object }[];
-}
-
-function pod(objects: K8sObject[]): { spec: PodSpec; annotations: Record<string, string> } {
-  const d = findOne(objects, 'Deployment') as any;
-  return { spec: d.spec.template.spec, annotations: d.spec.template.metadata.annotations ?? {} };
-}
-function envOf(c: Container): Map<string, string | undefined> {
-  return new Map((c.env ?? []).map((e) => [e.name, e.value]));
-}
-function mountedFile(spec: PodSpec, c: Container, path: string): { volume: PodSpec['volumes'][number]; key: string } {
-  for (const m of c.volumeMounts) {
-    if (path.startsWith(m.mountPath + '/')) {
-      const rest = path.slice(m.mountPath.length + 1);
-      const volume = spec.volumes.find((v) => v.name === m.name);
-      assert.ok(volume, `volume ${m.name} exists`);
-      const items = volume.secret?.items ?? volume.configMap?.items;
-      const item = items?.find((i) => i.path === rest);
-      assert.ok(item, `${path} is an item of volume ${m.name}`);
-      return { volume, key: item.key };
-    }
-  }
-  assert.fail(`${path} is under no volume mount`);
-}
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 
 before(() => {
@@ -280,35 +240,6 @@ describe('rendered with every optional feature on', () => {
     assert.ok(json.panels.length >= 10);
   });
 });
-
-/**
- * Feeds the rendered agent.yaml and the Deployment's GHES_AGENT_* env to the agent's own config
- * loader, with the mounted files faked: catches drift between chart values/env names and the
- * agent's convict schema (which rejects unknown keys and unknown GHES_AGENT_ variables).
- */
-function loadAsThePodWould(objects: K8sObject[]) {
-  const { spec } = pod(objects);
-  const c = spec.containers[0]!;
-  const env = Object.fromEntries([...envOf(c)].filter(([k]) => k.startsWith('GHES_AGENT_')));
-  const cm = objects.find((o) => o.kind === 'ConfigMap' && (o as any).data?.['agent.yaml']) as any;
-  const files: Record<string, string> = { [env.GHES_AGENT_CONFIG!]: cm.data['agent.yaml'] };
-  // Secret files hold what the chart-made Secret holds; with an existing Secret, a stand-in text.
-  const secret = objects.find((o) => o.kind === 'Secret') as any;
-  for (const [k, v] of Object.entries(env)) {
-    if (!k.endsWith('_FILE')) continue;
-    const { key } = mountedFile(spec, c, v!);
-    files[v!] = secret ? Buffer.from(secret.data[key], 'base64').toString('utf8') : `secret-from-${k}`;
-  }
-  return loadConfig({
-    argv: [],
-    env,
-    readFile: (path) => {
-      const f = files[path];
-      if (f === undefined) throw Object.assign(new Error(`ENOENT ${path}`), { code: 'ENOENT' });
-      return f;
-    },
-  }).config;
-}
 
 describe("the agent's own config loader accepts what the chart renders", () => {
   it('with the smallest values (GitHub App)', () => {
