@@ -12,9 +12,9 @@ import { after, before, describe, it } from 'node:test';
 import { parse as parseYaml } from 'yaml';
 import { createMetrics } from '../../agent/observability/metrics.js';
 import { metricNames, readPromtoolTests, renderMonitoring } from './monitoring.js';
-import { repoRoot } from './render.js';
+import { PROMETHEUS_DIR } from '../tools/versions.js';
 
-const promtool = join(repoRoot, '.cache/prometheus-2.42.0/bin/promtool');
+const promtool = join(PROMETHEUS_DIR, 'promtool');
 const monitoring = renderMonitoring();
 const dir = mkdtempSync(join(tmpdir(), 'ghes-agent-promtool-'));
 

@@ -7,9 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { freePort } from './free-port.js';
-import { REPO_ROOT } from './kafka-jars.js';
+import { PROMETHEUS_DIR } from '../tools/versions.js';
 
-export const PROMETHEUS_BIN = join(REPO_ROOT, '.cache/prometheus-2.42.0/bin/prometheus');
+export const PROMETHEUS_BIN = join(PROMETHEUS_DIR, 'prometheus');
 
 export interface ScrapeTarget {
   job: string;
