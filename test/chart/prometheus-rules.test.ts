@@ -5,14 +5,14 @@
 // metric the alerts and the dashboard read is one the agent exports (or a rule records).
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { parse as parseYaml } from 'yaml';
 import { createMetrics } from '../../agent/observability/metrics.js';
 import { metricNames, readPromtoolTests, renderMonitoring } from './monitoring.js';
-import { PROMETHEUS_DIR } from '../tools/versions.js';
+import { PROMETHEUS_DIR, REPO_ROOT } from '../tools/versions.js';
 
 const promtool = join(PROMETHEUS_DIR, 'promtool');
 const monitoring = renderMonitoring();
@@ -71,6 +71,15 @@ describe('promtool on the rendered PrometheusRule', () => {
     }
     // level:metric:operations, the recording-rule naming convention.
     for (const r of monitoring.records) assert.match(r.record!, /^[a-z_]+:ghes_agent_[a-z_]+:[a-z0-9_]+$/);
+  });
+});
+
+describe('README "Monitoring"', () => {
+  it('documents every alert (what fires it, what to do) and every recording rule', () => {
+    const readme = readFileSync(join(REPO_ROOT, 'README.md'), 'utf8');
+    const section = /<!-- monitoring:start -->([\s\S]*)<!-- monitoring:end -->/.exec(readme)?.[1] ?? '';
+    for (const a of monitoring.alerts) assert.match(section, new RegExp(`^\\| \`${a.alert}\` \\| [^|]+ \\| [^|]+ \\|$`, 'm'), `README Monitoring has no row for ${a.alert}`);
+    for (const r of monitoring.records) assert.ok(section.includes(`\`${r.record}\``), `README Monitoring does not name ${r.record}`);
   });
 });
 
