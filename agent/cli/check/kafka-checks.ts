@@ -11,6 +11,12 @@ const KAFKA_FIX = {
   group: 'remove kafka.groupId (default <orgId>.ghes-agent): Port\'s ACLs allow only groups starting with "<orgId>."',
 };
 
+/** A kafkajs error in words, naming the user and brokers the check used. */
+function explain(ctx: CheckContext, err: unknown): string {
+  const creds = ctx.facts.kafkaCredentials!;
+  return explainKafkaError(err as Error, { ...ctx.config.kafka, username: creds.username, brokers: creds.brokers });
+}
+
 /** One TLS handshake per bootstrap broker, with the trust the agent uses. */
 export const kafkaTls: Check<CheckContext> = {
   id: 'kafka.tls',
@@ -70,7 +76,7 @@ export const kafkaSasl: Check<CheckContext> = {
       const c = await probe.connect();
       return pass(`SASL ${k.saslMechanism.toUpperCase()} accepted for user ${creds.username} (cluster ${c.clusterId}, ${c.brokers} broker${c.brokers === 1 ? '' : 's'})`);
     } catch (err) {
-      const why = explainKafkaError(err as Error, { ...k, username: creds.username, brokers: creds.brokers });
+      const why = explain(ctx, err);
       return fail(`the brokers refused the connection: ${why}`, k.brokers.length ? 'check kafka.username, kafka.password(File) and kafka.saslMechanism' : "Port's credentials were refused: regenerate them in Port, or check kafka.saslMechanism (Port: scram-sha-512)");
     }
   },
@@ -91,7 +97,7 @@ export const kafkaTopic: Check<CheckContext> = {
       if (partitions.length === 0) return fail(`topic ${topic} has no partitions`, KAFKA_FIX.topic);
       await probe.fetchOne(topic, partitions[0]!);
     } catch (err) {
-      return fail(explainKafkaError(err as Error, { ...ctx.config.kafka, username: creds.username, brokers: creds.brokers }), KAFKA_FIX.topic);
+      return fail(explain(ctx, err), KAFKA_FIX.topic);
     }
     return pass(`topic ${topic} readable by ${creds.username} (${partitions.length} partitions; read with a one-byte Fetch, nothing consumed)`);
   },
@@ -113,7 +119,7 @@ export const kafkaGroup: Check<CheckContext> = {
       const members = g.members ? `${g.members} member${g.members === 1 ? '' : 's'} (other replicas running)` : 'no members';
       return pass(`consumer group ${groupId} allowed (${g.state}, ${members}; offsets committed on ${committed} of ${offsets.length} partitions); not joined`);
     } catch (err) {
-      return fail(explainKafkaError(err as Error, { ...ctx.config.kafka, username: creds.username, brokers: creds.brokers }), KAFKA_FIX.group);
+      return fail(explain(ctx, err), KAFKA_FIX.group);
     }
   },
 };
