@@ -10,7 +10,9 @@ bin="$repo/.cache/go/bin/actionlint"
 if [ -x "$bin" ] && [ "$("$bin" --version | head -1)" = "$ACTIONLINT_VERSION" ]; then
   echo "$bin"; exit 0
 fi
-command -v go >/dev/null || { echo "install-actionlint: Go is required (https://go.dev/dl or apt-get install golang)" >&2; exit 1; }
+# Go's own install puts it in /usr/local/go/bin, which a non-login shell may not have on PATH.
+command -v go >/dev/null || PATH="$PATH:/usr/local/go/bin"
+command -v go >/dev/null || { echo "install-actionlint: Go 1.24 or later is required (https://go.dev/doc/install)" >&2; exit 1; }
 GOBIN="$repo/.cache/go/bin" GOMODCACHE="$repo/.cache/go/mod" GOFLAGS=-modcacherw GOTOOLCHAIN=local \
   go install "github.com/rhysd/actionlint/cmd/actionlint@$ACTIONLINT_VERSION" >&2
 echo "$bin"
