@@ -3,7 +3,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 NODE_TS := node --import tsx
 
-.PHONY: help deps build typecheck test test-unit test-chaos chart-test bench demo stack-up stack-down clean
+.PHONY: help deps build typecheck tools test test-unit test-chaos chart-test bench demo stack-up stack-down clean
 
 help: ## List the targets, one line each
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | sort | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-14s %s\n", $$1, $$2}'
@@ -21,16 +21,17 @@ build: deps ## Compile TypeScript (strict) into dist/
 typecheck: deps ## Type-check without emitting
 	npx tsc -p tsconfig.json --noEmit
 
-test: deps ## Run every test: unit, simulators, Kafka ACLs, agent integration, chart (starts and stops a real Kafka)
-	bash test/chart/install-tools.sh
+test: deps tools ## Run every test: unit, simulators, Kafka ACLs, agent integration, chart, monitoring, release config (starts and stops a real Kafka)
 	$(NODE_TS) test/run-tests.ts
 
 test-unit: deps ## Only the fast unit tests (no broker)
 	node --import tsx --test test/unit/*.test.ts
 
-chart-test: deps ## helm lint/template, schema refusals, offline Kubernetes validation, metric names
-	bash test/chart/install-tools.sh
-	node --import tsx --test test/chart/chart.test.ts
+chart-test: deps tools ## helm lint/template, schema refusals, offline Kubernetes validation, promtool rule tests, values examples
+	node --import tsx --test test/chart/*.test.ts
+
+tools: ## Install the test tools into .cache/ when missing: helm, Kubernetes schemas, Prometheus + promtool, actionlint, Renovate's schema
+	bash test/tools/install.sh
 
 test-chaos: deps ## Chaos scenarios (kill -9, rebalance, broker restart, GHES and Port outages, rolling update, garbage): nothing lost, nothing twice
 	$(NODE_TS) test/run-tests.ts test/chaos

@@ -6,6 +6,8 @@
  * → tracking/batched-watcher.ts → port/reporter.ts.
  */
 import { readFileSync } from 'node:fs';
+import { parseCommand } from './cli/command-line.js';
+import { runCommand } from './cli/run-command.js';
 import { pathToFileURL } from 'node:url';
 import { getHeapStatistics } from 'node:v8';
 import { stringify as toYaml } from 'yaml';
@@ -229,9 +231,11 @@ function configSecrets(c: AgentConfig): SecretScrubber {
 
 /** Exit codes: 0 normal stop, 1 fatal error at run time, 2 configuration error. */
 async function cli(): Promise<void> {
+  const command = parseCommand(process.argv.slice(2));
+  if (command.kind !== 'run') return process.exit(await runCommand(command, process.env));
   let loaded;
   try {
-    loaded = loadConfig({ argv: process.argv.slice(2), env: process.env, readFile: (p) => readFileSync(p, 'utf8') });
+    loaded = loadConfig({ argv: command.argv, env: process.env, readFile: (p) => readFileSync(p, 'utf8') });
   } catch (err) {
     process.stderr.write(`ghes-agent: ${toAgentError(err, 'config').message}\n`);
     process.exit(2);
