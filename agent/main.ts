@@ -243,6 +243,10 @@ async function cli(): Promise<void> {
   }
   const secrets = configSecrets(loaded.config);
   const logger = createLogger({ level: loaded.config.log.level, secrets });
+  // Node's process warnings as JSON log lines like every other line, not Node's plain text on
+  // stderr (on Node 24 kafkajs 2.2.4 sets a negative timeout at connect: kafkajs#1751).
+  process.removeAllListeners('warning');
+  process.on('warning', (w) => logger.warn(`node ${w.name}: ${w.message}`, { component: 'node' }));
   process.on('uncaughtException', (err) => {
     logger.error(`uncaught exception: ${err.message}`, { component: 'main' });
     setTimeout(() => process.exit(1), 200);
