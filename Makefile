@@ -36,9 +36,10 @@ build: deps ## Compile TypeScript (strict) into dist/
 typecheck: deps ## Type-check without emitting
 	npx tsc -p tsconfig.json --noEmit
 
+# TESTS: files or directories to run instead of all of them, e.g. `make test TESTS=test/security`.
 test: deps ## Run every test: unit, simulators, Kafka ACLs, agent integration, chart (starts and stops a real Kafka)
 	bash test/chart/install-tools.sh
-	$(NODE_TS) test/run-tests.ts
+	$(NODE_TS) test/run-tests.ts $(TESTS)
 
 test-unit: deps ## Only the fast unit tests (no broker)
 	$(NODE_TS) --test test/unit/*.test.ts
