@@ -22,7 +22,7 @@ import { type Version, parseVersion, supportsRunDetails } from './github/ghes-ve
 import { createConsumerLoop } from './kafka/consumer.js';
 import { createDependencyHealth, observeCalls } from './observability/dependency-health.js';
 import { startHealthServer } from './observability/health-server.js';
-import { heapBudgetWarning } from './observability/heap-budget.js';
+import { heapBudgetWarning, oldSpaceLimitMb } from './observability/heap-budget.js';
 import { type Logger, type SecretScrubber, createLogger, createSecretScrubber } from './observability/logger.js';
 import { createMetrics } from './observability/metrics.js';
 import { createPortClient } from './port/port-client.js';
@@ -68,7 +68,8 @@ export async function startAgent(config: AgentConfig, opts: { logger?: Logger; s
   if (config.github.appId) checkPrivateKey(config.github.privateKey);
   const health = await startHealthServer({ host: config.server.host, port: config.server.port, metrics, ready: readiness });
   log.info(`ghes-agent ${version} starting; metrics and health on :${health.port}`, { version });
-  const heapWarning = heapBudgetWarning(getHeapStatistics().heap_size_limit / 2 ** 20, config.limits.maxInflightRuns);
+  const nodeFlags = [...(process.env.NODE_OPTIONS ?? '').split(/\s+/), ...process.execArgv];
+  const heapWarning = heapBudgetWarning(oldSpaceLimitMb(getHeapStatistics().heap_size_limit / 2 ** 20, nodeFlags), config.limits.maxInflightRuns);
   if (heapWarning) log.warn(heapWarning);
   for (const [name, insecure] of [['github', config.github.tlsInsecureSkipVerify], ['port', config.port.tlsInsecureSkipVerify], ['kafka', config.kafka.tlsInsecureSkipVerify]] as const) {
     if (insecure) log.warn(`TLS VERIFICATION IS DISABLED for ${name} (${name}.tlsInsecureSkipVerify=true): connections can be intercepted. Use ${name}.caFile instead.`);
@@ -246,6 +247,10 @@ async function cli(): Promise<void> {
   }
   const secrets = configSecrets(loaded.config);
   const logger = createLogger({ level: loaded.config.log.level, secrets });
+  // Node's process warnings as JSON log lines like every other line, not Node's plain text on
+  // stderr (on Node 24 kafkajs 2.2.4 sets a negative timeout at connect: kafkajs#1751).
+  process.removeAllListeners('warning');
+  process.on('warning', (w) => logger.warn(`node ${w.name}: ${w.message}`, { component: 'node' }));
   process.on('uncaughtException', (err) => {
     logger.error(`uncaught exception: ${err.message}`, { component: 'main' });
     setTimeout(() => process.exit(1), 200);
