@@ -7,6 +7,8 @@
  * github/dispatch-workflow.ts → tracking/batched-watcher.ts → port/reporter.ts.
  */
 import { readFileSync } from 'node:fs';
+import { parseCommand } from './cli/command-line.js';
+import { runCommand } from './cli/run-command.js';
 import { pathToFileURL } from 'node:url';
 import { getHeapStatistics } from 'node:v8';
 import { stringify as toYaml } from 'yaml';
@@ -24,7 +26,7 @@ import { createConsumerLoop } from './kafka/consumer.js';
 import { createRecordPreparer, guardRecords } from './kafka/prepare-record.js';
 import { type DependencyHealth, createDependencyHealth, observeCalls } from './observability/dependency-health.js';
 import { startHealthServer } from './observability/health-server.js';
-import { heapBudgetWarning } from './observability/heap-budget.js';
+import { heapBudgetWarning, oldSpaceLimitMb } from './observability/heap-budget.js';
 import { type Logger, type SecretScrubber, createLogger, createSecretScrubber } from './observability/logger.js';
 import { type Metrics, createMetrics } from './observability/metrics.js';
 import { createClaimApi } from './port/claim-api.js';
@@ -75,7 +77,8 @@ export async function startAgent(config: AgentConfig, opts: { logger?: Logger; s
   if (config.github.appId) checkPrivateKey(config.github.privateKey);
   const health = await startHealthServer({ host: config.server.host, port: config.server.port, metrics, ready: readiness });
   log.info(`ghes-agent ${version} starting; metrics and health on :${health.port}`, { version });
-  const heapWarning = heapBudgetWarning(getHeapStatistics().heap_size_limit / 2 ** 20, config.limits.maxInflightRuns);
+  const nodeFlags = [...(process.env.NODE_OPTIONS ?? '').split(/\s+/), ...process.execArgv];
+  const heapWarning = heapBudgetWarning(oldSpaceLimitMb(getHeapStatistics().heap_size_limit / 2 ** 20, nodeFlags), config.limits.maxInflightRuns);
   if (heapWarning) log.warn(heapWarning);
   for (const [name, insecure] of [['github', config.github.tlsInsecureSkipVerify], ['port', config.port.tlsInsecureSkipVerify], ['kafka', config.kafka.tlsInsecureSkipVerify]] as const) {
     if (insecure && (name !== 'kafka' || config.kafka.enabled)) log.warn(`TLS VERIFICATION IS DISABLED for ${name} (${name}.tlsInsecureSkipVerify=true): connections can be intercepted. Use ${name}.caFile instead.`);
@@ -309,9 +312,11 @@ function configSecrets(c: AgentConfig): SecretScrubber {
 
 /** Exit codes: 0 normal stop, 1 fatal error at run time, 2 configuration error. */
 async function cli(): Promise<void> {
+  const command = parseCommand(process.argv.slice(2));
+  if (command.kind !== 'run') return process.exit(await runCommand(command, process.env));
   let loaded;
   try {
-    loaded = loadConfig({ argv: process.argv.slice(2), env: process.env, readFile: (p) => readFileSync(p, 'utf8') });
+    loaded = loadConfig({ argv: command.argv, env: process.env, readFile: (p) => readFileSync(p, 'utf8') });
   } catch (err) {
     process.stderr.write(`ghes-agent: ${toAgentError(err, 'config').message}\n`);
     process.exit(2);
@@ -322,6 +327,10 @@ async function cli(): Promise<void> {
   }
   const secrets = configSecrets(loaded.config);
   const logger = createLogger({ level: loaded.config.log.level, secrets });
+  // Node's process warnings as JSON log lines like every other line, not Node's plain text on
+  // stderr (on Node 24 kafkajs 2.2.4 sets a negative timeout at connect: kafkajs#1751).
+  process.removeAllListeners('warning');
+  process.on('warning', (w) => logger.warn(`node ${w.name}: ${w.message}`, { component: 'node' }));
   process.on('uncaughtException', (err) => {
     logger.error(`uncaught exception: ${err.message}`, { component: 'main' });
     setTimeout(() => process.exit(1), 200);

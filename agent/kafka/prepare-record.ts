@@ -1,8 +1,9 @@
 import type { AgentConfig } from '../config/schema.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
-import { decodeMessage } from '../port/decode-message.js';
+import { decodeMessage, messageKeys } from '../port/decode-message.js';
 import type { Reporter } from '../port/reporter.js';
+import { createSignatureVariantNote } from '../port/signature-variant-note.js';
 import { verifySignature } from '../port/verify-signature.js';
 import { guardJob } from '../run/poison-guard.js';
 import type { MessageProcessor, PreparedRun, RunContext, RunWhere } from '../run/process-message.js';
@@ -28,6 +29,7 @@ const RUN_ID = /^(r|wfnr)_/;
 export function createRecordPreparer(deps: { config: AgentConfig; processor: MessageProcessor; metrics: Metrics; logger: Logger; clock: Clock }) {
   const { config, processor } = deps;
   const log = deps.logger.child({ component: 'processor' });
+  const noteSignatureVariant = createSignatureVariantNote({ metrics: deps.metrics, logger: log });
   return function prepare(msg: IncomingMessage): PreparedRun {
     const where: RunWhere = { topic: msg.topic, partition: msg.partition, offset: msg.offset };
     const ctx: RunContext = { intake: 'kafka', where, writtenAtMs: msg.timestampMs };
@@ -35,14 +37,14 @@ export function createRecordPreparer(deps: { config: AgentConfig; processor: Mes
     const decoded = decodeMessage(msg.value, config.kafka.maxMessageBytes);
     if (decoded.kind === 'skip') {
       processor.count('kafka', 'skipped');
-      log.info(`skipped message: ${decoded.reason}`, { ...where, runId: decoded.runId });
+      log.info(`skipped message: ${decoded.reason}`, { ...where, runId: decoded.runId, ...decoded.keys });
       return nothing;
     }
     if (decoded.kind === 'invalid') {
       if (decoded.limit) deps.metrics.limitReached.inc({ limit: decoded.limit });
-      if (decoded.runId && RUN_ID.test(decoded.runId)) return processor.refusal(decoded.runId, ctx, `invalid run message: ${decoded.reason}`, 'invalid');
+      if (decoded.runId && RUN_ID.test(decoded.runId)) return processor.refusal(decoded.runId, ctx, `invalid run message: ${decoded.reason}`, 'invalid', { ...decoded.keys });
       processor.count('kafka', 'invalid');
-      log.warn(`invalid message: ${decoded.reason}`, { ...where, runId: decoded.runId });
+      log.warn(`invalid message: ${decoded.reason}`, { ...where, runId: decoded.runId, ...decoded.keys });
       return nothing;
     }
     const { message, signature, ...run } = decoded.run;
@@ -55,7 +57,8 @@ export function createRecordPreparer(deps: { config: AgentConfig; processor: Mes
       nowMs: deps.clock.now(),
       writtenAtMs: msg.timestampMs,
     });
-    if (!verdict.ok) return processor.refusal(run.runId, ctx, `message refused: ${verdict.reason}`, 'signature_rejected');
+    if (!verdict.ok) return processor.refusal(run.runId, ctx, `message refused: ${verdict.reason}`, 'signature_rejected', { ...messageKeys(message) });
+    if (verdict.checked) noteSignatureVariant(verdict.variant, { ...where, runId: run.runId });
     // Workflow-node runs (wfnr_…) are handled like action runs; the Port client reports them on
     // the node-run routes.
     return processor.job(run, ctx);

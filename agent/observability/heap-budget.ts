@@ -16,6 +16,24 @@ export function recommendedHeapMb(maxInflightRuns: number): number {
   return Math.ceil((2 * liveHeapMb(maxInflightRuns)) / 16) * 16;
 }
 
+/**
+ * The old generation's limit in MB: what runs in flight fill, and what --max-old-space-size sets.
+ * V8's heap_size_limit adds the young generation on top (3 semi-spaces), and Node 24's default
+ * semi-space is four times Node 20's: --max-old-space-size=128 reports 176 MB on Node 20 but
+ * 320 MB on Node 24, which would hide a heap far too small. The flag, when given (NODE_OPTIONS
+ * first, then the command line, the last one winning as in V8), is the exact figure; without it
+ * V8's default old space is gigabytes and heap_size_limit is close enough.
+ */
+export function oldSpaceLimitMb(heapSizeLimitMb: number, nodeFlags: readonly string[]): number {
+  let mb: number | undefined;
+  nodeFlags.forEach((flag, i) => {
+    const m = /^--max[-_]old[-_]space[-_]size(?:=(.*))?$/.exec(flag);
+    const value = m && Number(m[1] ?? nodeFlags[i + 1]);
+    if (value && value > 0) mb = value;
+  });
+  return mb ?? heapSizeLimitMb;
+}
+
 /** A warning when the heap limit leaves less than a quarter over what `maxInflightRuns` keeps live. */
 export function heapBudgetWarning(heapLimitMb: number, maxInflightRuns: number): string | undefined {
   const live = liveHeapMb(maxInflightRuns);

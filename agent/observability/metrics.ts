@@ -162,6 +162,12 @@ export function createMetrics(opts: { version?: string; defaultMetrics?: boolean
       help: "1 while the HTTPS intake's last claim succeeded, else 0 (absent when portApi is off).",
       registers,
     }),
+    signatureVariants: new Counter({
+      name: `${p}signature_variants_total`,
+      help: 'Signed messages verified, by the form of the message the signature matched (signature_variant: signature_keys_deleted, headers_deleted).',
+      labelNames: ['signature_variant'],
+      registers,
+    }),
     ready: new Gauge({
       name: `${p}ready`,
       help: '1 when /readyz answers ready, else 0.',

@@ -1,6 +1,6 @@
 import type { RunRequest } from '../run/run-request.js';
 import type { RunKind } from './claim-api.js';
-import { MAX_DEPTH, deeperThan, isObject, readWorkflowFields } from './invocation-fields.js';
+import { MAX_DEPTH, decodeGithubInvocation, deeperThan } from './decode-message.js';
 import { nodeRunRecord } from './node-runs.js';
 import type { PortRun } from './port-client.js';
 
@@ -12,6 +12,7 @@ export type ClaimedRun =
   /** Not even an id to acknowledge: logged and counted, left to Port. */
   | { kind: 'ignore'; reason: string };
 
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const ACTION_ID = /^r_[A-Za-z0-9_-]{1,128}$/;
 const NODE_ID = /^wfnr_[A-Za-z0-9_-]{1,128}$/;
 /** The only integration action type this agent executes (Ocean's GitHub executor ACTION_NAME). */
@@ -66,12 +67,13 @@ export function decodeClaimedRun(raw: unknown, kind: RunKind): ClaimedRun {
   const props = method.integrationActionExecutionProperties;
   if (!isObject(props)) return refuse('integrationActionExecutionProperties is missing');
   if (deeperThan(props, MAX_DEPTH)) return refuse(`integrationActionExecutionProperties is nested deeper than ${MAX_DEPTH} levels`);
-  const read = readWorkflowFields(props, 'integrationActionExecutionProperties');
+  // The same fields as a GITHUB invocation on Kafka, checked by the same rules.
+  const read = decodeGithubInvocation(props, 'integrationActionExecutionProperties');
   if (!read.ok) return refuse(`invalid run: ${read.problems.join('; ')}`);
   const createdAtMs = Date.parse(record?.createdAt ?? '');
   return {
     kind: 'run',
-    run: { runId: id, runKind: kind, ...read.fields, portPayload: undefined },
+    run: { runId: id, runKind: kind, ...read.value, portPayload: undefined },
     // INFERRED: a claim answer is the whole run record (port-agent's claimed runs carry the
     // record's own fields). Only one that shows it (an updatedAt) stands in for a read of the
     // run; otherwise the processor reads the run before deciding whether it was dispatched.

@@ -1,11 +1,31 @@
 import type { DecodedRun } from './run-request.js';
 
+/**
+ * The names (never the values) of a refused message's keys, for its log line: Port has not
+ * published the `.github.runs` schema, so the first real message that does not fit must be
+ * diagnosable from the log alone.
+ */
+export interface MessageKeys {
+  messageKeys: string[];
+  payloadKeys?: string[];
+  invocationMethodKeys?: string[];
+}
+
 export type DecodeResult =
   | { kind: 'run'; run: DecodedRun }
   /** Not for this agent (another invocation type or an event we do not act on): commit and move on. */
-  | { kind: 'skip'; reason: string; runId?: string }
+  | { kind: 'skip'; reason: string; runId?: string; keys?: MessageKeys }
   /** Meant for us but unusable: report FAILURE when it carries a run id. */
-  | { kind: 'invalid'; reason: string; runId?: string; /** Set when a resource bound refused it (a metric label). */ limit?: 'message_bytes' };
+  | { kind: 'invalid'; reason: string; runId?: string; keys?: MessageKeys; /** Set when a resource bound refused it (a metric label). */ limit?: 'message_bytes' };
+
+/** The GITHUB invocation's own fields, validated; what every intake hands to the dispatch. */
+export interface GithubInvocationFields {
+  org: string;
+  repo: string;
+  workflow: string;
+  workflowInputs: Record<string, unknown>;
+  reportWorkflowStatus: boolean;
+}
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const RUN_ID = /^(r|wfnr)_[A-Za-z0-9_-]{1,128}$/;
@@ -30,6 +50,7 @@ export function decodeMessage(value: Buffer | null, maxBytes: number): DecodeRes
     return { kind: 'invalid', reason: 'message is not JSON' };
   }
   if (!isObject(msg)) return { kind: 'invalid', reason: 'message is not a JSON object' };
+  const keys = messageKeys(msg);
 
   const context = isObject(msg.context) ? msg.context : undefined;
   const rawRunId = context?.runId;
@@ -38,44 +59,24 @@ export function decodeMessage(value: Buffer | null, maxBytes: number): DecodeRes
   const action = payload && isObject(payload.action) ? payload.action : undefined;
   const method = action && isObject(action.invocationMethod) ? action.invocationMethod : undefined;
 
-  if (!method) return { kind: 'invalid', reason: 'message has no payload.action.invocationMethod', runId };
+  if (!method) return { kind: 'invalid', reason: 'message has no payload.action.invocationMethod', runId, keys };
   if (method.type !== 'GITHUB') {
-    return { kind: 'skip', reason: `invocation type ${show(method.type)} is not GITHUB`, runId };
+    return { kind: 'skip', reason: `invocation type ${show(method.type)} is not GITHUB`, runId, keys };
   }
   if (msg.status !== undefined && msg.status !== 'TRIGGERED') {
-    return { kind: 'skip', reason: `run status ${show(msg.status)} is not TRIGGERED`, runId };
+    return { kind: 'skip', reason: `run status ${show(msg.status)} is not TRIGGERED`, runId, keys };
   }
   // JSON.parse copes with any depth but JSON.stringify (signature check, inputs) recurses and
   // would throw a RangeError on a few thousand levels: refuse such a message here, once.
-  if (deeperThan(msg, MAX_DEPTH)) return { kind: 'invalid', reason: `message is nested deeper than ${MAX_DEPTH} levels`, runId };
+  if (deeperThan(msg, MAX_DEPTH)) return { kind: 'invalid', reason: `message is nested deeper than ${MAX_DEPTH} levels`, runId, keys };
   if (!runId) {
-    return { kind: 'invalid', reason: rawRunId === undefined ? 'message has no context.runId' : 'context.runId is not a Port run id (r_… or wfnr_…)' };
+    return { kind: 'invalid', reason: rawRunId === undefined ? 'message has no context.runId' : 'context.runId is not a Port run id (r_… or wfnr_…)', keys };
   }
 
-  const problems: string[] = [];
-  const field = (name: string, re: RegExp, what: string): string => {
-    const v = method[name];
-    if (typeof v === 'number' && name === 'workflow' && Number.isSafeInteger(v) && v > 0) return String(v);
-    if (typeof v !== 'string' || !re.test(v)) {
-      problems.push(`invocationMethod.${name} ${v === undefined ? 'is missing' : `is not ${what}`}`);
-      return '';
-    }
-    return v;
-  };
-  const org = field('org', OWNER, 'a GitHub organization name');
-  const repo = field('repo', REPO, 'a repository name');
-  const workflow = field('workflow', WORKFLOW, 'a workflow file name (e.g. deploy.yml) or id');
-  let workflowInputs: Record<string, unknown> = {};
-  if (method.workflowInputs !== undefined && method.workflowInputs !== null) {
-    if (isObject(method.workflowInputs)) workflowInputs = method.workflowInputs;
-    else problems.push('invocationMethod.workflowInputs is not an object');
-  }
-  let reportWorkflowStatus = true;
-  if (method.reportWorkflowStatus !== undefined) {
-    if (typeof method.reportWorkflowStatus === 'boolean') reportWorkflowStatus = method.reportWorkflowStatus;
-    else problems.push('invocationMethod.reportWorkflowStatus is not a boolean');
-  }
-  if (problems.length) return { kind: 'invalid', reason: problems.join('; '), runId };
+  const fields = decodeGithubInvocation(method, 'invocationMethod');
+  const legacy = legacyInputs(msg, method, payload);
+  const problems = [...(fields.ok ? [] : fields.problems), ...(legacy.ok ? [] : legacy.problems)];
+  if (!fields.ok || !legacy.ok) return { kind: 'invalid', reason: problems.join('; '), runId, keys };
 
   const headers = isObject(msg.headers) ? msg.headers : undefined;
   const sig = headers?.['X-Port-Signature'];
@@ -88,15 +89,111 @@ export function decodeMessage(value: Buffer | null, maxBytes: number): DecodeRes
     run: {
       runId,
       runKind: runId.startsWith('wfnr_') ? 'workflow-node' : 'action',
-      org,
-      repo,
-      workflow,
-      workflowInputs,
-      reportWorkflowStatus,
-      portPayload: method.omitPayload === false ? legacyPayload(msg, method.omitUserInputs === true) : undefined,
+      ...fields.value,
+      // The action's own workflowInputs win over v1's user inputs of the same name.
+      workflowInputs: { ...legacy.userInputs, ...fields.value.workflowInputs },
+      portPayload: legacy.portPayload,
       signature,
       message: msg,
     },
+  };
+}
+
+/**
+ * Validates the fields of a GITHUB invocation, wherever it came from: `invocationMethod` of a
+ * Kafka message, or another intake's equivalent object (`where` names it in the problems).
+ * Pure and total: every problem is named, nothing throws.
+ */
+export function decodeGithubInvocation(
+  method: Record<string, unknown>,
+  where: string,
+): { ok: true; value: GithubInvocationFields } | { ok: false; problems: string[] } {
+  const problems: string[] = [];
+  const field = (name: string, re: RegExp, what: string): string => {
+    const v = method[name];
+    if (typeof v === 'number' && name === 'workflow' && Number.isSafeInteger(v) && v > 0) return String(v);
+    if (typeof v !== 'string' || !re.test(v)) {
+      problems.push(`${where}.${name} ${v === undefined ? 'is missing' : `is not ${what}`}`);
+      return '';
+    }
+    return v;
+  };
+  const org = field('org', OWNER, 'a GitHub organization name');
+  const repo = field('repo', REPO, 'a repository name');
+  const workflow = field('workflow', WORKFLOW, 'a workflow file name (e.g. deploy.yml) or id');
+  let workflowInputs: Record<string, unknown> = {};
+  if (method.workflowInputs !== undefined && method.workflowInputs !== null) {
+    if (isObject(method.workflowInputs)) workflowInputs = method.workflowInputs;
+    else problems.push(`${where}.workflowInputs is not an object`);
+  }
+  // Port's action schema lets reportWorkflowStatus be a string (a jq template renders to one).
+  const reportWorkflowStatus = flag(method.reportWorkflowStatus, true);
+  if (reportWorkflowStatus === undefined) problems.push(`${where}.reportWorkflowStatus is not a boolean (true, false, "true" or "false")`);
+  if (problems.length) return { ok: false, problems };
+  return { ok: true, value: { org, repo, workflow, workflowInputs, reportWorkflowStatus: reportWorkflowStatus! } };
+}
+
+/** A boolean, or the strings "true"/"false" (any case, trimmed); absent gives the default; anything else undefined. */
+function flag(v: unknown, dflt: boolean): boolean | undefined {
+  if (v === undefined) return dflt;
+  if (typeof v === 'boolean') return v;
+  if (typeof v === 'string') {
+    const s = v.trim().toLowerCase();
+    if (s === 'true') return true;
+    if (s === 'false') return false;
+  }
+  return undefined;
+}
+
+/**
+ * Port's v1 actions (the old `/blueprints/{id}/actions` routes) had two GITHUB invocation
+ * flags that v2 replaced by `workflowInputs` (port-docs `migrate-actions-api-usage.md`, 2024):
+ * - `omitPayload` (default false): when false, a `port_payload` input holds the action
+ *   message as JSON;
+ * - `omitUserInputs` (default false): when false, the action's user inputs
+ *   (`payload.properties`) are sent as separate workflow inputs; when true they are only in
+ *   `port_payload` (unless omitted too).
+ * (port-docs `self-service-actions-deep-dive.md` as of 2023-2024, invocation method fields.)
+ * A message carrying either key is a v1 action and gets those defaults; a v2 action carries
+ * neither and is left exactly as its `workflowInputs` say.
+ */
+function legacyInputs(
+  msg: Record<string, unknown>,
+  method: Record<string, unknown>,
+  payload: Record<string, unknown> | undefined,
+): { ok: true; userInputs: Record<string, unknown>; portPayload: string | undefined } | { ok: false; problems: string[] } {
+  if (!('omitPayload' in method) && !('omitUserInputs' in method)) return { ok: true, userInputs: {}, portPayload: undefined };
+  // null as "not set": Port's old API stored unset flags as null.
+  const omitPayload = flag(method.omitPayload ?? undefined, false);
+  const omitUserInputs = flag(method.omitUserInputs ?? undefined, false);
+  const problems: string[] = [];
+  if (omitPayload === undefined) problems.push('invocationMethod.omitPayload is not a boolean');
+  if (omitUserInputs === undefined) problems.push('invocationMethod.omitUserInputs is not a boolean');
+  if (problems.length) return { ok: false, problems };
+  const properties = payload && isObject(payload.properties) ? payload.properties : {};
+  return {
+    ok: true,
+    userInputs: omitUserInputs ? {} : properties,
+    portPayload: omitPayload ? undefined : legacyPayload(msg),
+  };
+}
+
+/** The legacy `port_payload` input: the action message, without its signature headers. */
+function legacyPayload(msg: Record<string, unknown>): string {
+  const { headers: _headers, ...rest } = msg;
+  return JSON.stringify(rest);
+}
+
+/** Names only, at most 40 of them, each cut to 64 characters: a key is data the sender chose. */
+export function messageKeys(msg: Record<string, unknown>): MessageKeys {
+  const names = (o: Record<string, unknown>) => Object.keys(o).slice(0, 40).map((k) => k.slice(0, 64));
+  const payload = isObject(msg.payload) ? msg.payload : undefined;
+  const action = payload && isObject(payload.action) ? payload.action : undefined;
+  const method = action && isObject(action.invocationMethod) ? action.invocationMethod : undefined;
+  return {
+    messageKeys: names(msg),
+    ...(payload ? { payloadKeys: names(payload) } : {}),
+    ...(method ? { invocationMethodKeys: names(method) } : {}),
   };
 }
 
@@ -110,7 +207,7 @@ function show(v: unknown): string {
 export const MAX_DEPTH = 64;
 
 /** Iterative, so the check itself cannot overflow the stack. */
-function deeperThan(root: unknown, max: number): boolean {
+export function deeperThan(root: unknown, max: number): boolean {
   const stack: Array<[unknown, number]> = [[root, 1]];
   while (stack.length) {
     const [v, depth] = stack.pop()!;
@@ -119,14 +216,4 @@ function deeperThan(root: unknown, max: number): boolean {
     for (const child of Array.isArray(v) ? v : Object.values(v)) if (typeof child === 'object' && child !== null) stack.push([child, depth + 1]);
   }
   return false;
-}
-
-/** The legacy `port_payload` input: the message without its signature headers. */
-function legacyPayload(msg: Record<string, unknown>, omitUserInputs: boolean): string {
-  const { headers: _headers, ...rest } = msg;
-  if (omitUserInputs && isObject(rest.payload)) {
-    const { properties: _p, ...payload } = rest.payload;
-    return JSON.stringify({ ...rest, payload });
-  }
-  return JSON.stringify(rest);
 }

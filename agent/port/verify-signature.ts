@@ -1,12 +1,23 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
 export type SignatureMode = 'required' | 'if-present' | 'off';
-export type SignatureVerdict = { ok: true; checked: boolean } | { ok: false; reason: string };
 
 /**
- * Port signs `${timestamp}.${compact JSON of the message without the two signature headers}`
- * with HMAC-SHA256 keyed by the client secret, as "v1,<base64>" (port-protocol.md). JSON.parse
- * keeps key order and JSON.stringify leaves non-ASCII unescaped, which is what Port signs.
+ * Which text Port's signature matched. Nothing public says what Port signs for GITHUB messages;
+ * port-agent (`app/invokers/webhook_invoker.py::validate_incoming_signature`) checks WEBHOOK
+ * messages over the JSON with the two X-Port-* keys deleted from `headers`, and GITLAB messages
+ * over the JSON with the whole `headers` object deleted. Either is accepted, and which one
+ * matched is counted and logged so the first real deployment tells which one Port uses.
+ */
+export type SignatureVariant = 'signature_keys_deleted' | 'headers_deleted';
+
+export type SignatureVerdict = { ok: true; checked: false } | { ok: true; checked: true; variant: SignatureVariant } | { ok: false; reason: string };
+
+/**
+ * Port signs `${timestamp}.${compact JSON of the message without its signature}` with
+ * HMAC-SHA256 keyed by the client secret, as "v1,<base64>" (port-protocol.md). JSON.parse keeps
+ * key order and JSON.stringify leaves non-ASCII unescaped, which is what port-agent's
+ * `json.dumps(msg, separators=(",", ":"), ensure_ascii=False)` writes too.
  */
 export function verifySignature(args: {
   message: Record<string, unknown>;
@@ -44,20 +55,30 @@ export function verifySignature(args: {
       };
     }
   }
-  const headers = args.message.headers as Record<string, unknown>;
-  const { ['X-Port-Signature']: _s, ['X-Port-Timestamp']: _t, ...restHeaders } = headers;
-  const unsigned = { ...args.message, headers: restHeaders };
-  let text: string;
-  try {
-    text = JSON.stringify(unsigned);
-  } catch {
-    return { ok: false, reason: 'message cannot be serialized for the signature check (nested too deeply)' };
-  }
-  const expected = createHmac('sha256', args.secret).update(`${signature.timestamp}.${text}`).digest();
   const given = signature.value.split(' ').map((part) => {
     const [version, b64] = part.split(',', 2);
     return version === 'v1' && b64 ? Buffer.from(b64, 'base64') : Buffer.alloc(0);
   });
-  const matches = given.some((g) => g.length === expected.length && timingSafeEqual(g, expected));
-  return matches ? { ok: true, checked: true } : { ok: false, reason: 'X-Port-Signature does not match (wrong client secret or altered message)' };
+  for (const variant of VARIANTS) {
+    let text: string;
+    try {
+      text = JSON.stringify(unsignedForm(args.message, variant));
+    } catch {
+      return { ok: false, reason: 'message cannot be serialized for the signature check (nested too deeply)' };
+    }
+    const expected = createHmac('sha256', args.secret).update(`${signature.timestamp}.${text}`).digest();
+    if (given.some((g) => g.length === expected.length && timingSafeEqual(g, expected))) return { ok: true, checked: true, variant };
+  }
+  return { ok: false, reason: 'X-Port-Signature does not match (wrong client secret or altered message)' };
+}
+
+/** The WEBHOOK form first: it is what port-protocol.md describes. */
+const VARIANTS: readonly SignatureVariant[] = ['signature_keys_deleted', 'headers_deleted'];
+
+/** The message as Port signed it, in one of the two forms port-agent knows. Key order is kept. */
+function unsignedForm(message: Record<string, unknown>, variant: SignatureVariant): Record<string, unknown> {
+  const { headers, ...rest } = message;
+  if (variant === 'headers_deleted') return rest;
+  const { ['X-Port-Signature']: _s, ['X-Port-Timestamp']: _t, ...restHeaders } = headers as Record<string, unknown>;
+  return { ...message, headers: restHeaders };
 }

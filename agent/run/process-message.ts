@@ -108,9 +108,17 @@ export function createMessageProcessor(deps: ProcessorDeps) {
   const { config, metrics, reporter, clock } = deps;
   const log = deps.logger.child({ component: 'processor' });
 
-  async function fail(run: { runId: string }, ctx: RunContext, reason: string, outcome: string, owned: AbortSignal, known: Partial<Pick<StagedRun, 'htmlUrl' | 'externalRunId'>> = {}): Promise<void> {
+  async function fail(
+    run: { runId: string },
+    ctx: RunContext,
+    reason: string,
+    outcome: string,
+    owned: AbortSignal,
+    known: Partial<Pick<StagedRun, 'htmlUrl' | 'externalRunId'>> = {},
+    fields: Record<string, unknown> = {},
+  ): Promise<void> {
     metrics.messages.inc({ outcome, intake: ctx.intake });
-    log.warn(`run ${run.runId} failed: ${reason}`, { runId: run.runId, outcome, ...ctx.where });
+    log.warn(`run ${run.runId} failed: ${reason}`, { runId: run.runId, outcome, ...ctx.where, ...fields });
     await Promise.all([
       reporter.send(run.runId, { kind: 'log', log: { message: `ghes-agent: ${reason}`, level: 'ERROR' } }, owned),
       finalReport(run.runId, { status: 'FAILURE', summary: reason.slice(0, 2000), statusLabel: 'Failed', ...linkOf(known) }, owned),
@@ -139,9 +147,12 @@ export function createMessageProcessor(deps: ProcessorDeps) {
     return { where: ctx.where, intake: ctx.intake, runId: run.runId, handle: (signal, owned) => handleRun(run, ctx, signal, owned) };
   }
 
-  /** A run that names itself but cannot be handled: reported FAILURE with the reason. */
-  function refusal(runId: string, ctx: RunContext, reason: string, outcome: string): PreparedRun {
-    return { where: ctx.where, intake: ctx.intake, runId, handle: (_signal, owned) => fail({ runId }, ctx, reason, outcome, owned) };
+  /**
+   * A run that names itself but cannot be handled: reported FAILURE with the reason. `fields`
+   * go to its log line only (for a refused Kafka message, the names of its keys: MessageKeys).
+   */
+  function refusal(runId: string, ctx: RunContext, reason: string, outcome: string, fields: Record<string, unknown> = {}): PreparedRun {
+    return { where: ctx.where, intake: ctx.intake, runId, handle: (_signal, owned) => fail({ runId }, ctx, reason, outcome, owned, {}, fields) };
   }
 
   /** Counts an outcome for which nothing is done (skipped, invalid without a run id). */

@@ -15,7 +15,7 @@ export interface RunRequest {
   /** workflowInputs as Port rendered them (may hold `ref` and non-string values). */
   workflowInputs: Record<string, unknown>;
   reportWorkflowStatus: boolean;
-  /** Legacy: `omitPayload: false` asks for a `port_payload` input holding the message. */
+  /** Legacy (v1) actions: the `port_payload` input holding the message, unless `omitPayload: true` (decode-message.ts). */
   portPayload: string | undefined;
 }
 

@@ -6,8 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { parse as parseYaml } from 'yaml';
-import { loadConfig } from '../../agent/config/load.js';
-import { createMetrics } from '../../agent/observability/metrics.js';
+import { envOf, loadAsThePodWould, mountedFile, pod } from './pod.js';
 import {
   chartDir, findOne, helm, helmBin, kubeVersion, parseManifests, render, repoRoot, template,
   validateObject, withValuesFiles, type K8sObject,
@@ -17,52 +16,7 @@ const valuesMin = join(repoRoot, 'test/chart/values-min.yaml');
 const valuesAll = join(repoRoot, 'test/chart/values-all.yaml');
 const minValues = parseYaml(readFileSync(valuesMin, 'utf8')) as Record<string, any>;
 
-interface Container {
-  name: string;
-  image: string;
-  env?: { name: string; value?: string }[];
-  envFrom?: object[];
-  ports?: { name: string; containerPort: number }[];
-  securityContext: Record<string, any>;
-  livenessProbe: { httpGet: { path: string; port: string | number } };
-  readinessProbe: { httpGet: { path: string; port: string | number } };
-  volumeMounts: { name: string; mountPath: string; readOnly?: boolean }[];
-}
-interface PodSpec {
-  automountServiceAccountToken?: boolean;
-  serviceAccountName: string;
-  securityContext: Record<string, any>;
-  containers: Container[];
-  volumes: { name: string; secret?: { secretName: string; items?: { key: string; path: string }[] }; configMap?: { name: string; items?: { key: string; path: string }[] }; emptyDir?: object }[];
-}
-
-function pod(objects: K8sObject[]): { spec: PodSpec; annotations: Record<string, string> } {
-  const d = findOne(objects, 'Deployment') as any;
-  return { spec: d.spec.template.spec, annotations: d.spec.template.metadata.annotations ?? {} };
-}
-function envOf(c: Container): Map<string, string | undefined> {
-  return new Map((c.env ?? []).map((e) => [e.name, e.value]));
-}
-function mountedFile(spec: PodSpec, c: Container, path: string): { volume: PodSpec['volumes'][number]; key: string } {
-  for (const m of c.volumeMounts) {
-    if (path.startsWith(m.mountPath + '/')) {
-      const rest = path.slice(m.mountPath.length + 1);
-      const volume = spec.volumes.find((v) => v.name === m.name);
-      assert.ok(volume, `volume ${m.name} exists`);
-      const items = volume.secret?.items ?? volume.configMap?.items;
-      const item = items?.find((i) => i.path === rest);
-      assert.ok(item, `${path} is an item of volume ${m.name}`);
-      return { volume, key: item.key };
-    }
-  }
-  assert.fail(`${path} is under no volume mount`);
-}
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
-
-/** Every metric name a PromQL/dashboard text refers to (our prefix plus Node's default ones). */
-function metricNamesIn(text: string): Set<string> {
-  return new Set(text.match(/\b(?:ghes_agent_[a-z0-9_]+|process_[a-z0-9_]+|nodejs_[a-z0-9_]+)\b/g) ?? []);
-}
 
 before(() => {
   assert.ok(existsSync(helmBin), `helm not found at ${helmBin}: run bash test/chart/install-tools.sh`);
@@ -84,7 +38,26 @@ describe('rendered with the defaults plus the smallest required values', () => {
   const c = spec.containers[0]!;
 
   it('renders exactly the default object set', () => {
-    assert.deepEqual(objects.map((o) => o.kind).sort(), ['ConfigMap', 'Deployment', 'Secret', 'Service', 'ServiceAccount']);
+    assert.deepEqual(objects.map((o) => o.kind).sort(), ['ConfigMap', 'Deployment', 'Pod', 'Secret', 'Service', 'ServiceAccount']);
+  });
+
+  it('offers `ghes-agent check` as a helm test hook with exactly the agent\'s configuration, secrets and image', () => {
+    const hook = findOne(objects, 'Pod') as any;
+    assert.equal(hook.metadata.annotations['helm.sh/hook'], 'test');
+    assert.equal(hook.spec.restartPolicy, 'Never');
+    const t = hook.spec.containers[0];
+    assert.deepEqual(t.command, ['node', 'dist/agent/main.js', 'check']);
+    assert.equal(t.image, c.image);
+    assert.deepEqual(t.env, c.env);
+    assert.deepEqual(t.volumeMounts, c.volumeMounts);
+    assert.deepEqual(hook.spec.volumes, spec.volumes);
+    assert.deepEqual(t.securityContext, c.securityContext);
+    assert.equal(hook.spec.automountServiceAccountToken, false);
+    // The Service must not send scrapes to the check pod.
+    const selector = (findOne(objects, 'Service') as any).spec.selector as Record<string, string>;
+    assert.ok(Object.entries(selector).some(([k, v]) => hook.metadata.labels[k] !== v), 'the Service selects the check pod');
+    const off = withValuesFiles([minValues, { helmTest: { enabled: false } }], (f) => render(f));
+    assert.equal(off.some((o) => o.kind === 'Pod'), false);
   });
 
   it('every object is valid against the Kubernetes schemas', async () => {
@@ -180,7 +153,7 @@ describe('rendered with every optional feature on', () => {
 
   it('renders every optional object, and no Secret (existingSecret)', () => {
     assert.deepEqual(objects.map((o) => o.kind).sort(), [
-      'ConfigMap', 'ConfigMap', 'ConfigMap', 'Deployment', 'NetworkPolicy', 'PodDisruptionBudget',
+      'ConfigMap', 'ConfigMap', 'ConfigMap', 'Deployment', 'NetworkPolicy', 'Pod', 'PodDisruptionBudget',
       'PrometheusRule', 'Service', 'ServiceAccount', 'ServiceMonitor',
     ]);
   });
@@ -197,14 +170,14 @@ describe('rendered with every optional feature on', () => {
     assert.equal(sm.spec.endpoints[0].port, 'metrics');
     assert.equal(sm.spec.endpoints[0].path, '/metrics');
     const pr = findOne(objects, 'PrometheusRule') as any;
-    const rules: { alert?: string; expr: string; for?: string }[] = pr.spec.groups.flatMap((g: any) => g.rules);
+    const rules: { alert?: string; record?: string; expr: string; for?: string }[] = pr.spec.groups.flatMap((g: any) => g.rules);
     for (const r of rules) {
-      assert.ok(r.alert && typeof r.expr === 'string' && r.expr.trim().length > 0, JSON.stringify(r));
+      assert.ok((r.alert || r.record) && typeof r.expr === 'string' && r.expr.trim().length > 0, JSON.stringify(r));
       if (r.for !== undefined) assert.match(r.for, /^([0-9]+(ms|s|m|h|d|w|y))+$/);
     }
     const names = rules.map((r) => r.alert);
     for (const a of ['GhesAgentConsumerDown', 'GhesAgentDispatchFailures', 'GhesAgentRunsStuck', 'GhesAgentRunsTimingOut',
-      'GhesAgentGitHubRateLimitLow', 'GhesAgentPortApiFailing', 'GhesAgentCustom']) {
+      'GhesAgentGitHubApiFailing', 'GhesAgentGitHubRateLimitLow', 'GhesAgentPortApiFailing', 'GhesAgentCustom']) {
       assert.ok(names.includes(a), `alert ${a}`);
     }
   });
@@ -253,6 +226,12 @@ describe('rendered with every optional feature on', () => {
   it('limits ingress to the metrics port and the Grafana dashboard is valid JSON in its namespace', () => {
     const np = findOne(objects, 'NetworkPolicy') as any;
     assert.deepEqual(np.spec.policyTypes, ['Ingress', 'Egress']);
+    // The policy applies to the agent and to its helm test pod: the check sees the agent's network.
+    for (const kind of ['Deployment', 'Pod']) {
+      const o = findOne(objects, kind) as any;
+      const labels = kind === 'Pod' ? o.metadata.labels : o.spec.template.metadata.labels;
+      for (const [k, v] of Object.entries(np.spec.podSelector.matchLabels)) assert.equal(labels[k], v, `${kind} label ${k}`);
+    }
     assert.deepEqual(np.spec.ingress[0].ports, [{ port: 'metrics', protocol: 'TCP' }]);
     const dash = objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name.endsWith('-dashboard')) as any;
     assert.equal(dash.metadata.namespace, 'monitoring');
@@ -261,35 +240,6 @@ describe('rendered with every optional feature on', () => {
     assert.ok(json.panels.length >= 10);
   });
 });
-
-/**
- * Feeds the rendered agent.yaml and the Deployment's GHES_AGENT_* env to the agent's own config
- * loader, with the mounted files faked: catches drift between chart values/env names and the
- * agent's convict schema (which rejects unknown keys and unknown GHES_AGENT_ variables).
- */
-function loadAsThePodWould(objects: K8sObject[]) {
-  const { spec } = pod(objects);
-  const c = spec.containers[0]!;
-  const env = Object.fromEntries([...envOf(c)].filter(([k]) => k.startsWith('GHES_AGENT_')));
-  const cm = objects.find((o) => o.kind === 'ConfigMap' && (o as any).data?.['agent.yaml']) as any;
-  const files: Record<string, string> = { [env.GHES_AGENT_CONFIG!]: cm.data['agent.yaml'] };
-  // Secret files hold what the chart-made Secret holds; with an existing Secret, a stand-in text.
-  const secret = objects.find((o) => o.kind === 'Secret') as any;
-  for (const [k, v] of Object.entries(env)) {
-    if (!k.endsWith('_FILE')) continue;
-    const { key } = mountedFile(spec, c, v!);
-    files[v!] = secret ? Buffer.from(secret.data[key], 'base64').toString('utf8') : `secret-from-${k}`;
-  }
-  return loadConfig({
-    argv: [],
-    env,
-    readFile: (path) => {
-      const f = files[path];
-      if (f === undefined) throw Object.assign(new Error(`ENOENT ${path}`), { code: 'ENOENT' });
-      return f;
-    },
-  }).config;
-}
 
 describe("the agent's own config loader accepts what the chart renders", () => {
   it('with the smallest values (GitHub App)', () => {
@@ -342,29 +292,7 @@ describe('values.schema.json refuses bad values', () => {
   });
 });
 
-describe('metric names in the dashboard and the alerts', () => {
-  it('all exist in the agent /metrics output', async () => {
-    const { registry } = createMetrics();
-    const exposition = await registry.metrics();
-    const exported = new Set<string>();
-    for (const m of exposition.matchAll(/^# TYPE (\S+) (\S+)$/gm)) {
-      const [, name, type] = m as unknown as [string, string, string];
-      exported.add(name);
-      if (type === 'histogram') for (const s of ['_bucket', '_sum', '_count']) exported.add(name + s);
-      if (type === 'summary') for (const s of ['_sum', '_count']) exported.add(name + s);
-    }
-    const objects = render([valuesAll]);
-    const pr = findOne(objects, 'PrometheusRule') as any;
-    const ruleText = pr.spec.groups.flatMap((g: any) => g.rules).filter((r: any) => r.alert !== 'GhesAgentCustom').map((r: any) => r.expr).join('\n');
-    const dashboard = JSON.parse(readFileSync(join(chartDir, 'dashboards/ghes-agent.json'), 'utf8'));
-    const dashText = JSON.stringify(dashboard.panels.flatMap((p: any) => p.targets.map((t: any) => t.expr)))
-      + JSON.stringify(dashboard.templating.list.map((v: any) => v.query));
-    const used = new Set([...metricNamesIn(ruleText), ...metricNamesIn(dashText)]);
-    assert.ok(used.size >= 15, `found only ${used.size} metric names: the extraction is broken`);
-    const missing = [...used].filter((n) => !exported.has(n));
-    assert.deepEqual(missing, [], `metrics used but not exported by the agent: ${missing.join(', ')}`);
-  });
-});
+// Metric names of the alerts and the dashboard: test/chart/prometheus-rules.test.ts.
 
 // parseManifests is exported for other suites; referenced here so a refactor keeps it working.
 void parseManifests;

@@ -33,6 +33,17 @@ describe(`image ${image} against the local stack`, () => {
     assert.match(text, /process_resident_memory_bytes/);
   });
 
+  test('ghes-agent check, as the chart\'s helm test pod runs it, passes every check from inside the image', async () => {
+    const check = await startAgentProcess(stack, { auth: 'app', image, args: ['check'] });
+    const code = await check.waitExit(120_000);
+    const out = check.output();
+    assert.equal(code, 0, out.slice(-3000));
+    for (const id of ['github.reachable', 'github.installation', 'port.credentials', 'kafka.sasl', 'kafka.topic', 'kafka.group']) {
+      assert.match(out, new RegExp(`^PASS\\s+${id.replace('.', '\\.')}\\s`, 'm'), out.slice(-3000));
+    }
+    assert.ok(!out.includes(stack.port.clientSecret));
+  });
+
   test('runs as the numeric non-root user and writes no secret to its output', () => {
     const lines = agent.lines();
     assert.ok(lines.some((l) => typeof l.message === 'string' && l.message.startsWith('ghes-agent')), agent.output().slice(-2000));

@@ -79,6 +79,8 @@ check "/tmp is writable" 0 in_image sh -c 'echo x > /tmp/probe && test -s /tmp/p
 check "app holds only dist, node_modules, package.json" 0 in_image sh -c 'test "$(ls /app | tr "\n" " ")" = "dist node_modules package.json "'
 check "application files are owned by root" 0 in_image sh -c 'test -z "$(find /app ! -user 0 -print -quit)"'
 check "no dev dependencies in node_modules" 0 in_image sh -c 'for d in typescript tsx @types/node @octokit/openapi; do test ! -e node_modules/$d || { echo "found $d"; exit 1; }; done'
+node_version=$(tr -d ' \t\r\n' <"$repo/.nvmrc")
+check "node is v${node_version#v}, the version of .nvmrc the tests run on" 0 in_image sh -c "test \"\$(node --version)\" = v${node_version#v}"
 check "production dependencies resolve" 0 in_image node -e 'for (const m of ["kafkajs","convict","prom-client","winston","yaml","undici","@octokit/core"]) import(m).catch((e) => { console.error(m, e.message); process.exit(1); })'
 check "secrets readable by uid 10001" 0 in_image sh -c 'cat /etc/ghes-agent/secrets/port-client-secret >/dev/null'
 check "dist/agent/main.js is in the image" 0 in_image test -f dist/agent/main.js

@@ -115,6 +115,10 @@ describe('agent on GHES 3.21 with a GitHub App', () => {
     assert.ok(metricValue(text, 'ghes_agent_dispatches_total', { outcome: 'success' }) >= 1);
     assert.ok(metricValue(text, 'ghes_agent_github_requests_total', { route: '/repos/{owner}/{repo}/actions/workflows/{workflow_id}/dispatches' }) >= 1);
     assert.equal(metricValue(text, 'ghes_agent_consumer_connected'), 1);
+    // The agent process runs on the Node of the tests (make: the image's, .nvmrc; test-compat: each older line).
+    assert.equal(metricValue(text, 'ghes_agent_build_info', { node_version: process.version }), 1, text.split('\n').find((l) => l.startsWith('ghes_agent_build_info')));
+    // Every line the agent wrote is a JSON log line (Node 24 printed a plain-text warning for kafkajs).
+    assert.deepEqual(agent.output().split('\n').filter((l) => l.trim() && !l.startsWith('{')), []);
     assert.equal((await fetch(`${agent.metricsUrl}/livez`)).status, 200);
     assert.equal((await fetch(`${agent.metricsUrl}/readyz`)).status, 200);
   });

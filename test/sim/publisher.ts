@@ -42,9 +42,22 @@ export function buildRunMessage(args: BuildRunMessageArgs): Record<string, unkno
   };
 }
 
-/** The string Port's HMAC covers: `${ts}.${compact JSON}` with the two headers removed but `headers` kept. */
-export function signedContent(msg: Record<string, unknown>, timestampS: number | string): string {
-  return `${timestampS}.${JSON.stringify(withoutSignatureHeaders(msg))}`;
+/**
+ * Which text the HMAC covers: port-agent (`app/invokers/webhook_invoker.py`) checks WEBHOOK
+ * messages with the two X-Port-* keys deleted from `headers` (`signature_keys_deleted`, what
+ * port-protocol.md describes) and GITLAB messages with the whole `headers` deleted
+ * (`headers_deleted`). Which one Port uses for GITHUB messages is not published.
+ */
+export type SignatureVariant = 'signature_keys_deleted' | 'headers_deleted';
+
+/** The string Port's HMAC covers: `${ts}.${compact JSON}` without the signature (see SignatureVariant). */
+export function signedContent(msg: Record<string, unknown>, timestampS: number | string, variant: SignatureVariant = 'signature_keys_deleted'): string {
+  const base = withoutSignatureHeaders(msg);
+  if (variant === 'headers_deleted') {
+    const { headers: _h, ...rest } = base;
+    return `${timestampS}.${JSON.stringify(rest)}`;
+  }
+  return `${timestampS}.${JSON.stringify(base)}`;
 }
 
 // port-agent deletes only the two keys from `headers` before re-serializing, so
@@ -56,10 +69,10 @@ function withoutSignatureHeaders(msg: Record<string, unknown>): Record<string, u
   return { ...msg, headers };
 }
 
-export function signRunMessage(msg: Record<string, unknown>, secret: string, timestampS?: number): Record<string, unknown> {
+export function signRunMessage(msg: Record<string, unknown>, secret: string, timestampS?: number, variant?: SignatureVariant): Record<string, unknown> {
   const ts = timestampS ?? Math.floor(Date.now() / 1000);
   const base = withoutSignatureHeaders(msg);
-  const mac = createHmac('sha256', secret).update(signedContent(base, ts), 'utf8').digest('base64');
+  const mac = createHmac('sha256', secret).update(signedContent(base, ts, variant), 'utf8').digest('base64');
   return { ...base, headers: { ...(base.headers as Record<string, unknown>), [SIGNATURE_HEADER]: `v1,${mac}`, [TIMESTAMP_HEADER]: ts } };
 }
 
@@ -92,11 +105,11 @@ export async function createAndPublishRun(
   producer: Producer,
   topic: string,
   invocation: GithubInvocation,
-  opts: { sign?: boolean; tamper?: boolean; kind?: 'action' | 'workflow-node' } = {},
+  opts: { sign?: boolean; tamper?: boolean; kind?: 'action' | 'workflow-node'; signatureVariant?: SignatureVariant } = {},
 ): Promise<SimPortRun> {
   const run = port.createRun({ invocation, kind: opts.kind });
   let msg = buildRunMessage({ orgId: port.orgId, run });
-  if (opts.sign !== false || opts.tamper) msg = signRunMessage(msg, port.clientSecret);
+  if (opts.sign !== false || opts.tamper) msg = signRunMessage(msg, port.clientSecret, undefined, opts.signatureVariant);
   if (opts.tamper) msg = tamperSignature(msg);
   await publishMessages(producer, topic, [{ key: run.id, value: msg }]);
   return run;

@@ -69,10 +69,14 @@ export async function startAgentProcess(
     echo?: boolean;
     /** Run the built container image (test/image/run-image.sh) instead of the source. */
     image?: string;
+    /** Port of /metrics and the health endpoints; default a free one. */
+    metricsPort?: number;
+    /** Command-line arguments before --config, e.g. ['check']; in the image: node dist/agent/main.js ARGS. */
+    args?: string[];
   } = {},
 ): Promise<AgentProcess> {
   const dir = mkdtempSync(join(tmpdir(), 'ghes-agent-test-'));
-  const metricsPort = await freePort();
+  const metricsPort = opts.metricsPort ?? (await freePort());
   const mounts = opts.image ? { secrets: '/etc/ghes-agent/secrets', caFile: '/etc/ghes-agent/ca/ca.crt' } : undefined;
   const { config, files, secretDir } = agentConfig(stack, dir, { auth: opts.auth, metricsPort, overrides: opts.overrides, mounts });
   const { mkdirSync } = await import('node:fs');
@@ -82,8 +86,8 @@ export async function startAgentProcess(
   const configFile = join(dir, 'agent.yaml');
   writeFileSync(configFile, opts.configText ?? stringify(config));
   const [command, args] = opts.image
-    ? ['bash', [join(REPO_ROOT, 'test/image/run-image.sh'), '-i', opts.image, '-c', configFile, '-s', secretDir, '-a', stack.broker.caFile]]
-    : [process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'agent/main.ts'), '--config', configFile]];
+    ? ['bash', [join(REPO_ROOT, 'test/image/run-image.sh'), '-i', opts.image, '-c', configFile, '-s', secretDir, '-a', stack.broker.caFile, ...(opts.args ? ['--', 'node', 'dist/agent/main.js', ...opts.args] : [])]]
+    : [process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'agent/main.ts'), ...(opts.args ?? []), '--config', configFile]];
   const proc = spawn(command, args, {
     cwd: REPO_ROOT,
     env: { PATH: process.env.PATH ?? '', ...opts.env },

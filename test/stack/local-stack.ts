@@ -7,7 +7,7 @@ import { startGhesSim } from '../sim/ghes/server.js';
 import type { GhesSim, GhesSimOptions, WorkflowSpec } from '../sim/ghes/types.js';
 import { startPortSim } from '../sim/port/server.js';
 import type { GithubInvocation, PortSim, PortSimOptions, SimPortRun } from '../sim/port/types.js';
-import { createAndPublishRun, publishMessages } from '../sim/publisher.js';
+import { type SignatureVariant, createAndPublishRun, publishMessages } from '../sim/publisher.js';
 import type { KafkaBrokerInfo } from './kafka-broker.js';
 import { createOrgTopic, kafkaClientConfig } from './kafka-org.js';
 import { getTestBroker } from './shared-broker.js';
@@ -21,7 +21,7 @@ export interface LocalStack {
   producer: Producer;
   /** The GitHub org the sample repositories live in. */
   ghOrg: string;
-  publish(invocation: GithubInvocation, opts?: { sign?: boolean; tamper?: boolean; kind?: 'action' | 'workflow-node' }): Promise<SimPortRun>;
+  publish(invocation: GithubInvocation, opts?: { sign?: boolean; tamper?: boolean; kind?: 'action' | 'workflow-node'; signatureVariant?: SignatureVariant }): Promise<SimPortRun>;
   /**
    * A run of the GitHub Ocean backend (INTEGRATION_ACTION, dispatch_workflow) for an installation
    * (default 'ghes-agent'), or a workflow-node run of it: Port keeps it for a claim, nothing goes to Kafka.

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { decodeMessage, type DecodeResult } from '../../agent/port/decode-message.js';
+import { decodeGithubInvocation, decodeMessage, messageKeys, type DecodeResult } from '../../agent/port/decode-message.js';
 
 const MAX = 1_048_576;
 
@@ -68,6 +68,12 @@ describe('decodeMessage: the documented envelope', () => {
     assert.equal(expectRun(decode(envelope({ reportWorkflowStatus: false }))).reportWorkflowStatus, false);
   });
 
+  it('accepts reportWorkflowStatus as "true"/"false" strings (Port\'s action schema allows a string)', () => {
+    assert.equal(expectRun(decode(envelope({ reportWorkflowStatus: 'false' }))).reportWorkflowStatus, false);
+    assert.equal(expectRun(decode(envelope({ reportWorkflowStatus: 'true' }))).reportWorkflowStatus, true);
+    assert.equal(expectRun(decode(envelope({ reportWorkflowStatus: ' False ' }))).reportWorkflowStatus, false);
+  });
+
   it('accepts a numeric workflow id (number or digit string)', () => {
     assert.equal(expectRun(decode(envelope({ workflow: 123456 }))).workflow, '123456');
     assert.equal(expectRun(decode(envelope({ workflow: '987' }))).workflow, '987');
@@ -96,28 +102,109 @@ describe('decodeMessage: the documented envelope', () => {
     });
   });
 
-  it('legacy omitPayload:false gives port_payload = the message without its headers', () => {
-    const msg = envelope({ omitPayload: false });
+  // Port's v1 actions (port-docs self-service-actions-deep-dive.md, 2023-24): omitPayload
+  // (default false) sends port_payload; omitUserInputs (default false) sends the user inputs
+  // (payload.properties) as separate inputs. v2 actions carry neither key.
+  it('v1 defaults (both flags false): port_payload = the message without its headers, and the user inputs as inputs', () => {
+    const msg = envelope({ omitPayload: false, omitUserInputs: false, workflowInputs: undefined });
     const run = expectRun(decode(msg));
-    assert.ok(run.portPayload);
+    const payload = JSON.parse(run.portPayload!);
+    const { headers: _h, ...expected } = JSON.parse(JSON.stringify(msg));
+    assert.deepEqual(payload, expected);
+    assert.deepEqual(run.workflowInputs, { secretish: 'user input' });
+  });
+
+  it('v1: a missing flag takes its documented default (false)', () => {
+    const onlyPayloadFlag = expectRun(decode(envelope({ omitPayload: false, workflowInputs: undefined })));
+    assert.deepEqual(onlyPayloadFlag.workflowInputs, { secretish: 'user input' });
+    const onlyInputsFlag = expectRun(decode(envelope({ omitUserInputs: true, workflowInputs: undefined })));
+    assert.ok(onlyInputsFlag.portPayload, 'omitPayload absent means port_payload is sent');
+    assert.deepEqual(onlyInputsFlag.workflowInputs, {});
+    const nulls = expectRun(decode(envelope({ omitPayload: null, omitUserInputs: null, workflowInputs: undefined })));
+    assert.ok(nulls.portPayload);
+    assert.deepEqual(nulls.workflowInputs, { secretish: 'user input' });
+  });
+
+  it('v1 omitUserInputs:true keeps the user inputs out of the inputs but in port_payload', () => {
+    const run = expectRun(decode(envelope({ omitPayload: false, omitUserInputs: true, workflowInputs: undefined })));
+    assert.deepEqual(run.workflowInputs, {});
     const payload = JSON.parse(run.portPayload!);
     assert.equal(payload.headers, undefined);
     assert.deepEqual(payload.payload.properties, { secretish: 'user input' });
-    const { headers: _h, ...expected } = msg;
-    assert.deepEqual(payload, expected);
-  });
-
-  it('legacy omitUserInputs:true drops payload.properties from port_payload', () => {
-    const run = expectRun(decode(envelope({ omitPayload: false, omitUserInputs: true })));
-    const payload = JSON.parse(run.portPayload!);
-    assert.equal(payload.headers, undefined);
-    assert.equal('properties' in payload.payload, false);
-    assert.equal(payload.payload.action.invocationMethod.org, 'acme');
     assert.equal(payload.context.runId, 'r_jE5FhDURh4Uen2Qr');
   });
 
-  it('omitPayload true or absent gives no port_payload', () => {
-    assert.equal(expectRun(decode(envelope({ omitPayload: true }))).portPayload, undefined);
+  it('v1 omitPayload:true sends no port_payload; both true send neither', () => {
+    const run = expectRun(decode(envelope({ omitPayload: true, omitUserInputs: false, workflowInputs: undefined })));
+    assert.equal(run.portPayload, undefined);
+    assert.deepEqual(run.workflowInputs, { secretish: 'user input' });
+    const none = expectRun(decode(envelope({ omitPayload: true, omitUserInputs: true, workflowInputs: undefined })));
+    assert.equal(none.portPayload, undefined);
+    assert.deepEqual(none.workflowInputs, {});
+  });
+
+  it('v1 flags as "true"/"false" strings; anything else is refused naming the flag', () => {
+    const run = expectRun(decode(envelope({ omitPayload: 'true', omitUserInputs: 'FALSE', workflowInputs: undefined })));
+    assert.equal(run.portPayload, undefined);
+    assert.deepEqual(run.workflowInputs, { secretish: 'user input' });
+    expectInvalid(decode(envelope({ omitPayload: 'yes' })), /invocationMethod\.omitPayload is not a boolean/, 'r_jE5FhDURh4Uen2Qr');
+    expectInvalid(decode(envelope({ omitUserInputs: 1 })), /invocationMethod\.omitUserInputs is not a boolean/, 'r_jE5FhDURh4Uen2Qr');
+  });
+
+  it('v1 with workflowInputs too: those win over a user input of the same name', () => {
+    const run = expectRun(decode(envelope({ omitPayload: true, omitUserInputs: false, workflowInputs: { secretish: 'from the action', ref: 'main' } })));
+    assert.deepEqual(run.workflowInputs, { secretish: 'from the action', ref: 'main' });
+  });
+
+  it('a v2 action (neither key) is exactly its workflowInputs: no port_payload, no user inputs added', () => {
+    const run = expectRun(decode(envelope()));
+    assert.equal(run.portPayload, undefined);
+    assert.deepEqual(run.workflowInputs, { service: 'api', port_context: { runId: 'r_jE5FhDURh4Uen2Qr' } });
+    const noInputs = expectRun(decode(envelope({ workflowInputs: undefined })));
+    assert.deepEqual(noInputs.workflowInputs, {});
+    assert.equal(noInputs.portPayload, undefined);
+  });
+});
+
+describe('decodeMessage: refused messages name their keys, never their values', () => {
+  it('an invalid message carries the names of its top-level, payload and invocationMethod keys', () => {
+    const r = decode(envelope({ org: '../x', secretField: 'hunter2' }, { extraTop: { deep: 'value-1' } }));
+    assert.equal(r.kind, 'invalid');
+    const keys = (r as { keys?: { messageKeys: string[]; payloadKeys?: string[]; invocationMethodKeys?: string[] } }).keys!;
+    assert.deepEqual(keys.messageKeys, ['action', 'resourceType', 'status', 'trigger', 'context', 'payload', 'headers', 'extraTop']);
+    assert.deepEqual(keys.payloadKeys, ['entity', 'action', 'properties']);
+    assert.ok(keys.invocationMethodKeys!.includes('secretField') && keys.invocationMethodKeys!.includes('org'));
+    const text = JSON.stringify(keys);
+    for (const value of ['hunter2', 'value-1', '../x', 'user input']) assert.ok(!text.includes(value), `a value leaked: ${value}`);
+  });
+
+  it('a message without an invocationMethod still names what it has', () => {
+    const m = envelope();
+    delete ((m.payload as Record<string, Record<string, unknown>>).action as Record<string, unknown>).invocationMethod;
+    const r = decode(m) as { keys?: { payloadKeys?: string[]; invocationMethodKeys?: string[] } };
+    assert.deepEqual(r.keys?.payloadKeys, ['entity', 'action', 'properties']);
+    assert.equal(r.keys?.invocationMethodKeys, undefined);
+  });
+
+  it('skipped messages name their keys too; key names are bounded', () => {
+    const r = decode(envelope({ type: 'WEBHOOK' }));
+    assert.equal(r.kind, 'skip');
+    assert.ok((r as { keys?: { invocationMethodKeys?: string[] } }).keys?.invocationMethodKeys?.includes('type'));
+    const many = Object.fromEntries(Array.from({ length: 100 }, (_, i) => [`k${i}${'x'.repeat(200)}`, i]));
+    const big = messageKeys(many);
+    assert.equal(big.messageKeys.length, 40);
+    assert.ok(big.messageKeys.every((k) => k.length <= 64));
+  });
+});
+
+describe('decodeGithubInvocation: the fields any intake validates', () => {
+  it('names problems under the caller\'s prefix', () => {
+    const r = decodeGithubInvocation({ org: 'acme', repo: 'a b', workflow: 'deploy.yml' }, 'integrationActionExecutionProperties');
+    assert.deepEqual(r, { ok: false, problems: ['integrationActionExecutionProperties.repo is not a repository name'] });
+    assert.deepEqual(decodeGithubInvocation({ org: 'acme', repo: 'infra', workflow: 7, reportWorkflowStatus: 'false' }, 'x'), {
+      ok: true,
+      value: { org: 'acme', repo: 'infra', workflow: '7', workflowInputs: {}, reportWorkflowStatus: false },
+    });
   });
 });
 
@@ -194,7 +281,7 @@ describe('decodeMessage: invalid messages with a clear reason', () => {
     }
   });
   it('reportWorkflowStatus that is not a boolean', () => {
-    for (const reportWorkflowStatus of ['true', 1, null]) {
+    for (const reportWorkflowStatus of ['yes', '', 1, null, {}]) {
       expectInvalid(decode(envelope({ reportWorkflowStatus })), /reportWorkflowStatus is not a boolean/, 'r_jE5FhDURh4Uen2Qr');
     }
   });

@@ -42,17 +42,17 @@ function verify(signed: Record<string, unknown>, opts: { mode?: 'required' | 'if
 
 describe('verifySignature', () => {
   it('accepts a message signed as Port signs it', () => {
-    assert.deepEqual(verify(sign(message(), NOW_S)), { ok: true, checked: true });
+    assert.deepEqual(verify(sign(message(), NOW_S)), { ok: true, checked: true, variant: 'signature_keys_deleted' });
   });
 
   it('accepts non-ASCII content (signed unescaped, as JSON.stringify writes it)', () => {
     const m = message({ payload: { properties: { title: 'Déploiement ✓ 日本語 💥', quote: 'a"b\\c' } } });
-    assert.deepEqual(verify(sign(m, NOW_S)), { ok: true, checked: true });
+    assert.deepEqual(verify(sign(m, NOW_S)), { ok: true, checked: true, variant: 'signature_keys_deleted' });
   });
 
   it('keeps other headers in the signed text', () => {
     const m = message({ headers: { 'X-Other': 'kept' } });
-    assert.deepEqual(verify(sign(m, NOW_S)), { ok: true, checked: true });
+    assert.deepEqual(verify(sign(m, NOW_S)), { ok: true, checked: true, variant: 'signature_keys_deleted' });
     const tampered = sign(m, NOW_S);
     (tampered.headers as Record<string, unknown>)['X-Other'] = 'changed';
     assert.equal(verify(tampered).ok, false);
@@ -63,7 +63,7 @@ describe('verifySignature', () => {
     const signed = sign(message(), NOW_S);
     const h = signed.headers as Record<string, unknown>;
     h['X-Port-Signature'] = `v1,${Buffer.alloc(32).toString('base64')} ${h['X-Port-Signature']}`;
-    assert.deepEqual(verify(signed), { ok: true, checked: true });
+    assert.deepEqual(verify(signed), { ok: true, checked: true, variant: 'signature_keys_deleted' });
   });
 
   it('refuses a tampered body', () => {
@@ -103,16 +103,45 @@ describe('verifySignature', () => {
     assert.match((v as { reason: string }).reason, /not a unix timestamp/);
   });
 
+  describe('signature variants (port-agent webhook_invoker.py: WEBHOOK vs GITLAB forms)', () => {
+    /** GITLAB form: the HMAC covers the message with its whole `headers` object deleted. */
+    function signWithoutHeaders(m: Record<string, unknown>, ts: number, secret = SECRET): Record<string, unknown> {
+      const { headers, ...rest } = m;
+      const mac = createHmac('sha256', secret).update(`${ts}.${JSON.stringify(rest)}`).digest('base64');
+      return { ...m, headers: { ...((headers as object) ?? {}), 'X-Port-Signature': `v1,${mac}`, 'X-Port-Timestamp': ts } };
+    }
+
+    it('accepts a message signed with its headers object deleted, and says so', () => {
+      assert.deepEqual(verify(signWithoutHeaders(message(), NOW_S)), { ok: true, checked: true, variant: 'headers_deleted' });
+      // With other headers present too: they are outside the signed text in this form.
+      assert.deepEqual(verify(signWithoutHeaders(message({ headers: { 'X-Other': 'x' } }), NOW_S)), { ok: true, checked: true, variant: 'headers_deleted' });
+    });
+
+    it('the headers-deleted form still refuses a tampered body or a wrong secret', () => {
+      const signed = signWithoutHeaders(message(), NOW_S);
+      (signed.payload as Record<string, unknown>).properties = { name: 'evil' };
+      assert.equal(verify(signed).ok, false);
+      assert.equal(verify(signWithoutHeaders(message(), NOW_S, 'other-secret')).ok, false);
+    });
+
+    it('an empty headers object is part of the WEBHOOK form but not of the GITLAB one', () => {
+      // Same message, both forms: each verifies, and is told apart.
+      const m = message({ headers: {} });
+      assert.equal((verify(sign(m, NOW_S)) as { variant?: string }).variant, 'signature_keys_deleted');
+      assert.equal((verify(signWithoutHeaders(m, NOW_S)) as { variant?: string }).variant, 'headers_deleted');
+    });
+  });
+
   describe('modes', () => {
     it('required: unsigned refused, signed checked', () => {
       const v = verify(message(), { mode: 'required' });
       assert.equal(v.ok, false);
       assert.match((v as { reason: string }).reason, /not signed.*required/);
-      assert.deepEqual(verify(sign(message(), NOW_S), { mode: 'required' }), { ok: true, checked: true });
+      assert.deepEqual(verify(sign(message(), NOW_S), { mode: 'required' }), { ok: true, checked: true, variant: 'signature_keys_deleted' });
     });
     it('if-present: unsigned accepted unchecked, signed checked, bad signature refused', () => {
       assert.deepEqual(verify(message(), { mode: 'if-present' }), { ok: true, checked: false });
-      assert.deepEqual(verify(sign(message(), NOW_S), { mode: 'if-present' }), { ok: true, checked: true });
+      assert.deepEqual(verify(sign(message(), NOW_S), { mode: 'if-present' }), { ok: true, checked: true, variant: 'signature_keys_deleted' });
       assert.equal(verify(sign(message(), NOW_S, 'wrong-secret'), { mode: 'if-present' }).ok, false);
     });
     it('off: nothing is checked, even a bad signature', () => {

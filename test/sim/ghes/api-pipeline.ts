@@ -70,11 +70,15 @@ export async function handleApi(deps: PipelineDeps, req: IncomingMessage, res: S
   deps.log.push(entry);
   const rid = requestId();
   let rate: RateState | null = null;
+  let oauthScopes: string | undefined;
 
   const send = (r: ApiResponse, extra: Record<string, string> = {}): void => {
     entry.status = r.status;
     const headers: Record<string, string> = {
+      // The server's clock (ctx.clock, real time unless a test skews it), as GHES sends it.
+      date: new Date(ctx.clock.now()).toUTCString(),
       'x-github-enterprise-version': ctx.state.version,
+      ...(oauthScopes !== undefined ? { 'x-oauth-scopes': oauthScopes } : {}),
       'x-github-request-id': rid,
       'x-github-media-type': 'github.v3; format=json',
       'x-github-api-version-selected': '2022-11-28',
@@ -120,6 +124,7 @@ export async function handleApi(deps: PipelineDeps, req: IncomingMessage, res: S
   }
   const principal = auth.principal;
   entry.auth = principal.kind as AuthKind;
+  if (principal.kind === 'pat' && principal.access.scopes) oauthScopes = principal.access.scopes.join(', ');
 
   if (!match) return send(fail(ctx, 404, 'Not Found'));
   const ra = match.route.auth;

@@ -88,7 +88,7 @@ export async function startGhesSim(opts: GhesSimOptions = {}): Promise<GhesSim> 
       state.version = v;
     },
     app: { appId, slug, privateKeyPem },
-    addInstallation: (account, o) => state.addInstallation(account, o?.repositories ?? 'all').id,
+    addInstallation: (account, o) => state.addInstallation(account, o?.repositories ?? 'all', o?.permissions).id,
     addToken(token, access) {
       state.credentials.set(token, { kind: 'pat', token, access, login: access.login ?? 'sim-user' });
     },

@@ -296,7 +296,7 @@ export function installationShape(c: ShapeCtx, app: AppInfo, i: InstallationReco
     client_id: `Iv1.sim${app.appId}`,
     target_id: i.account.id,
     target_type: i.account.type,
-    permissions: { ...APP_PERMISSIONS },
+    permissions: { ...(i.permissions ?? APP_PERMISSIONS) },
     events: APP_EVENTS,
     created_at: iso(i.createdAtMs),
     updated_at: iso(i.createdAtMs),

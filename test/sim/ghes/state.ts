@@ -58,6 +58,11 @@ export interface InstallationRecord {
   account: Account;
   repositories: 'all' | string[];
   createdAtMs: number;
+  /**
+   * What the owner accepted when installing: an App's later permission changes wait for each
+   * installation's approval, so one installation can hold less than the App asks for.
+   */
+  permissions?: Record<string, string>;
 }
 
 export type CredentialRecord =
@@ -78,7 +83,7 @@ export interface SimState {
   findRepo(owner: string, name: string): RepoRecord | undefined;
   addWorkflow(owner: string, repo: string, wf: WorkflowSpec): WorkflowRecord;
   findWorkflow(repo: RepoRecord, idOrFile: string): WorkflowRecord | undefined;
-  addInstallation(account: string, repositories: 'all' | string[]): InstallationRecord;
+  addInstallation(account: string, repositories: 'all' | string[], permissions?: Record<string, string>): InstallationRecord;
   createRun(args: Omit<RunRecord, 'id' | 'runNumber' | 'attempts' | 'checkSuiteId' | 'headSha'> & { startAtMs: number }): RunRecord;
   /** Adds an attempt starting now; the scripted outcome is asked again. */
   rerun(run: RunRecord): void;
@@ -164,12 +169,13 @@ export function createState(clock: SimClock, version: string): SimState {
     findWorkflow(repo, idOrFile) {
       return repo.workflows.find((w) => String(w.id) === idOrFile || w.fileName === idOrFile || w.path === idOrFile);
     },
-    addInstallation(login, repositories) {
+    addInstallation(login, repositories, permissions) {
       const rec: InstallationRecord = {
         id: nextId(),
         account: account(login, 'Organization'),
         repositories,
         createdAtMs: clock.now(),
+        ...(permissions ? { permissions } : {}),
       };
       state.installations.set(rec.id, rec);
       return rec;

@@ -70,6 +70,12 @@ export interface TokenAccess {
   all?: boolean;
   /** The user the token belongs to (actor of the runs it dispatches); default 'sim-user'. */
   login?: string;
+  /**
+   * A classic personal access token's OAuth scopes, sent back as X-OAuth-Scopes on every
+   * request it authenticates (GitHub REST docs, "Scopes for OAuth apps"); undefined for a
+   * fine-grained token, which GitHub answers without the header.
+   */
+  scopes?: string[];
 }
 
 export interface RepoSpec {
@@ -157,7 +163,8 @@ export interface GhesSim {
   origin: string;
   setVersion(v: string): void;
   app: { appId: number; slug: string; privateKeyPem: string };
-  addInstallation(account: string, opts?: { repositories?: 'all' | string[] }): number;
+  /** `permissions` default to the App's own (actions: write, contents: read, metadata: read). */
+  addInstallation(account: string, opts?: { repositories?: 'all' | string[]; permissions?: Record<string, string> }): number;
   addToken(token: string, access: TokenAccess): void;
   addRepo(spec: RepoSpec): void;
   addWorkflow(owner: string, repo: string, wf: WorkflowSpec): { id: number };

@@ -6,7 +6,8 @@ export interface GithubInvocation {
   repo: string;
   workflow: string;
   workflowInputs?: Record<string, unknown>;
-  reportWorkflowStatus?: boolean;
+  /** A string too: Port's action schema allows "true"/"false". */
+  reportWorkflowStatus?: boolean | string;
   omitPayload?: boolean;
   omitUserInputs?: boolean;
 }

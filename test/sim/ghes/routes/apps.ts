@@ -27,7 +27,7 @@ export function addAppRoutes(r: Router, ctx: SimContext): void {
       body: {
         token,
         expires_at: iso(expiresAtMs),
-        permissions: { ...APP_PERMISSIONS },
+        permissions: { ...(i.permissions ?? APP_PERMISSIONS) },
         repository_selection: i.repositories === 'all' ? 'all' : 'selected',
       },
     };
