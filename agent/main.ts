@@ -28,7 +28,7 @@ import { type DependencyHealth, createDependencyHealth, observeCalls } from './o
 import { startHealthServer } from './observability/health-server.js';
 import { heapBudgetWarning, oldSpaceLimitMb } from './observability/heap-budget.js';
 import { type Logger, type SecretScrubber, createLogger, createSecretScrubber } from './observability/logger.js';
-import { type Metrics, createMetrics } from './observability/metrics.js';
+import { type Metrics, createMetrics, initIntakeSeries } from './observability/metrics.js';
 import { createClaimApi } from './port/claim-api.js';
 import { createIntegrationApi } from './port/integration-api.js';
 import { type PortRunApi, createPortClient } from './port/port-client.js';
@@ -57,6 +57,7 @@ export async function startAgent(config: AgentConfig, opts: { logger?: Logger; s
   const log = logger.child({ component: 'main' });
   const version = agentVersion();
   const metrics = createMetrics({ version });
+  initIntakeSeries(metrics, [...(config.kafka.enabled ? ['kafka' as const] : []), ...(config.portApi.enabled ? ['port-api' as const] : [])]);
   let stopping = false;
   let consumerLoop: ReturnType<typeof createConsumerLoop> | undefined;
   let claimIntake: ClaimIntake | undefined;

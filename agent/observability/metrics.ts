@@ -159,7 +159,13 @@ export function createMetrics(opts: { version?: string; defaultMetrics?: boolean
     }),
     claimIntakeUp: new Gauge({
       name: `${p}claim_intake_up`,
-      help: "1 while the HTTPS intake's last claim succeeded, else 0 (absent when portApi is off).",
+      help: "1 while the HTTPS intake's last claim succeeded, else 0 (also 0 when portApi is off: see intake_enabled).",
+      registers,
+    }),
+    intakeEnabled: new Gauge({
+      name: `${p}intake_enabled`,
+      help: "1 for each intake the configuration turns on (intake: kafka, port-api), else 0: alerts on an intake's health apply only where it is on.",
+      labelNames: ['intake'],
       registers,
     }),
     signatureVariants: new Counter({
@@ -177,6 +183,25 @@ export function createMetrics(opts: { version?: string; defaultMetrics?: boolean
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;
+
+/**
+ * Series that exist from the start, at 0, for each intake the configuration turns on (and for
+ * the HTTPS intake's run kinds): a counter first seen at 1 shows no increase to rate() and
+ * increase(), so alerts such as GhesAgentRunsTimingOut would miss the first event.
+ */
+export function initIntakeSeries(metrics: Metrics, intakes: Array<'kafka' | 'port-api'>): void {
+  for (const intake of intakes) {
+    metrics.intakeEnabled.set({ intake }, 1);
+    metrics.runsTimedOut.inc({ intake }, 0);
+    metrics.runsInFlight.set({ intake }, 0);
+    metrics.messageToDispatch.zero({ intake });
+  }
+  for (const intake of (['kafka', 'port-api'] as const).filter((i) => !intakes.includes(i))) metrics.intakeEnabled.set({ intake }, 0);
+  if (!intakes.includes('port-api')) return;
+  for (const kind of ['action', 'workflow-node']) {
+    for (const c of [metrics.runsClaimed, metrics.runsAcknowledged, metrics.claimConflicts, metrics.runsAbandoned, metrics.runsAdopted]) c.inc({ kind }, 0);
+  }
+}
 
 /** "2xx", "4xx", … or "error" when no response came back. */
 export function statusClass(status: number | undefined): string {
