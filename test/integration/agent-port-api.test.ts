@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { type AgentProcess, metricValue, startAgentProcess } from '../stack/agent-process.js';
 import { DEFAULT_INSTALLATION, type LocalStack, isFinal, startLocalStack } from '../stack/local-stack.js';
+import { checkTraffic } from '../sim/port/traffic-check.js';
 
 const props = (workflow: string, extra: Record<string, unknown> = {}) => ({ org: 'acme', repo: 'infra', workflow, workflowInputs: { service: 'api' }, ...extra });
 /** The HTTPS intake alone, quick to claim, with a short claim window so re-offers happen within a test. */
@@ -18,7 +19,7 @@ describe('HTTPS intake only: no Kafka connection, no Kafka credentials', () => {
   let stack: LocalStack;
   let agent: AgentProcess;
   before(async () => {
-    stack = await startLocalStack({ ghes: { version: '3.21.0' } });
+    stack = await startLocalStack({ ghes: { version: '3.21.0' }, port: { recordResponses: true } });
     // Port would hand out Kafka credentials, but the agent must never ask for them.
     agent = await startAgentProcess(stack, { auth: 'app', overrides: { ...HTTPS_ONLY, policy: { allow: [{ org: 'acme', repo: 'infra' }] } } });
     await agent.waitReady();
@@ -85,7 +86,8 @@ describe('HTTPS intake only: no Kafka connection, no Kafka credentials', () => {
       [missing.id, /not found/i],
     ];
     for (const [id, why] of expect) {
-      const r = await stack.waitForRun(id, isFinal);
+      // Reported first, then acknowledged: a refusal that is not acknowledged is offered again and found final.
+      const r = await stack.waitForRun(id, (x) => isFinal(x) && x.acks === 1);
       assert.equal(r.status, 'FAILURE', id);
       assert.match(r.summary ?? '', why);
       assert.equal(r.acks, 1, `${id} acknowledged`);
@@ -132,6 +134,14 @@ describe('HTTPS intake only: no Kafka connection, no Kafka credentials', () => {
     assert.equal(bDone.status, 'SUCCESS');
     assert.equal(bDone.claims, 1, 'kept: not let go on its own ack');
     assert.equal(dispatchesFor(stack, a.id).length + dispatchesFor(stack, b.id).length, 2);
+  });
+
+  test("the HTTPS intake's requests and Port's answers fit the schemas (Port's description, Ocean's and port-agent's clients)", () => {
+    const { problems, seen } = checkTraffic(stack.port);
+    assert.deepEqual(problems.slice(0, 20), []);
+    for (const k of ['POST /v1/actions/runs/claim-pending 200', 'PATCH /v1/actions/runs/ack 200', 'PATCH /v1/actions/runs/ack 409', 'POST /v1/workflows/runs/claim-pending 200', 'PATCH /v1/workflows/runs/ack 200', 'PATCH /v1/workflows/nodes/runs/:id 200', 'POST /v1/workflows/nodes/runs/:id/logs 201', 'GET /v1/workflows/nodes/runs/:id 200', 'POST /v1/integration 200', 'GET /v1/integration/:id 404']) {
+      assert.ok(seen.has(k), `the flows exercised ${k}: ${[...seen].join(', ')}`);
+    }
   });
 
   test('metrics carry the intake, claims and acknowledgements are counted, /readyz is ready', async () => {
