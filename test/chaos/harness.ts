@@ -202,3 +202,34 @@ export function saveLogs(name: string, agents: AgentProcess[]): void {
   mkdirSync(dir, { recursive: true });
   agents.forEach((a, i) => writeFileSync(join(dir, `${name}-${i + 1}.log`), a.output()));
 }
+
+/** Kubernetes' default grace period, less a margin: SIGTERM must end the agent within it. */
+export const GRACE_MS = 25_000;
+
+/** SIGTERM, as Kubernetes stops a pod: the agent must exit 0 within the grace period. */
+export async function terminate(agent: AgentProcess): Promise<void> {
+  const t0 = Date.now();
+  agent.proc.kill('SIGTERM');
+  const code = await agent.waitExit(GRACE_MS + 5000);
+  const took = Date.now() - t0;
+  assert.equal(code, 0, `SIGTERM ends the agent with exit code 0:\n${tail(agent)}`);
+  assert.ok(took < GRACE_MS, `the agent exits within the grace period (took ${took} ms)`);
+  assert.match(agent.output(), /shutting down/);
+}
+
+/**
+ * Port's API down for `ms`: /livez must stay 200 throughout; returns the /readyz body of the
+ * first not-ready answer that names `reason` (empty when none did).
+ */
+export async function throughPortOutage(stack: LocalStack, agent: AgentProcess, ms: number, reason: RegExp): Promise<string> {
+  stack.port.fault({ kind: 'outage', durationMs: ms });
+  const since = Date.now();
+  let sawNotReady = '';
+  while (Date.now() - since < ms) {
+    assert.equal(await livez(agent), 200, "/livez stays healthy through an outage of Port's API");
+    const r = await readyz(agent);
+    if (r.status === 503 && reason.test(r.body)) sawNotReady ||= r.body;
+    await sleep(1000);
+  }
+  return sawNotReady;
+}

@@ -2,13 +2,11 @@
 // an old one gets SIGTERM (and exits 0 within the grace period) twice over. The replica that
 // stops lets its claimed-but-undispatched runs go (Port offers them again) and hands its
 // tracked runs over, which the others take at once instead of after a lease.
-import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import type { AgentProcess } from '../stack/agent-process.js';
 import type { LocalStack } from '../stack/local-stack.js';
-import { PORT_API_ONLY, RUNS, createIntegrationRuns, dispatched, report, saveLogs, startChaosAgent, startChaosStack, tail, verdict, waitAllDone, waitUntil } from './harness.js';
+import { PORT_API_ONLY, RUNS, createIntegrationRuns, dispatched, report, saveLogs, startChaosAgent, startChaosStack, tail, terminate, verdict, waitAllDone, waitUntil } from './harness.js';
 
-const GRACE_MS = 25_000;
 
 let stack: LocalStack | undefined;
 const agents: AgentProcess[] = [];
@@ -18,15 +16,6 @@ after(async () => {
   await stack?.close();
 });
 
-async function terminate(agent: AgentProcess): Promise<void> {
-  const t0 = Date.now();
-  agent.proc.kill('SIGTERM');
-  const code = await agent.waitExit(GRACE_MS + 5000);
-  const took = Date.now() - t0;
-  assert.equal(code, 0, `SIGTERM ends the agent with exit code 0:\n${tail(agent)}`);
-  assert.ok(took < GRACE_MS, `the agent exits within the grace period (took ${took} ms)`);
-  assert.match(agent.output(), /handed \d+ tracked run\(s\) over|shutting down/);
-}
 
 test('chaos port-api-rolling-update: SIGTERM and restart of each claiming replica under load', async () => {
   stack = await startChaosStack();

@@ -6,6 +6,7 @@
 import { portError } from './http-io.js';
 import { applyNodePatch, checkNodeLogBody, checkNodePatchBody, checkNodeTerminalWrite, nodeRunView } from './node-rules.js';
 import type { RouteContext } from './route-context.js';
+import { runWrite } from './run-write.js';
 
 export function handleNodeRoutes(ctx: RouteContext): boolean {
   const { method, route, id, url } = ctx;
@@ -41,41 +42,21 @@ export function handleNodeRoutes(ctx: RouteContext): boolean {
     notFound();
     return true;
   }
-  const at = new Date(ctx.now()).toISOString();
-  const record = (status: number): void => void run.history.push({ at, method, path: ctx.path, body: ctx.body, status });
-  if (ctx.bodyError) {
-    record(ctx.bodyError.status);
-    ctx.refuse(ctx.bodyError);
-    return true;
-  }
   if (isPatch) {
-    const checked = checkNodePatchBody(ctx.body);
-    if (!checked.ok) {
-      record(checked.status);
-      ctx.refuse(checked);
-      return true;
-    }
-    if (checked.value.status === 'COMPLETED') run.statusWrites += 1;
-    const twice = checkNodeTerminalWrite(run, checked.value);
-    if (twice) {
-      record(twice.status);
-      ctx.refuse(twice);
-      return true;
-    }
-    applyNodePatch(run, checked.value, at);
-    record(200);
-    ctx.reply(200, { ok: true, nodeRun: nodeRunView(run) });
-    return true;
+    return runWrite(ctx, run, {
+      check: checkNodePatchBody,
+      terminal: (patch) => patch.status === 'COMPLETED',
+      twice: (patch) => checkNodeTerminalWrite(run, patch),
+      apply: (patch, at) => applyNodePatch(run, patch, at),
+      answer: () => ({ status: 200, body: { ok: true, nodeRun: nodeRunView(run) } }),
+    });
   }
-  const checked = checkNodeLogBody(ctx.body);
-  if (!checked.ok) {
-    record(checked.status);
-    ctx.refuse(checked);
-    return true;
-  }
-  // Log lines leave the node run's updatedAt alone, as action-run log lines do (run-rules.ts applyLog).
-  for (const l of checked.value) run.logs.push({ id: ctx.nextLogId(), message: l.message, level: l.level, at });
-  record(201);
-  ctx.reply(201, { ok: true });
-  return true;
+  return runWrite(ctx, run, {
+    check: checkNodeLogBody,
+    terminal: () => false,
+    twice: () => undefined,
+    // Log lines leave the node run's updatedAt alone, as action-run log lines do (run-rules.ts applyLog).
+    apply: (logs, at) => logs.forEach((l) => run.logs.push({ id: ctx.nextLogId(), message: l.message, level: l.level, at })),
+    answer: () => ({ status: 201, body: { ok: true } }),
+  });
 }

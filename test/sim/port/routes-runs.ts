@@ -3,6 +3,7 @@
 import { portError } from './http-io.js';
 import type { RouteContext } from './route-context.js';
 import { applyLog, applyPatch, checkLogBody, checkPatchBody, checkTerminalWrite, runLogView, runView } from './run-rules.js';
+import { runWrite } from './run-write.js';
 import type { SimPortRun } from './types.js';
 
 export function handleRunRoutes(ctx: RouteContext): boolean {
@@ -42,47 +43,20 @@ export function handleRunRoutes(ctx: RouteContext): boolean {
     notFound();
     return true;
   }
-  const at = new Date(ctx.now()).toISOString();
-  const record = (status: number): void => void run.history.push({ at, method, path: ctx.path, body: ctx.body, status });
-  if (ctx.bodyError) {
-    record(ctx.bodyError.status);
-    ctx.refuse(ctx.bodyError);
-    return true;
-  }
   if (method === 'PATCH') {
-    const checked = checkPatchBody(ctx.body);
-    if (!checked.ok) {
-      record(checked.status);
-      ctx.refuse(checked);
-      return true;
-    }
-    if (checked.value.status !== undefined) run.statusWrites += 1;
-    const twice = checkTerminalWrite(run, checked.value.status);
-    if (twice) {
-      record(twice.status);
-      ctx.refuse(twice);
-      return true;
-    }
-    applyPatch(run, checked.value, at);
-    record(200);
-    ctx.reply(200, { ok: true, run: view(run) });
-    return true;
+    return runWrite(ctx, run, {
+      check: checkPatchBody,
+      terminal: (patch) => patch.status !== undefined,
+      twice: (patch) => checkTerminalWrite(run, patch.status),
+      apply: (patch, at) => applyPatch(run, patch, at),
+      answer: () => ({ status: 200, body: { ok: true, run: view(run) } }),
+    });
   }
-  const checked = checkLogBody(ctx.body);
-  if (!checked.ok) {
-    record(checked.status);
-    ctx.refuse(checked);
-    return true;
-  }
-  if (checked.value.terminationStatus !== undefined) run.statusWrites += 1;
-  const twice = checkTerminalWrite(run, checked.value.terminationStatus);
-  if (twice) {
-    record(twice.status);
-    ctx.refuse(twice);
-    return true;
-  }
-  applyLog(run, checked.value, at, ctx.nextLogId());
-  record(201);
-  ctx.reply(201, { ok: true, runLog: runLogView(run, run.logs[run.logs.length - 1]!) });
-  return true;
+  return runWrite(ctx, run, {
+    check: checkLogBody,
+    terminal: (log) => log.terminationStatus !== undefined,
+    twice: (log) => checkTerminalWrite(run, log.terminationStatus),
+    apply: (log, at) => applyLog(run, log, at, ctx.nextLogId()),
+    answer: () => ({ status: 201, body: { ok: true, runLog: runLogView(run, run.logs[run.logs.length - 1]!) } }),
+  });
 }
