@@ -83,7 +83,15 @@ const YOUNG_INTERVALS = 6;
  * get a conditional per-run GET until a list shows them. The loops own all timing; a caller's
  * `watch` only adds an entry, so the consumer never waits on polling.
  */
-export function createBatchedWatcher(deps: { api: GithubApi; clock: Clock; logger: Logger; settings: BatchedWatcherSettings; random?: () => number }): RunWatcher {
+export function createBatchedWatcher(deps: {
+  api: GithubApi;
+  clock: Clock;
+  logger: Logger;
+  settings: BatchedWatcherSettings;
+  random?: () => number;
+  /** GHES's clock minus the local one: created_at windows are on GHES's clock. */
+  serverOffsetMs?: () => number;
+}): RunWatcher {
   const { api, clock, settings } = deps;
   const random = deps.random ?? Math.random;
   const log = deps.logger.child({ component: 'watcher' });
@@ -347,7 +355,7 @@ export function createBatchedWatcher(deps: { api: GithubApi; clock: Clock; logge
           onAbort: () => {
             if (remove(rs, e)) reject(abortError());
           },
-          createdAtMs: Number.isFinite(created) ? created : run.sinceMs - CREATED_SLACK_MS,
+          createdAtMs: Number.isFinite(created) ? created : run.sinceMs + (deps.serverOffsetMs?.() ?? 0) - CREATED_SLACK_MS,
           located: false,
           status: undefined,
           attempt: 0,
