@@ -73,6 +73,6 @@ describe('long waits', () => {
     run.status = 'completed';
     run.conclusion = 'success';
     await until(now + 2 * interval * config.tracking.idleIntervalMultiplier);
-    assert.equal(outcome?.kind, 'completed');
+    assert.equal((outcome as WatchOutcome | undefined)?.kind, 'completed');
   });
 });
