@@ -18,9 +18,11 @@ import { checkPrivateKey } from './github/check-private-key.js';
 import { createDispatchPacer } from './github/dispatch-pacer.js';
 import { createGithubApi } from './github/github-api.js';
 import { createGithubClients } from './github/github-client.js';
+import { createClockSkew } from './github/clock-skew.js';
 import { type Version, parseVersion, supportsRunDetails } from './github/ghes-version.js';
 import { createConsumerLoop } from './kafka/consumer.js';
 import { createDependencyHealth, observeCalls } from './observability/dependency-health.js';
+import { reportClockSkew } from './observability/clock-skew-report.js';
 import { startHealthServer } from './observability/health-server.js';
 import { heapBudgetWarning, oldSpaceLimitMb } from './observability/heap-budget.js';
 import { type Logger, type SecretScrubber, createLogger, createSecretScrubber } from './observability/logger.js';
@@ -87,7 +89,10 @@ export async function startAgent(config: AgentConfig, opts: { logger?: Logger; s
     }), 'port', dependencies);
     const reporter = createReporter({ port, clock, metrics, logger });
     reporterRef = reporter;
+    // GHES's clock, from every response's Date header: App JWTs and run look-ups use it.
+    const skew = createClockSkew({ onChange: reportClockSkew({ metrics, logger }) });
     const clients = createGithubClients({
+      skew,
       apiUrl: config.github.apiUrl,
       auth: config.github.appId
         ? { kind: 'app', appId: config.github.appId, privateKey: config.github.privateKey, installationId: config.github.installationId }
@@ -106,6 +111,7 @@ export async function startAgent(config: AgentConfig, opts: { logger?: Logger; s
       (await retry(() => api.version(), startupRetry)) ??
       (log.warn('GHES did not report its version; assuming 3.19 behaviour (no return_run_details)'), [3, 19, 0]);
     log.info(`GHES ${ghesVersion.join('.')} at ${config.github.apiUrl}: ${supportsRunDetails(ghesVersion) ? 'dispatch returns run ids' : 'runs found by correlation (run-name)'}`);
+    const actor = await retry(() => api.actor(), startupRetry).catch((err: AgentError) => void log.warn(`run lists are not filtered by actor: ${err.message}`));
 
     const kafkaCreds = config.kafka.brokers.length
       ? { brokers: config.kafka.brokers, username: config.kafka.username, password: config.kafka.password }
@@ -120,6 +126,7 @@ export async function startAgent(config: AgentConfig, opts: { logger?: Logger; s
         : createBatchedWatcher({
             api,
             clock,
+            serverOffsetMs: skew.offsetMs,
             logger: runLogger,
             settings: {
               intervalMs,
@@ -148,6 +155,8 @@ export async function startAgent(config: AgentConfig, opts: { logger?: Logger; s
         locks: new KeyedMutex(),
         learned: { noRunIdInput: new Set(), runDetails: supportsRunDetails(ghesVersion) },
         correlationTimeoutMs: config.github.correlationTimeoutSeconds * 1000,
+        serverOffsetMs: skew.offsetMs,
+        actor,
       },
       version: ghesVersion,
       metrics,

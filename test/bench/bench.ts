@@ -1,7 +1,8 @@
 // `make bench`: the agent (a real process, as deployed) on the real Kafka broker and the GHES and
-// Port simulators. Five phases, each on its own topic and simulators so their numbers do not
+// Port simulators. Six phases, each on its own topic and simulators so their numbers do not
 // mix: throughput (a backlog already on the topic), latency at a steady rate, tracking cost for
-// the batched and the naive watcher, and memory with 10,000 runs in flight. Prints a table,
+// the batched and the naive watcher, memory with 10,000 runs in flight, and what an installation
+// token renewal costs (token-renewal.ts). Prints a table,
 // then one JSON line. BENCH_SCALE=0.1 shrinks every count for a quick look.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -12,6 +13,7 @@ import type { LocalStack } from '../stack/local-stack.js';
 import { type BenchRun, planRuns, publishRuns, startBenchStack } from './bench-stack.js';
 import { type CompiledAgent, REPO_ROOT, buildAgent, startCompiledAgent } from './compiled-agent.js';
 import { memoryOf } from './process-memory.js';
+import { tokenRenewal } from './token-renewal.js';
 import { percentile, round, table } from './stats.js';
 
 const SCALE = Number(process.env.BENCH_SCALE ?? '1');
@@ -257,6 +259,7 @@ async function main(): Promise<void> {
         naive: () => tracking(info, 'naive', n(200), 5),
         memory: () => memory(info),
         'memory-node-defaults': () => memory(info, NODE_DEFAULTS),
+        'token-renewal': () => tokenRenewal(info, withAgent, say),
       };
       console.log(JSON.stringify(await phases[only]!(), (_k, v) => (v instanceof Map ? Object.fromEntries(v) : v)));
       return;
@@ -271,6 +274,7 @@ async function main(): Promise<void> {
     const naive = await tracking(info, 'naive', n(200), 5);
     const mem = await memory(info);
     const memDefaults = await memory(info, NODE_DEFAULTS);
+    const renewal = await tokenRenewal(info, withAgent, say);
 
     const target = (ok: boolean) => (ok ? 'yes' : 'NO');
     const ratio = naive.perRun / batched.perRun;
@@ -291,6 +295,12 @@ async function main(): Promise<void> {
         ],
         [`memory: ${mem.inflight} runs in flight`, `peak RSS ${round(mem.peakMb)} MB (now ${round(mem.rssMb)} MB, V8 heap used ${round(mem.heapMb)} MB); ${tp.count} in flight: ${round(tp.peakMb)} MB`, '<= 200 MB', target(mem.peakMb <= 200)],
         [`memory, same, plain node (Node's heap sizing, glibc's malloc defaults)`, `peak RSS ${round(memDefaults.peakMb)} MB (now ${round(memDefaults.rssMb)} MB, V8 heap used ${round(memDefaults.heapMb)} MB)`, '(reference)', '-'],
+        [
+          `installation token renewal: ${renewal.repos} repos, unchanged runs, ${renewal.renewals} renewals in ${renewal.windowS} s`,
+          `${round(renewal.per200, 2)} list 200s per repository per renewal (${renewal.lists200} 200s, ${renewal.lists304} 304s, ${renewal.unauthorized} 401s)`,
+          '(measured)',
+          '-',
+        ],
       ]),
     );
     console.log('\nGitHub requests by route (tracking phases, dispatch POSTs excluded)');
@@ -311,6 +321,7 @@ async function main(): Promise<void> {
         time_scale: TIME_SCALE,
         throughput_messages: tp.count,
         throughput_peak_rss_mb: round(tp.peakMb),
+        list_200s_per_repo_per_token_renewal: round(renewal.per200, 3),
         scale: SCALE,
       }),
     );
