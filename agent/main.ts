@@ -19,12 +19,14 @@ import { checkPrivateKey } from './github/check-private-key.js';
 import { createDispatchPacer } from './github/dispatch-pacer.js';
 import { createGithubApi } from './github/github-api.js';
 import { createGithubClients } from './github/github-client.js';
+import { createClockSkew } from './github/clock-skew.js';
 import { type Version, parseVersion, supportsRunDetails } from './github/ghes-version.js';
 import { createClaimIntake, type ClaimIntake } from './claim/claim-intake.js';
 import { checkClaimSetup } from './claim/setup-checks.js';
 import { createConsumerLoop } from './kafka/consumer.js';
 import { createRecordPreparer, guardRecords } from './kafka/prepare-record.js';
 import { type DependencyHealth, createDependencyHealth, observeCalls } from './observability/dependency-health.js';
+import { reportClockSkew } from './observability/clock-skew-report.js';
 import { startHealthServer } from './observability/health-server.js';
 import { heapBudgetWarning, oldSpaceLimitMb } from './observability/heap-budget.js';
 import { type Logger, type SecretScrubber, createLogger, createSecretScrubber } from './observability/logger.js';
@@ -98,7 +100,10 @@ export async function startAgent(config: AgentConfig, opts: { logger?: Logger; s
     const port = observeCalls(createPortClient({ http: portHttp, nodeRoutes: config.portApi.routes }), 'port', dependencies);
     const reporter = createReporter({ port, clock, metrics, logger, onDelivered: (runId, report) => report.kind === 'patch' && claimIntake?.delivered(runId) });
     reporterRef = reporter;
+    // GHES's clock, from every response's Date header: App JWTs and run look-ups use it.
+    const skew = createClockSkew({ onChange: reportClockSkew({ metrics, logger }) });
     const clients = createGithubClients({
+      skew,
       apiUrl: config.github.apiUrl,
       auth: config.github.appId
         ? { kind: 'app', appId: config.github.appId, privateKey: config.github.privateKey, installationId: config.github.installationId }
@@ -117,6 +122,7 @@ export async function startAgent(config: AgentConfig, opts: { logger?: Logger; s
       (await retry(() => api.version(), startupRetry)) ??
       (log.warn('GHES did not report its version; assuming 3.19 behaviour (no return_run_details)'), [3, 19, 0]);
     log.info(`GHES ${ghesVersion.join('.')} at ${config.github.apiUrl}: ${supportsRunDetails(ghesVersion) ? 'dispatch returns run ids' : 'runs found by correlation (run-name)'}`);
+    const actor = await retry(() => api.actor(), startupRetry).catch((err: AgentError) => void log.warn(`run lists are not filtered by actor: ${err.message}`));
 
     const intervalMs = config.tracking.pollIntervalSeconds * 1000;
     const watcher =
@@ -125,6 +131,7 @@ export async function startAgent(config: AgentConfig, opts: { logger?: Logger; s
         : createBatchedWatcher({
             api,
             clock,
+            serverOffsetMs: skew.offsetMs,
             logger,
             settings: {
               intervalMs,
@@ -154,6 +161,8 @@ export async function startAgent(config: AgentConfig, opts: { logger?: Logger; s
         locks: new KeyedMutex(),
         learned: { noRunIdInput: new Set(), runDetails: supportsRunDetails(ghesVersion) },
         correlationTimeoutMs: config.github.correlationTimeoutSeconds * 1000,
+        serverOffsetMs: skew.offsetMs,
+        actor,
       },
       version: ghesVersion,
       metrics,

@@ -167,7 +167,15 @@ export const schemaTree: Tree = {
       3,
       1,
     ),
-    maxWaitSeconds: int('Report FAILURE when a run has not completed after this long (the GHES run is left alone).', 21600, 1),
+    // GitHub cancels a workflow run after 35 days, approvals and waiting included; environment
+    // approvals may wait 30 days and self-hosted jobs run up to 5 (GitHub's "Limits in GitHub
+    // Actions" and "Usage limits for self-hosted runners"). A day more, so GitHub's own verdict
+    // (cancelled) always comes first and this stays a backstop.
+    maxWaitSeconds: int(
+      "Report FAILURE when a run has not completed after this long (the GHES run is left alone). Default 36 days: GitHub cancels a run after 35 (approvals may wait 30 days, self-hosted jobs run 5). The run's Kafka message stays uncommitted meanwhile: if the topic's retention deletes it and the agent then restarts, the run is not resumed.",
+      3_110_400,
+      1,
+    ),
   },
   policy: {
     allow: {

@@ -6,6 +6,8 @@ export interface RunCandidate {
   created_at: string;
   event: string;
   html_url: string;
+  /** Login of who dispatched it (the agent's own actor, or a person). */
+  actor?: string;
 }
 
 export type Correlation =
@@ -19,11 +21,11 @@ const branchOf = (ref: string) => ref.replace(/^refs\/(heads|tags)\//, '');
  * Finds the run a dispatch created on GHES < 3.21 (github-enterprise.md): first by the Port run
  * id shown in `display_title` through the workflow's run-name (exact); else, only when the
  * dispatch was serialized for its workflow, the single new run on the ref that was not there
- * before. Two candidates are never chosen between silently.
+ * before, dispatched by the agent's own actor. Two candidates are never chosen between silently.
  */
 export function correlateRun(
   candidates: RunCandidate[],
-  opts: { portRunId: string; ref: string; knownBefore: ReadonlySet<number> | undefined; notBeforeMs: number },
+  opts: { portRunId: string; ref: string; knownBefore: ReadonlySet<number> | undefined; notBeforeMs: number; actor?: string },
 ): Correlation {
   const titled = candidates.filter((r) => r.display_title.includes(opts.portRunId));
   if (titled.length === 1) return { kind: 'found', run: titled[0]!, by: 'run-name' };
@@ -32,6 +34,8 @@ export function correlateRun(
   const fresh = candidates.filter(
     (r) =>
       r.event === 'workflow_dispatch' &&
+      // The list is filtered by actor already; this holds if a server ignored the filter.
+      (opts.actor === undefined || r.actor === undefined || r.actor.toLowerCase() === opts.actor.toLowerCase()) &&
       !opts.knownBefore!.has(r.id) &&
       (r.head_branch === null || r.head_branch === branchOf(opts.ref)) &&
       Date.parse(r.created_at) >= opts.notBeforeMs,

@@ -26,14 +26,27 @@ export interface DispatchContext {
   correlationTimeoutMs: number;
   pollMs?: number;
   signal?: AbortSignal;
+  /** GHES's clock minus the local one (clock-skew.ts): run timestamps are GHES's. */
+  serverOffsetMs?: () => number;
+  /**
+   * The login the agent dispatches as (`<app-slug>[bot]`, or the token's user): correlation
+   * without a run-name only considers runs of that actor, so a person dispatching the same
+   * workflow at the same moment is not mistaken for the agent's run.
+   */
+  actor?: string;
 }
+
+/** Now on GHES's clock. */
+const serverNow = (ctx: Pick<DispatchContext, 'clock' | 'serverOffsetMs'>): number => ctx.clock.now() + (ctx.serverOffsetMs?.() ?? 0);
 
 const CREATED_SLACK_MS = 120_000;
 
 /**
  * Dispatches once and learns the run id. The POST is never repeated blindly: it is repeated
  * only when GitHub said it did nothing (400/422 about our own additions, a rate limit), or
- * after a 5xx/network failure once a look-up proved no run was created for this Port run.
+ * after a 5xx/network failure once the run was looked for during the whole
+ * correlationTimeoutMs without being found: GitHub creates runs asynchronously, so a POST
+ * that went through may show its run only seconds later (Ocean polls 30 × 2 s for it).
  */
 export async function dispatchWorkflow(ctx: DispatchContext, run: RunRequest, req: DispatchRequest): Promise<DispatchedRun> {
   const wfKey = `${run.org}/${run.repo}/${run.workflow}`.toLowerCase();
@@ -47,17 +60,18 @@ export async function dispatchWorkflow(ctx: DispatchContext, run: RunRequest, re
   for (let attempt = 0; ; attempt++) {
     if (ctx.signal?.aborted) throw new AgentError('internal', 'aborted');
     const useDetails = ctx.learned.runDetails;
+    const postedAtMs = ctx.clock.now();
     try {
       if (useDetails) {
         const res = await ctx.api.dispatch(run.org, run.repo, run.workflow, { ref: req.ref, inputs, return_run_details: true });
         if (res.status === 200) return { runId: res.runId, htmlUrl: res.htmlUrl, via: 'run-details' };
         // A 204 although we asked for details: find the run as an older server would.
-        const found = await awaitCorrelation(ctx, run, req.ref, undefined, ctx.clock.now() - CREATED_SLACK_MS);
+        const found = await awaitCorrelation(ctx, run, req.ref, undefined, serverNow(ctx) - CREATED_SLACK_MS);
         return expectFound(found, run);
       }
       // Before 3.21: serialize per workflow so the fallback (newest new run) cannot mix two dispatches.
       return await ctx.locks.run(wfKey, async () => {
-        const before = await ctx.api.listWorkflowRuns(run.org, run.repo, run.workflow, { branch: branchName(req.ref), perPage: 30 });
+        const before = await ctx.api.listWorkflowRuns(run.org, run.repo, run.workflow, { branch: branchName(req.ref), actor: ctx.actor, perPage: 30 });
         const known = new Set(before.runs.map((r) => r.id));
         await ctx.api.dispatch(run.org, run.repo, run.workflow, { ref: req.ref, inputs });
         const found = await awaitCorrelation(ctx, run, req.ref, known, before.serverDateMs - 5_000);
@@ -79,24 +93,45 @@ export async function dispatchWorkflow(ctx: DispatchContext, run: RunRequest, re
         continue;
       }
       if (!err.retriable) throw err;
-      const delay = backoffDelay(attempt, { baseMs: 1000, capMs: 60_000 }, err.retryAfterMs);
-      ctx.logger.warn('dispatch failed; will retry', { component: 'dispatch', runId: run.runId, attempt, delayMs: Math.round(delay), error: text });
-      await ctx.clock.sleep(delay, ctx.signal);
       if (err.code !== 'rate_limited') {
-        // 5xx or network: the POST may have gone through. Look before dispatching again.
-        const existing = await findExistingRun(ctx, run, req.ref, ctx.clock.now() - CREATED_SLACK_MS - delay);
+        // 5xx or network: the POST may have gone through, and its run may be listed only
+        // seconds later. Look for it for correlationTimeoutMs before dispatching again.
+        ctx.logger.warn('dispatch failed; looking for its run before dispatching again', { component: 'dispatch', runId: run.runId, attempt, error: text });
+        const existing = await awaitExistingRun(ctx, run, req.ref, postedAtMs);
         if (existing) return existing;
+        ctx.logger.warn(`no run of this dispatch appeared in ${Math.round(ctx.correlationTimeoutMs / 1000)} s; dispatching again`, { component: 'dispatch', runId: run.runId, attempt });
+        continue;
       }
+      const delay = backoffDelay(attempt, { baseMs: 1000, capMs: 60_000 }, err.retryAfterMs);
+      ctx.logger.warn('dispatch rate limited; will retry', { component: 'dispatch', runId: run.runId, attempt, delayMs: Math.round(delay), error: text });
+      await ctx.clock.sleep(delay, ctx.signal);
     }
   }
 }
 
 /**
- * After a restart or an ambiguous failure: the run dispatched for this Port run, if any.
- * Throws 'ambiguous' when the answer cannot be known (the workflow's run-name does not show
- * Port run ids), because dispatching then could start a second run.
+ * After a POST that may or may not have gone through (5xx, timeout, dropped connection): looks
+ * for its run until `correlationTimeoutMs` after the POST, since GitHub lists a new run only
+ * once it has created it, asynchronously. `undefined` when none appeared in that time.
  */
-export async function findExistingRun(ctx: DispatchContext, run: RunRequest, ref: string, sinceMs: number): Promise<DispatchedRun | undefined> {
+async function awaitExistingRun(ctx: DispatchContext, run: RunRequest, ref: string, postedAtMs: number): Promise<DispatchedRun | undefined> {
+  const deadline = postedAtMs + ctx.correlationTimeoutMs;
+  for (let i = 0; ; i++) {
+    await ctx.clock.sleep(Math.min(ctx.pollMs ?? 2000, 500 * 2 ** i), ctx.signal);
+    const found = await findExistingRun(ctx, run, ref, postedAtMs - CREATED_SLACK_MS);
+    if (found || ctx.clock.now() >= deadline) return found;
+  }
+}
+
+/**
+ * After a restart or an ambiguous failure: the run dispatched for this Port run, if any, among
+ * the runs created since `sinceMs` (local time; converted to GHES's clock here). Throws
+ * 'ambiguous' when the answer cannot be known (the workflow's run-name does not show Port run
+ * ids), because dispatching then could start a second run. Not filtered by actor: a run
+ * dispatched under another identity (the agent's credentials changed) must be found too.
+ */
+export async function findExistingRun(ctx: DispatchContext, run: RunRequest, ref: string, localSinceMs: number): Promise<DispatchedRun | undefined> {
+  const sinceMs = localSinceMs + (ctx.serverOffsetMs?.() ?? 0);
   // On a busy workflow the run may sit behind a hundred newer ones.
   const runs = await everyPage(async (page, perPage) =>
     (await withRetries(ctx, () => ctx.api.listWorkflowRuns(run.org, run.repo, run.workflow, { createdSince: new Date(sinceMs).toISOString(), perPage, page }))).runs,
@@ -113,15 +148,16 @@ export async function findExistingRun(ctx: DispatchContext, run: RunRequest, ref
   );
 }
 
+/** `notBeforeMs` is on GHES's clock. */
 async function awaitCorrelation(ctx: DispatchContext, run: RunRequest, ref: string, known: Set<number> | undefined, notBeforeMs: number): Promise<Correlation> {
   const deadline = ctx.clock.now() + ctx.correlationTimeoutMs;
   let last: Correlation = { kind: 'none' };
   for (let i = 0; ctx.clock.now() < deadline; i++) {
     await ctx.clock.sleep(Math.min(ctx.pollMs ?? 1000, 250 * 2 ** i), ctx.signal);
     const page = await withRetries(ctx, () =>
-      ctx.api.listWorkflowRuns(run.org, run.repo, run.workflow, { createdSince: new Date(notBeforeMs - CREATED_SLACK_MS).toISOString(), perPage: 100 }),
+      ctx.api.listWorkflowRuns(run.org, run.repo, run.workflow, { createdSince: new Date(notBeforeMs - CREATED_SLACK_MS).toISOString(), actor: ctx.actor, perPage: 100 }),
     );
-    last = correlateRun(page.runs, { portRunId: run.runId, ref, knownBefore: known, notBeforeMs });
+    last = correlateRun(page.runs, { portRunId: run.runId, ref, knownBefore: known, notBeforeMs, actor: ctx.actor });
     if (last.kind !== 'none') return last;
   }
   return last;

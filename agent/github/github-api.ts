@@ -3,7 +3,7 @@ import type { HttpResponse } from '../util/http-fetch.js';
 import { classifyGithubError } from './classify-error.js';
 import type { RunCandidate } from './correlate.js';
 import { type Version, parseVersion } from './ghes-version.js';
-import type { GithubClients } from './github-client.js';
+import type { Gh, GithubClients } from './github-client.js';
 
 export interface RepoInfo {
   id: number;
@@ -38,6 +38,7 @@ const pickRun = (r: Record<string, unknown>): WorkflowRun => ({
   updated_at: r.updated_at as string,
   event: r.event as string,
   run_attempt: r.run_attempt as number | undefined,
+  actor: ((r.actor as { login?: string } | null | undefined)?.login ?? undefined) as string | undefined,
 });
 
 /**
@@ -59,6 +60,38 @@ export function createGithubApi(deps: { clients: GithubClients; clock: Clock; re
   const fail = (what: string) => (err: unknown) => {
     throw classifyGithubError(err, what, clients.host, clock.now());
   };
+  let appInfo: Promise<{ slug?: string; version?: Version }> | undefined;
+  /** GET /app once (the version check at start reads it too). */
+  const readApp = () =>
+    (appInfo ??= clients.app
+      .request('GET /app')
+      .then((res) => {
+        const data = res.data as { slug?: string; installed_version?: string };
+        return { slug: data.slug, version: parseVersion(data.installed_version) ?? parseVersion(res.headers['x-github-enterprise-version' as never] as string | undefined) };
+      })
+      .catch((err) => {
+        appInfo = undefined;
+        return fail('checking the GitHub App and the GHES version (GET /app)')(err);
+      }));
+
+  /**
+   * Runs `call` with the owner's client; after a 401 or 404, once more with a new one when the
+   * App's installation there changed (reinstalled) or its token was refused (github-client's
+   * `renew`). A 401/404 says the request had no effect, so repeating it is safe even for the
+   * dispatch POST.
+   */
+  async function withOwner<T>(owner: string, once: boolean, call: (gh: Gh) => Promise<T>): Promise<T> {
+    const gh = once ? await clients.onceForOwner(owner) : await clients.forOwner(owner);
+    try {
+      return await call(gh);
+    } catch (err) {
+      const status = (err as { status?: number }).status;
+      if ((status === 401 || status === 404) && (await clients.renew(owner, gh, status))) {
+        return call(once ? await clients.onceForOwner(owner) : await clients.forOwner(owner));
+      }
+      throw err;
+    }
+  }
 
   return {
     /**
@@ -66,12 +99,24 @@ export function createGithubApi(deps: { clients: GithubClients; clock: Clock; re
      * carries x-github-enterprise-version, so an App reads it from GET /app (renovate's detectGhe).
      */
     async version(): Promise<Version | undefined> {
-      const res =
-        clients.kind === 'app'
-          ? await clients.app.request('GET /app').catch(fail('checking the GitHub App and the GHES version (GET /app)'))
-          : await clients.app.request('GET /meta').catch(fail('reading the GHES version (GET /meta)'));
+      if (clients.kind === 'app') return (await readApp()).version;
+      const res = await clients.app.request('GET /meta').catch(fail('reading the GHES version (GET /meta)'));
       const data = res.data as { installed_version?: string };
       return parseVersion(data.installed_version) ?? parseVersion(res.headers['x-github-enterprise-version' as never] as string | undefined);
+    },
+
+    /**
+     * The login the agent's dispatches are attributed to, which run lists filter by (`actor`):
+     * the App's bot `<slug>[bot]` (GET /app), or the token's user (GET /user), as Port's Ocean
+     * integration finds it (`get_authenticated_actor`). undefined when GHES does not say.
+     */
+    async actor(): Promise<string | undefined> {
+      if (clients.kind === 'app') {
+        const { slug } = await readApp();
+        return slug ? `${slug}[bot]` : undefined;
+      }
+      const res = await clients.app.request('GET /user').catch(fail('reading the token\'s user (GET /user)'));
+      return (res.data as { login?: string }).login;
     },
 
     repo(owner: string, repo: string): Promise<RepoInfo> {
@@ -79,8 +124,7 @@ export function createGithubApi(deps: { clients: GithubClients; clock: Clock; re
       const hit = repoCache.get(key);
       if (hit && clock.now() - hit.at < (deps.repoCacheMs ?? 600_000)) return hit.info;
       const info = (async () => {
-        const gh = await clients.forOwner(owner);
-        const res = await gh.request('GET /repos/{owner}/{repo}', { owner, repo }).catch(fail(`reading repository ${owner}/${repo}`));
+        const res = await withOwner(owner, false, (gh) => gh.request('GET /repos/{owner}/{repo}', { owner, repo })).catch(fail(`reading repository ${owner}/${repo}`));
         return { id: Number(res.data.id), ownerId: Number(res.data.owner.id), defaultBranch: res.data.default_branch } satisfies RepoInfo;
       })();
       repoCache.set(key, { at: clock.now(), info });
@@ -90,25 +134,28 @@ export function createGithubApi(deps: { clients: GithubClients; clock: Clock; re
 
     /** Never retried by Octokit (a client without plugin-retry): the caller decides, after looking for the run. */
     async dispatch(owner: string, repo: string, workflow: string, body: { ref: string; inputs: Record<string, string>; return_run_details?: boolean }): Promise<DispatchResult> {
-      const gh = await clients.onceForOwner(owner);
-      const res = await gh
-        .request('POST /repos/{owner}/{repo}/actions/workflows/{workflow_id}/dispatches', {
+      const res = await withOwner(owner, true, (gh) =>
+        gh.request('POST /repos/{owner}/{repo}/actions/workflows/{workflow_id}/dispatches', {
           owner,
           repo,
           workflow_id: workflow,
           ...body,
-        })
-        .catch(fail(`dispatching ${owner}/${repo} ${workflow}`));
+        }),
+      ).catch(fail(`dispatching ${owner}/${repo} ${workflow}`));
       const data = res.data as { workflow_run_id?: number; html_url?: string } | undefined;
       // Accept 200 and 204 alike (GitHub briefly answered 200 without the flag in Dec 2025).
       if (data && typeof data.workflow_run_id === 'number') return { status: 200, runId: data.workflow_run_id, htmlUrl: data.html_url ?? '' };
       return { status: 204 };
     },
 
-    async listWorkflowRuns(owner: string, repo: string, workflow: string, q: { createdSince?: string; branch?: string; perPage?: number; page?: number }): Promise<RunsPage> {
-      const gh = await clients.forOwner(owner);
-      const res = await gh
-        .request('GET /repos/{owner}/{repo}/actions/workflows/{workflow_id}/runs', {
+    async listWorkflowRuns(
+      owner: string,
+      repo: string,
+      workflow: string,
+      q: { createdSince?: string; branch?: string; actor?: string; perPage?: number; page?: number },
+    ): Promise<RunsPage> {
+      return withOwner(owner, false, (gh) =>
+        gh.request('GET /repos/{owner}/{repo}/actions/workflows/{workflow_id}/runs', {
           owner,
           repo,
           workflow_id: workflow,
@@ -118,24 +165,26 @@ export function createGithubApi(deps: { clients: GithubClients; clock: Clock; re
           ...(q.page ? { page: q.page } : {}),
           ...(q.createdSince ? { created: `>=${q.createdSince}` } : {}),
           ...(q.branch ? { branch: q.branch } : {}),
+          ...(q.actor ? { actor: q.actor } : {}),
           request: RAW_BODY,
-        })
+        }),
+      )
         .then(toRunsPage)
         .catch(fail(`listing runs of ${owner}/${repo} ${workflow}`));
-      return res;
     },
 
     /** A conditional GET: `undefined` when the run is unchanged since `etag` (a 304 costs no rate limit). */
     async getRun(owner: string, repo: string, runId: number, etag?: string): Promise<{ run: WorkflowRun; etag?: string } | undefined> {
-      const gh = await clients.forOwner(owner);
       try {
-        const res = await gh.request('GET /repos/{owner}/{repo}/actions/runs/{run_id}', {
-          owner,
-          repo,
-          run_id: runId,
-          headers: etag ? { 'if-none-match': etag } : {},
-          request: RAW_BODY,
-        });
+        const res = await withOwner(owner, false, (gh) =>
+          gh.request('GET /repos/{owner}/{repo}/actions/runs/{run_id}', {
+            owner,
+            repo,
+            run_id: runId,
+            headers: etag ? { 'if-none-match': etag } : {},
+            request: RAW_BODY,
+          }),
+        );
         return { run: pickRun(await jsonBody<Record<string, unknown>>(res.data)), etag: res.headers.etag };
       } catch (err) {
         if ((err as { status?: number }).status === 304) return undefined;
@@ -154,20 +203,21 @@ export function createGithubApi(deps: { clients: GithubClients; clock: Clock; re
       q: { createdSince?: string; status?: string; perPage?: number; page?: number },
       etag?: string,
     ): Promise<{ notModified: false; page: RunsPage; etag?: string; pollIntervalMs?: number } | { notModified: true; pollIntervalMs?: number }> {
-      const gh = await clients.forOwner(owner);
       try {
-        const res = await gh.request('GET /repos/{owner}/{repo}/actions/runs', {
-          owner,
-          repo,
-          event: 'workflow_dispatch',
-          exclude_pull_requests: true,
-          per_page: q.perPage ?? 100,
-          page: q.page ?? 1,
-          ...(q.status ? { status: q.status as 'completed' } : {}),
-          ...(q.createdSince ? { created: `>=${q.createdSince}` } : {}),
-          headers: etag ? { 'if-none-match': etag } : {},
-          request: RAW_BODY,
-        });
+        const res = await withOwner(owner, false, (gh) =>
+          gh.request('GET /repos/{owner}/{repo}/actions/runs', {
+            owner,
+            repo,
+            event: 'workflow_dispatch',
+            exclude_pull_requests: true,
+            per_page: q.perPage ?? 100,
+            page: q.page ?? 1,
+            ...(q.status ? { status: q.status as 'completed' } : {}),
+            ...(q.createdSince ? { created: `>=${q.createdSince}` } : {}),
+            headers: etag ? { 'if-none-match': etag } : {},
+            request: RAW_BODY,
+          }),
+        );
         return {
           notModified: false,
           page: await toRunsPage(res),

@@ -8,7 +8,10 @@ import { type Metrics, statusClass } from '../observability/metrics.js';
 import type { Clock } from '../util/backoff.js';
 import type { FetchFn } from '../util/http-fetch.js';
 import { Semaphore } from '../util/semaphore.js';
+import { jwtOnServerClock } from './app-jwt.js';
 import { classifyGithubError } from './classify-error.js';
+import { type ClockSkew, createClockSkew, measuringSkew } from './clock-skew.js';
+import { createTokenCache } from './token-cache.js';
 
 export type GithubAuth = { kind: 'app'; appId: string; privateKey: string; installationId: number } | { kind: 'token'; token: string };
 
@@ -29,6 +32,12 @@ export interface GithubClients {
   /** 'app' clients authenticate app-level calls with the JWT, which only /app routes accept. */
   kind: GithubAuth['kind'];
   host: string;
+  /**
+   * Called when `failed` (a client from forOwner/onceForOwner) got a 401 or 404: true when a
+   * new installation client now serves `owner`, so the request is worth repeating once.
+   * Throws the look-up's error (e.g. the App is no longer installed there).
+   */
+  renew(owner: string, failed: Gh, status: number): Promise<boolean>;
 }
 
 /**
@@ -45,8 +54,12 @@ export function createGithubClients(deps: {
   metrics: Metrics;
   logger: Logger;
   clock: Clock;
+  /** Measured from every GHES response; App JWTs are made on GHES's clock. */
+  skew?: ClockSkew;
 }): GithubClients {
   const host = new URL(deps.apiUrl).host;
+  const skew = deps.skew ?? createClockSkew();
+  const fetch = measuringSkew(deps.fetch, skew);
   const limiter = new Semaphore(deps.maxConcurrency);
   const log = deps.logger.child({ component: 'github' });
   const octokitLog = {
@@ -55,7 +68,7 @@ export function createGithubClients(deps: {
     warn: (m: string) => log.warn(m),
     error: (m: string) => log.error(m),
   };
-  const base = { baseUrl: deps.apiUrl, userAgent: 'ghes-agent', request: { fetch: deps.fetch }, log: octokitLog };
+  const base = { baseUrl: deps.apiUrl, userAgent: 'ghes-agent', request: { fetch }, log: octokitLog };
   const Client = Octokit.plugin(retry).defaults({ ...base, retry: { doNotRetry: [400, 401, 403, 404, 409, 410, 422, 429, 451], retries: 2 } });
   const OnceClient = Octokit.defaults(base);
   /** A retrying client and a plugin-retry-free one sharing its authentication (and token cache). */
@@ -89,21 +102,28 @@ export function createGithubClients(deps: {
     return gh;
   }
 
-  const requestWithFetch = baseRequest.defaults({ baseUrl: deps.apiUrl, request: { fetch: deps.fetch }, headers: { 'user-agent': 'ghes-agent' } });
+  const requestWithFetch = baseRequest.defaults({ baseUrl: deps.apiUrl, request: { fetch }, headers: { 'user-agent': 'ghes-agent' } });
 
   if (deps.auth.kind === 'token') {
     const clients = pair(instrument(new Client({ auth: deps.auth.token })));
-    return { forOwner: async () => clients.gh, onceForOwner: async () => clients.once, app: clients.gh, host, kind: 'token' };
+    return { forOwner: async () => clients.gh, onceForOwner: async () => clients.once, app: clients.gh, host, kind: 'token', renew: async () => false };
   }
 
   const { appId, privateKey, installationId } = deps.auth;
-  const app = instrument(new Client({ authStrategy: createAppAuth, auth: { appId, privateKey, request: requestWithFetch } }));
-  const installations = new Map<string, Promise<{ gh: Gh; once: Gh }>>();
-  const installationClient = (id: number) =>
-    pair(instrument(new Client({ authStrategy: createAppAuth, auth: { appId, privateKey, installationId: id, request: requestWithFetch } })));
-  const fixed = installationId ? installationClient(installationId) : undefined;
+  // Every JWT (the installation-token POST's too) on GHES's clock: see clock-skew.ts. Before the
+  // first one, an unauthenticated GET /meta tells the clock (a 401 would too: every answer is dated).
+  const createJwt = jwtOnServerClock(privateKey, skew, { measure: () => requestWithFetch('GET /meta') });
+  const serverNow = () => Date.now() + skew.offsetMs();
+  const app = instrument(new Client({ authStrategy: createAppAuth, auth: { appId, createJwt, request: requestWithFetch } }));
+  const installations = new Map<string, Promise<Installation>>();
+  // A client per installation, each with its own token cache: a fresh one after a 401 means a new token.
+  const installationClient = (id: number): Installation => ({
+    id,
+    ...pair(instrument(new Client({ authStrategy: createAppAuth, auth: { appId, createJwt, installationId: id, request: requestWithFetch, cache: createTokenCache({ serverNow }) } }))),
+  });
+  let fixed = installationId ? installationClient(installationId) : undefined;
 
-  async function lookup(owner: string): Promise<{ gh: Gh; once: Gh }> {
+  async function lookup(owner: string): Promise<Installation> {
     try {
       const res = await app.request('GET /orgs/{org}/installation', { org: owner });
       return installationClient(res.data.id);
@@ -133,9 +153,10 @@ export function createGithubClients(deps: {
     kind: 'app',
     forOwner: (owner) => installationFor(owner).then((c) => c.gh),
     onceForOwner: (owner) => installationFor(owner).then((c) => c.once),
+    renew,
   };
 
-  function installationFor(owner: string): Promise<{ gh: Gh; once: Gh }> {
+  function installationFor(owner: string): Promise<Installation> {
     if (fixed) return Promise.resolve(fixed);
     const key = owner.toLowerCase();
     let client = installations.get(key);
@@ -147,4 +168,33 @@ export function createGithubClients(deps: {
     }
     return client;
   }
+
+  /**
+   * After the App was reinstalled (a new installation id; the old id's tokens are revoked: 401,
+   * and its token POST 404s) or a token was revoked early, the cached client is useless until a
+   * restart. Drops it and looks the installation up again: true when the request is worth
+   * repeating — a new installation, or (after a 401) a new token. A 404 with the same
+   * installation is a real 404. Concurrent failures of one client share one look-up.
+   */
+  async function renew(owner: string, failed: Gh, status: number): Promise<boolean> {
+    if (fixed) {
+      if (status !== 401 || (fixed.gh !== failed && fixed.once !== failed)) return status === 401;
+      fixed = installationClient(fixed.id);
+      return true;
+    }
+    const key = owner.toLowerCase();
+    const current = await installations.get(key)?.catch(() => undefined);
+    if (current && current.gh !== failed && current.once !== failed) return true; // renewed meanwhile
+    installations.delete(key);
+    const fresh = await installationFor(owner);
+    const renewed = status === 401 || fresh.id !== current?.id;
+    if (renewed) log.warn(`GitHub App installation on ${owner}: ${fresh.id !== current?.id ? `now ${fresh.id} (was ${current?.id ?? 'unknown'}; reinstalled?)` : 'token refused (401), a new one is used'}`, { owner, installationId: fresh.id });
+    return renewed;
+  }
+}
+
+interface Installation {
+  id: number;
+  gh: Gh;
+  once: Gh;
 }

@@ -168,6 +168,11 @@ export function createMetrics(opts: { version?: string; defaultMetrics?: boolean
       labelNames: ['intake'],
       registers,
     }),
+    githubClockSkew: new Gauge({
+      name: `${p}github_clock_skew_seconds`,
+      help: "GHES's clock minus this host's, from the Date header of its responses; App JWTs are made on GHES's clock.",
+      registers,
+    }),
     signatureVariants: new Counter({
       name: `${p}signature_variants_total`,
       help: 'Signed messages verified, by the form of the message the signature matched (signature_variant: signature_keys_deleted, headers_deleted).',

@@ -13,10 +13,12 @@ import { type Clock, retry } from '../util/backoff.js';
  * run-name shows ids at all); throws when several do, rather than pick one.
  */
 export async function findRunByRunName(
-  deps: { api: Pick<GithubApi, 'listRepoRuns'>; clock: Clock; signal: AbortSignal; maxPages?: number },
+  deps: { api: Pick<GithubApi, 'listRepoRuns'>; clock: Clock; signal: AbortSignal; maxPages?: number; serverOffsetMs?: () => number },
   run: { runId: string; org: string; repo: string },
-  sinceMs: number,
+  localSinceMs: number,
 ): Promise<DispatchedRun | undefined> {
+  // created_at is on GHES's clock.
+  const sinceMs = localSinceMs + (deps.serverOffsetMs?.() ?? 0);
   const listed = await everyPage(async (page, perPage) => {
     const res = await retry(() => deps.api.listRepoRuns(run.org, run.repo, { createdSince: new Date(sinceMs).toISOString(), perPage, page }), {
       clock: deps.clock,

@@ -265,7 +265,7 @@ export function createMessageProcessor(deps: ProcessorDeps) {
     // The run cannot predate the message; an hour of slack covers clocks that disagree.
     const sinceMs = Math.max(clock.now() - 24 * 3600_000, ctx.writtenAtMs > 0 ? ctx.writtenAtMs - 3600_000 : 0);
     const found =
-      (await findRunByRunName({ api: deps.api, clock, signal }, run, sinceMs)) ?? (await findExistingRun({ ...deps.dispatch, signal }, run, ref, sinceMs));
+      (await findRunByRunName({ ...deps.dispatch, signal }, run, sinceMs)) ?? (await findExistingRun({ ...deps.dispatch, signal }, run, ref, sinceMs));
     if (!found) return undefined;
     const staged: StagedRun = { ...found, externalRunId: externalRunId(repo.ownerId, repo.id, found.runId) };
     await reporter.send(run.runId, { kind: 'patch', patch: { ...linkOf(staged), statusLabel: 'Workflow dispatched' } }, owned);

@@ -3,7 +3,7 @@ import type { GithubApi, WorkflowRun } from '../github/github-api.js';
 import type { Logger } from '../observability/logger.js';
 import { type Clock, abortError, backoffDelay } from '../util/backoff.js';
 import { Semaphore } from '../util/semaphore.js';
-import { listKind, nextIntervalMs, reachFloorMs } from './poll-schedule.js';
+import { SEARCH_CAP, listKind, nextIntervalMs, reachFloorMs, worthAnotherPage } from './poll-schedule.js';
 import type { RunWatcher, WatchHooks, WatchOutcome, WatchedRun } from './run-watcher.js';
 
 export interface BatchedWatcherSettings {
@@ -22,7 +22,7 @@ export interface BatchedWatcherSettings {
    * (which someone is waiting for) always find a free slot while many repositories poll.
    */
   maxConcurrentRequests?: number;
-  /** Pages read per tick at most before the runs beyond them are read one by one (GitHub lists at most 1,000 filtered results). */
+  /** Pages read per tick at most before the runs beyond them are read one by one (GitHub lists at most 1,000 filtered results: poll-schedule.ts). */
   maxPages?: number;
 }
 
@@ -83,13 +83,21 @@ const YOUNG_INTERVALS = 6;
  * get a conditional per-run GET until a list shows them. The loops own all timing; a caller's
  * `watch` only adds an entry, so the consumer never waits on polling.
  */
-export function createBatchedWatcher(deps: { api: GithubApi; clock: Clock; logger: Logger; settings: BatchedWatcherSettings; random?: () => number }): RunWatcher {
+export function createBatchedWatcher(deps: {
+  api: GithubApi;
+  clock: Clock;
+  logger: Logger;
+  settings: BatchedWatcherSettings;
+  random?: () => number;
+  /** GHES's clock minus the local one: created_at windows are on GHES's clock. */
+  serverOffsetMs?: () => number;
+}): RunWatcher {
   const { api, clock, settings } = deps;
   const random = deps.random ?? Math.random;
   const log = deps.logger.child({ component: 'watcher' });
   const repos = new Map<string, RepoState>();
   const perPage = Math.min(100, settings.perPage ?? 100);
-  const maxPages = Math.max(1, Math.min(settings.maxPages ?? 10, Math.floor(1000 / perPage)));
+  const maxPages = Math.max(1, Math.min(settings.maxPages ?? 10, Math.floor(SEARCH_CAP / perPage)));
   const schedule = { baseMs: settings.intervalMs, maxMs: Math.max(settings.intervalMs, settings.maxIntervalMs), youngMs: settings.intervalMs * YOUNG_INTERVALS };
   let total = 0;
   const slots = new Semaphore(Math.max(1, settings.maxConcurrentRequests ?? 4));
@@ -155,6 +163,13 @@ export function createBatchedWatcher(deps: { api: GithubApi; clock: Clock; logge
     return news;
   }
 
+  /** Tracked runs this tick's pages have not shown and that were created before `floor`. */
+  function unseenBefore(rs: RepoState, floor: number, tickNo: number): number {
+    let n = 0;
+    for (const list of rs.runs.values()) for (const e of list) if (e.seenTick !== tickNo && e.createdAtMs < floor) n++;
+    return n;
+  }
+
   function oldestTracked(rs: RepoState): number {
     let oldest = Infinity;
     for (const list of rs.runs.values()) for (const e of list) oldest = Math.min(oldest, e.createdAtMs);
@@ -177,13 +192,15 @@ export function createBatchedWatcher(deps: { api: GithubApi; clock: Clock; logge
       else rs.completedEtag = res.etag;
       if (see(rs, res.page.runs, tickNo)) news = true;
       let floor = reachFloorMs(res.page);
-      // A full first page: read on (unconditionally: page 1 changed, so may the rest) while
-      // tracked runs lie beyond it. A page costs far less than a GET per run it covers.
-      for (let n = 2; n <= maxPages && floor > oldestTracked(rs); n++) {
+      let shown = res.page.runs.length;
+      // A full first page: read on (unconditionally: page 1 changed, so may the rest) only while
+      // the pages left cover several tracked runs each; the others get per-run GETs below.
+      for (let n = 2; n <= maxPages && worthAnotherPage({ beyond: unseenBefore(rs, floor, tickNo), shownSoFar: shown, totalCount: res.page.totalCount, perPage }); n++) {
         const more = await slots.run(() => api.listRepoRuns(rs.owner, rs.repo, { createdSince, status, perPage, page: n }));
-        if (more.notModified) break;
+        if (more.notModified || more.page.runs.length === 0) break;
         if (see(rs, more.page.runs, tickNo)) news = true;
-        floor = reachFloorMs(more.page, (n - 1) * perPage + more.page.runs.length);
+        shown += more.page.runs.length;
+        floor = reachFloorMs(more.page, shown);
       }
       rs.floors[kind] = floor;
     }
@@ -347,7 +364,7 @@ export function createBatchedWatcher(deps: { api: GithubApi; clock: Clock; logge
           onAbort: () => {
             if (remove(rs, e)) reject(abortError());
           },
-          createdAtMs: Number.isFinite(created) ? created : run.sinceMs - CREATED_SLACK_MS,
+          createdAtMs: Number.isFinite(created) ? created : run.sinceMs + (deps.serverOffsetMs?.() ?? 0) - CREATED_SLACK_MS,
           located: false,
           status: undefined,
           attempt: 0,

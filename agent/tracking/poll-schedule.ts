@@ -49,14 +49,42 @@ export function listKind(nowMs: number, lastSweepMs: number, sweepMs: number): '
 }
 
 /**
+ * GitHub returns at most 1,000 results for a filtered run list ("This endpoint will return up to
+ * 1,000 results for each search when using the following parameters: actor, branch,
+ * check_suite_id, created, event, head_sha, status", its OpenAPI description), and its
+ * total_count may stop at 1,000 too: a list that shows 1,000 says nothing about the rest.
+ */
+export const SEARCH_CAP = 1000;
+
+/**
  * The list is read page by page, newest first. When the pages read so far do not hold every
  * match, runs created before the oldest listed one are beyond reach: they get a per-run
  * conditional GET instead. Returns that cut-off (created_at ms), or -Infinity when all are shown.
+ * A total_count of 1,000 may be the cap, not the count: then nothing beyond is taken as shown.
  */
 export function reachFloorMs(page: { totalCount: number; runs: Array<{ created_at: string }> }, shownSoFar = page.runs.length): number {
-  if (page.totalCount <= shownSoFar || page.runs.length === 0) return -Infinity;
+  const allShown = page.totalCount < SEARCH_CAP && page.totalCount <= shownSoFar;
+  if (allShown || page.runs.length === 0) return -Infinity;
   let oldest = Infinity;
   for (const r of page.runs) oldest = Math.min(oldest, Date.parse(r.created_at));
   // Runs created in the same second as the oldest listed one may or may not be on the page.
   return oldest + 1000;
 }
+
+/**
+ * Whether to read the next page for tracked runs that lie beyond the pages read so far, or to
+ * follow them with per-run GETs. Reading on costs up to every remaining reachable page, each an
+ * unconditional 200 (page 1 changed, so may the rest); a per-run GET is conditional, mostly a
+ * 304 that costs no rate limit. So pages are read only when they cover several tracked runs each
+ * on average (`beyond` ≥ 2 × the pages left); one long run in a busy repository costs one GET a
+ * tick, not nine pages. Past 1,000 results nothing more can be read.
+ */
+export function worthAnotherPage(a: { beyond: number; shownSoFar: number; totalCount: number; perPage: number }): boolean {
+  const reachable = Math.min(a.totalCount, SEARCH_CAP);
+  if (a.beyond === 0 || a.shownSoFar >= reachable) return false;
+  const pagesLeft = Math.ceil((reachable - a.shownSoFar) / a.perPage);
+  return a.beyond >= RUNS_PER_PAGE * pagesLeft;
+}
+
+/** "Several" tracked runs per page read, on average, make pages cheaper than per-run GETs. */
+const RUNS_PER_PAGE = 2;

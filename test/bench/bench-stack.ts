@@ -1,5 +1,6 @@
 // A local stack shaped for the benchmark: many repositories with one workflow whose run
 // length comes from an input, and a publisher that writes thousands of signed Port runs.
+import type { GhesSimOptions } from '../sim/ghes/types.js';
 import type { KafkaBrokerInfo } from '../stack/kafka-broker.js';
 import { type LocalStack, startLocalStack } from '../stack/local-stack.js';
 import { buildRunMessage, signRunMessage } from '../sim/publisher.js';
@@ -15,8 +16,12 @@ export interface BenchRun {
   publishedAt?: number;
 }
 
-export async function startBenchStack(broker: KafkaBrokerInfo, opts: { repos: number; timeScale: number; partitions?: number }): Promise<LocalStack & { repoNames: string[] }> {
-  const stack = await startLocalStack({ broker, partitions: opts.partitions ?? 6, ghes: { version: '3.21.0', timeScale: opts.timeScale, runAppearDelayMs: 0 } });
+export async function startBenchStack(
+  broker: KafkaBrokerInfo,
+  opts: { repos: number; timeScale: number; partitions?: number; ghes?: GhesSimOptions },
+): Promise<LocalStack & { repoNames: string[] }> {
+  // No x-poll-interval: its real seconds would floor the time-scaled poll intervals of the tracking phases.
+  const stack = await startLocalStack({ broker, partitions: opts.partitions ?? 6, ghes: { version: '3.21.0', timeScale: opts.timeScale, runAppearDelayMs: 0, pollIntervalS: 0, ...opts.ghes } });
   const repoNames: string[] = [];
   for (let i = 0; i < opts.repos; i++) {
     const name = `svc-${String(i).padStart(2, '0')}`;

@@ -1,7 +1,8 @@
 // `make bench`: the agent (a real process, as deployed) on the real Kafka broker and the GHES and
-// Port simulators. Five phases, each on its own topic and simulators so their numbers do not
+// Port simulators. Six phases, each on its own topic and simulators so their numbers do not
 // mix: throughput (a backlog already on the topic), latency at a steady rate, tracking cost for
-// the batched and the naive watcher, and memory with 10,000 runs in flight. Prints a table,
+// the batched and the naive watcher, memory with 10,000 runs in flight, and what an installation
+// token renewal costs (token-renewal.ts). Prints a table,
 // then one JSON line. BENCH_SCALE=0.1 shrinks every count for a quick look.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -13,6 +14,7 @@ import { type BenchRun, planRuns, publishRuns, startBenchStack } from './bench-s
 import { type CompiledAgent, REPO_ROOT, buildAgent, startCompiledAgent } from './compiled-agent.js';
 import { memoryOf } from './process-memory.js';
 import { portApiPhase } from './port-api-phase.js';
+import { tokenRenewal } from './token-renewal.js';
 import { percentile, round, table } from './stats.js';
 
 const SCALE = Number(process.env.BENCH_SCALE ?? '1');
@@ -259,6 +261,7 @@ async function main(): Promise<void> {
         memory: () => memory(info),
         'port-api': () => portApiPhase(info, n(4_000), withAgent, until, say),
         'memory-node-defaults': () => memory(info, NODE_DEFAULTS),
+        'token-renewal': () => tokenRenewal(info, withAgent, say),
       };
       console.log(JSON.stringify(await phases[only]!(), (_k, v) => (v instanceof Map ? Object.fromEntries(v) : v)));
       return;
@@ -274,6 +277,7 @@ async function main(): Promise<void> {
     const mem = await memory(info);
     const memDefaults = await memory(info, NODE_DEFAULTS);
     const pa = await portApiPhase(info, n(4_000), withAgent, until, say);
+    const renewal = await tokenRenewal(info, withAgent, say);
 
     const target = (ok: boolean) => (ok ? 'yes' : 'NO');
     const ratio = naive.perRun / batched.perRun;
@@ -296,6 +300,12 @@ async function main(): Promise<void> {
         [`memory, same, plain node (Node's heap sizing, glibc's malloc defaults)`, `peak RSS ${round(memDefaults.peakMb)} MB (now ${round(memDefaults.rssMb)} MB, V8 heap used ${round(memDefaults.heapMb)} MB)`, '(reference)', '-'],
         [`HTTPS intake: ${pa.count} runs queued in Port (1 in 5 workflow-node)`, `${round(pa.perS)} claimed runs dispatched/s (all ${round(pa.fromReadyS)} s after ready)`, '>= 200/s', target(pa.perS >= 200)],
         [`HTTPS intake: Port requests per run besides reports (${pa.completed} runs)`, `${round(pa.requestsPerRun, 2)} (${[...pa.byRoute].sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v}`).join(', ')})`, '<= 3', target(pa.requestsPerRun <= 3)],
+        [
+          `installation token renewal: ${renewal.repos} repos, unchanged runs, ${renewal.renewals} renewals in ${renewal.windowS} s`,
+          `${round(renewal.per200, 2)} list 200s per repository per renewal (${renewal.lists200} 200s, ${renewal.lists304} 304s, ${renewal.unauthorized} 401s)`,
+          '(measured)',
+          '-',
+        ],
       ]),
     );
     console.log('\nGitHub requests by route (tracking phases, dispatch POSTs excluded)');
@@ -318,6 +328,7 @@ async function main(): Promise<void> {
         throughput_peak_rss_mb: round(tp.peakMb),
         port_api_dispatch_per_s: round(pa.perS),
         port_api_port_requests_per_run: round(pa.requestsPerRun, 3),
+        list_200s_per_repo_per_token_renewal: round(renewal.per200, 3),
         scale: SCALE,
       }),
     );

@@ -148,6 +148,12 @@ describe('decodeMessage on hostile nesting', () => {
   it('a deeply nested run message keeps its run id, so the run is reported FAILURE', () => {
     const text = `{"context":{"runId":"r_deep2"},"payload":{"action":{"invocationMethod":{"type":"GITHUB","org":"acme","repo":"infra","workflow":"deploy.yml"}},"properties":{"x":${'['.repeat(100)}${']'.repeat(100)}}}}`;
     const d = decodeMessage(Buffer.from(text), 1 << 20);
-    assert.deepEqual(d, { kind: 'invalid', reason: 'message is nested deeper than 64 levels', runId: 'r_deep2' });
+    assert.deepEqual(d, {
+      kind: 'invalid',
+      reason: 'message is nested deeper than 64 levels',
+      runId: 'r_deep2',
+      // The names of its keys, for the refusal's log line (never their values).
+      keys: { messageKeys: ['context', 'payload'], payloadKeys: ['action', 'properties'], invocationMethodKeys: ['type', 'org', 'repo', 'workflow'] },
+    });
   });
 });

@@ -7,7 +7,7 @@ import { AgentError } from '../../agent/errors.js';
 import type { GithubApi, WorkflowRun } from '../../agent/github/github-api.js';
 import type { Logger } from '../../agent/observability/logger.js';
 import { createBatchedWatcher } from '../../agent/tracking/batched-watcher.js';
-import { listKind, nextIntervalMs, reachFloorMs } from '../../agent/tracking/poll-schedule.js';
+import { listKind, nextIntervalMs, reachFloorMs, worthAnotherPage } from '../../agent/tracking/poll-schedule.js';
 import type { WatchOutcome } from '../../agent/tracking/run-watcher.js';
 import type { Clock } from '../../agent/util/backoff.js';
 
@@ -77,9 +77,11 @@ function fakeGithub(clock: Clock) {
         throw e;
       }
       const since = q.createdSince ? Date.parse(q.createdSince) : -Infinity;
+      // GitHub's cap on filtered lists: 1,000 results reachable, and total_count says 1,000.
       const all = runs
         .filter((r) => r.repo === key && Date.parse(r.created_at) >= since && (!q.status || r.status === q.status))
-        .sort((a, b) => Date.parse(b.created_at) - Date.parse(a.created_at) || b.id - a.id);
+        .sort((a, b) => Date.parse(b.created_at) - Date.parse(a.created_at) || b.id - a.id)
+        .slice(0, 1000);
       const per = q.perPage ?? 100;
       const page = all.slice(((q.page ?? 1) - 1) * per, (q.page ?? 1) * per).map(({ repo: _r, ...run }) => ({ ...run }));
       const tag = etagOf([all.length, page]);
@@ -241,6 +243,50 @@ describe('batched watcher', () => {
     assert.equal(s.outcomes.get(near.id), undefined);
   });
 
+  it('past the 1,000-result cap (total_count says 1,000): a tracked run out of reach is followed with GETs and its completion seen', async () => {
+    const s = setup();
+    const mine = s.gh.create('acme/a', { status: 'in_progress' });
+    void s.watch(mine);
+    // 1,100 runs of other people, newer and already completed, bury it in both lists.
+    await s.advance(1000);
+    for (let i = 0; i < 1100; i++) s.gh.create('acme/a', { status: 'completed' });
+    await s.advance(INTERVAL * 4);
+    s.gh.set(mine, 'completed', 'success');
+    await s.advance(INTERVAL * 4);
+    assert.equal(s.outcomes.get(mine.id)?.kind, 'completed', 'the completion is seen');
+    assert.ok(s.gh.calls.some((c) => c.kind === 'get' && c.runId === mine.id));
+  });
+
+  it('one long run in a busy repository costs one page and one conditional GET a tick, not ten pages', async () => {
+    const s = setup();
+    const mine = s.gh.create('acme/a', { status: 'in_progress' });
+    void s.watch(mine);
+    await s.advance(1000);
+    for (let i = 0; i < 950; i++) s.gh.create('acme/a', { status: 'completed' });
+    // Others keep completing runs: page 1 changes every tick.
+    for (let t = 0; t < 6; t++) {
+      s.gh.create('acme/a', { status: 'completed' });
+      await s.advance(INTERVAL);
+    }
+    const deeper = s.gh.calls.filter((c) => c.kind === 'list' && (c.page ?? 1) > 1);
+    assert.equal(deeper.length, 0, `pages beyond the first: ${deeper.length}`);
+    const gets = s.gh.calls.filter((c) => c.kind === 'get' && c.runId === mine.id);
+    assert.ok(gets.length >= 4, `per-run GETs: ${gets.length}`);
+    assert.ok(gets.slice(1).every((c) => c.conditional), 'conditional after the first');
+  });
+
+  it('pages are still read when they cover several tracked runs each', async () => {
+    const s = setup({ perPage: 10 });
+    // 30 tracked runs behind 10 newer runs of others: two more pages cover them all.
+    const mine = Array.from({ length: 30 }, () => s.gh.create('acme/a', { status: 'in_progress' }));
+    for (const r of mine) void s.watch(r);
+    for (let i = 0; i < 10; i++) s.gh.create('acme/a', { status: 'in_progress' });
+    await s.advance(INTERVAL * 4);
+    const sweeps = s.gh.calls.filter((c) => c.kind === 'list' && c.status === undefined);
+    assert.deepEqual(sweeps.map((c) => c.page), [1, 2, 3, 4]);
+    assert.equal(s.gh.calls.filter((c) => c.kind === 'get').length, 0);
+  });
+
   it('a run created long before it was handed over (resumed) is located with one GET, then followed by the list', async () => {
     const s = setup();
     const old = s.gh.create('acme/a', { status: 'in_progress', agoMs: 3 * 3600_000 });
@@ -394,5 +440,18 @@ describe('poll schedule (pure)', () => {
     const runs = [{ created_at: '2026-01-01T10:00:05Z' }, { created_at: '2026-01-01T10:00:01Z' }];
     assert.equal(reachFloorMs({ totalCount: 2, runs }), -Infinity);
     assert.equal(reachFloorMs({ totalCount: 3, runs }), Date.parse('2026-01-01T10:00:01Z') + 1000);
+  });
+  it('1,000 shown of a total_count of 1,000 is the cap: the rest is out of reach', () => {
+    const runs = [{ created_at: '2026-01-01T10:00:05Z' }, { created_at: '2026-01-01T10:00:01Z' }];
+    assert.equal(reachFloorMs({ totalCount: 1000, runs }, 1000), Date.parse('2026-01-01T10:00:01Z') + 1000);
+    assert.equal(reachFloorMs({ totalCount: 999, runs }, 999), -Infinity);
+  });
+  it('another page only when the pages left cover several tracked runs each', () => {
+    assert.equal(worthAnotherPage({ beyond: 1, shownSoFar: 100, totalCount: 1000, perPage: 100 }), false, 'one run: a GET, not nine pages');
+    assert.equal(worthAnotherPage({ beyond: 17, shownSoFar: 100, totalCount: 1000, perPage: 100 }), false);
+    assert.equal(worthAnotherPage({ beyond: 18, shownSoFar: 100, totalCount: 1000, perPage: 100 }), true);
+    assert.equal(worthAnotherPage({ beyond: 2, shownSoFar: 100, totalCount: 150, perPage: 100 }), true);
+    assert.equal(worthAnotherPage({ beyond: 50, shownSoFar: 1000, totalCount: 1000, perPage: 100 }), false, 'nothing beyond 1,000 can be read');
+    assert.equal(worthAnotherPage({ beyond: 0, shownSoFar: 100, totalCount: 300, perPage: 100 }), false);
   });
 });

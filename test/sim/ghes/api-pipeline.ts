@@ -1,5 +1,6 @@
 // One /api/v3 request: route → fault → auth → route auth → (rate limit, ETag) → handler.
-// Faults come before auth so an outage looks the same to every caller.
+// Faults come before auth so an outage looks the same to every caller; a fault marked
+// `when: 'after'` lets the request take effect first and then replaces its answer.
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { authenticate, type Principal } from './auth.js';
@@ -9,7 +10,7 @@ import type { FaultRegistry } from './faults.js';
 import { JWT_MESSAGES } from './jwt.js';
 import { rateHeaders, type RateLimiter, type RateState } from './rate-limit.js';
 import type { ApiResponse, Router } from './router.js';
-import type { AuthKind, RequestLogEntry } from './types.js';
+import type { AuthKind, FaultSpec, RequestLogEntry } from './types.js';
 
 export interface PipelineDeps {
   ctx: SimContext;
@@ -72,11 +73,15 @@ export async function handleApi(deps: PipelineDeps, req: IncomingMessage, res: S
   let rate: RateState | null = null;
   let oauthScopes: string | undefined;
 
-  const send = (r: ApiResponse, extra: Record<string, string> = {}): void => {
+  const fault = faults.take(method, route, apiPath);
+  const after = fault?.when === 'after' ? fault : null;
+  // GitHub answers every request with its own Date: clients measure clock skew from it.
+  const dated = (): Record<string, string> => ({ date: new Date(ctx.clock.now()).toUTCString() });
+
+  const sendNow = (r: ApiResponse, extra: Record<string, string> = {}): void => {
     entry.status = r.status;
     const headers: Record<string, string> = {
-      // The server's clock (ctx.clock, real time unless a test skews it), as GHES sends it.
-      date: new Date(ctx.clock.now()).toUTCString(),
+      ...dated(),
       'x-github-enterprise-version': ctx.state.version,
       ...(oauthScopes !== undefined ? { 'x-oauth-scopes': oauthScopes } : {}),
       'x-github-request-id': rid,
@@ -92,25 +97,41 @@ export async function handleApi(deps: PipelineDeps, req: IncomingMessage, res: S
     res.end(hasBody ? JSON.stringify(r.body) : undefined);
   };
 
-  const fault = faults.take(method, route, apiPath);
-  if (fault) {
-    entry.fault = fault.kind;
-    if (fault.kind === 'latency') {
-      await sleep(fault.latencyMs ?? 1000);
-    } else if (fault.kind === 'reset') {
-      req.socket.destroy();
-      return;
-    } else if (fault.kind === 'secondary-rate-limit') {
-      const msg = `You have exceeded a secondary rate limit. Please wait a few minutes before you try again. If you reach out to GitHub Support for help, please include the request ID ${rid}.`;
-      return send(fail(ctx, fault.status ?? 403, msg), { 'retry-after': String(fault.retryAfterS ?? 60) });
-    } else if (fault.kind === 'outage') {
-      return send(fail(ctx, fault.status ?? 503, 'Service Unavailable'));
-    } else {
-      const status = fault.status ?? 500;
-      const extra: Record<string, string> = fault.retryAfterS !== undefined ? { 'retry-after': String(fault.retryAfterS) } : {};
-      return send(fail(ctx, status, status >= 500 ? 'Server Error' : 'Injected fault'), extra);
+  /** The fault's own answer; true when it answered (or dropped the connection). */
+  const answerFault = async (f: FaultSpec, when: 'before' | 'after'): Promise<boolean> => {
+    entry.fault = f.kind;
+    entry.faultWhen = when;
+    if (f.kind === 'latency') {
+      await sleep(f.latencyMs ?? 1000);
+      return false;
     }
-  }
+    if (f.kind === 'reset') {
+      entry.status = 0;
+      req.socket.destroy();
+      return true;
+    }
+    if (f.kind === 'secondary-rate-limit') {
+      const msg = `You have exceeded a secondary rate limit. Please wait a few minutes before you try again. If you reach out to GitHub Support for help, please include the request ID ${rid}.`;
+      sendNow(fail(ctx, f.status ?? 403, msg), { 'retry-after': String(f.retryAfterS ?? 60) });
+      return true;
+    }
+    if (f.kind === 'outage') {
+      sendNow(fail(ctx, f.status ?? 503, 'Service Unavailable'));
+      return true;
+    }
+    const status = f.status ?? 500;
+    const extra: Record<string, string> = f.retryAfterS !== undefined ? { 'retry-after': String(f.retryAfterS) } : {};
+    sendNow(fail(ctx, status, status >= 500 ? 'Server Error' : 'Injected fault'), extra);
+    return true;
+  };
+
+  // Every answer below goes through here: an 'after' fault replaces it once the work is done.
+  const send = async (r: ApiResponse, extra: Record<string, string> = {}): Promise<void> => {
+    if (after && (await answerFault(after, 'after'))) return;
+    sendNow(r, extra);
+  };
+
+  if (fault && !after && (await answerFault(fault, 'before'))) return;
 
   const auth = authenticate(req.headers.authorization, {
     state: ctx.state,
@@ -144,7 +165,7 @@ export async function handleApi(deps: PipelineDeps, req: IncomingMessage, res: S
   }
 
   const key = rateKey(principal, req);
-  const limited = (): void => send(fail(ctx, 403, rateLimitedMessage(principal, req)));
+  const limited = (): Promise<void> => send(fail(ctx, 403, rateLimitedMessage(principal, req)));
   const isRead = method === 'GET' || method === 'HEAD';
   // Writes are charged up front so a refused write has no side effect.
   const charge = (): boolean => {
@@ -164,11 +185,12 @@ export async function handleApi(deps: PipelineDeps, req: IncomingMessage, res: S
     // A 304 costs nothing against the primary rate limit (GitHub docs).
     if (ifNoneMatchHits(req.headers['if-none-match'], etag)) {
       if (rateLimiter) rate = rateLimiter.peek(key);
-      return send({ status: 304 }, cache);
+      const poll = r.headers?.['x-poll-interval'];
+      return send({ status: 304 }, poll ? { ...cache, 'x-poll-interval': poll } : cache);
     }
     if (!charge()) return limited();
     return send(r, cache);
   }
   if (isRead && !charge()) return limited();
-  send(r);
+  await send(r);
 }

@@ -46,7 +46,7 @@ describe('authentication and authorization', () => {
     const cases: Array<[string, string]> = [
       [jwt({ nowS: now - 1200 }), JWT_MESSAGES.expired],
       [jwt({ lifetimeS: 3600 }), JWT_MESSAGES.tooFar],
-      [jwt({ iatOffsetS: 300 }), JWT_MESSAGES.iatFuture],
+      [jwt({ iatOffsetS: 300, lifetimeS: 200 }), JWT_MESSAGES.iatFuture],
       [jwt({}, sim.app.appId, generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs1', format: 'pem' }).toString()), JWT_MESSAGES.undecodable],
       [jwt({}, sim.app.appId + 1), JWT_MESSAGES.unknownApp],
     ];
@@ -55,8 +55,12 @@ describe('authentication and authorization', () => {
       assert.equal(r.status, 401, message);
       assert.equal(r.json.message, message);
     }
-    // Within the 60 s skew allowance it is accepted.
-    assert.equal((await call(sim, '/app', { token: jwt({ iatOffsetS: 30 }) })).status, 200);
+    // GitHub enforces both claims against its own clock, to the second (jwt.ts): issued one
+    // second ahead, or expiring one second beyond 10 minutes, is refused; at the limits it is not.
+    assert.equal((await call(sim, '/app', { token: jwt({ iatOffsetS: 2 }) })).json.message, JWT_MESSAGES.iatFuture);
+    assert.equal((await call(sim, '/app', { token: jwt({ iatOffsetS: -30, lifetimeS: 632 }) })).json.message, JWT_MESSAGES.tooFar);
+    assert.equal((await call(sim, '/app', { token: jwt({ iatOffsetS: 0, lifetimeS: 598 }) })).status, 200);
+    assert.equal((await call(sim, '/app', { token: jwt({ iatOffsetS: -700, lifetimeS: 600 }) })).json.message, JWT_MESSAGES.expired);
   });
 
   it('JWT is refused on repository routes; tokens are refused on /app routes', async () => {

@@ -4,6 +4,7 @@ import type { SimClock } from './clock.js';
 import type { ApiResponse } from './router.js';
 import type { AppInfo, ShapeCtx } from './shapes.js';
 import type { Account, RepoRecord, SimState } from './state.js';
+import type { DispatchRecord } from './types.js';
 import { canAccessRepo, forbiddenMessage } from './auth.js';
 import { docsBase } from './version.js';
 
@@ -14,8 +15,13 @@ export interface SimContext {
   /** Filled in once the server listens and its port is known. */
   shape: ShapeCtx;
   app: AppInfo & { publicKey: KeyObject; privateKeyPem: string };
+  /** Changeable at run time (GhesSim.setRunTiming). */
   runAppearDelayMs: number;
+  listLagMs: number;
+  pollIntervalS: number;
+  searchCap: number;
   tokenTtlMs: number;
+  dispatchListeners: Set<(d: DispatchRecord) => void>;
 }
 
 export function fail(ctx: SimContext, status: number, message: string, headers?: Record<string, string>): ApiResponse {

@@ -1,11 +1,14 @@
 import type { Conclusion, RunScript, RunStatus } from './types.js';
 
-export const DEFAULT_SCRIPT: Required<RunScript> = {
+export const DEFAULT_SCRIPT: Required<Omit<RunScript, 'requestedMs' | 'pendingMs'>> = {
   conclusion: 'success',
   queuedMs: 1000,
   waitingMs: 0,
   durationMs: 5000,
 };
+
+/** A script with every phase length known. */
+export type FullScript = Required<RunScript>;
 
 export interface PhaseAt {
   status: RunStatus;
@@ -18,21 +21,30 @@ export interface PhaseAt {
   completedSimMs: number | null;
 }
 
-export function fillScript(s: RunScript | undefined): Required<RunScript> {
-  return { ...DEFAULT_SCRIPT, ...(s ?? {}) } as Required<RunScript>;
+/**
+ * A run is created `requested`, may wait `pending` (its concurrency group is busy), then sits
+ * `queued` until a runner takes it (GitHub's run and job status enums: requested, pending,
+ * queued, waiting, in_progress, completed). Unless the script says otherwise, the first tenth
+ * of `queuedMs` is requested and the next tenth pending: the time before the job starts stays
+ * `queuedMs`, so a script's total duration does not change.
+ */
+export function fillScript(s: RunScript | undefined): FullScript {
+  const base = { ...DEFAULT_SCRIPT, ...(s ?? {}) };
+  return { requestedMs: Math.round(base.queuedMs / 10), pendingMs: Math.round(base.queuedMs / 10), ...base };
 }
 
 /** Pure: where an attempt stands `elapsedSimMs` after it started. */
-export function phaseAt(script: Required<RunScript>, elapsedSimMs: number): PhaseAt {
+export function phaseAt(script: FullScript, elapsedSimMs: number): PhaseAt {
+  const r = Math.min(script.requestedMs, script.queuedMs);
+  const p = Math.min(r + script.pendingMs, script.queuedMs);
   const q = script.queuedMs;
   const w = q + script.waitingMs;
   const done = w + script.durationMs;
-  if (elapsedSimMs < q) {
-    return { status: 'queued', conclusion: null, phaseStartSimMs: 0, startedSimMs: null, completedSimMs: null };
-  }
-  if (elapsedSimMs < w) {
-    return { status: 'waiting', conclusion: null, phaseStartSimMs: q, startedSimMs: null, completedSimMs: null };
-  }
+  const waitingToStart = (status: RunStatus, phaseStartSimMs: number): PhaseAt => ({ status, conclusion: null, phaseStartSimMs, startedSimMs: null, completedSimMs: null });
+  if (elapsedSimMs < r) return waitingToStart('requested', 0);
+  if (elapsedSimMs < p) return waitingToStart('pending', r);
+  if (elapsedSimMs < q) return waitingToStart('queued', p);
+  if (elapsedSimMs < w) return waitingToStart('waiting', q);
   if (elapsedSimMs < done) {
     return { status: 'in_progress', conclusion: null, phaseStartSimMs: w, startedSimMs: w, completedSimMs: null };
   }

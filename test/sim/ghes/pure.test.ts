@@ -23,9 +23,15 @@ describe('pure helpers', () => {
     assert.equal(parseCreated('>=yesterday'), null);
   });
 
-  it('phaseAt walks queued → waiting → in_progress → completed', () => {
+  it('phaseAt walks requested → pending → queued → waiting → in_progress → completed', () => {
     const s = fillScript({ conclusion: 'timed_out', queuedMs: 10, waitingMs: 5, durationMs: 20 });
-    assert.deepEqual([0, 9, 10, 14, 15, 34, 35, 1e9].map((e) => phaseAt(s, e).status), ['queued', 'queued', 'waiting', 'waiting', 'in_progress', 'in_progress', 'completed', 'completed']);
+    assert.deepEqual(
+      [0, 1, 2, 9, 10, 14, 15, 34, 35, 1e9].map((e) => phaseAt(s, e).status),
+      ['requested', 'pending', 'queued', 'queued', 'waiting', 'waiting', 'in_progress', 'in_progress', 'completed', 'completed'],
+    );
+    const explicit = fillScript({ conclusion: 'success', queuedMs: 100, requestedMs: 30, pendingMs: 50, durationMs: 10 });
+    assert.deepEqual([0, 29, 30, 79, 80, 99, 100].map((e) => phaseAt(explicit, e).status), ['requested', 'requested', 'pending', 'pending', 'queued', 'queued', 'in_progress']);
+    assert.equal(phaseAt(fillScript({ conclusion: 'success', queuedMs: 0 }), 0).status, 'in_progress');
     assert.equal(phaseAt(s, 35).conclusion, 'timed_out');
     assert.equal(phaseAt(s, 35).completedSimMs, 35);
     const noWait = fillScript({ conclusion: 'success' });

@@ -25,8 +25,14 @@ export function attemptView(clock: SimClock, attempt: Attempt): RunPhaseView {
   };
 }
 
+/** The run exists: GET by id finds it (created asynchronously after a 204 dispatch). */
 export function isVisible(clock: SimClock, run: RunRecord): boolean {
   return clock.now() >= run.createdAtMs;
+}
+
+/** Run lists show it: `listLagMs` after it exists (GitHub's lists trail the run's creation). */
+export function isListed(clock: SimClock, run: RunRecord, listLagMs: number): boolean {
+  return clock.now() >= run.createdAtMs + listLagMs;
 }
 
 export function simRun(state: SimState, clock: SimClock, run: RunRecord): SimRun {

@@ -41,7 +41,7 @@ describe('workflow runs (manual clock)', () => {
   });
   after(() => sim.close());
 
-  it('appears after runAppearDelayMs, then queued → waiting → in_progress → completed', async () => {
+  it('appears after runAppearDelayMs, then requested → pending → queued → waiting → in_progress → completed', async () => {
     const t0 = t;
     const id = await dispatch('deploy.yml', { ref: 'main', inputs: { port_run_id: 'r_1' } });
     assert.equal((await get(`/repos/acme/infra/actions/runs/${id}`)).status, 404);
@@ -49,7 +49,10 @@ describe('workflow runs (manual clock)', () => {
     assert.equal(sim.runs()[0]!.visible, false);
     advance(300);
     const phases: Array<[number, string, string | null, boolean]> = [
-      [0, 'queued', null, false],
+      // The first two tenths of the queued time (1 s simulated = 100 ms here) are requested, then pending.
+      [0, 'requested', null, false],
+      [10, 'pending', null, false],
+      [20, 'queued', null, false],
       [100, 'waiting', null, false],
       [300, 'in_progress', null, true],
       [700, 'in_progress', null, true],
@@ -106,7 +109,7 @@ describe('workflow runs (manual clock)', () => {
     }
   });
 
-  it('re-run: 201, new attempt back to queued, previous_attempt_url, ends with the attempt-2 outcome', async () => {
+  it('re-run: 201, new attempt back to requested, previous_attempt_url, ends with the attempt-2 outcome', async () => {
     const id = await dispatch('scripted.yml', { ref: 'main', inputs: { outcome: 'failure' } });
     advance(300 + 5);
     const running = await call(sim, `/repos/acme/infra/actions/runs/${id}/rerun`, { token: pat, method: 'POST' });
@@ -117,7 +120,7 @@ describe('workflow runs (manual clock)', () => {
     assert.equal(rr.status, 201);
     let run = (await get(`/repos/acme/infra/actions/runs/${id}`)).json;
     assert.equal(run.run_attempt, 2);
-    assert.equal(run.status, 'queued');
+    assert.equal(run.status, 'requested');
     assert.equal(run.conclusion, null);
     assert.equal(run.previous_attempt_url, `${sim.url}/repos/acme/infra/actions/runs/${id}/attempts/1`);
     advance(25);
@@ -153,7 +156,7 @@ describe('workflow runs (manual clock)', () => {
     assert.deepEqual(idsOf(await q(`created=${encodeURIComponent('<' + since)}`)).includes(ids[0]!), false);
     // status accepts a status or a conclusion; only the newest has not finished yet.
     const c = `&created=${encodeURIComponent('>=' + since)}`;
-    assert.deepEqual(idsOf(await q(`status=queued${c}`)), [ids[4]]);
+    assert.deepEqual(idsOf(await q(`status=requested${c}`)), [ids[4]]);
     assert.deepEqual(idsOf(await q(`status=success${c}`)), [ids[3], ids[2], ids[1], ids[0]]);
     advance(10_000);
     assert.equal((await q(`status=completed&created=${encodeURIComponent('>=' + since)}`)).total_count, 5);

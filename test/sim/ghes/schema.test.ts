@@ -27,6 +27,8 @@ describe('GHES simulator responses match the OpenAPI description', () => {
     sim = await startGhesSim({ timeScale: 1000, runAppearDelayMs: 0 });
     sim.addRepo({ owner: 'acme', name: 'infra', branches: ['dev'] });
     sim.addWorkflow('acme', 'infra', { path: 'deploy.yml', name: 'Deploy', inputs: { env: { default: 'dev' } } });
+    // Requested for a real second, pending the next (timeScale 1000).
+    sim.addWorkflow('acme', 'infra', { path: 'slow.yml', name: 'Slow', script: { conclusion: 'success', queuedMs: 10_000_000 } });
     sim.addToken(pat, { orgs: ['acme'], login: 'alice' });
     const id = sim.addInstallation('acme');
     jwt = makeJwt(sim.app.privateKeyPem, sim.app.appId);
@@ -93,6 +95,34 @@ describe('GHES simulator responses match the OpenAPI description', () => {
     const r = await call(sim, `/repos/acme/infra/actions/runs/${runId}`, { token: inst });
     assert.equal(r.json.actor.login, `${sim.app.slug}[bot]`);
     assert.equal(r.json.conclusion, 'success');
+  });
+
+  it('a run and its job while requested, then pending (the statuses before queued)', async () => {
+    const d = await call(sim, '/repos/acme/infra/actions/workflows/slow.yml/dispatches', { token: inst, method: 'POST', body: { ref: 'main', return_run_details: true } });
+    const id = d.json.workflow_run_id;
+    const checkNow = async (status: string) => {
+      const run = await call(sim, `/repos/acme/infra/actions/runs/${id}`, { token: inst });
+      assert.equal(run.json.status, status);
+      valid(run.json, '/repos/{owner}/{repo}/actions/runs/{run_id}', 'get', '200');
+      const jobs = await call(sim, `/repos/acme/infra/actions/runs/${id}/jobs`, { token: inst });
+      assert.equal(jobs.json.jobs[0].status, status);
+      valid(jobs.json, '/repos/{owner}/{repo}/actions/runs/{run_id}/jobs', 'get', '200');
+    };
+    await checkNow('requested');
+    await until(() => sim.runs().find((r) => r.id === id)?.status === 'pending', 3000);
+    await checkNow('pending');
+  });
+
+  it('GET /user (a PAT\'s owner) and the installation on a user account', async () => {
+    const me = await call(sim, '/user', { token: pat });
+    valid(me.json, '/user', 'get', '200');
+    assert.equal(me.json.login, 'alice');
+    const forbidden = await call(sim, '/user', { token: inst });
+    assert.equal(forbidden.status, 403);
+    valid(forbidden.json, '/user', 'get', '403');
+    sim.addRepo({ owner: 'dana', name: 'dots' });
+    sim.addInstallation('dana');
+    valid((await call(sim, '/users/dana/installation', { token: jwt })).json, '/users/{username}/installation', 'get', '200');
   });
 
   it('POST rerun answers an empty object', async () => {

@@ -16,6 +16,8 @@ import { addDispatchRoute } from './routes/dispatch.js';
 import { addMetaRoutes } from './routes/meta.js';
 import { addRepoRoutes } from './routes/repos.js';
 import { addRunRoutes } from './routes/runs.js';
+import { addUserRoutes } from './routes/user.js';
+import { seedRuns } from './seed-runs.js';
 import { simRun } from './run-view.js';
 import { createState } from './state.js';
 import type { GhesSim, GhesSimOptions } from './types.js';
@@ -42,7 +44,7 @@ function readBody(req: IncomingMessage): Promise<string> {
 }
 
 export async function startGhesSim(opts: GhesSimOptions = {}): Promise<GhesSim> {
-  const clock = createSimClock({ timeScale: opts.timeScale, now: opts.now });
+  const clock = createSimClock({ timeScale: opts.timeScale, now: opts.now, offsetMs: opts.clockOffsetMs });
   const state = createState(clock, opts.version ?? '3.21.0');
   const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const privateKeyPem = privateKey.export({ type: 'pkcs1', format: 'pem' }).toString();
@@ -61,7 +63,11 @@ export async function startGhesSim(opts: GhesSimOptions = {}): Promise<GhesSim> 
       privateKeyPem,
     },
     runAppearDelayMs: opts.runAppearDelayMs ?? 300,
+    listLagMs: opts.listLagMs ?? 0,
+    pollIntervalS: opts.pollIntervalS ?? 1,
+    searchCap: opts.searchCap ?? 1000,
     tokenTtlMs: opts.tokenTtlMs ?? 3_600_000,
+    dispatchListeners: new Set(),
   };
 
   const router = createRouter();
@@ -70,6 +76,7 @@ export async function startGhesSim(opts: GhesSimOptions = {}): Promise<GhesSim> 
   addRepoRoutes(router, ctx);
   addDispatchRoute(router, ctx);
   addRunRoutes(router, ctx);
+  addUserRoutes(router, ctx);
 
   const faults = createFaultRegistry({ now: clock.now, random: opts.random ?? Math.random });
   const pipeline: PipelineDeps = {
@@ -87,6 +94,17 @@ export async function startGhesSim(opts: GhesSimOptions = {}): Promise<GhesSim> 
     setVersion(v) {
       state.version = v;
     },
+    setClockOffset: (ms) => clock.setOffsetMs(ms),
+    setRunTiming(t) {
+      if (t.appearDelayMs !== undefined) ctx.runAppearDelayMs = t.appearDelayMs;
+      if (t.listLagMs !== undefined) ctx.listLagMs = t.listLagMs;
+    },
+    removeInstallation: (id) => state.removeInstallation(id),
+    onDispatch(listener) {
+      ctx.dispatchListeners.add(listener);
+      return () => void ctx.dispatchListeners.delete(listener);
+    },
+    addRuns: (seed) => seedRuns(ctx, seed),
     app: { appId, slug, privateKeyPem },
     addInstallation: (account, o) => state.addInstallation(account, o?.repositories ?? 'all', o?.permissions).id,
     addToken(token, access) {
@@ -124,7 +142,7 @@ export async function startGhesSim(opts: GhesSimOptions = {}): Promise<GhesSim> 
           );
         }
         if (url.pathname !== API_PREFIX && !url.pathname.startsWith(`${API_PREFIX}/`)) {
-          res.writeHead(404, { 'content-type': 'application/json; charset=utf-8' }).end(JSON.stringify({ message: 'Not Found' }));
+          res.writeHead(404, { 'content-type': 'application/json; charset=utf-8', date: new Date(clock.now()).toUTCString() }).end(JSON.stringify({ message: 'Not Found' }));
           return;
         }
         const apiPath = url.pathname.slice(API_PREFIX.length) || '/';
@@ -133,7 +151,7 @@ export async function startGhesSim(opts: GhesSimOptions = {}): Promise<GhesSim> 
       .catch((e: unknown) => {
         // A simulator bug must surface loudly in tests, not hang the client.
         if (!res.headersSent) {
-          res.writeHead(500, { 'content-type': 'application/json; charset=utf-8' }).end(JSON.stringify({ message: `simulator error: ${String(e)}` }));
+          res.writeHead(500, { 'content-type': 'application/json; charset=utf-8', date: new Date(clock.now()).toUTCString() }).end(JSON.stringify({ message: `simulator error: ${String(e)}` }));
         } else res.destroy();
       });
   };

@@ -308,3 +308,30 @@ export function installationShape(c: ShapeCtx, app: AppInfo, i: InstallationReco
     suspended_at: null,
   };
 }
+
+/** GET /user for a personal access token: private-user (the caller's own profile). */
+export function authenticatedUserShape(c: ShapeCtx, a: Account, createdAtMs: number): Record<string, unknown> {
+  return {
+    ...userShape(c, a),
+    user_view_type: 'private',
+    name: null,
+    company: null,
+    blog: '',
+    location: null,
+    email: null,
+    hireable: null,
+    bio: null,
+    public_repos: 0,
+    public_gists: 0,
+    followers: 0,
+    following: 0,
+    created_at: iso(createdAtMs),
+    updated_at: iso(createdAtMs),
+    private_gists: 0,
+    total_private_repos: 0,
+    owned_private_repos: 0,
+    disk_usage: 0,
+    collaborators: 0,
+    two_factor_authentication: false,
+  };
+}

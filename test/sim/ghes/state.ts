@@ -84,6 +84,8 @@ export interface SimState {
   addWorkflow(owner: string, repo: string, wf: WorkflowSpec): WorkflowRecord;
   findWorkflow(repo: RepoRecord, idOrFile: string): WorkflowRecord | undefined;
   addInstallation(account: string, repositories: 'all' | string[], permissions?: Record<string, string>): InstallationRecord;
+  /** Uninstalling revokes every token of the installation. */
+  removeInstallation(id: number): void;
   createRun(args: Omit<RunRecord, 'id' | 'runNumber' | 'attempts' | 'checkSuiteId' | 'headSha'> & { startAtMs: number }): RunRecord;
   /** Adds an attempt starting now; the scripted outcome is asked again. */
   rerun(run: RunRecord): void;
@@ -179,6 +181,10 @@ export function createState(clock: SimClock, version: string): SimState {
       };
       state.installations.set(rec.id, rec);
       return rec;
+    },
+    removeInstallation(id) {
+      state.installations.delete(id);
+      for (const [token, cred] of state.credentials) if (cred.kind === 'installation' && cred.installationId === id) state.credentials.delete(token);
     },
     createRun(args) {
       const { startAtMs, ...rest } = args;

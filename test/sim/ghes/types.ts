@@ -18,7 +18,12 @@ export type RunStatus = 'requested' | 'queued' | 'pending' | 'waiting' | 'in_pro
 /** Durations are simulated milliseconds (divided by timeScale to get real time). */
 export interface RunScript {
   conclusion: Conclusion;
+  /** From creation until the job starts (requested, pending and queued together). */
   queuedMs?: number;
+  /** The first part of queuedMs spent 'requested'; default a tenth of it. */
+  requestedMs?: number;
+  /** The next part spent 'pending' (a busy concurrency group); default a tenth of queuedMs. */
+  pendingMs?: number;
   /** Length of the 'waiting' phase (e.g. an environment approval); 0 = none. */
   waitingMs?: number;
   /** Length of the in_progress phase. */
@@ -51,8 +56,19 @@ export interface GhesSimOptions {
   tls?: { certPem: string; keyPem: string };
   /** Simulated ms per real ms; default 1. 60 makes a 1-minute run last 1 s. */
   timeScale?: number;
-  /** Real ms after a 204 dispatch before the run is listed; default 300. */
+  /**
+   * Real ms after a 204 dispatch before the run exists (GitHub creates it asynchronously;
+   * Ocean polls 30 × 2 s for it); default 300. Its created_at is then.
+   */
   runAppearDelayMs?: number;
+  /** Real ms after a run exists before run lists show it (GET by id already does); default 0. */
+  listLagMs?: number;
+  /** The appliance's clock minus the real one, ms (see clock.ts); default 0. */
+  clockOffsetMs?: number;
+  /** x-poll-interval (s) sent with run lists; default 1, 0 sends none. */
+  pollIntervalS?: number;
+  /** Results a filtered run list reaches at most (GitHub: 1,000); default 1000. */
+  searchCap?: number;
   /** Primary rate limit, off by default as on GHES. */
   rateLimit?: { limit: number; windowMs: number };
   /** Installation token lifetime in real ms; default 1 h. */
@@ -89,6 +105,12 @@ export interface RepoSpec {
 export type FaultKind = 'status' | 'secondary-rate-limit' | 'latency' | 'outage' | 'reset';
 
 export interface FaultSpec {
+  /**
+   * 'before' (default): the request is answered with the fault and has no effect. 'after': the
+   * request takes effect (a dispatch creates its run), then the fault replaces the answer, as
+   * when a server or a proxy fails on the way back.
+   */
+  when?: 'before' | 'after';
   /** Matched against the route template ('GET /repos/{owner}/...' or without the method) or the path. */
   route?: string | RegExp;
   method?: string;
@@ -119,6 +141,8 @@ export interface RequestLogEntry {
   /** The request carried If-None-Match. */
   conditional: boolean;
   fault?: FaultKind;
+  /** When the fault fired: before the request took effect or after. */
+  faultWhen?: 'before' | 'after';
 }
 
 export interface DispatchRecord {
@@ -158,10 +182,34 @@ export interface SimRun {
   dispatch: DispatchRecord;
 }
 
+/** Runs created directly, as if someone else dispatched them (busy repositories, people). */
+export interface RunSeed {
+  owner: string;
+  repo: string;
+  /** Workflow file name. */
+  workflow: string;
+  count?: number;
+  /** Login the runs are attributed to; default 'sim-user'. */
+  actor?: string;
+  ref?: string;
+  inputs?: Record<string, string>;
+  script?: RunScript;
+}
+
 export interface GhesSim {
   url: string;
   origin: string;
   setVersion(v: string): void;
+  /** The appliance's clock offset from real time, ms (negative: behind). */
+  setClockOffset(ms: number): void;
+  /** Changes the run creation delay and the list lag (ms) for runs dispatched from now on / listed from now on. */
+  setRunTiming(t: { appearDelayMs?: number; listLagMs?: number }): void;
+  /** Uninstalls the App from an account: the installation and its tokens are gone (401 Bad credentials). */
+  removeInstallation(id: number): void;
+  /** Called synchronously after each accepted dispatch, with its record; returns an unsubscribe. */
+  onDispatch(listener: (d: DispatchRecord) => void): () => void;
+  /** Creates runs directly (not through a dispatch); returns their ids. */
+  addRuns(seed: RunSeed): number[];
   app: { appId: number; slug: string; privateKeyPem: string };
   /** `permissions` default to the App's own (actions: write, contents: read, metadata: read). */
   addInstallation(account: string, opts?: { repositories?: 'all' | string[]; permissions?: Record<string, string> }): number;

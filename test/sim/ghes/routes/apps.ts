@@ -37,6 +37,11 @@ export function addAppRoutes(r: Router, ctx: SimContext): void {
     const i = [...state.installations.values()].find((x) => x.account.login.toLowerCase() === org);
     return i ? { status: 200, body: installationShape(ctx.shape, ctx.app, i) } : notFound(ctx);
   });
+  r.add('GET', '/users/{username}/installation', 'jwt', (req) => {
+    const login = req.params.username!.toLowerCase();
+    const i = [...state.installations.values()].find((x) => x.account.login.toLowerCase() === login);
+    return i ? { status: 200, body: installationShape(ctx.shape, ctx.app, i) } : notFound(ctx);
+  });
   r.add('GET', '/repos/{owner}/{repo}/installation', 'jwt', (req) => {
     const repo = state.findRepo(req.params.owner!, req.params.repo!);
     if (!repo) return notFound(ctx);

@@ -1,7 +1,7 @@
 // /_sim/* : the same controls as the in-process GhesSim object, as JSON over HTTP, for a
 // test or `make stack-up` user driving a simulator in another process.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { FaultSpec, GhesSim, RepoSpec, TokenAccess, WorkflowSpec } from '../types.js';
+import type { FaultSpec, GhesSim, RepoSpec, RunSeed, TokenAccess, WorkflowSpec } from '../types.js';
 
 export interface ControlDeps {
   sim: Omit<GhesSim, 'close'>;
@@ -24,6 +24,7 @@ function reply(res: ServerResponse, status: number, body?: unknown): void {
 export function faultFromJson(j: Json): FaultSpec {
   const kinds = ['status', 'secondary-rate-limit', 'latency', 'outage', 'reset'];
   if (typeof j.kind !== 'string' || !kinds.includes(j.kind)) throw new Error(`kind must be one of ${kinds.join(', ')}`);
+  if (j.when !== undefined && j.when !== 'before' && j.when !== 'after') throw new Error('when must be "before" or "after"');
   const { routePattern, ...rest } = j;
   const spec = { ...rest } as unknown as FaultSpec;
   if (typeof routePattern === 'string') spec.route = new RegExp(routePattern);
@@ -43,6 +44,11 @@ export function handleControl(deps: ControlDeps, req: IncomingMessage, res: Serv
     const at = `${method} ${path.replace(/\/+$/, '')}`;
     const rerun = /^POST \/_sim\/runs\/(\d+)\/rerun$/.exec(at);
     const delFault = /^DELETE \/_sim\/faults\/(\d+)$/.exec(at);
+    const delInstallation = /^DELETE \/_sim\/installations\/(\d+)$/.exec(at);
+    if (delInstallation) {
+      sim.removeInstallation(Number(delInstallation[1]));
+      return reply(res, 204);
+    }
     if (rerun) {
       sim.rerun(Number(rerun[1]));
       return reply(res, 204);
@@ -85,6 +91,17 @@ export function handleControl(deps: ControlDeps, req: IncomingMessage, res: Serv
         const repositories = body.repositories as 'all' | string[] | undefined;
         return reply(res, 201, { id: sim.addInstallation(String(body.account), repositories ? { repositories } : {}) });
       }
+      case 'POST /_sim/clock':
+        sim.setClockOffset(Number(body.offsetMs));
+        return reply(res, 200, { offsetMs: Number(body.offsetMs) });
+      case 'POST /_sim/timing':
+        sim.setRunTiming({
+          appearDelayMs: body.appearDelayMs === undefined ? undefined : Number(body.appearDelayMs),
+          listLagMs: body.listLagMs === undefined ? undefined : Number(body.listLagMs),
+        });
+        return reply(res, 204);
+      case 'POST /_sim/runs':
+        return reply(res, 201, { ids: sim.addRuns(body as unknown as RunSeed) });
       case 'POST /_sim/version':
         sim.setVersion(String(body.version));
         return reply(res, 200, { version: String(body.version) });

@@ -50,6 +50,7 @@ export function addDispatchRoute(r: Router, ctx: SimContext): void {
       startAtMs,
     });
     record.runId = run.id;
+    for (const listener of ctx.dispatchListeners) listener(record);
     if (!d.returnRunDetails) return done({ status: 204 });
     const full = `${f.repo.owner.login}/${f.repo.name}`;
     return done({

@@ -1,9 +1,11 @@
 import { fail, notFound, repoFor, type SimContext } from '../context.js';
 import { buildFilter, linkHeader, paginate, type RunFacts } from '../run-filters.js';
 import type { ApiRequest, ApiResponse, Router } from '../router.js';
-import { attemptView, isVisible, runView } from '../run-view.js';
+import { attemptView, isListed, isVisible, runView } from '../run-view.js';
 import { jobShape, runShape } from '../shapes.js';
 import type { RepoRecord, RunRecord, WorkflowRecord } from '../state.js';
+
+const SEARCH_PARAMS = ['actor', 'branch', 'check_suite_id', 'created', 'event', 'head_sha', 'status'];
 
 /** Job ids derive from run and attempt so they stay stable across polls. */
 export const jobIdFor = (runId: number, attempt: number): number => runId * 1000 + attempt;
@@ -19,8 +21,8 @@ export function addRunRoutes(r: Router, ctx: SimContext): void {
   const list = (req: ApiRequest, repo: RepoRecord, wf: WorkflowRecord | null): ApiResponse => {
     const filter = buildFilter(req.query);
     if (typeof filter !== 'function') return fail(ctx, 422, filter.error);
-    const rows = [...state.runs.values()]
-      .filter((run) => run.repo === repo && (wf === null || run.workflow === wf) && isVisible(clock, run))
+    const all = [...state.runs.values()]
+      .filter((run) => run.repo === repo && (wf === null || run.workflow === wf) && isListed(clock, run, ctx.listLagMs))
       .map((run) => ({ run, view: runView(state, clock, run) }))
       .filter(({ run, view }) => {
         const facts: RunFacts = {
@@ -37,13 +39,22 @@ export function addRunRoutes(r: Router, ctx: SimContext): void {
       })
       // Newest first, as GitHub lists runs.
       .sort((a, b) => b.run.createdAtMs - a.run.createdAtMs || b.run.id - a.run.id);
+    // "This endpoint will return up to 1,000 results for each search when using the following
+    // parameters: actor, branch, check_suite_id, created, event, head_sha, status" (GitHub's
+    // OpenAPI description of both run lists). Beyond them pages are empty, and total_count
+    // says 1,000 too: a client cannot tell from it how many it does not see.
+    const capped = SEARCH_PARAMS.some((p) => req.query.has(p));
+    const rows = capped ? all.slice(0, ctx.searchCap) : all;
     const page = paginate(rows, req.query);
     const link = linkHeader(`${ctx.shape.api}${req.path}`, req.query, page);
+    const headers: Record<string, string> = link ? { link } : {};
+    // A poller must not ask more often than this (GitHub docs on x-poll-interval).
+    if (ctx.pollIntervalS > 0) headers['x-poll-interval'] = String(ctx.pollIntervalS);
     return {
       status: 200,
       list: true,
       body: { total_count: rows.length, workflow_runs: page.items.map(({ run, view }) => runShape(ctx.shape, run, view)) },
-      headers: link ? { link } : {},
+      headers,
     };
   };
 
