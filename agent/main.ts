@@ -2,8 +2,9 @@
 /**
  * The composition root: the only place that reads the environment, creates clients and wires
  * every part together. Everything else receives its dependencies as arguments.
- * Follow one message: kafka/consumer.ts → run/process-message.ts → github/dispatch-workflow.ts
- * → tracking/batched-watcher.ts → port/reporter.ts.
+ * Follow one run: kafka/consumer.ts (Port's GitHub App backend) or claim/claim-intake.ts (the
+ * GitHub Ocean backend and Port Workflows, over HTTPS) → run/process-message.ts →
+ * github/dispatch-workflow.ts → tracking/batched-watcher.ts → port/reporter.ts.
  */
 import { readFileSync } from 'node:fs';
 import { parseCommand } from './cli/command-line.js';
@@ -20,20 +21,25 @@ import { createGithubApi } from './github/github-api.js';
 import { createGithubClients } from './github/github-client.js';
 import { createClockSkew } from './github/clock-skew.js';
 import { type Version, parseVersion, supportsRunDetails } from './github/ghes-version.js';
+import { createClaimIntake, type ClaimIntake } from './claim/claim-intake.js';
+import { checkClaimSetup } from './claim/setup-checks.js';
 import { createConsumerLoop } from './kafka/consumer.js';
-import { createDependencyHealth, observeCalls } from './observability/dependency-health.js';
+import { createRecordPreparer, guardRecords } from './kafka/prepare-record.js';
+import { type DependencyHealth, createDependencyHealth, observeCalls } from './observability/dependency-health.js';
 import { reportClockSkew } from './observability/clock-skew-report.js';
 import { startHealthServer } from './observability/health-server.js';
 import { heapBudgetWarning, oldSpaceLimitMb } from './observability/heap-budget.js';
 import { type Logger, type SecretScrubber, createLogger, createSecretScrubber } from './observability/logger.js';
-import { createMetrics } from './observability/metrics.js';
-import { createPortClient } from './port/port-client.js';
-import { createReporter } from './port/reporter.js';
-import { guardPoison } from './run/poison-guard.js';
-import { createMessageProcessor } from './run/process-message.js';
+import { type Metrics, createMetrics, initIntakeSeries } from './observability/metrics.js';
+import { createClaimApi } from './port/claim-api.js';
+import { createIntegrationApi } from './port/integration-api.js';
+import { type PortRunApi, createPortClient } from './port/port-client.js';
+import { type PortHttp, createPortHttp } from './port/port-http.js';
+import { type Reporter, createReporter } from './port/reporter.js';
+import { type MessageProcessor, createMessageProcessor } from './run/process-message.js';
 import { createBatchedWatcher } from './tracking/batched-watcher.js';
 import { createNaiveWatcher } from './tracking/naive-watcher.js';
-import { type Clock, realClock, retry } from './util/backoff.js';
+import { type Clock, type RetryOptions, realClock, retry } from './util/backoff.js';
 import { createCapacityGate } from './util/capacity-gate.js';
 import { createFetch } from './util/http-fetch.js';
 import { checkTlsTrust } from './util/tls-preflight.js';
@@ -53,17 +59,21 @@ export async function startAgent(config: AgentConfig, opts: { logger?: Logger; s
   const log = logger.child({ component: 'main' });
   const version = agentVersion();
   const metrics = createMetrics({ version });
+  initIntakeSeries(metrics, [...(config.kafka.enabled ? ['kafka' as const] : []), ...(config.portApi.enabled ? ['port-api' as const] : [])]);
   let stopping = false;
   let consumerLoop: ReturnType<typeof createConsumerLoop> | undefined;
+  let claimIntake: ClaimIntake | undefined;
+  let intakesStarted = false;
   let reporterRef: ReturnType<typeof createReporter> | undefined;
   // GHES, Port's API or the broker failing for this long makes /readyz say so (/livez does not).
-  const dependencies = createDependencyHealth({ now: () => clock.now(), unreachableAfterMs: DEPENDENCY_GRACE_MS, expectContact: ['kafka'] });
+  const dependencies = createDependencyHealth({ now: () => clock.now(), unreachableAfterMs: DEPENDENCY_GRACE_MS, expectContact: config.kafka.enabled ? ['kafka'] : [] });
   const readiness = () => {
     const reasons: string[] = [];
     if (stopping) reasons.push('shutting down');
-    if (!consumerLoop) reasons.push('starting');
-    else if (!consumerLoop.joined()) reasons.push('not a member of the consumer group');
-    if (consumerLoop) reasons.push(...dependencies.unhealthy());
+    if (!intakesStarted) reasons.push('starting');
+    if (consumerLoop && !consumerLoop.joined()) reasons.push('not a member of the consumer group');
+    if (claimIntake) reasons.push(...claimIntake.notReady());
+    if (intakesStarted) reasons.push(...dependencies.unhealthy());
     return { ready: reasons.length === 0, reasons };
   };
   // Before listening or connecting anywhere: a key OpenSSL cannot read is a configuration error (exit 2).
@@ -74,11 +84,11 @@ export async function startAgent(config: AgentConfig, opts: { logger?: Logger; s
   const heapWarning = heapBudgetWarning(oldSpaceLimitMb(getHeapStatistics().heap_size_limit / 2 ** 20, nodeFlags), config.limits.maxInflightRuns);
   if (heapWarning) log.warn(heapWarning);
   for (const [name, insecure] of [['github', config.github.tlsInsecureSkipVerify], ['port', config.port.tlsInsecureSkipVerify], ['kafka', config.kafka.tlsInsecureSkipVerify]] as const) {
-    if (insecure) log.warn(`TLS VERIFICATION IS DISABLED for ${name} (${name}.tlsInsecureSkipVerify=true): connections can be intercepted. Use ${name}.caFile instead.`);
+    if (insecure && (name !== 'kafka' || config.kafka.enabled)) log.warn(`TLS VERIFICATION IS DISABLED for ${name} (${name}.tlsInsecureSkipVerify=true): connections can be intercepted. Use ${name}.caFile instead.`);
   }
 
   try {
-    const port = observeCalls(createPortClient({
+    const portHttp = createPortHttp({
       baseUrl: config.port.apiUrl,
       clientId: config.port.clientId,
       clientSecret: config.port.clientSecret,
@@ -86,8 +96,9 @@ export async function startAgent(config: AgentConfig, opts: { logger?: Logger; s
       clock,
       metrics,
       logger,
-    }), 'port', dependencies);
-    const reporter = createReporter({ port, clock, metrics, logger });
+    });
+    const port = observeCalls(createPortClient({ http: portHttp, nodeRoutes: config.portApi.routes }), 'port', dependencies);
+    const reporter = createReporter({ port, clock, metrics, logger, onDelivered: (runId, report) => report.kind === 'patch' && claimIntake?.delivered(runId) });
     reporterRef = reporter;
     // GHES's clock, from every response's Date header: App JWTs and run look-ups use it.
     const skew = createClockSkew({ onChange: reportClockSkew({ metrics, logger }) });
@@ -113,21 +124,15 @@ export async function startAgent(config: AgentConfig, opts: { logger?: Logger; s
     log.info(`GHES ${ghesVersion.join('.')} at ${config.github.apiUrl}: ${supportsRunDetails(ghesVersion) ? 'dispatch returns run ids' : 'runs found by correlation (run-name)'}`);
     const actor = await retry(() => api.actor(), startupRetry).catch((err: AgentError) => void log.warn(`run lists are not filtered by actor: ${err.message}`));
 
-    const kafkaCreds = config.kafka.brokers.length
-      ? { brokers: config.kafka.brokers, username: config.kafka.username, password: config.kafka.password }
-      : await retry(() => port.getKafkaCredentials(), startupRetry);
-    secrets.add(kafkaCreds.password);
-    const runLogger = logger;
-
     const intervalMs = config.tracking.pollIntervalSeconds * 1000;
     const watcher =
       config.tracking.mode === 'naive'
-        ? createNaiveWatcher({ api, clock, logger: runLogger, intervalMs, maxWaitMs: config.tracking.maxWaitSeconds * 1000 })
+        ? createNaiveWatcher({ api, clock, logger, intervalMs, maxWaitMs: config.tracking.maxWaitSeconds * 1000 })
         : createBatchedWatcher({
             api,
             clock,
             serverOffsetMs: skew.offsetMs,
-            logger: runLogger,
+            logger,
             settings: {
               intervalMs,
               maxIntervalMs: intervalMs * config.tracking.idleIntervalMultiplier,
@@ -137,21 +142,22 @@ export async function startAgent(config: AgentConfig, opts: { logger?: Logger; s
               maxConcurrentRequests: Math.max(1, Math.floor(config.github.maxConcurrency / 4)),
             },
           });
+    // Many times the GHES request bound, since each dispatch also waits on three Port round
+    // trips; bounded so a backlog never becomes thousands of concurrent requests (memory,
+    // timeouts). Measured by `make bench`: x4 gave 454 dispatches/s, x16 579/s, same memory.
+    const dispatchSlots = config.github.maxConcurrency * 16;
     const processor = createMessageProcessor({
       config,
       port,
       reporter,
       api,
       watcher,
-      // Many times the GHES request bound, since each dispatch also waits on three Port round
-      // trips; bounded so a backlog never becomes thousands of concurrent requests (memory,
-      // timeouts). Measured by `make bench`: x4 gave 454 dispatches/s, x16 579/s, same memory.
-      dispatchSlots: new Semaphore(config.github.maxConcurrency * 16),
+      dispatchSlots: new Semaphore(dispatchSlots),
       dispatchPacer: createDispatchPacer(config.github.maxDispatchesPerRepoPer10s),
       dispatch: {
         api,
         clock,
-        logger: runLogger,
+        logger,
         locks: new KeyedMutex(),
         learned: { noRunIdInput: new Set(), runDetails: supportsRunDetails(ghesVersion) },
         correlationTimeoutMs: config.github.correlationTimeoutSeconds * 1000,
@@ -160,47 +166,65 @@ export async function startAgent(config: AgentConfig, opts: { logger?: Logger; s
       },
       version: ghesVersion,
       metrics,
-      logger: runLogger,
+      logger,
       clock,
     });
-    consumerLoop = createConsumerLoop({
-      settings: {
-        brokers: kafkaCreds.brokers,
-        username: kafkaCreds.username,
-        password: kafkaCreds.password,
-        mechanism: config.kafka.saslMechanism,
-        ssl: config.kafka.ssl,
-        caFile: config.kafka.caFile,
-        insecure: config.kafka.tlsInsecureSkipVerify,
-        clientId: config.kafka.clientId,
-        groupId: config.kafka.groupId,
-        topic: config.kafka.topic,
-        sessionTimeoutMs: config.kafka.sessionTimeoutMs,
-      },
-      process: guardPoison(processor.prepare, { reporter, metrics, logger: runLogger, clock, maxBytes: config.kafka.maxMessageBytes }),
-      health: dependencies,
-      // In flight counts every message being handled (dispatching or tracked), not only the
-      // watched runs: a batch of messages would otherwise all pass before the first is tracked.
-      hasCapacity: createCapacityGate({
-        bounds: [
-          { limit: 'inflight_runs', setting: 'limits.maxInflightRuns', max: config.limits.maxInflightRuns, current: () => consumerLoop?.inFlight() ?? 0 },
-          { limit: 'queued_reports', setting: 'limits.maxQueuedReports', max: config.limits.maxQueuedReports, current: () => reporter.pending() },
-        ],
+    // Every run in hand counts, from both intakes and whatever its stage (dispatching or
+    // tracked): a batch would otherwise all pass before the first is tracked.
+    const inFlight = () => (consumerLoop?.inFlight() ?? 0) + (claimIntake?.held() ?? 0);
+    const hasCapacity = createCapacityGate({
+      bounds: [
+        { limit: 'inflight_runs', setting: 'limits.maxInflightRuns', max: config.limits.maxInflightRuns, current: inFlight },
+        { limit: 'queued_reports', setting: 'limits.maxQueuedReports', max: config.limits.maxQueuedReports, current: () => reporter.pending() },
+      ],
+      metrics,
+      logger,
+    });
+
+    if (config.portApi.enabled) {
+      // First, so that a credential or installation Port refuses stops the start (exit 2)
+      // before the agent connects to Kafka.
+      claimIntake = await startClaimIntake({ config, portHttp, port, processor, reporter, dispatchSlots, inFlight, hasCapacity, metrics, logger, clock, dependencies, startupRetry, version });
+    }
+    if (config.kafka.enabled) {
+      const kafkaCreds = config.kafka.brokers.length
+        ? { brokers: config.kafka.brokers, username: config.kafka.username, password: config.kafka.password }
+        : await retry(() => port.getKafkaCredentials(), startupRetry);
+      secrets.add(kafkaCreds.password);
+      consumerLoop = createConsumerLoop({
+        settings: {
+          brokers: kafkaCreds.brokers,
+          username: kafkaCreds.username,
+          password: kafkaCreds.password,
+          mechanism: config.kafka.saslMechanism,
+          ssl: config.kafka.ssl,
+          caFile: config.kafka.caFile,
+          insecure: config.kafka.tlsInsecureSkipVerify,
+          clientId: config.kafka.clientId,
+          groupId: config.kafka.groupId,
+          topic: config.kafka.topic,
+          sessionTimeoutMs: config.kafka.sessionTimeoutMs,
+        },
+        process: guardRecords(createRecordPreparer({ config, processor, metrics, logger, clock }), { reporter, metrics, logger, clock, maxBytes: config.kafka.maxMessageBytes }),
+        health: dependencies,
+        hasCapacity,
         metrics,
         logger,
-      }),
-      metrics,
-      logger: runLogger,
-      clock,
-    });
-    await retry(async () => {
-      if (config.kafka.ssl && !config.kafka.tlsInsecureSkipVerify) {
-        await checkTlsTrust({ hostPort: kafkaCreds.brokers[0] ?? '', caFile: config.kafka.caFile, setting: 'kafka.caFile', what: 'the Kafka broker' });
-      }
-      await consumerLoop!.start();
-    }, startupRetry);
-    log.info(`consuming ${config.kafka.topic} as group ${config.kafka.groupId}`);
+        clock,
+      });
+      await retry(async () => {
+        if (config.kafka.ssl && !config.kafka.tlsInsecureSkipVerify) {
+          await checkTlsTrust({ hostPort: kafkaCreds.brokers[0] ?? '', caFile: config.kafka.caFile, setting: 'kafka.caFile', what: 'the Kafka broker' });
+        }
+        await consumerLoop!.start();
+      }, startupRetry);
+      log.info(`consuming ${config.kafka.topic} as group ${config.kafka.groupId}`);
+    } else {
+      log.info('kafka.enabled is false: no Kafka connection (runs come from the HTTPS intake only)');
+    }
+    intakesStarted = true;
   } catch (err) {
+    await claimIntake?.stop({ deadlineMs: clock.now() });
     await health.close();
     reporterRef?.stop();
     throw err;
@@ -212,9 +236,10 @@ export async function startAgent(config: AgentConfig, opts: { logger?: Logger; s
     async stop() {
       if (stopping) return;
       stopping = true;
-      log.info('shutting down: no new messages; delivering queued reports, then leaving the consumer group');
-      await consumerLoop?.stop({ deadlineMs: clock.now() + SHUTDOWN_DRAIN_MS });
-      // Only reports of no partition are left (the consumer cancelled the rest before leaving).
+      log.info('shutting down: no new runs; delivering queued reports, then leaving the consumer group and handing tracked claimed runs over');
+      const deadlineMs = clock.now() + SHUTDOWN_DRAIN_MS;
+      await Promise.all([consumerLoop?.stop({ deadlineMs }), claimIntake?.stop({ deadlineMs })]);
+      // Only reports of no partition or claim are left (the intakes cancelled the rest).
       const drainTimeout = new AbortController();
       const t = setTimeout(() => drainTimeout.abort(), 2000);
       await reporterRef?.drain(drainTimeout.signal);
@@ -224,6 +249,62 @@ export async function startAgent(config: AgentConfig, opts: { logger?: Logger; s
       log.info('stopped');
     },
   };
+}
+
+/**
+ * The HTTPS intake: checks the credential and the installation (exit 2 when Port refuses them),
+ * then claims. Its room for new runs is what limits.maxInflightRuns, limits.maxQueuedReports and
+ * the dispatch stage have left.
+ */
+async function startClaimIntake(deps: {
+  config: AgentConfig;
+  portHttp: PortHttp;
+  port: PortRunApi;
+  processor: MessageProcessor;
+  reporter: Reporter;
+  dispatchSlots: number;
+  inFlight: () => number;
+  hasCapacity: () => boolean;
+  metrics: Metrics;
+  logger: Logger;
+  clock: Clock;
+  dependencies: DependencyHealth;
+  startupRetry: RetryOptions;
+  version: string;
+}): Promise<ClaimIntake> {
+  const { config, clock } = deps;
+  const settings = config.portApi;
+  const integrations = observeCalls(createIntegrationApi({ http: deps.portHttp }), 'port', deps.dependencies);
+  await retry(
+    () => checkClaimSetup({ tokenClaims: () => deps.portHttp.tokenClaims(), integrations, settings: { ...settings, version: deps.version }, logger: deps.logger }),
+    deps.startupRetry,
+  );
+  const claimApi = observeCalls(createClaimApi({ http: deps.portHttp, routes: { ...settings.routes }, reservedHeader: settings.reservedHeader }), 'port', deps.dependencies);
+  let intake: ClaimIntake | undefined;
+  intake = createClaimIntake({
+    settings: {
+      installationId: settings.installationId,
+      kinds: settings.workflowNodeRuns ? ['action', 'workflow-node'] : ['action'],
+      batchSize: settings.claimBatchSize,
+      intervalMs: settings.claimIntervalSeconds * 1000,
+      visibilityTimeoutMs: settings.visibilityTimeoutMs,
+      maxSharePercent: settings.maxActionSharePercent,
+      leaseMs: settings.leaseSeconds * 1000,
+      rediscoveryIntervalMs: settings.rediscoveryIntervalSeconds * 1000,
+    },
+    claimApi,
+    port: deps.port,
+    processor: deps.processor,
+    reporter: deps.reporter,
+    room: () => (deps.hasCapacity() ? Math.min(config.limits.maxInflightRuns - deps.inFlight(), deps.dispatchSlots - (intake?.dispatching() ?? 0)) : 0),
+    dispatchCapacity: deps.dispatchSlots,
+    metrics: deps.metrics,
+    logger: deps.logger,
+    clock,
+  });
+  deps.metrics.claimIntakeUp.set(0);
+  await retry(() => intake.start(), deps.startupRetry);
+  return intake;
 }
 
 /** How long a dependency may keep failing before /readyz reports it. */

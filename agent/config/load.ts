@@ -1,7 +1,7 @@
 import convict from 'convict';
 import { parse as parseYaml } from 'yaml';
 import { AgentError } from '../errors.js';
-import { type AgentConfig, type PolicyRule, envNameFor, isLeaf, leaves, schemaTree, withEnv } from './schema.js';
+import { type AgentConfig, INT_RANGES, type PolicyRule, envNameFor, isLeaf, leaves, schemaTree, withEnv } from './schema.js';
 
 /** What loading needs from the outside world; tests pass fakes. */
 export interface ConfigSources {
@@ -81,6 +81,22 @@ function registerFormats(): void {
       coerce: (v: unknown) => (typeof v === 'string' && /^\s*-?\d+\s*$/.test(v) ? Number(v) : v),
     });
   }
+  for (const [min, max] of INT_RANGES) {
+    convict.addFormat({
+      name: `int-range-${min}-${max}`,
+      validate: (v: unknown) => {
+        if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) throw new Error(`must be an integer from ${min} to ${max}, got ${JSON.stringify(v)}`);
+      },
+      coerce: (v: unknown) => (typeof v === 'string' && /^\s*-?\d+\s*$/.test(v) ? Number(v) : v),
+    });
+  }
+  // A Port API route: an absolute path, `{id}` where the run id goes.
+  convict.addFormat({
+    name: 'api-path',
+    validate: (v: unknown) => {
+      if (typeof v !== 'string' || !/^\/[A-Za-z0-9/_{}.-]+$/.test(v)) throw new Error(`must be a path such as /v1/actions/runs/claim-pending, got ${JSON.stringify(v)}`);
+    },
+  });
   convict.addFormat({
     name: 'string-list',
     validate: (v: unknown) => {
@@ -270,8 +286,14 @@ function resolve(c: AgentConfig, sources: ConfigSources): AgentConfig {
   const kafka = { ...c.kafka, password: fromFile(c.kafka.password, c.kafka.passwordFile, 'kafka.password') };
   kafka.topic ||= `${port.orgId}.github.runs`;
   kafka.groupId ||= `${port.orgId}.ghes-agent`;
-  if (kafka.brokers.length && (!kafka.username || !kafka.password)) {
+  if (kafka.enabled && kafka.brokers.length && (!kafka.username || !kafka.password)) {
     problems.push('kafka: brokers are set but not kafka.username/kafka.password. Give all three, or none to fetch them from Port.');
+  }
+  if (!kafka.enabled && !c.portApi.enabled) {
+    problems.push("no intake: kafka.enabled and portApi.enabled are both false. Enable kafka (Port's GitHub App backend, <orgId>.github.runs) or portApi (the GitHub Ocean backend and Port Workflows, over HTTPS), or both.");
+  }
+  if (c.portApi.enabled && !c.portApi.routes.nodeRun.includes('{id}')) {
+    problems.push('portApi.routes.nodeRun: must contain {id}, where the workflow-node run id goes (default /v1/workflows/nodes/runs/{id}).');
   }
 
   const policy = {

@@ -30,6 +30,14 @@ const int = (doc: string, def: number, min = 0): Leaf => ({ doc, format: 'nat-mi
 const bool = (doc: string, def: boolean): Leaf => ({ doc, format: 'strict-boolean', default: def });
 const url = (doc: string, def = ''): Leaf => ({ doc, format: 'optional-url', default: def });
 const oneOf = (doc: string, values: string[], def: string): Leaf => ({ doc, format: values, default: def });
+const range = (doc: string, def: number, min: number, max: number): Leaf => ({ doc, format: `int-range-${min}-${max}`, default: def });
+/** The ranges `range` may use; load.ts registers one convict format for each. */
+export const INT_RANGES: Array<[number, number]> = [
+  [1, 1000],
+  [1, 100],
+  [10_000, 600_000],
+];
+const route = (doc: string, def: string): Leaf => ({ doc, format: 'api-path', default: def });
 
 export const schemaTree: Tree = {
   port: {
@@ -51,6 +59,10 @@ export const schemaTree: Tree = {
     ),
   },
   kafka: {
+    enabled: bool(
+      "Serve Port's GitHub App backend: consume <orgId>.github.runs. false: no Kafka connection is opened and no Kafka credentials are needed (the HTTPS intake, portApi, alone).",
+      true,
+    ),
     brokers: { doc: "Kafka bootstrap brokers (host:port, comma separated in env). Empty: fetched from Port's /v1/kafka-credentials.", format: 'string-list', default: [] },
     username: str('Kafka SASL username. Empty: fetched from Port.'),
     password: secret('Kafka SASL password. Empty: fetched from Port.'),
@@ -64,6 +76,57 @@ export const schemaTree: Tree = {
     saslMechanism: oneOf('SASL mechanism.', ['scram-sha-512', 'scram-sha-256', 'plain'], 'scram-sha-512'),
     sessionTimeoutMs: int('Consumer session timeout.', 30000, 6000),
     maxMessageBytes: int('Messages larger than this are refused (counted, logged, committed).', 1048576, 1024),
+  },
+  portApi: {
+    enabled: bool(
+      "Serve Port's GitHub Ocean backend (INTEGRATION_ACTION runs with integrationActionType dispatch_workflow) and Port Workflows' node runs: claim them from Port's API over HTTPS for portApi.installationId. Needs a machine (organization) credential.",
+      false,
+    ),
+    installationId: str(
+      'The integration installation this agent executes for: the installationId your actions name (invocationMethod.installationId) and that claims carry.',
+      'ghes-agent',
+      { format: 'required-string' },
+    ),
+    integrationMode: oneOf(
+      "'register': create the integration record in Port if it is missing (as Ocean does at start), and turn its actionsProcessingEnabled on. 'existing': execute for an installation that already exists (e.g. a self-hosted GitHub Ocean integration whose own actions processor is off); the record is only read.",
+      ['register', 'existing'],
+      'register',
+    ),
+    integrationType: str("installationAppType of the record the agent registers: Port's UI offers GitHub Ocean installations to the GitHub Ocean backend.", 'github-ocean'),
+    workflowNodeRuns: bool('Also claim Port Workflows node runs (wfnr_…) of the installation. false if your organization does not use Port Workflows.', true),
+    claimBatchSize: range('Runs asked for in one claim, at most (fewer when the agent has less room: limits.maxInflightRuns and the dispatch stage).', 100, 1, 1000),
+    claimIntervalSeconds: { doc: 'Seconds between claims while Port has nothing to hand out (a full batch is followed by the next claim at once).', format: 'positive-number', default: 2 },
+    visibilityTimeoutMs: range(
+      'How long a claimed run stays hidden from other claims. The agent acknowledges a run only once its dispatch is recorded in Port, and never dispatches after two thirds of this have passed since the claim: an unacknowledged run is offered again after it.',
+      120000,
+      10000,
+      600000,
+    ),
+    maxActionSharePercent: range(
+      "Fairness: an action (or workflow node) holding this share of the claimed runs waiting for dispatch is left out of the next claims (claim-pending's exclude), so one flooding action cannot starve the others. Ocean's max_runs_buffer_util_pct_per_action.",
+      30,
+      1,
+      100,
+    ),
+    leaseSeconds: {
+      doc: 'A claimed run this agent acknowledged belongs to it while its Port record keeps being written: a run not written for this long is taken over by any replica (its owner is presumed dead). The agent writes each run it holds at least every third of this.',
+      format: 'nat-min-10',
+      default: 600,
+    },
+    rediscoveryIntervalSeconds: {
+      doc: 'Seconds between looks through Port for acknowledged runs of this installation that nobody works on (their replica died).',
+      format: 'positive-number',
+      default: 60,
+    },
+    reservedHeader: str('Header Port requires on the claim and ack routes, sent with value "true" (Ocean renamed it once: ocean PR #2437).', 'x-port-reserved-usage'),
+    routes: {
+      claimActionRuns: route('Claim route for action runs.', '/v1/actions/runs/claim-pending'),
+      ackActionRun: route('Acknowledge route for action runs (body {"runId"}).', '/v1/actions/runs/ack'),
+      claimNodeRuns: route('Claim route for workflow-node runs.', '/v1/workflows/runs/claim-pending'),
+      ackNodeRun: route('Acknowledge route for workflow-node runs (body {"nodeRunIdentifier"}).', '/v1/workflows/runs/ack'),
+      nodeRun: route('A workflow-node run: PATCH and POST …/logs (documented), GET (assumed). {id} is the run id.', '/v1/workflows/nodes/runs/{id}'),
+      nodeRuns: route('Workflow-node runs list, filtered by installationId and status (assumed), for finding orphaned runs.', '/v1/workflows/nodes/runs'),
+    },
   },
   github: {
     url: url('Your GitHub Enterprise Server URL (required), e.g. https://github.example.com. The API is <url>/api/v3.'),
@@ -177,6 +240,7 @@ export interface AgentConfig {
   };
   signature: { mode: 'required' | 'if-present' | 'off'; maxAgeSeconds: number };
   kafka: {
+    enabled: boolean;
     brokers: string[];
     username: string;
     password: string;
@@ -190,6 +254,21 @@ export interface AgentConfig {
     saslMechanism: 'scram-sha-512' | 'scram-sha-256' | 'plain';
     sessionTimeoutMs: number;
     maxMessageBytes: number;
+  };
+  portApi: {
+    enabled: boolean;
+    installationId: string;
+    integrationMode: 'register' | 'existing';
+    integrationType: string;
+    workflowNodeRuns: boolean;
+    claimBatchSize: number;
+    claimIntervalSeconds: number;
+    visibilityTimeoutMs: number;
+    maxActionSharePercent: number;
+    leaseSeconds: number;
+    rediscoveryIntervalSeconds: number;
+    reservedHeader: string;
+    routes: { claimActionRuns: string; ackActionRun: string; claimNodeRuns: string; ackNodeRun: string; nodeRun: string; nodeRuns: string };
   };
   github: {
     url: string;

@@ -1,6 +1,6 @@
 import { AgentError, toAgentError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
-import type { RunRequest } from '../port/run-request.js';
+import type { RunRequest } from '../run/run-request.js';
 import { type Clock, backoffDelay } from '../util/backoff.js';
 import type { KeyedMutex } from '../util/semaphore.js';
 import type { DispatchRequest } from './build-dispatch.js';

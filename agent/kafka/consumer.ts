@@ -5,7 +5,7 @@ import { AgentError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
 import type { DependencyHealth } from '../observability/dependency-health.js';
 import type { Metrics } from '../observability/metrics.js';
-import type { IncomingMessage } from '../run/process-message.js';
+import type { IncomingMessage } from './prepare-record.js';
 import type { Clock } from '../util/backoff.js';
 import { PartitionOffsets } from './offset-tracker.js';
 

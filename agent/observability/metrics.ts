@@ -23,36 +23,39 @@ export function createMetrics(opts: { version?: string; defaultMetrics?: boolean
     registry,
     messages: new Counter({
       name: `${p}messages_total`,
-      help: 'Kafka messages handled, by outcome.',
-      labelNames: ['outcome'],
+      help: "Runs handed to the agent, by outcome and intake ('kafka': Port's GitHub App backend; 'port-api': claimed over HTTPS).",
+      labelNames: ['outcome', 'intake'],
       registers,
     }),
     dispatches: new Counter({
       name: `${p}dispatches_total`,
-      help: 'Workflow dispatch attempts, by outcome and reason.',
-      labelNames: ['outcome', 'reason'],
+      help: 'Workflow dispatch attempts, by outcome, reason and intake.',
+      labelNames: ['outcome', 'reason', 'intake'],
       registers,
     }),
     messageToDispatch: new Histogram({
       name: `${p}message_to_dispatch_seconds`,
-      help: 'Time from the Kafka message timestamp to the dispatch accepted by GHES.',
+      help: 'Time from the run reaching Port (Kafka message timestamp, or claim) to the dispatch accepted by GHES, by intake.',
+      labelNames: ['intake'],
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
       registers,
     }),
     runsInFlight: new Gauge({
       name: `${p}runs_in_flight`,
-      help: 'Workflow runs dispatched or resumed and not yet finished.',
+      help: 'Workflow runs dispatched or resumed and not yet finished, by intake.',
+      labelNames: ['intake'],
       registers,
     }),
     runsCompleted: new Counter({
       name: `${p}runs_completed_total`,
-      help: 'Workflow runs seen completed, by GitHub conclusion.',
-      labelNames: ['conclusion'],
+      help: 'Workflow runs seen completed, by GitHub conclusion and intake.',
+      labelNames: ['conclusion', 'intake'],
       registers,
     }),
     runsTimedOut: new Counter({
       name: `${p}runs_timed_out_total`,
-      help: 'Runs reported FAILURE because they exceeded tracking.maxWaitSeconds.',
+      help: 'Runs reported FAILURE because they exceeded tracking.maxWaitSeconds, by intake.',
+      labelNames: ['intake'],
       registers,
     }),
     runDuration: new Histogram({
@@ -86,6 +89,11 @@ export function createMetrics(opts: { version?: string; defaultMetrics?: boolean
       labelNames: ['operation', 'outcome'],
       registers,
     }),
+    portRateLimitRemaining: new Gauge({
+      name: `${p}port_rate_limit_remaining`,
+      help: "Last x-ratelimit-remaining seen from Port's API (requests left in the organization's window).",
+      registers,
+    }),
     portReportsPending: new Gauge({
       name: `${p}port_reports_pending`,
       help: 'Reports to Port queued and not yet delivered.',
@@ -108,8 +116,56 @@ export function createMetrics(opts: { version?: string; defaultMetrics?: boolean
     }),
     limitReached: new Counter({
       name: `${p}limit_reached_total`,
-      help: 'Times a resource bound was hit (limit: message_bytes, inflight_runs, queued_reports, dispatch_rate); the agent refuses or waits, never crashes.',
+      help: "Times a resource bound was hit (limit: message_bytes, inflight_runs, queued_reports, dispatch_rate, port_rate); the agent refuses or waits, never crashes.",
       labelNames: ['limit'],
+      registers,
+    }),
+    claimDuration: new Histogram({
+      name: `${p}claim_duration_seconds`,
+      help: "Latency of Port's claim-pending requests (HTTPS intake), by run kind.",
+      labelNames: ['kind'],
+      buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers,
+    }),
+    runsClaimed: new Counter({
+      name: `${p}runs_claimed_total`,
+      help: 'Runs handed out to this agent by claim-pending (HTTPS intake), by run kind (action, workflow-node).',
+      labelNames: ['kind'],
+      registers,
+    }),
+    runsAcknowledged: new Counter({
+      name: `${p}runs_acknowledged_total`,
+      help: 'Claimed runs this agent acknowledged (HTTPS intake), by run kind.',
+      labelNames: ['kind'],
+      registers,
+    }),
+    claimConflicts: new Counter({
+      name: `${p}claim_conflicts_total`,
+      help: 'Acknowledgements Port refused with 409 (another worker has the run), by run kind.',
+      labelNames: ['kind'],
+      registers,
+    }),
+    runsAbandoned: new Counter({
+      name: `${p}runs_abandoned_total`,
+      help: 'Claimed runs let go unacknowledged (their claim ran out before the dispatch, or shutdown): Port offers them again. By run kind.',
+      labelNames: ['kind'],
+      registers,
+    }),
+    runsAdopted: new Counter({
+      name: `${p}runs_adopted_total`,
+      help: 'Acknowledged runs nobody worked on any more (their replica died) that this agent took over, by run kind.',
+      labelNames: ['kind'],
+      registers,
+    }),
+    claimIntakeUp: new Gauge({
+      name: `${p}claim_intake_up`,
+      help: "1 while the HTTPS intake's last claim succeeded, else 0 (also 0 when portApi is off: see intake_enabled).",
+      registers,
+    }),
+    intakeEnabled: new Gauge({
+      name: `${p}intake_enabled`,
+      help: "1 for each intake the configuration turns on (intake: kafka, port-api), else 0: alerts on an intake's health apply only where it is on.",
+      labelNames: ['intake'],
       registers,
     }),
     githubClockSkew: new Gauge({
@@ -132,6 +188,25 @@ export function createMetrics(opts: { version?: string; defaultMetrics?: boolean
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;
+
+/**
+ * Series that exist from the start, at 0, for each intake the configuration turns on (and for
+ * the HTTPS intake's run kinds): a counter first seen at 1 shows no increase to rate() and
+ * increase(), so alerts such as GhesAgentRunsTimingOut would miss the first event.
+ */
+export function initIntakeSeries(metrics: Metrics, intakes: Array<'kafka' | 'port-api'>): void {
+  for (const intake of intakes) {
+    metrics.intakeEnabled.set({ intake }, 1);
+    metrics.runsTimedOut.inc({ intake }, 0);
+    metrics.runsInFlight.set({ intake }, 0);
+    metrics.messageToDispatch.zero({ intake });
+  }
+  for (const intake of (['kafka', 'port-api'] as const).filter((i) => !intakes.includes(i))) metrics.intakeEnabled.set({ intake }, 0);
+  if (!intakes.includes('port-api')) return;
+  for (const kind of ['action', 'workflow-node']) {
+    for (const c of [metrics.runsClaimed, metrics.runsAcknowledged, metrics.claimConflicts, metrics.runsAbandoned, metrics.runsAdopted]) c.inc({ kind }, 0);
+  }
+}
 
 /** "2xx", "4xx", … or "error" when no response came back. */
 export function statusClass(status: number | undefined): string {

@@ -207,7 +207,7 @@ function show(v: unknown): string {
 export const MAX_DEPTH = 64;
 
 /** Iterative, so the check itself cannot overflow the stack. */
-function deeperThan(root: unknown, max: number): boolean {
+export function deeperThan(root: unknown, max: number): boolean {
   const stack: Array<[unknown, number]> = [[root, 1]];
   while (stack.length) {
     const [v, depth] = stack.pop()!;

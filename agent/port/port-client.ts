@@ -1,15 +1,22 @@
 import { AgentError } from '../errors.js';
-import type { Logger } from '../observability/logger.js';
-import type { Metrics } from '../observability/metrics.js';
-import type { Clock } from '../util/backoff.js';
-import { type FetchFn, type HttpResponse, describeNetworkError } from '../util/http-fetch.js';
+import { runKindOf } from '../run/run-request.js';
+import { nodeLogBody, nodePatchBody, nodeRunRecord } from './node-runs.js';
+import type { PortHttp } from './port-http.js';
 
+/** What the agent reads of a Port run (an action run, or a workflow-node run read as one: node-runs.ts). */
 export interface PortRun {
   id: string;
   status: string;
   statusLabel?: string | null;
   link?: string | string[] | null;
+  /** Not in Port's API description: read when present, the link is the fallback (run/external-run-id.ts). */
   externalRunId?: string | null;
+  createdAt?: string;
+  /** Port updates it on every write: the lease of a run this agent holds (claim/lease.ts). */
+  updatedAt?: string;
+  /** Integration runs: the installation that executes them, and false once acknowledged. */
+  installationId?: string;
+  pendingExecution?: boolean;
 }
 
 export interface PortPatch {
@@ -24,6 +31,8 @@ export interface PortLog {
   message: string;
   terminationStatus?: 'SUCCESS' | 'FAILURE';
   statusLabel?: string;
+  /** Workflow-node runs' log level (action-run logs have none); INFO by default. */
+  level?: 'INFO' | 'WARN' | 'ERROR' | 'DEBUG';
 }
 
 export interface KafkaCredentials {
@@ -32,119 +41,88 @@ export interface KafkaCredentials {
   password: string;
 }
 
-export interface PortClient {
+/**
+ * A run of either kind by its id: action runs (r_…) on /v1/actions/runs, workflow-node runs
+ * (wfnr_…) on the node-run routes. Callers (processor, reporter) never look at the kind.
+ */
+export interface PortRunApi {
   getRun(runId: string): Promise<PortRun | undefined>;
-  patchRun(runId: string, patch: PortPatch): Promise<void>;
+  /** The run as Port holds it after the write (undefined when the answer carries none). */
+  patchRun(runId: string, patch: PortPatch): Promise<PortRun | undefined | void>;
   addLog(runId: string, log: PortLog): Promise<void>;
+}
+
+export interface PortClient extends PortRunApi {
   getKafkaCredentials(): Promise<KafkaCredentials>;
 }
 
+/** Where the node-run routes are (settings: portApi.routes.nodeRun, nodeRuns). */
+export interface NodeRunRoutes {
+  /** With `{id}` for the run id: PATCH, POST …/logs, GET. */
+  nodeRun: string;
+}
+
+export const DEFAULT_NODE_RUN_ROUTES: NodeRunRoutes = { nodeRun: '/v1/workflows/nodes/runs/{id}' };
+
 /**
- * Port's REST API. Failures become AgentErrors: 5xx, 429 and network errors are retriable
- * (with retry-after when given), other 4xx are not and carry Port's body for the log. The
- * access token is cached until a minute before it expires, and renewed once on a 401.
+ * Port's run routes and Kafka credentials, on PortHttp. Reads ask for `version=v2`, as Port's
+ * API description asks on GET /v1/actions/runs/{run_id} and GET /v1/actions/runs ("Please use
+ * `v2` for the latest version of the API"), and as Ocean's client does on its runs read. Writes
+ * send no version, as Ocean's and port-agent's do: the description gives PATCH one body for both.
  */
-export function createPortClient(deps: {
-  baseUrl: string;
-  clientId: string;
-  clientSecret: string;
-  fetch: FetchFn;
-  clock: Clock;
-  metrics: Metrics;
-  logger: Logger;
-}): PortClient {
-  const host = new URL(deps.baseUrl).host;
-  let token: { value: string; expiresAtMs: number } | undefined;
-  let pendingToken: Promise<string> | undefined;
+export function createPortClient(deps: { http: PortHttp; nodeRoutes?: NodeRunRoutes }): PortClient {
+  const { http } = deps;
+  const nodeRoutes = deps.nodeRoutes ?? DEFAULT_NODE_RUN_ROUTES;
+  const actionPath = (runId: string) => `/v1/actions/runs/${encodeURIComponent(runId)}`;
+  const nodePath = (runId: string) => nodeRoutes.nodeRun.replace('{id}', encodeURIComponent(runId));
+  const isNode = (runId: string) => runKindOf(runId) === 'workflow-node';
 
-  async function send(operation: string, method: string, path: string, body?: unknown, auth = true): Promise<HttpResponse> {
-    let res: HttpResponse;
-    try {
-      const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json', 'user-agent': 'ghes-agent' };
-      if (auth) headers.authorization = `Bearer ${await accessToken()}`;
-      res = await deps.fetch(`${deps.baseUrl}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-    } catch (err) {
-      if (err instanceof AgentError) throw err;
-      deps.metrics.portRequests.inc({ operation, outcome: 'network_error' });
-      throw new AgentError('network', `Port API: ${describeNetworkError(err, host, 'port.caFile')}`, { retriable: true, cause: err });
-    }
-    deps.metrics.portRequests.inc({ operation, outcome: res.ok ? 'success' : `http_${Math.floor(res.status / 100)}xx` });
-    return res;
-  }
-
-  async function fail(operation: string, res: HttpResponse): Promise<never> {
-    const text = (await res.text().catch(() => '')).slice(0, 2000);
-    const retryAfter = Number(res.headers.get('retry-after'));
-    const retriable = res.status >= 500 || res.status === 429 || res.status === 408;
-    if (!retriable) deps.logger.warn('Port API refused a request', { component: 'port', operation, status: res.status, body: text });
-    throw new AgentError(res.status === 429 ? 'rate_limited' : 'port', `Port API ${operation} answered ${res.status}: ${text || res.statusText}`, {
-      retriable,
-      status: res.status,
-      retryAfterMs: Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter * 1000 : undefined,
-    });
-  }
-
-  async function accessToken(): Promise<string> {
-    if (token && deps.clock.now() < token.expiresAtMs) return token.value;
-    pendingToken ??= (async () => {
-      try {
-        const res = await send('auth', 'POST', '/v1/auth/access_token', { clientId: deps.clientId, clientSecret: deps.clientSecret }, false);
-        if (res.status === 401 || res.status === 403) {
-          await res.text().catch(() => '');
-          throw new AgentError('auth', 'Port rejected the client id/secret (401). Check port.clientId and port.clientSecret (Port → Settings → Credentials) and port.region.', {
-            status: res.status,
-          });
-        }
-        if (!res.ok) await fail('auth', res);
-        const body = (await res.json()) as { accessToken?: string; expiresIn?: number };
-        if (!body.accessToken) throw new AgentError('port', 'Port auth answered without accessToken', { retriable: true });
-        const ttlMs = (body.expiresIn ?? 3600) * 1000;
-        token = { value: body.accessToken, expiresAtMs: deps.clock.now() + Math.max(ttlMs - 60_000, ttlMs / 2) };
-        return body.accessToken;
-      } finally {
-        pendingToken = undefined;
-      }
-    })();
-    return pendingToken;
-  }
-
-  /** One call, renewing the token once if Port says it is no longer valid. */
-  async function call(operation: string, method: string, path: string, body?: unknown): Promise<HttpResponse> {
-    let res = await send(operation, method, path, body);
-    if (res.status === 401) {
+  async function read(operation: string, path: string, key: string): Promise<unknown> {
+    const res = await http.call(operation, 'GET', path);
+    if (res.status === 404) {
       await res.text().catch(() => '');
-      token = undefined;
-      res = await send(operation, method, path, body);
+      return undefined;
     }
-    return res;
+    if (!res.ok) await http.fail(operation, res);
+    return ((await res.json()) as Record<string, unknown>)[key];
   }
-
-  const runPath = (runId: string) => `/v1/actions/runs/${encodeURIComponent(runId)}`;
 
   return {
     async getRun(runId) {
-      const res = await call('get_run', 'GET', runPath(runId));
-      if (res.status === 404) {
-        await res.text().catch(() => '');
-        return undefined;
+      if (isNode(runId)) {
+        // The node-run read route is assumed (no source documents it): a 404 is explained, not
+        // taken for "no such run", which would skip a run Port expects to be executed.
+        const raw = await read('get_node_run', nodePath(runId), 'nodeRun');
+        if (raw === undefined) {
+          throw new AgentError(
+            'not_found',
+            `Port answered 404 to GET ${nodePath(runId)}: either the workflow-node run is gone, or Port reads node runs elsewhere (portApi.routes.nodeRun; see README "Which Port backend?")`,
+            { status: 404 },
+          );
+        }
+        return nodeRunRecord(raw);
       }
-      if (!res.ok) await fail('get_run', res);
-      const body = (await res.json()) as { run?: PortRun };
-      return body.run;
+      return (await read('get_run', `${actionPath(runId)}?version=v2`, 'run')) as PortRun | undefined;
     },
     async patchRun(runId, patch) {
-      const res = await call('patch_run', 'PATCH', runPath(runId), patch);
-      if (!res.ok) await fail('patch_run', res);
-      await res.text().catch(() => '');
+      const node = isNode(runId);
+      const operation = node ? 'patch_node_run' : 'patch_run';
+      const res = await http.call(operation, 'PATCH', node ? nodePath(runId) : actionPath(runId), { body: node ? nodePatchBody(patch) : patch });
+      if (!res.ok) await http.fail(operation, res);
+      const body = (await res.json().catch(() => ({}))) as Record<string, unknown>;
+      return node ? nodeRunRecord(body.nodeRun) : (body.run as PortRun | undefined);
     },
     async addLog(runId, log) {
-      const res = await call('add_log', 'POST', `${runPath(runId)}/logs`, log);
-      if (!res.ok) await fail('add_log', res);
+      const node = isNode(runId);
+      const operation = node ? 'add_node_log' : 'add_log';
+      const { level: _level, ...actionLog } = log;
+      const res = await http.call(operation, 'POST', node ? `${nodePath(runId)}/logs` : `${actionPath(runId)}/logs`, { body: node ? nodeLogBody(log) : actionLog });
+      if (!res.ok) await http.fail(operation, res);
       await res.text().catch(() => '');
     },
     async getKafkaCredentials() {
-      const res = await call('kafka_credentials', 'GET', '/v1/kafka-credentials');
-      if (!res.ok) await fail('kafka_credentials', res);
+      const res = await http.call('kafka_credentials', 'GET', '/v1/kafka-credentials');
+      if (!res.ok) await http.fail('kafka_credentials', res);
       const body = (await res.json()) as { credentials?: KafkaCredentials };
       const c = body.credentials;
       if (!c || !Array.isArray(c.brokers) || !c.username || !c.password) {

@@ -2,7 +2,7 @@ import { AgentError, toAgentError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import { type Clock, backoffDelay } from '../util/backoff.js';
-import type { PortClient, PortLog, PortPatch } from './port-client.js';
+import type { PortLog, PortPatch, PortRunApi } from './port-client.js';
 
 export type Report = { kind: 'patch'; patch: PortPatch } | { kind: 'log'; log: PortLog };
 
@@ -25,7 +25,15 @@ export interface Reporter {
  * them. A permanent refusal (4xx, e.g. a status set twice) is logged with Port's answer and
  * dropped, so one bad report cannot block the run's queue.
  */
-export function createReporter(deps: { port: PortClient; clock: Clock; metrics: Metrics; logger: Logger; capMs?: number }): Reporter {
+export function createReporter(deps: {
+  port: Pick<PortRunApi, 'patchRun' | 'addLog'> & Partial<Pick<PortRunApi, 'getRun'>>;
+  clock: Clock;
+  metrics: Metrics;
+  logger: Logger;
+  capMs?: number;
+  /** Told of every report Port accepted: the claim intake keeps its leases fresh by it. */
+  onDelivered?: (runId: string, report: Report) => void;
+}): Reporter {
   const queues = new Map<string, Array<{ report: Report; signal?: AbortSignal; done: (delivered: boolean) => void }>>();
   let count = 0;
   let stopped = false;
@@ -40,13 +48,22 @@ export function createReporter(deps: { port: PortClient; clock: Clock; metrics: 
   async function deliver(runId: string, report: Report, signal: AbortSignal | undefined): Promise<boolean> {
     // Joined only when a retry has to wait: AbortSignal.any per report is measurable at hundreds a second.
     let wait: AbortSignal | undefined;
+    let mayHaveLanded = false;
     for (let attempt = 0; !stopped && !signal?.aborted; attempt++) {
       try {
+        // A final status whose last attempt may have taken effect (a 5xx or a lost answer) is not
+        // sent again once Port shows the run final: a run gets one status write, not a refused second.
+        if (mayHaveLanded && report.kind === 'patch' && report.patch.status !== undefined && deps.port.getRun) {
+          const current = await deps.port.getRun(runId);
+          if (current?.status === 'SUCCESS' || current?.status === 'FAILURE') return true;
+        }
         if (report.kind === 'patch') await deps.port.patchRun(runId, report.patch);
         else await deps.port.addLog(runId, report.log);
+        deps.onDelivered?.(runId, report);
         return true;
       } catch (raw) {
         const err = toAgentError(raw);
+        mayHaveLanded ||= err.status === undefined || err.status >= 500;
         if (!err.retriable) {
           deps.logger.warn('Port refused a report; dropping it', { component: 'reporter', runId, report: describe(report), error: err.message });
           return true;

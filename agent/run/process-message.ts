@@ -1,5 +1,5 @@
 import type { AgentConfig } from '../config/schema.js';
-import { toAgentError } from '../errors.js';
+import { AgentError, toAgentError } from '../errors.js';
 import { buildDispatch, maxInputsFor } from '../github/build-dispatch.js';
 import type { DispatchPacer } from '../github/dispatch-pacer.js';
 import { type DispatchContext, type DispatchedRun, dispatchWorkflow, findExistingRun } from '../github/dispatch-workflow.js';
@@ -8,57 +8,84 @@ import type { Version } from '../github/ghes-version.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import { evaluatePolicy } from '../policy/evaluate-policy.js';
-import { type MessageKeys, decodeMessage, messageKeys } from '../port/decode-message.js';
-import type { PortClient, PortPatch, PortRun } from '../port/port-client.js';
+import type { PortPatch, PortRun, PortRunApi } from '../port/port-client.js';
 import type { Reporter } from '../port/reporter.js';
-import type { RunRequest } from '../port/run-request.js';
-import { createSignatureVariantNote } from '../port/signature-variant-note.js';
-import { verifySignature } from '../port/verify-signature.js';
 import { portStatusFor, statusLine } from '../tracking/conclusion.js';
 import type { RunWatcher } from '../tracking/run-watcher.js';
 import { type Clock, retry } from '../util/backoff.js';
 import type { Semaphore } from '../util/semaphore.js';
 import { externalRunId, recordedGithubRunId } from './external-run-id.js';
 import { findRunByRunName } from './find-interrupted-run.js';
+import type { RunRequest } from './run-request.js';
 
-export interface IncomingMessage {
-  value: Buffer | null;
-  timestampMs: number;
-  topic: string;
-  partition: number;
-  offset: string;
-}
+/** Which intake a run came through: a metric label, never a branch of the processing. */
+export type Intake = 'kafka' | 'port-api';
 
-/** Where a Kafka record sits: the log fields of everything done for it. */
-export type RecordWhere = { topic: string; partition: number; offset: string };
+/** Log fields saying where a run came from (a Kafka record, a claim). */
+export type RunWhere = Record<string, string | number>;
 
-/** The Kafka record a run came from: log fields, and its write time for look-up windows. */
-interface RecordMeta {
-  where: RecordWhere;
+/**
+ * What an intake knows about a run beyond the run itself. Everything that differs per intake
+ * (where a run's offset or claim lives, how it is finished) is expressed here as data and
+ * callbacks, so the processing below is one path for every intake.
+ */
+export interface RunContext {
+  intake: Intake;
+  where: RunWhere;
+  /** When the run reached Port's hands (Kafka timestamp, claim time): no GitHub run for it can be older. */
   writtenAtMs: number;
+  /** Port's record of the run when the intake already has it (a claim answer is the run record); read from Port otherwise. */
+  record?: PortRun;
+  /**
+   * The intake's lease on the run runs out at this time (epoch ms): no dispatch request is sent
+   * after it, because another replica may then be given the run. Kafka has none (the partition
+   * is held as long as the consumer lives).
+   */
+  dispatchBy?: number;
+  /**
+   * Called once Port's record makes a redelivery of the run resume rather than redo it (its
+   * dispatch is recorded, or it was resumed), before tracking starts: the claim intake
+   * acknowledges the run here. Resolving false means the run is no longer this replica's:
+   * nothing more is done for it.
+   */
+  handOff?: (dispatched: { link?: string; externalRunId?: string }) => Promise<boolean>;
 }
 
-/** A run on GHES, `fresh` when dispatched here and now (created at about now), not resumed. */
-type StagedRun = DispatchedRun & { fresh?: boolean };
-
-/** A decoded, checked message: what is left to do, retried whole by the poison guard. */
-export interface PreparedMessage {
-  where: RecordWhere;
-  /** The Port action run (r_…) it names, to report FAILURE if it cannot be handled. */
+/** A decoded, checked run: what is left to do, retried whole by the poison guard. */
+export interface PreparedRun {
+  where: RunWhere;
+  intake: Intake;
+  /** The Port run (r_… or wfnr_…) it names, to report FAILURE if it cannot be handled. */
   runId?: string;
   handle(signal: AbortSignal, owned: AbortSignal): Promise<void>;
 }
 
-/** Written to Port before the POST: a redelivered message that finds it looks on GHES first. */
+/** Thrown when a run's lease ran out before its dispatch: the intake lets it go, Port offers it again. */
+export class LeaseExpired extends AgentError {
+  constructor(runId: string) {
+    super('timeout', `the claim on run ${runId} ran out before its dispatch; it is left to the next claim`, { retriable: false });
+  }
+}
+
+/** A run on GHES, `fresh` when dispatched here and now (created at about now), not resumed. */
+type StagedRun = DispatchedRun & { fresh?: boolean; externalRunId?: string };
+
+/** Written to Port before the POST: a redelivered run that finds it looks on GHES first. */
 export const DISPATCHING_LABEL = 'Dispatching workflow';
+/**
+ * Written when a run ends without a status for Port (reportWorkflowStatus: false): Port keeps
+ * such runs IN_PROGRESS forever, and this says they are done (a redelivery or an orphan search
+ * leaves them alone).
+ */
+export const COMPLETED_LABEL_PREFIX = 'Workflow completed';
 
 export interface ProcessorDeps {
   config: AgentConfig;
-  port: PortClient;
+  port: PortRunApi;
   reporter: Reporter;
   api: GithubApi;
   watcher: RunWatcher;
-  /** Bounds the messages between Port's record and the dispatch at once; unbounded when absent. */
+  /** Bounds the runs between Port's record and the dispatch at once; unbounded when absent. */
   dispatchSlots?: Semaphore;
   /** Keeps dispatches per repository under GitHub's Actions limit; unpaced when absent. */
   dispatchPacer?: DispatchPacer;
@@ -70,31 +97,38 @@ export interface ProcessorDeps {
 }
 
 /**
- * One message, from Kafka bytes to a finished, reported run: `prepare` decodes and checks it
- * once, then its `handle` does the rest. `handle` resolves when the message is done for good —
- * its run finished and reported, or the message refused and, when it names a run, reported
- * FAILURE — so the consumer may commit its offset. It rejects only when aborted
- * (shutdown, or the partition moved to another replica): the message is then redelivered and
- * resumed from what Port and GHES recorded, never dispatched twice.
+ * One run, from the intake's hands to a finished, reported run: an intake decodes and checks it
+ * and asks for a `job`, whose `handle` does the rest. `handle` resolves when the run is done
+ * for good — finished and reported, or refused and reported FAILURE — so the intake may commit
+ * its offset or let its claim go. It rejects only when aborted (shutdown, or the run moved to
+ * another replica) or when its lease ran out before the dispatch (LeaseExpired): the run is
+ * then handed out again and resumed from what Port and GHES recorded, never dispatched twice.
  */
 export function createMessageProcessor(deps: ProcessorDeps) {
   const { config, metrics, reporter, clock } = deps;
   const log = deps.logger.child({ component: 'processor' });
-  const noteSignatureVariant = createSignatureVariantNote({ metrics, logger: log });
 
-  async function fail(run: { runId: string }, reason: string, outcome: string, owned: AbortSignal, fields: Record<string, unknown> = {}): Promise<void> {
-    metrics.messages.inc({ outcome });
-    log.warn(`run ${run.runId} failed: ${reason}`, { runId: run.runId, outcome, ...fields });
+  async function fail(
+    run: { runId: string },
+    ctx: RunContext,
+    reason: string,
+    outcome: string,
+    owned: AbortSignal,
+    known: Partial<Pick<StagedRun, 'htmlUrl' | 'externalRunId'>> = {},
+    fields: Record<string, unknown> = {},
+  ): Promise<void> {
+    metrics.messages.inc({ outcome, intake: ctx.intake });
+    log.warn(`run ${run.runId} failed: ${reason}`, { runId: run.runId, outcome, ...ctx.where, ...fields });
     await Promise.all([
-      reporter.send(run.runId, { kind: 'log', log: { message: `ghes-agent: ${reason}` } }, owned),
-      finalReport(run.runId, { status: 'FAILURE', summary: reason.slice(0, 2000), statusLabel: 'Failed' }, owned),
+      reporter.send(run.runId, { kind: 'log', log: { message: `ghes-agent: ${reason}`, level: 'ERROR' } }, owned),
+      finalReport(run.runId, { status: 'FAILURE', summary: reason.slice(0, 2000), statusLabel: 'Failed', ...linkOf(known) }, owned),
     ]);
   }
 
   /**
-   * The terminal PATCH, once per run across replicas: when a partition moves, the replica that
-   * lost it may have had this very report on the wire. Asking Port first closes that window
-   * down to one request's flight time; its cost is one GET per run.
+   * The terminal PATCH, once per run across replicas: when a run moves to another replica, the
+   * one that lost it may have had this very report on the wire. Asking Port first closes that
+   * window down to one request's flight time; its cost is one GET per run.
    */
   async function finalReport(runId: string, patch: PortPatch, owned: AbortSignal): Promise<void> {
     const current = await retry(() => deps.port.getRun(runId), { clock, maxAttempts: Infinity, signal: owned, capMs: 30_000 }).catch((err) => {
@@ -108,165 +142,139 @@ export function createMessageProcessor(deps: ProcessorDeps) {
     await reporter.send(runId, { kind: 'patch', patch }, owned);
   }
 
+  /** A run to handle. Built outside the intakes' decoding: a closure made there would keep the decoded message alive for the run's whole life. */
+  function job(run: RunRequest, ctx: RunContext): PreparedRun {
+    return { where: ctx.where, intake: ctx.intake, runId: run.runId, handle: (signal, owned) => handleRun(run, ctx, signal, owned) };
+  }
+
   /**
-   * Decodes and checks one Kafka message, once, and returns what is left to do. Nothing returned
-   * holds the message's bytes or its parsed JSON: a run tracked for hours keeps only its
-   * RunRequest, not the Kafka record (whose value is a slice of a whole fetch response).
+   * A run that names itself but cannot be handled: reported FAILURE with the reason. `fields`
+   * go to its log line only (for a refused Kafka message, the names of its keys: MessageKeys).
    */
-  function prepare(msg: IncomingMessage): PreparedMessage {
-    const where = { topic: msg.topic, partition: msg.partition, offset: msg.offset };
-    const decoded = decodeMessage(msg.value, config.kafka.maxMessageBytes);
-    if (decoded.kind === 'skip') {
-      metrics.messages.inc({ outcome: 'skipped' });
-      log.info(`skipped message: ${decoded.reason}`, { ...where, runId: decoded.runId, ...decoded.keys });
-      return { where, handle: async () => undefined };
-    }
-    if (decoded.kind === 'invalid') {
-      if (decoded.limit) metrics.limitReached.inc({ limit: decoded.limit });
-      if (decoded.runId?.startsWith('r_')) return refusal({ ...where, ...decoded.keys }, decoded.runId, `invalid run message: ${decoded.reason}`, 'invalid');
-      metrics.messages.inc({ outcome: 'invalid' });
-      log.warn(`invalid message: ${decoded.reason}`, { ...where, runId: decoded.runId, ...decoded.keys });
-      return { where, handle: async () => undefined };
-    }
-    const { message, signature, ...run } = decoded.run;
-    const verdict = verifySignature({
-      message,
-      signature,
-      secret: config.port.clientSecret,
-      mode: config.signature.mode,
-      maxAgeSeconds: config.signature.maxAgeSeconds,
-      nowMs: clock.now(),
-      writtenAtMs: msg.timestampMs,
-    });
-    if (!verdict.ok) return refusal({ ...where, ...messageKeys(message) }, run.runId, `message refused: ${verdict.reason}`, 'signature_rejected');
-    if (verdict.checked) noteSignatureVariant(verdict.variant, { ...where, runId: run.runId });
-    if (run.runKind === 'workflow-node') {
-      metrics.messages.inc({ outcome: 'unsupported' });
-      log.warn('workflow-node runs (wfnr_) are not supported by this agent; skipped', { ...where, runId: run.runId });
-      return { where, handle: async () => undefined };
-    }
-    return runJob(run, { where, writtenAtMs: msg.timestampMs });
+  function refusal(runId: string, ctx: RunContext, reason: string, outcome: string, fields: Record<string, unknown> = {}): PreparedRun {
+    return { where: ctx.where, intake: ctx.intake, runId, handle: (_signal, owned) => fail({ runId }, ctx, reason, outcome, owned, {}, fields) };
   }
 
-  // Built outside prepare(): a closure made there would keep prepare's whole scope, the decoded
-  // message included, alive for as long as the run is handled.
-  // `fields` is the record's place, and for a refused message the names of its keys (MessageKeys).
-  function refusal(fields: RecordWhere & Partial<MessageKeys>, runId: string, reason: string, outcome: string): PreparedMessage {
-    const where = { topic: fields.topic, partition: fields.partition, offset: fields.offset };
-    return { where, runId: runId.startsWith('r_') ? runId : undefined, handle: (_signal, owned) => fail({ runId }, reason, outcome, owned, fields) };
-  }
-
-  function runJob(run: RunRequest, meta: RecordMeta): PreparedMessage {
-    return { where: meta.where, runId: run.runId, handle: (signal, owned) => handleRun(run, meta, signal, owned) };
+  /** Counts an outcome for which nothing is done (skipped, invalid without a run id). */
+  function count(intake: Intake, outcome: string): void {
+    metrics.messages.inc({ outcome, intake });
   }
 
   /**
    * `signal` aborts the work (tracking, dispatch); `owned` aborts when the run now belongs to
    * another replica, and cancels the reports not yet sent. At shutdown only `signal` aborts
-   * first, so reports already queued are still delivered while this replica holds the partition.
+   * first, so reports already queued are still delivered while this replica holds the run.
    */
-  async function handleRun(run: RunRequest, meta: RecordMeta, signal: AbortSignal, owned: AbortSignal): Promise<void> {
-    const runLog = log.child({ runId: run.runId, repo: `${run.org}/${run.repo}`, workflow: run.workflow, ...meta.where });
+  async function handleRun(run: RunRequest, ctx: RunContext, signal: AbortSignal, owned: AbortSignal): Promise<void> {
+    const runLog = log.child({ runId: run.runId, repo: `${run.org}/${run.repo}`, workflow: run.workflow, ...ctx.where });
     // Paced before taking a dispatch slot: a backlog for one repository waits here while
-    // other repositories' messages go ahead.
+    // other repositories' runs go ahead.
     const startAt = deps.dispatchPacer?.reserve(`${run.org}/${run.repo}`.toLowerCase(), clock.now()) ?? 0;
     if (startAt > clock.now()) {
       metrics.limitReached.inc({ limit: 'dispatch_rate' });
       await clock.sleep(startAt - clock.now(), signal);
     }
     const dispatched = deps.dispatchSlots
-      ? await deps.dispatchSlots.run(() => dispatchStage(run, runLog, meta, signal, owned))
-      : await dispatchStage(run, runLog, meta, signal, owned);
+      ? await deps.dispatchSlots.run(() => dispatchStage(run, runLog, ctx, signal, owned))
+      : await dispatchStage(run, runLog, ctx, signal, owned);
     if (!dispatched) return;
-    await track(run, dispatched, runLog, signal, owned);
+    if (ctx.handOff && !(await ctx.handOff({ link: dispatched.htmlUrl || undefined, externalRunId: dispatched.externalRunId }))) {
+      runLog.info('another replica holds this run now; leaving it to that replica');
+      return;
+    }
+    await track(run, ctx, dispatched, runLog, signal, owned);
   }
 
-  return { prepare };
+  return { job, refusal, count, finalReport };
+
+  /** Throws when the intake's lease on the run ran out: past it, another replica may be given the run. */
+  function checkLease(run: RunRequest, ctx: RunContext): void {
+    if (ctx.dispatchBy !== undefined && clock.now() > ctx.dispatchBy) throw new LeaseExpired(run.runId);
+  }
 
   /**
    * From Port's record to a dispatched run (or a refusal reported to Port): the short, busy part
-   * of a message, run at most `dispatchSlots` at a time. A backlog then waits in the consumer's
-   * hands as bytes instead of as thousands of concurrent requests, which cost memory and time.
+   * of a run, at most `dispatchSlots` at a time. A backlog then waits in the intake's hands as
+   * data instead of as thousands of concurrent requests, which cost memory and time.
    */
-  async function dispatchStage(run: RunRequest, runLog: Logger, meta: RecordMeta, signal: AbortSignal, owned: AbortSignal): Promise<StagedRun | undefined> {
-    const { where } = meta;
+  async function dispatchStage(run: RunRequest, runLog: Logger, ctx: RunContext, signal: AbortSignal, owned: AbortSignal): Promise<StagedRun | undefined> {
     const retryOpts = { clock, maxAttempts: Infinity, signal, capMs: 60_000 };
-    const existing = await retry(() => deps.port.getRun(run.runId), retryOpts);
+    const existing = ctx.record ?? (await retry(() => deps.port.getRun(run.runId), retryOpts));
     if (!existing) {
-      metrics.messages.inc({ outcome: 'unknown_run' });
+      metrics.messages.inc({ outcome: 'unknown_run', intake: ctx.intake });
       runLog.warn('Port does not know this run (404); skipped');
       return undefined;
     }
-    if (existing.status === 'SUCCESS' || existing.status === 'FAILURE') {
-      metrics.messages.inc({ outcome: 'already_finished' });
-      runLog.info(`run already ${existing.status} in Port; nothing to do`);
+    if (existing.status === 'SUCCESS' || existing.status === 'FAILURE' || existing.statusLabel?.startsWith(COMPLETED_LABEL_PREFIX)) {
+      metrics.messages.inc({ outcome: 'already_finished', intake: ctx.intake });
+      runLog.info(`run already ${existing.status === 'IN_PROGRESS' ? `done (${existing.statusLabel})` : existing.status} in Port; nothing to do`);
       return undefined;
     }
 
     let dispatched: StagedRun | undefined;
     let ref: string | undefined;
     try {
-      const resumed = await resume(run, existing, meta.writtenAtMs, signal, owned);
+      const resumed = await resume(run, ctx, existing, signal, owned);
       if (resumed) {
-        metrics.messages.inc({ outcome: 'resumed' });
+        metrics.messages.inc({ outcome: 'resumed', intake: ctx.intake });
         runLog.info(`resuming GitHub run ${resumed.runId} recorded for this Port run`, { ghRunId: resumed.runId });
         dispatched = resumed;
       } else {
+        checkLease(run, ctx);
         const repo = await retry(() => deps.api.repo(run.org, run.repo), retryOpts);
         const request = buildDispatch(run, { defaultBranch: repo.defaultBranch, maxInputs: maxInputsFor([deps.version[0], deps.version[1]]), runIdInput: config.github.runIdInput });
         ref = request.ref;
         const policy = evaluatePolicy(config.policy.allow, { org: run.org, repo: run.repo, workflow: run.workflow, ref: request.ref, defaultBranch: repo.defaultBranch });
-        if (!policy.allowed) return void (await fail(run, policy.reason, 'policy_denied', owned, where));
+        if (!policy.allowed) return void (await fail(run, ctx, policy.reason, 'policy_denied', owned));
 
+        checkLease(run, ctx);
         await reporter.send(run.runId, { kind: 'patch', patch: { statusLabel: DISPATCHING_LABEL } }, owned);
         if (signal.aborted) throw new Error('aborted');
-        dispatched = { ...(await dispatchWorkflow({ ...deps.dispatch, signal }, run, request)), fresh: true };
-        metrics.dispatches.inc({ outcome: 'success', reason: dispatched.via });
-        metrics.messageToDispatch.observe(Math.max(0, clock.now() - meta.writtenAtMs) / 1000);
-        await reporter.send(run.runId, {
-          kind: 'patch',
-          patch: { link: dispatched.htmlUrl, externalRunId: externalRunId(repo.ownerId, repo.id, dispatched.runId), statusLabel: 'Workflow dispatched' },
-        }, owned);
+        // The label write may have waited through an outage of Port: the lease is checked again
+        // right before the one request that must never be sent twice.
+        checkLease(run, ctx);
+        const made = await dispatchWorkflow({ ...deps.dispatch, signal }, run, request);
+        dispatched = { ...made, fresh: true, externalRunId: externalRunId(repo.ownerId, repo.id, made.runId) };
+        metrics.dispatches.inc({ outcome: 'success', reason: dispatched.via, intake: ctx.intake });
+        metrics.messageToDispatch.observe({ intake: ctx.intake }, Math.max(0, clock.now() - ctx.writtenAtMs) / 1000);
+        await reporter.send(run.runId, { kind: 'patch', patch: { ...linkOf(dispatched), statusLabel: 'Workflow dispatched' } }, owned);
         const line = `Dispatched ${run.org}/${run.repo} ${run.workflow} on ${request.ref}: ${dispatched.htmlUrl}`;
         runLog.info(line, { ghRunId: dispatched.runId });
         void reporter.send(run.runId, { kind: 'log', log: { message: line } }, owned).catch(() => undefined);
-        metrics.messages.inc({ outcome: 'dispatched' });
+        metrics.messages.inc({ outcome: 'dispatched', intake: ctx.intake });
       }
     } catch (raw) {
       const err = toAgentError(raw);
-      if (signal.aborted) throw err;
-      metrics.dispatches.inc({ outcome: 'failure', reason: err.code });
-      return void (await fail(run, `could not dispatch ${run.org}/${run.repo} ${run.workflow}${ref ? ` on ${ref}` : ''}: ${err.message}`, 'dispatch_failed', owned, where));
+      if (signal.aborted || err instanceof LeaseExpired) throw err;
+      metrics.dispatches.inc({ outcome: 'failure', reason: err.code, intake: ctx.intake });
+      return void (await fail(run, ctx, `could not dispatch ${run.org}/${run.repo} ${run.workflow}${ref ? ` on ${ref}` : ''}: ${err.message}`, 'dispatch_failed', owned));
     }
     return dispatched;
   }
 
   /** The GitHub run already created for this Port run, by Port's record or, after an interrupted dispatch, by GHES. */
-  async function resume(run: RunRequest, existing: PortRun, writtenAtMs: number, signal: AbortSignal, owned: AbortSignal): Promise<DispatchedRun | undefined> {
+  async function resume(run: RunRequest, ctx: RunContext, existing: PortRun, signal: AbortSignal, owned: AbortSignal): Promise<StagedRun | undefined> {
     const recorded = recordedGithubRunId(existing);
     if (recorded !== undefined) {
       const link = Array.isArray(existing.link) ? existing.link[0] : existing.link;
-      return { runId: recorded, htmlUrl: link ?? '', via: 'run-details' };
+      return { runId: recorded, htmlUrl: link ?? '', via: 'run-details', externalRunId: existing.externalRunId ?? undefined };
     }
     if (existing.statusLabel !== DISPATCHING_LABEL) return undefined;
     const repo = await retry(() => deps.api.repo(run.org, run.repo), { clock, maxAttempts: Infinity, signal });
     const ref = typeof run.workflowInputs.ref === 'string' && run.workflowInputs.ref ? run.workflowInputs.ref : repo.defaultBranch;
     // The run cannot predate the message; an hour of slack covers clocks that disagree.
-    const sinceMs = Math.max(clock.now() - 24 * 3600_000, writtenAtMs > 0 ? writtenAtMs - 3600_000 : 0);
+    const sinceMs = Math.max(clock.now() - 24 * 3600_000, ctx.writtenAtMs > 0 ? ctx.writtenAtMs - 3600_000 : 0);
     const found =
       (await findRunByRunName({ ...deps.dispatch, signal }, run, sinceMs)) ?? (await findExistingRun({ ...deps.dispatch, signal }, run, ref, sinceMs));
-    if (found) {
-      await reporter.send(run.runId, {
-        kind: 'patch',
-        patch: { link: found.htmlUrl, externalRunId: externalRunId(repo.ownerId, repo.id, found.runId), statusLabel: 'Workflow dispatched' },
-      }, owned);
-    }
-    return found;
+    if (!found) return undefined;
+    const staged: StagedRun = { ...found, externalRunId: externalRunId(repo.ownerId, repo.id, found.runId) };
+    await reporter.send(run.runId, { kind: 'patch', patch: { ...linkOf(staged), statusLabel: 'Workflow dispatched' } }, owned);
+    return staged;
   }
 
-  async function track(run: RunRequest, dispatched: StagedRun, runLog: Logger, signal: AbortSignal, owned: AbortSignal): Promise<void> {
+  async function track(run: RunRequest, ctx: RunContext, dispatched: StagedRun, runLog: Logger, signal: AbortSignal, owned: AbortSignal): Promise<void> {
     const startedMs = clock.now();
-    metrics.runsInFlight.inc();
+    metrics.runsInFlight.inc({ intake: ctx.intake });
     let outcome;
     try {
       outcome = await deps.watcher.watch(
@@ -280,19 +288,21 @@ export function createMessageProcessor(deps: ProcessorDeps) {
         },
       );
     } finally {
-      metrics.runsInFlight.dec();
+      metrics.runsInFlight.dec({ intake: ctx.intake });
     }
     if (outcome.kind === 'completed') {
       const conclusion = outcome.run.conclusion ?? 'unknown';
-      metrics.runsCompleted.inc({ conclusion });
+      metrics.runsCompleted.inc({ conclusion, intake: ctx.intake });
       metrics.runDuration.observe((clock.now() - startedMs) / 1000);
       runLog.info(`Workflow completed: ${conclusion}`, { ghRunId: dispatched.runId, conclusion });
       const logDone = reporter.send(run.runId, { kind: 'log', log: { message: `Workflow completed: ${conclusion}` } }, owned);
-      if (!run.reportWorkflowStatus) return logDone;
+      const label = `${COMPLETED_LABEL_PREFIX}: ${conclusion}`;
+      // Without status reporting the run stays IN_PROGRESS in Port: the label says it is done.
+      if (!run.reportWorkflowStatus) return void (await Promise.all([logDone, reporter.send(run.runId, { kind: 'patch', patch: { ...linkOf(dispatched), statusLabel: label } }, owned)]));
       const status = portStatusFor(conclusion);
       await Promise.all([
         logDone,
-        finalReport(run.runId, { status, statusLabel: `Workflow ${conclusion}`, summary: `GitHub workflow run ${outcome.run.html_url || dispatched.htmlUrl} completed: ${conclusion}` }, owned),
+        finalReport(run.runId, { ...linkOf(dispatched), status, statusLabel: `Workflow ${conclusion}`, summary: `GitHub workflow run ${outcome.run.html_url || dispatched.htmlUrl} completed: ${conclusion}` }, owned),
       ]);
       return;
     }
@@ -300,13 +310,29 @@ export function createMessageProcessor(deps: ProcessorDeps) {
       outcome.kind === 'timed_out'
         ? `timed out waiting for the workflow run ${dispatched.htmlUrl} to complete after ${config.tracking.maxWaitSeconds}s (last status: ${outcome.lastStatus ?? 'unknown'}); the GitHub run was left alone`
         : `the workflow run ${dispatched.htmlUrl} disappeared from GHES: ${outcome.reason}`;
-    if (outcome.kind === 'timed_out') metrics.runsTimedOut.inc();
+    if (outcome.kind === 'timed_out') metrics.runsTimedOut.inc({ intake: ctx.intake });
     if (!run.reportWorkflowStatus) {
       runLog.warn(reason);
-      return reporter.send(run.runId, { kind: 'log', log: { message: reason } }, owned);
+      await Promise.all([
+        reporter.send(run.runId, { kind: 'log', log: { message: reason, level: 'WARN' } }, owned),
+        reporter.send(run.runId, { kind: 'patch', patch: { ...linkOf(dispatched), statusLabel: `${COMPLETED_LABEL_PREFIX}: ${outcome.kind === 'timed_out' ? 'timed out' : 'run gone'}` } }, owned),
+      ]);
+      return;
     }
-    return fail(run, reason, outcome.kind === 'timed_out' ? 'timed_out' : 'run_gone', owned);
+    return fail(run, ctx, reason, outcome.kind === 'timed_out' ? 'timed_out' : 'run_gone', owned, dispatched);
   }
+}
+
+/**
+ * The link and externalRunId of a dispatched run, sent with every later patch of it: a
+ * workflow-node run's output is replaced by each patch that carries one (node-runs.ts), and
+ * these keep its workflowRunUrl and workflowRunId.
+ */
+function linkOf(run: Partial<Pick<StagedRun, 'htmlUrl' | 'externalRunId'>>): Pick<PortPatch, 'link' | 'externalRunId'> {
+  const patch: Pick<PortPatch, 'link' | 'externalRunId'> = {};
+  if (run.htmlUrl) patch.link = run.htmlUrl;
+  if (run.externalRunId) patch.externalRunId = run.externalRunId;
+  return patch;
 }
 
 export type MessageProcessor = ReturnType<typeof createMessageProcessor>;

@@ -13,6 +13,7 @@ import type { LocalStack } from '../stack/local-stack.js';
 import { type BenchRun, planRuns, publishRuns, startBenchStack } from './bench-stack.js';
 import { type CompiledAgent, REPO_ROOT, buildAgent, startCompiledAgent } from './compiled-agent.js';
 import { memoryOf } from './process-memory.js';
+import { portApiPhase } from './port-api-phase.js';
 import { tokenRenewal } from './token-renewal.js';
 import { percentile, round, table } from './stats.js';
 
@@ -258,6 +259,7 @@ async function main(): Promise<void> {
         tracking: () => tracking(info, 'batched', n(2_000), 50),
         naive: () => tracking(info, 'naive', n(200), 5),
         memory: () => memory(info),
+        'port-api': () => portApiPhase(info, n(4_000), withAgent, until, say),
         'memory-node-defaults': () => memory(info, NODE_DEFAULTS),
         'token-renewal': () => tokenRenewal(info, withAgent, say),
       };
@@ -274,6 +276,7 @@ async function main(): Promise<void> {
     const naive = await tracking(info, 'naive', n(200), 5);
     const mem = await memory(info);
     const memDefaults = await memory(info, NODE_DEFAULTS);
+    const pa = await portApiPhase(info, n(4_000), withAgent, until, say);
     const renewal = await tokenRenewal(info, withAgent, say);
 
     const target = (ok: boolean) => (ok ? 'yes' : 'NO');
@@ -295,6 +298,8 @@ async function main(): Promise<void> {
         ],
         [`memory: ${mem.inflight} runs in flight`, `peak RSS ${round(mem.peakMb)} MB (now ${round(mem.rssMb)} MB, V8 heap used ${round(mem.heapMb)} MB); ${tp.count} in flight: ${round(tp.peakMb)} MB`, '<= 200 MB', target(mem.peakMb <= 200)],
         [`memory, same, plain node (Node's heap sizing, glibc's malloc defaults)`, `peak RSS ${round(memDefaults.peakMb)} MB (now ${round(memDefaults.rssMb)} MB, V8 heap used ${round(memDefaults.heapMb)} MB)`, '(reference)', '-'],
+        [`HTTPS intake: ${pa.count} runs queued in Port (1 in 5 workflow-node)`, `${round(pa.perS)} claimed runs dispatched/s (all ${round(pa.fromReadyS)} s after ready)`, '>= 200/s', target(pa.perS >= 200)],
+        [`HTTPS intake: Port requests per run besides reports (${pa.completed} runs)`, `${round(pa.requestsPerRun, 2)} (${[...pa.byRoute].sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v}`).join(', ')})`, '<= 3', target(pa.requestsPerRun <= 3)],
         [
           `installation token renewal: ${renewal.repos} repos, unchanged runs, ${renewal.renewals} renewals in ${renewal.windowS} s`,
           `${round(renewal.per200, 2)} list 200s per repository per renewal (${renewal.lists200} 200s, ${renewal.lists304} 304s, ${renewal.unauthorized} 401s)`,
@@ -321,6 +326,8 @@ async function main(): Promise<void> {
         time_scale: TIME_SCALE,
         throughput_messages: tp.count,
         throughput_peak_rss_mb: round(tp.peakMb),
+        port_api_dispatch_per_s: round(pa.perS),
+        port_api_port_requests_per_run: round(pa.requestsPerRun, 3),
         list_200s_per_repo_per_token_renewal: round(renewal.per200, 3),
         scale: SCALE,
       }),

@@ -9,6 +9,7 @@ import type { KafkaBrokerInfo } from '../stack/kafka-broker.js';
 import { type LocalStack, RUN_NAME, startLocalStack } from '../stack/local-stack.js';
 import type { GhesSimOptions } from '../sim/ghes/types.js';
 import type { GithubInvocation, SimPortRun } from '../sim/port/types.js';
+import { reportsWorkflowStatus } from '../sim/port/invocation.js';
 import { buildRunMessage, publishMessages, signRunMessage } from '../sim/publisher.js';
 
 /** Runs per scenario: CHAOS_RUNS (default 200). */
@@ -67,7 +68,7 @@ export async function publishRuns(stack: LocalStack, n: number, opts: { reportWo
   return runs;
 }
 
-const reportsStatus = (r: SimPortRun) => r.invocation.reportWorkflowStatus !== false;
+const reportsStatus = (r: SimPortRun) => reportsWorkflowStatus(r);
 const completedLog = (r: SimPortRun) => r.logs.some((l) => l.message.startsWith('Workflow completed:'));
 
 /** A run is done when Port has its final status (or, without status reporting, the completion log). */
@@ -133,7 +134,41 @@ export async function waitUntil(runs: SimPortRun[], stack: LocalStack, count: nu
   }
 }
 
-export const dispatched = (r: SimPortRun) => r.externalRunId !== undefined || r.statusLabel === 'Dispatching workflow';
+export const dispatched = (r: SimPortRun) =>
+  r.externalRunId !== undefined || r.statusLabel === 'Dispatching workflow' || r.output?.statusLabel === 'Dispatching workflow';
+
+/** The run's GitHub run is recorded in Port: dispatched for real, not only about to be. */
+export const recorded = (r: SimPortRun) => r.externalRunId !== undefined;
+
+/**
+ * The HTTPS intake alone, with windows short enough for a scenario: a claim hides a run for
+ * 10 s (the least the agent accepts), and an acknowledged run whose replica died is taken over
+ * after a 10 s lease.
+ */
+export const PORT_API_ONLY = {
+  kafka: { enabled: false },
+  // Batches of 20, so that replicas share the runs instead of the first claim taking them all.
+  portApi: { enabled: true, claimBatchSize: 20, claimIntervalSeconds: 0.5, visibilityTimeoutMs: 10_000, leaseSeconds: 10, rediscoveryIntervalSeconds: 2 },
+};
+
+/**
+ * Creates `n` runs of the GitHub Ocean backend in Port's simulator, for the agent to claim:
+ * every fifth a workflow-node run, every tenth without status reporting (done means "Workflow
+ * completed" in its log), over five action identifiers.
+ */
+export function createIntegrationRuns(stack: LocalStack, n: number, opts: { offset?: number } = {}): SimPortRun[] {
+  const runs: SimPortRun[] = [];
+  for (let i = 0; i < n; i++) {
+    const k = (opts.offset ?? 0) + i;
+    runs.push(
+      stack.createIntegrationRun(
+        { org: stack.ghOrg, repo: 'infra', workflow: CHAOS_WORKFLOW, workflowInputs: { n: String(k) }, reportWorkflowStatus: k % 10 !== 3 },
+        { kind: k % 5 === 1 ? 'workflow-node' : 'action', actionIdentifier: `action_${k % 5}` },
+      ),
+    );
+  }
+  return runs;
+}
 
 /** Prints the scenario's one line and asserts the guarantees. */
 export function report(name: string, v: Verdict, extra: () => string = () => ''): void {
@@ -166,4 +201,35 @@ export function saveLogs(name: string, agents: AgentProcess[]): void {
   if (!dir) return;
   mkdirSync(dir, { recursive: true });
   agents.forEach((a, i) => writeFileSync(join(dir, `${name}-${i + 1}.log`), a.output()));
+}
+
+/** Kubernetes' default grace period, less a margin: SIGTERM must end the agent within it. */
+export const GRACE_MS = 25_000;
+
+/** SIGTERM, as Kubernetes stops a pod: the agent must exit 0 within the grace period. */
+export async function terminate(agent: AgentProcess): Promise<void> {
+  const t0 = Date.now();
+  agent.proc.kill('SIGTERM');
+  const code = await agent.waitExit(GRACE_MS + 5000);
+  const took = Date.now() - t0;
+  assert.equal(code, 0, `SIGTERM ends the agent with exit code 0:\n${tail(agent)}`);
+  assert.ok(took < GRACE_MS, `the agent exits within the grace period (took ${took} ms)`);
+  assert.match(agent.output(), /shutting down/);
+}
+
+/**
+ * Port's API down for `ms`: /livez must stay 200 throughout; returns the /readyz body of the
+ * first not-ready answer that names `reason` (empty when none did).
+ */
+export async function throughPortOutage(stack: LocalStack, agent: AgentProcess, ms: number, reason: RegExp): Promise<string> {
+  stack.port.fault({ kind: 'outage', durationMs: ms });
+  const since = Date.now();
+  let sawNotReady = '';
+  while (Date.now() - since < ms) {
+    assert.equal(await livez(agent), 200, "/livez stays healthy through an outage of Port's API");
+    const r = await readyz(agent);
+    if (r.status === 503 && reason.test(r.body)) sawNotReady ||= r.body;
+    await sleep(1000);
+  }
+  return sawNotReady;
 }

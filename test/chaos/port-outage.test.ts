@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import type { AgentProcess } from '../stack/agent-process.js';
 import type { LocalStack } from '../stack/local-stack.js';
-import { OUTAGE_MS, RUNS, dispatched, livez, publishRuns, readyz, report, saveLogs, sleep, startChaosAgent, startChaosStack, tail, verdict, waitAllDone, waitUntil } from './harness.js';
+import { OUTAGE_MS, RUNS, dispatched, publishRuns, report, saveLogs, startChaosAgent, startChaosStack, tail, throughPortOutage, verdict, waitAllDone, waitUntil } from './harness.js';
 
 let stack: LocalStack | undefined;
 let agent: AgentProcess | undefined;
@@ -22,15 +22,7 @@ test('chaos port-outage: Port API outage, then 10% 5xx', async () => {
   const runs = await publishRuns(stack, RUNS);
   await waitUntil(runs, stack, Math.ceil(RUNS * 0.3), dispatched);
 
-  stack.port.fault({ kind: 'outage', durationMs: OUTAGE_MS });
-  const since = Date.now();
-  let sawNotReady = '';
-  while (Date.now() - since < OUTAGE_MS) {
-    assert.equal(await livez(agent), 200, "/livez stays healthy through an outage of Port's API");
-    const r = await readyz(agent);
-    if (r.status === 503 && /port/.test(r.body)) sawNotReady = r.body;
-    await sleep(1000);
-  }
+  const sawNotReady = await throughPortOutage(stack, agent, OUTAGE_MS, /port/);
   if (OUTAGE_MS >= 35_000) assert.ok(sawNotReady, `/readyz said not ready during the Port outage:\n${tail(agent)}`);
   stack.port.clearFaults();
   stack.port.fault({ kind: 'status', status: 503, probability: 0.1 });

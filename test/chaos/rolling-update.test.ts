@@ -2,13 +2,11 @@
 // SIGTERM (and must exit 0 well within the pod's grace period), twice over. Every SIGTERM and
 // every join moves partitions between live replicas: the old owner stops tracking and cancels
 // its unsent reports, the new owner resumes, and no run gets two final statuses.
-import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import type { AgentProcess } from '../stack/agent-process.js';
 import type { LocalStack } from '../stack/local-stack.js';
-import { RUNS, dispatched, publishRuns, report, saveLogs, startChaosAgent, startChaosStack, tail, verdict, waitAllDone, waitUntil } from './harness.js';
+import { RUNS, dispatched, publishRuns, report, saveLogs, startChaosAgent, startChaosStack, tail, terminate, verdict, waitAllDone, waitUntil } from './harness.js';
 
-const GRACE_MS = 25_000;
 
 let stack: LocalStack | undefined;
 const agents: AgentProcess[] = [];
@@ -18,15 +16,6 @@ after(async () => {
   await stack?.close();
 });
 
-async function terminate(agent: AgentProcess): Promise<void> {
-  const t0 = Date.now();
-  agent.proc.kill('SIGTERM');
-  const code = await agent.waitExit(GRACE_MS + 5000);
-  const took = Date.now() - t0;
-  assert.equal(code, 0, `SIGTERM ends the agent with exit code 0:\n${tail(agent)}`);
-  assert.ok(took < GRACE_MS, `the agent exits within the grace period (took ${took} ms)`);
-  assert.match(agent.output(), /shutting down/);
-}
 
 test('chaos rolling-update: SIGTERM and restart of each replica under load', async () => {
   stack = await startChaosStack({ partitions: 6 });

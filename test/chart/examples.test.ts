@@ -43,6 +43,16 @@ const PURPOSE: Record<string, (objects: K8sObject[]) => void> = {
     const np = findOne(objects, 'NetworkPolicy') as any;
     assert.deepEqual(np.spec.egress[1].ports.map((p: { port: number }) => p.port), [3128, 443, 9196]);
   },
+  'https-intake.yaml': (objects) => {
+    const agentYaml = (objects.find((o) => o.kind === 'ConfigMap' && (o as any).data?.['agent.yaml']) as any).data['agent.yaml'] as string;
+    const config = parseYaml(agentYaml) as { kafka: { enabled: boolean }; portApi: { enabled: boolean } };
+    assert.equal(config.kafka.enabled, false);
+    assert.equal(config.portApi.enabled, true);
+    const env = envOf(pod(objects).spec.containers[0]!);
+    assert.equal(env.has('GHES_AGENT_KAFKA_PASSWORD_FILE'), false, 'no Kafka secret');
+    const np = findOne(objects, 'NetworkPolicy') as any;
+    assert.deepEqual(np.spec.egress[1].ports.map((p: { port: number }) => p.port), [443], 'no egress to the brokers');
+  },
   'token-auth.yaml': (objects) => {
     const env = envOf(pod(objects).spec.containers[0]!);
     assert.ok(env.get('GHES_AGENT_GITHUB_TOKEN_FILE'));

@@ -46,6 +46,28 @@ const samples: Sample[] = [
     },
   },
   { name: 'GHES 3.19: found by run-name', stack: 'B', expect: 'SUCCESS', publish: (s) => s.publish(inv('deploy.yml')) },
+  // The GitHub Ocean backend and Port Workflows: nothing on Kafka, the agent claims them over HTTPS.
+  {
+    name: 'HTTPS: Ocean-backend action',
+    stack: 'A',
+    expect: 'SUCCESS',
+    publish: async (s) => s.createIntegrationRun({ org: 'acme', repo: 'infra', workflow: 'deploy.yml', workflowInputs: { service: 'checkout' } }),
+    check: (r) => r.acks === 1 && !!r.externalRunId,
+  },
+  {
+    name: 'HTTPS: workflow-node run',
+    stack: 'A',
+    expect: 'SUCCESS',
+    publish: async (s) => s.createIntegrationRun({ org: 'acme', repo: 'infra', workflow: 'deploy.yml', workflowInputs: { service: 'checkout' } }, { kind: 'workflow-node' }),
+    check: (r) => r.result === 'SUCCESS' && typeof r.output?.workflowRunUrl === 'string',
+  },
+  {
+    name: 'HTTPS: node run outside policy',
+    stack: 'A',
+    expect: 'FAILURE',
+    publish: async (s) => s.createIntegrationRun({ org: 'acme', repo: 'payroll', workflow: 'deploy.yml' }, { kind: 'workflow-node' }),
+    check: (r) => r.result === 'FAILED',
+  },
 ];
 
 const color = (code: number, text: string) => (process.stdout.isTTY ? `\x1b[${code}m${text}\x1b[0m` : text);
@@ -62,13 +84,14 @@ async function main(): Promise<number> {
   stacks.A.ghes.addRepo({ owner: 'acme', name: 'payroll', defaultBranch: 'main' });
   console.log(`${stamp()} broker ${broker.brokers.join(',')}; GHES 3.21 at ${stacks.A.ghes.url}; GHES 3.19 at ${stacks.B.ghes.url}; Port at ${stacks.A.port.url}`);
   const agents: Record<'A' | 'B', AgentProcess> = {
-    A: await startAgentProcess(stacks.A, { auth: 'app', overrides: { policy: { allow: [{ org: 'acme', repo: 'infra' }] }, log: { level: 'warn' } } }),
+    // Agent A serves both backends at once: Kafka (GitHub App backend) and HTTPS claims (Ocean backend, workflow nodes).
+    A: await startAgentProcess(stacks.A, { auth: 'app', overrides: { policy: { allow: [{ org: 'acme', repo: 'infra' }] }, portApi: { enabled: true, claimIntervalSeconds: 1 }, log: { level: 'warn' } } }),
     B: await startAgentProcess(stacks.B, { auth: 'token', overrides: { log: { level: 'warn' } } }),
   };
   let exitCode = 1;
   try {
     await Promise.all([agents.A.waitReady(), agents.B.waitReady()]);
-    console.log(`${stamp()} two agents ready (GitHub App on 3.21, token on 3.19); publishing ${samples.length} messages\n`);
+    console.log(`${stamp()} two agents ready (GitHub App on 3.21 with the Kafka and HTTPS intakes, token on 3.19); ${samples.length} runs: on Kafka, or waiting in Port for a claim\n`);
     const published: Array<{ sample: Sample; run?: SimPortRun }> = [];
     for (const sample of samples) published.push({ sample, run: await sample.publish(stacks[sample.stack]) });
 
@@ -115,7 +138,8 @@ async function main(): Promise<number> {
     const m = await agents.A.metrics();
     const dispatches = stacks.A.ghes.dispatches().length + stacks.B.ghes.dispatches().length;
     console.log('\nKey metrics (agent on 3.21)');
-    console.log(`  messages: dispatched ${metricValue(m, 'ghes_agent_messages_total', { outcome: 'dispatched' })}, policy denied ${metricValue(m, 'ghes_agent_messages_total', { outcome: 'policy_denied' })}, invalid ${metricValue(m, 'ghes_agent_messages_total', { outcome: 'invalid' })}`);
+    console.log(`  runs dispatched: ${metricValue(m, 'ghes_agent_messages_total', { outcome: 'dispatched', intake: 'kafka' })} from Kafka, ${metricValue(m, 'ghes_agent_messages_total', { outcome: 'dispatched', intake: 'port-api' })} claimed over HTTPS; policy denied ${metricValue(m, 'ghes_agent_messages_total', { outcome: 'policy_denied' })}, invalid ${metricValue(m, 'ghes_agent_messages_total', { outcome: 'invalid' })}`);
+    console.log(`  HTTPS intake: ${metricValue(m, 'ghes_agent_runs_claimed_total')} runs claimed, ${metricValue(m, 'ghes_agent_runs_acknowledged_total')} acknowledged, ${metricValue(m, 'ghes_agent_claim_conflicts_total')} conflicts`);
     console.log(`  runs completed: ${metricValue(m, 'ghes_agent_runs_completed_total')}, in flight: ${metricValue(m, 'ghes_agent_runs_in_flight')}`);
     console.log(`  GitHub requests: ${metricValue(m, 'ghes_agent_github_requests_total')}, Port requests: ${metricValue(m, 'ghes_agent_port_requests_total')}`);
     console.log(`  dispatch requests seen by both GHES simulators: ${dispatches} (one per run)`);

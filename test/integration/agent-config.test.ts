@@ -52,6 +52,27 @@ describe('configuration errors exit 2 before connecting', () => {
     assert.equal(r.code, 2);
     assert.match(r.out, /kafka\.ssl: must be true or false/);
   });
+  test('no intake at all (kafka and portApi both off)', () => {
+    const r = run(`${valid}\nkafka: { enabled: false }\n`);
+    assert.equal(r.code, 2);
+    assert.match(r.out, /no intake: kafka\.enabled and portApi\.enabled are both false/);
+  });
+  test('a claim visibility timeout outside what Port accepts', () => {
+    const r = run(`${valid}\nportApi: { enabled: true, visibilityTimeoutMs: 700000 }\n`);
+    assert.equal(r.code, 2);
+    assert.match(r.out, /portApi\.visibilityTimeoutMs: must be an integer from 10000 to 600000/);
+  });
+  test('a node-run route without {id}', () => {
+    const r = run(`${valid}\nportApi: { enabled: true, routes: { nodeRun: /v1/workflows/nodes/runs } }\n`);
+    assert.equal(r.code, 2);
+    assert.match(r.out, /portApi\.routes\.nodeRun: must contain \{id\}/);
+  });
+  test('the HTTPS intake alone needs no Kafka settings', () => {
+    const r = run(`${valid}\nkafka: { enabled: false, brokers: [] }\nportApi: { enabled: true, installationId: my-ghes }\n`, {}, ['--print-config']);
+    assert.equal(r.code, 0, r.out);
+    assert.match(r.out, /installationId: my-ghes/);
+    assert.match(r.out, /claimActionRuns: \/v1\/actions\/runs\/claim-pending/);
+  });
   test('--print-config masks secrets and shows derived defaults', () => {
     const r = run(valid, {}, ['--print-config']);
     assert.equal(r.code, 0, r.out);

@@ -77,8 +77,8 @@ describe('ghes-agent check', () => {
     assert.match(r.out, new RegExp(`failing: .*${id.replace('.', '\\.')}`));
   }
 
-  test('a working setup (GitHub App, private CA, Kafka from Port): every check passes, exit 0, the group is not joined', async () => {
-    const r = await check();
+  test('a working setup (GitHub App, private CA, Kafka from Port, the HTTPS intake): every check passes, exit 0, the group is not joined', async () => {
+    const r = await check({ overrides: { portApi: { enabled: true } } });
     assert.equal(r.code, 0, r.out);
     assert.deepEqual([...r.status.keys()], ALL_CHECKS.map((c) => c.id), r.out);
     assert.deepEqual([...r.status.values()].filter((s) => s !== 'PASS'), [], r.out);
@@ -100,6 +100,19 @@ describe('ghes-agent check', () => {
       await admin.disconnect();
     }
     assert.equal(stack.ghes.dispatches().length, 0);
+  });
+
+  test('the HTTPS intake alone: the Kafka checks are skipped, the installation is checked, nothing is claimed', async () => {
+    const r = await check({ overrides: { kafka: { enabled: false }, portApi: { enabled: true } } });
+    assert.equal(r.code, 0, r.out);
+    for (const id of ['kafka.tls', 'kafka.sasl', 'kafka.topic', 'kafka.group', 'port.kafka-credentials']) assert.match(r.line(id), /^SKIP .*kafka\.enabled is false/, id);
+    assert.match(r.line('port-api.machine-token'), /a machine \(organization\) credential/);
+    assert.match(r.line('port-api.installation'), /does not exist yet: the agent registers it at start/);
+    assert.equal(stack.port.requests().filter((q) => q.route.endsWith('claim-pending')).length, 0, 'check never claims');
+    const missing = await check({ overrides: { kafka: { enabled: false }, portApi: { enabled: true, integrationMode: 'existing', installationId: 'nobody' } } });
+    assertFails(missing, 'port-api.installation', /Port has no integration installation "nobody"/);
+    const off = await check();
+    assert.match(off.line('port-api.installation'), /^SKIP .*portApi\.enabled is false/);
   });
 
   test('token auth: the scopes are read from X-OAuth-Scopes', async () => {

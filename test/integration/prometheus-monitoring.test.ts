@@ -21,6 +21,10 @@ import { type PrometheusServer, startPrometheus } from '../stack/prometheus-serv
 const CANNOT_FILL: Record<string, string> = {
   'Consumer crashes and rebalances/A':
     'a consumer crash needs the broker to fail under the agent (test/chaos/broker-restart.test.ts does that); here the series is scraped at 0',
+  'HTTPS intake: runs claimed, acknowledged, in conflict, taken over, let go/D':
+    'a take-over needs a replica to die holding acknowledged runs (test/chaos/port-api-kill-restart.test.ts, port-api-two-agents); here the series is scraped at 0',
+  'HTTPS intake: runs claimed, acknowledged, in conflict, taken over, let go/E':
+    "a run is let go when its claim runs out before its dispatch (test/chaos/port-api-port-outage.test.ts); here the series is scraped at 0",
 };
 
 const POD = `${RELEASE.service}-6d5f7c8b9d-x2x7q`;
@@ -66,9 +70,17 @@ describe('Prometheus scrapes the agent and evaluates the chart dashboard and ale
     start = Date.now() / 1000;
     agent = await startAgentProcess(stack, {
       metricsPort,
-      overrides: { policy: { allow: [{ org: 'acme', repo: 'infra' }] }, tracking: { maxWaitSeconds: 20 } },
+      // Both intakes: Kafka, and runs of the Ocean backend and of workflow nodes claimed over HTTPS.
+      overrides: { policy: { allow: [{ org: 'acme', repo: 'infra' }] }, tracking: { maxWaitSeconds: 20 }, portApi: { enabled: true, claimIntervalSeconds: 0.5, visibilityTimeoutMs: 10_000 } },
     });
     await agent.waitReady();
+    // Claimed over HTTPS: an action run, a workflow-node run, and one whose first ack answers 409.
+    const claimed = [stack.createIntegrationRun({ org: 'acme', repo: 'infra', workflow: 'deploy.yml' }), stack.createIntegrationRun({ org: 'acme', repo: 'infra', workflow: 'deploy.yml' }, { kind: 'workflow-node' })];
+    assert.deepEqual((await Promise.all(claimed.map((r) => stack.waitForRun(r.id, isFinal, 90_000)))).map((r) => r.status), ['SUCCESS', 'SUCCESS']);
+    const conflict = stack.port.fault({ kind: 'status', status: 409, count: 1, route: '/v1/actions/runs/ack' });
+    stack.createIntegrationRun({ org: 'acme', repo: 'infra', workflow: 'deploy.yml' });
+    for (let i = 0; i < 300 && metricValue(await agent.metrics(), 'ghes_agent_claim_conflicts_total') < 1; i++) await new Promise((r) => setTimeout(r, 100));
+    conflict();
 
     const inv = (workflow: string, repo = 'infra') => ({ type: 'GITHUB' as const, org: 'acme', repo, workflow, workflowInputs: {} });
     // Success, failure, a dispatch GHES refuses (404), a policy refusal, a run that times out.

@@ -87,6 +87,18 @@ describe('canary secrets never appear in output or metrics', () => {
     await exercise(agent, 'token agent');
   });
 
+  test('both intakes, debug logs: also runs of the Ocean backend and a workflow node claimed over HTTPS (Port tokens are JWTs)', async () => {
+    const agent = await startAgentProcess(stack, { auth: 'app', overrides: { log: { level: 'debug' }, portApi: { enabled: true, claimIntervalSeconds: 0.5 } } });
+    await agent.waitReady();
+    const claimed = [
+      stack.createIntegrationRun({ org: 'acme', repo: 'infra', workflow: 'deploy.yml', workflowInputs: { service: 'api' } }),
+      stack.createIntegrationRun({ org: 'acme', repo: 'infra', workflow: 'fail.yml' }, { kind: 'workflow-node' }),
+    ];
+    for (const r of claimed) await stack.waitForRun(r.id, isFinal);
+    for (const r of claimed) assertNoLeak(`https agent Port run ${r.id}`, JSON.stringify(stack.port.getRun(r.id)), secrets);
+    await exercise(agent, 'https agent');
+  });
+
   test('configuration errors and --print-config', () => {
     const yaml = `
 port: { orgId: org_1, clientId: cid, clientSecret: "${stack.port.clientSecret}" }

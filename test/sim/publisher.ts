@@ -105,9 +105,9 @@ export async function createAndPublishRun(
   producer: Producer,
   topic: string,
   invocation: GithubInvocation,
-  opts: { sign?: boolean; tamper?: boolean; signatureVariant?: SignatureVariant } = {},
+  opts: { sign?: boolean; tamper?: boolean; kind?: 'action' | 'workflow-node'; signatureVariant?: SignatureVariant } = {},
 ): Promise<SimPortRun> {
-  const run = port.createRun({ invocation });
+  const run = port.createRun({ invocation, kind: opts.kind });
   let msg = buildRunMessage({ orgId: port.orgId, run });
   if (opts.sign !== false || opts.tamper) msg = signRunMessage(msg, port.clientSecret, undefined, opts.signatureVariant);
   if (opts.tamper) msg = tamperSignature(msg);

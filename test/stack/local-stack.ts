@@ -6,7 +6,7 @@ import kafkajs, { type Producer } from 'kafkajs';
 import { startGhesSim } from '../sim/ghes/server.js';
 import type { GhesSim, GhesSimOptions, WorkflowSpec } from '../sim/ghes/types.js';
 import { startPortSim } from '../sim/port/server.js';
-import type { GithubInvocation, PortSim, SimPortRun } from '../sim/port/types.js';
+import type { GithubInvocation, PortSim, PortSimOptions, SimPortRun } from '../sim/port/types.js';
 import { type SignatureVariant, createAndPublishRun, publishMessages } from '../sim/publisher.js';
 import type { KafkaBrokerInfo } from './kafka-broker.js';
 import { createOrgTopic, kafkaClientConfig } from './kafka-org.js';
@@ -21,13 +21,29 @@ export interface LocalStack {
   producer: Producer;
   /** The GitHub org the sample repositories live in. */
   ghOrg: string;
-  publish(invocation: GithubInvocation, opts?: { sign?: boolean; tamper?: boolean; signatureVariant?: SignatureVariant }): Promise<SimPortRun>;
+  publish(invocation: GithubInvocation, opts?: { sign?: boolean; tamper?: boolean; kind?: 'action' | 'workflow-node'; signatureVariant?: SignatureVariant }): Promise<SimPortRun>;
+  /**
+   * A run of the GitHub Ocean backend (INTEGRATION_ACTION, dispatch_workflow) for an installation
+   * (default 'ghes-agent'), or a workflow-node run of it: Port keeps it for a claim, nothing goes to Kafka.
+   */
+  createIntegrationRun(props: IntegrationProps, opts?: { kind?: 'action' | 'workflow-node'; installationId?: string; actionIdentifier?: string; integrationActionType?: string }): SimPortRun;
   publishRaw(value: string | Buffer | Record<string, unknown>, key?: string): Promise<void>;
   waitForRun(runId: string, done: (r: SimPortRun) => boolean, timeoutMs?: number): Promise<SimPortRun>;
   close(): Promise<void>;
 }
 
 export const RUN_NAME = 'Port run ${{ inputs.port_run_id }}';
+
+/** integrationActionExecutionProperties of a dispatch_workflow run. */
+export interface IntegrationProps {
+  org: unknown;
+  repo: unknown;
+  workflow: unknown;
+  workflowInputs?: Record<string, unknown>;
+  reportWorkflowStatus?: boolean;
+}
+
+export const DEFAULT_INSTALLATION = 'ghes-agent';
 
 /** The sample repository: one workflow per interesting outcome, with and without a run-name. */
 export function addSampleRepo(ghes: GhesSim, owner: string, name = 'infra'): void {
@@ -52,7 +68,9 @@ export function addSampleRepo(ghes: GhesSim, owner: string, name = 'infra'): voi
   ghes.addWorkflow(owner, name, wf('needs-env.yml', 'success', { inputs: { environment: { required: true }, port_run_id: { required: false } } }));
 }
 
-export async function startLocalStack(opts: { ghes?: GhesSimOptions; broker?: KafkaBrokerInfo; partitions?: number; org?: string } = {}): Promise<LocalStack> {
+export async function startLocalStack(
+  opts: { ghes?: GhesSimOptions; port?: Partial<PortSimOptions>; broker?: KafkaBrokerInfo; partitions?: number; org?: string } = {},
+): Promise<LocalStack> {
   const broker = opts.broker ?? (await getTestBroker());
   const org = opts.org ?? `org_${randomBytes(5).toString('hex')}`;
   const topic = await createOrgTopic(broker, org, { partitions: opts.partitions ?? 6 });
@@ -65,6 +83,7 @@ export async function startLocalStack(opts: { ghes?: GhesSimOptions; broker?: Ka
     clientId: `client_${randomBytes(6).toString('hex')}`,
     clientSecret: `secret_${randomBytes(18).toString('hex')}`,
     kafka: { brokers: broker.brokers, username: broker.agent.username, password: broker.agent.password },
+    ...opts.port,
   });
   const producer = new kafkajs.Kafka(kafkaClientConfig(broker, 'admin', `publisher-${org}`)).producer();
   await producer.connect();
@@ -78,6 +97,17 @@ export async function startLocalStack(opts: { ghes?: GhesSimOptions; broker?: Ka
     producer,
     ghOrg,
     publish: (invocation, o) => createAndPublishRun(port, producer, topic, invocation, o),
+    createIntegrationRun: (props, o = {}) =>
+      port.createRun({
+        kind: o.kind,
+        actionIdentifier: o.actionIdentifier ?? 'deploy',
+        invocation: {
+          type: 'INTEGRATION_ACTION',
+          installationId: o.installationId ?? DEFAULT_INSTALLATION,
+          integrationActionType: o.integrationActionType ?? 'dispatch_workflow',
+          integrationActionExecutionProperties: { ...props },
+        },
+      }),
     publishRaw: (value, key) => publishMessages(producer, topic, [{ key, value }]),
     async waitForRun(runId, done, timeoutMs = 30_000) {
       const deadline = Date.now() + timeoutMs;

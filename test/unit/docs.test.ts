@@ -30,7 +30,7 @@ describe('generated documentation', () => {
     for (const name of ['ghes_agent_messages_total', 'ghes_agent_dispatches_total', 'ghes_agent_ready']) {
       assert.ok(sections['metrics-reference']!.includes(`\`${name}\``), `${name} missing from the metrics reference`);
     }
-    assert.match(sections['metrics-reference']!, /\| `ghes_agent_dispatches_total` \| counter \| `outcome`, `reason` \|/);
+    assert.match(sections['metrics-reference']!, /\| `ghes_agent_dispatches_total` \| counter \| `outcome`, `reason`, `intake` \|/);
   });
 
   it('the example loads with loadConfig once the required values are given (env overrides the file)', () => {

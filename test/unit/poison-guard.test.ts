@@ -3,8 +3,8 @@ import { describe, it } from 'node:test';
 import type { Logger } from '../../agent/observability/logger.js';
 import { createMetrics } from '../../agent/observability/metrics.js';
 import type { Report, Reporter } from '../../agent/port/reporter.js';
-import { guardPoison, runIdOf } from '../../agent/run/poison-guard.js';
-import type { IncomingMessage, PreparedMessage } from '../../agent/run/process-message.js';
+import { type IncomingMessage, guardRecords as guardPoison, runIdOf } from '../../agent/kafka/prepare-record.js';
+import type { PreparedRun as PreparedMessage } from '../../agent/run/process-message.js';
 import type { Clock } from '../../agent/util/backoff.js';
 
 const quietLogger = { child: () => quietLogger, warn: () => undefined, error: () => undefined, info: () => undefined, debug: () => undefined } as unknown as Logger;
@@ -28,7 +28,7 @@ const runMessage = message({ context: { runId: 'r_poison0000000001' }, payload: 
 /** A prepare step whose handling is `handle`, counting how often messages are prepared. */
 const prepared = (handle: () => Promise<void>, counter = { prepares: 0 }) => (msg: IncomingMessage): PreparedMessage => {
   counter.prepares++;
-  return { where: { topic: msg.topic, partition: msg.partition, offset: msg.offset }, runId: runIdOf(msg, 1 << 20), handle };
+  return { where: { topic: msg.topic, partition: msg.partition, offset: msg.offset }, intake: 'kafka', runId: runIdOf(msg, 1 << 20), handle };
 };
 
 describe('poison guard', () => {
@@ -51,7 +51,7 @@ describe('poison guard', () => {
     assert.equal(patch?.runId, 'r_poison0000000001');
     assert.equal(patch?.report.kind === 'patch' && patch.report.patch.status, 'FAILURE');
     const text = await s.metrics.registry.metrics();
-    assert.match(text, /ghes_agent_messages_total\{outcome="poison"\} 1/);
+    assert.match(text, /ghes_agent_messages_total\{outcome="poison",intake="kafka"\} 1/);
   });
 
   it('a message without a run id is committed and counted, nothing reported', async () => {
@@ -85,6 +85,6 @@ describe('poison guard', () => {
     await guarded(runMessage, new AbortController().signal);
     const patch = s.sent.find((x) => x.report.kind === 'patch');
     assert.equal(patch?.runId, 'r_poison0000000001');
-    assert.match(await s.metrics.registry.metrics(), /ghes_agent_messages_total\{outcome="poison"\} 1/);
+    assert.match(await s.metrics.registry.metrics(), /ghes_agent_messages_total\{outcome="poison",intake="kafka"\} 1/);
   });
 });

@@ -2,13 +2,16 @@ import type { AgentConfig } from '../../config/schema.js';
 import { createGithubClients } from '../../github/github-client.js';
 import { createLogger, createSecretScrubber } from '../../observability/logger.js';
 import { createMetrics } from '../../observability/metrics.js';
+import { createIntegrationApi } from '../../port/integration-api.js';
 import { createPortClient } from '../../port/port-client.js';
+import { createPortHttp } from '../../port/port-http.js';
 import { realClock } from '../../util/backoff.js';
 import { createFetch } from '../../util/http-fetch.js';
 import type { CheckContext } from './context.js';
 import { githubChecks } from './github-checks.js';
 import { createKafkaProbe } from './kafka-probe.js';
 import { kafkaChecks } from './kafka-checks.js';
+import { portApiChecks } from './port-api-checks.js';
 import { portChecks } from './port-checks.js';
 import { type CheckResult, runChecks, summarize } from './run-checks.js';
 import type { Check, Part } from './types.js';
@@ -18,12 +21,14 @@ import type { Check, Part } from './types.js';
  * and needs); a new part of the agent (an intake) adds its checks and says in `disabledParts`
  * when it is off.
  */
-export const ALL_CHECKS: Check<CheckContext>[] = [...githubChecks, ...portChecks, ...kafkaChecks];
+export const ALL_CHECKS: Check<CheckContext>[] = [...githubChecks, ...portChecks, ...kafkaChecks, ...portApiChecks];
 
 /** Parts the configuration turns off: their checks print SKIP with the reason. */
-export function disabledParts(_config: AgentConfig): Partial<Record<Part, string>> {
-  // Every part is in use today: the Kafka intake cannot be turned off yet.
-  return {};
+export function disabledParts(config: AgentConfig): Partial<Record<Part, string>> {
+  const off: Partial<Record<Part, string>> = {};
+  if (!config.kafka.enabled) off.kafka = 'kafka.enabled is false (the HTTPS intake alone)';
+  if (!config.portApi.enabled) off['port-api'] = 'portApi.enabled is false (no HTTPS intake)';
+  return off;
 }
 
 /** `ghes-agent check`: builds the agent's own clients from the configuration and runs the checks. Returns the exit code. */
@@ -35,6 +40,7 @@ export async function checkCommand(config: AgentConfig, opts: { configFile?: str
   const metrics = createMetrics({ defaultMetrics: false });
   const githubFetch = createFetch({ caFile: config.github.caFile, insecure: config.github.tlsInsecureSkipVerify, timeoutMs: config.github.requestTimeoutMs, name: 'github.caFile' });
   const portFetch = createFetch({ caFile: config.port.caFile, insecure: config.port.tlsInsecureSkipVerify, timeoutMs: config.port.requestTimeoutMs, name: 'port.caFile' });
+  const portHttp = createPortHttp({ baseUrl: config.port.apiUrl, clientId: config.port.clientId, clientSecret: config.port.clientSecret, fetch: portFetch, clock: realClock, metrics, logger });
   const ctx: CheckContext = {
     config,
     now: () => Date.now(),
@@ -51,7 +57,8 @@ export async function checkCommand(config: AgentConfig, opts: { configFile?: str
       clock: realClock,
     }),
     portFetch,
-    port: createPortClient({ baseUrl: config.port.apiUrl, clientId: config.port.clientId, clientSecret: config.port.clientSecret, fetch: portFetch, clock: realClock, metrics, logger }),
+    port: createPortClient({ http: portHttp, nodeRoutes: config.portApi.routes }),
+    portApi: { tokenClaims: () => portHttp.tokenClaims(), integrations: createIntegrationApi({ http: portHttp }) },
     kafka: (settings) => {
       secrets.add(settings.password);
       return createKafkaProbe(settings, logger);

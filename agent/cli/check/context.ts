@@ -1,5 +1,6 @@
 import type { AgentConfig } from '../../config/schema.js';
 import type { GithubClients } from '../../github/github-client.js';
+import type { IntegrationApi } from '../../port/integration-api.js';
 import type { KafkaCredentials, PortClient } from '../../port/port-client.js';
 import type { FetchFn } from '../../util/http-fetch.js';
 import type { KafkaProbe, KafkaProbeSettings } from './kafka-probe.js';
@@ -14,6 +15,8 @@ export interface CheckContext {
   /** The fetch the agent uses for Port's API. */
   portFetch: FetchFn;
   port: PortClient;
+  /** The HTTPS intake's view of Port: the token's claims and the integration record. */
+  portApi: { tokenClaims(): Promise<Record<string, unknown>>; integrations: IntegrationApi };
   /** Opens a Kafka admin connection with the agent's own client settings. */
   kafka(settings: KafkaProbeSettings): KafkaProbe;
   facts: {

@@ -4,7 +4,7 @@
  * to fix. Checks share what they learnt through the context's `facts`, so each asks its
  * dependency once.
  */
-export type Part = 'github' | 'port' | 'kafka';
+export type Part = 'github' | 'port' | 'kafka' | 'port-api';
 
 export type CheckStatus = 'pass' | 'fail' | 'skip';
 

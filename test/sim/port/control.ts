@@ -10,7 +10,7 @@ export interface ControlDeps {
   runs: RunStore;
   faults: FaultTable;
   requests: () => RequestLogEntry[];
-  setKafkaCredentials: (c: KafkaCredentials) => void;
+  setKafkaCredentials: (c: KafkaCredentials | undefined) => void;
 }
 
 /** Fault specs cross HTTP as JSON: a RegExp route travels as `routeRegex`. */

@@ -1,8 +1,10 @@
 export interface RateLimitState {
   limit: number;
   remaining: number;
-  /** Seconds until the window resets, as Port's x-ratelimit-reset reports it. */
-  resetS: number;
+  /** The UTC epoch second at which the window resets, as Port's x-ratelimit-reset reports it. */
+  resetAtS: number;
+  /** Seconds from now until then (retry-after on a 429). */
+  resetInS: number;
   periodS: number;
   limited: boolean;
 }
@@ -11,8 +13,10 @@ export interface RateLimiter {
   take(): RateLimitState;
 }
 
-// A fixed window per organization (the sim serves one organization), matching
-// Port's documented headers: period, limit, remaining, reset (seconds).
+// A fixed window per organization (the sim serves one organization), with Port's documented
+// headers (port-docs docs/api-reference/rate-limits.mdx): x-ratelimit-period (the window in
+// seconds), -limit, -remaining, and -reset: "the time at which the current rate limit window
+// resets, in UTC epoch seconds".
 export function createRateLimiter(opts: {
   limit: number;
   windowMs: number;
@@ -30,10 +34,12 @@ export function createRateLimiter(opts: {
       }
       used += 1;
       const limited = opts.enforce && used > opts.limit;
+      const resetAtMs = windowStart + opts.windowMs;
       return {
         limit: opts.limit,
         remaining: Math.max(0, opts.limit - used),
-        resetS: Math.max(0, Math.ceil((windowStart + opts.windowMs - now) / 1000)),
+        resetAtS: Math.ceil(resetAtMs / 1000),
+        resetInS: Math.max(0, Math.ceil((resetAtMs - now) / 1000)),
         periodS: Math.ceil(opts.windowMs / 1000),
         limited,
       };
@@ -46,6 +52,6 @@ export function rateLimitHeaders(s: RateLimitState): Record<string, string> {
     'x-ratelimit-period': String(s.periodS),
     'x-ratelimit-limit': String(s.limit),
     'x-ratelimit-remaining': String(s.remaining),
-    'x-ratelimit-reset': String(s.resetS),
+    'x-ratelimit-reset': String(s.resetAtS),
   };
 }

@@ -5,12 +5,22 @@ export interface ResolvedRoute {
   id?: string;
 }
 
+// Literal routes before the templates they would also match (claim-pending is not a run id).
 const PATTERNS: Array<{ re: RegExp; route: string }> = [
   { re: /^\/v1\/auth\/access_token\/?$/, route: '/v1/auth/access_token' },
   { re: /^\/v1\/kafka-credentials\/?$/, route: '/v1/kafka-credentials' },
+  { re: /^\/v1\/actions\/runs\/claim-pending\/?$/, route: '/v1/actions/runs/claim-pending' },
+  { re: /^\/v1\/actions\/runs\/ack\/?$/, route: '/v1/actions/runs/ack' },
   { re: /^\/v1\/actions\/runs\/?$/, route: '/v1/actions/runs' },
   { re: /^\/v1\/actions\/runs\/([^/]+)\/logs\/?$/, route: '/v1/actions/runs/:id/logs' },
   { re: /^\/v1\/actions\/runs\/([^/]+)\/?$/, route: '/v1/actions/runs/:id' },
+  { re: /^\/v1\/workflows\/runs\/claim-pending\/?$/, route: '/v1/workflows/runs/claim-pending' },
+  { re: /^\/v1\/workflows\/runs\/ack\/?$/, route: '/v1/workflows/runs/ack' },
+  { re: /^\/v1\/workflows\/nodes\/runs\/?$/, route: '/v1/workflows/nodes/runs' },
+  { re: /^\/v1\/workflows\/nodes\/runs\/([^/]+)\/logs\/?$/, route: '/v1/workflows/nodes/runs/:id/logs' },
+  { re: /^\/v1\/workflows\/nodes\/runs\/([^/]+)\/?$/, route: '/v1/workflows/nodes/runs/:id' },
+  { re: /^\/v1\/integration\/?$/, route: '/v1/integration' },
+  { re: /^\/v1\/integration\/([^/]+)\/?$/, route: '/v1/integration/:id' },
 ];
 
 export function resolveRoute(pathname: string): ResolvedRoute {

@@ -1,6 +1,6 @@
 // Pure decisions on writes to a run, as Port's API documents them. The server
 // applies the outcome; keeping them pure lets tests cover them without HTTP.
-import type { RunStatus, SimPortRun, TerminalStatus } from './types.js';
+import type { RunLogEntry, RunStatus, SimPortRun, TerminalStatus } from './types.js';
 
 export interface RunPatch {
   status?: TerminalStatus;
@@ -26,7 +26,8 @@ export interface Refusal {
 export type Checked<T> = { ok: true; value: T } | Refusal;
 
 const TERMINAL: readonly string[] = ['SUCCESS', 'FAILURE'];
-const PATCH_KEYS: readonly string[] = ['status', 'statusLabel', 'link', 'summary', 'externalRunId'];
+// The description's PATCH body (port-docs static/apispec.yaml): `message` is deprecated but allowed.
+const PATCH_KEYS: readonly string[] = ['status', 'statusLabel', 'link', 'message', 'summary', 'externalRunId'];
 const LOG_KEYS: readonly string[] = ['message', 'terminationStatus', 'statusLabel'];
 
 function refuse(message: string, status = 422, error = 'invalid_request'): Refusal {
@@ -58,6 +59,7 @@ export function checkPatchBody(body: unknown): Checked<RunPatch> {
     const bad = optionalString(body, key);
     if (bad) return bad;
   }
+  if (body.message !== undefined && !isObject(body.message)) return refuse('body/message must be an object');
   const link = body.link;
   if (link !== undefined && typeof link !== 'string' && !(Array.isArray(link) && link.every((l) => typeof l === 'string'))) {
     return refuse('body/link must be a string or an array of strings');
@@ -89,6 +91,7 @@ export function checkTerminalWrite(run: Pick<SimPortRun, 'id' | 'status'>, wants
   return refuse(`run ${run.id} already ended with status ${run.status}; its status can be set only once`, 422, 'run_already_ended');
 }
 
+/** Every PATCH updates `updatedAt`, an empty one too (INFERRED: Port stamps the run on each write). */
 export function applyPatch(run: SimPortRun, patch: RunPatch, at: string): void {
   if (patch.statusLabel !== undefined) run.statusLabel = patch.statusLabel;
   if (patch.link !== undefined) run.link = patch.link;
@@ -101,34 +104,55 @@ export function applyPatch(run: SimPortRun, patch: RunPatch, at: string): void {
   run.updatedAt = at;
 }
 
-export function applyLog(run: SimPortRun, log: LogWrite, at: string): void {
-  run.logs.push({ message: log.message, at, terminationStatus: log.terminationStatus, statusLabel: log.statusLabel });
+export function applyLog(run: SimPortRun, log: LogWrite, at: string, id: string): void {
+  run.logs.push({ id, message: log.message, at, terminationStatus: log.terminationStatus, statusLabel: log.statusLabel });
   if (log.terminationStatus !== undefined) {
     run.status = log.terminationStatus;
     run.endedAt = at;
   }
   if (log.statusLabel !== undefined) run.statusLabel = log.statusLabel;
-  run.updatedAt = at;
+  // INFERRED: log lines are records of their own (runLog has its own id); only a log that changes
+  // the run (status or label) updates the run's updatedAt. The stricter reading, so the agent's
+  // leases (which rely on updatedAt) are tested without help from log lines.
+  if (log.terminationStatus !== undefined || log.statusLabel !== undefined) run.updatedAt = at;
 }
 
-/** The run as Port's API serves it: unset fields are null, not missing. */
-export function runView(run: SimPortRun): Record<string, unknown> {
-  return {
+/**
+ * The run as Port's API serves it, in the description's shape (port-docs static/apispec.yaml, the
+ * `run` object of GET/PATCH /v1/actions/runs/{run_id} and GET /v1/actions/runs): `statusLabel` is
+ * the only nullable field, so `link`, `summary`, `endedAt`, `blueprint` and `entity` are absent
+ * until they have a value; `blueprint`/`entity`/`action` are objects; `payload` is the run's
+ * invocation method. `externalRunId` is not in the description (its presence is not promised):
+ * `withExternalRunId: false` serves the strict shape, so the agent's link fallback is exercised.
+ */
+export function runView(run: SimPortRun, opts: { withExternalRunId?: boolean } = {}): Record<string, unknown> {
+  const view: Record<string, unknown> = {
     id: run.id,
     status: run.status,
     statusLabel: run.statusLabel ?? null,
-    link: run.link ?? null,
-    externalRunId: run.externalRunId ?? null,
-    summary: run.summary ?? null,
-    createdAt: run.createdAt,
-    updatedAt: run.updatedAt,
-    endedAt: run.endedAt ?? null,
     source: 'UI',
     requiredApproval: false,
-    action: { identifier: run.actionIdentifier, blueprint: run.blueprint ?? null },
-    blueprint: run.blueprint ?? null,
-    entity: null,
+    action: { identifier: run.actionIdentifier, title: run.actionIdentifier, icon: null, deleted: false },
     properties: {},
-    invocation: run.invocation,
+    payload: run.invocation,
+    createdBy: 'user_sim',
+    createdAt: run.createdAt,
+    updatedAt: run.updatedAt,
   };
+  if (run.blueprint !== undefined) view.blueprint = { identifier: run.blueprint, title: run.blueprint };
+  if (run.link !== undefined) view.link = run.link;
+  if (run.summary !== undefined) view.summary = run.summary;
+  if (run.endedAt !== undefined) view.endedAt = run.endedAt;
+  if (run.externalRunId !== undefined && opts.withExternalRunId !== false) view.externalRunId = run.externalRunId;
+  if (run.installationId !== undefined) {
+    view.installationId = run.installationId;
+    view.pendingExecution = run.pendingExecution ?? true;
+    if (run.claimedUntil !== undefined) view.claimedUntil = new Date(run.claimedUntil).toISOString();
+  }
+  return view;
+}
+
+/** A log line as the description's runLog (id, runId, message, createdBy, createdAt). */
+export function runLogView(run: SimPortRun, entry: RunLogEntry): Record<string, unknown> {
+  return { id: entry.id, runId: run.id, message: entry.message, createdBy: 'client_sim', createdAt: entry.at };
 }

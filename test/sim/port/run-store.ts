@@ -21,14 +21,19 @@ export function createRunStore(opts: { now: () => number }): RunStore {
   const runs = new Map<string, SimPortRun>();
   return {
     create(spec) {
-      if (spec.invocation?.type !== 'GITHUB') throw new Error('invocation.type must be GITHUB');
-      const id = spec.runId ?? randomRunId(spec.kind === 'workflow-node' ? 'wfnr_' : 'r_');
+      const type = spec.invocation?.type;
+      if (type !== 'GITHUB' && type !== 'INTEGRATION_ACTION') throw new Error('invocation.type must be GITHUB or INTEGRATION_ACTION');
+      if (type === 'INTEGRATION_ACTION' && typeof spec.invocation.installationId !== 'string') throw new Error('an INTEGRATION_ACTION invocation needs installationId');
+      const kind = spec.kind ?? (spec.runId?.startsWith('wfnr_') ? 'workflow-node' : 'action');
+      const id = spec.runId ?? randomRunId(kind === 'workflow-node' ? 'wfnr_' : 'r_');
       if (runs.has(id)) throw new Error(`run ${id} already exists`);
       const at = new Date(opts.now()).toISOString();
+      const actionIdentifier = spec.actionIdentifier ?? 'run_workflow';
       const run: SimPortRun = {
         id,
+        kind,
         status: 'IN_PROGRESS',
-        actionIdentifier: spec.actionIdentifier ?? 'run_workflow',
+        actionIdentifier,
         blueprint: spec.blueprint,
         invocation: spec.invocation,
         createdAt: at,
@@ -37,6 +42,14 @@ export function createRunStore(opts: { now: () => number }): RunStore {
         history: [],
         statusWrites: 0,
       };
+      if (kind === 'workflow-node') run.nodeUid = spec.nodeUid ?? `node_${actionIdentifier}`;
+      // Runs of the Ocean backend wait for their installation to claim and acknowledge them.
+      if (spec.invocation.type === 'INTEGRATION_ACTION') {
+        run.installationId = spec.invocation.installationId;
+        run.pendingExecution = true;
+        run.claims = 0;
+        run.acks = 0;
+      }
       runs.set(id, run);
       return run;
     },

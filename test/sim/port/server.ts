@@ -10,16 +10,22 @@ import { parseJson, portError, readBody, sendJson } from './http-io.js';
 import { createRateLimiter, rateLimitHeaders } from './rate-limit.js';
 import { resolveRoute } from './routes.js';
 import { createRunStore } from './run-store.js';
-import { applyLog, applyPatch, checkLogBody, checkPatchBody, checkTerminalWrite, runView, type Refusal } from './run-rules.js';
+import type { RouteContext, RouteHandler } from './route-context.js';
+import { handleClaimRoutes } from './routes-claim.js';
+import { handleIntegrationRoutes } from './routes-integration.js';
+import { handleNodeRoutes } from './routes-nodes.js';
+import { handleRunRoutes } from './routes-runs.js';
+import type { Refusal } from './run-rules.js';
 import { bearerToken, createTokenStore } from './tokens.js';
-import type { KafkaCredentials, PortSim, PortSimOptions, RequestLogEntry, SimPortRun } from './types.js';
+import { applyAck } from './claim-rules.js';
+import type { KafkaCredentials, PortSim, PortSimOptions, RequestLogEntry, SimIntegration } from './types.js';
 
 export type * from './types.js';
 
 /** Port documents 413 above 1 MiB for run updates. */
 export const MAX_BODY_BYTES = 1024 * 1024;
-// Without enforcement the headers still appear, with a limit no test reaches.
-const DEFAULT_RATE_LIMIT = { limit: 100_000, windowMs: 60_000 };
+// Without enforcement the headers still appear, with a limit no test (nor make bench) reaches.
+const DEFAULT_RATE_LIMIT = { limit: 10_000_000, windowMs: 60_000 };
 
 function sameSecret(a: string, b: string): boolean {
   const x = Buffer.from(a);
@@ -37,14 +43,25 @@ function redact(route: string, body: unknown): unknown {
 
 export async function startPortSim(options: PortSimOptions): Promise<PortSim> {
   const now = options.now ?? Date.now;
-  const tokens = createTokenStore({ ttlS: options.tokenTtlS ?? 3600, now });
+  const tokens = createTokenStore({ ttlS: options.tokenTtlS ?? 3600, now, orgId: options.orgId, isMachine: options.machineToken });
   const faults = createFaultTable({ now, random: options.random ?? Math.random });
   const runs = createRunStore({ now });
+  const integrations = new Map<string, SimIntegration>();
   const rl = options.rateLimit ?? DEFAULT_RATE_LIMIT;
   const limiter = createRateLimiter({ ...rl, enforce: options.rateLimit !== undefined, now });
   const log: RequestLogEntry[] = [];
   const timers = new Set<NodeJS.Timeout>();
   let kafka: KafkaCredentials | undefined = options.kafka;
+  let logSeq = 0;
+  const handlers: RouteHandler[] = [handleRunRoutes, handleClaimRoutes, handleNodeRoutes, handleIntegrationRoutes];
+
+  function addIntegration(i: Partial<SimIntegration> & { installationId: string }): SimIntegration {
+    const at = new Date(now()).toISOString();
+    const record: SimIntegration = { actionsProcessingEnabled: true, config: {}, createdAt: at, updatedAt: at, ...i };
+    integrations.set(record.installationId, record);
+    return record;
+  }
+  for (const i of options.integrations ?? []) addIntegration(i);
 
   const sleep = (ms: number): Promise<void> =>
     new Promise((resolve) => {
@@ -55,16 +72,25 @@ export async function startPortSim(options: PortSimOptions): Promise<PortSim> {
       timers.add(t);
     });
 
-  const actionRun = (id: string | undefined): SimPortRun | undefined =>
-    // wfnr_ runs are reported at /v1/workflows/nodes/runs on Port, never here.
-    id === undefined || id.startsWith('wfnr_') ? undefined : runs.get(id);
-
   async function handleApi(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
     const method = (req.method ?? 'GET').toUpperCase();
     const path = url.pathname;
     const { route, id } = resolveRoute(path);
     const entry: RequestLogEntry = { at: now(), method, path, route, status: 0 };
+    if (url.search) entry.query = url.search.slice(1);
     log.push(entry);
+    // A 'status' fault with `after`: the request takes effect, then this answer replaces the real one.
+    let failAfter: { status: number; headers: Record<string, string> } | undefined;
+    const send = (status: number, body: unknown, headers: Record<string, string> = {}): void => {
+      if (failAfter) {
+        status = failAfter.status;
+        body = portError('simulated_fault', 'simulated status fault (after the request took effect)');
+        headers = failAfter.headers;
+      }
+      entry.status = status;
+      if (options.recordResponses) entry.response = body;
+      sendJson(res, status, body, headers);
+    };
 
     const picked = faults.pick({ method, path, route });
     if (picked.latencyMs > 0) await sleep(picked.latencyMs);
@@ -75,21 +101,21 @@ export async function startPortSim(options: PortSimOptions): Promise<PortSim> {
         req.socket.destroy();
         return;
       }
-      entry.status = fault.status ?? (fault.kind === 'outage' ? 503 : 500);
+      const status = fault.status ?? (fault.kind === 'outage' ? 503 : 500);
       const headers: Record<string, string> = fault.retryAfterS !== undefined ? { 'retry-after': String(fault.retryAfterS) } : {};
-      req.resume();
-      return sendJson(res, entry.status, portError('simulated_fault', `simulated ${fault.kind} fault`), headers);
+      if (fault.kind === 'status' && fault.after) failAfter = { status, headers };
+      else {
+        req.resume();
+        return send(status, portError('simulated_fault', `simulated ${fault.kind} fault`), headers);
+      }
     }
 
     const rate = limiter.take();
     const rlHeaders = rateLimitHeaders(rate);
-    const reply = (status: number, body: unknown, extra: Record<string, string> = {}): void => {
-      entry.status = status;
-      sendJson(res, status, body, { ...rlHeaders, ...extra });
-    };
+    const reply = (status: number, body: unknown, extra: Record<string, string> = {}): void => send(status, body, { ...rlHeaders, ...extra });
     if (rate.limited) {
       req.resume();
-      return reply(429, portError('rate_limit_exceeded', 'Too many requests for this organization'), { 'retry-after': String(Math.max(1, rate.resetS)) });
+      return reply(429, portError('rate_limit_exceeded', 'Too many requests for this organization'), { 'retry-after': String(Math.max(1, rate.resetInS)) });
     }
 
     const read = await readBody(req, MAX_BODY_BYTES);
@@ -108,21 +134,28 @@ export async function startPortSim(options: PortSimOptions): Promise<PortSim> {
     if (route === '/v1/auth/access_token' && method === 'POST') {
       if (bodyError) return refuse(bodyError);
       const b = (body ?? {}) as Record<string, unknown>;
-      const good =
-        typeof b.clientId === 'string' &&
-        typeof b.clientSecret === 'string' &&
-        b.clientId === options.clientId &&
-        sameSecret(b.clientSecret, options.clientSecret);
+      // The description's body schema: both strings required, nothing else (422 otherwise).
+      const extra = Object.keys(b).find((k) => k !== 'clientId' && k !== 'clientSecret');
+      if (typeof b.clientId !== 'string' || typeof b.clientSecret !== 'string' || extra) {
+        return reply(422, portError('invalid_request', extra ? `body/${extra} is not allowed` : "body must have required properties 'clientId' and 'clientSecret'"));
+      }
+      const good = b.clientId === options.clientId && sameSecret(b.clientSecret, options.clientSecret);
       if (!good) return reply(401, portError('unauthorized', 'Invalid clientId or clientSecret'));
       const t = tokens.issue();
       return reply(200, { ok: true, accessToken: t.accessToken, expiresIn: t.expiresIn, tokenType: 'Bearer' });
     }
 
+    const token = bearerToken(req.headers.authorization);
     if (route !== '*') {
-      const token = bearerToken(req.headers.authorization);
       if (token === undefined || !tokens.isValid(token)) {
         return reply(401, portError('unauthorized', token === undefined ? 'Missing bearer token' : 'Token is invalid or expired'));
       }
+    }
+
+    // `version` (v1 | v2) is accepted on the run routes; the description asks for v2.
+    const versionParam = url.searchParams.get('version');
+    if (versionParam !== null && route.startsWith('/v1/actions/runs') && !['v1', 'v2'].includes(versionParam)) {
+      return reply(422, portError('invalid_request', 'querystring/version must be equal to one of the allowed values: v1, v2'));
     }
 
     if (route === '/v1/kafka-credentials' && method === 'GET') {
@@ -130,64 +163,25 @@ export async function startPortSim(options: PortSimOptions): Promise<PortSim> {
       return reply(200, { ok: true, credentials: { brokers: [...kafka.brokers], username: kafka.username, password: kafka.password } });
     }
 
-    if (route === '/v1/actions/runs' && method === 'GET') {
-      const external = url.searchParams.get('external_run_id');
-      const found = runs
-        .list()
-        .filter((r) => !r.id.startsWith('wfnr_'))
-        .filter((r) => external === null || r.externalRunId === external);
-      return reply(200, { ok: true, runs: found.map(runView) });
-    }
-
-    if (route === '/v1/actions/runs/:id' || route === '/v1/actions/runs/:id/logs') {
-      const run = actionRun(id);
-      const isWrite = (route === '/v1/actions/runs/:id' && method === 'PATCH') || (route.endsWith('/logs') && method === 'POST');
-      if (route === '/v1/actions/runs/:id' && method === 'GET') {
-        if (!run) return reply(404, portError('not_found', `Action run ${id} was not found`));
-        return reply(200, { ok: true, run: runView(run) });
-      }
-      if (isWrite) {
-        if (!run) return reply(404, portError('not_found', `Action run ${id} was not found`));
-        const at = new Date(now()).toISOString();
-        const record = (status: number): void => {
-          run.history.push({ at, method, path, body, status });
-        };
-        if (bodyError) {
-          record(bodyError.status);
-          return refuse(bodyError);
-        }
-        if (method === 'PATCH') {
-          const checked = checkPatchBody(body);
-          if (!checked.ok) {
-            record(checked.status);
-            return refuse(checked);
-          }
-          if (checked.value.status !== undefined) run.statusWrites += 1;
-          const twice = checkTerminalWrite(run, checked.value.status);
-          if (twice) {
-            record(twice.status);
-            return refuse(twice);
-          }
-          applyPatch(run, checked.value, at);
-          record(200);
-          return reply(200, { ok: true, run: runView(run) });
-        }
-        const checked = checkLogBody(body);
-        if (!checked.ok) {
-          record(checked.status);
-          return refuse(checked);
-        }
-        if (checked.value.terminationStatus !== undefined) run.statusWrites += 1;
-        const twice = checkTerminalWrite(run, checked.value.terminationStatus);
-        if (twice) {
-          record(twice.status);
-          return refuse(twice);
-        }
-        applyLog(run, checked.value, at);
-        record(201);
-        return reply(201, { ok: true, runLog: { runId: run.id, ...run.logs[run.logs.length - 1] } });
-      }
-    }
+    const ctx: RouteContext = {
+      method,
+      path,
+      route,
+      id,
+      url,
+      headers: req.headers,
+      body,
+      bodyError,
+      isMachine: token !== undefined && tokens.isMachine(token),
+      runs,
+      integrations,
+      options,
+      now,
+      nextLogId: () => `log_${(++logSeq).toString(36).padStart(8, '0')}`,
+      reply,
+      refuse,
+    };
+    for (const handle of handlers) if (handle(ctx)) return;
 
     if (route !== '*') return reply(405, portError('method_not_allowed', `${method} is not allowed on ${route}`));
     return reply(404, portError('not_found', `Route ${method} ${path} not found`));
@@ -228,6 +222,14 @@ export async function startPortSim(options: PortSimOptions): Promise<PortSim> {
     createRun: (spec) => runs.create(spec),
     getRun: (id) => runs.get(id),
     runs: () => runs.list(),
+    integrations: () => [...integrations.values()],
+    addIntegration,
+    ackElsewhere(runId) {
+      const run = runs.get(runId);
+      if (!run) throw new Error(`no run ${runId}`);
+      applyAck(run, new Date(now()).toISOString());
+    },
+    revokeTokens: () => tokens.revokeAll(),
     fault: (f) => faults.add(f).remove,
     clearFaults: () => faults.clear(),
     requests: () => [...log],

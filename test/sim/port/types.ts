@@ -12,12 +12,37 @@ export interface GithubInvocation {
   omitUserInputs?: boolean;
 }
 
+/**
+ * An action's GitHub Ocean backend (port-docs templates/_backend-types-json.md): Port does not
+ * publish these to Kafka; the integration installation named by `installationId` claims them
+ * over HTTPS (port-integration-actions.md).
+ */
+export interface IntegrationInvocation {
+  type: 'INTEGRATION_ACTION';
+  installationId: string;
+  integrationActionType: string;
+  integrationActionExecutionProperties: {
+    org?: unknown;
+    repo?: unknown;
+    workflow?: unknown;
+    workflowInputs?: Record<string, unknown>;
+    reportWorkflowStatus?: boolean;
+    [key: string]: unknown;
+  };
+}
+
+export type Invocation = GithubInvocation | IntegrationInvocation;
+
 export type RunStatus = 'IN_PROGRESS' | 'SUCCESS' | 'FAILURE';
 export type TerminalStatus = 'SUCCESS' | 'FAILURE';
 
 export interface RunLogEntry {
+  /** Port's runLog id. */
+  id: string;
   message: string;
   at: string;
+  /** Workflow-node run logs carry a level (INFO, WARN, ERROR, DEBUG). */
+  level?: string;
   terminationStatus?: string;
   statusLabel?: string;
 }
@@ -32,6 +57,12 @@ export interface RunWrite {
 
 export interface SimPortRun {
   id: string;
+  /** Action runs (r_…) or workflow-node runs (wfnr_…), served on different routes. */
+  kind: 'action' | 'workflow-node';
+  /**
+   * Both kinds in one vocabulary, so tests count final statuses alike: a node run COMPLETED with
+   * result SUCCESS is 'SUCCESS', with FAILED or CANCELLED 'FAILURE'.
+   */
   status: RunStatus;
   statusLabel?: string;
   link?: string | string[];
@@ -39,10 +70,24 @@ export interface SimPortRun {
   summary?: string;
   actionIdentifier: string;
   blueprint?: string;
-  invocation: GithubInvocation;
+  invocation: Invocation;
+  /** Workflow-node runs: the node's uid (claims' `exclude` names these), result, output, links. */
+  nodeUid?: string;
+  result?: 'SUCCESS' | 'FAILED' | 'CANCELLED';
+  output?: Record<string, unknown>;
+  links?: string[];
   createdAt: string;
   updatedAt: string;
   endedAt?: string;
+  /** INTEGRATION_ACTION runs: the installation that executes them, and their claim state. */
+  installationId?: string;
+  /** True until acknowledged (port-agent's claimed runs carry pendingExecution and claimedUntil). */
+  pendingExecution?: boolean;
+  /** Epoch ms until which a claimed, unacknowledged run is invisible to other claims. */
+  claimedUntil?: number;
+  /** How often the run was handed out by a claim, and acknowledged (tests: re-offers, double acks). */
+  claims?: number;
+  acks?: number;
   logs: RunLogEntry[];
   /** Every accepted or refused write that reached this run. */
   history: RunWrite[];
@@ -53,7 +98,9 @@ export interface SimPortRun {
 export interface CreateRunSpec {
   actionIdentifier?: string;
   blueprint?: string;
-  invocation: GithubInvocation;
+  invocation: Invocation;
+  /** Workflow-node runs: the node uid (default node_<action identifier>). */
+  nodeUid?: string;
   /** Default: r_<16 random chars> (or wfnr_ for kind 'workflow-node'). */
   runId?: string;
   kind?: 'action' | 'workflow-node';
@@ -67,6 +114,18 @@ export interface KafkaCredentials {
 
 export type FaultKind = 'status' | 'latency' | 'outage' | 'reset';
 
+/** An integration installation (GET/POST/PATCH /v1/integration). */
+export interface SimIntegration {
+  installationId: string;
+  installationAppType?: string;
+  title?: string | null;
+  version?: string;
+  actionsProcessingEnabled: boolean;
+  config: Record<string, unknown> | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
 export interface PortFaultSpec {
   /** A route template ('/v1/actions/runs/:id') or exact path when a string; tested against the path when a RegExp. */
   route?: string | RegExp;
@@ -79,6 +138,11 @@ export interface PortFaultSpec {
   probability?: number;
   /** Apply at most this many times. */
   count?: number;
+  /**
+   * 'status' only: carry the request out first, then answer the fault instead of the real answer
+   * (a server that fails after the request took effect). Default: fail before it takes effect.
+   */
+  after?: boolean;
   /** Active for this long after being added ('outage' windows). */
   durationMs?: number;
   retryAfterS?: number;
@@ -94,6 +158,10 @@ export interface RequestLogEntry {
   /** 0 when the sim destroyed the socket instead of answering. */
   status: number;
   body?: unknown;
+  /** The query string, without `?`. */
+  query?: string;
+  /** The answer's JSON body, with `recordResponses`. */
+  response?: unknown;
   fault?: FaultKind;
 }
 
@@ -111,6 +179,16 @@ export interface PortSimOptions {
   now?: () => number;
   /** Injectable randomness for fault probability. */
   random?: () => number;
+  /** Serve `externalRunId` in runs (default true). Port's description does not promise it. */
+  servesExternalRunId?: boolean;
+  /** Keep each answer's JSON body in the request log (schema checks of a whole test). */
+  recordResponses?: boolean;
+  /** The token's `isMachine` claim (default true: organization credentials; Ocean refuses others). */
+  machineToken?: boolean;
+  /** Integration records at start (GitHub Ocean installations). */
+  integrations?: Array<Partial<SimIntegration> & { installationId: string }>;
+  /** GET/POST/PATCH /v1/integration answer 403 (a token without the moderator/admin role). */
+  integrationsForbidden?: boolean;
 }
 
 export interface PortSim {
@@ -118,10 +196,20 @@ export interface PortSim {
   orgId: string;
   clientId: string;
   clientSecret: string;
-  setKafkaCredentials(c: KafkaCredentials): void;
+  /** `undefined`: Port has none to give (404). */
+  setKafkaCredentials(c: KafkaCredentials | undefined): void;
   createRun(spec: CreateRunSpec): SimPortRun;
+  integrations(): SimIntegration[];
+  addIntegration(i: Partial<SimIntegration> & { installationId: string }): SimIntegration;
+  /**
+   * Another worker claims and acknowledges the run behind everyone's back: the next ack of it
+   * answers 409 (a claim race), and nobody works on it.
+   */
+  ackElsewhere(runId: string): void;
   getRun(id: string): SimPortRun | undefined;
   runs(): SimPortRun[];
+  /** Tokens issued so far answer 401 from now on (a client must renew). */
+  revokeTokens(): void;
   fault(f: PortFaultSpec): () => void;
   clearFaults(): void;
   requests(): RequestLogEntry[];

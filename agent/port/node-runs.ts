@@ -1,0 +1,57 @@
+import type { PortLog, PortPatch, PortRun } from './port-client.js';
+
+/**
+ * Workflow-node runs (wfnr_…, Port Workflows) in the vocabulary of action runs, so the processor
+ * and the reporter handle both alike. Port's node-run API (PATCH /v1/workflows/nodes/runs/{id}
+ * with status, result, externalRunId, links, output; logs as {"logs": [{level, message}]}: ocean
+ * port_ocean/clients/port/mixins/actions_and_workflow_runs.py, port-agent app/port_client.py) has
+ * no statusLabel and no summary: they travel in `output`, next to what Ocean puts there
+ * (workflowRunUrl, workflowRunId). `output` is replaced by each PATCH that carries it (Ocean
+ * resends it on completion so it is not wiped), so every PATCH here rebuilds it whole from what
+ * the patch holds: the processor sends the link and externalRunId with the final status.
+ */
+export function nodePatchBody(patch: PortPatch): Record<string, unknown> {
+  const body: Record<string, unknown> = {};
+  if (patch.status !== undefined) {
+    body.status = 'COMPLETED';
+    body.result = patch.status === 'SUCCESS' ? 'SUCCESS' : 'FAILED';
+  }
+  if (patch.externalRunId !== undefined) body.externalRunId = patch.externalRunId;
+  const link = Array.isArray(patch.link) ? patch.link[0] : patch.link;
+  if (link !== undefined) body.links = [link];
+  const output: Record<string, unknown> = {};
+  if (link !== undefined) output.workflowRunUrl = link;
+  const runId = /_(\d+)$/.exec(patch.externalRunId ?? '')?.[1];
+  if (runId !== undefined) output.workflowRunId = Number(runId);
+  if (patch.statusLabel !== undefined) output.statusLabel = patch.statusLabel;
+  if (patch.summary !== undefined) output.summary = patch.summary;
+  if (Object.keys(output).length > 0) body.output = output;
+  if (body.status === undefined && Object.keys(body).length > 0) body.status = 'IN_PROGRESS';
+  return body;
+}
+
+export function nodeLogBody(log: PortLog): { logs: Array<{ level: string; message: string }> } {
+  return { logs: [{ level: log.level ?? (log.terminationStatus === 'FAILURE' ? 'ERROR' : 'INFO'), message: log.message }] };
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** A node run as Port serves it (claims, GET, lists) read as a PortRun: COMPLETED + SUCCESS is SUCCESS, any other result FAILURE. */
+export function nodeRunRecord(raw: unknown): PortRun | undefined {
+  if (!isObject(raw) || typeof raw.identifier !== 'string') return undefined;
+  const output = isObject(raw.output) ? raw.output : {};
+  const links = Array.isArray(raw.links) ? raw.links.filter((l): l is string => typeof l === 'string') : [];
+  const link = links[0] ?? (typeof output.workflowRunUrl === 'string' ? output.workflowRunUrl : undefined);
+  const status = raw.status === 'COMPLETED' ? (raw.result === 'SUCCESS' ? 'SUCCESS' : 'FAILURE') : 'IN_PROGRESS';
+  return {
+    id: raw.identifier,
+    status,
+    statusLabel: typeof output.statusLabel === 'string' ? output.statusLabel : null,
+    link: link ?? null,
+    externalRunId: typeof raw.externalRunId === 'string' ? raw.externalRunId : null,
+    updatedAt: typeof raw.updatedAt === 'string' ? raw.updatedAt : undefined,
+    createdAt: typeof raw.createdAt === 'string' ? raw.createdAt : undefined,
+    installationId: typeof raw.installationId === 'string' ? raw.installationId : undefined,
+    pendingExecution: typeof raw.pendingExecution === 'boolean' ? raw.pendingExecution : undefined,
+  };
+}

@@ -1,0 +1,25 @@
+/**
+ * One run to dispatch, as every intake hands it to the processor: decoded from a Kafka message
+ * of Port's GitHub App backend (agent/kafka/, agent/port/decode-message.ts) or from a run
+ * claimed over HTTPS for the GitHub Ocean backend and Port Workflows (agent/claim/,
+ * agent/port/decode-claimed-run.ts). Neutral ground: the GHES side (github/) and the Port side
+ * (port/) both use it and never import each other.
+ */
+export interface RunRequest {
+  runId: string;
+  /** 'action' runs (r_…) report to /v1/actions/runs; 'workflow-node' runs (wfnr_…) to /v1/workflows/nodes/runs. */
+  runKind: 'action' | 'workflow-node';
+  org: string;
+  repo: string;
+  workflow: string;
+  /** workflowInputs as Port rendered them (may hold `ref` and non-string values). */
+  workflowInputs: Record<string, unknown>;
+  reportWorkflowStatus: boolean;
+  /** Legacy (v1) actions: the `port_payload` input holding the message, unless `omitPayload: true` (decode-message.ts). */
+  portPayload: string | undefined;
+}
+
+/** The kind of a Port run by its id: workflow-node runs are `wfnr_…` (port-agent app/core/consts.py). */
+export function runKindOf(runId: string): RunRequest['runKind'] {
+  return runId.startsWith('wfnr_') ? 'workflow-node' : 'action';
+}
