@@ -16,7 +16,7 @@ import { loadConfig, maskedConfig } from './config/load.js';
 import type { AgentConfig } from './config/schema.js';
 import { AgentError, toAgentError } from './errors.js';
 import { checkPrivateKey } from './github/check-private-key.js';
-import { createDispatchPacer } from './github/dispatch-pacer.js';
+import { createDispatchGate, createDispatchPacer } from './github/dispatch-pacer.js';
 import { createGithubApi } from './github/github-api.js';
 import { createGithubClients } from './github/github-client.js';
 import { createClockSkew } from './github/clock-skew.js';
@@ -161,6 +161,8 @@ export async function startAgent(config: AgentConfig, opts: { logger?: Logger; s
         locks: new KeyedMutex(),
         learned: { noRunIdInput: new Set(), runDetails: supportsRunDetails(ghesVersion) },
         correlationTimeoutMs: config.github.correlationTimeoutSeconds * 1000,
+        gate: createDispatchGate(config.github.maxDispatchesPerRepoPer10s, clock),
+        onGateWait: () => metrics.limitReached.inc({ limit: 'dispatch_rate' }),
         serverOffsetMs: skew.offsetMs,
         actor,
       },
