@@ -24,6 +24,7 @@ import { type Version, parseVersion, supportsRunDetails } from './github/ghes-ve
 import { createClaimIntake, type ClaimIntake } from './claim/claim-intake.js';
 import { checkClaimSetup } from './claim/setup-checks.js';
 import { createConsumerLoop } from './kafka/consumer.js';
+import { fixKafkajsIdleLoop } from './kafka/kafkajs-idle-loop-fix.js';
 import { createRecordPreparer, guardRecords } from './kafka/prepare-record.js';
 import { type DependencyHealth, createDependencyHealth, observeCalls } from './observability/dependency-health.js';
 import { reportClockSkew } from './observability/clock-skew-report.js';
@@ -189,6 +190,8 @@ export async function startAgent(config: AgentConfig, opts: { logger?: Logger; s
       claimIntake = await startClaimIntake({ config, portHttp, port, processor, reporter, dispatchSlots, inFlight, hasCapacity, metrics, logger, clock, dependencies, startupRetry, version });
     }
     if (config.kafka.enabled) {
+      const fix = fixKafkajsIdleLoop();
+      if (!fix.applied) log.warn(`kafkajs idle-loop fix not applied: ${fix.reason}`);
       const kafkaCreds = config.kafka.brokers.length
         ? { brokers: config.kafka.brokers, username: config.kafka.username, password: config.kafka.password }
         : await retry(() => port.getKafkaCredentials(), startupRetry);
