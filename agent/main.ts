@@ -16,7 +16,7 @@ import { loadConfig, maskedConfig } from './config/load.js';
 import type { AgentConfig } from './config/schema.js';
 import { AgentError, toAgentError } from './errors.js';
 import { checkPrivateKey } from './github/check-private-key.js';
-import { createDispatchPacer } from './github/dispatch-pacer.js';
+import { createDispatchGate, createDispatchPacer } from './github/dispatch-pacer.js';
 import { createGithubApi } from './github/github-api.js';
 import { createGithubClients } from './github/github-client.js';
 import { createClockSkew } from './github/clock-skew.js';
@@ -24,6 +24,7 @@ import { type Version, parseVersion, supportsRunDetails } from './github/ghes-ve
 import { createClaimIntake, type ClaimIntake } from './claim/claim-intake.js';
 import { checkClaimSetup } from './claim/setup-checks.js';
 import { createConsumerLoop } from './kafka/consumer.js';
+import { fixKafkajsIdleLoop } from './kafka/kafkajs-idle-loop-fix.js';
 import { createRecordPreparer, guardRecords } from './kafka/prepare-record.js';
 import { type DependencyHealth, createDependencyHealth, observeCalls } from './observability/dependency-health.js';
 import { reportClockSkew } from './observability/clock-skew-report.js';
@@ -161,6 +162,8 @@ export async function startAgent(config: AgentConfig, opts: { logger?: Logger; s
         locks: new KeyedMutex(),
         learned: { noRunIdInput: new Set(), runDetails: supportsRunDetails(ghesVersion) },
         correlationTimeoutMs: config.github.correlationTimeoutSeconds * 1000,
+        gate: createDispatchGate(config.github.maxDispatchesPerRepoPer10s, clock),
+        onGateWait: () => metrics.limitReached.inc({ limit: 'dispatch_rate' }),
         serverOffsetMs: skew.offsetMs,
         actor,
       },
@@ -187,6 +190,8 @@ export async function startAgent(config: AgentConfig, opts: { logger?: Logger; s
       claimIntake = await startClaimIntake({ config, portHttp, port, processor, reporter, dispatchSlots, inFlight, hasCapacity, metrics, logger, clock, dependencies, startupRetry, version });
     }
     if (config.kafka.enabled) {
+      const fix = fixKafkajsIdleLoop();
+      if (!fix.applied) log.warn(`kafkajs idle-loop fix not applied: ${fix.reason}`);
       const kafkaCreds = config.kafka.brokers.length
         ? { brokers: config.kafka.brokers, username: config.kafka.username, password: config.kafka.password }
         : await retry(() => port.getKafkaCredentials(), startupRetry);

@@ -1,3 +1,6 @@
+import { AgentError } from '../errors.js';
+import type { Clock } from '../util/backoff.js';
+
 /** GitHub's Actions limit is counted over 10 s: at most 500 runs queued per repository. */
 export const DISPATCH_WINDOW_MS = 10_000;
 
@@ -38,3 +41,73 @@ export function createDispatchPacer(limit: number) {
 }
 
 export type DispatchPacer = ReturnType<typeof createDispatchPacer>;
+
+/**
+ * The guarantee the pacer above cannot give alone. It reserves start times before the run's
+ * Port round trips and GHES look-ups, which take varying time, so the POSTs themselves can end
+ * up closer together than the reservations; and GitHub counts a dispatch when it arrives, which
+ * is somewhere between our send and its answer. This gate is passed right before each POST: a
+ * dispatch may be sent only while fewer than `limit` earlier dispatches to the repository could
+ * arrive within one window of it, i.e. those still unanswered or answered less than a window
+ * ago. If a window holds k arrivals and the last of them was sent at t, every other one arrived
+ * within W before that last arrival, so was answered after t - W and was counted at t: k ≤ limit.
+ */
+export function createDispatchGate(limit: number, clock: Clock) {
+  /** Per repository: dispatches sent, with their answer time once answered. */
+  const posts = new Map<string, Array<{ answeredAt?: number }>>();
+  /** Woken when a dispatch is answered: a waiter may count again. */
+  let passes = 0;
+  let answered: { promise: Promise<void>; wake: () => void } = nextWake();
+
+  function nextWake() {
+    let wake!: () => void;
+    const promise = new Promise<void>((r) => (wake = r));
+    return { promise, wake };
+  }
+  function live(key: string, nowMs: number) {
+    const q = (posts.get(key) ?? []).filter((p) => p.answeredAt === undefined || p.answeredAt > nowMs - DISPATCH_WINDOW_MS);
+    if (q.length === 0) posts.delete(key);
+    else posts.set(key, q);
+    return q;
+  }
+
+  return {
+    /**
+     * Waits until a dispatch to `key` may be sent, then counts it as sent; call the returned
+     * function once it is answered (success or failure alike: a failed POST may have arrived).
+     * `onWait` is called once when it has to wait.
+     */
+    async pass(key: string, signal?: AbortSignal, onWait?: () => void): Promise<() => void> {
+      // Repositories that went quiet are forgotten now and then, so the map stays small.
+      if (++passes % 1000 === 0) for (const k of [...posts.keys()]) live(k, clock.now());
+      for (let waited = false; ; ) {
+        const now = clock.now();
+        const q = live(key, now);
+        if (q.length < limit) {
+          const post: { answeredAt?: number } = {};
+          q.push(post);
+          posts.set(key, q);
+          return () => {
+            post.answeredAt = clock.now();
+            const wake = answered.wake;
+            answered = nextWake();
+            wake();
+          };
+        }
+        if (!waited) onWait?.();
+        waited = true;
+        // The oldest answered one leaves the count a window after its answer; an unanswered one
+        // can only leave after it is answered.
+        const leaves = q.filter((p) => p.answeredAt !== undefined).map((p) => p.answeredAt! + DISPATCH_WINDOW_MS);
+        const wake = answered.promise;
+        if (leaves.length > 0) await Promise.race([clock.sleep(Math.max(0, Math.min(...leaves) - now), signal), wake]);
+        else await Promise.race([wake, clock.sleep(DISPATCH_WINDOW_MS, signal)]);
+        if (signal?.aborted) throw new AgentError('internal', 'aborted');
+      }
+    },
+    /** Repositories with dispatches counted (tests check quiet ones are forgotten). */
+    size: () => posts.size,
+  };
+}
+
+export type DispatchGate = ReturnType<typeof createDispatchGate>;

@@ -1,3 +1,4 @@
+import type { DispatchGate } from './dispatch-pacer.js';
 import { AgentError, toAgentError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
 import type { RunRequest } from '../run/run-request.js';
@@ -24,6 +25,10 @@ export interface DispatchContext {
   /** Shared across dispatches: workflows that refused the run id input, and servers without run details. */
   learned: { noRunIdInput: Set<string>; runDetails: boolean };
   correlationTimeoutMs: number;
+  /** Keeps the POSTs to one repository within GitHub's per-10 s limit as GitHub counts them. */
+  gate?: DispatchGate;
+  /** Called when a POST has to wait at the gate (counted as limit dispatch_rate). */
+  onGateWait?: () => void;
   pollMs?: number;
   signal?: AbortSignal;
   /** GHES's clock minus the local one (clock-skew.ts): run timestamps are GHES's. */
@@ -37,6 +42,17 @@ export interface DispatchContext {
 }
 
 /** Now on GHES's clock. */
+/** One dispatch POST, through the per-repository gate when there is one (dispatch-pacer.ts). */
+async function gated<T>(ctx: DispatchContext, run: RunRequest, post: () => Promise<T>): Promise<T> {
+  if (!ctx.gate) return post();
+  const answered = await ctx.gate.pass(`${run.org}/${run.repo}`.toLowerCase(), ctx.signal, ctx.onGateWait);
+  try {
+    return await post();
+  } finally {
+    answered();
+  }
+}
+
 const serverNow = (ctx: Pick<DispatchContext, 'clock' | 'serverOffsetMs'>): number => ctx.clock.now() + (ctx.serverOffsetMs?.() ?? 0);
 
 const CREATED_SLACK_MS = 120_000;
@@ -63,7 +79,7 @@ export async function dispatchWorkflow(ctx: DispatchContext, run: RunRequest, re
     const postedAtMs = ctx.clock.now();
     try {
       if (useDetails) {
-        const res = await ctx.api.dispatch(run.org, run.repo, run.workflow, { ref: req.ref, inputs, return_run_details: true });
+        const res = await gated(ctx, run, () => ctx.api.dispatch(run.org, run.repo, run.workflow, { ref: req.ref, inputs, return_run_details: true }));
         if (res.status === 200) return { runId: res.runId, htmlUrl: res.htmlUrl, via: 'run-details' };
         // A 204 although we asked for details: find the run as an older server would.
         const found = await awaitCorrelation(ctx, run, req.ref, undefined, serverNow(ctx) - CREATED_SLACK_MS);
@@ -73,7 +89,7 @@ export async function dispatchWorkflow(ctx: DispatchContext, run: RunRequest, re
       return await ctx.locks.run(wfKey, async () => {
         const before = await ctx.api.listWorkflowRuns(run.org, run.repo, run.workflow, { branch: branchName(req.ref), actor: ctx.actor, perPage: 30 });
         const known = new Set(before.runs.map((r) => r.id));
-        await ctx.api.dispatch(run.org, run.repo, run.workflow, { ref: req.ref, inputs });
+        await gated(ctx, run, () => ctx.api.dispatch(run.org, run.repo, run.workflow, { ref: req.ref, inputs }));
         const found = await awaitCorrelation(ctx, run, req.ref, known, before.serverDateMs - 5_000);
         return expectFound(found, run);
       });

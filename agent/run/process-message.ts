@@ -264,8 +264,17 @@ export function createMessageProcessor(deps: ProcessorDeps) {
     const ref = typeof run.workflowInputs.ref === 'string' && run.workflowInputs.ref ? run.workflowInputs.ref : repo.defaultBranch;
     // The run cannot predate the message; an hour of slack covers clocks that disagree.
     const sinceMs = Math.max(clock.now() - 24 * 3600_000, ctx.writtenAtMs > 0 ? ctx.writtenAtMs - 3600_000 : 0);
-    const found =
-      (await findRunByRunName({ ...deps.dispatch, signal }, run, sinceMs)) ?? (await findExistingRun({ ...deps.dispatch, signal }, run, ref, sinceMs));
+    // GitHub creates runs asynchronously: a POST sent just before the previous holder stopped may
+    // show its run only seconds later, and dispatching again then would start a second run. So
+    // keep looking until correlationTimeout after the label was written (Port's updatedAt: the
+    // label is the last write before the POST), as an interrupted POST in this process does.
+    const lookUntil = interruptedLookUntil(clock.now(), existing.updatedAt, deps.dispatch.correlationTimeoutMs);
+    let found;
+    for (;;) {
+      found = (await findRunByRunName({ ...deps.dispatch, signal }, run, sinceMs)) ?? (await findExistingRun({ ...deps.dispatch, signal }, run, ref, sinceMs));
+      if (found || clock.now() >= lookUntil) break;
+      await clock.sleep(Math.min(deps.dispatch.pollMs ?? 2000, lookUntil - clock.now()), signal);
+    }
     if (!found) return undefined;
     const staged: StagedRun = { ...found, externalRunId: externalRunId(repo.ownerId, repo.id, found.runId) };
     await reporter.send(run.runId, { kind: 'patch', patch: { ...linkOf(staged), statusLabel: 'Workflow dispatched' } }, owned);
@@ -336,3 +345,15 @@ function linkOf(run: Partial<Pick<StagedRun, 'htmlUrl' | 'externalRunId'>>): Pic
 }
 
 export type MessageProcessor = ReturnType<typeof createMessageProcessor>;
+
+/**
+ * Until when a resumed run labelled "Dispatching" is looked for on GHES before it is dispatched
+ * again: correlationTimeoutMs after the label was written (`updatedAt`, Port's clock), never
+ * more than that from now (a clock that disagrees must not stall a run longer), and no look
+ * beyond the first when the label is older than that.
+ */
+export function interruptedLookUntil(nowMs: number, labelledAt: string | undefined, correlationTimeoutMs: number): number {
+  const at = labelledAt === undefined ? Number.NaN : Date.parse(labelledAt);
+  if (!Number.isFinite(at)) return nowMs + correlationTimeoutMs;
+  return Math.min(nowMs + correlationTimeoutMs, at + correlationTimeoutMs);
+}

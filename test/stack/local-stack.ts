@@ -11,6 +11,7 @@ import { type SignatureVariant, createAndPublishRun, publishMessages } from '../
 import type { KafkaBrokerInfo } from './kafka-broker.js';
 import { createOrgTopic, kafkaClientConfig } from './kafka-org.js';
 import { getTestBroker } from './shared-broker.js';
+import { fixKafkajsIdleLoop } from '../../agent/kafka/kafkajs-idle-loop-fix.js';
 
 export interface LocalStack {
   broker: KafkaBrokerInfo;
@@ -71,6 +72,9 @@ export function addSampleRepo(ghes: GhesSim, owner: string, name = 'infra'): voi
 export async function startLocalStack(
   opts: { ghes?: GhesSimOptions; port?: Partial<PortSimOptions>; broker?: KafkaBrokerInfo; partitions?: number; org?: string } = {},
 ): Promise<LocalStack> {
+  // The harness's own kafkajs clients (publisher, admin) without the 1 ms idle loop either: on
+  // two cores, test equipment must not spin.
+  fixKafkajsIdleLoop();
   const broker = opts.broker ?? (await getTestBroker());
   const org = opts.org ?? `org_${randomBytes(5).toString('hex')}`;
   const topic = await createOrgTopic(broker, org, { partitions: opts.partitions ?? 6 });

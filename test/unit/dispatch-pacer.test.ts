@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { DISPATCH_WINDOW_MS, createDispatchPacer } from '../../agent/github/dispatch-pacer.js';
+import { DISPATCH_WINDOW_MS, createDispatchGate, createDispatchPacer } from '../../agent/github/dispatch-pacer.js';
+import type { Clock } from '../../agent/util/backoff.js';
 
 /** Largest number of starts in any window of DISPATCH_WINDOW_MS. */
 function busiestWindow(times: number[]): number {
@@ -44,5 +45,118 @@ describe('dispatch pacer', () => {
     assert.equal(pacer.size(), 50);
     for (let i = 0; i < 1000; i++) pacer.reserve('acme/hot', 60_000 + i * 1000);
     assert.equal(pacer.size(), 1);
+  });
+});
+
+/** Virtual time: sleeps wake in due order; time moves only when the test runs the next one. */
+function virtualClock() {
+  let now = 0;
+  const timers: Array<{ at: number; seq: number; resolve: () => void }> = [];
+  let seq = 0;
+  const clock: Clock = {
+    now: () => now,
+    sleep: (ms, signal) =>
+      new Promise<void>((resolve, reject) => {
+        if (signal?.aborted) return reject(new Error('aborted'));
+        timers.push({ at: now + ms, seq: seq++, resolve });
+      }),
+  };
+  async function runAll(done: () => boolean): Promise<void> {
+    for (let i = 0; i < 100_000 && !done(); i++) {
+      for (let j = 0; j < 5; j++) await new Promise<void>((r) => setImmediate(r));
+      timers.sort((a, b) => a.at - b.at || a.seq - b.seq);
+      const next = timers.shift();
+      if (!next) continue;
+      now = Math.max(now, next.at);
+      next.resolve();
+    }
+  }
+  return { clock, runAll };
+}
+
+/** Deterministic pseudo-random numbers in [0, 1). */
+function seeded(seed: number) {
+  return () => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
+}
+
+describe('dispatch gate (right before the POST)', () => {
+  /**
+   * Runs reserve their start in order, then spend a varying time on Port round trips and
+   * look-ups before their POST, whose answer takes a varying time too; GitHub counts each
+   * dispatch at some moment between the send and the answer. Returns those arrival times.
+   */
+  async function burst(opts: { gate: boolean; limit: number; runs: number; seed: number }): Promise<number[]> {
+    const { clock, runAll } = virtualClock();
+    const random = seeded(opts.seed);
+    const pacer = createDispatchPacer(opts.limit);
+    const gate = createDispatchGate(opts.limit, clock);
+    const arrivals: number[] = [];
+    let finished = 0;
+    for (let i = 0; i < opts.runs; i++) {
+      const before = Math.floor(random() * 3_000);
+      const latency = Math.floor(random() * 2_000);
+      const arriveAfter = Math.floor(random() * latency);
+      void (async () => {
+        const startAt = pacer.reserve('acme/infra', clock.now());
+        await clock.sleep(startAt - clock.now());
+        await clock.sleep(before);
+        const answered = opts.gate ? await gate.pass('acme/infra') : () => undefined;
+        const sentAt = clock.now();
+        await clock.sleep(latency);
+        arrivals.push(sentAt + arriveAfter);
+        answered();
+        finished++;
+      })();
+    }
+    await runAll(() => finished === opts.runs);
+    assert.equal(finished, opts.runs);
+    return arrivals;
+  }
+
+  it('the reservations alone let more than `limit` dispatches arrive in one window when the steps before the POST vary', async () => {
+    // The flake seen in the pacing integration test, reproduced deterministically: without
+    // the gate, some seed puts four arrivals in a window for a limit of three.
+    let worst = 0;
+    for (let seed = 1; seed <= 20; seed++) worst = Math.max(worst, busiestWindow(await burst({ gate: false, limit: 3, runs: 12, seed })));
+    assert.ok(worst > 3, `expected a window over the limit without the gate, busiest was ${worst}`);
+  });
+
+  it('with the gate, no window holds more than `limit` arrivals, whatever the timings', async () => {
+    for (let seed = 1; seed <= 20; seed++) {
+      const arrivals = await burst({ gate: true, limit: 3, runs: 12, seed });
+      assert.ok(busiestWindow(arrivals) <= 3, `seed ${seed}: ${busiestWindow(arrivals)} arrivals in one window`);
+    }
+  });
+
+  it('under the limit nothing waits, and quiet repositories are forgotten', async () => {
+    let now = 0;
+    const clock: Clock = { now: () => now, sleep: () => Promise.reject(new Error('must not wait')) };
+    const gate = createDispatchGate(5, clock);
+    let waits = 0;
+    const done = await Promise.all(Array.from({ length: 50 }, (_, i) => gate.pass(`acme/r${i}`, undefined, () => waits++)));
+    for (const d of done) d();
+    assert.equal(gate.size(), 50);
+    // One dispatch every 2.5 s (four per window) to one repository: under the limit, never waits; the 50 quiet
+    // ones are dropped once their answers are a window old.
+    for (let i = 0; i < 1000; i++) {
+      now = 60_000 + i * 2500;
+      (await gate.pass('acme/hot', undefined, () => waits++))();
+    }
+    assert.equal(waits, 0);
+    assert.equal(gate.size(), 1);
+  });
+
+  it('a waiting POST gives up when its run is aborted', async () => {
+    const { clock } = virtualClock();
+    const gate = createDispatchGate(1, clock);
+    const first = await gate.pass('acme/infra');
+    const ac = new AbortController();
+    let waited = 0;
+    const second = gate.pass('acme/infra', ac.signal, () => waited++);
+    await new Promise<void>((r) => setImmediate(r));
+    assert.equal(waited, 1);
+    ac.abort();
+    first(); // wakes the waiter, which sees the abort
+    await assert.rejects(second, /aborted/);
   });
 });

@@ -10,6 +10,7 @@ import { AgentError } from '../../agent/errors.js';
 import type { Logger } from '../../agent/observability/logger.js';
 import type { RunRequest } from '../../agent/port/run-request.js';
 import { KeyedMutex } from '../../agent/util/semaphore.js';
+import { interruptedLookUntil } from '../../agent/run/process-message.js';
 
 const T0 = Date.parse('2026-01-01T10:00:00Z');
 const run: RunRequest = { runId: 'r_target000001', runKind: 'action', org: 'acme', repo: 'infra', workflow: 'deploy.yml', workflowInputs: {}, reportWorkflowStatus: true, portPayload: undefined };
@@ -89,5 +90,22 @@ describe('an interrupted dispatch is looked for long enough', () => {
     const found = await dispatchWorkflow(s.ctx, run, req);
     assert.equal(found.runId, 77);
     assert.equal(s.posts.length, 1);
+  });
+});
+
+describe('a resumed run labelled "Dispatching": how long it is looked for', () => {
+  const now = Date.parse('2026-12-01T10:00:00Z');
+  it('until correlationTimeout after the label was written', () => {
+    assert.equal(interruptedLookUntil(now, '2026-12-01T09:59:50Z', 20_000), now + 10_000);
+  });
+  it('one look only when the label is older than that', () => {
+    assert.ok(interruptedLookUntil(now, '2026-12-01T09:00:00Z', 20_000) <= now);
+  });
+  it('never longer than correlationTimeout from now (a label stamped in the future by a clock that disagrees)', () => {
+    assert.equal(interruptedLookUntil(now, '2026-12-01T10:05:00Z', 20_000), now + 20_000);
+  });
+  it('the whole correlationTimeout when Port does not say when the label was written', () => {
+    assert.equal(interruptedLookUntil(now, undefined, 20_000), now + 20_000);
+    assert.equal(interruptedLookUntil(now, 'not a date', 20_000), now + 20_000);
   });
 });

@@ -1,4 +1,5 @@
 import kafkajs, { type Admin, type Kafka } from 'kafkajs';
+import { fixKafkajsIdleLoop } from '../../kafka/kafkajs-idle-loop-fix.js';
 import { type KafkaSettings, kafkaClientConfig } from '../../kafka/consumer.js';
 import type { Logger } from '../../observability/logger.js';
 
@@ -21,6 +22,7 @@ export interface KafkaProbe {
 }
 
 export function createKafkaProbe(settings: KafkaProbeSettings, logger: Logger): KafkaProbe {
+  fixKafkajsIdleLoop(); // (no negative-delay warning in the check's output on Node 24)
   const config = kafkaClientConfig({ ...settings, sessionTimeoutMs: 30_000 }, logger);
   // A preflight answers at once: no minutes of kafkajs retries before saying what is wrong; and
   // it reports each failure in its check's line, so kafkajs' own error logs would only repeat it.
