@@ -268,7 +268,14 @@ export function createMessageProcessor(deps: ProcessorDeps) {
     // show its run only seconds later, and dispatching again then would start a second run. So
     // keep looking until correlationTimeout after the label was written (Port's updatedAt: the
     // label is the last write before the POST), as an interrupted POST in this process does.
-    const lookUntil = interruptedLookUntil(clock.now(), existing.updatedAt, deps.dispatch.correlationTimeoutMs);
+    // A claimed run (HTTPS intake) is looked for until its dispatch deadline at most: each claim
+    // writes the run, so its updatedAt is no label time, and looking past the deadline would let
+    // the claim run out again and again. Port re-offers it only after the visibility timeout,
+    // which already separates the previous holder's POST from this look.
+    const lookUntil = Math.min(
+      interruptedLookUntil(clock.now(), existing.updatedAt, deps.dispatch.correlationTimeoutMs),
+      ctx.dispatchBy !== undefined ? ctx.dispatchBy - CLAIMED_DISPATCH_MARGIN_MS : Number.POSITIVE_INFINITY,
+    );
     let found;
     for (;;) {
       found = (await findRunByRunName({ ...deps.dispatch, signal }, run, sinceMs)) ?? (await findExistingRun({ ...deps.dispatch, signal }, run, ref, sinceMs));
@@ -345,6 +352,9 @@ function linkOf(run: Partial<Pick<StagedRun, 'htmlUrl' | 'externalRunId'>>): Pic
 }
 
 export type MessageProcessor = ReturnType<typeof createMessageProcessor>;
+
+/** Left of a claimed run's dispatch deadline after the look for an interrupted dispatch's run: the repository read, the label write and the POST. */
+const CLAIMED_DISPATCH_MARGIN_MS = 5_000;
 
 /**
  * Until when a resumed run labelled "Dispatching" is looked for on GHES before it is dispatched
