@@ -43,7 +43,9 @@ async function until(what: string, done: () => boolean | Promise<boolean>, timeo
   }
 }
 
-let agentMain = '';
+let agentMains: string[] = [];
+/** Agents started so far: experiments alternate builds (BENCH_AGENT_MAIN) and node arguments (BENCH_NODE_ARGS) by it. */
+let agentStarts = 0;
 /** Meters the agent's, this process's and the broker's CPU (set once the broker runs). */
 let meterFor: (agent: CompiledAgent) => { stop(): CpuShare };
 
@@ -75,8 +77,16 @@ const sizedFor = (maxInflightRuns: number): Runtime => ({
 });
 
 async function withAgent<T>(stack: LocalStack, overrides: Record<string, Record<string, unknown>>, fn: (agent: CompiledAgent) => Promise<T>, runtime: Runtime = IMAGE): Promise<T> {
-  const nodeArgs = [...runtime.nodeArgs, ...(process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean)];
-  const agent = await startCompiledAgent(agentMain, stack, { log: { level: 'warn' }, ...overrides }, process.env.BENCH_ECHO === '1', nodeArgs, runtime.env);
+  // BENCH_NODE_ARGS: "a b|c" alternates between "a b" and "c" from one agent start to the next.
+  const variants = (process.env.BENCH_NODE_ARGS ?? '').split('|');
+  const extraArgs = variants[agentStarts % variants.length]!.split(' ').filter(Boolean);
+  const agentMain = agentMains[agentStarts % agentMains.length]!;
+  agentStarts++;
+  if (variants.length > 1 || agentMains.length > 1) say(`agent ${agentMain} ${extraArgs.join(' ')}`);
+  const nodeArgs = [...runtime.nodeArgs, ...extraArgs];
+  // BENCH_NODE_ARGS and BENCH_AGENT_ENV ("NAME=value ...") add to the runtime, for experiments.
+  const env = { ...runtime.env, ...Object.fromEntries((process.env.BENCH_AGENT_ENV ?? '').split(' ').filter((kv) => kv.includes('=')).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)])) };
+  const agent = await startCompiledAgent(agentMain, stack, { log: { level: 'warn' }, ...overrides }, process.env.BENCH_ECHO === '1', nodeArgs, env);
   try {
     await agent.waitReady(120_000);
     return await fn(agent);
@@ -469,8 +479,13 @@ const PHASES: BenchPhase<any>[] = [
 ];
 
 async function main(): Promise<void> {
-  say('compiling the agent (tsc → .cache/bench-build)');
-  agentMain = buildAgent();
+  // BENCH_AGENT_MAIN: an agent already compiled (its agent/main.js), to compare two builds under the same conditions.
+  // A comma-separated list alternates between builds from one agent start to the next.
+  if (process.env.BENCH_AGENT_MAIN) agentMains = process.env.BENCH_AGENT_MAIN.split(',');
+  else {
+    say('compiling the agent (tsc → .cache/bench-build)');
+    agentMains = [buildAgent()];
+  }
   say('starting Kafka (KRaft, SASL_SSL + SCRAM-SHA-512)');
   const broker = await startKafkaBroker({});
   meterFor = cpuMeterFor(broker.pid);

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { type Server, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { createFetch, describeNetworkError } from '../../agent/util/http-fetch.js';
+import { createFetch, describeNetworkError, proxyConfigured } from '../../agent/util/http-fetch.js';
 
 describe('createFetch', () => {
   let server: Server;
@@ -81,5 +81,13 @@ describe('createFetch', () => {
     await assert.rejects(fetch(`${origin}/slow`, { signal: ac.signal }), (e) => e === reason);
     const err = await fetch(`${origin}/slow`).then(() => undefined, (e: unknown) => e);
     assert.equal(describeNetworkError(err, 'ghes.example', 'github.caFile'), 'request to ghes.example timed out');
+  });
+});
+
+describe('proxyConfigured', () => {
+  it('is true when any of the variables undici reads names a proxy, false when none does', () => {
+    assert.equal(proxyConfigured({}), false);
+    assert.equal(proxyConfigured({ NO_PROXY: 'localhost', http_proxy: '' }), false);
+    for (const name of ['http_proxy', 'HTTP_PROXY', 'https_proxy', 'HTTPS_PROXY']) assert.equal(proxyConfigured({ [name]: 'http://proxy:3128' }), true, name);
   });
 });
