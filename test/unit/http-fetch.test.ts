@@ -21,7 +21,9 @@ describe('createFetch', () => {
         if (req.url === '/new') return void res.writeHead(200, { 'content-type': 'application/json' }).end('{"moved":true}');
         if (req.url === '/empty') return void res.writeHead(204).end();
         if (req.url === '/etag') return void res.writeHead(304, { etag: '"a"' }).end();
-        if (req.url === '/slow') return void setTimeout(() => res.end('late'), 1000);
+        // Well past the 200 ms timeout: undici's timers tick once a second, so a 200 ms timeout
+        // fires after about 1 s, and an answer at 1 s raced it on a loaded machine.
+        if (req.url === '/slow') return void setTimeout(() => res.end('late'), 3000);
         res.setHeader('set-cookie', ['a=1', 'b=2']);
         res.writeHead(201, 'Created Here', { 'content-type': 'application/json', 'x-poll-interval': '60' });
         res.end(JSON.stringify({ echo: body, q: req.url }));
