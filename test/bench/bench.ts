@@ -305,9 +305,9 @@ const PHASES: BenchPhase<any>[] = [
       const cpu = figure(rs, (r) => r.cpu.agent);
       return {
         rows: [
-          [`throughput: ${rs[0]!.count} messages already on the topic`, `${formatSpread(perS)} dispatches/s (all dispatched ${formatSpread(figure(rs, (r) => r.fromReadyS))} s after ready)`, '>= 500/s', met(perS.min >= 500)],
+          [`throughput: ${rs[0]!.count} messages already on the topic`, `${formatSpread(perS, 1, ' dispatches/s')} (all dispatched ${formatSpread(figure(rs, (r) => r.fromReadyS), 1, ' s')} after ready)`, '>= 500/s', met(perS.min >= 500)],
           cpuRow('  CPU per dispatch (throughput)', 'dispatch', rs),
-          ['  agent GC pauses per dispatch (throughput)', `${formatSpread(figure(rs, (r) => r.gcMs), 3)} ms (included in the agent's CPU)`, '(measured)', '-'],
+          ['  agent GC pauses per dispatch (throughput)', `${formatSpread(figure(rs, (r) => r.gcMs), 3, ' ms')} (included in the agent's CPU)`, '(measured)', '-'],
         ],
         json: {
           ...jsonFigure('dispatch_per_s', perS, 'higher'),
@@ -332,7 +332,7 @@ const PHASES: BenchPhase<any>[] = [
         rows: [
           [
             `latency at 100 messages/s (${rs[0]!.count} messages)`,
-            `p50 ${formatSpread(figure(rs, (r) => r.p50), 0)} ms, p99 ${formatSpread(p99, 0)} ms (max ${formatSpread(figure(rs, (r) => r.max), 0)} ms)`,
+            `p50 ${formatSpread(figure(rs, (r) => r.p50), 0, ' ms')}, p99 ${formatSpread(p99, 0, ' ms')}, max ${formatSpread(figure(rs, (r) => r.max), 0, ' ms')}`,
             'p99 <= 50 ms',
             met(p99.max <= 50),
           ],
@@ -359,7 +359,7 @@ const PHASES: BenchPhase<any>[] = [
           [`tracking, batched: ${r0.count} runs / ${r0.repos} repos, 1-5 min`, `${formatSpread(perRun, 2)} GitHub requests per completed run`, '<= 1.5', met(perRun.max <= 1.5)],
           [
             'completion detected (batched)',
-            `p50 ${formatSpread(figure(rs, (r) => r.detectP50), 2)} s, p95 ${formatSpread(p95, 2)} s (poll interval ${r0.intervalS} s real)`,
+            `p50 ${formatSpread(figure(rs, (r) => r.detectP50), 2, ' s')}, p95 ${formatSpread(p95, 2, ' s')} (poll interval ${r0.intervalS} s real)`,
             `p95 <= ${r0.intervalS + 1} s`,
             met(p95.max <= r0.intervalS + 1),
           ],
@@ -419,7 +419,7 @@ const PHASES: BenchPhase<any>[] = [
         rows: [
           [
             `memory: ${rs[0]!.inflight} runs in flight`,
-            `peak RSS ${formatSpread(peak, 0)} MB (after: ${formatSpread(figure(rs, (r) => r.rssMb), 0)} MB = anonymous ${formatSpread(figure(rs, (r) => r.anonMb), 0)} + file-backed ${formatSpread(figure(rs, (r) => r.fileMb), 0)}; V8 heap used ${formatSpread(figure(rs, (r) => r.heapMb), 0)} MB)`,
+            `peak RSS ${formatSpread(peak, 0, ' MB')}; after the hold ${formatSpread(figure(rs, (r) => r.rssMb), 0, ' MB')} = anonymous ${formatSpread(figure(rs, (r) => r.anonMb), 0, ' MB')} + file-backed ${formatSpread(figure(rs, (r) => r.fileMb), 0, ' MB')}; V8 heap used ${formatSpread(figure(rs, (r) => r.heapMb), 0, ' MB')}`,
             '<= 200 MB',
             met(peak.max <= 200),
           ],
@@ -439,7 +439,7 @@ const PHASES: BenchPhase<any>[] = [
     run: (ctx) => memory(ctx.broker, NODE_DEFAULTS),
     report(rs: Mem[]) {
       return {
-        rows: [[`memory, same, plain node (Node's heap sizing, glibc's malloc defaults)`, `peak RSS ${formatSpread(figure(rs, (r) => r.peakMb), 0)} MB`, '(reference)', '-']],
+        rows: [[`memory, same, plain node (Node's heap sizing, glibc's malloc defaults)`, `peak RSS ${formatSpread(figure(rs, (r) => r.peakMb), 0, ' MB')}`, '(reference)', '-']],
         json: { rss_mb_at_peak_node_default_heap: round(figure(rs, (r) => r.peakMb).median) },
       };
     },
@@ -455,7 +455,7 @@ const PHASES: BenchPhase<any>[] = [
       for (const r of rs) for (const [k, v] of r.byRoute) routes.set(k, (routes.get(k) ?? 0) + v);
       return {
         rows: [
-          [`HTTPS intake: ${rs[0]!.count} runs queued in Port (1 in 5 workflow-node)`, `${formatSpread(perS)} claimed runs dispatched/s`, '>= 200/s', met(perS.min >= 200)],
+          [`HTTPS intake: ${rs[0]!.count} runs queued in Port (1 in 5 workflow-node)`, `${formatSpread(perS, 1, ' claimed runs dispatched/s')}`, '>= 200/s', met(perS.min >= 200)],
           [`HTTPS intake: Port requests per run besides reports`, `${formatSpread(perRun, 2)} (${[...routes].sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v}`).join(', ')})`, '<= 3', met(perRun.max <= 3)],
           cpuRow('  CPU per claimed run dispatched', 'run', rs),
         ],

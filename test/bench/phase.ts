@@ -64,8 +64,8 @@ export function jsonFigure(key: string, s: Spread, better: Better, digits = 1): 
 
 /** The CPU row of a phase: agent, simulators and broker per unit of work, each median (range). */
 export function cpuRow(label: string, unit: string, results: { cpu: CpuShare }[]): string[] {
-  const f = (k: keyof CpuShare) => formatSpread(figure(results, (r) => r.cpu[k]), 3);
-  return [label, `agent ${f('agent')} ms per ${unit}; bench process (simulators, publisher) ${f('bench')}; broker ${f('broker')}`, '(measured)', '-'];
+  const f = (k: keyof CpuShare) => formatSpread(figure(results, (r) => r.cpu[k]), 3, ' ms');
+  return [label, `agent ${f('agent')} per ${unit}; bench process (simulators, publisher) ${f('bench')}; broker ${f('broker')}`, '(measured)', '-'];
 }
 
 export { formatSpread, spread };

@@ -41,9 +41,9 @@ export type Better = 'higher' | 'lower';
 /** The worst of the runs: the lowest rate, the highest latency or cost. */
 export const worst = (s: Spread, better: Better) => (better === 'higher' ? s.min : s.max);
 
-/** "435 (414–526, 3 runs)"; a single run prints alone, "435 (1 run)". */
+/** "435/s (414–526, 3 runs)": the unit follows the median; a single run prints "12 ms (1 run)". */
 export function formatSpread(s: Spread, digits = 1, unit = ''): string {
-  const f = (x: number) => `${round(x, digits)}${unit}`;
-  if (s.n <= 1) return `${f(s.median)} (${s.n} run)`;
-  return `${f(s.median)} (${f(s.min)}–${f(s.max)}, ${s.n} runs)`;
+  const f = (x: number) => String(round(x, digits));
+  if (s.n <= 1) return `${f(s.median)}${unit} (${s.n} run)`;
+  return `${f(s.median)}${unit} (${f(s.min)}–${f(s.max)}, ${s.n} runs)`;
 }

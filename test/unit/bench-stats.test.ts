@@ -58,7 +58,7 @@ describe('spread', () => {
 
   it('prints the median with its range and the number of runs', () => {
     assert.equal(formatSpread(spread([526.04, 435.2, 414.31])), '435.2 (414.3–526, 3 runs)');
-    assert.equal(formatSpread(spread([20, 29, 22]), 0, ' ms'), '22 ms (20 ms–29 ms, 3 runs)');
-    assert.equal(formatSpread(spread([12])), '12 (1 run)');
+    assert.equal(formatSpread(spread([20, 29, 22]), 0, ' ms'), '22 ms (20–29, 3 runs)');
+    assert.equal(formatSpread(spread([12]), 0, ' ms'), '12 ms (1 run)');
   });
 });
