@@ -59,7 +59,7 @@ tools: ## Install the test tools into .cache/ when missing: helm, Kubernetes sch
 test-chaos: deps ## Chaos scenarios (kill -9, rebalance, broker restart, GHES and Port outages, rolling update, garbage): nothing lost, nothing twice
 	$(NODE_TS) test/run-tests.ts test/chaos
 
-bench: deps ## Benchmark on the real broker and the GHES simulator: throughput, latency, tracking cost vs naive, memory (prints a table and a JSON line)
+bench: deps ## Benchmark on the real broker and the simulators: throughput, latency, tracking cost vs naive, memory, each phase BENCH_REPEAT (3) times; rates, CPU per unit of work (a table and a JSON line)
 	$(NODE_TS) test/bench/bench.ts
 
 demo: deps ## Run the agent end to end on the local stack with sample runs, print a table, stop everything

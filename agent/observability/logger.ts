@@ -24,11 +24,31 @@ export function createLogger(opts: { level: string; secrets: SecretScrubber; str
     }
     return info;
   });
-  return winston.createLogger({
+  const logger = winston.createLogger({
     level: opts.level,
     format: winston.format.combine(errors(), winston.format.timestamp(), redact(), winston.format.json()),
     transports: [new winston.transports.Stream({ stream: opts.stream ?? process.stdout })],
   });
+  return skippingDisabledLevels(logger);
+}
+
+/**
+ * winston filters levels only after a line went through its object stream (a metadata copy per
+ * child logger, a stream write, a transform): a per-run `info` at level `warn` cost about 1.5%
+ * of the agent's CPU at hundreds of dispatches a second. Each level method returns at once
+ * when its level is off. Defined on the logger itself, so its children (Object.create of it,
+ * with their own `write`) inherit them.
+ */
+function skippingDisabledLevels(logger: Logger): Logger {
+  const methods = logger as unknown as Record<string, (...args: unknown[]) => Logger>;
+  for (const level of Object.keys(logger.levels)) {
+    const write = methods[level];
+    if (typeof write !== 'function') continue;
+    methods[level] = function (this: Logger, ...args: unknown[]) {
+      return this.isLevelEnabled(level) ? write.apply(this, args) : this;
+    };
+  }
+  return logger;
 }
 
 /** The secrets to keep out of every log line; grows when secrets are learnt at run time (Kafka password from Port). */

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { rootCertificates } from 'node:tls';
-import { type Dispatcher, EnvHttpProxyAgent, interceptors } from 'undici';
+import { Agent, type Dispatcher, EnvHttpProxyAgent, interceptors } from 'undici';
 import { AgentError } from '../errors.js';
 
 /** The part of a fetch Response the agent's clients (Octokit's request, the Port client) read. */
@@ -65,7 +65,7 @@ export function createFetch(opts: { caFile?: string; insecure?: boolean; timeout
     ca = [...rootCertificates, pem, ...(extra ? [extra] : [])];
   }
   const tls = { ca, rejectUnauthorized: !opts.insecure };
-  const dispatcher = new EnvHttpProxyAgent({
+  const options = {
     // `connect` serves direct connections; through an HTTPS_PROXY tunnel undici uses
     // `requestTls` for the remote's certificate and would otherwise ignore the private CA.
     connect: { ...tls, timeout: opts.timeoutMs },
@@ -78,7 +78,11 @@ export function createFetch(opts: { caFile?: string; insecure?: boolean; timeout
     // request; at hundreds of requests a second that was a fifth of the agent's CPU and memory.
     headersTimeout: opts.timeoutMs,
     bodyTimeout: opts.timeoutMs,
-  });
+  };
+  // EnvHttpProxyAgent reads HTTP(S)_PROXY once, when it is made; without either it sends every
+  // request directly, yet still parses each request's origin and reads NO_PROXY from the
+  // environment per request. A plain Agent does the same without that work.
+  const dispatcher = proxyConfigured(process.env) ? new EnvHttpProxyAgent(options) : new Agent(options);
   // GitHub answers renamed repositories with 301/307 and expects clients to follow (as fetch does).
   const client = dispatcher.compose(interceptors.redirect({ maxRedirections: 5 }));
   return (input, init) => send(client, input, init);
@@ -119,6 +123,11 @@ async function send(client: Dispatcher, input: string | URL, init: HttpRequestIn
     json: () => body.json(),
     arrayBuffer: () => body.arrayBuffer(),
   };
+}
+
+/** Whether the environment names a proxy (undici's EnvHttpProxyAgent reads the same four variables). */
+export function proxyConfigured(env: NodeJS.ProcessEnv): boolean {
+  return Boolean(env.http_proxy || env.HTTP_PROXY || env.https_proxy || env.HTTPS_PROXY);
 }
 
 function safeRead(path: string): string | undefined {

@@ -6,6 +6,7 @@ import type { KafkaBrokerInfo } from '../stack/kafka-broker.js';
 import type { LocalStack } from '../stack/local-stack.js';
 import { BENCH_WORKFLOW, planRuns, startBenchStack } from './bench-stack.js';
 import type { CompiledAgent } from './compiled-agent.js';
+import { type CpuShare, perUnit } from './phase.js';
 
 /** The routes that carry reports (the run's link, log lines, statuses, lease renewals): not counted. */
 const REPORT_ROUTES = new Set(['/v1/actions/runs/:id PATCH', '/v1/actions/runs/:id/logs POST', '/v1/workflows/nodes/runs/:id PATCH', '/v1/workflows/nodes/runs/:id/logs POST']);
@@ -17,6 +18,8 @@ export interface PortApiResult {
   completed: number;
   requestsPerRun: number;
   byRoute: Map<string, number>;
+  /** CPU ms per claimed run dispatched, between ready and the last dispatch. */
+  cpu: CpuShare;
 }
 
 export async function portApiPhase(
@@ -25,6 +28,7 @@ export async function portApiPhase(
   withAgent: <T>(stack: LocalStack, overrides: Record<string, Record<string, unknown>>, fn: (agent: CompiledAgent) => Promise<T>) => Promise<T>,
   until: (what: string, done: () => boolean, timeoutMs: number, everyMs?: number, onTick?: () => void) => Promise<void>,
   say: (line: string) => void,
+  meterCpu: (agent: CompiledAgent) => { stop(): CpuShare },
 ): Promise<PortApiResult> {
   const stack = await startBenchStack(broker, { repos: 50, timeScale: 1 });
   // Minute-long runs (tracking stays light while the backlog is dispatched), one in five a workflow-node run, over ten actions: all queued before the agent starts.
@@ -41,10 +45,13 @@ export async function portApiPhase(
     tracking: { pollIntervalSeconds: 10 },
     limits: { maxInflightRuns: count + 1000 },
   };
-  return withAgent(stack, overrides, async () => {
+  return withAgent(stack, overrides, async (agent) => {
     const readyAt = Date.now();
+    const meter = meterCpu(agent);
+    const before = stack.ghes.dispatches().length;
     const dispatched = () => stack.ghes.dispatches().filter((d) => d.status === 200 || d.status === 204);
     await until('dispatching the claimed runs', () => dispatched().length >= count, 10 * 60_000, 500, () => say(`port-api: ${dispatched().length}/${count} dispatched`));
+    const cpu = perUnit(meter.stop(), stack.ghes.dispatches().length - before);
     const at = dispatched().map((d) => d.at);
     const first = Math.min(...at);
     const last = Math.max(...at);
@@ -80,6 +87,6 @@ export async function portApiPhase(
       counted++;
       byRoute.set(key, (byRoute.get(key) ?? 0) + 1);
     }
-    return { count, perS: count / ((last - first) / 1000), fromReadyS: (last - readyAt) / 1000, completed: final(), requestsPerRun: counted / final(), byRoute };
+    return { count, perS: count / ((last - first) / 1000), fromReadyS: (last - readyAt) / 1000, completed: final(), requestsPerRun: counted / final(), byRoute, cpu };
   });
 }

@@ -35,6 +35,8 @@ export interface KafkaBroker extends KafkaBrokerInfo {
   start(): Promise<void>;
   /** Stop and delete the data dir. */
   destroy(): Promise<void>;
+  /** The broker JVM's process id while it runs (the bench reads its CPU time from /proc). */
+  pid(): number | undefined;
 }
 
 export interface StartKafkaBrokerOptions {
@@ -303,5 +305,6 @@ export async function startKafkaBroker(opts: StartKafkaBrokerOptions = {}): Prom
     throw err;
   }
 
-  return { ...info, dataDir, start, stop, destroy };
+  const pid = () => (child && child.exitCode === null && child.signalCode === null ? child.pid : undefined);
+  return { ...info, dataDir, start, stop, destroy, pid };
 }

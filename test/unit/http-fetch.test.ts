@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { type Server, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { createFetch, describeNetworkError } from '../../agent/util/http-fetch.js';
+import { createFetch, describeNetworkError, proxyConfigured } from '../../agent/util/http-fetch.js';
 
 describe('createFetch', () => {
   let server: Server;
@@ -21,7 +21,9 @@ describe('createFetch', () => {
         if (req.url === '/new') return void res.writeHead(200, { 'content-type': 'application/json' }).end('{"moved":true}');
         if (req.url === '/empty') return void res.writeHead(204).end();
         if (req.url === '/etag') return void res.writeHead(304, { etag: '"a"' }).end();
-        if (req.url === '/slow') return void setTimeout(() => res.end('late'), 1000);
+        // Well past the 200 ms timeout: undici's timers tick once a second, so a 200 ms timeout
+        // fires after about 1 s, and an answer at 1 s raced it on a loaded machine.
+        if (req.url === '/slow') return void setTimeout(() => res.end('late'), 3000);
         res.setHeader('set-cookie', ['a=1', 'b=2']);
         res.writeHead(201, 'Created Here', { 'content-type': 'application/json', 'x-poll-interval': '60' });
         res.end(JSON.stringify({ echo: body, q: req.url }));
@@ -81,5 +83,13 @@ describe('createFetch', () => {
     await assert.rejects(fetch(`${origin}/slow`, { signal: ac.signal }), (e) => e === reason);
     const err = await fetch(`${origin}/slow`).then(() => undefined, (e: unknown) => e);
     assert.equal(describeNetworkError(err, 'ghes.example', 'github.caFile'), 'request to ghes.example timed out');
+  });
+});
+
+describe('proxyConfigured', () => {
+  it('is true when any of the variables undici reads names a proxy, false when none does', () => {
+    assert.equal(proxyConfigured({}), false);
+    assert.equal(proxyConfigured({ NO_PROXY: 'localhost', http_proxy: '' }), false);
+    for (const name of ['http_proxy', 'HTTP_PROXY', 'https_proxy', 'HTTPS_PROXY']) assert.equal(proxyConfigured({ [name]: 'http://proxy:3128' }), true, name);
   });
 });

@@ -58,6 +58,23 @@ describe('createLogger', () => {
     assert.deepEqual((await lines()).map((l) => l.json.message), ['shown']);
   });
 
+  it('a disabled level returns before the line is built or written, on children too', async () => {
+    const { logger, lines } = memoryLogger(createSecretScrubber(), 'warn');
+    const child = logger.child({ runId: 'r_1' });
+    const written: unknown[] = [];
+    const write = logger.write.bind(logger);
+    // A child writes through its root: nothing reaches it for a level that is off.
+    logger.write = ((info: unknown) => (written.push(info), write(info as never))) as typeof logger.write;
+    child.info('hidden', { big: 'x'.repeat(100) });
+    child.debug('hidden too');
+    assert.equal(written.length, 0);
+    assert.equal(child.info('chained'), child);
+    child.warn('shown');
+    assert.equal(written.length, 1);
+    const out = await lines();
+    assert.deepEqual(out.map((l) => [l.json.message, l.json.runId]), [['shown', 'r_1']]);
+  });
+
   it('redacts a secret and its base64 in the message and in metadata (flat and nested)', async () => {
     const { logger, lines } = memoryLogger(createSecretScrubber([SECRET]));
     logger.warn(`request failed with secret ${SECRET}`, {

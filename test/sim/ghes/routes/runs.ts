@@ -21,8 +21,9 @@ export function addRunRoutes(r: Router, ctx: SimContext): void {
   const list = (req: ApiRequest, repo: RepoRecord, wf: WorkflowRecord | null): ApiResponse => {
     const filter = buildFilter(req.query);
     if (typeof filter !== 'function') return fail(ctx, 422, filter.error);
-    const all = [...state.runs.values()]
-      .filter((run) => run.repo === repo && (wf === null || run.workflow === wf) && isListed(clock, run, ctx.listLagMs))
+    const all = state
+      .runsOf(repo)
+      .filter((run) => (wf === null || run.workflow === wf) && isListed(clock, run, ctx.listLagMs))
       .map((run) => ({ run, view: runView(state, clock, run) }))
       .filter(({ run, view }) => {
         const facts: RunFacts = {
