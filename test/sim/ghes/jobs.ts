@@ -25,7 +25,8 @@ export interface JobView {
   id: number;
   index: number;
   name: string;
-  status: 'queued' | 'in_progress' | 'completed';
+  /** queued, in_progress, completed; before the run starts, the run's own status. */
+  status: string;
   conclusion: string | null;
   createdAtMs: number;
   startedAtMs: number | null;
@@ -43,7 +44,9 @@ export function jobsOf(clock: SimClock, run: RunRecord, attempt: Attempt): JobVi
   const s = attempt.script;
   const scripts = s.jobs && s.jobs.length > 0 ? s.jobs : DEFAULT_JOBS;
   const elapsed = clock.simElapsedSince(attempt.startedAtMs);
-  if (phaseAt(s, elapsed).status === 'requested') return [];
+  // Before the run starts its jobs share its status (requested, pending, queued, waiting).
+  const before = phaseAt(s, elapsed).status;
+  const waitingStatus = before === 'in_progress' || before === 'completed' ? 'queued' : before;
   const inProgressAt = s.queuedMs + s.waitingMs;
   const share = s.durationMs / scripts.length;
   const cut = attempt.cut?.atSimMs ?? Infinity;
@@ -55,9 +58,9 @@ export function jobsOf(clock: SimClock, run: RunRecord, attempt: Attempt): JobVi
     const stepShare = share / steps.length;
     const failedAt = steps.findIndex((st) => st.conclusion === 'failure');
     const scripted: Conclusion = failedAt >= 0 ? 'failure' : index === scripts.length - 1 ? s.conclusion : 'success';
-    const base = { id: jobIdOf(run.id, attempt.number, index), index, name: job.name, createdAtMs: real(s.queuedMs) };
+    const base = { id: jobIdOf(run.id, attempt.number, index), index, name: job.name, createdAtMs: attempt.startedAtMs };
     if (start >= cut && elapsed >= cut) return { ...base, status: 'completed', conclusion: attempt.cut!.conclusion, startedAtMs: real(cut), completedAtMs: real(cut), steps: [] };
-    if (elapsed < start) return { ...base, status: 'queued', conclusion: null, startedAtMs: null, completedAtMs: null, steps: [] };
+    if (elapsed < start) return { ...base, status: waitingStatus, conclusion: null, startedAtMs: null, completedAtMs: null, steps: [] };
     const until = Math.min(end, cut);
     const done = elapsed >= until;
     const stepViews: StepView[] = [];

@@ -121,5 +121,6 @@ function teamShape(ctx: SimContext, org: string, slug: string): Record<string, u
     members_url: `${ctx.shape.api}/organizations/1/team/${id}/members{/member}`,
     repositories_url: `${ctx.shape.api}/organizations/1/team/${id}/repos`,
     parent: null,
+    type: 'organization',
   };
 }
