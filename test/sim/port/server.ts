@@ -239,6 +239,7 @@ export async function startPortSim(options: PortSimOptions): Promise<PortSim> {
       const at = new Date(now()).toISOString();
       const refused = checkTerminalWrite(run, status);
       if (refused) throw new Error(refused.message);
+      run.statusWrites += 1;
       applyPatch(run, { status, statusLabel: `Ended by ${by}` }, at);
       run.history.push({ at, method: 'PATCH', path: `(${by}) /v1/actions/runs/${runId}`, body: { status }, status: 200 });
     },
