@@ -43,7 +43,10 @@ const MAX_JOB_LINES = 10;
  * never changes the run's final status, and its time is bounded.
  */
 export async function fetchFailureExcerpt(deps: ExcerptDeps, run: { owner: string; repo: string; runId: number }, signal?: AbortSignal): Promise<FailureExcerpt> {
-  const timer = AbortSignal.timeout(deps.settings.timeoutMs);
+  // A timer of our own, not AbortSignal.timeout: that one is unref'd and cleared only when it fires.
+  const timeout = new AbortController();
+  const timer = timeout.signal;
+  const handle = setTimeout(() => timeout.abort(new Error('timeout')), deps.settings.timeoutMs);
   const bound = signal ? AbortSignal.any([signal, timer]) : timer;
   let jobLines: string[] = [];
   try {
@@ -62,6 +65,8 @@ export async function fetchFailureExcerpt(deps: ExcerptDeps, run: { owner: strin
   } catch (raw) {
     const timedOut = timer.aborted && !signal?.aborted;
     return { jobLines, outcome: timedOut ? 'timeout' : 'error', error: timedOut ? `took longer than ${deps.settings.timeoutMs} ms` : toAgentError(raw).message };
+  } finally {
+    clearTimeout(handle);
   }
 }
 
@@ -83,12 +88,12 @@ const STAMP = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z) ?/;
 
 /**
  * The log lines written during `step`: each line of a job log starts with its timestamp, and
- * steps report theirs (second precision, so the window is widened by a second each side).
+ * steps report theirs to the second (so the window reaches a second past the step's end).
  * Without a step, or when no line falls in its window, the log's last lines stand in.
  */
 export function stepLines(log: string, step: { started_at: string | null; completed_at: string | null } | undefined): string[] {
   const all = log.split(/\r?\n/).filter((l) => l.length > 0);
-  const from = step?.started_at ? Date.parse(step.started_at) - 1000 : NaN;
+  const from = step?.started_at ? Date.parse(step.started_at) : NaN;
   const to = step?.completed_at ? Date.parse(step.completed_at) + 1000 : NaN;
   const picked: string[] = [];
   const clean = (line: string) => line.replace(STAMP, '').replace(/^##\[error\]/, 'Error: ');
