@@ -15,6 +15,7 @@ import { type CompiledAgent, REPO_ROOT, buildAgent, startCompiledAgent } from '.
 import { memoryOf } from './process-memory.js';
 import { portApiPhase } from './port-api-phase.js';
 import { tokenRenewal } from './token-renewal.js';
+import { jobProgressPhase } from './job-progress-phase.js';
 import { percentile, round, table } from './stats.js';
 
 const SCALE = Number(process.env.BENCH_SCALE ?? '1');
@@ -176,7 +177,7 @@ async function latency(broker: KafkaBrokerInfo) {
 async function tracking(broker: KafkaBrokerInfo, mode: 'batched' | 'naive', count: number, repos: number) {
   const stack = await startBenchStack(broker, { repos, timeScale: TIME_SCALE });
   const intervalS = POLL_S / TIME_SCALE;
-  return withAgent(stack, { tracking: { mode, pollIntervalSeconds: intervalS } }, async () => {
+  return withAgent(stack, { tracking: { mode, pollIntervalSeconds: intervalS }, insight: { jobProgress: false } }, async () => {
     const before = stack.ghes.requests().length;
     // Durations spread evenly over 1–5 minutes (a fixed permutation, not random: repeatable).
     const runs = planRuns(mode === 'batched' ? 'tb' : 'tn', count, stack.repoNames, (i) => 60_000 + ((i * 7919) % count) * (240_000 / count), 5_000);
@@ -262,6 +263,7 @@ async function main(): Promise<void> {
         'port-api': () => portApiPhase(info, n(4_000), withAgent, until, say),
         'memory-node-defaults': () => memory(info, NODE_DEFAULTS),
         'token-renewal': () => tokenRenewal(info, withAgent, say),
+        'job-progress': () => jobProgressPhase(info, n(200), { timeScale: TIME_SCALE, pollS: POLL_S, withAgent, until, say }),
       };
       console.log(JSON.stringify(await phases[only]!(), (_k, v) => (v instanceof Map ? Object.fromEntries(v) : v)));
       return;
@@ -278,6 +280,7 @@ async function main(): Promise<void> {
     const memDefaults = await memory(info, NODE_DEFAULTS);
     const pa = await portApiPhase(info, n(4_000), withAgent, until, say);
     const renewal = await tokenRenewal(info, withAgent, say);
+    const jp = await jobProgressPhase(info, n(200), { timeScale: TIME_SCALE, pollS: POLL_S, withAgent, until, say });
 
     const target = (ok: boolean) => (ok ? 'yes' : 'NO');
     const ratio = naive.perRun / batched.perRun;
@@ -306,6 +309,12 @@ async function main(): Promise<void> {
           '(measured)',
           '-',
         ],
+        [
+          `job progress (insight.jobProgress): ${jp.count} runs of 2 jobs, 1-5 min`,
+          `+${round(jp.extraPerRun, 2)} GitHub requests per run (${round(jp.on.perRun, 2)} on vs ${round(jp.off.perRun, 2)} off; jobs lists ${jp.on.jobs200} 200s, ${jp.on.jobs304} 304s; ${round(jp.on.linesPerRun, 1)} job lines per run)`,
+          '(measured)',
+          '-',
+        ],
       ]),
     );
     console.log('\nGitHub requests by route (tracking phases, dispatch POSTs excluded)');
@@ -329,6 +338,7 @@ async function main(): Promise<void> {
         port_api_dispatch_per_s: round(pa.perS),
         port_api_port_requests_per_run: round(pa.requestsPerRun, 3),
         list_200s_per_repo_per_token_renewal: round(renewal.per200, 3),
+        job_progress_extra_requests_per_run: round(jp.extraPerRun, 3),
         scale: SCALE,
       }),
     );

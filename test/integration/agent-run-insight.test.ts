@@ -50,7 +50,13 @@ for (const auth of ['app', 'token'] as const) {
       assert.ok(storage.length >= 1, 'the log was downloaded from the storage host');
       assert.deepEqual(storage.map((s) => s.authorization), storage.map(() => null), 'no request to the storage host carried credentials');
       assert.ok(storage.every((s) => s.status === 200));
-      assert.ok(stack.ghes.requests().some((r) => r.route === 'GET /repos/{owner}/{repo}/actions/jobs/{job_id}/logs' && r.status === 302));
+      // Its cost, per failed run: one jobs list and one log location on GHES, one download from storage.
+      const jobsCalls = stack.ghes.requests().filter((r) => r.route === 'GET /repos/{owner}/{repo}/actions/runs/{run_id}/jobs' && r.path.includes(`/runs/${gh.id}/`));
+      const logCalls = stack.ghes.requests().filter((r) => r.route === 'GET /repos/{owner}/{repo}/actions/jobs/{job_id}/logs');
+      assert.ok(jobsCalls.length >= 1, 'the jobs were listed');
+      assert.equal(logCalls.length, 1);
+      assert.equal(logCalls[0]!.status, 302);
+      assert.equal(storage.length, 1);
     });
 
     test('the excerpt cannot be read (storage down): the final status still goes, without it, and is counted', async () => {
