@@ -95,21 +95,32 @@ export function stepLines(log: string, step: { started_at: string | null; comple
   const all = log.split(/\r?\n/).filter((l) => l.length > 0);
   const from = step?.started_at ? Date.parse(step.started_at) : NaN;
   const to = step?.completed_at ? Date.parse(step.completed_at) + 1000 : NaN;
-  const picked: string[] = [];
-  const clean = (line: string) => line.replace(STAMP, '').replace(/^##\[error\]/, 'Error: ');
+  const unstamped = (line: string) => line.replace(STAMP, '');
+  const clean = (line: string) => line.replace(/^##\[error\]/, 'Error: ');
   const noise = (line: string) => /^##\[(group|endgroup)\]/.test(line);
+  let window: string[] = [];
   if (Number.isFinite(from) && Number.isFinite(to)) {
-    for (const line of all) {
-      const m = STAMP.exec(line);
-      const at = m ? Date.parse(m[1]!) : NaN;
-      if (at >= from && at <= to) {
-        const c = clean(line);
-        if (!noise(c)) picked.push(c);
-      }
-    }
+    window = all
+      .filter((line) => {
+        const m = STAMP.exec(line);
+        const at = m ? Date.parse(m[1]!) : NaN;
+        return at >= from && at <= to;
+      })
+      .map(unstamped);
   }
-  if (picked.length > 0) return picked;
-  return all.map(clean).filter((l) => !noise(l));
+  if (window.length === 0) window = all.map(unstamped);
+  // Steps shorter than the second-precision window share it with their neighbours: the runner
+  // opens every step with "##[group]Run …" and a failing one ends with "##[error]…", so the
+  // failed step is the last opening at or before its last error, through that error.
+  const lastError = lastIndex(window, window.length, (l) => l.startsWith('##[error]'));
+  const end = lastError >= 0 ? lastError + 1 : window.length;
+  const start = Math.max(0, lastIndex(window, end, (l) => l.startsWith('##[group]Run ')));
+  return window.slice(start, end).filter((l) => !noise(l)).map(clean);
+}
+
+function lastIndex(lines: string[], before: number, test: (l: string) => boolean): number {
+  for (let i = before - 1; i >= 0; i--) if (test(lines[i]!)) return i;
+  return -1;
 }
 
 /** The last `lines` lines, within `maxBytes` (UTF-8), the newest kept. */

@@ -56,8 +56,12 @@ describe('failure excerpt', () => {
   it('picks the failed step\'s lines by their timestamps, without the group markers', () => {
     assert.deepEqual(stepLines(LOG, job({}).steps[1]), ['FAIL src/deploy.test.ts', 'Tests: 1 failed', 'Error: Process completed with exit code 1.']);
   });
-  it('without step times, the log\'s lines stand in', () => {
-    assert.equal(stepLines(LOG, undefined).at(-1), 'Post job cleanup.');
+  it('without step times, the last step that opened before the last error, through that error', () => {
+    assert.deepEqual(stepLines(LOG, undefined), ['FAIL src/deploy.test.ts', 'Tests: 1 failed', 'Error: Process completed with exit code 1.']);
+  });
+  it('steps shorter than the timestamps\' second share the window: the neighbours are cut off', () => {
+    const short = ['2026-01-01T10:00:01.1000000Z ##[group]Run Set up', '2026-01-01T10:00:01.2000000Z Set up: ok', '2026-01-01T10:00:01.3000000Z ##[group]Run npm test', '2026-01-01T10:00:01.4000000Z FAIL', '2026-01-01T10:00:01.5000000Z ##[error]Process completed with exit code 1.', '2026-01-01T10:00:01.6000000Z Cleaning up orphan processes'].join('\n');
+    assert.deepEqual(stepLines(short, { started_at: '2026-01-01T10:00:01Z', completed_at: '2026-01-01T10:00:01Z' }), ['FAIL', 'Error: Process completed with exit code 1.']);
   });
   it('keeps the last lines within the line and byte bounds', () => {
     assert.equal(tail(['a', 'b', 'c', 'd'], 2, 100), 'c\nd');
