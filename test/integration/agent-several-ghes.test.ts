@@ -2,7 +2,9 @@
 // consumer group) and one HTTPS installation. Each agent serves its organizations (github.orgs);
 // a run for the other's organization is left to it with no report (outcome="not_mine"); a run no
 // agent serves is reported FAILURE by the catch-all agent. Every run gets exactly one final
-// status, from the agent of its GHES. Real broker, two GHES simulators, one Port simulator.
+// status, from the agent of its GHES. Over HTTPS each agent claims for its own installation (the
+// README's advice); a run of another agent's organization claimed from its installation is left
+// unacknowledged and unreported. Real broker, two GHES simulators, one Port simulator.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { startGhesSim } from '../sim/ghes/server.js';
@@ -15,18 +17,18 @@ describe('two agents, two GHES, one topic', () => {
   let ghes2: GhesSim;
   let acmeAgent: AgentProcess;
   let globexAgent: AgentProcess;
-  const portApi = { enabled: true, visibilityTimeoutMs: 10_000, claimIntervalSeconds: 1 };
+  const portApi = (installationId: string) => ({ enabled: true, installationId, visibilityTimeoutMs: 10_000, claimIntervalSeconds: 1 });
 
   before(async () => {
     stack = await startLocalStack({ ghes: { version: '3.19.0' } });
     ghes2 = await startGhesSim({ version: '3.21.0', runAppearDelayMs: 200 });
     ghes2.addInstallation('globex');
     addSampleRepo(ghes2, 'globex');
-    acmeAgent = await startAgentProcess(stack, { overrides: { github: { orgs: ['acme'] }, portApi } });
+    acmeAgent = await startAgentProcess(stack, { overrides: { github: { orgs: ['acme'] }, portApi: portApi('ghes-a') } });
     // The catch-all: it answers for organizations neither agent serves.
     globexAgent = await startAgentProcess(
       { ...stack, ghes: ghes2, ghOrg: 'globex' },
-      { overrides: { github: { orgs: ['globex*'], catchAll: true, otherAgentsOrgs: ['acme'] }, kafka: { groupId: `${stack.org}.ghes-agent-globex` }, portApi } },
+      { overrides: { github: { orgs: ['globex*'], catchAll: true, otherAgentsOrgs: ['acme'] }, kafka: { groupId: `${stack.org}.ghes-agent-globex` }, portApi: portApi('ghes-b') } },
     );
     await Promise.all([acmeAgent.waitReady(), globexAgent.waitReady()]);
   });
@@ -44,7 +46,15 @@ describe('two agents, two GHES, one topic', () => {
       await stack.publish(inv('acme', 'fail.yml')),
       await stack.publish(inv('initech')),
     ];
-    const httpsRuns = ['acme', 'globex', 'initech'].map((org) => stack.createIntegrationRun({ org, repo: 'infra', workflow: 'deploy.yml' }));
+    const httpsRuns = (
+      [
+        ['acme', 'ghes-a'],
+        ['globex', 'ghes-b'],
+        ['initech', 'ghes-b'],
+      ] as const
+    ).map(([org, installationId]) => stack.createIntegrationRun({ org, repo: 'infra', workflow: 'deploy.yml' }, { installationId }));
+    // globex's run in acme's installation: the acme agent claims it and leaves it alone.
+    const left = stack.createIntegrationRun({ org: 'globex', repo: 'infra', workflow: 'deploy.yml' }, { installationId: 'ghes-a' });
     const all = [...kafkaRuns, ...httpsRuns];
     const done = await Promise.all(all.map((r) => stack.waitForRun(r.id, isFinal, 120_000)));
     // A few seconds more: a second agent's late report would show here.
@@ -65,6 +75,10 @@ describe('two agents, two GHES, one topic', () => {
       assert.equal(other.runs().filter((r) => r.inputs.port_run_id === run.id).length, 0, `run ${run.id} not dispatched on the other GHES`);
       assert.equal(now.link, `${sim.origin}/${org}/infra/actions/runs/${gh[0]!.id}`);
     }
+    const leftNow = stack.port.getRun(left.id)!;
+    assert.ok((leftNow.claims ?? 0) >= 1, 'claimed by the acme agent');
+    assert.deepEqual([leftNow.status, leftNow.acks, leftNow.statusWrites, leftNow.logs.length, leftNow.history.length], ['IN_PROGRESS', 0, 0, 0, 0], 'left unacknowledged, with no report');
+    assert.ok(metricValue(await acmeAgent.metrics(), 'ghes_agent_messages_total', { outcome: 'not_mine', intake: 'port-api' }) >= 1);
     assert.ok(stack.ghes.dispatches().every((d) => d.owner === 'acme'));
     assert.ok(ghes2.dispatches().every((d) => d.owner === 'globex'));
     // The Kafka intake commits another agent's run with no report; each agent saw the other's.
