@@ -39,6 +39,10 @@ import { type PortHttp, createPortHttp } from './port/port-http.js';
 import { type Reporter, createReporter } from './port/reporter.js';
 import { type MessageProcessor, createMessageProcessor } from './run/process-message.js';
 import { createBatchedWatcher } from './tracking/batched-watcher.js';
+import { createOrgRouting } from './run/org-routing.js';
+import { type PortEndWatch, createPortEndWatch } from './run/port-end-watch.js';
+import { createRunCancellation } from './run/run-cancellation.js';
+import { createRunInsight } from './run/run-insight.js';
 import { createNaiveWatcher } from './tracking/naive-watcher.js';
 import { type Clock, type RetryOptions, realClock, retry } from './util/backoff.js';
 import { createCapacityGate } from './util/capacity-gate.js';
@@ -66,6 +70,7 @@ export async function startAgent(config: AgentConfig, opts: { logger?: Logger; s
   let claimIntake: ClaimIntake | undefined;
   let intakesStarted = false;
   let reporterRef: ReturnType<typeof createReporter> | undefined;
+  let endWatchRef: PortEndWatch | undefined;
   // GHES, Port's API or the broker failing for this long makes /readyz say so (/livez does not).
   const dependencies = createDependencyHealth({ now: () => clock.now(), unreachableAfterMs: DEPENDENCY_GRACE_MS, expectContact: config.kafka.enabled ? ['kafka'] : [] });
   const readiness = () => {
@@ -99,7 +104,18 @@ export async function startAgent(config: AgentConfig, opts: { logger?: Logger; s
       logger,
     });
     const port = observeCalls(createPortClient({ http: portHttp, nodeRoutes: config.portApi.routes }), 'port', dependencies);
-    const reporter = createReporter({ port, clock, metrics, logger, onDelivered: (runId, report) => report.kind === 'patch' && claimIntake?.delivered(runId) });
+    // Runs ended in Port while their GHES run goes on (issue 13): paced reads of their records.
+    const endWatch = createPortEndWatch({ port, clock, logger, metrics, checkMs: config.tracking.portCheckSeconds * 1000, perMinute: config.tracking.portChecksPerMinute });
+    endWatchRef = endWatch;
+    const reporter = createReporter({
+      port,
+      clock,
+      metrics,
+      logger,
+      onDelivered: (runId, report) => report.kind === 'patch' && claimIntake?.delivered(runId),
+      // A final status Port refuses because the run already ended: ended in Port, a free signal.
+      onRefused: (runId, report, err) => report.kind === 'patch' && report.patch.status !== undefined && err.status === 422 && endWatch.notifyFinal(runId),
+    });
     reporterRef = reporter;
     // GHES's clock, from every response's Date header: App JWTs and run look-ups use it.
     const skew = createClockSkew({ onChange: reportClockSkew({ metrics, logger }) });
@@ -115,7 +131,13 @@ export async function startAgent(config: AgentConfig, opts: { logger?: Logger; s
       logger,
       clock,
     });
-    const api = observeCalls(createGithubApi({ clients, clock }), 'github', dependencies);
+    const ghesTls = { caFile: config.github.caFile, insecure: config.github.tlsInsecureSkipVerify };
+    // The job-log request's 302 is read, not followed (its target is blob storage, which must
+    // never see the GHES credentials); the log itself comes through storageFetch, without them,
+    // with GHES's CA bundle and the proxy variables (the storage host is often GHES's own).
+    const noRedirectFetch = createFetch({ ...ghesTls, timeoutMs: config.github.requestTimeoutMs, name: 'github.caFile', followRedirects: false });
+    const storageFetch = createFetch({ ...ghesTls, timeoutMs: config.insight.excerptTimeoutSeconds * 1000, name: 'github.caFile' });
+    const api = observeCalls(createGithubApi({ clients, clock, noRedirectFetch }), 'github', dependencies);
     const startupRetry = { clock, maxAttempts: Infinity, capMs: 30_000, onRetry: (e: AgentError) => log.warn(`start-up step failed, retrying: ${e.message}`) };
 
     const ghesVersion: Version =
@@ -128,7 +150,7 @@ export async function startAgent(config: AgentConfig, opts: { logger?: Logger; s
     const intervalMs = config.tracking.pollIntervalSeconds * 1000;
     const watcher =
       config.tracking.mode === 'naive'
-        ? createNaiveWatcher({ api, clock, logger, intervalMs, maxWaitMs: config.tracking.maxWaitSeconds * 1000 })
+        ? createNaiveWatcher({ api, clock, logger, intervalMs, maxWaitMs: config.tracking.maxWaitSeconds * 1000, sweepMs: intervalMs * config.tracking.statusSweepMultiplier })
         : createBatchedWatcher({
             api,
             clock,
@@ -171,6 +193,22 @@ export async function startAgent(config: AgentConfig, opts: { logger?: Logger; s
       metrics,
       logger,
       clock,
+      insight: createRunInsight({
+        api,
+        storageFetch,
+        scrub: (text) => secrets.scrub(text),
+        clock,
+        metrics,
+        logger,
+        settings: {
+          jobProgress: config.insight.jobProgress,
+          approvals: config.insight.approvals,
+          failureExcerpt: config.insight.failureExcerpt,
+          excerpt: { lines: config.insight.excerptLines, maxBytes: config.insight.excerptMaxBytes, logMaxBytes: config.insight.logMaxBytes, timeoutMs: config.insight.excerptTimeoutSeconds * 1000 },
+        },
+      }),
+      cancellation: createRunCancellation({ cancel: { api, clock, version: ghesVersion, graceMs: config.tracking.cancelGraceSeconds * 1000 }, endWatch, metrics, logger }),
+      orgRoute: createOrgRouting(config.github),
     });
     // Every run in hand counts, from both intakes and whatever its stage (dispatching or
     // tracked): a batch would otherwise all pass before the first is tracked.
@@ -232,6 +270,7 @@ export async function startAgent(config: AgentConfig, opts: { logger?: Logger; s
     await claimIntake?.stop({ deadlineMs: clock.now() });
     await health.close();
     reporterRef?.stop();
+    endWatchRef?.stop();
     throw err;
   }
 
@@ -250,6 +289,7 @@ export async function startAgent(config: AgentConfig, opts: { logger?: Logger; s
       await reporterRef?.drain(drainTimeout.signal);
       clearTimeout(t);
       reporterRef?.stop();
+      endWatchRef?.stop();
       await health.close();
       log.info('stopped');
     },

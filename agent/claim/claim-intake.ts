@@ -161,6 +161,9 @@ export function createClaimIntake(deps: {
     const runId = decoded.kind === 'run' ? decoded.run.runId : decoded.runId;
     // Offered again while still in hand: this replica's claim ran out, it keeps working on it.
     if (held.has(runId)) return;
+    // Another agent's organization (github.orgs): not held, not acknowledged, no report. Port
+    // offers it again once the claim's visibility timeout passes, to whichever agent claims next.
+    if (decoded.kind === 'run' && !processor.servesOrg(decoded.run, { intake: 'port-api', where: { claimed: kind, runId } })) return;
     const h = hold(runId, kind, decoded.fairnessKey, sentAt, { acked: false });
     const ctx: RunContext = {
       intake: 'port-api',
@@ -317,6 +320,8 @@ export function createClaimIntake(deps: {
    */
   async function adopt(kind: RunKind, decoded: Extract<ClaimedRun, { kind: 'run' }>, reason: string): Promise<void> {
     const runId = decoded.run.runId;
+    // Its GitHub run is on another agent's GHES (github.orgs): only that agent can follow it.
+    if (!processor.servesOrg(decoded.run, { intake: 'port-api', where: { adopted: kind, runId } })) return;
     const t0 = clock.now();
     const fresh = await deps.port.getRun(runId);
     if (!fresh || held.has(runId) || !orphanReason(fresh, { nowMs: clock.now(), leaseMs: settings.leaseMs, held: false })) return;

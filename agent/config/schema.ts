@@ -149,6 +149,20 @@ export const schemaTree: Tree = {
     version: str("GHES version to assume (e.g. 3.19.0); empty detects it from GET /meta at start."),
     runIdInput: str('Workflow input that receives the Port run id, so a run-name can show it for correlation. Empty disables; dropped automatically for workflows that do not declare it.', 'port_run_id'),
     correlationTimeoutSeconds: int('How long to look for the run a dispatch created (GHES < 3.21, or after an interrupted dispatch).', 60, 1),
+    orgs: {
+      doc: "Organizations (globs, case-insensitive; comma separated in env) this agent serves. A run for another organization is left to the agent of the GHES that serves it: committed (Kafka) or left unacknowledged (HTTPS intake) with no report, counted as outcome=\"not_mine\". Default: every organization.",
+      format: 'string-list',
+      default: ['*'],
+    },
+    catchAll: bool(
+      "This agent answers for runs that no agent serves: a run for an organization outside github.orgs and outside github.otherAgentsOrgs is reported FAILURE with the reason. Mark exactly one agent of the topic so.",
+      false,
+    ),
+    otherAgentsOrgs: {
+      doc: 'With github.catchAll: the organizations (globs) the other agents on this topic serve; their runs are left to them (not_mine).',
+      format: 'string-list',
+      default: [],
+    },
   },
   tracking: {
     mode: oneOf(
@@ -176,6 +190,19 @@ export const schemaTree: Tree = {
       3_110_400,
       1,
     ),
+    cancelOnTimeout: bool('When tracking.maxWaitSeconds runs out, also cancel the GHES run (then force-cancel it if the cancel does not take).', false),
+    cancelGraceSeconds: range('After a cancel, seconds to wait for the GHES run to end before a force-cancel (GHES >= 3.17).', 60, 1, 1000),
+    portCheckSeconds: int("Each tracked run's Port record is read this often to notice a run ended in Port (then its GHES run is cancelled); 0 turns the reads off (a refused final report still counts).", 120),
+    portChecksPerMinute: int('All those reads together, at most, per minute: with more runs than this many per portCheckSeconds, each run is read less often.', 60, 1),
+  },
+  insight: {
+    jobProgress: bool('A Port log line when a job starts and when it ends (name, conclusion, duration), read at the status sweep\'s pace while a run is in progress (one conditional jobs request per run per sweep).', true),
+    approvals: bool('When a run waits on a protected environment, one Port log line naming the environment(s), who can approve and the review link (one pending_deployments request per waiting run).', true),
+    failureExcerpt: bool("When a run fails: a log line per failed job and step with its link, and the last lines of the first failed step's log in the run's summary (one jobs request and one log download per failed run).", true),
+    excerptLines: range('Lines of the failed step\'s log kept in the excerpt, at most.', 20, 1, 100),
+    excerptMaxBytes: int('Bytes of the excerpt at most (Port caps a run summary).', 4000, 100),
+    logMaxBytes: int('Bytes of a job log read at most; the download stops there.', 2_000_000, 1024),
+    excerptTimeoutSeconds: range('Time the excerpt may take at most (jobs list, log redirect and download); past it the final status goes without it.', 10, 1, 100),
   },
   policy: {
     allow: {
@@ -287,8 +314,22 @@ export interface AgentConfig {
     version: string;
     runIdInput: string;
     correlationTimeoutSeconds: number;
+    orgs: string[];
+    catchAll: boolean;
+    otherAgentsOrgs: string[];
   };
-  tracking: { mode: 'batched' | 'naive'; pollIntervalSeconds: number; idleIntervalMultiplier: number; statusSweepMultiplier: number; maxWaitSeconds: number };
+  tracking: {
+    mode: 'batched' | 'naive';
+    pollIntervalSeconds: number;
+    idleIntervalMultiplier: number;
+    statusSweepMultiplier: number;
+    maxWaitSeconds: number;
+    cancelOnTimeout: boolean;
+    cancelGraceSeconds: number;
+    portCheckSeconds: number;
+    portChecksPerMinute: number;
+  };
+  insight: { jobProgress: boolean; approvals: boolean; failureExcerpt: boolean; excerptLines: number; excerptMaxBytes: number; logMaxBytes: number; excerptTimeoutSeconds: number };
   policy: { allow: PolicyRule[] };
   limits: { maxInflightRuns: number; maxQueuedReports: number };
   server: { host: string; port: number };

@@ -1,9 +1,10 @@
 import type { Clock } from '../util/backoff.js';
-import type { HttpResponse } from '../util/http-fetch.js';
+import type { FetchFn, HttpResponse } from '../util/http-fetch.js';
 import { classifyGithubError } from './classify-error.js';
 import type { RunCandidate } from './correlate.js';
 import { type Version, parseVersion } from './ghes-version.js';
 import type { Gh, GithubClients } from './github-client.js';
+import { runInsightApi } from './run-insight-api.js';
 
 export interface RepoInfo {
   id: number;
@@ -45,7 +46,13 @@ const pickRun = (r: Record<string, unknown>): WorkflowRun => ({
  * The few GHES REST calls the agent makes, each turning failures into AgentErrors. Repository
  * facts (ids, default branch) are cached: they change rarely and every dispatch needs them.
  */
-export function createGithubApi(deps: { clients: GithubClients; clock: Clock; repoCacheMs?: number }) {
+export function createGithubApi(deps: {
+  clients: GithubClients;
+  clock: Clock;
+  repoCacheMs?: number;
+  /** A fetch to GHES that does not follow redirects: the job-log request's 302 is read, not followed (run-insight-api.ts). */
+  noRedirectFetch?: FetchFn;
+}) {
   const { clients, clock } = deps;
   const repoCache = new Map<string, { at: number; info: Promise<RepoInfo> }>();
   const toRunsPage = async (res: { headers: { date?: string }; data: unknown }): Promise<RunsPage> => {
@@ -230,6 +237,9 @@ export function createGithubApi(deps: { clients: GithubClients; clock: Clock; re
         return fail(`listing runs of ${owner}/${repo}`)(err);
       }
     },
+
+    // Jobs, job logs, approvals and cancellation (issue 13): run-insight-api.ts.
+    ...runInsightApi({ withOwner, fail, noRedirectFetch: deps.noRedirectFetch }),
   };
 }
 

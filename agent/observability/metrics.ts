@@ -52,6 +52,25 @@ export function createMetrics(opts: { version?: string; defaultMetrics?: boolean
       labelNames: ['conclusion', 'intake'],
       registers,
     }),
+    // Issue 13: what the agent tells the user beyond SUCCESS/FAILURE, and what it costs.
+    failureExcerpts: new Counter({
+      name: `${p}failure_excerpts_total`,
+      help: "Failed runs whose failed jobs and step log the agent looked up, by outcome: ok, no_failed_job, no_log, error, timeout (the final status went without the excerpt).",
+      labelNames: ['outcome'],
+      registers,
+    }),
+    runCancels: new Counter({
+      name: `${p}run_cancels_total`,
+      help: "GHES runs the agent cancelled, by trigger (port: the run was ended in Port; timeout: tracking.cancelOnTimeout) and result (cancelled, force_cancelled, already_completed, did_not_take, failed).",
+      labelNames: ['trigger', 'result'],
+      registers,
+    }),
+    portEndChecks: new Counter({
+      name: `${p}port_end_checks_total`,
+      help: "Reads of a tracked run's Port record to notice a run ended in Port, by result (running, ended, error); and ended runs noticed from a refused final report (refused).",
+      labelNames: ['result'],
+      registers,
+    }),
     runsTimedOut: new Counter({
       name: `${p}runs_timed_out_total`,
       help: 'Runs reported FAILURE because they exceeded tracking.maxWaitSeconds, by intake.',

@@ -33,6 +33,8 @@ export function createReporter(deps: {
   capMs?: number;
   /** Told of every report Port accepted: the claim intake keeps its leases fresh by it. */
   onDelivered?: (runId: string, report: Report) => void;
+  /** Told of every report Port refused for good (a final status refused because the run already ended: port-end-watch.ts). */
+  onRefused?: (runId: string, report: Report, err: AgentError) => void;
 }): Reporter {
   const queues = new Map<string, Array<{ report: Report; signal?: AbortSignal; done: (delivered: boolean) => void }>>();
   let count = 0;
@@ -66,6 +68,7 @@ export function createReporter(deps: {
         mayHaveLanded ||= err.status === undefined || err.status >= 500;
         if (!err.retriable) {
           deps.logger.warn('Port refused a report; dropping it', { component: 'reporter', runId, report: describe(report), error: err.message });
+          deps.onRefused?.(runId, report, err);
           return true;
         }
         const delay = backoffDelay(attempt, { baseMs: 500, capMs: deps.capMs ?? 30_000 }, err.retryAfterMs);

@@ -17,6 +17,9 @@ import type { Semaphore } from '../util/semaphore.js';
 import { externalRunId, recordedGithubRunId } from './external-run-id.js';
 import { findRunByRunName } from './find-interrupted-run.js';
 import type { RunRequest } from './run-request.js';
+import type { OrgRoute } from './org-routing.js';
+import type { RunCancellation } from './run-cancellation.js';
+import type { RunInsight } from './run-insight.js';
 
 /** Which intake a run came through: a metric label, never a branch of the processing. */
 export type Intake = 'kafka' | 'port-api';
@@ -94,6 +97,13 @@ export interface ProcessorDeps {
   metrics: Metrics;
   logger: Logger;
   clock: Clock;
+  // Issue 13 (all optional: absent, the agent behaves as before).
+  /** Job progress, approvals and failure excerpts. */
+  insight?: RunInsight;
+  /** Cancels GHES runs ended in Port, and on timeout with tracking.cancelOnTimeout. */
+  cancellation?: RunCancellation;
+  /** Whose run it is when several agents share one topic (github.orgs). */
+  orgRoute?: (org: string) => OrgRoute;
 }
 
 /**
@@ -144,7 +154,29 @@ export function createMessageProcessor(deps: ProcessorDeps) {
 
   /** A run to handle. Built outside the intakes' decoding: a closure made there would keep the decoded message alive for the run's whole life. */
   function job(run: RunRequest, ctx: RunContext): PreparedRun {
+    const route = deps.orgRoute?.(run.org) ?? 'mine';
+    if (route === 'not_mine') {
+      // Another agent (another GHES) serves this organization: no request, no report, committed.
+      return { where: ctx.where, intake: ctx.intake, handle: async () => void notMine(run, ctx) };
+    }
+    if (route === 'unserved') {
+      const reason = `no ghes-agent serves the GitHub organization "${run.org}" (this catch-all agent serves ${config.github.orgs.join(', ')}; the others ${config.github.otherAgentsOrgs.join(', ') || 'none'}): add it to one agent's github.orgs`;
+      return refusal(run.runId, ctx, reason, 'unserved_org');
+    }
     return { where: ctx.where, intake: ctx.intake, runId: run.runId, handle: (signal, owned) => handleRun(run, ctx, signal, owned) };
+  }
+
+  /** Counts and logs a run left to the agent that serves its organization. */
+  function notMine(run: Pick<RunRequest, 'runId' | 'org'>, ctx: Pick<RunContext, 'intake' | 'where'>): void {
+    metrics.messages.inc({ outcome: 'not_mine', intake: ctx.intake });
+    log.debug(`run ${run.runId} is for ${run.org}, which this agent does not serve (github.orgs); left to its agent`, { runId: run.runId, ...ctx.where });
+  }
+
+  /** The claim intake asks before holding a run: a run of another agent's organization is left unacknowledged. */
+  function servesOrg(run: Pick<RunRequest, 'runId' | 'org'>, ctx: Pick<RunContext, 'intake' | 'where'>): boolean {
+    if ((deps.orgRoute?.(run.org) ?? 'mine') !== 'not_mine') return true;
+    notMine(run, ctx);
+    return false;
   }
 
   /**
@@ -185,7 +217,7 @@ export function createMessageProcessor(deps: ProcessorDeps) {
     await track(run, ctx, dispatched, runLog, signal, owned);
   }
 
-  return { job, refusal, count, finalReport };
+  return { job, refusal, count, finalReport, servesOrg };
 
   /** Throws when the intake's lease on the run ran out: past it, another replica may be given the run. */
   function checkLease(run: RunRequest, ctx: RunContext): void {
@@ -291,6 +323,10 @@ export function createMessageProcessor(deps: ProcessorDeps) {
   async function track(run: RunRequest, ctx: RunContext, dispatched: StagedRun, runLog: Logger, signal: AbortSignal, owned: AbortSignal): Promise<void> {
     const startedMs = clock.now();
     metrics.runsInFlight.inc({ intake: ctx.intake });
+    const say = (message: string) => void reporter.send(run.runId, { kind: 'log', log: { message } }, owned).catch(() => undefined);
+    const followed = { portRunId: run.runId, org: run.org, repo: run.repo, ghRunId: dispatched.runId, htmlUrl: dispatched.htmlUrl };
+    const insight = deps.insight?.follow(followed, say, signal);
+    const stopCancelWatch = deps.cancellation?.follow(followed, signal);
     let outcome;
     try {
       outcome = await deps.watcher.watch(
@@ -299,18 +335,24 @@ export function createMessageProcessor(deps: ProcessorDeps) {
           signal,
           onStatus: (status) => {
             const line = statusLine(status);
-            if (line) void reporter.send(run.runId, { kind: 'log', log: { message: line } }, owned).catch(() => undefined);
+            if (line) say(line);
+            insight?.onStatus(status);
           },
+          onSweep: insight?.onSweep,
         },
       );
     } finally {
       metrics.runsInFlight.dec({ intake: ctx.intake });
+      stopCancelWatch?.();
     }
     if (outcome.kind === 'completed') {
       const conclusion = outcome.run.conclusion ?? 'unknown';
       metrics.runsCompleted.inc({ conclusion, intake: ctx.intake });
       metrics.runDuration.observe((clock.now() - startedMs) / 1000);
       runLog.info(`Workflow completed: ${conclusion}`, { ghRunId: dispatched.runId, conclusion });
+      // Why it failed (failed jobs, the failed step's last lines): bounded in time, never throws.
+      const why = conclusion !== 'cancelled' && portStatusFor(conclusion) === 'FAILURE' ? await deps.insight?.onFailure(followed, signal) : undefined;
+      for (const line of why?.lines ?? []) say(line);
       const logDone = reporter.send(run.runId, { kind: 'log', log: { message: `Workflow completed: ${conclusion}` } }, owned);
       const label = `${COMPLETED_LABEL_PREFIX}: ${conclusion}`;
       // Without status reporting the run stays IN_PROGRESS in Port: the label says it is done.
@@ -318,13 +360,14 @@ export function createMessageProcessor(deps: ProcessorDeps) {
       const status = portStatusFor(conclusion);
       await Promise.all([
         logDone,
-        finalReport(run.runId, { ...linkOf(dispatched), status, statusLabel: `Workflow ${conclusion}`, summary: `GitHub workflow run ${outcome.run.html_url || dispatched.htmlUrl} completed: ${conclusion}` }, owned),
+        finalReport(run.runId, { ...linkOf(dispatched), status, statusLabel: `Workflow ${conclusion}`, summary: withExcerpt(`GitHub workflow run ${outcome.run.html_url || dispatched.htmlUrl} completed: ${conclusion}`, why?.summary) }, owned),
       ]);
       return;
     }
+    const cancelled = outcome.kind === 'timed_out' && config.tracking.cancelOnTimeout && deps.cancellation ? await deps.cancellation.onTimeout(followed, signal) : undefined;
     const reason =
       outcome.kind === 'timed_out'
-        ? `timed out waiting for the workflow run ${dispatched.htmlUrl} to complete after ${config.tracking.maxWaitSeconds}s (last status: ${outcome.lastStatus ?? 'unknown'}); the GitHub run was left alone`
+        ? `timed out waiting for the workflow run ${dispatched.htmlUrl} to complete after ${config.tracking.maxWaitSeconds}s (last status: ${outcome.lastStatus ?? 'unknown'}); ${cancelled === undefined ? 'the GitHub run was left alone' : `cancelling the GitHub run: ${cancelled.replace('_', ' ')}`}`
         : `the workflow run ${dispatched.htmlUrl} disappeared from GHES: ${outcome.reason}`;
     if (outcome.kind === 'timed_out') metrics.runsTimedOut.inc({ intake: ctx.intake });
     if (!run.reportWorkflowStatus) {
@@ -337,6 +380,11 @@ export function createMessageProcessor(deps: ProcessorDeps) {
     }
     return fail(run, ctx, reason, outcome.kind === 'timed_out' ? 'timed_out' : 'run_gone', owned, dispatched);
   }
+}
+
+/** The run's summary with the failure excerpt, within Port's summary size (the excerpt is bounded by insight.excerptMaxBytes). */
+function withExcerpt(summary: string, excerpt: string | undefined): string {
+  return excerpt ? `${summary}\n\n${excerpt}` : summary;
 }
 
 /**

@@ -217,6 +217,8 @@ export function createBatchedWatcher(deps: {
       }
     }
     if (direct.length > 0) news = (await Promise.all(direct.map((e) => getOne(rs, e)))).some(Boolean) || news;
+    // Issue 13: the sweep's pace is the job-progress pace, for runs still in progress.
+    if (kind === 'sweep') for (const list of rs.runs.values()) for (const e of list) if (e.status === 'in_progress') e.hooks.onSweep?.();
     return news;
   }
 

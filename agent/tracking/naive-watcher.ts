@@ -8,7 +8,7 @@ import type { RunWatcher, WatchOutcome } from './run-watcher.js';
  * The baseline: one conditional GET per run every interval, as the public dispatch-and-wait
  * actions do. Kept behind `tracking.mode: naive` to measure the batched watcher against.
  */
-export function createNaiveWatcher(deps: { api: GithubApi; clock: Clock; logger: Logger; intervalMs: number; maxWaitMs: number; random?: () => number }): RunWatcher {
+export function createNaiveWatcher(deps: { api: GithubApi; clock: Clock; logger: Logger; intervalMs: number; maxWaitMs: number; random?: () => number; sweepMs?: number }): RunWatcher {
   let active = 0;
   const random = deps.random ?? Math.random;
   return {
@@ -18,6 +18,7 @@ export function createNaiveWatcher(deps: { api: GithubApi; clock: Clock; logger:
       let etag: string | undefined;
       let lastStatus: string | undefined;
       let failures = 0;
+      let lastSweepMs = deps.clock.now();
       try {
         for (;;) {
           const waitedMs = deps.clock.now() - run.sinceMs;
@@ -27,6 +28,10 @@ export function createNaiveWatcher(deps: { api: GithubApi; clock: Clock; logger:
           try {
             const res = await deps.api.getRun(run.org, run.repo, run.ghRunId, etag);
             failures = 0;
+            if (lastStatus === 'in_progress' && deps.clock.now() - lastSweepMs >= (deps.sweepMs ?? deps.intervalMs)) {
+              lastSweepMs = deps.clock.now();
+              hooks.onSweep?.();
+            }
             if (!res) continue;
             etag = res.etag;
             if (res.run.status === 'completed') return { kind: 'completed', run: res.run };

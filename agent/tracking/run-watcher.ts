@@ -22,6 +22,8 @@ export type WatchOutcome = { kind: 'completed'; run: WorkflowRun } | { kind: 'ti
 export interface WatchHooks {
   /** Called on every status change before completion (queued, waiting, in_progress). */
   onStatus(status: string): void;
+  /** Called at the status sweep's pace while the run is in progress (job progress: run-insight.ts). */
+  onSweep?(): void;
   signal: AbortSignal;
 }
 

@@ -52,7 +52,14 @@ export class ResponseHeaders implements Iterable<[string, string]> {
  * to the public roots (and to NODE_EXTRA_CA_CERTS, which an explicit `ca` would otherwise
  * drop), HTTPS_PROXY/HTTP_PROXY/NO_PROXY honoured, and a per-request timeout.
  */
-export function createFetch(opts: { caFile?: string; insecure?: boolean; timeoutMs: number; name: string }): FetchFn {
+export function createFetch(opts: {
+  caFile?: string;
+  insecure?: boolean;
+  timeoutMs: number;
+  name: string;
+  /** false: a 3xx is returned as it is (the job-log redirect, whose target must not get the GHES credentials). */
+  followRedirects?: boolean;
+}): FetchFn {
   let ca: string[] | undefined;
   if (opts.caFile) {
     let pem: string;
@@ -84,7 +91,7 @@ export function createFetch(opts: { caFile?: string; insecure?: boolean; timeout
   // environment per request. A plain Agent does the same without that work.
   const dispatcher = proxyConfigured(process.env) ? new EnvHttpProxyAgent(options) : new Agent(options);
   // GitHub answers renamed repositories with 301/307 and expects clients to follow (as fetch does).
-  const client = dispatcher.compose(interceptors.redirect({ maxRedirections: 5 }));
+  const client = opts.followRedirects === false ? dispatcher : dispatcher.compose(interceptors.redirect({ maxRedirections: 5 }));
   return (input, init) => send(client, input, init);
 }
 

@@ -20,6 +20,7 @@ import { type CompiledAgent, REPO_ROOT, buildAgent, startCompiledAgent } from '.
 import { memoryOf } from './process-memory.js';
 import { portApiPhase } from './port-api-phase.js';
 import { tokenRenewal } from './token-renewal.js';
+import { jobProgressPhase } from './job-progress-phase.js';
 import { percentile, round, table } from './stats.js';
 import { type BenchContext, type BenchPhase, type CpuShare, cpuMeterFor, cpuRow, figure, formatSpread, jsonFigure, perUnit } from './phase.js';
 
@@ -207,7 +208,7 @@ async function latency(broker: KafkaBrokerInfo) {
 async function tracking(broker: KafkaBrokerInfo, mode: 'batched' | 'naive', count: number, repos: number) {
   const stack = await startBenchStack(broker, { repos, timeScale: TIME_SCALE });
   const intervalS = POLL_S / TIME_SCALE;
-  return withAgent(stack, { tracking: { mode, pollIntervalSeconds: intervalS } }, async (agent) => {
+  return withAgent(stack, { tracking: { mode, pollIntervalSeconds: intervalS }, insight: { jobProgress: false } }, async (agent) => {
     const before = stack.ghes.requests().length;
     const cpu = meterFor(agent);
     // Durations spread evenly over 1–5 minutes (a fixed permutation, not random: repeatable).
@@ -283,6 +284,7 @@ type Track = Awaited<ReturnType<typeof tracking>>;
 type Mem = Awaited<ReturnType<typeof memory>>;
 type PortApi = Awaited<ReturnType<typeof portApiPhase>>;
 type Renewal = Awaited<ReturnType<typeof tokenRenewal>>;
+type JobProgress = Awaited<ReturnType<typeof jobProgressPhase>>;
 
 const met = (ok: boolean) => (ok ? 'yes' : 'NO');
 /** Requests by route, summed over a phase's runs. */
@@ -485,6 +487,27 @@ const PHASES: BenchPhase<any>[] = [
           ],
         ],
         json: { list_200s_per_repo_per_token_renewal: round(r.per200, 3) },
+      };
+    },
+  },
+  {
+    name: 'job-progress',
+    // insight.jobProgress's cost: the same runs tracked with it off and on (two passes per run).
+    runs: 'repeat',
+    run: (ctx) => jobProgressPhase(ctx.broker, ctx.n(200), { timeScale: TIME_SCALE, pollS: POLL_S, withAgent: ctx.withAgent, until: ctx.until, say: ctx.say }),
+    report(rs: JobProgress[]) {
+      const extra = figure(rs, (r) => r.extraPerRun);
+      const jp = rs[0]!;
+      return {
+        rows: [
+          [
+            `job progress (insight.jobProgress): ${jp.count} runs of 2 jobs, 1-5 min`,
+            `${formatSpread(extra, 2, ' extra GitHub requests per run')} (first run: ${round(jp.on.perRun, 2)} on vs ${round(jp.off.perRun, 2)} off; jobs lists ${jp.on.jobs200} 200s, ${jp.on.jobs304} 304s; ${round(jp.on.linesPerRun, 1)} job lines per run)`,
+            '(measured)',
+            '-',
+          ],
+        ],
+        json: { ...jsonFigure('job_progress_extra_requests_per_run', extra, 'lower', 3) },
       };
     },
   },

@@ -19,9 +19,22 @@ const inv = (workflow: string, extra: Record<string, unknown> = {}) => ({ type: 
 
 const samples: Sample[] = [
   { name: 'deploy succeeds', stack: 'A', expect: 'SUCCESS', publish: (s) => s.publish(inv('deploy.yml')) },
-  { name: 'tests fail', stack: 'A', expect: 'FAILURE', publish: (s) => s.publish(inv('fail.yml')) },
+  {
+    name: 'tests fail',
+    stack: 'A',
+    expect: 'FAILURE',
+    publish: (s) => s.publish(inv('fail.yml')),
+    // The failed job and step, with its link, and the step's last lines in the summary.
+    check: (r) => r.logs.some((l) => l.message.startsWith('Failed job "test", step "Run tests"')) && /Last lines of its log/.test(r.summary ?? ''),
+  },
   { name: 'run cancelled', stack: 'A', expect: 'FAILURE', publish: (s) => s.publish(inv('cancel.yml')) },
-  { name: 'needs approval, then succeeds', stack: 'A', expect: 'SUCCESS', publish: (s) => s.publish(inv('approve.yml')) },
+  {
+    name: 'needs approval, then succeeds',
+    stack: 'A',
+    expect: 'SUCCESS',
+    publish: (s) => s.publish(inv('approve.yml')),
+    check: (r) => r.logs.some((l) => l.message.startsWith('Waiting for approval: environment production (reviewers: alice, @acme/release-managers)')),
+  },
   {
     name: 'reportWorkflowStatus: false',
     stack: 'A',
@@ -134,6 +147,13 @@ async function main(): Promise<number> {
       }
       allOk &&= ok;
       console.log(`  ${p.sample.name.padEnd(34)}${p.sample.expect.padEnd(13)}${status.padEnd(13)}${(ok ? color(32, 'yes') : color(31, 'NO')).padEnd(ok && process.stdout.isTTY ? 14 : 5)}${link}`);
+    }
+    // Why, not only what: the failed run's summary as Port shows it.
+    const failed = published.find((p) => p.sample.name === 'tests fail')?.run;
+    if (failed) {
+      const r = stacks.A.port.getRun(failed.id)!;
+      console.log(`\nThe failed run's summary in Port (${failed.id}):`);
+      for (const line of (r.summary ?? '').split('\n')) console.log(`  ${line}`);
     }
     const m = await agents.A.metrics();
     const dispatches = stacks.A.ghes.dispatches().length + stacks.B.ghes.dispatches().length;

@@ -46,6 +46,22 @@ export interface IntegrationProps {
 
 export const DEFAULT_INSTALLATION = 'ghes-agent';
 
+/** fail.yml's jobs: build passes, test fails in "Run tests" with these last lines. */
+export const FAILING_JOBS = [
+  { name: 'build', steps: [{ name: 'Checkout' }, { name: 'Compile' }] },
+  {
+    name: 'test',
+    steps: [
+      { name: 'Set up' },
+      { name: 'Run tests', conclusion: 'failure' as const, log: ['> npm test', 'PASS src/api.test.ts', 'FAIL src/deploy.test.ts', '  ● deploy › rolls back on error', '    Expected: "rolled back"', '    Received: "stuck"', 'Tests: 1 failed, 41 passed, 42 total'] },
+      { name: 'Upload coverage' },
+    ],
+  },
+];
+
+/** approve.yml waits on production, which these approve. */
+export const APPROVERS = [{ name: 'production', reviewers: ['alice', 'team:release-managers'] }];
+
 /** The sample repository: one workflow per interesting outcome, with and without a run-name. */
 export function addSampleRepo(ghes: GhesSim, owner: string, name = 'infra'): void {
   ghes.addRepo({ owner, name, defaultBranch: 'main', branches: ['main', 'release'], tags: ['v1.0.0'] });
@@ -59,12 +75,18 @@ export function addSampleRepo(ghes: GhesSim, owner: string, name = 'infra'): voi
     ...extra,
   });
   ghes.addWorkflow(owner, name, wf('deploy.yml', 'success'));
-  ghes.addWorkflow(owner, name, wf('fail.yml', 'failure'));
+  // A failing test step, with its log: the failure excerpt (issue 13) shows its last lines.
+  ghes.addWorkflow(owner, name, wf('fail.yml', 'failure', { script: { conclusion: 'failure', queuedMs: 300, durationMs: 1500, jobs: FAILING_JOBS } }));
   ghes.addWorkflow(owner, name, wf('cancel.yml', 'cancelled'));
   ghes.addWorkflow(owner, name, wf('skip.yml', 'skipped'));
   // The approval outlasts the agent's status sweep (3 poll intervals of 0.5 s in tests): status
   // lines come at the sweep's pace, and a human approval takes minutes, not a second.
-  ghes.addWorkflow(owner, name, wf('approve.yml', 'success', { script: { conclusion: 'success', queuedMs: 200, waitingMs: 2500, durationMs: 800 } }));
+  ghes.addWorkflow(owner, name, wf('approve.yml', 'success', { script: { conclusion: 'success', queuedMs: 200, waitingMs: 2500, durationMs: 800, environments: APPROVERS } }));
+  // Long enough for job progress lines at the sweep's pace, and to be cancelled from Port.
+  ghes.addWorkflow(owner, name, wf('build-and-test.yml', 'success', { script: { conclusion: 'success', queuedMs: 200, durationMs: 6000, jobs: [{ name: 'build' }, { name: 'test' }] } }));
+  ghes.addWorkflow(owner, name, wf('long.yml', 'success', { script: { conclusion: 'success', queuedMs: 200, durationMs: 600_000, cancelDelayMs: 500 } }));
+  // A job with `if: always()`: a cancel does not take, only a force-cancel ends it.
+  ghes.addWorkflow(owner, name, wf('stubborn.yml', 'success', { script: { conclusion: 'success', queuedMs: 200, durationMs: 600_000, ignoresCancel: true } }));
   ghes.addWorkflow(owner, name, wf('no-run-name.yml', 'success', { runName: undefined, inputs: { service: { required: false } } }));
   ghes.addWorkflow(owner, name, wf('needs-env.yml', 'success', { inputs: { environment: { required: true }, port_run_id: { required: false } } }));
 }

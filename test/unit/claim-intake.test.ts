@@ -57,6 +57,7 @@ function fakeProcessor(handle: (run: RunRequest, ctx: RunContext) => Promise<voi
     refusal: (runId: string, ctx: RunContext): PreparedRun => ({ where: ctx.where, intake: ctx.intake, runId, handle: async () => undefined }),
     count: () => undefined,
     finalReport: async () => undefined,
+    servesOrg: () => true,
   } as unknown as MessageProcessor;
   return { processor, jobs };
 }

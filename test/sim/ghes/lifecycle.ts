@@ -1,6 +1,6 @@
 import type { Conclusion, RunScript, RunStatus } from './types.js';
 
-export const DEFAULT_SCRIPT: Required<Omit<RunScript, 'requestedMs' | 'pendingMs'>> = {
+export const DEFAULT_SCRIPT: Required<Pick<RunScript, 'conclusion' | 'queuedMs' | 'waitingMs' | 'durationMs'>> = {
   conclusion: 'success',
   queuedMs: 1000,
   waitingMs: 0,
@@ -8,7 +8,7 @@ export const DEFAULT_SCRIPT: Required<Omit<RunScript, 'requestedMs' | 'pendingMs
 };
 
 /** A script with every phase length known. */
-export type FullScript = Required<RunScript>;
+export type FullScript = RunScript & Required<Pick<RunScript, 'conclusion' | 'queuedMs' | 'requestedMs' | 'pendingMs' | 'waitingMs' | 'durationMs'>>;
 
 export interface PhaseAt {
   status: RunStatus;
@@ -49,4 +49,20 @@ export function phaseAt(script: FullScript, elapsedSimMs: number): PhaseAt {
     return { status: 'in_progress', conclusion: null, phaseStartSimMs: w, startedSimMs: w, completedSimMs: null };
   }
   return { status: 'completed', conclusion: script.conclusion, phaseStartSimMs: done, startedSimMs: w, completedSimMs: done };
+}
+
+/** A cancel that took effect: the attempt ends `conclusion` at `atSimMs` (from attempt start). */
+export interface Cut {
+  atSimMs: number;
+  conclusion: Conclusion;
+}
+
+/** phaseAt, with a cancel applied: a run cut before it would have completed ends there, cancelled. */
+export function phaseWithCut(script: FullScript, elapsedSimMs: number, cut: Cut | undefined): PhaseAt {
+  const plain = phaseAt(script, elapsedSimMs);
+  if (!cut) return plain;
+  const natural = phaseAt(script, Number.MAX_SAFE_INTEGER).completedSimMs!;
+  if (cut.atSimMs >= natural || elapsedSimMs < cut.atSimMs) return plain;
+  const started = plain.startedSimMs !== null && plain.startedSimMs <= cut.atSimMs ? plain.startedSimMs : null;
+  return { status: 'completed', conclusion: cut.conclusion, phaseStartSimMs: cut.atSimMs, startedSimMs: started, completedSimMs: cut.atSimMs };
 }

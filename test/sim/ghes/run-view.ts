@@ -1,7 +1,7 @@
 import type { SimClock } from './clock.js';
 import type { RunPhaseView } from './shapes.js';
 import type { Attempt, RunRecord, SimState } from './state.js';
-import { phaseAt } from './lifecycle.js';
+import { phaseWithCut } from './lifecycle.js';
 import type { SimRun } from './types.js';
 import { iso } from './shapes.js';
 
@@ -12,7 +12,7 @@ export function runView(state: SimState, clock: SimClock, run: RunRecord): RunPh
 
 /** Any attempt (earlier ones are normally completed). */
 export function attemptView(clock: SimClock, attempt: Attempt): RunPhaseView {
-  const p = { ...phaseAt(attempt.script, clock.simElapsedSince(attempt.startedAtMs)), attempt };
+  const p = { ...phaseWithCut(attempt.script, clock.simElapsedSince(attempt.startedAtMs), attempt.cut), attempt };
   const start = attempt.startedAtMs;
   const at = (sim: number | null): number | null => (sim === null ? null : Math.round(clock.realAt(start, sim)));
   return {

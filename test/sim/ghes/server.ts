@@ -16,6 +16,8 @@ import { addDispatchRoute } from './routes/dispatch.js';
 import { addMetaRoutes } from './routes/meta.js';
 import { addRepoRoutes } from './routes/repos.js';
 import { addRunRoutes } from './routes/runs.js';
+import { addRunControlRoutes } from './routes/run-control.js';
+import { startLogStorage } from './log-storage.js';
 import { addUserRoutes } from './routes/user.js';
 import { seedRuns } from './seed-runs.js';
 import { simRun } from './run-view.js';
@@ -77,6 +79,8 @@ export async function startGhesSim(opts: GhesSimOptions = {}): Promise<GhesSim> 
   addDispatchRoute(router, ctx);
   addRunRoutes(router, ctx);
   addUserRoutes(router, ctx);
+  const storage = await startLogStorage(ctx, opts.tls);
+  addRunControlRoutes(router, ctx, { origin: () => storage.origin, key: storage.key });
 
   const faults = createFaultRegistry({ now: clock.now, random: opts.random ?? Math.random });
   const pipeline: PipelineDeps = {
@@ -126,6 +130,8 @@ export async function startGhesSim(opts: GhesSimOptions = {}): Promise<GhesSim> 
       if (state.phase(run).status !== 'completed') throw new Error(`rerun: run ${runId} has not completed`);
       state.rerun(run);
     },
+    storageRequests: () => storage.requests(),
+    storageOrigin: storage.origin,
   };
 
   const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
@@ -175,10 +181,12 @@ export async function startGhesSim(opts: GhesSimOptions = {}): Promise<GhesSim> 
     // Getters would be lost by the spread; url/origin are fixed once listening anyway.
     url: ctx.shape.api,
     origin,
-    close: () =>
-      new Promise<void>((resolve, reject) => {
+    close: async () => {
+      await storage.close();
+      await new Promise<void>((resolve, reject) => {
         server.closeAllConnections();
         server.close((e) => (e ? reject(e) : resolve()));
-      }),
+      });
+    },
   };
 }

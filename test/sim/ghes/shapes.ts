@@ -2,6 +2,7 @@
 // ghes-3.19.json): simple-user, full-repository, minimal-repository, workflow,
 // workflow-run, job, installation, integration, installation-token. Pure functions of
 // the model and the server's URLs.
+import type { JobView } from './jobs.js';
 import type { SimClock } from './clock.js';
 import type { Account, InstallationRecord, RepoRecord, RunRecord, WorkflowRecord } from './state.js';
 
@@ -221,33 +222,36 @@ export interface RunPhaseView {
 
 // Job conclusions are a narrower enum than run conclusions; a run that never started
 // (startup_failure) or went stale has no job, as on GitHub.
-const JOB_CONCLUSIONS = new Set(['success', 'failure', 'neutral', 'cancelled', 'skipped', 'timed_out', 'action_required']);
+export const JOB_CONCLUSIONS = new Set(['success', 'failure', 'neutral', 'cancelled', 'skipped', 'timed_out', 'action_required']);
 
-export function jobShape(c: ShapeCtx, run: RunRecord, phase: RunPhaseView, jobId: number): Record<string, unknown> | null {
-  if (phase.conclusion !== null && !JOB_CONCLUSIONS.has(phase.conclusion)) return null;
+export function jobShape(c: ShapeCtx, run: RunRecord, attempt: number, job: JobView): Record<string, unknown> {
   const r = run.repo;
   const full = `${r.owner.login}/${r.name}`;
-  const running = phase.startedAtMs !== null;
-  const stepStatus = phase.status === 'completed' ? 'completed' : phase.status === 'in_progress' ? 'in_progress' : 'queued';
+  const running = job.startedAtMs !== null;
   return {
-    id: jobId,
+    id: job.id,
     run_id: run.id,
     run_url: `${c.api}/repos/${full}/actions/runs/${run.id}`,
-    run_attempt: phase.attempt.number,
-    node_id: nodeId('CR_', jobId),
+    run_attempt: attempt,
+    node_id: nodeId('CR_', job.id),
     head_sha: run.headSha,
-    url: `${c.api}/repos/${full}/actions/jobs/${jobId}`,
-    html_url: `${c.origin}/${full}/actions/runs/${run.id}/job/${jobId}`,
-    status: phase.status,
-    conclusion: phase.conclusion,
-    created_at: iso(phase.attempt.startedAtMs),
-    started_at: iso(phase.startedAtMs ?? phase.attempt.startedAtMs),
-    completed_at: phase.completedAtMs === null ? null : iso(phase.completedAtMs),
-    name: 'run',
-    steps: running
-      ? [{ name: 'Run workflow', status: stepStatus, conclusion: phase.conclusion, number: 1, started_at: iso(phase.startedAtMs!), completed_at: phase.completedAtMs === null ? null : iso(phase.completedAtMs) }]
-      : [],
-    check_run_url: `${c.api}/repos/${full}/check-runs/${jobId}`,
+    url: `${c.api}/repos/${full}/actions/jobs/${job.id}`,
+    html_url: `${c.origin}/${full}/actions/runs/${run.id}/job/${job.id}`,
+    status: job.status,
+    conclusion: job.conclusion,
+    created_at: iso(job.createdAtMs),
+    started_at: iso(job.startedAtMs ?? job.createdAtMs),
+    completed_at: job.completedAtMs === null ? null : iso(job.completedAtMs),
+    name: job.name,
+    steps: job.steps.map((st) => ({
+      name: st.name,
+      status: st.status,
+      conclusion: st.conclusion,
+      number: st.number,
+      started_at: st.startedAtMs === null ? null : iso(st.startedAtMs),
+      completed_at: st.completedAtMs === null ? null : iso(st.completedAtMs),
+    })),
+    check_run_url: `${c.api}/repos/${full}/check-runs/${job.id}`,
     labels: ['self-hosted'],
     runner_id: running ? 1 : null,
     runner_name: running ? 'sim-runner-1' : null,

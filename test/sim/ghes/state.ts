@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { SimClock } from './clock.js';
-import { fillScript, phaseAt, type PhaseAt } from './lifecycle.js';
+import { type Cut, type FullScript, fillScript, phaseWithCut, type PhaseAt } from './lifecycle.js';
 import type { DispatchRecord, RepoSpec, RunScript, TokenAccess, WorkflowSpec } from './types.js';
 
 export interface Account {
@@ -34,7 +34,9 @@ export interface WorkflowRecord {
 export interface Attempt {
   number: number;
   startedAtMs: number;
-  script: Required<RunScript>;
+  script: FullScript;
+  /** Set once a cancel (or force-cancel) took effect. */
+  cut?: Cut;
 }
 
 export interface RunRecord {
@@ -102,7 +104,7 @@ export function refSha(repo: RepoRecord, ref: string): string {
   return createHash('sha1').update(`${repo.owner.login}/${repo.name}@${ref}`).digest('hex');
 }
 
-function scriptFor(wf: WorkflowRecord, d: DispatchRecord, attempt: number): Required<RunScript> {
+function scriptFor(wf: WorkflowRecord, d: DispatchRecord, attempt: number): FullScript {
   const s = wf.spec.script;
   return fillScript(typeof s === 'function' ? s(d, attempt) : s);
 }
@@ -215,7 +217,7 @@ export function createState(clock: SimClock, version: string): SimState {
     },
     phase(run) {
       const attempt = run.attempts[run.attempts.length - 1]!;
-      return { ...phaseAt(attempt.script, clock.simElapsedSince(attempt.startedAtMs)), attempt };
+      return { ...phaseWithCut(attempt.script, clock.simElapsedSince(attempt.startedAtMs), attempt.cut), attempt };
     },
   };
   return state;

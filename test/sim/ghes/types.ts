@@ -28,6 +28,39 @@ export interface RunScript {
   waitingMs?: number;
   /** Length of the in_progress phase. */
   durationMs?: number;
+  /**
+   * The run's jobs, run one after the other over the in_progress phase (each an equal share,
+   * each step an equal share of its job). Absent: one job named 'run' with one step.
+   */
+  jobs?: JobScript[];
+  /** Protected environments the run waits on during its 'waiting' phase (pending_deployments). */
+  environments?: EnvironmentScript[];
+  /**
+   * A job with `if: always()` keeps running after a cancel (GitHub docs, "Canceling a workflow":
+   * only force-cancel bypasses it): a cancel request then changes nothing.
+   */
+  ignoresCancel?: boolean;
+  /** Simulated ms between an accepted cancel and the run showing completed/cancelled; default 2000. */
+  cancelDelayMs?: number;
+}
+
+export interface JobScript {
+  name: string;
+  steps?: StepScript[];
+}
+
+export interface StepScript {
+  name: string;
+  /** Default success; steps after a failed one are skipped, as GitHub does without `if: always()`. */
+  conclusion?: 'success' | 'failure';
+  /** Lines this step writes to the job log. */
+  log?: string[];
+}
+
+export interface EnvironmentScript {
+  name: string;
+  /** Logins of required reviewers; 'team:<slug>' names a team. */
+  reviewers: string[];
 }
 
 export interface WorkflowInputSpec {
@@ -223,5 +256,16 @@ export interface GhesSim {
   dispatches(): DispatchRecord[];
   runs(): SimRun[];
   rerun(runId: number): void;
+  /** The job-log storage host (a second origin, as GitHub's blob storage): every request it got. */
+  storageRequests(): StorageRequestEntry[];
+  storageOrigin: string;
   close(): Promise<void>;
+}
+
+export interface StorageRequestEntry {
+  at: number;
+  path: string;
+  status: number;
+  /** The Authorization header it carried, if any (the storage host refuses such requests). */
+  authorization: string | null;
 }

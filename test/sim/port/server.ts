@@ -18,6 +18,7 @@ import { handleRunRoutes } from './routes-runs.js';
 import type { Refusal } from './run-rules.js';
 import { bearerToken, createTokenStore } from './tokens.js';
 import { applyAck } from './claim-rules.js';
+import { applyPatch, checkTerminalWrite } from './run-rules.js';
 import type { KafkaCredentials, PortSim, PortSimOptions, RequestLogEntry, SimIntegration } from './types.js';
 
 export type * from './types.js';
@@ -228,6 +229,19 @@ export async function startPortSim(options: PortSimOptions): Promise<PortSim> {
       const run = runs.get(runId);
       if (!run) throw new Error(`no run ${runId}`);
       applyAck(run, new Date(now()).toISOString());
+    },
+    endRun(runId, status, by = 'user') {
+      // What Port's UI does when someone marks a run done, or what a user's own script does with
+      // PATCH /v1/actions/runs/{id} {status} (port-docs "Interact with action runs"): the run
+      // ends; the write is in its history like any other, with who made it.
+      const run = runs.get(runId);
+      if (!run) throw new Error(`no run ${runId}`);
+      const at = new Date(now()).toISOString();
+      const refused = checkTerminalWrite(run, status);
+      if (refused) throw new Error(refused.message);
+      run.statusWrites += 1;
+      applyPatch(run, { status, statusLabel: `Ended by ${by}` }, at);
+      run.history.push({ at, method: 'PATCH', path: `(${by}) /v1/actions/runs/${runId}`, body: { status }, status: 200 });
     },
     revokeTokens: () => tokens.revokeAll(),
     fault: (f) => faults.add(f).remove,

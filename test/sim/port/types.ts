@@ -207,6 +207,8 @@ export interface PortSim {
    */
   ackElsewhere(runId: string): void;
   getRun(id: string): SimPortRun | undefined;
+  /** Ends a run as a user would in Port's UI (or with their own API call), outside the agent. */
+  endRun(runId: string, status: 'SUCCESS' | 'FAILURE', by?: string): void;
   runs(): SimPortRun[];
   /** Tokens issued so far answer 401 from now on (a client must renew). */
   revokeTokens(): void;

@@ -2,13 +2,12 @@ import { fail, notFound, repoFor, type SimContext } from '../context.js';
 import { buildFilter, linkHeader, paginate, type RunFacts } from '../run-filters.js';
 import type { ApiRequest, ApiResponse, Router } from '../router.js';
 import { attemptView, isListed, isVisible, runView } from '../run-view.js';
-import { jobShape, runShape } from '../shapes.js';
+import { jobsOf } from '../jobs.js';
+import { JOB_CONCLUSIONS, jobShape, runShape } from '../shapes.js';
 import type { RepoRecord, RunRecord, WorkflowRecord } from '../state.js';
 
 const SEARCH_PARAMS = ['actor', 'branch', 'check_suite_id', 'created', 'event', 'head_sha', 'status'];
 
-/** Job ids derive from run and attempt so they stay stable across polls. */
-export const jobIdFor = (runId: number, attempt: number): number => runId * 1000 + attempt;
 
 export function addRunRoutes(r: Router, ctx: SimContext): void {
   const { state, clock } = ctx;
@@ -84,10 +83,14 @@ export function addRunRoutes(r: Router, ctx: SimContext): void {
     const run = visibleRun(f.repo, req.params.run_id!);
     if (!run) return notFound(ctx);
     const attempts = req.query.get('filter') === 'all' ? run.attempts : run.attempts.slice(-1);
-    const jobs = attempts
-      .map((a) => jobShape(ctx.shape, run, attemptView(clock, a), jobIdFor(run.id, a.number)))
-      .filter((j): j is Record<string, unknown> => j !== null)
-      .reverse();
+    // A run that never started (startup_failure, stale) has no jobs.
+    const jobs = [...attempts]
+      .reverse()
+      .filter((a) => {
+        const c = attemptView(clock, a).conclusion;
+        return c === null || JOB_CONCLUSIONS.has(c);
+      })
+      .flatMap((a) => jobsOf(clock, run, a).map((j) => jobShape(ctx.shape, run, a.number, j)));
     const page = paginate(jobs, req.query);
     return { status: 200, list: true, body: { total_count: jobs.length, jobs: page.items } };
   });

@@ -1,0 +1,107 @@
+import type { Logger } from '../observability/logger.js';
+import type { Metrics } from '../observability/metrics.js';
+import type { PortRun } from '../port/port-client.js';
+import type { Clock } from '../util/backoff.js';
+
+export interface PortEndWatch {
+  /** Follows a tracked run until `remove` is called; `onEnded` fires once if Port shows it final. */
+  add(runId: string, onEnded: (status: string) => void): () => void;
+  /** Port refused a final report because the run is already final: the same signal, free. */
+  notifyFinal(runId: string): void;
+  size(): number;
+  stop(): void;
+}
+
+interface Entry {
+  runId: string;
+  onEnded: (status: string) => void;
+  lastCheckMs: number;
+  ended: boolean;
+}
+
+/**
+ * Notices runs ended in Port while their GHES run goes on (someone set them to FAILURE in Port's
+ * UI or API). Port pushes nothing, so the agent reads run records, at a bounded cost: each
+ * tracked run at most once per `checkMs`, and all of them together at most `perMinute` reads a
+ * minute (with more runs, each is read less often). The runs are read oldest-checked first, so
+ * none starves. A refused final report (Port: "already ended") is a free signal on top.
+ */
+export function createPortEndWatch(deps: {
+  port: { getRun(runId: string): Promise<PortRun | undefined> };
+  clock: Clock;
+  logger: Logger;
+  metrics: Metrics;
+  checkMs: number;
+  perMinute: number;
+}): PortEndWatch {
+  const entries = new Map<string, Entry>();
+  const log = deps.logger.child({ component: 'port-end-watch' });
+  const stopper = new AbortController();
+  let wake: AbortController | undefined;
+  let running = false;
+  const gapMs = 60_000 / Math.max(1, deps.perMinute);
+
+  function ended(e: Entry, status: string): void {
+    if (e.ended) return;
+    e.ended = true;
+    entries.delete(e.runId);
+    try {
+      e.onEnded(status);
+    } catch (err) {
+      log.error('handling a run ended in Port failed', { runId: e.runId, error: (err as Error).message });
+    }
+  }
+
+  async function loop(): Promise<void> {
+    running = true;
+    try {
+      while (!stopper.signal.aborted && entries.size > 0) {
+        let next: Entry | undefined;
+        for (const e of entries.values()) if (!next || e.lastCheckMs < next.lastCheckMs) next = e;
+        const dueAt = next!.lastCheckMs + deps.checkMs;
+        if (dueAt > deps.clock.now()) {
+          wake = new AbortController();
+          await deps.clock.sleep(dueAt - deps.clock.now(), AbortSignal.any([stopper.signal, wake.signal])).catch(() => undefined);
+          wake = undefined;
+          continue;
+        }
+        next!.lastCheckMs = deps.clock.now();
+        try {
+          const run = await deps.port.getRun(next!.runId);
+          if (run && (run.status === 'SUCCESS' || run.status === 'FAILURE')) {
+            deps.metrics.portEndChecks.inc({ result: 'ended' });
+            if (entries.get(next!.runId) === next) ended(next!, run.status);
+          } else deps.metrics.portEndChecks.inc({ result: 'running' });
+        } catch (err) {
+          deps.metrics.portEndChecks.inc({ result: 'error' });
+          log.debug('reading a run from Port failed; read again later', { runId: next!.runId, error: (err as Error).message });
+        }
+        await deps.clock.sleep(gapMs, stopper.signal).catch(() => undefined);
+      }
+    } finally {
+      running = false;
+    }
+  }
+
+  return {
+    add(runId, onEnded) {
+      const e: Entry = { runId, onEnded, lastCheckMs: deps.clock.now(), ended: false };
+      entries.set(runId, e);
+      if (deps.checkMs > 0 && !running && !stopper.signal.aborted) void loop();
+      else wake?.abort();
+      return () => {
+        if (entries.get(runId) === e) entries.delete(runId);
+      };
+    },
+    notifyFinal(runId) {
+      const e = entries.get(runId);
+      if (!e) return;
+      deps.metrics.portEndChecks.inc({ result: 'refused' });
+      ended(e, 'final');
+    },
+    size: () => entries.size,
+    stop() {
+      stopper.abort();
+    },
+  };
+}
