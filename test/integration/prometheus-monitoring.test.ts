@@ -28,8 +28,12 @@ const CANNOT_FILL: Record<string, string> = {
 };
 
 const POD = `${RELEASE.service}-6d5f7c8b9d-x2x7q`;
-/** Grafana's $__rate_interval for a 1 s scrape interval is 4 s; a little more smooths the sparse events. */
-const RATE_INTERVAL = '5s';
+/**
+ * Grafana's $__rate_interval for a 1 s scrape interval is 4 s; more smooths the sparse events,
+ * and keeps two samples in a window when scrapes lag on a loaded machine (a single event's
+ * counter then showed only zeros now and then).
+ */
+const RATE_INTERVAL = '10s';
 
 /**
  * The target labels the Prometheus Operator derives from the chart's ServiceMonitor: namespace,
@@ -74,6 +78,10 @@ describe('Prometheus scrapes the agent and evaluates the chart dashboard and ale
       overrides: { policy: { allow: [{ org: 'acme', repo: 'infra' }] }, tracking: { maxWaitSeconds: 20 }, portApi: { enabled: true, claimIntervalSeconds: 0.5, visibilityTimeoutMs: 10_000 } },
     });
     await agent.waitReady();
+    // Prometheus must hold the counters at 0 before the events below: a series whose first
+    // sample is already 1 shows no increase. On a loaded machine the first scrape can come late.
+    const scraped = async (expr: string) => (await prom.query(expr)).length > 0;
+    for (let i = 0; i < 300 && !(await scraped('ghes_agent_claim_conflicts_total')); i++) await new Promise((r) => setTimeout(r, 100));
     // Claimed over HTTPS: an action run, a workflow-node run, and one whose first ack answers 409.
     const claimed = [stack.createIntegrationRun({ org: 'acme', repo: 'infra', workflow: 'deploy.yml' }), stack.createIntegrationRun({ org: 'acme', repo: 'infra', workflow: 'deploy.yml' }, { kind: 'workflow-node' })];
     assert.deepEqual((await Promise.all(claimed.map((r) => stack.waitForRun(r.id, isFinal, 90_000)))).map((r) => r.status), ['SUCCESS', 'SUCCESS']);
@@ -81,6 +89,8 @@ describe('Prometheus scrapes the agent and evaluates the chart dashboard and ale
     stack.createIntegrationRun({ org: 'acme', repo: 'infra', workflow: 'deploy.yml' });
     for (let i = 0; i < 300 && metricValue(await agent.metrics(), 'ghes_agent_claim_conflicts_total') < 1; i++) await new Promise((r) => setTimeout(r, 100));
     conflict();
+    // ...and has scraped it since (scrapes can lag under load).
+    for (let i = 0; i < 300 && !(await scraped('sum(ghes_agent_claim_conflicts_total) >= 1')); i++) await new Promise((r) => setTimeout(r, 100));
 
     const inv = (workflow: string, repo = 'infra') => ({ type: 'GITHUB' as const, org: 'acme', repo, workflow, workflowInputs: {} });
     // Success, failure, a dispatch GHES refuses (404), a policy refusal, a run that times out.
