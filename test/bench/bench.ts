@@ -15,6 +15,7 @@ import { type CompiledAgent, REPO_ROOT, buildAgent, startCompiledAgent } from '.
 import { memoryOf } from './process-memory.js';
 import { portApiPhase } from './port-api-phase.js';
 import { tokenRenewal } from './token-renewal.js';
+import { restartPhase, restartReport } from './restart-phase.js';
 import { percentile, round, table } from './stats.js';
 
 const SCALE = Number(process.env.BENCH_SCALE ?? '1');
@@ -243,6 +244,12 @@ async function memory(broker: KafkaBrokerInfo, runtime: Runtime = IMAGE) {
   }, runtime);
 }
 
+/** Phase "restart" (restart-phase.ts): two replicas as in the image, sized for the runs they hold. */
+function restartOf(info: KafkaBrokerInfo) {
+  const runtime = sizedFor(n(10_000) + 2000);
+  return restartPhase(info, n(10_000), { agentMain, nodeArgs: runtime.nodeArgs, env: runtime.env, say });
+}
+
 async function main(): Promise<void> {
   say('compiling the agent (tsc → .cache/bench-build)');
   agentMain = buildAgent();
@@ -262,6 +269,7 @@ async function main(): Promise<void> {
         'port-api': () => portApiPhase(info, n(4_000), withAgent, until, say),
         'memory-node-defaults': () => memory(info, NODE_DEFAULTS),
         'token-renewal': () => tokenRenewal(info, withAgent, say),
+        restart: () => restartOf(info),
       };
       console.log(JSON.stringify(await phases[only]!(), (_k, v) => (v instanceof Map ? Object.fromEntries(v) : v)));
       return;
@@ -278,6 +286,7 @@ async function main(): Promise<void> {
     const memDefaults = await memory(info, NODE_DEFAULTS);
     const pa = await portApiPhase(info, n(4_000), withAgent, until, say);
     const renewal = await tokenRenewal(info, withAgent, say);
+    const restart = restartReport(await restartOf(info));
 
     const target = (ok: boolean) => (ok ? 'yes' : 'NO');
     const ratio = naive.perRun / batched.perRun;
@@ -306,6 +315,7 @@ async function main(): Promise<void> {
           '(measured)',
           '-',
         ],
+        ...restart.rows,
       ]),
     );
     console.log('\nGitHub requests by route (tracking phases, dispatch POSTs excluded)');
@@ -329,6 +339,7 @@ async function main(): Promise<void> {
         port_api_dispatch_per_s: round(pa.perS),
         port_api_port_requests_per_run: round(pa.requestsPerRun, 3),
         list_200s_per_repo_per_token_renewal: round(renewal.per200, 3),
+        ...restart.json,
         scale: SCALE,
       }),
     );
