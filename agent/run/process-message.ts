@@ -68,7 +68,7 @@ export class LeaseExpired extends AgentError {
 }
 
 /** A run on GHES, `fresh` when dispatched here and now (created at about now), not resumed. */
-type StagedRun = DispatchedRun & { fresh?: boolean; externalRunId?: string };
+type StagedRun = DispatchedRun & { fresh?: boolean; externalRunId?: string; createdAfterMs?: number };
 
 /** Written to Port before the POST: a redelivered run that finds it looks on GHES first. */
 export const DISPATCHING_LABEL = 'Dispatching workflow';
@@ -255,9 +255,10 @@ export function createMessageProcessor(deps: ProcessorDeps) {
   /** The GitHub run already created for this Port run, by Port's record or, after an interrupted dispatch, by GHES. */
   async function resume(run: RunRequest, ctx: RunContext, existing: PortRun, signal: AbortSignal, owned: AbortSignal): Promise<StagedRun | undefined> {
     const recorded = recordedGithubRunId(existing);
+    const createdAfterMs = createdNoEarlierThan(ctx, existing);
     if (recorded !== undefined) {
       const link = Array.isArray(existing.link) ? existing.link[0] : existing.link;
-      return { runId: recorded, htmlUrl: link ?? '', via: 'run-details', externalRunId: existing.externalRunId ?? undefined };
+      return { runId: recorded, htmlUrl: link ?? '', via: 'run-details', externalRunId: existing.externalRunId ?? undefined, createdAfterMs };
     }
     if (existing.statusLabel !== DISPATCHING_LABEL) return undefined;
     const repo = await retry(() => deps.api.repo(run.org, run.repo), { clock, maxAttempts: Infinity, signal });
@@ -267,7 +268,7 @@ export function createMessageProcessor(deps: ProcessorDeps) {
     const found =
       (await findRunByRunName({ ...deps.dispatch, signal }, run, sinceMs)) ?? (await findExistingRun({ ...deps.dispatch, signal }, run, ref, sinceMs));
     if (!found) return undefined;
-    const staged: StagedRun = { ...found, externalRunId: externalRunId(repo.ownerId, repo.id, found.runId) };
+    const staged: StagedRun = { ...found, externalRunId: externalRunId(repo.ownerId, repo.id, found.runId), createdAfterMs };
     await reporter.send(run.runId, { kind: 'patch', patch: { ...linkOf(staged), statusLabel: 'Workflow dispatched' } }, owned);
     return staged;
   }
@@ -278,7 +279,7 @@ export function createMessageProcessor(deps: ProcessorDeps) {
     let outcome;
     try {
       outcome = await deps.watcher.watch(
-        { portRunId: run.runId, org: run.org, repo: run.repo, ghRunId: dispatched.runId, sinceMs: startedMs, fresh: dispatched.fresh },
+        { portRunId: run.runId, org: run.org, repo: run.repo, ghRunId: dispatched.runId, sinceMs: startedMs, fresh: dispatched.fresh, createdAfterMs: dispatched.createdAfterMs },
         {
           signal,
           onStatus: (status) => {
@@ -321,6 +322,16 @@ export function createMessageProcessor(deps: ProcessorDeps) {
     }
     return fail(run, ctx, reason, outcome.kind === 'timed_out' ? 'timed_out' : 'run_gone', owned, dispatched);
   }
+}
+
+/**
+ * A resumed run's GitHub run was created after Port created the run (its record's createdAt) and
+ * after the intake's message (Kafka timestamp): the earliest of them known bounds the watcher's
+ * list window, so a resumed run is located by its repository's list, not by a GET of its own.
+ */
+export function createdNoEarlierThan(ctx: Pick<RunContext, 'writtenAtMs'>, record: Pick<PortRun, 'createdAt'>): number | undefined {
+  const candidates = [record.createdAt ? Date.parse(record.createdAt) : NaN, ctx.writtenAtMs].filter((x) => Number.isFinite(x) && x > 0);
+  return candidates.length > 0 ? Math.min(...candidates) : undefined;
 }
 
 /**
