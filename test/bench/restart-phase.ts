@@ -24,6 +24,7 @@ export const RESTART_PORT_RATE_LIMIT = { limit: 60_000, windowMs: 60_000 };
 
 export interface RestartResult {
   count: number;
+  inFlightAtStart: number;
   repos: number;
   resumeS: number;
   resumeEachS: number[];
@@ -68,14 +69,16 @@ export async function restartPhase(broker: KafkaBrokerInfo, count: number, deps:
     agents.push(a, b);
     await Promise.all([a.waitReady(), b.waitReady()]);
     live.add(a).add(b);
-    // Held runs end 90-330 s after they were published (a fixed spread): none before the
+    // Held runs end 4-7 minutes after they were published (a fixed spread): none before the
     // rolling update begins, a steady stream of completions during and after it.
-    const held = planRuns('rs', count, stack.repoNames, (i) => 90_000 + ((i * 7919) % count) * (240_000 / count));
+    const held = planRuns('rs', count, stack.repoNames, (i) => 240_000 + ((i * 7919) % count) * (180_000 / count));
     await publishRuns(stack, held);
     say(`restart: ${count} runs over ${repos} repositories published; waiting until all are tracked by the two replicas`);
     let tracked = 0;
     const reachDeadline = Date.now() + 10 * 60_000;
-    while ((tracked = (await inflight(a)) + (await inflight(b))) < count) {
+    const heldDispatched = () => stack.ghes.runs().filter((r) => r.inputs.port_run_id?.startsWith('r_rs')).length;
+    const unfinished = () => stack.ghes.runs().filter((r) => r.status !== 'completed').length;
+    while ((tracked = (await inflight(a)) + (await inflight(b))) < unfinished() || heldDispatched() < count) {
       if (Date.now() > reachDeadline) throw new Error(`restart: only ${tracked}/${count} runs in flight after 10 min`);
       say(`restart: ${tracked}/${count} in flight`);
       await sleep(1000);
@@ -95,7 +98,9 @@ export async function restartPhase(broker: KafkaBrokerInfo, count: number, deps:
     const portBefore = stack.port.requests().length;
     const windowStart = Date.now();
     const heldIds = new Set(held.map((r) => r.id));
-    const unfinishedOnGhes = () => stack.ghes.runs().filter((r) => r.status !== 'completed').length;
+    const unfinishedOnGhes = unfinished;
+    const inFlightAtStart = tracked;
+    say(`restart: ${tracked} runs in flight; rolling update begins`);
     /** From a successor's spawn until every run GHES shows unfinished is tracked by a live replica, both replicas holding some. */
     async function resumed(successor: CompiledAgent, spawnedAt: number): Promise<number> {
       const deadline = Date.now() + 10 * 60_000;
@@ -176,6 +181,7 @@ export async function restartPhase(broker: KafkaBrokerInfo, count: number, deps:
     }
     return {
       count,
+      inFlightAtStart,
       repos,
       resumeS: Math.max(...resumeEachS),
       resumeEachS,
@@ -209,7 +215,7 @@ export function restartReport(r: RestartResult) {
   const fmt = (x: number, d = 2) => (Number.isFinite(x) ? x.toFixed(d) : String(x));
   return {
     rows: [
-      [`restart: rolling update of 2 replicas, ${r.count} runs in flight / ${r.repos} repos`, `every run tracked again ${fmt(r.resumeS, 1)} s after a successor's start (${r.resumeEachS.map((x) => fmt(x, 1)).join(' s, ')} s)`, '<= 60 s', met(r.resumeS <= 60)],
+      [`restart: rolling update of 2 replicas, ${r.inFlightAtStart} runs in flight / ${r.repos} repos`, `every run tracked again ${fmt(r.resumeS, 1)} s after a successor's start (${r.resumeEachS.map((x) => fmt(x, 1)).join(' s, ')} s)`, '<= 60 s', met(r.resumeS <= 60)],
       [`restart: GitHub requests per run in flight (${r.windowS.toFixed(0)} s window)`, `${fmt(r.githubPerRun, 3)} (${r.githubRequests})`, '<= 0.2', met(r.githubPerRun <= 0.2)],
       [`restart: Port requests per run in flight`, `${fmt(r.portPerRun, 3)} (${r.portRequests}); 429s: ${r.port429s}`, '<= 1.0, no 429', met(r.portPerRun <= 1 && r.port429s === 0)],
       [`restart: duplicates / lost (${r.count} held + ${r.newRuns} new runs)`, `${r.duplicates} / ${r.lost}`, '0 / 0', met(r.duplicates === 0 && r.lost === 0)],
