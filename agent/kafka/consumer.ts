@@ -89,7 +89,8 @@ export function createConsumerLoop(deps: {
   const { settings, metrics, clock } = deps;
   const log = deps.logger.child({ component: 'consumer', topic: settings.topic });
   const kafka = new Kafka(kafkaClientConfig(settings, deps.logger));
-  type PartitionState = { offsets: PartitionOffsets; work: AbortController; owned: AbortController; commitQueued: boolean };
+  /** heldSinceMs: when this replica began to hold the partition (issue 15: earlier messages may be redeliveries). */
+  type PartitionState = { offsets: PartitionOffsets; work: AbortController; owned: AbortController; commitQueued: boolean; heldSinceMs: number };
   const partitions = new Map<number, PartitionState>();
   let consumer: Consumer | undefined;
   let isJoined = false;
@@ -101,7 +102,7 @@ export function createConsumerLoop(deps: {
   function partitionState(p: number) {
     let state = partitions.get(p);
     if (!state) {
-      state = { offsets: new PartitionOffsets(), work: new AbortController(), owned: new AbortController(), commitQueued: false };
+      state = { offsets: new PartitionOffsets(), work: new AbortController(), owned: new AbortController(), commitQueued: false, heldSinceMs: clock.now() };
       partitions.set(p, state);
     }
     return state;
@@ -169,7 +170,7 @@ export function createConsumerLoop(deps: {
       // the offset, never `m`, whose value is a slice that would pin the whole fetch response.
       const offsetText = m.offset;
       deps
-        .process({ value: m.value, timestampMs: Number(m.timestamp), topic: batch.topic, partition: p, offset: offsetText }, state.work.signal, state.owned.signal)
+        .process({ value: m.value, timestampMs: Number(m.timestamp), topic: batch.topic, partition: p, offset: offsetText, heldSinceMs: state.heldSinceMs }, state.work.signal, state.owned.signal)
         .then(
           () => {
             if (state.offsets.done(offset) !== undefined && partitions.get(p) === state) void commit(p, state);

@@ -16,6 +16,7 @@ import { type Clock, retry } from '../util/backoff.js';
 import type { Semaphore } from '../util/semaphore.js';
 import { externalRunId, recordedGithubRunId } from './external-run-id.js';
 import { findRunByRunName } from './find-interrupted-run.js';
+import { type ResumeLocator, mayBeRedelivered } from './resume-locator.js';
 import type { RunRequest } from './run-request.js';
 
 /** Which intake a run came through: a metric label, never a branch of the processing. */
@@ -49,6 +50,11 @@ export interface RunContext {
    * nothing more is done for it.
    */
   handOff?: (dispatched: { link?: string; externalRunId?: string }) => Promise<boolean>;
+  /**
+   * Since when this replica holds the run's partition (Kafka, epoch ms): a message written
+   * before may have been handled by a previous owner, and is first looked for on GHES (issue 15).
+   */
+  heldSinceMs?: number;
 }
 
 /** A decoded, checked run: what is left to do, retried whole by the poison guard. */
@@ -68,7 +74,7 @@ export class LeaseExpired extends AgentError {
 }
 
 /** A run on GHES, `fresh` when dispatched here and now (created at about now), not resumed. */
-type StagedRun = DispatchedRun & { fresh?: boolean; externalRunId?: string; createdAfterMs?: number };
+type StagedRun = DispatchedRun & { fresh?: boolean; externalRunId?: string; createdAfterMs?: number; createdAt?: string; status?: string };
 
 /** Written to Port before the POST: a redelivered run that finds it looks on GHES first. */
 export const DISPATCHING_LABEL = 'Dispatching workflow';
@@ -89,6 +95,8 @@ export interface ProcessorDeps {
   dispatchSlots?: Semaphore;
   /** Keeps dispatches per repository under GitHub's Actions limit; unpaced when absent. */
   dispatchPacer?: DispatchPacer;
+  /** Finds the GitHub runs of redelivered messages by their repositories' lists, sparing Port a read each (issue 15); absent: Port is read. */
+  resumeLocator?: ResumeLocator;
   dispatch: Omit<DispatchContext, 'signal'>;
   version: Version;
   metrics: Metrics;
@@ -199,6 +207,10 @@ export function createMessageProcessor(deps: ProcessorDeps) {
    */
   async function dispatchStage(run: RunRequest, runLog: Logger, ctx: RunContext, signal: AbortSignal, owned: AbortSignal): Promise<StagedRun | undefined> {
     const retryOpts = { clock, maxAttempts: Infinity, signal, capMs: 60_000 };
+    // --- issue 15: a redelivered message whose GitHub run is going on needs no Port read.
+    const located = await locateOnGithub(run, ctx, signal);
+    if (located) return located;
+    // ---
     const existing = ctx.record ?? (await retry(() => deps.port.getRun(run.runId), retryOpts));
     if (!existing) {
       metrics.messages.inc({ outcome: 'unknown_run', intake: ctx.intake });
@@ -252,6 +264,22 @@ export function createMessageProcessor(deps: ProcessorDeps) {
     return dispatched;
   }
 
+  /**
+   * A message that may have been handled before (written before this replica held its
+   * partition): its GitHub run, when its repository's list shows one going on (resume-locator.ts).
+   * The run was dispatched, so it is only tracked; Port's record is not read, and its link, if
+   * the previous owner died before writing it, is written with the final status.
+   */
+  async function locateOnGithub(run: RunRequest, ctx: RunContext, signal: AbortSignal): Promise<StagedRun | undefined> {
+    if (!deps.resumeLocator || ctx.record || !mayBeRedelivered(ctx.writtenAtMs, ctx.heldSinceMs)) return undefined;
+    const found = await deps.resumeLocator.locate(run, ctx.writtenAtMs, signal);
+    if (!found) return undefined;
+    const repo = await retry(() => deps.api.repo(run.org, run.repo), { clock, maxAttempts: Infinity, signal, capMs: 60_000 });
+    metrics.messages.inc({ outcome: 'resumed', intake: ctx.intake });
+    log.info(`resuming GitHub run ${found.runId} found by its run-name`, { runId: run.runId, ghRunId: found.runId, ...ctx.where });
+    return { runId: found.runId, htmlUrl: found.htmlUrl, via: 'run-name', createdAt: found.createdAt, status: found.status, externalRunId: externalRunId(repo.ownerId, repo.id, found.runId) };
+  }
+
   /** The GitHub run already created for this Port run, by Port's record or, after an interrupted dispatch, by GHES. */
   async function resume(run: RunRequest, ctx: RunContext, existing: PortRun, signal: AbortSignal, owned: AbortSignal): Promise<StagedRun | undefined> {
     const recorded = recordedGithubRunId(existing);
@@ -275,14 +303,21 @@ export function createMessageProcessor(deps: ProcessorDeps) {
 
   async function track(run: RunRequest, ctx: RunContext, dispatched: StagedRun, runLog: Logger, signal: AbortSignal, owned: AbortSignal): Promise<void> {
     const startedMs = clock.now();
+    // Issue 15: a resumed run's first status was most likely logged by its previous owner; it
+    // is not logged again (a request per run per hand-over) unless it differs from what the
+    // resumption saw. Unknown (Port's record path): the first status is taken as already logged.
+    let alreadyLogged: string | undefined = dispatched.fresh ? undefined : (dispatched.status ?? '*');
     metrics.runsInFlight.inc({ intake: ctx.intake });
     let outcome;
     try {
       outcome = await deps.watcher.watch(
-        { portRunId: run.runId, org: run.org, repo: run.repo, ghRunId: dispatched.runId, sinceMs: startedMs, fresh: dispatched.fresh, createdAfterMs: dispatched.createdAfterMs },
+        { portRunId: run.runId, org: run.org, repo: run.repo, ghRunId: dispatched.runId, sinceMs: startedMs, fresh: dispatched.fresh, createdAfterMs: dispatched.createdAfterMs, createdAt: dispatched.createdAt },
         {
           signal,
           onStatus: (status) => {
+            const skip = alreadyLogged === '*' || alreadyLogged === status;
+            alreadyLogged = undefined;
+            if (skip) return;
             const line = statusLine(status);
             if (line) void reporter.send(run.runId, { kind: 'log', log: { message: line } }, owned).catch(() => undefined);
           },
