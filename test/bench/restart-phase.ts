@@ -5,7 +5,8 @@
 // - restart_resume_s: from a successor's start until every run GHES shows unfinished is tracked
 //   again (the live replicas' ghes_agent_runs_in_flight cover them), the longer of the two;
 // - restart_github_requests_per_run: GHES requests (dispatch POSTs excluded) from the first
-//   SIGTERM until the second successor has resumed, per run held in flight;
+//   SIGTERM until a minute after the second successor has resumed (the resumption's requests
+//   outlast it; that minute's steady polling is counted too), per run held in flight;
 // - restart_port_requests_per_run: Port requests in that window, per held run, leaving out the
 //   three requests any completion costs anyway (its "Workflow completed" log line, the read before
 //   its final status, the final PATCH) and the new messages' own traffic;
@@ -34,6 +35,9 @@ export interface RestartResult {
   portPerRun: number;
   port429s: number;
   newRuns: number;
+  /** Publish → dispatch of the new messages published during the rolling update. */
+  newP50S: number;
+  newP99S: number;
   completedInWindow: number;
   windowS: number;
   duplicates: number;
@@ -50,6 +54,8 @@ export interface RestartDeps {
   say: (line: string) => void;
 }
 
+/** How long after the last successor resumed the requests are still counted. */
+const SETTLE_MS = 60_000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const RUN_PATH = /^\/v1\/actions\/runs\/(r_[A-Za-z0-9_]+)(\/logs)?$/;
 
@@ -126,6 +132,11 @@ export async function restartPhase(broker: KafkaBrokerInfo, count: number, deps:
       resumeEachS.push(await resumed(successor, spawnedAt));
       say(`restart: successor ${successor.pid} ready ${((Date.now() - spawnedAt) / 1000).toFixed(1)} s after start; every run tracked again after ${resumeEachS.at(-1)!.toFixed(1)} s`);
     }
+    const resumedAt = Date.now();
+    // The resumption's requests go on after every run is tracked again (locating them, reading
+    // Port): the window closes a minute later, steady tracking of that minute included.
+    say(`restart: counting requests for another ${SETTLE_MS / 1000} s`);
+    await sleep(SETTLE_MS);
     const windowEnd = Date.now();
     publishing = false;
     await publisher;
@@ -169,6 +180,11 @@ export async function restartPhase(broker: KafkaBrokerInfo, count: number, deps:
       portByRoute.set(key, (portByRoute.get(key) ?? 0) + 1);
     }
     const port429s = stack.port.requests().filter((r) => r.status === 429).length;
+    // Start-up order: new messages go on being dispatched while old runs are resumed.
+    const dispatchedAt = new Map(stack.ghes.dispatches().filter((d) => d.status < 300).map((d) => [String(d.inputs.port_run_id), d.at]));
+    const newLatencyMs = fresh.filter((r) => r.publishedAt! <= resumedAt && dispatchedAt.has(r.id)).map((r) => dispatchedAt.get(r.id)! - r.publishedAt!).sort((x, y) => x - y);
+    const newP50S = (newLatencyMs[Math.floor(newLatencyMs.length * 0.5)] ?? NaN) / 1000;
+    const newP99S = (newLatencyMs[Math.floor(newLatencyMs.length * 0.99)] ?? NaN) / 1000;
     say(`restart: window ${((windowEnd - windowStart) / 1000).toFixed(0)} s; ${githubRequests} GitHub and ${portRequests} Port requests counted; waiting for every run to finish`);
 
     const all = [...held, ...fresh].map((r) => ({ id: r.id }) as SimPortRun);
@@ -191,6 +207,8 @@ export async function restartPhase(broker: KafkaBrokerInfo, count: number, deps:
       portPerRun: portRequests / count,
       port429s,
       newRuns: fresh.length,
+      newP50S,
+      newP99S,
       completedInWindow: [...finishedInWindow].filter((id) => heldIds.has(id)).length,
       windowS: (windowEnd - windowStart) / 1000,
       duplicates: v.duplicates,
@@ -218,6 +236,7 @@ export function restartReport(r: RestartResult) {
       [`restart: rolling update of 2 replicas, ${r.inFlightAtStart} runs in flight / ${r.repos} repos`, `every run tracked again ${fmt(r.resumeS, 1)} s after a successor's start (${r.resumeEachS.map((x) => fmt(x, 1)).join(' s, ')} s)`, '<= 60 s', met(r.resumeS <= 60)],
       [`restart: GitHub requests per run in flight (${r.windowS.toFixed(0)} s window)`, `${fmt(r.githubPerRun, 3)} (${r.githubRequests})`, '<= 0.2', met(r.githubPerRun <= 0.2)],
       [`restart: Port requests per run in flight`, `${fmt(r.portPerRun, 3)} (${r.portRequests}); 429s: ${r.port429s}`, '<= 1.0, no 429', met(r.portPerRun <= 1 && r.port429s === 0)],
+      [`restart: new messages during the update (${r.newRuns}), publish to dispatch`, `p50 ${fmt(r.newP50S, 1)} s, p99 ${fmt(r.newP99S, 1)} s`, '(measured)', '-'],
       [`restart: duplicates / lost (${r.count} held + ${r.newRuns} new runs)`, `${r.duplicates} / ${r.lost}`, '0 / 0', met(r.duplicates === 0 && r.lost === 0)],
     ],
     json: {
@@ -225,6 +244,7 @@ export function restartReport(r: RestartResult) {
       restart_github_requests_per_run: Number(fmt(r.githubPerRun, 3)),
       restart_port_requests_per_run: Number(fmt(r.portPerRun, 3)),
       restart_port_429s: r.port429s,
+      restart_new_dispatch_p99_s: Number(fmt(r.newP99S, 1)),
       restart_duplicates: r.duplicates,
       restart_lost: r.lost,
     },

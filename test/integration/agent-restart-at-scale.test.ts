@@ -46,7 +46,7 @@ describe('a restart with 90 runs in flight', () => {
     const first = await startAgentProcess(stack, { auth: 'app' });
     agents.push(first);
     await first.waitReady();
-    const runs = [];
+    const runs: Array<{ id: string }> = [];
     for (const repo of REPOS) for (let i = 0; i < PER_REPO; i++) runs.push(await stack.publish({ type: 'GITHUB', org: 'acme', repo, workflow: 'long.yml' }));
     const ids = new Set(runs.map((r) => r.id));
     await until('every run dispatched and tracked', async () => runs.every((r) => typeof stack.port.getRun(r.id)?.link === 'string') && (await inFlight(first)) >= runs.length);
