@@ -175,6 +175,10 @@ export function createMessageProcessor(deps: ProcessorDeps) {
    */
   async function handleRun(run: RunRequest, ctx: RunContext, signal: AbortSignal, owned: AbortSignal): Promise<void> {
     const runLog = log.child({ runId: run.runId, repo: `${run.org}/${run.repo}`, workflow: run.workflow, ...ctx.where });
+    // Issue 15: a redelivered message whose GitHub run is going on needs no Port read, no
+    // dispatch pacing and no dispatch slot: new messages are not queued behind resumptions.
+    const located = await locateOnGithub(run, ctx, signal);
+    if (located) return void (await track(run, ctx, located, runLog, signal, owned));
     // Paced before taking a dispatch slot: a backlog for one repository waits here while
     // other repositories' runs go ahead.
     const startAt = deps.dispatchPacer?.reserve(`${run.org}/${run.repo}`.toLowerCase(), clock.now()) ?? 0;
@@ -207,10 +211,6 @@ export function createMessageProcessor(deps: ProcessorDeps) {
    */
   async function dispatchStage(run: RunRequest, runLog: Logger, ctx: RunContext, signal: AbortSignal, owned: AbortSignal): Promise<StagedRun | undefined> {
     const retryOpts = { clock, maxAttempts: Infinity, signal, capMs: 60_000 };
-    // --- issue 15: a redelivered message whose GitHub run is going on needs no Port read.
-    const located = await locateOnGithub(run, ctx, signal);
-    if (located) return located;
-    // ---
     const existing = ctx.record ?? (await retry(() => deps.port.getRun(run.runId), retryOpts));
     if (!existing) {
       metrics.messages.inc({ outcome: 'unknown_run', intake: ctx.intake });
