@@ -71,12 +71,21 @@ export function createResumeLocator(deps: {
   logger: Logger;
   serverOffsetMs?: () => number;
   gatherMs?: number;
+  reuseMs?: number;
   maxPages?: number;
 }): ResumeLocator {
   const gatherMs = deps.gatherMs ?? 200;
+  const reuseMs = deps.reuseMs ?? 30_000;
   const log = deps.logger.child({ component: 'resume-locator' });
   type Waiter = { runId: string; sinceMs: number; resolve: (r: LocatedRun | undefined) => void };
   const repos = new Map<string, { owner: string; repo: string; waiting: Waiter[]; busy: boolean }>();
+  /**
+   * The last list of each repository, reused for `reuseMs` by lookups whose window it covers: a
+   * backlog found at start-up (thousands of messages written while the agent was down) costs a
+   * list per repository now and then, not one per gathering. A run it shows exists (never
+   * dispatch again); one it does not show takes the Port path, as without the locator.
+   */
+  const lists = new Map<string, { atMs: number; sinceMs: number; index: Map<string, LocatedRun> }>();
 
   async function drain(key: string): Promise<void> {
     const rs = repos.get(key)!;
@@ -97,6 +106,8 @@ export function createResumeLocator(deps: {
             return res.notModified ? undefined : res.page.runs;
           }, deps.maxPages);
           index = indexByPortRunId(runs);
+          for (const [k, l] of lists) if (deps.clock.now() - l.atMs >= reuseMs) lists.delete(k);
+          lists.set(key, { atMs: deps.clock.now(), sinceMs, index });
         } catch (err) {
           // Nothing is lost: every waiting run takes the ordinary path (Port's record).
           log.warn(`listing ${key}'s runs to resume ${batch.length} run(s) failed; they are resumed from Port's records`, { error: (err as Error).message });
@@ -114,6 +125,11 @@ export function createResumeLocator(deps: {
     locate(run, createdAfterMs, signal) {
       if (signal.aborted) return Promise.resolve(undefined);
       const key = `${run.org}/${run.repo}`.toLowerCase();
+      const last = lists.get(key);
+      if (last && deps.clock.now() - last.atMs < reuseMs && last.sinceMs <= createdAfterMs + (deps.serverOffsetMs?.() ?? 0) - SLACK_MS) {
+        return Promise.resolve(last.index.get(run.runId));
+      }
+      if (last && deps.clock.now() - last.atMs >= reuseMs) lists.delete(key);
       let rs = repos.get(key);
       if (!rs) {
         rs = { owner: run.org, repo: run.repo, waiting: [], busy: false };

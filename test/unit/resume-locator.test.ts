@@ -74,6 +74,17 @@ describe('resume locator', () => {
     assert.ok(Date.parse(calls[0]!.createdSince!) <= T0 - 60_000, 'the window reaches back to the oldest message');
   });
 
+  it('a backlog trickling in reuses the repository\'s last list while it covers the lookups (one list, not one per gathering)', async () => {
+    const runs = Array.from({ length: 20 }, (_, i) => ghRun(1000 + i, `Bench r_${i}`));
+    const { calls, locator } = setup(runs);
+    const signal = new AbortController().signal;
+    for (let i = 0; i < 20; i++) assert.equal((await locator.locate({ runId: `r_${i}`, org: 'acme', repo: 'a' }, T0 - 60_000 + i, signal))?.runId, 1000 + i);
+    assert.equal(calls.length, 1);
+    // A message older than the list's window needs a new list.
+    await locator.locate({ runId: 'r_0', org: 'acme', repo: 'a' }, T0 - 3600_000, signal);
+    assert.equal(calls.length, 2);
+  });
+
   it('a run no list shows, a completed one, or a failed list: undefined, so the caller reads Port', async () => {
     const { locator } = setup([ghRun(1, 'Bench r_done', 'completed')]);
     const signal = new AbortController().signal;
