@@ -92,6 +92,8 @@ export function createConsumerLoop(deps: {
   /** heldSinceMs: when this replica began to hold the partition (issue 15: earlier messages may be redeliveries). */
   type PartitionState = { offsets: PartitionOffsets; work: AbortController; owned: AbortController; commitQueued: boolean; heldSinceMs: number };
   const partitions = new Map<number, PartitionState>();
+  /** The partitions of the last assignment: a batch of another (revoked) one must not recreate its state. */
+  let assignedNow = new Set<number>();
   let consumer: Consumer | undefined;
   let isJoined = false;
   let stopping = false;
@@ -110,6 +112,7 @@ export function createConsumerLoop(deps: {
 
   /** The partition is someone else's now (or will be): stop its work and its unsent reports. */
   function revoke(p: number, why: string): void {
+    assignedNow.delete(p);
     const state = partitions.get(p);
     if (!state) return;
     partitions.delete(p);
@@ -159,6 +162,9 @@ export function createConsumerLoop(deps: {
         await clock.sleep(100);
       }
       if (!isRunning() || isStale() || holding) return;
+      // kafkajs's isStale() only reflects seeks: a batch still running when its partition went
+      // to another replica must stop here, not start the partition's work again.
+      if (!assignedNow.has(p)) return;
       const state = partitionState(p);
       const offset = BigInt(m.offset);
       const before = state.offsets.size;
@@ -203,6 +209,7 @@ export function createConsumerLoop(deps: {
       contact();
       metrics.consumerRebalances.inc();
       const assigned = new Set<number>(e.payload.memberAssignment[settings.topic] ?? []);
+      assignedNow = assigned;
       for (const p of [...partitions.keys()]) if (!assigned.has(p)) revoke(p, 'was reassigned');
       // Commits that failed while the broker was away (kafkajs rejoins without a CRASH after a
       // broker restart) are made good now for the partitions we kept.

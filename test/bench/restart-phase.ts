@@ -63,7 +63,7 @@ export async function restartPhase(broker: KafkaBrokerInfo, count: number, deps:
   const { say } = deps;
   const repos = 50;
   const stack = await startBenchStack(broker, { repos, timeScale: 1, partitions: 6, port: { rateLimit: RESTART_PORT_RATE_LIMIT } });
-  const overrides = { log: { level: 'warn' }, tracking: { pollIntervalSeconds: 10 }, limits: { maxInflightRuns: count + 2000 } };
+  const overrides = { log: { level: process.env.BENCH_LOG_LEVEL ?? 'warn' }, tracking: { pollIntervalSeconds: 10 }, limits: { maxInflightRuns: count + 2000 } };
   const start = () => startCompiledAgent(deps.agentMain, stack, overrides, process.env.BENCH_ECHO === '1', deps.nodeArgs, deps.env);
   const agents: CompiledAgent[] = [];
   const live = new Set<CompiledAgent>();
