@@ -38,6 +38,7 @@ import { type PortRunApi, createPortClient } from './port/port-client.js';
 import { type PortHttp, createPortHttp } from './port/port-http.js';
 import { type Reporter, createReporter } from './port/reporter.js';
 import { type MessageProcessor, createMessageProcessor } from './run/process-message.js';
+import { createResumeLocator } from './run/resume-locator.js';
 import { createBatchedWatcher } from './tracking/batched-watcher.js';
 import { createOrgRouting } from './run/org-routing.js';
 import { type PortEndWatch, createPortEndWatch } from './run/port-end-watch.js';
@@ -177,6 +178,7 @@ export async function startAgent(config: AgentConfig, opts: { logger?: Logger; s
       watcher,
       dispatchSlots: new Semaphore(dispatchSlots),
       dispatchPacer: createDispatchPacer(config.github.maxDispatchesPerRepoPer10s),
+      resumeLocator: createResumeLocator({ api, clock, logger, serverOffsetMs: skew.offsetMs }),
       dispatch: {
         api,
         clock,

@@ -89,8 +89,11 @@ export function createConsumerLoop(deps: {
   const { settings, metrics, clock } = deps;
   const log = deps.logger.child({ component: 'consumer', topic: settings.topic });
   const kafka = new Kafka(kafkaClientConfig(settings, deps.logger));
-  type PartitionState = { offsets: PartitionOffsets; work: AbortController; owned: AbortController; commitQueued: boolean };
+  /** heldSinceMs: when this replica began to hold the partition (issue 15: earlier messages may be redeliveries). */
+  type PartitionState = { offsets: PartitionOffsets; work: AbortController; owned: AbortController; commitQueued: boolean; heldSinceMs: number };
   const partitions = new Map<number, PartitionState>();
+  /** The partitions of the last assignment: a batch of another (revoked) one must not recreate its state. */
+  let assignedNow = new Set<number>();
   let consumer: Consumer | undefined;
   let isJoined = false;
   let stopping = false;
@@ -101,7 +104,7 @@ export function createConsumerLoop(deps: {
   function partitionState(p: number) {
     let state = partitions.get(p);
     if (!state) {
-      state = { offsets: new PartitionOffsets(), work: new AbortController(), owned: new AbortController(), commitQueued: false };
+      state = { offsets: new PartitionOffsets(), work: new AbortController(), owned: new AbortController(), commitQueued: false, heldSinceMs: clock.now() };
       partitions.set(p, state);
     }
     return state;
@@ -109,6 +112,7 @@ export function createConsumerLoop(deps: {
 
   /** The partition is someone else's now (or will be): stop its work and its unsent reports. */
   function revoke(p: number, why: string): void {
+    assignedNow.delete(p);
     const state = partitions.get(p);
     if (!state) return;
     partitions.delete(p);
@@ -158,6 +162,9 @@ export function createConsumerLoop(deps: {
         await clock.sleep(100);
       }
       if (!isRunning() || isStale() || holding) return;
+      // kafkajs's isStale() only reflects seeks: a batch still running when its partition went
+      // to another replica must stop here, not start the partition's work again.
+      if (!assignedNow.has(p)) return;
       const state = partitionState(p);
       const offset = BigInt(m.offset);
       const before = state.offsets.size;
@@ -169,7 +176,7 @@ export function createConsumerLoop(deps: {
       // the offset, never `m`, whose value is a slice that would pin the whole fetch response.
       const offsetText = m.offset;
       deps
-        .process({ value: m.value, timestampMs: Number(m.timestamp), topic: batch.topic, partition: p, offset: offsetText }, state.work.signal, state.owned.signal)
+        .process({ value: m.value, timestampMs: Number(m.timestamp), topic: batch.topic, partition: p, offset: offsetText, heldSinceMs: state.heldSinceMs }, state.work.signal, state.owned.signal)
         .then(
           () => {
             if (state.offsets.done(offset) !== undefined && partitions.get(p) === state) void commit(p, state);
@@ -202,6 +209,7 @@ export function createConsumerLoop(deps: {
       contact();
       metrics.consumerRebalances.inc();
       const assigned = new Set<number>(e.payload.memberAssignment[settings.topic] ?? []);
+      assignedNow = assigned;
       for (const p of [...partitions.keys()]) if (!assigned.has(p)) revoke(p, 'was reassigned');
       // Commits that failed while the broker was away (kafkajs rejoins without a CRASH after a
       // broker restart) are made good now for the partitions we kept.

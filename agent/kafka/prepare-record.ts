@@ -16,6 +16,8 @@ export interface IncomingMessage {
   topic: string;
   partition: number;
   offset: string;
+  /** Since when this replica holds the partition (issue 15: messages written before may be redeliveries). */
+  heldSinceMs?: number;
 }
 
 const RUN_ID = /^(r|wfnr)_/;
@@ -32,7 +34,7 @@ export function createRecordPreparer(deps: { config: AgentConfig; processor: Mes
   const noteSignatureVariant = createSignatureVariantNote({ metrics: deps.metrics, logger: log });
   return function prepare(msg: IncomingMessage): PreparedRun {
     const where: RunWhere = { topic: msg.topic, partition: msg.partition, offset: msg.offset };
-    const ctx: RunContext = { intake: 'kafka', where, writtenAtMs: msg.timestampMs };
+    const ctx: RunContext = { intake: 'kafka', where, writtenAtMs: msg.timestampMs, heldSinceMs: msg.heldSinceMs };
     const nothing: PreparedRun = { where, intake: 'kafka', handle: async () => undefined };
     const decoded = decodeMessage(msg.value, config.kafka.maxMessageBytes);
     if (decoded.kind === 'skip') {

@@ -16,6 +16,7 @@ import { type Clock, retry } from '../util/backoff.js';
 import type { Semaphore } from '../util/semaphore.js';
 import { externalRunId, recordedGithubRunId } from './external-run-id.js';
 import { findRunByRunName } from './find-interrupted-run.js';
+import { type ResumeLocator, mayBeRedelivered } from './resume-locator.js';
 import type { RunRequest } from './run-request.js';
 import type { OrgRoute } from './org-routing.js';
 import type { RunCancellation } from './run-cancellation.js';
@@ -52,6 +53,11 @@ export interface RunContext {
    * nothing more is done for it.
    */
   handOff?: (dispatched: { link?: string; externalRunId?: string }) => Promise<boolean>;
+  /**
+   * Since when this replica holds the run's partition (Kafka, epoch ms): a message written
+   * before may have been handled by a previous owner, and is first looked for on GHES (issue 15).
+   */
+  heldSinceMs?: number;
 }
 
 /** A decoded, checked run: what is left to do, retried whole by the poison guard. */
@@ -71,7 +77,7 @@ export class LeaseExpired extends AgentError {
 }
 
 /** A run on GHES, `fresh` when dispatched here and now (created at about now), not resumed. */
-type StagedRun = DispatchedRun & { fresh?: boolean; externalRunId?: string };
+type StagedRun = DispatchedRun & { fresh?: boolean; externalRunId?: string; createdAfterMs?: number; createdAt?: string; status?: string };
 
 /** Written to Port before the POST: a redelivered run that finds it looks on GHES first. */
 export const DISPATCHING_LABEL = 'Dispatching workflow';
@@ -92,6 +98,8 @@ export interface ProcessorDeps {
   dispatchSlots?: Semaphore;
   /** Keeps dispatches per repository under GitHub's Actions limit; unpaced when absent. */
   dispatchPacer?: DispatchPacer;
+  /** Finds the GitHub runs of redelivered messages by their repositories' lists, sparing Port a read each (issue 15); absent: Port is read. */
+  resumeLocator?: ResumeLocator;
   dispatch: Omit<DispatchContext, 'signal'>;
   version: Version;
   metrics: Metrics;
@@ -199,6 +207,10 @@ export function createMessageProcessor(deps: ProcessorDeps) {
    */
   async function handleRun(run: RunRequest, ctx: RunContext, signal: AbortSignal, owned: AbortSignal): Promise<void> {
     const runLog = log.child({ runId: run.runId, repo: `${run.org}/${run.repo}`, workflow: run.workflow, ...ctx.where });
+    // Issue 15: a redelivered message whose GitHub run is going on needs no Port read, no
+    // dispatch pacing and no dispatch slot: new messages are not queued behind resumptions.
+    const located = await locateOnGithub(run, ctx, signal);
+    if (located) return void (await track(run, ctx, located, runLog, signal, owned));
     // Paced before taking a dispatch slot: a backlog for one repository waits here while
     // other repositories' runs go ahead.
     const startAt = deps.dispatchPacer?.reserve(`${run.org}/${run.repo}`.toLowerCase(), clock.now()) ?? 0;
@@ -284,12 +296,29 @@ export function createMessageProcessor(deps: ProcessorDeps) {
     return dispatched;
   }
 
+  /**
+   * A message that may have been handled before (written before this replica held its
+   * partition): its GitHub run, when its repository's list shows one going on (resume-locator.ts).
+   * The run was dispatched, so it is only tracked; Port's record is not read, and its link, if
+   * the previous owner died before writing it, is written with the final status.
+   */
+  async function locateOnGithub(run: RunRequest, ctx: RunContext, signal: AbortSignal): Promise<StagedRun | undefined> {
+    if (!deps.resumeLocator || ctx.record || !mayBeRedelivered(ctx.writtenAtMs, ctx.heldSinceMs)) return undefined;
+    const found = await deps.resumeLocator.locate(run, ctx.writtenAtMs, signal);
+    if (!found) return undefined;
+    const repo = await retry(() => deps.api.repo(run.org, run.repo), { clock, maxAttempts: Infinity, signal, capMs: 60_000 });
+    metrics.messages.inc({ outcome: 'resumed', intake: ctx.intake });
+    log.info(`resuming GitHub run ${found.runId} found by its run-name`, { runId: run.runId, ghRunId: found.runId, ...ctx.where });
+    return { runId: found.runId, htmlUrl: found.htmlUrl, via: 'run-name', createdAt: found.createdAt, status: found.status, externalRunId: externalRunId(repo.ownerId, repo.id, found.runId) };
+  }
+
   /** The GitHub run already created for this Port run, by Port's record or, after an interrupted dispatch, by GHES. */
   async function resume(run: RunRequest, ctx: RunContext, existing: PortRun, signal: AbortSignal, owned: AbortSignal): Promise<StagedRun | undefined> {
     const recorded = recordedGithubRunId(existing);
+    const createdAfterMs = createdNoEarlierThan(ctx, existing);
     if (recorded !== undefined) {
       const link = Array.isArray(existing.link) ? existing.link[0] : existing.link;
-      return { runId: recorded, htmlUrl: link ?? '', via: 'run-details', externalRunId: existing.externalRunId ?? undefined };
+      return { runId: recorded, htmlUrl: link ?? '', via: 'run-details', externalRunId: existing.externalRunId ?? undefined, createdAfterMs };
     }
     if (existing.statusLabel !== DISPATCHING_LABEL) return undefined;
     const repo = await retry(() => deps.api.repo(run.org, run.repo), { clock, maxAttempts: Infinity, signal });
@@ -315,13 +344,17 @@ export function createMessageProcessor(deps: ProcessorDeps) {
       await clock.sleep(Math.min(deps.dispatch.pollMs ?? 2000, lookUntil - clock.now()), signal);
     }
     if (!found) return undefined;
-    const staged: StagedRun = { ...found, externalRunId: externalRunId(repo.ownerId, repo.id, found.runId) };
+    const staged: StagedRun = { ...found, externalRunId: externalRunId(repo.ownerId, repo.id, found.runId), createdAfterMs };
     await reporter.send(run.runId, { kind: 'patch', patch: { ...linkOf(staged), statusLabel: 'Workflow dispatched' } }, owned);
     return staged;
   }
 
   async function track(run: RunRequest, ctx: RunContext, dispatched: StagedRun, runLog: Logger, signal: AbortSignal, owned: AbortSignal): Promise<void> {
     const startedMs = clock.now();
+    // Issue 15: a resumed run's first status was most likely logged by its previous owner; it
+    // is not logged again (a request per run per hand-over) unless it differs from what the
+    // resumption saw. Unknown (Port's record path): the first status is taken as already logged.
+    let alreadyLogged: string | undefined = dispatched.fresh ? undefined : (dispatched.status ?? '*');
     metrics.runsInFlight.inc({ intake: ctx.intake });
     const say = (message: string) => void reporter.send(run.runId, { kind: 'log', log: { message } }, owned).catch(() => undefined);
     const followed = { portRunId: run.runId, org: run.org, repo: run.repo, ghRunId: dispatched.runId, htmlUrl: dispatched.htmlUrl };
@@ -330,10 +363,13 @@ export function createMessageProcessor(deps: ProcessorDeps) {
     let outcome;
     try {
       outcome = await deps.watcher.watch(
-        { portRunId: run.runId, org: run.org, repo: run.repo, ghRunId: dispatched.runId, sinceMs: startedMs, fresh: dispatched.fresh },
+        { portRunId: run.runId, org: run.org, repo: run.repo, ghRunId: dispatched.runId, sinceMs: startedMs, fresh: dispatched.fresh, createdAfterMs: dispatched.createdAfterMs, createdAt: dispatched.createdAt },
         {
           signal,
           onStatus: (status) => {
+            const skip = alreadyLogged === '*' || alreadyLogged === status;
+            alreadyLogged = undefined;
+            if (skip) return;
             const line = statusLine(status);
             if (line) say(line);
             insight?.onStatus(status);
@@ -385,6 +421,16 @@ export function createMessageProcessor(deps: ProcessorDeps) {
 /** The run's summary with the failure excerpt, within Port's summary size (the excerpt is bounded by insight.excerptMaxBytes). */
 function withExcerpt(summary: string, excerpt: string | undefined): string {
   return excerpt ? `${summary}\n\n${excerpt}` : summary;
+}
+
+/**
+ * A resumed run's GitHub run was created after Port created the run (its record's createdAt) and
+ * after the intake's message (Kafka timestamp): the earliest of them known bounds the watcher's
+ * list window, so a resumed run is located by its repository's list, not by a GET of its own.
+ */
+export function createdNoEarlierThan(ctx: Pick<RunContext, 'writtenAtMs'>, record: Pick<PortRun, 'createdAt'>): number | undefined {
+  const candidates = [record.createdAt ? Date.parse(record.createdAt) : NaN, ctx.writtenAtMs].filter((x) => Number.isFinite(x) && x > 0);
+  return candidates.length > 0 ? Math.min(...candidates) : undefined;
 }
 
 /**

@@ -44,6 +44,8 @@ interface Entry {
   direct: boolean;
   /** ETag of the last per-run GET, for the next conditional one. */
   etag: string | undefined;
+  /** The repository's tick count when the run was added: a tick that began before cannot have listed it. */
+  addedTick: number;
 }
 
 interface RepoState {
@@ -63,6 +65,8 @@ interface RepoState {
   started: boolean;
   /** Per list kind: created_at before which the last full page could not show runs. */
   floors: { sweep: number; completed: number };
+  /** Resumed runs wait to be located: the next tick lists all statuses (issue 15). */
+  sweepSoon: boolean;
 }
 
 /**
@@ -178,7 +182,8 @@ export function createBatchedWatcher(deps: {
 
   async function tick(rs: RepoState): Promise<boolean> {
     const now = clock.now();
-    const kind = listKind(now, rs.lastSweepMs, settings.sweepMs);
+    const kind = rs.sweepSoon ? 'sweep' : listKind(now, rs.lastSweepMs, settings.sweepMs);
+    rs.sweepSoon = false;
     const tickNo = ++rs.tick;
     let news = false;
     const createdSince = new Date(windowStart(rs)).toISOString();
@@ -210,7 +215,7 @@ export function createBatchedWatcher(deps: {
     const direct: Entry[] = [];
     for (const list of rs.runs.values()) {
       for (const e of list) {
-        if (e.seenTick === tickNo) continue;
+        if (e.seenTick === tickNo || (e.addedTick >= tickNo && !e.direct)) continue;
         if (e.createdAtMs < floor) e.direct = true;
         else if (kind === 'sweep' && !e.located) e.direct = true;
         if (e.direct) direct.push(e);
@@ -339,6 +344,7 @@ export function createBatchedWatcher(deps: {
         tick: 0,
         started: false,
         floors: { sweep: -Infinity, completed: -Infinity },
+        sweepSoon: false,
       };
       repos.set(key, rs);
     } else if (rs.failures === 0 && rs.nextAtMs > clock.now() + settings.intervalMs) {
@@ -358,6 +364,10 @@ export function createBatchedWatcher(deps: {
         const rs = repoState(run);
         const created = run.createdAt ? Date.parse(run.createdAt) : NaN;
         const known = Number.isFinite(created) || run.fresh === true;
+        // A resumed run with a lower bound on its age: the next sweep's window reaches back to
+        // it, so one list locates all the runs resumed in a repository (issue 15).
+        const after = !known && run.createdAfterMs !== undefined && Number.isFinite(run.createdAfterMs);
+        if (after) rs.sweepSoon = true;
         const e: Entry = {
           run,
           hooks,
@@ -366,7 +376,9 @@ export function createBatchedWatcher(deps: {
           onAbort: () => {
             if (remove(rs, e)) reject(abortError());
           },
-          createdAtMs: Number.isFinite(created) ? created : run.sinceMs + (deps.serverOffsetMs?.() ?? 0) - CREATED_SLACK_MS,
+          createdAtMs: Number.isFinite(created)
+            ? created
+            : (after ? run.createdAfterMs! : run.sinceMs) + (deps.serverOffsetMs?.() ?? 0) - CREATED_SLACK_MS,
           located: false,
           status: undefined,
           attempt: 0,
@@ -374,8 +386,9 @@ export function createBatchedWatcher(deps: {
           // A run of unknown age is located with one GET: no list window can be trusted to show
           // it. A fresh one is simply in the lists' window, and needs no early sweep: on a busy
           // repository a sweep per new run meant megabytes of run JSON a second.
-          direct: !known,
+          direct: !known && !after,
           etag: undefined,
+          addedTick: rs.tick,
         };
         const list = rs.runs.get(run.ghRunId);
         if (list) list.push(e);

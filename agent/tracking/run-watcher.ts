@@ -15,6 +15,13 @@ export interface WatchedRun {
    * (resumed after a restart, created maybe hours before) is located with one GET instead.
    */
   fresh?: boolean;
+  /**
+   * Resumed runs (issue 15): the run was created no earlier than this (epoch ms, local clock):
+   * the Kafka message's timestamp or Port's record. A batched watcher then locates the run in
+   * the repository's next list (one sweep for all the runs resumed there) instead of one GET per
+   * run; a run the list does not show still gets its GET.
+   */
+  createdAfterMs?: number;
 }
 
 export type WatchOutcome = { kind: 'completed'; run: WorkflowRun } | { kind: 'timed_out'; lastStatus: string | undefined } | { kind: 'gone'; reason: string };

@@ -1,6 +1,7 @@
 // A local stack shaped for the benchmark: many repositories with one workflow whose run
 // length comes from an input, and a publisher that writes thousands of signed Port runs.
 import type { GhesSimOptions } from '../sim/ghes/types.js';
+import type { PortSimOptions } from '../sim/port/types.js';
 import type { KafkaBrokerInfo } from '../stack/kafka-broker.js';
 import { type LocalStack, startLocalStack } from '../stack/local-stack.js';
 import { buildRunMessage, signRunMessage } from '../sim/publisher.js';
@@ -18,10 +19,10 @@ export interface BenchRun {
 
 export async function startBenchStack(
   broker: KafkaBrokerInfo,
-  opts: { repos: number; timeScale: number; partitions?: number; ghes?: GhesSimOptions },
+  opts: { repos: number; timeScale: number; partitions?: number; ghes?: GhesSimOptions; port?: Partial<PortSimOptions> },
 ): Promise<LocalStack & { repoNames: string[] }> {
   // No x-poll-interval: its real seconds would floor the time-scaled poll intervals of the tracking phases.
-  const stack = await startLocalStack({ broker, partitions: opts.partitions ?? 6, ghes: { version: '3.21.0', timeScale: opts.timeScale, runAppearDelayMs: 0, pollIntervalS: 0, ...opts.ghes } });
+  const stack = await startLocalStack({ broker, partitions: opts.partitions ?? 6, port: opts.port, ghes: { version: '3.21.0', timeScale: opts.timeScale, runAppearDelayMs: 0, pollIntervalS: 0, ...opts.ghes } });
   const repoNames: string[] = [];
   for (let i = 0; i < opts.repos; i++) {
     const name = `svc-${String(i).padStart(2, '0')}`;

@@ -21,6 +21,7 @@ import { memoryOf } from './process-memory.js';
 import { portApiPhase } from './port-api-phase.js';
 import { tokenRenewal } from './token-renewal.js';
 import { jobProgressPhase } from './job-progress-phase.js';
+import { restartPhase, restartReport } from './restart-phase.js';
 import { percentile, round, table } from './stats.js';
 import { type BenchContext, type BenchPhase, type CpuShare, cpuMeterFor, cpuRow, figure, formatSpread, jsonFigure, perUnit } from './phase.js';
 
@@ -285,6 +286,7 @@ type Mem = Awaited<ReturnType<typeof memory>>;
 type PortApi = Awaited<ReturnType<typeof portApiPhase>>;
 type Renewal = Awaited<ReturnType<typeof tokenRenewal>>;
 type JobProgress = Awaited<ReturnType<typeof jobProgressPhase>>;
+type Restart = Awaited<ReturnType<typeof restartPhase>>;
 
 const met = (ok: boolean) => (ok ? 'yes' : 'NO');
 /** Requests by route, summed over a phase's runs. */
@@ -509,6 +511,22 @@ const PHASES: BenchPhase<any>[] = [
         ],
         json: { ...jsonFigure('job_progress_extra_requests_per_run', extra, 'lower', 3) },
       };
+    },
+  },
+  {
+    name: 'restart',
+    // 10,000 runs in flight and a rolling update of two replicas: several minutes each, once by
+    // default (BENCH_ONLY=restart BENCH_REPEAT=3 for the spread).
+    runs: process.env.BENCH_ONLY?.split(',').includes('restart') ? 'repeat' : 1,
+    run: (ctx) => {
+      const runtime = sizedFor(ctx.n(10_000) + 2000);
+      return restartPhase(ctx.broker, ctx.n(10_000), { agentMain: agentMains[0]!, nodeArgs: runtime.nodeArgs, env: runtime.env, say: ctx.say });
+    },
+    report(rs: Restart[]) {
+      // Each run's own rows when repeated: the phase's figures are counts of one update each.
+      const reports = rs.map((r) => restartReport(r));
+      const worst = reports.reduce((w, r) => (r.json.restart_resume_s > w.json.restart_resume_s ? r : w), reports[0]!);
+      return { rows: reports.flatMap((r) => r.rows), json: worst.json };
     },
   },
 ];

@@ -149,13 +149,13 @@ function setup(opts: { perPage?: number; maxPages?: number; maxWaitMs?: number }
   const statuses = new Map<number, string[]>();
   const controllers = new Map<number, AbortController>();
   /** Runs are handed over as dispatched just now (`fresh`) unless said otherwise (resumed). */
-  const watch = (run: FakeRun, opts: { fresh?: boolean } = { fresh: true }) => {
+  const watch = (run: FakeRun, opts: { fresh?: boolean; createdAfterMs?: number } = { fresh: true }) => {
     const [org, repo] = run.repo.split('/') as [string, string];
     const ac = new AbortController();
     controllers.set(run.id, ac);
     statuses.set(run.id, []);
     const p = watcher.watch(
-      { portRunId: `r_${run.id}`, org, repo, ghRunId: run.id, sinceMs: fc.clock.now(), fresh: opts.fresh },
+      { portRunId: `r_${run.id}`, org, repo, ghRunId: run.id, sinceMs: fc.clock.now(), fresh: opts.fresh, createdAfterMs: opts.createdAfterMs },
       { signal: ac.signal, onStatus: (s) => statuses.get(run.id)!.push(s) },
     );
     p.then(
@@ -295,6 +295,33 @@ describe('batched watcher', () => {
     assert.equal(s.gh.calls.filter((c) => c.kind === 'get').length, 1);
     await s.advance(INTERVAL * 5);
     assert.equal(s.gh.calls.filter((c) => c.kind === 'get').length, 1, 'one GET only: the list window now reaches it');
+    s.gh.set(old, 'completed', 'success');
+    await s.advance(INTERVAL * 1.2);
+    assert.equal(s.outcomes.get(old.id)?.kind, 'completed');
+  });
+
+  it('runs resumed with a lower bound on their age (message timestamp) are located by one sweep of their repository, not a GET each', async () => {
+    const s = setup();
+    // 250 runs dispatched 3 hours ago by a replica that is gone, resumed together after a restart.
+    const messageAt = T0 - 3 * 3600_000 - 60_000;
+    const resumed = Array.from({ length: 250 }, () => s.gh.create('acme/a', { status: 'in_progress', agoMs: 3 * 3600_000 }));
+    for (const r of resumed) void s.watch(r, { fresh: false, createdAfterMs: messageAt });
+    await s.advance(INTERVAL * 1.2);
+    assert.equal(s.gh.calls.filter((c) => c.kind === 'get').length, 0, 'no per-run GET');
+    const lists = s.gh.calls.filter((c) => c.kind === 'list');
+    assert.deepEqual(lists.map((c) => [c.status ?? 'all', c.page]), [['all', 1], ['all', 2], ['all', 3]], 'one sweep, paged, locates all 250');
+    s.gh.set(resumed[7]!, 'completed', 'success');
+    await s.advance(INTERVAL * 1.2);
+    assert.equal(s.outcomes.get(resumed[7]!.id)?.kind, 'completed');
+    assert.equal(s.gh.calls.filter((c) => c.kind === 'get').length, 0);
+  });
+
+  it('a resumed run whose lower bound is wrong (created before it) is still located, with one GET', async () => {
+    const s = setup();
+    const old = s.gh.create('acme/a', { status: 'in_progress', agoMs: 3 * 3600_000 });
+    void s.watch(old, { fresh: false, createdAfterMs: T0 - 60_000 });
+    await s.advance(INTERVAL * 1.2);
+    assert.deepEqual(s.gh.calls.filter((c) => c.kind === 'get').map((c) => c.runId), [old.id], 'the sweep did not show it: one GET');
     s.gh.set(old, 'completed', 'success');
     await s.advance(INTERVAL * 1.2);
     assert.equal(s.outcomes.get(old.id)?.kind, 'completed');

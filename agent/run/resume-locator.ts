@@ -1,0 +1,143 @@
+import type { GithubApi, WorkflowRun } from '../github/github-api.js';
+import { everyPage } from '../github/every-page.js';
+import type { Logger } from '../observability/logger.js';
+import { type Clock, retry } from '../util/backoff.js';
+
+/**
+ * Issue 15: a restart (or a partition moving between replicas) hands thousands of runs to a
+ * replica at once. Asking Port about each costs a request per run against Port's per-organization
+ * limit; yet for a run whose GitHub run is going on, GHES already says all the agent needs: the
+ * run exists (it was dispatched: never dispatch again), its id, its link, and its age. One paged
+ * list of a repository's runs answers that for every run resumed there at once, through the
+ * run-name, which shows the Port run id (`port_run_id`).
+ *
+ * Only a found, unfinished GitHub run is taken as the answer. Anything else — no run shows the
+ * id, the run already completed (Port may or may not have its final status), the list failed —
+ * falls back to the ordinary path that reads Port's record first. So the locator can make a
+ * resumption cheaper, never different: a run it misses costs the Port read it would have cost.
+ */
+export interface LocatedRun {
+  runId: number;
+  htmlUrl: string;
+  createdAt: string;
+  status: string;
+}
+
+export interface ResumeLocator {
+  /** The GitHub run whose run-name shows this Port run id, created after `createdAfterMs` (local clock), when it is not completed. */
+  locate(run: { runId: string; org: string; repo: string }, createdAfterMs: number, signal: AbortSignal): Promise<LocatedRun | undefined>;
+}
+
+/** Port run ids in a run-name (display_title): r_… for action runs, wfnr_… for workflow-node runs. */
+const PORT_RUN_ID = /\b(?:r|wfnr)_[A-Za-z0-9_-]+/g;
+
+/**
+ * The runs a page of GitHub runs shows for Port run ids: id → run, leaving out ids shown by more
+ * than one run (ambiguous: the ordinary path reports it) and completed runs. Pure.
+ */
+export function indexByPortRunId(runs: WorkflowRun[]): Map<string, LocatedRun> {
+  const seen = new Map<string, LocatedRun | null>();
+  for (const r of runs) {
+    for (const id of new Set(r.display_title.match(PORT_RUN_ID) ?? [])) {
+      seen.set(id, seen.has(id) ? null : { runId: r.id, htmlUrl: r.html_url, createdAt: r.created_at, status: r.status });
+    }
+  }
+  const index = new Map<string, LocatedRun>();
+  for (const [id, run] of seen) if (run && run.status !== 'completed') index.set(id, run);
+  return index;
+}
+
+/**
+ * Whether a Kafka message may have been handled before by another replica (or an earlier life of
+ * this one): it was written before this replica got its partition. A message written after
+ * that has had no other owner; asking GHES about it first would only add a request. Producer
+ * clocks that disagree with ours only move a message to the other, equally safe, path. Pure.
+ */
+export function mayBeRedelivered(writtenAtMs: number, heldSinceMs: number | undefined): boolean {
+  return heldSinceMs !== undefined && writtenAtMs > 0 && writtenAtMs < heldSinceMs;
+}
+
+/** Slack for clocks on the created_at window, beyond GHES's measured offset. */
+const SLACK_MS = 5 * 60_000;
+
+/**
+ * One list per repository for all the runs resumed there within `gatherMs`: the lookups that
+ * arrive while a list is being read wait for the next one. A list answers every lookup whose
+ * window it covers (its `created>=` reaches back to it).
+ */
+export function createResumeLocator(deps: {
+  api: Pick<GithubApi, 'listRepoRuns'>;
+  clock: Clock;
+  logger: Logger;
+  serverOffsetMs?: () => number;
+  gatherMs?: number;
+  reuseMs?: number;
+  maxPages?: number;
+}): ResumeLocator {
+  const gatherMs = deps.gatherMs ?? 200;
+  const reuseMs = deps.reuseMs ?? 30_000;
+  const log = deps.logger.child({ component: 'resume-locator' });
+  type Waiter = { runId: string; sinceMs: number; resolve: (r: LocatedRun | undefined) => void };
+  const repos = new Map<string, { owner: string; repo: string; waiting: Waiter[]; busy: boolean }>();
+  /**
+   * The last list of each repository, reused for `reuseMs` by lookups whose window it covers: a
+   * backlog found at start-up (thousands of messages written while the agent was down) costs a
+   * list per repository now and then, not one per gathering. A run it shows exists (never
+   * dispatch again); one it does not show takes the Port path, as without the locator.
+   */
+  const lists = new Map<string, { atMs: number; sinceMs: number; index: Map<string, LocatedRun> }>();
+
+  async function drain(key: string): Promise<void> {
+    const rs = repos.get(key)!;
+    rs.busy = true;
+    try {
+      while (rs.waiting.length > 0) {
+        await deps.clock.sleep(gatherMs).catch(() => undefined);
+        const batch = rs.waiting.splice(0);
+        const sinceMs = Math.min(...batch.map((w) => w.sinceMs)) + (deps.serverOffsetMs?.() ?? 0) - SLACK_MS;
+        let index = new Map<string, LocatedRun>();
+        try {
+          const runs = await everyPage(async (page, perPage) => {
+            const res = await retry(() => deps.api.listRepoRuns(rs.owner, rs.repo, { createdSince: new Date(sinceMs).toISOString(), perPage, page }), {
+              clock: deps.clock,
+              maxAttempts: 3,
+              capMs: 5_000,
+            });
+            return res.notModified ? undefined : res.page.runs;
+          }, deps.maxPages);
+          index = indexByPortRunId(runs);
+          for (const [k, l] of lists) if (deps.clock.now() - l.atMs >= reuseMs) lists.delete(k);
+          lists.set(key, { atMs: deps.clock.now(), sinceMs, index });
+        } catch (err) {
+          // Nothing is lost: every waiting run takes the ordinary path (Port's record).
+          log.warn(`listing ${key}'s runs to resume ${batch.length} run(s) failed; they are resumed from Port's records`, { error: (err as Error).message });
+        }
+        for (const w of batch) w.resolve(index.get(w.runId));
+      }
+    } finally {
+      rs.busy = false;
+      if (rs.waiting.length === 0) repos.delete(key);
+      else void drain(key);
+    }
+  }
+
+  return {
+    locate(run, createdAfterMs, signal) {
+      if (signal.aborted) return Promise.resolve(undefined);
+      const key = `${run.org}/${run.repo}`.toLowerCase();
+      const last = lists.get(key);
+      if (last && deps.clock.now() - last.atMs < reuseMs && last.sinceMs <= createdAfterMs + (deps.serverOffsetMs?.() ?? 0) - SLACK_MS) {
+        return Promise.resolve(last.index.get(run.runId));
+      }
+      if (last && deps.clock.now() - last.atMs >= reuseMs) lists.delete(key);
+      let rs = repos.get(key);
+      if (!rs) {
+        rs = { owner: run.org, repo: run.repo, waiting: [], busy: false };
+        repos.set(key, rs);
+      }
+      const p = new Promise<LocatedRun | undefined>((resolve) => rs!.waiting.push({ runId: run.runId, sinceMs: createdAfterMs, resolve }));
+      if (!rs.busy) void drain(key);
+      return p;
+    },
+  };
+}
