@@ -19,8 +19,12 @@ after(async () => {
 
 test('chaos port-api-two-agents: one of two claiming replicas killed with kill -9, the other finishes its runs', async () => {
   stack = await startChaosStack();
-  const a = await startChaosAgent(stack, PORT_API_ONLY);
-  const b = await startChaosAgent(stack, PORT_API_ONLY);
+  // Each replica has room for 120 of the 200 runs: a full batch is followed by the next claim at
+  // once, so without a bound the first replica to see the runs could claim them all and leave
+  // the other nothing to do (then which replica works is chance, and the kill may hit an idle one).
+  const shared = { ...PORT_API_ONLY, limits: { maxInflightRuns: 120 } };
+  const a = await startChaosAgent(stack, shared);
+  const b = await startChaosAgent(stack, shared);
   agents.push(a, b);
   await Promise.all([a.waitReady(), b.waitReady()]);
   const runs = createIntegrationRuns(stack, RUNS);
