@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import kafkajs from 'kafkajs';
+import { fixKafkajsIdleLoop } from '../../agent/kafka/kafkajs-idle-loop-fix.js';
 import { generateCa, issueServerCert, LOOPBACK_SANS } from './certs.js';
 import { freePort } from './free-port.js';
 import { ensureKafkaJars } from './kafka-jars.js';
@@ -208,6 +209,8 @@ export async function startKafkaBroker(opts: StartKafkaBrokerOptions = {}): Prom
   async function waitReady(proc: ChildProcess): Promise<void> {
     const deadline = Date.now() + readyTimeoutMs;
     let lastError = '';
+    // The harness's first kafkajs client: without the 1 ms idle loop (and its Node 24 warning) too.
+    fixKafkajsIdleLoop();
     const kafka = new Kafka({
       clientId: 'broker-readiness',
       brokers: info.brokers,

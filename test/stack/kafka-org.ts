@@ -1,6 +1,7 @@
 // Per-organization setup mirroring Port's: one topic `<org>.github.runs`, and the agent user
 // allowed only to read it from consumer groups under the `<org>.` prefix.
 import kafkajs, { type KafkaConfig } from 'kafkajs';
+import { fixKafkajsIdleLoop } from '../../agent/kafka/kafkajs-idle-loop-fix.js';
 import type { KafkaBrokerInfo } from './kafka-broker.js';
 
 const { Kafka, logLevel, AclResourceTypes, AclOperationTypes, AclPermissionTypes, ResourcePatternTypes } = kafkajs;
@@ -11,6 +12,7 @@ export function orgTopic(org: string): string {
 
 /** kafkajs config for one of the broker's users, over SASL_SSL trusting the broker's CA. */
 export function kafkaClientConfig(broker: KafkaBrokerInfo, user: 'admin' | 'agent', clientId = `test-${user}`): KafkaConfig {
+  fixKafkajsIdleLoop(); // every harness client, demo and chaos included (kafkajs-idle-loop-fix.ts)
   const { username, password } = broker[user];
   return {
     clientId,
