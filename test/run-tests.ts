@@ -45,6 +45,18 @@ function selectTestFiles(args: string[], cwd = process.cwd()): string[] {
   return [...new Set(files)].sort();
 }
 
+// Files run two at a time by default: most of an integration file's time is spent waiting (for
+// the broker, a poll interval, a process to stop), so two share the machine's two cores well.
+// Every file makes its own topics, users, groups, ports and temp dirs, so they cannot see each
+// other. GHES_AGENT_TEST_CONCURRENCY=1 runs them one by one (to rule out a neighbour's load).
+const CONCURRENCY_ENV = 'GHES_AGENT_TEST_CONCURRENCY';
+function testConcurrency(value: string | undefined): number {
+  if (value === undefined || value === '') return 2;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 16) throw new Error(`${CONCURRENCY_ENV} must be a whole number from 1 to 16, not ${JSON.stringify(value)}`);
+  return n;
+}
+
 const SIGNAL_EXIT: Partial<Record<NodeJS.Signals, number>> = { SIGINT: 130, SIGTERM: 143, SIGHUP: 129 };
 
 /** The package a Node under .cache/node was fetched from, as fetch-node.sh's marker records it. */
@@ -61,7 +73,9 @@ function fetchedFrom(execPath: string): string | undefined {
 async function main(): Promise<number> {
   console.log(describeRunningNode(process.execPath, process.version, shippedNodeVersion(), fetchedFrom(process.execPath)));
   let files: string[];
+  let concurrency: number;
   try {
+    concurrency = testConcurrency(process.env[CONCURRENCY_ENV]);
     files = selectTestFiles(process.argv.slice(2));
   } catch (err) {
     console.error(`run-tests: ${(err as Error).message}`);
@@ -90,7 +104,8 @@ async function main(): Promise<number> {
   // elsewhere, so that in CI logs the summary (# tests/pass/fail) stays the closing lines; spec
   // prints the failing tests again after its summary.
   const reporter = process.stdout.isTTY ? 'spec' : 'tap';
-  const nodeArgs = ['--import', 'tsx', '--test', '--test-concurrency=1', `--test-reporter=${reporter}`, ...files.map((f) => relative(process.cwd(), f) || f)];
+  console.log(`run-tests: ${files.length} files, ${concurrency} at a time (${CONCURRENCY_ENV})`);
+  const nodeArgs = ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, `--test-reporter=${reporter}`, ...files.map((f) => relative(process.cwd(), f) || f)];
   // If this runner is killed outright, the kernel stops the tests too instead of leaving them
   // to time out against a broker that died with us.
   const [cmd, args] = existsSync('/usr/bin/setpriv')
