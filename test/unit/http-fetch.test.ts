@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { type Server, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { MAX_REDIRECTS, createFetch, describeNetworkError, proxyConfigured, redirectRequest } from '../../agent/util/http-fetch.js';
+import { MAX_REDIRECTS, createFetch, describeNetworkError, proxyConfigured, redirectRequest, requestTarget } from '../../agent/util/http-fetch.js';
 
 describe('createFetch', () => {
   let server: Server;
@@ -135,6 +135,41 @@ describe('redirectRequest', () => {
     assert.equal(redirectRequest(post, 200, '/x'), undefined);
     assert.equal(redirectRequest(post, 301, undefined), undefined);
     assert.equal(redirectRequest(post, 301, 'http://[bad'), undefined);
+  });
+});
+
+describe('requestTarget', () => {
+  it('splits a URL as the URL parser does, plain or not', () => {
+    const inputs = [
+      'https://ghes.example/api/v3/repos/acme/infra/actions/workflows/deploy.yml/dispatches',
+      'http://127.0.0.1:43121/v1/actions/runs/r_tp0000001?version=v2',
+      'https://api.getport.io/v1/actions/runs/r_1/logs',
+      'https://ghes.example:8443/api/v3/repos/a/b/actions/runs?status=completed&created=%3E%3D2026-01-01T00:00:00Z&per_page=100&page=2',
+      'https://ghes.example/api/v3/search?q=a%20b&x=(1)*;y=@:/?z',
+      // Not plain: each is left to the URL parser.
+      'https://GHES.example/api/v3/x',
+      'https://ghes.example:443/api/v3/x',
+      'http://ghes.example:80/x',
+      'http://ghes.example:080/x',
+      'https://ghes.example/api/v3/../x',
+      'https://ghes.example/api/v3/./x',
+      'https://ghes.example/api/v3/%2E%2e/x',
+      'https://ghes.example/api/v3/x y',
+      "https://ghes.example/api/v3/x?q='a'",
+      'https://ghes.example/a?b#frag',
+      'https://ghes.example',
+      'http://127.1/x',
+      'http://0x7f.0.0.1/x',
+      'http://010.0.0.1/x',
+      'https://ghes.example/a\\b',
+      'https://ghes.example/a"b',
+      'https://ghes.example/é',
+    ];
+    for (const input of inputs) {
+      const url = new URL(input);
+      assert.deepEqual(requestTarget(input), { origin: url.origin, path: `${url.pathname}${url.search}`, href: input === url.href ? input : url.href }, input);
+    }
+    assert.deepEqual(requestTarget(new URL('https://ghes.example/x?y=1')), { origin: 'https://ghes.example', path: '/x?y=1', href: 'https://ghes.example/x?y=1' });
   });
 });
 
