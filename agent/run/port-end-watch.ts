@@ -38,7 +38,8 @@ export function createPortEndWatch(deps: {
    * The runs followed, in the order they are due: a run is added, and moved back once checked,
    * with `lastCheckMs` = now, so insertion order is ascending `lastCheckMs` and the first entry
    * is the next to check (O(1), where a scan of 10,000 runs in flight per added run was a tenth
-   * of the agent's CPU at a backlog's pace; issue 16).
+   * of the agent's CPU at a backlog's pace; issue 16). Should the clock step back, a run added
+   * after the step is checked at most that much later than checkMs.
    */
   const entries = new Map<string, Entry>();
   const log = deps.logger.child({ component: 'port-end-watch' });
