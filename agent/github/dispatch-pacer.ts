@@ -53,21 +53,33 @@ export type DispatchPacer = ReturnType<typeof createDispatchPacer>;
  * within W before that last arrival, so was answered after t - W and was counted at t: k ≤ limit.
  */
 export function createDispatchGate(limit: number, clock: Clock) {
-  /** Per repository: dispatches sent, with their answer time once answered. */
-  const posts = new Map<string, Array<{ answeredAt?: number }>>();
-  /** Woken when a dispatch is answered: a waiter may count again. */
+  /**
+   * Per repository: how many dispatches are sent and not answered yet, and the answer times of
+   * those answered within the last window, ascending (each is appended when it is answered), so
+   * the ones older than a window leave from the front: a POST costs O(1) here, not a pass over
+   * every dispatch of the window (issue 16).
+   */
+  const posts = new Map<string, { open: number; answeredAt: number[] }>();
+  /** Woken when a dispatch is answered: a waiter may count again. Made only while someone waits. */
   let passes = 0;
-  let answered: { promise: Promise<void>; wake: () => void } = nextWake();
+  let answered: { promise: Promise<void>; wake: () => void } | undefined;
 
   function nextWake() {
     let wake!: () => void;
     const promise = new Promise<void>((r) => (wake = r));
     return { promise, wake };
   }
+  /** The repository's dispatches that still count at `nowMs`; a repository with none is forgotten. */
   function live(key: string, nowMs: number) {
-    const q = (posts.get(key) ?? []).filter((p) => p.answeredAt === undefined || p.answeredAt > nowMs - DISPATCH_WINDOW_MS);
-    if (q.length === 0) posts.delete(key);
-    else posts.set(key, q);
+    const q = posts.get(key);
+    if (!q) return undefined;
+    let old = 0;
+    while (old < q.answeredAt.length && q.answeredAt[old]! <= nowMs - DISPATCH_WINDOW_MS) old++;
+    if (old > 0) q.answeredAt.splice(0, old);
+    if (q.open === 0 && q.answeredAt.length === 0) {
+      posts.delete(key);
+      return undefined;
+    }
     return q;
   }
 
@@ -83,24 +95,28 @@ export function createDispatchGate(limit: number, clock: Clock) {
       for (let waited = false; ; ) {
         const now = clock.now();
         const q = live(key, now);
-        if (q.length < limit) {
-          const post: { answeredAt?: number } = {};
-          q.push(post);
-          posts.set(key, q);
+        if (!q || q.open + q.answeredAt.length < limit) {
+          const mine = q ?? { open: 0, answeredAt: [] };
+          mine.open++;
+          posts.set(key, mine);
+          let done = false;
           return () => {
-            post.answeredAt = clock.now();
-            const wake = answered.wake;
-            answered = nextWake();
-            wake();
+            if (done) return;
+            done = true;
+            mine.open--;
+            mine.answeredAt.push(clock.now());
+            const wake = answered;
+            answered = undefined;
+            wake?.wake();
           };
         }
         if (!waited) onWait?.();
         waited = true;
         // The oldest answered one leaves the count a window after its answer; an unanswered one
         // can only leave after it is answered.
-        const leaves = q.filter((p) => p.answeredAt !== undefined).map((p) => p.answeredAt! + DISPATCH_WINDOW_MS);
+        answered ??= nextWake();
         const wake = answered.promise;
-        if (leaves.length > 0) await Promise.race([clock.sleep(Math.max(0, Math.min(...leaves) - now), signal), wake]);
+        if (q.answeredAt.length > 0) await Promise.race([clock.sleep(Math.max(0, q.answeredAt[0]! + DISPATCH_WINDOW_MS - now), signal), wake]);
         else await Promise.race([wake, clock.sleep(DISPATCH_WINDOW_MS, signal)]);
         if (signal?.aborted) throw new AgentError('internal', 'aborted');
       }

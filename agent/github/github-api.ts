@@ -147,11 +147,16 @@ export function createGithubApi(deps: {
           repo,
           workflow_id: workflow,
           ...body,
+          request: RAW_BODY,
         }),
       ).catch(fail(`dispatching ${owner}/${repo} ${workflow}`));
-      const data = res.data as { workflow_run_id?: number; html_url?: string } | undefined;
+      // The run details, parsed here (RAW_BODY: json-with-bigint was 1-2% of the agent's CPU on
+      // this small answer alone). A 204's data is '' (Octokit reads no body); an answer that is
+      // not JSON counts as one without details, as Octokit's parser made it a string: the
+      // dispatch went through, and its run is found by correlation, never dispatched again.
+      const data = typeof res.data === 'object' && res.data !== null ? await jsonBody<{ workflow_run_id?: unknown; html_url?: string }>(res.data).catch(() => undefined) : undefined;
       // Accept 200 and 204 alike (GitHub briefly answered 200 without the flag in Dec 2025).
-      if (data && typeof data.workflow_run_id === 'number') return { status: 200, runId: data.workflow_run_id, htmlUrl: data.html_url ?? '' };
+      if (data && typeof data.workflow_run_id === 'number') return { status: 200, runId: data.workflow_run_id, htmlUrl: typeof data.html_url === 'string' ? data.html_url : '' };
       return { status: 204 };
     },
 

@@ -146,6 +146,31 @@ describe('dispatch gate (right before the POST)', () => {
     assert.equal(gate.size(), 1);
   });
 
+  it('counts unanswered POSTs until answered and answered ones for a window after their answer; an answer told twice counts once', async () => {
+    let now = 0;
+    const clock: Clock = { now: () => now, sleep: () => new Promise(() => undefined) };
+    const gate = createDispatchGate(3, clock);
+    let waits = 0;
+    const a = await gate.pass('acme/infra');
+    const b = await gate.pass('acme/infra');
+    now = 1_000;
+    a();
+    a();
+    now = 4_000;
+    b();
+    await gate.pass('acme/infra'); // the third, never answered
+    // Full: a (answered at 1 s), b (at 4 s), the open third.
+    void gate.pass('acme/infra', undefined, () => waits++);
+    await new Promise<void>((r) => setImmediate(r));
+    assert.equal(waits, 1);
+    // At 11 s a's answer is a window old: one place, once (a's second answer did not count again).
+    now = 11_000;
+    const c = await gate.pass('acme/infra', undefined, () => waits++);
+    assert.equal(waits, 1);
+    c();
+    assert.equal(gate.size(), 1);
+  });
+
   it('a waiting POST gives up when its run is aborted', async () => {
     const { clock } = virtualClock();
     const gate = createDispatchGate(1, clock);

@@ -43,6 +43,12 @@ describe('GitHub client: installation tokens and the per-host bound', () => {
     assert.equal(posts() - postsBefore, 1, 'a 502 on the POST is not retried by Octokit');
     const ok = await api.dispatch('acme', 'svc-0', 'deploy.yml', { ref: 'main', inputs: {}, return_run_details: true });
     assert.equal(ok.status, 200);
+    const created = sim.dispatches().at(-1)!;
+    assert.deepEqual(ok, { status: 200, runId: created.runId, htmlUrl: `${sim.origin}/acme/svc-0/actions/runs/${created.runId}` });
+    // Without the flag GHES answers 204; a 200 without the details (here a fault's body after the run was created) is read as one without them.
+    assert.deepEqual(await api.dispatch('acme', 'svc-0', 'deploy.yml', { ref: 'main', inputs: {} }), { status: 204 });
+    sim.fault({ kind: 'status', status: 200, when: 'after', route: 'POST /repos/{owner}/{repo}/actions/workflows/{workflow_id}/dispatches', count: 1 });
+    assert.deepEqual(await api.dispatch('acme', 'svc-0', 'deploy.yml', { ref: 'main', inputs: {}, return_run_details: true }), { status: 204 });
     sim.fault({ kind: 'status', status: 502, route: 'GET /repos/{owner}/{repo}/actions/runs/{run_id}', count: 1 });
     const read = await api.getRun('acme', 'svc-0', ok.status === 200 ? ok.runId : 0);
     assert.equal(read?.run.id, ok.status === 200 ? ok.runId : -1, 'a 502 on a read is retried by plugin-retry');

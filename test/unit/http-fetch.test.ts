@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { type Server, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { createFetch, describeNetworkError, proxyConfigured } from '../../agent/util/http-fetch.js';
+import { MAX_REDIRECTS, createFetch, describeNetworkError, proxyConfigured, redirectRequest, requestTarget } from '../../agent/util/http-fetch.js';
 
 describe('createFetch', () => {
   let server: Server;
@@ -18,6 +18,10 @@ describe('createFetch', () => {
       req.on('end', () => {
         seen.push({ method: req.method, url: req.url, body, auth: req.headers.authorization });
         if (req.url === '/old') return void res.writeHead(301, { location: '/new' }).end();
+        if (req.url === '/moved-post') return void res.writeHead(307, { location: '/new' }).end('a body never read');
+        if (req.url === '/away') return void res.writeHead(302, { location: `http://localhost:${(server.address() as AddressInfo).port}/new` }).end();
+        const hop = /^\/loop\/(\d+)$/.exec(req.url ?? '');
+        if (hop) return void res.writeHead(302, { location: `/loop/${Number(hop[1]) + 1}` }).end();
         if (req.url === '/new') return void res.writeHead(200, { 'content-type': 'application/json' }).end('{"moved":true}');
         if (req.url === '/empty') return void res.writeHead(204).end();
         if (req.url === '/etag') return void res.writeHead(304, { etag: '"a"' }).end();
@@ -52,7 +56,23 @@ describe('createFetch', () => {
   it('follows a redirect (a renamed repository answers 301)', async () => {
     const res = await createFetch({ timeoutMs: 5000, name: 'test' })(`${origin}/old`);
     assert.equal(res.status, 200);
+    assert.equal(res.url, `${origin}/new`);
     assert.deepEqual(await res.json(), { moved: true });
+  });
+
+  it('a 307 repeats the POST with its body; another origin gets no Authorization; a chain stops after MAX_REDIRECTS', async () => {
+    const fetch = createFetch({ timeoutMs: 5000, name: 'test' });
+    seen.length = 0;
+    assert.equal((await fetch(`${origin}/moved-post`, { method: 'POST', headers: { authorization: 'token t' }, body: '{"ref":"main"}' })).status, 200);
+    assert.deepEqual(seen.at(-1), { method: 'POST', url: '/new', body: '{"ref":"main"}', auth: 'token t' });
+    // 127.0.0.1 → localhost: another origin for the URL rules, the same server here.
+    assert.equal((await fetch(`${origin}/away`, { headers: { authorization: 'token t' } })).status, 200);
+    assert.deepEqual(seen.at(-1), { method: 'GET', url: '/new', body: '', auth: undefined });
+    const loop = await fetch(`${origin}/loop/0`);
+    assert.equal(loop.status, 302);
+    assert.equal(loop.url, `${origin}/loop/${MAX_REDIRECTS}`);
+    // Without following, the redirect itself is the answer.
+    assert.equal((await createFetch({ timeoutMs: 5000, name: 'test', followRedirects: false })(`${origin}/old`)).status, 301);
   });
 
   it('answers without a body (204, 304) read as empty and, left unread, do not hold their connections', async () => {
@@ -83,6 +103,73 @@ describe('createFetch', () => {
     await assert.rejects(fetch(`${origin}/slow`, { signal: ac.signal }), (e) => e === reason);
     const err = await fetch(`${origin}/slow`).then(() => undefined, (e: unknown) => e);
     assert.equal(describeNetworkError(err, 'ghes.example', 'github.caFile'), 'request to ghes.example timed out');
+  });
+});
+
+describe('redirectRequest', () => {
+  const from = new URL('https://ghes.example/api/v3/repos/acme/old/actions/workflows/a.yml/dispatches');
+  const post = { url: from, method: 'POST', headers: { authorization: 'token t', 'content-type': 'application/json', host: 'ghes.example' }, body: '{"ref":"main"}' };
+  it('307/308 repeat the request as it was, without the Host header', () => {
+    for (const status of [307, 308]) {
+      assert.deepEqual(redirectRequest(post, status, '/api/v3/repos/acme/new/actions/workflows/a.yml/dispatches'), {
+        url: new URL('https://ghes.example/api/v3/repos/acme/new/actions/workflows/a.yml/dispatches'),
+        method: 'POST',
+        headers: { authorization: 'token t', 'content-type': 'application/json' },
+        body: '{"ref":"main"}',
+      });
+    }
+  });
+  it('a 301/302 to a POST and a 303 become a GET without a body; a 303 drops the Content-* headers', () => {
+    for (const status of [301, 302]) assert.deepEqual(redirectRequest(post, status, '/x'), { url: new URL('https://ghes.example/x'), method: 'GET', headers: { authorization: 'token t', 'content-type': 'application/json' }, body: undefined });
+    assert.deepEqual(redirectRequest({ ...post, method: 'PATCH' }, 303, '/x'), { url: new URL('https://ghes.example/x'), method: 'GET', headers: { authorization: 'token t' }, body: undefined });
+    assert.equal(redirectRequest({ ...post, method: 'HEAD', body: undefined }, 303, '/x')?.method, 'HEAD');
+    assert.equal(redirectRequest({ ...post, method: 'GET', body: undefined }, 301, '/x')?.method, 'GET');
+  });
+  it('credentials never follow to another origin', () => {
+    const r = redirectRequest({ ...post, headers: { Authorization: 'token t', Cookie: 'a=1', 'Proxy-Authorization': 'Basic x', accept: 'application/json' } }, 307, 'https://storage.example/blob');
+    assert.deepEqual(r?.headers, { accept: 'application/json' });
+    assert.equal(redirectRequest(post, 307, 'http://ghes.example/x')?.headers?.authorization, undefined, 'http is another origin');
+  });
+  it('not a redirect to follow: another status, no Location, a Location that is no URL', () => {
+    assert.equal(redirectRequest(post, 304, '/x'), undefined);
+    assert.equal(redirectRequest(post, 200, '/x'), undefined);
+    assert.equal(redirectRequest(post, 301, undefined), undefined);
+    assert.equal(redirectRequest(post, 301, 'http://[bad'), undefined);
+  });
+});
+
+describe('requestTarget', () => {
+  it('splits a URL as the URL parser does, plain or not', () => {
+    const inputs = [
+      'https://ghes.example/api/v3/repos/acme/infra/actions/workflows/deploy.yml/dispatches',
+      'http://127.0.0.1:43121/v1/actions/runs/r_tp0000001?version=v2',
+      'https://api.getport.io/v1/actions/runs/r_1/logs',
+      'https://ghes.example:8443/api/v3/repos/a/b/actions/runs?status=completed&created=%3E%3D2026-01-01T00:00:00Z&per_page=100&page=2',
+      'https://ghes.example/api/v3/search?q=a%20b&x=(1)*;y=@:/?z',
+      // Not plain: each is left to the URL parser.
+      'https://GHES.example/api/v3/x',
+      'https://ghes.example:443/api/v3/x',
+      'http://ghes.example:80/x',
+      'http://ghes.example:080/x',
+      'https://ghes.example/api/v3/../x',
+      'https://ghes.example/api/v3/./x',
+      'https://ghes.example/api/v3/%2E%2e/x',
+      'https://ghes.example/api/v3/x y',
+      "https://ghes.example/api/v3/x?q='a'",
+      'https://ghes.example/a?b#frag',
+      'https://ghes.example',
+      'http://127.1/x',
+      'http://0x7f.0.0.1/x',
+      'http://010.0.0.1/x',
+      'https://ghes.example/a\\b',
+      'https://ghes.example/a"b',
+      'https://ghes.example/é',
+    ];
+    for (const input of inputs) {
+      const url = new URL(input);
+      assert.deepEqual(requestTarget(input), { origin: url.origin, path: `${url.pathname}${url.search}`, href: input === url.href ? input : url.href }, input);
+    }
+    assert.deepEqual(requestTarget(new URL('https://ghes.example/x?y=1')), { origin: 'https://ghes.example', path: '/x?y=1', href: 'https://ghes.example/x?y=1' });
   });
 });
 

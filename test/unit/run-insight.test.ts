@@ -247,4 +247,27 @@ describe('Port end checks', () => {
     assert.deepEqual(endedSeen, ['r_5', 'r_7']);
     watch.stop();
   });
+  it('checks the run checked longest ago first: runs added later, or just checked, wait their turn; a removed run is not read', async () => {
+    const clock = manualClock();
+    const reads: string[] = [];
+    const watch = createPortEndWatch({
+      port: { getRun: async (id) => (reads.push(id), { id, status: 'IN_PROGRESS' } as never) },
+      clock,
+      logger: quiet,
+      metrics: createMetrics({ defaultMetrics: false }),
+      checkMs: 10_000,
+      perMinute: 600, // a read every 100 ms at most
+    });
+    watch.add('r_a', () => undefined);
+    await clock.advance(1_000);
+    const removeB = watch.add('r_b', () => undefined);
+    await clock.advance(1_000);
+    watch.add('r_c', () => undefined);
+    removeB();
+    await clock.advance(30_000);
+    // Each due checkMs after its last check, in that order; r_b never.
+    assert.deepEqual(reads.slice(0, 6), ['r_a', 'r_c', 'r_a', 'r_c', 'r_a', 'r_c']);
+    assert.ok(!reads.includes('r_b'));
+    watch.stop();
+  });
 });

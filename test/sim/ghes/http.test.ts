@@ -23,12 +23,15 @@ describe('HTTP behaviour: headers, ETags, rate limit, faults, log', () => {
   after(() => sim.close());
 
   it('every /api/v3 response carries the GHES version, a request id, JSON content type and Date', async () => {
+    const ids = new Set<string>();
     for (const r of [await call(sim, '/meta'), await call(sim, '/repos/acme/infra', { token: 'x' }), await call(sim, '/nope', { token: pat })]) {
       assert.equal(r.headers.get('x-github-enterprise-version'), '3.19.0');
-      assert.match(r.headers.get('x-github-request-id')!, /^[0-9A-F:]+$/);
+      assert.match(r.headers.get('x-github-request-id')!, /^[0-9A-F]{4}:[0-9A-F]{4}:[0-9A-F]{6}:[0-9A-F]{6}$/);
+      ids.add(r.headers.get('x-github-request-id')!);
       assert.match(r.headers.get('content-type')!, /^application\/json/);
       assert.ok(Math.abs(Date.parse(r.headers.get('date')!) - Date.now()) < 5000);
     }
+    assert.equal(ids.size, 3, 'one id per request');
     assert.equal((await call(sim, '/meta')).json.installed_version, '3.19.0');
     assert.equal((await call(sim, '')).status, 200);
     sim.setVersion('3.21.1');

@@ -4,7 +4,7 @@ import { createPrivateKey, createPublicKey, generateKeyPairSync } from 'node:cry
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { handleApi, type PipelineDeps } from './api-pipeline.js';
+import { createRequestIds, handleApi, type PipelineDeps } from './api-pipeline.js';
 import { createSimClock } from './clock.js';
 import type { SimContext } from './context.js';
 import { createFaultRegistry } from './faults.js';
@@ -90,6 +90,7 @@ export async function startGhesSim(opts: GhesSimOptions = {}): Promise<GhesSim> 
     rateLimiter: opts.rateLimit ? createRateLimiter(opts.rateLimit, clock.now) : null,
     log: [],
     counters: new Map(),
+    requestId: createRequestIds(),
   };
 
   const sim: Omit<GhesSim, 'close'> = {
