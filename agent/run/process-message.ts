@@ -209,8 +209,11 @@ export function createMessageProcessor(deps: ProcessorDeps) {
     const runLog = log.child({ runId: run.runId, repo: `${run.org}/${run.repo}`, workflow: run.workflow, ...ctx.where });
     // Issue 15: a redelivered message whose GitHub run is going on needs no Port read, no
     // dispatch pacing and no dispatch slot: new messages are not queued behind resumptions.
-    const located = await locateOnGithub(run, ctx, signal);
-    if (located) return void (await track(run, ctx, located, runLog, signal, owned));
+    const located = (await locateOnGithub(run, ctx, signal)) ?? (await recordedInClaim(run, ctx, signal, owned));
+    if (located) {
+      if (ctx.handOff && !(await ctx.handOff({ link: located.htmlUrl || undefined, externalRunId: located.externalRunId }))) return;
+      return void (await track(run, ctx, located, runLog, signal, owned));
+    }
     // Paced before taking a dispatch slot: a backlog for one repository waits here while
     // other repositories' runs go ahead.
     const startAt = deps.dispatchPacer?.reserve(`${run.org}/${run.repo}`.toLowerCase(), clock.now()) ?? 0;
@@ -310,6 +313,23 @@ export function createMessageProcessor(deps: ProcessorDeps) {
     metrics.messages.inc({ outcome: 'resumed', intake: ctx.intake });
     log.info(`resuming GitHub run ${found.runId} found by its run-name`, { runId: run.runId, ghRunId: found.runId, ...ctx.where });
     return { runId: found.runId, htmlUrl: found.htmlUrl, via: 'run-name', createdAt: found.createdAt, status: found.status, externalRunId: externalRunId(repo.ownerId, repo.id, found.runId) };
+  }
+
+  /**
+   * A run whose record, as the intake has it (a claim answer, a take-over), shows its GitHub run
+   * and no end: only tracked, so it neither waits for the dispatch pacing nor takes a dispatch
+   * slot. Thousands of runs taken over at a rolling update (issue 15) are then tracked again at
+   * once, and new runs are not queued behind them. No request: Port's record is the claim's.
+   */
+  async function recordedInClaim(run: RunRequest, ctx: RunContext, signal: AbortSignal, owned: AbortSignal): Promise<StagedRun | undefined> {
+    const r = ctx.record;
+    if (!r || r.status !== 'IN_PROGRESS' || r.statusLabel?.startsWith(COMPLETED_LABEL_PREFIX) || recordedGithubRunId(r) === undefined) return undefined;
+    const resumed = await resume(run, ctx, r, signal, owned);
+    if (resumed) {
+      metrics.messages.inc({ outcome: 'resumed', intake: ctx.intake });
+      log.debug(`resuming GitHub run ${resumed.runId} recorded for this Port run`, { runId: run.runId, ghRunId: resumed.runId, ...ctx.where });
+    }
+    return resumed;
   }
 
   /** The GitHub run already created for this Port run, by Port's record or, after an interrupted dispatch, by GHES. */
