@@ -378,7 +378,7 @@ export function createMessageProcessor(deps: ProcessorDeps) {
     metrics.runsInFlight.inc({ intake: ctx.intake });
     const say = (message: string) => void reporter.send(run.runId, { kind: 'log', log: { message } }, owned).catch(() => undefined);
     const followed = { portRunId: run.runId, org: run.org, repo: run.repo, ghRunId: dispatched.runId, htmlUrl: dispatched.htmlUrl };
-    const insight = deps.insight?.follow(followed, say, signal);
+    const insight = deps.insight?.follow(followed, say, signal, { resumed: !dispatched.fresh });
     const stopCancelWatch = deps.cancellation?.follow(followed, signal);
     let outcome;
     try {
