@@ -8,7 +8,7 @@ import type { Reporter } from '../port/reporter.js';
 import { guardJob } from '../run/poison-guard.js';
 import { LeaseExpired, type MessageProcessor, type PreparedRun, type RunContext } from '../run/process-message.js';
 import { type Clock, backoffDelay } from '../util/backoff.js';
-import { type LockState, decideListed, handOverLabel, orphanReason } from './adoption.js';
+import { type LockState, decideListed, handOverLabel, handOverLockOf, orphanReason } from './adoption.js';
 import { saturatedKeys } from './fairness.js';
 import { type HeldRun, HeldRuns } from './held-runs.js';
 
@@ -347,23 +347,31 @@ export function createClaimIntake(deps: {
         continue;
       }
       const decision = decide(d);
-      if (decision?.kind === 'lock') {
-        lockIds.add(decision.lockRunId);
-        waitingForLock.push(d);
-      }
+      if (decision?.kind === 'lock') lockIds.add(decision.lockRunId);
+      if (decision?.kind === 'lock' || decision?.kind === 'member') waitingForLock.push(d);
       else if (decision?.kind === 'orphan') orphans.push({ decoded: d, reason: decision.reason });
     }
     // Hand-overs first: one take-over each (its lock run) for all the runs it handed over. A lock
     // run the list shows is among the orphans (it names itself): taken over there, as a lock.
+    // A hand-over goes whole to whoever takes its lock: taken only with room for every run of it
+    // the list shows, else left to a replica with room (or, if none has, to the lease).
+    const members = new Map<string, number>();
+    for (const d of waitingForLock) members.set(handOverLockOf(d.record!)!, (members.get(handOverLockOf(d.record!)!) ?? 0) + 1);
+    const fits = (lockId: string) => deps.room() >= (members.get(lockId) ?? 0) + 1;
     const shownLocks = orphans.filter((o) => handOverLabelOf(o.decoded) === o.decoded.run.runId);
-    const hiddenLocks = [...lockIds].filter((id) => !runs.has(id));
+    const hiddenLocks = [...lockIds].filter((id) => !runs.has(id) && fits(id));
+    for (const o of shownLocks.filter((x) => !fits(x.decoded.run.runId))) {
+      log.info(`hand-over ${o.decoded.run.runId} (${members.get(o.decoded.run.runId) ?? 0} more runs) does not fit in this replica's room; left to another replica`);
+      orphans.splice(orphans.indexOf(o), 1);
+      shownLocks.splice(shownLocks.indexOf(o), 1);
+    }
     // A lock run the list shows without its hand-over label was taken (or ended): its hand-over is someone else's.
     for (const id of lockIds) if (runs.has(id) && !shownLocks.some((o) => o.decoded.run.runId === id)) locks.set(id, { state: 'lost', atMs: clock.now() });
     await Promise.all([
       ...shownLocks.map((o) => adopt(kind, o.decoded, o.reason).catch((err: unknown) => log.warn(`taking over hand-over ${o.decoded.run.runId} failed: ${toAgentError(err).message}`))),
       ...hiddenLocks.map((id) => takeLock(id).catch((err: unknown) => log.warn(`taking over hand-over ${id} failed: ${toAgentError(err).message}`))),
     ]);
-    let members = 0;
+    let taken = 0;
     const rest = orphans.filter((o) => !shownLocks.includes(o));
     for (const d of waitingForLock) {
       if (stopping || deps.room() <= 0) break;
@@ -371,9 +379,9 @@ export function createClaimIntake(deps: {
       if (decision?.kind === 'orphan') rest.push({ decoded: d, reason: decision.reason });
       if (decision?.kind !== 'member') continue;
       holdAdopted(kind, d, d.record!, 'handed over at a shutdown', Date.parse(d.record!.updatedAt ?? '') || clock.now(), true);
-      members++;
+      taken++;
     }
-    if (members > 0) log.info(`took over ${members} ${kind} run(s) handed over at a shutdown, without a write each: their hand-over was taken here`);
+    if (taken > 0) log.info(`took over ${taken} ${kind} run(s) handed over at a shutdown, without a write each: their hand-over was taken here`);
     for (let i = 0; i < rest.length && !stopping; i += 32) {
       const batch = rest.slice(i, i + 32).slice(0, Math.max(0, deps.room()));
       if (batch.length === 0) break;

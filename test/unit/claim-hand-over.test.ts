@@ -216,6 +216,28 @@ describe('a rolling update of the HTTPS intake', () => {
     }
   });
 
+  it('a member that shows only in a later list (or of the other kind) than its lock is held without a write once the lock was taken here', async () => {
+    const { clock, runUntil } = virtualClock();
+    const port = sharedPort(clock, 3);
+    const [lock, m1, late] = [...port.records.values()];
+    for (const r of [lock!, m1!]) r.statusLabel = handOverLabel(lock!.id);
+    late!.status = 'HIDDEN'; // not in any list yet
+    const a = replica('a', port, clock);
+    try {
+      await a.intake.start();
+      await runUntil(() => a.intake.held() === 2);
+      late!.status = 'IN_PROGRESS';
+      late!.statusLabel = handOverLabel(lock!.id);
+      late!.updatedAt = new Date(clock.now()).toISOString();
+      await runUntil(() => a.intake.held() === 3 || clock.now() - T > 5 * 60_000);
+      assert.deepEqual(a.jobs.map((j) => j.run.runId).sort(), [lock!.id, m1!.id, late!.id]);
+      assert.deepEqual(port.calls.filter((c) => c.what === 'patch').map((c) => c.runId), [lock!.id], 'the lock only is written');
+    } finally {
+      let stopped = false;
+      await Promise.all([a.intake.stop({ deadlineMs: clock.now() }).then(() => (stopped = true)), runUntil(() => stopped)]);
+    }
+  });
+
   it('a member seen after its lock was taken elsewhere waits for its lease (its taker renews it); a member of a taker that died is taken over by itself', async () => {
     const { clock, runUntil } = virtualClock();
     const port = sharedPort(clock, 3);
