@@ -74,6 +74,11 @@ export function createClaimIntake(deps: {
   reporter: Reporter;
   /** How many more runs may be taken in now (runs in flight, queued reports, the dispatch stage). */
   room: () => number;
+  /**
+   * How many more runs may be tracked now (runs in flight, queued reports): runs taken over are
+   * only tracked, never dispatched, so the dispatch stage does not bound them. `room` when absent.
+   */
+  trackingRoom?: () => number;
   /** The dispatch stage's size: the buffer whose share fairness bounds per action. */
   dispatchCapacity: number;
   metrics: Metrics;
@@ -85,6 +90,7 @@ export function createClaimIntake(deps: {
   const { settings, claimApi, processor, metrics, clock } = deps;
   const log = deps.logger.child({ component: 'claim' });
   const random = deps.random ?? Math.random;
+  const trackingRoom = deps.trackingRoom ?? deps.room;
   const held = new HeldRuns();
   const stopController = new AbortController();
   /** Written and re-read around a take-over: long enough for any other replica's write to show. */
@@ -357,7 +363,7 @@ export function createClaimIntake(deps: {
     // the list shows, else left to a replica with room (or, if none has, to the lease).
     const members = new Map<string, number>();
     for (const d of waitingForLock) members.set(handOverLockOf(d.record!)!, (members.get(handOverLockOf(d.record!)!) ?? 0) + 1);
-    const fits = (lockId: string) => deps.room() >= (members.get(lockId) ?? 0) + 1;
+    const fits = (lockId: string) => trackingRoom() >= (members.get(lockId) ?? 0) + 1;
     const shownLocks = orphans.filter((o) => handOverLabelOf(o.decoded) === o.decoded.run.runId);
     const hiddenLocks = [...lockIds].filter((id) => !runs.has(id) && fits(id));
     for (const o of shownLocks.filter((x) => !fits(x.decoded.run.runId))) {
@@ -374,7 +380,7 @@ export function createClaimIntake(deps: {
     let taken = 0;
     const rest = orphans.filter((o) => !shownLocks.includes(o));
     for (const d of waitingForLock) {
-      if (stopping || deps.room() <= 0) break;
+      if (stopping || trackingRoom() <= 0) break;
       const decision = decide(d);
       if (decision?.kind === 'orphan') rest.push({ decoded: d, reason: decision.reason });
       if (decision?.kind !== 'member') continue;
@@ -383,7 +389,7 @@ export function createClaimIntake(deps: {
     }
     if (taken > 0) log.info(`took over ${taken} ${kind} run(s) handed over at a shutdown, without a write each: their hand-over was taken here`);
     for (let i = 0; i < rest.length && !stopping; i += 32) {
-      const batch = rest.slice(i, i + 32).slice(0, Math.max(0, deps.room()));
+      const batch = rest.slice(i, i + 32).slice(0, Math.max(0, trackingRoom()));
       if (batch.length === 0) break;
       await Promise.all(batch.map((o) => adopt(kind, o.decoded, o.reason).catch((err: unknown) => log.warn(`taking over run ${o.decoded.run.runId} failed: ${toAgentError(err).message}`))));
     }

@@ -154,7 +154,9 @@ function replica(name: string, port: ReturnType<typeof sharedPort>, clock: Clock
     port: port.portFor(name),
     processor,
     reporter: port.reporterFor(name),
-    room: () => room - intake.held(),
+    // The dispatch stage's room is small; taken-over runs are only tracked: the tracking room bounds them.
+    room: () => Math.min(16, room - intake.held()),
+    trackingRoom: () => room - intake.held(),
     dispatchCapacity: 10,
     metrics: createMetrics({ defaultMetrics: false }),
     logger: quiet,
