@@ -344,6 +344,7 @@ async function startClaimIntake(deps: {
     processor: deps.processor,
     reporter: deps.reporter,
     room: () => (deps.hasCapacity() ? Math.min(config.limits.maxInflightRuns - deps.inFlight(), deps.dispatchSlots - (intake?.dispatching() ?? 0)) : 0),
+    trackingRoom: () => (deps.hasCapacity() ? config.limits.maxInflightRuns - deps.inFlight() : 0),
     dispatchCapacity: deps.dispatchSlots,
     metrics: deps.metrics,
     logger: deps.logger,

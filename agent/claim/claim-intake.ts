@@ -8,7 +8,7 @@ import type { Reporter } from '../port/reporter.js';
 import { guardJob } from '../run/poison-guard.js';
 import { LeaseExpired, type MessageProcessor, type PreparedRun, type RunContext } from '../run/process-message.js';
 import { type Clock, backoffDelay } from '../util/backoff.js';
-import { RELEASED_LABEL, orphanReason } from './adoption.js';
+import { type LockState, decideListed, handOverLabel, handOverLockOf, orphanReason } from './adoption.js';
 import { saturatedKeys } from './fairness.js';
 import { type HeldRun, HeldRuns } from './held-runs.js';
 
@@ -38,6 +38,9 @@ export interface ClaimIntake {
   /** The reporter tells of every PATCH Port accepted: it renews the lease of the run (log lines may not touch the run's updatedAt). */
   delivered(runId: string): void;
 }
+
+/** Hand-over writes at a shutdown in flight at once: thousands of runs do not flood Port (or the deadline's last seconds). */
+const HAND_OVER_CONCURRENCY = 16;
 
 /** How long /readyz tolerates failing claims before it reports them. */
 const CLAIM_FAILURE_GRACE_MS = 30_000;
@@ -71,6 +74,11 @@ export function createClaimIntake(deps: {
   reporter: Reporter;
   /** How many more runs may be taken in now (runs in flight, queued reports, the dispatch stage). */
   room: () => number;
+  /**
+   * How many more runs may be tracked now (runs in flight, queued reports): runs taken over are
+   * only tracked, never dispatched, so the dispatch stage does not bound them. `room` when absent.
+   */
+  trackingRoom?: () => number;
   /** The dispatch stage's size: the buffer whose share fairness bounds per action. */
   dispatchCapacity: number;
   metrics: Metrics;
@@ -82,6 +90,7 @@ export function createClaimIntake(deps: {
   const { settings, claimApi, processor, metrics, clock } = deps;
   const log = deps.logger.child({ component: 'claim' });
   const random = deps.random ?? Math.random;
+  const trackingRoom = deps.trackingRoom ?? deps.room;
   const held = new HeldRuns();
   const stopController = new AbortController();
   /** Written and re-read around a take-over: long enough for any other replica's write to show. */
@@ -93,6 +102,10 @@ export function createClaimIntake(deps: {
   let failingSince: { atMs: number; reason: string } | undefined;
   let lastPortFailureMs = -Infinity;
   const loops: Array<Promise<void>> = [];
+  /** Hand-overs (by lock run) looked at: taken here or elsewhere (adoption.ts). */
+  const locks = new Map<string, LockState>();
+  /** Lock runs taken here that no list has shown yet: their take-over write's updatedAt. */
+  const ownLocks = new Map<string, { mark: string; atMs: number }>();
 
   const sleep = (ms: number) => clock.sleep(ms, stopController.signal).then(() => true, () => false);
 
@@ -282,65 +295,179 @@ export function createClaimIntake(deps: {
     }
   }
 
-  /** Looks through Port's running runs of the installation for orphans, and takes them over. */
+  /** Looks through Port's running runs of the installation for orphans and hand-overs, and takes them over: at start, then every rediscovery interval. */
   async function rediscoveryLoop(): Promise<void> {
-    while (await sleep(settings.rediscoveryIntervalMs * (0.75 + random() * 0.5))) {
+    do {
       // After an outage of Port every replica's leases look stale: the owners renew them first.
       if (clock.now() - lastPortFailureMs < settings.leaseMs / 2) continue;
       for (const kind of settings.kinds) {
         try {
-          const orphans: Array<{ decoded: Extract<ClaimedRun, { kind: 'run' }>; reason: string }> = [];
-          for (const raw of await claimApi.listActive(kind, settings.installationId)) {
-            const decoded = decodeClaimedRun(raw, kind);
-            // Listed runs without an updatedAt cannot show how long they were left alone.
-            if (decoded.kind !== 'run' || !decoded.record) continue;
-            const reason = orphanReason(decoded.record, { nowMs: clock.now(), leaseMs: settings.leaseMs, held: held.has(decoded.run.runId) });
-            if (reason) orphans.push({ decoded, reason });
-          }
-          for (let i = 0; i < orphans.length && !stopping; i += 32) {
-            const batch = orphans.slice(i, i + 32).slice(0, Math.max(0, deps.room()));
-            if (batch.length === 0) break;
-            await Promise.all(batch.map((o) => adopt(kind, o.decoded, o.reason).catch((err: unknown) => log.warn(`taking over run ${o.decoded.run.runId} failed: ${toAgentError(err).message}`))));
-          }
+          await rediscover(kind);
         } catch (raw) {
           const err = toAgentError(raw);
           portFailed(err.message.slice(0, 200));
           log.warn(`looking for orphaned ${kind} runs failed: ${err.message}`);
         }
       }
-    }
+    } while (!stopping && (await sleep(settings.rediscoveryIntervalMs * (0.75 + random() * 0.5))));
   }
 
   /**
-   * Takes an orphan over, making sure no other replica does the same: read it (still an orphan?),
-   * write to it, wait `settleMs`, read it again. Port bumps `updatedAt` on every write, so an
-   * unchanged `updatedAt` means nobody wrote after us: another replica that looked at the same
-   * run either saw our write (fresh, not an orphan) or wrote before ours and sees ours on its
-   * re-read. The read-to-write time is bounded by half the pause, so neither can slip through.
+   * Port's running runs of the installation, decoded. The list shows at most 1,000 runs of the
+   * organization (no cursor): when it comes back full, each action seen (in it, or held here)
+   * is listed by itself too, so thousands of runs over several actions are all seen.
    */
+  async function listed(kind: RunKind): Promise<Map<string, Extract<ClaimedRun, { kind: 'run' }>>> {
+    const out = new Map<string, Extract<ClaimedRun, { kind: 'run' }>>();
+    const add = (raws: unknown[]) => {
+      for (const raw of raws) {
+        const decoded = decodeClaimedRun(raw, kind);
+        // Listed runs without an updatedAt cannot show how long they were left alone.
+        if (decoded.kind === 'run' && decoded.record) out.set(decoded.run.runId, decoded);
+      }
+    };
+    const first = await claimApi.listActive(kind, settings.installationId);
+    add(first);
+    if (first.truncated && kind === 'action') {
+      const actions = new Set([...out.values()].map((d) => d.fairnessKey));
+      for (const h of held.all()) if (h.kind === 'action') actions.add(h.fairnessKey);
+      for (const action of actions) if (!stopping) add(await claimApi.listActive(kind, settings.installationId, { action }));
+    }
+    return out;
+  }
+
+  async function rediscover(kind: RunKind): Promise<void> {
+    const runs = await listed(kind);
+    for (const [id, l] of locks) if (clock.now() - l.atMs > settings.leaseMs) locks.delete(id);
+    const decide = (d: Extract<ClaimedRun, { kind: 'run' }>) => decideListed(d.record!, { nowMs: clock.now(), leaseMs: settings.leaseMs, held: held.has(d.run.runId), locks });
+    const orphans: Array<{ decoded: Extract<ClaimedRun, { kind: 'run' }>; reason: string }> = [];
+    const lockIds = new Set<string>();
+    const waitingForLock: Array<Extract<ClaimedRun, { kind: 'run' }>> = [];
+    for (const d of runs.values()) {
+      const id = d.run.runId;
+      const own = ownLocks.get(id);
+      if (own) {
+        // A lock run taken here while the list did not show it: held now, if nobody wrote to it since.
+        ownLocks.delete(id);
+        if (d.record!.updatedAt === own.mark && clock.now() - own.atMs < settings.leaseMs / 2 && !held.has(id)) holdAdopted(kind, d, d.record!, 'handed over at a shutdown (its hand-over taken here)', own.atMs);
+        continue;
+      }
+      const decision = decide(d);
+      if (decision?.kind === 'lock') lockIds.add(decision.lockRunId);
+      if (decision?.kind === 'lock' || decision?.kind === 'member') waitingForLock.push(d);
+      else if (decision?.kind === 'orphan') orphans.push({ decoded: d, reason: decision.reason });
+    }
+    // Hand-overs first: one take-over each (its lock run) for all the runs it handed over. A lock
+    // run the list shows is among the orphans (it names itself): taken over there, as a lock.
+    // A hand-over goes whole to whoever takes its lock: taken only with room for every run of it
+    // the list shows, else left to a replica with room (or, if none has, to the lease).
+    const members = new Map<string, number>();
+    for (const d of waitingForLock) members.set(handOverLockOf(d.record!)!, (members.get(handOverLockOf(d.record!)!) ?? 0) + 1);
+    const fits = (lockId: string) => trackingRoom() >= (members.get(lockId) ?? 0) + 1;
+    const shownLocks = orphans.filter((o) => handOverLabelOf(o.decoded) === o.decoded.run.runId);
+    const hiddenLocks = [...lockIds].filter((id) => !runs.has(id) && fits(id));
+    for (const o of shownLocks.filter((x) => !fits(x.decoded.run.runId))) {
+      log.info(`hand-over ${o.decoded.run.runId} (${members.get(o.decoded.run.runId) ?? 0} more runs) does not fit in this replica's room; left to another replica`);
+      orphans.splice(orphans.indexOf(o), 1);
+      shownLocks.splice(shownLocks.indexOf(o), 1);
+    }
+    // A lock run the list shows without its hand-over label was taken (or ended): its hand-over is someone else's.
+    for (const id of lockIds) if (runs.has(id) && !shownLocks.some((o) => o.decoded.run.runId === id)) locks.set(id, { state: 'lost', atMs: clock.now() });
+    await Promise.all([
+      ...shownLocks.map((o) => adopt(kind, o.decoded, o.reason).catch((err: unknown) => log.warn(`taking over hand-over ${o.decoded.run.runId} failed: ${toAgentError(err).message}`))),
+      ...hiddenLocks.map((id) => takeLock(id).catch((err: unknown) => log.warn(`taking over hand-over ${id} failed: ${toAgentError(err).message}`))),
+    ]);
+    let taken = 0;
+    const rest = orphans.filter((o) => !shownLocks.includes(o));
+    for (const d of waitingForLock) {
+      if (stopping || trackingRoom() <= 0) break;
+      const decision = decide(d);
+      if (decision?.kind === 'orphan') rest.push({ decoded: d, reason: decision.reason });
+      if (decision?.kind !== 'member') continue;
+      holdAdopted(kind, d, d.record!, 'handed over at a shutdown', Date.parse(d.record!.updatedAt ?? '') || clock.now(), true);
+      taken++;
+    }
+    if (taken > 0) log.info(`took over ${taken} ${kind} run(s) handed over at a shutdown, without a write each: their hand-over was taken here`);
+    for (let i = 0; i < rest.length && !stopping; i += 32) {
+      const batch = rest.slice(i, i + 32).slice(0, Math.max(0, trackingRoom()));
+      if (batch.length === 0) break;
+      await Promise.all(batch.map((o) => adopt(kind, o.decoded, o.reason).catch((err: unknown) => log.warn(`taking over run ${o.decoded.run.runId} failed: ${toAgentError(err).message}`))));
+    }
+  }
+
+  /** The lock run a listed lock names itself as (a run labelled with its own hand-over). */
+  function handOverLabelOf(d: Extract<ClaimedRun, { kind: 'run' }>): string | undefined {
+    return d.record?.statusLabel === handOverLabel(d.run.runId) ? d.run.runId : undefined;
+  }
+
+  /**
+   * Takes a run over by itself, making sure no other replica does the same: read it (still an
+   * orphan?), write to it, wait `settleMs`, read it again. Port bumps `updatedAt` on every write,
+   * so an unchanged `updatedAt` means nobody wrote after us: another replica that looked at the
+   * same run either saw our write (fresh, not an orphan) or wrote before ours and sees ours on its
+   * re-read. The read-to-write time is bounded by half the pause, so neither can slip through.
+   * 'retry': Port was too slow to be sure either way; the next look tries again.
+   */
+  async function takeOver(runId: string): Promise<{ outcome: 'won'; after: PortRun; link?: string; mark: string } | { outcome: 'lost' | 'retry' }> {
+    const t0 = clock.now();
+    const fresh = await deps.port.getRun(runId);
+    if (!fresh || held.has(runId) || !orphanReason(fresh, { nowMs: clock.now(), leaseMs: settings.leaseMs, held: false })) return { outcome: 'lost' };
+    const link = Array.isArray(fresh.link) ? fresh.link[0] : (fresh.link ?? undefined);
+    const written = await deps.port.patchRun(runId, { statusLabel: 'Workflow dispatched', ...(link ? { link } : {}), ...(fresh.externalRunId ? { externalRunId: fresh.externalRunId } : {}) });
+    if (clock.now() - t0 > settleMs / 2) {
+      log.info(`run ${runId}: Port was too slow to take it over safely now; the next look tries again`);
+      return { outcome: 'retry' };
+    }
+    const mark = (written as PortRun | undefined)?.updatedAt;
+    if (!mark) {
+      log.warn(`run ${runId}: Port answered the take-over write without the run's updatedAt; not taking it over`);
+      return { outcome: 'retry' };
+    }
+    if (!(await sleep(settleMs))) return { outcome: 'retry' };
+    const after = await deps.port.getRun(runId);
+    if (!after || after.updatedAt !== mark || held.has(runId)) {
+      log.info(`run ${runId} was written by someone else meanwhile: another replica has it`);
+      return { outcome: 'lost' };
+    }
+    return { outcome: 'won', after, link, mark };
+  }
+
+  /** Takes over an orphan the list shows, and tracks it; a lock run taken gives this replica its whole hand-over. */
   async function adopt(kind: RunKind, decoded: Extract<ClaimedRun, { kind: 'run' }>, reason: string): Promise<void> {
     const runId = decoded.run.runId;
     // Its GitHub run is on another agent's GHES (github.orgs): only that agent can follow it.
     if (!processor.servesOrg(decoded.run, { intake: 'port-api', where: { adopted: kind, runId } })) return;
-    const t0 = clock.now();
-    const fresh = await deps.port.getRun(runId);
-    if (!fresh || held.has(runId) || !orphanReason(fresh, { nowMs: clock.now(), leaseMs: settings.leaseMs, held: false })) return;
-    const link = Array.isArray(fresh.link) ? fresh.link[0] : (fresh.link ?? undefined);
-    const written = await deps.port.patchRun(runId, { statusLabel: 'Workflow dispatched', ...(link ? { link } : {}), ...(fresh.externalRunId ? { externalRunId: fresh.externalRunId } : {}) });
-    if (clock.now() - t0 > settleMs / 2) return void log.info(`run ${runId}: Port was too slow to take it over safely now; the next look tries again`);
-    const mark = (written as PortRun | undefined)?.updatedAt;
-    if (!mark) return void log.warn(`run ${runId}: Port answered the take-over write without the run's updatedAt; not taking it over`);
-    if (!(await sleep(settleMs))) return;
-    const after = await deps.port.getRun(runId);
-    if (!after || after.updatedAt !== mark || held.has(runId)) return void log.info(`run ${runId} was written by someone else meanwhile: another replica has it`);
-    const h = hold(runId, kind, decoded.fairnessKey, clock.now(), { acked: true, link, externalRunId: after.externalRunId ?? undefined });
+    const isLock = handOverLabelOf(decoded) !== undefined;
+    const taken = await takeOver(runId);
+    if (isLock && taken.outcome !== 'retry') locks.set(runId, { state: taken.outcome, atMs: clock.now() });
+    if (taken.outcome !== 'won') return;
+    holdAdopted(kind, decoded, { ...taken.after, link: taken.link ?? taken.after.link }, reason, clock.now());
+  }
+
+  /** Takes a hand-over whose lock run the list does not show (beyond its 1,000): the lock run is held once a list shows it. */
+  async function takeLock(lockRunId: string): Promise<void> {
+    const taken = await takeOver(lockRunId);
+    if (taken.outcome === 'retry') return;
+    locks.set(lockRunId, { state: taken.outcome, atMs: clock.now() });
+    if (taken.outcome === 'won') ownLocks.set(lockRunId, { mark: taken.mark, atMs: clock.now() });
+  }
+
+  /** Holds a run taken over (by itself, or with its hand-over) and tracks it: never dispatched, its GitHub run is recorded. */
+  function holdAdopted(kind: RunKind, decoded: Extract<ClaimedRun, { kind: 'run' }>, record: PortRun, reason: string, lastWriteMs: number, quiet = false): void {
+    const runId = decoded.run.runId;
+    if (held.has(runId)) return;
+    if (!processor.servesOrg(decoded.run, { intake: 'port-api', where: { adopted: kind, runId } })) return;
+    const link = Array.isArray(record.link) ? record.link[0] : (record.link ?? undefined);
+    const h = hold(runId, kind, decoded.fairnessKey, clock.now(), { acked: true, link, externalRunId: record.externalRunId ?? undefined, lastWriteMs: Math.min(lastWriteMs, clock.now()) });
     metrics.runsAdopted.inc({ kind });
-    log.info(`took over run ${runId} (${reason}): tracking its GitHub run`, { runId });
+    const line = `took over run ${runId} (${reason}): tracking its GitHub run`;
+    if (quiet) log.debug(line, { runId });
+    else log.info(line, { runId });
     const ctx: RunContext = {
       intake: 'port-api',
       where: { adopted: kind, runId },
       writtenAtMs: decoded.createdAtMs,
-      record: after,
+      record,
       // Never dispatched here: only runs whose GitHub run is recorded are taken over.
       dispatchBy: clock.now() - 1,
       handOff: (d) => handOff(h, d),
@@ -369,18 +496,32 @@ export function createClaimIntake(deps: {
       const tracked = held.all().filter((h) => h.phase === 'tracking');
       for (const h of held.all()) h.work.abort();
       while (active > 0 && clock.now() < deadline) await clock.sleep(100);
-      // Hand the tracked runs over: any replica takes a released run at once, instead of after a lease.
-      const released = tracked
-        .filter((h) => !h.owned.signal.aborted)
-        .map((h) =>
-          deps.reporter.send(h.runId, { kind: 'patch', patch: { statusLabel: RELEASED_LABEL, ...(h.link ? { link: h.link } : {}), ...(h.externalRunId ? { externalRunId: h.externalRunId } : {}) } }, h.owned.signal),
-        );
+      // Hand the tracked runs over: another replica takes them at once instead of after a lease.
+      // Every run names one of them, the lock, written first: whoever takes the lock takes them
+      // all without a write each (adoption.ts). A run not marked by the deadline keeps its lease,
+      // and is taken over when the lease runs out. At most HAND_OVER_CONCURRENCY writes at once,
+      // each paced by Port's rate-limit headers like every request (port-http.ts).
+      const toRelease = tracked.filter((h) => !h.owned.signal.aborted);
+      const lock = toRelease[0];
+      const released = lock
+        ? (async () => {
+            const label = handOverLabel(lock.runId);
+            const release = (h: HeldRun) =>
+              deps.reporter.send(h.runId, { kind: 'patch', patch: { statusLabel: label, ...(h.link ? { link: h.link } : {}), ...(h.externalRunId ? { externalRunId: h.externalRunId } : {}) } }, h.owned.signal).catch(() => undefined);
+            await release(lock);
+            let next = 1;
+            const worker = async () => {
+              while (next < toRelease.length && clock.now() < deadline) await release(toRelease[next++]!);
+            };
+            await Promise.all(Array.from({ length: HAND_OVER_CONCURRENCY }, worker));
+          })()
+        : Promise.resolve();
       const timer = new AbortController();
-      await Promise.race([Promise.allSettled(released), clock.sleep(Math.max(0, deadline - clock.now()), timer.signal).catch(() => undefined)]);
+      await Promise.race([released, clock.sleep(Math.max(0, deadline - clock.now()), timer.signal).catch(() => undefined)]);
       timer.abort();
       for (const h of [...tracked, ...held.all()]) h.owned.abort();
       await Promise.allSettled(loops);
-      if (tracked.length) log.info(`handed ${tracked.length} tracked run(s) over to the other replicas`);
+      if (lock) log.info(`handed ${toRelease.length} tracked run(s) over to the other replicas (hand-over ${lock.runId})`);
     },
     held: () => held.size,
     dispatching: () => held.dispatching(),

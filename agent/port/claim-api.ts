@@ -4,6 +4,9 @@ import type { PortHttp } from './port-http.js';
 
 export type RunKind = RunRequest['runKind'];
 
+/** The most runs Port's run lists answer with (its API description: limit 1-1000), and no cursor beyond. */
+const LIST_LIMIT = 1000;
+
 /** Routes and header of the claim protocol (settings portApi.routes.*, portApi.reservedHeader). */
 export interface ClaimRoutes {
   claimActionRuns: string;
@@ -28,8 +31,12 @@ export interface ClaimApi {
   claim(kind: RunKind, req: ClaimRequest): Promise<unknown[]>;
   /** 'conflict': Port says the run is already acknowledged (409), or gone (404). */
   ack(kind: RunKind, runId: string): Promise<AckResult>;
-  /** The runs of the installation Port still shows in progress (raw), to find orphans. */
-  listActive(kind: RunKind, installationId: string): Promise<unknown[]>;
+  /**
+   * The runs of the installation Port still shows in progress (raw), to find orphans; of one
+   * action only with `action`. `truncated`: Port's answer held as many runs as it shows at most
+   * (1,000, of the whole organization), so some may be missing.
+   */
+  listActive(kind: RunKind, installationId: string, opts?: { action?: string }): Promise<unknown[] & { truncated?: boolean }>;
 }
 
 /**
@@ -79,17 +86,21 @@ export function createClaimApi(deps: { http: PortHttp; routes: ClaimRoutes; rese
       await res.text().catch(() => '');
       return 'acked';
     },
-    async listActive(kind, installationId) {
+    async listActive(kind, installationId, opts = {}) {
       const operation = kind === 'action' ? 'list_runs' : 'list_node_runs';
       const path =
         kind === 'action'
-          ? '/v1/actions/runs?version=v2&active=true&limit=1000'
-          : `${routes.nodeRuns}?${new URLSearchParams({ installationId, status: 'IN_PROGRESS', include: 'nodeConfig', limit: '1000' })}`;
+          ? `/v1/actions/runs?version=v2&active=true&limit=${LIST_LIMIT}${opts.action ? `&action=${encodeURIComponent(opts.action)}` : ''}`
+          : `${routes.nodeRuns}?${new URLSearchParams({ installationId, status: 'IN_PROGRESS', include: 'nodeConfig', limit: String(LIST_LIMIT) })}`;
       const res = await http.call(operation, 'GET', path, kind === 'action' ? {} : { headers });
       if (!res.ok) await http.fail(operation, res);
       const answer = (await res.json()) as Record<string, unknown>;
       const runs = answer[kind === 'action' ? 'runs' : 'nodeRuns'];
-      return Array.isArray(runs) ? runs.filter((r) => (r as { installationId?: unknown })?.installationId === installationId) : [];
+      const all = Array.isArray(runs) ? runs : [];
+      return Object.assign(
+        all.filter((r) => (r as { installationId?: unknown })?.installationId === installationId),
+        { truncated: all.length >= LIST_LIMIT },
+      );
     },
   };
 }

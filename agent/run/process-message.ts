@@ -209,8 +209,11 @@ export function createMessageProcessor(deps: ProcessorDeps) {
     const runLog = log.child({ runId: run.runId, repo: `${run.org}/${run.repo}`, workflow: run.workflow, ...ctx.where });
     // Issue 15: a redelivered message whose GitHub run is going on needs no Port read, no
     // dispatch pacing and no dispatch slot: new messages are not queued behind resumptions.
-    const located = await locateOnGithub(run, ctx, signal);
-    if (located) return void (await track(run, ctx, located, runLog, signal, owned));
+    const located = (await locateOnGithub(run, ctx, signal)) ?? (await recordedInClaim(run, ctx, signal, owned));
+    if (located) {
+      if (ctx.handOff && !(await ctx.handOff({ link: located.htmlUrl || undefined, externalRunId: located.externalRunId }))) return;
+      return void (await track(run, ctx, located, runLog, signal, owned));
+    }
     // Paced before taking a dispatch slot: a backlog for one repository waits here while
     // other repositories' runs go ahead.
     const startAt = deps.dispatchPacer?.reserve(`${run.org}/${run.repo}`.toLowerCase(), clock.now()) ?? 0;
@@ -312,6 +315,23 @@ export function createMessageProcessor(deps: ProcessorDeps) {
     return { runId: found.runId, htmlUrl: found.htmlUrl, via: 'run-name', createdAt: found.createdAt, status: found.status, externalRunId: externalRunId(repo.ownerId, repo.id, found.runId) };
   }
 
+  /**
+   * A run whose record, as the intake has it (a claim answer, a take-over), shows its GitHub run
+   * and no end: only tracked, so it neither waits for the dispatch pacing nor takes a dispatch
+   * slot. Thousands of runs taken over at a rolling update (issue 15) are then tracked again at
+   * once, and new runs are not queued behind them. No request: Port's record is the claim's.
+   */
+  async function recordedInClaim(run: RunRequest, ctx: RunContext, signal: AbortSignal, owned: AbortSignal): Promise<StagedRun | undefined> {
+    const r = ctx.record;
+    if (!r || r.status !== 'IN_PROGRESS' || r.statusLabel?.startsWith(COMPLETED_LABEL_PREFIX) || recordedGithubRunId(r) === undefined) return undefined;
+    const resumed = await resume(run, ctx, r, signal, owned);
+    if (resumed) {
+      metrics.messages.inc({ outcome: 'resumed', intake: ctx.intake });
+      log.debug(`resuming GitHub run ${resumed.runId} recorded for this Port run`, { runId: run.runId, ghRunId: resumed.runId, ...ctx.where });
+    }
+    return resumed;
+  }
+
   /** The GitHub run already created for this Port run, by Port's record or, after an interrupted dispatch, by GHES. */
   async function resume(run: RunRequest, ctx: RunContext, existing: PortRun, signal: AbortSignal, owned: AbortSignal): Promise<StagedRun | undefined> {
     const recorded = recordedGithubRunId(existing);
@@ -358,7 +378,7 @@ export function createMessageProcessor(deps: ProcessorDeps) {
     metrics.runsInFlight.inc({ intake: ctx.intake });
     const say = (message: string) => void reporter.send(run.runId, { kind: 'log', log: { message } }, owned).catch(() => undefined);
     const followed = { portRunId: run.runId, org: run.org, repo: run.repo, ghRunId: dispatched.runId, htmlUrl: dispatched.htmlUrl };
-    const insight = deps.insight?.follow(followed, say, signal);
+    const insight = deps.insight?.follow(followed, say, signal, { resumed: !dispatched.fresh });
     const stopCancelWatch = deps.cancellation?.follow(followed, signal);
     let outcome;
     try {

@@ -29,7 +29,13 @@ export interface InsightHooks {
 }
 
 export interface RunInsight {
-  follow(run: InsightRun, say: (line: string) => void, signal: AbortSignal): InsightHooks;
+  /**
+   * `resumed`: the run was followed before, by this agent's previous life or another replica,
+   * which logged its jobs so far: the first read only learns where the jobs are (issue 15: a
+   * rolling update would otherwise log every running job's "started" line again, a Port request
+   * per run). A job that started or ended while no replica followed the run has no line of its own.
+   */
+  follow(run: InsightRun, say: (line: string) => void, signal: AbortSignal, opts?: { resumed?: boolean }): InsightHooks;
   /** The failed jobs and the failed step's last lines, for a run that completed in failure; never throws. */
   onFailure(run: InsightRun, signal: AbortSignal): Promise<{ lines: string[]; summary?: string }>;
 }
@@ -59,8 +65,9 @@ export function createRunInsight(deps: InsightDeps): RunInsight {
   const log = deps.logger.child({ component: 'insight' });
 
   return {
-    follow(run, say, signal) {
+    follow(run, say, signal, opts = {}) {
       let etag: string | undefined;
+      let baseline = opts.resumed === true;
       const seen = new Map<number, string>();
       let reading = false;
       let approvalsTold = false;
@@ -83,7 +90,9 @@ export function createRunInsight(deps: InsightDeps): RunInsight {
             .then((res) => {
               if (!res) return;
               etag = res.etag;
-              for (const line of progressLines(seen, res.jobs)) say(line);
+              const lines = progressLines(seen, res.jobs);
+              if (!baseline) for (const line of lines) say(line);
+              baseline = false;
             })
             .catch((err: unknown) => log.debug('reading job progress failed; next sweep reads again', { runId: run.portRunId, error: (err as Error).message }))
             .finally(() => {

@@ -22,6 +22,7 @@ import { portApiPhase } from './port-api-phase.js';
 import { tokenRenewal } from './token-renewal.js';
 import { jobProgressPhase } from './job-progress-phase.js';
 import { restartPhase, restartReport } from './restart-phase.js';
+import { restartHttpsPhase, restartHttpsReport } from './restart-https-phase.js';
 import { percentile, round, table } from './stats.js';
 import { type BenchContext, type BenchPhase, type CpuShare, cpuMeterFor, cpuRow, figure, formatSpread, jsonFigure, perUnit } from './phase.js';
 
@@ -527,6 +528,19 @@ const PHASES: BenchPhase<any>[] = [
       const reports = rs.map((r) => restartReport(r));
       const worst = reports.reduce((w, r) => (r.json.restart_resume_s > w.json.restart_resume_s ? r : w), reports[0]!);
       return { rows: reports.flatMap((r) => r.rows), json: worst.json };
+    },
+  },
+  {
+    name: 'restart-https',
+    // Phase "restart" for runs claimed over HTTPS (restart-https-phase.ts): once by default.
+    runs: process.env.BENCH_ONLY?.split(',').includes('restart-https') ? 'repeat' : 1,
+    run: (ctx) => {
+      const runtime = sizedFor(ctx.n(5000) + 2000);
+      return restartHttpsPhase(ctx.broker, ctx.n(5000), { agentMain: agentMains[0]!, nodeArgs: runtime.nodeArgs, env: runtime.env, say: ctx.say });
+    },
+    report(rs: Awaited<ReturnType<typeof restartHttpsPhase>>[]) {
+      const worst = rs.reduce((w, r) => (r.resumeS > w.resumeS ? r : w), rs[0]!);
+      return { rows: rs.flatMap((r) => restartHttpsReport(r).rows), json: restartHttpsReport(worst).json };
     },
   },
 ];

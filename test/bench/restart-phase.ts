@@ -227,26 +227,34 @@ export async function restartPhase(broker: KafkaBrokerInfo, count: number, deps:
   }
 }
 
-/** The table row and JSON fields of the phase, for bench.ts. */
+/** The table rows and JSON fields of the phase, for bench.ts; `name` prefixes both (phase "restart-https" shares them). */
 export function restartReport(r: RestartResult) {
+  return { rows: restartRows(r, 'restart'), json: restartJson(r, 'restart') as Record<'restart_resume_s', number> & Record<string, number> };
+}
+
+export function restartRows(r: RestartResult, name: string): string[][] {
   const met = (ok: boolean) => (ok ? 'yes' : 'NO');
-  const fmt = (x: number, d = 2) => (Number.isFinite(x) ? x.toFixed(d) : String(x));
+  return [
+    [`${name}: rolling update of 2 replicas, ${r.inFlightAtStart} runs in flight / ${r.repos} repos`, `every run tracked again ${fmt(r.resumeS, 1)} s after a successor's start (${r.resumeEachS.map((x) => fmt(x, 1)).join(' s, ')} s)`, '<= 60 s', met(r.resumeS <= 60)],
+    [`${name}: GitHub requests per run in flight (${r.windowS.toFixed(0)} s window)`, `${fmt(r.githubPerRun, 3)} (${r.githubRequests})`, '<= 0.2', met(r.githubPerRun <= 0.2)],
+    [`${name}: Port requests per run in flight`, `${fmt(r.portPerRun, 3)} (${r.portRequests}); 429s: ${r.port429s}`, '<= 1.0, no 429', met(r.portPerRun <= 1 && r.port429s === 0)],
+    [`${name}: new messages during the update (${r.newRuns}), publish to dispatch`, `p50 ${fmt(r.newP50S, 1)} s, p99 ${fmt(r.newP99S, 1)} s`, '(measured)', '-'],
+    [`${name}: duplicates / lost (${r.count} held + ${r.newRuns} new runs)`, `${r.duplicates} / ${r.lost}`, '0 / 0', met(r.duplicates === 0 && r.lost === 0)],
+  ];
+}
+
+export function restartJson(r: RestartResult, prefix: string): Record<string, number> {
   return {
-    rows: [
-      [`restart: rolling update of 2 replicas, ${r.inFlightAtStart} runs in flight / ${r.repos} repos`, `every run tracked again ${fmt(r.resumeS, 1)} s after a successor's start (${r.resumeEachS.map((x) => fmt(x, 1)).join(' s, ')} s)`, '<= 60 s', met(r.resumeS <= 60)],
-      [`restart: GitHub requests per run in flight (${r.windowS.toFixed(0)} s window)`, `${fmt(r.githubPerRun, 3)} (${r.githubRequests})`, '<= 0.2', met(r.githubPerRun <= 0.2)],
-      [`restart: Port requests per run in flight`, `${fmt(r.portPerRun, 3)} (${r.portRequests}); 429s: ${r.port429s}`, '<= 1.0, no 429', met(r.portPerRun <= 1 && r.port429s === 0)],
-      [`restart: new messages during the update (${r.newRuns}), publish to dispatch`, `p50 ${fmt(r.newP50S, 1)} s, p99 ${fmt(r.newP99S, 1)} s`, '(measured)', '-'],
-      [`restart: duplicates / lost (${r.count} held + ${r.newRuns} new runs)`, `${r.duplicates} / ${r.lost}`, '0 / 0', met(r.duplicates === 0 && r.lost === 0)],
-    ],
-    json: {
-      restart_resume_s: Number(fmt(r.resumeS, 1)),
-      restart_github_requests_per_run: Number(fmt(r.githubPerRun, 3)),
-      restart_port_requests_per_run: Number(fmt(r.portPerRun, 3)),
-      restart_port_429s: r.port429s,
-      restart_new_dispatch_p99_s: Number(fmt(r.newP99S, 1)),
-      restart_duplicates: r.duplicates,
-      restart_lost: r.lost,
-    },
+    [`${prefix}_resume_s`]: Number(fmt(r.resumeS, 1)),
+    [`${prefix}_github_requests_per_run`]: Number(fmt(r.githubPerRun, 3)),
+    [`${prefix}_port_requests_per_run`]: Number(fmt(r.portPerRun, 3)),
+    [`${prefix}_port_429s`]: r.port429s,
+    [`${prefix}_new_dispatch_p99_s`]: Number(fmt(r.newP99S, 1)),
+    [`${prefix}_duplicates`]: r.duplicates,
+    [`${prefix}_lost`]: r.lost,
   };
+}
+
+function fmt(x: number, d = 2): string {
+  return Number.isFinite(x) ? x.toFixed(d) : String(x);
 }

@@ -142,6 +142,39 @@ describe('job progress and approvals', () => {
   });
 });
 
+describe('job progress of a resumed run (issue 15)', () => {
+  it('the first read learns the jobs without logging them again; later changes are logged', async () => {
+    const answers = [[job({ status: 'in_progress', conclusion: null, completed_at: null })], [job({})]];
+    let reads = 0;
+    const api = { listJobs: async () => ({ jobs: answers[reads++]! }), jobLogLocation: async () => '', pendingDeployments: async () => [] };
+    const insight = createRunInsight({
+      api,
+      storageFetch: textFetch(''),
+      scrub: (t) => t,
+      clock: { now: Date.now, sleep: async () => undefined },
+      metrics: createMetrics({ defaultMetrics: false }),
+      logger: quiet,
+      settings: { jobProgress: true, approvals: false, failureExcerpt: false, excerpt: { lines: 1, maxBytes: 100, logMaxBytes: 1024, timeoutMs: 100 } },
+    });
+    const said: string[] = [];
+    const fresh: string[] = [];
+    const run = { portRunId: 'r_1', org: 'acme', repo: 'infra', ghRunId: 1, htmlUrl: '' };
+    const resumed = insight.follow(run, (l) => said.push(l), new AbortController().signal, { resumed: true });
+    const settle = () => new Promise((r) => setImmediate(r));
+    resumed.onSweep();
+    await settle();
+    assert.deepEqual(said, [], 'its previous follower logged "started"');
+    resumed.onSweep();
+    await settle();
+    assert.deepEqual(said, ['Job "test" failure in 9s']);
+    reads = 0;
+    const first = insight.follow(run, (l) => fresh.push(l), new AbortController().signal);
+    first.onSweep();
+    await settle();
+    assert.deepEqual(fresh, ['Job "test" started'], 'a run dispatched here logs from the first read');
+  });
+});
+
 describe('org routing', () => {
   it('mine, another agent\'s, or nobody\'s (catch-all)', () => {
     const route = createOrgRouting({ orgs: ['acme', 'team-*'], catchAll: true, otherAgentsOrgs: ['globex'] });
