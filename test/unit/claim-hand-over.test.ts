@@ -14,6 +14,7 @@ import type { Reporter } from '../../agent/port/reporter.js';
 import type { MessageProcessor, PreparedRun, RunContext } from '../../agent/run/process-message.js';
 import type { RunRequest } from '../../agent/run/run-request.js';
 import type { Clock } from '../../agent/util/backoff.js';
+import { virtualClock } from './virtual-clock.js';
 
 const quiet = { child: () => quiet, warn: () => undefined, info: () => undefined, error: () => undefined, debug: () => undefined } as unknown as Logger;
 const T = Date.parse('2026-05-01T00:00:00Z');
@@ -50,34 +51,8 @@ describe('hand-over decisions', () => {
   });
 });
 
-/** Virtual time (as in claim-intake.test.ts): sleeps wake in due order; time moves only between them. */
-function virtualClock(start = T) {
-  let now = start;
-  const timers: Array<{ at: number; resolve: () => void }> = [];
-  const flush = () => new Promise((r) => setImmediate(r));
-  const clock: Clock = {
-    now: () => now,
-    sleep: (ms, signal) =>
-      new Promise<void>((resolve, reject) => {
-        if (signal?.aborted) return reject(new Error('aborted'));
-        const onAbort = () => (timers.splice(timers.indexOf(timer), 1), reject(new Error('aborted')));
-        const timer = { at: now + ms, resolve: () => (signal?.removeEventListener('abort', onAbort), resolve()) };
-        timers.push(timer);
-        signal?.addEventListener('abort', onAbort, { once: true });
-      }),
-  };
-  async function runUntil(done: () => boolean, maxSteps = 20_000): Promise<void> {
-    for (let i = 0; i < maxSteps && !done(); i++) {
-      for (let j = 0; j < 5; j++) await flush();
-      timers.sort((a, b) => a.at - b.at);
-      const next = timers.shift();
-      if (!next) return;
-      now = Math.max(now, next.at);
-      next.resolve();
-    }
-  }
-  return { clock, runUntil, flush };
-}
+/** Virtual time (./virtual-clock.ts), with room for the wake-ups of thousands of runs. */
+const handOverClock = () => virtualClock(T, 20_000);
 
 /**
  * Port holding many runs of the installation, stamping updatedAt on every write (distinct within
@@ -168,7 +143,7 @@ function replica(name: string, port: ReturnType<typeof sharedPort>, clock: Clock
 
 describe('a rolling update of the HTTPS intake', () => {
   it('3,000 runs tracked by a replica that stops: one write each to hand them over, then one take-over in all; each run tracked by exactly one of two replicas', async () => {
-    const { clock, runUntil } = virtualClock();
+    const { clock, runUntil } = handOverClock();
     const count = 3000;
     const port = sharedPort(clock, count);
     // The leaving replica took them all over earlier (every run of the installation is stale at its start).
@@ -219,7 +194,7 @@ describe('a rolling update of the HTTPS intake', () => {
   });
 
   it('a member that shows only in a later list (or of the other kind) than its lock is held without a write once the lock was taken here', async () => {
-    const { clock, runUntil } = virtualClock();
+    const { clock, runUntil } = handOverClock();
     const port = sharedPort(clock, 3);
     const [lock, m1, late] = [...port.records.values()];
     for (const r of [lock!, m1!]) r.statusLabel = handOverLabel(lock!.id);
@@ -241,7 +216,7 @@ describe('a rolling update of the HTTPS intake', () => {
   });
 
   it('a member seen after its lock was taken elsewhere waits for its lease (its taker renews it); a member of a taker that died is taken over by itself', async () => {
-    const { clock, runUntil } = virtualClock();
+    const { clock, runUntil } = handOverClock();
     const port = sharedPort(clock, 3);
     const [lock, m1, m2] = [...port.records.values()];
     lock!.statusLabel = 'Workflow dispatched'; // taken already by another replica

@@ -14,6 +14,7 @@ import type { Reporter } from '../../agent/port/reporter.js';
 import type { MessageProcessor, PreparedRun, RunContext } from '../../agent/run/process-message.js';
 import type { RunRequest } from '../../agent/run/run-request.js';
 import type { Clock } from '../../agent/util/backoff.js';
+import { virtualClock } from './virtual-clock.js';
 
 const quiet = { child: () => quiet, warn: () => undefined, info: () => undefined, error: () => undefined, debug: () => undefined } as unknown as Logger;
 const settings: ClaimIntakeSettings = { installationId: 'ghes-agent', kinds: ['action'], batchSize: 100, intervalMs: 1000, visibilityTimeoutMs: 60_000, maxSharePercent: 30, leaseMs: 600_000, rediscoveryIntervalMs: 60_000 };
@@ -184,38 +185,6 @@ describe('claim intake', () => {
     await intake.stop({ deadlineMs: clock.now() });
   });
 });
-
-/**
- * Virtual time: sleeps wake in the order of their due times, and time moves only when the test
- * runs the next one, so every loop of the intake (claims, leases, rediscovery) interleaves as it
- * would in real time, without waiting for it.
- */
-function virtualClock(start = Date.parse('2026-05-01T00:00:00Z')) {
-  let now = start;
-  const timers: Array<{ at: number; resolve: () => void }> = [];
-  const clock: Clock = {
-    now: () => now,
-    sleep: (ms, signal) =>
-      new Promise<void>((resolve, reject) => {
-        if (signal?.aborted) return reject(new Error('aborted'));
-        const onAbort = () => (timers.splice(timers.indexOf(timer), 1), reject(new Error('aborted')));
-        const timer = { at: now + ms, resolve: () => (signal?.removeEventListener('abort', onAbort), resolve()) };
-        timers.push(timer);
-        signal?.addEventListener('abort', onAbort, { once: true });
-      }),
-  };
-  async function runUntil(done: () => boolean, maxSteps = 2000): Promise<void> {
-    for (let i = 0; i < maxSteps && !done(); i++) {
-      for (let j = 0; j < 5; j++) await flush();
-      timers.sort((a, b) => a.at - b.at);
-      const next = timers.shift();
-      if (!next) return;
-      now = Math.max(now, next.at);
-      next.resolve();
-    }
-  }
-  return { clock, runUntil };
-}
 
 describe('taking an orphan over', () => {
   /**
