@@ -54,9 +54,19 @@ export async function checkClaimSetup(deps: {
         `Port has no integration installation "${installationId}" (portApi.installationId). With portApi.integrationMode: existing it must name an installation listed in Port → Data sources (e.g. your self-hosted GitHub Ocean integration); or use portApi.integrationMode: register to let the agent create it.`,
       );
     }
-    await deps.integrations.create({ installationId, installationAppType: deps.settings.integrationType, title: 'ghes-agent (GitHub Enterprise Server)', version: deps.settings.version, actionsProcessingEnabled: true });
-    log.info(`registered integration installation "${installationId}" (${deps.settings.integrationType}) in Port: actions name it as their installationId`);
-    return;
+    try {
+      await deps.integrations.create({ installationId, installationAppType: deps.settings.integrationType, title: 'ghes-agent (GitHub Enterprise Server)', version: deps.settings.version, actionsProcessingEnabled: true });
+      log.info(`registered integration installation "${installationId}" (${deps.settings.integrationType}) in Port: actions name it as their installationId`);
+      return;
+    } catch (raw) {
+      // Replicas starting together (a Deployment of two) both find no record and both POST it:
+      // Port answers the later one 409 "already exists". That record is the one wanted; read it
+      // and go on as if it had been found (its actions processing is checked below).
+      if (toAgentError(raw).status !== 409) throw raw;
+      record = await deps.integrations.get(installationId);
+      if (!record) throw raw;
+      log.info(`integration installation "${installationId}" was registered in Port by another replica at the same time`);
+    }
   }
   if (record.actionsProcessingEnabled === true) return;
   if (integrationMode === 'register') {
