@@ -19,11 +19,10 @@
 // a list comes back full; workflow-node runs have no such filter, hence one in ten here (500).
 import { metricValue } from '../stack/agent-process.js';
 import type { KafkaBrokerInfo } from '../stack/kafka-broker.js';
-import { verdict } from '../chaos/harness.js';
 import type { SimPortRun } from '../sim/port/types.js';
 import { BENCH_WORKFLOW, planRuns, startBenchStack } from './bench-stack.js';
 import { type CompiledAgent, startCompiledAgent } from './compiled-agent.js';
-import { RESTART_PORT_RATE_LIMIT, type RestartDeps, type RestartResult, restartJson, restartRows } from './restart-phase.js';
+import { finalVerdict, RESTART_PORT_RATE_LIMIT, type RestartDeps, type RestartResult, restartJson, restartRows } from './restart-phase.js';
 
 const SETTLE_MS = 60_000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -179,14 +178,7 @@ export async function restartHttpsPhase(broker: KafkaBrokerInfo, count: number, 
       .sort((x, y) => x - y);
     say(`restart-https: window ${((windowEnd - windowStart) / 1000).toFixed(0)} s; ${githubRequests} GitHub and ${portRequests} Port requests counted; waiting for every run to finish`);
 
-    const all = [...held, ...fresh];
-    const doneDeadline = Date.now() + 10 * 60_000;
-    let v = verdict(stack, all);
-    while (v.lost > 0 && Date.now() < doneDeadline) {
-      say(`restart-https: ${v.completed}/${all.length} finished`);
-      await sleep(5000);
-      v = verdict(stack, all);
-    }
+    const v = await finalVerdict(stack, [...held, ...fresh], 'restart-https', say);
     return {
       count,
       inFlightAtStart,

@@ -15,7 +15,7 @@
 import { metricValue } from '../stack/agent-process.js';
 import type { KafkaBrokerInfo } from '../stack/kafka-broker.js';
 import type { LocalStack } from '../stack/local-stack.js';
-import { verdict } from '../chaos/harness.js';
+import { type Verdict, verdict } from '../chaos/harness.js';
 import type { SimPortRun } from '../sim/port/types.js';
 import { type BenchRun, planRuns, publishRuns, startBenchStack } from './bench-stack.js';
 import { type CompiledAgent, startCompiledAgent } from './compiled-agent.js';
@@ -187,14 +187,7 @@ export async function restartPhase(broker: KafkaBrokerInfo, count: number, deps:
     const newP99S = (newLatencyMs[Math.floor(newLatencyMs.length * 0.99)] ?? NaN) / 1000;
     say(`restart: window ${((windowEnd - windowStart) / 1000).toFixed(0)} s; ${githubRequests} GitHub and ${portRequests} Port requests counted; waiting for every run to finish`);
 
-    const all = [...held, ...fresh].map((r) => ({ id: r.id }) as SimPortRun);
-    const doneDeadline = Date.now() + 10 * 60_000;
-    let v = verdict(stack, all);
-    while (v.lost > 0 && Date.now() < doneDeadline) {
-      say(`restart: ${v.completed}/${all.length} finished`);
-      await sleep(5000);
-      v = verdict(stack, all);
-    }
+    const v = await finalVerdict(stack, [...held, ...fresh], 'restart', say);
     return {
       count,
       inFlightAtStart,
@@ -225,6 +218,22 @@ export async function restartPhase(broker: KafkaBrokerInfo, count: number, deps:
     await Promise.all(agents.map((a) => a.stop()));
     await stack.close();
   }
+}
+
+/**
+ * The chaos suites' verdict on the runs (duplicates, lost) once every one has its final status,
+ * or after 10 minutes; says how many have finished every 5 s meanwhile.
+ */
+export async function finalVerdict(stack: LocalStack, runs: Array<{ id: string }>, phase: string, say: (line: string) => void): Promise<Verdict> {
+  const all = runs.map((r) => ({ id: r.id }) as SimPortRun);
+  const deadline = Date.now() + 10 * 60_000;
+  let v = verdict(stack, all);
+  while (v.lost > 0 && Date.now() < deadline) {
+    say(`${phase}: ${v.completed}/${all.length} finished`);
+    await sleep(5000);
+    v = verdict(stack, all);
+  }
+  return v;
 }
 
 /** The table rows and JSON fields of the phase, for bench.ts; `name` prefixes both (phase "restart-https" shares them). */
