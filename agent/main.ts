@@ -6,7 +6,9 @@
  * GitHub Ocean backend and Port Workflows, over HTTPS) → run/process-message.ts →
  * github/dispatch-workflow.ts → tracking/batched-watcher.ts → port/reporter.ts.
  */
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { parseCommand } from './cli/command-line.js';
 import { runCommand } from './cli/run-command.js';
 import { pathToFileURL } from 'node:url';
@@ -349,6 +351,8 @@ async function startClaimIntake(deps: {
     metrics: deps.metrics,
     logger: deps.logger,
     clock,
+    // The pod's name says which replica tracks a run taken over; the suffix tells a restarted pod of the same name apart.
+    replicaId: `${hostname()}-${randomBytes(3).toString('hex')}`,
   });
   deps.metrics.claimIntakeUp.set(0);
   await retry(() => intake.start(), deps.startupRetry);

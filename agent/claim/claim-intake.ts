@@ -85,11 +85,17 @@ export function createClaimIntake(deps: {
   logger: Logger;
   clock: Clock;
   random?: () => number;
+  /**
+   * This replica's name in its take-over writes (pod name and a random suffix): what makes two
+   * take-over writes of one run tell apart when Port stamps both in the same millisecond.
+   */
+  replicaId?: string;
   guard?: { attempts?: number; baseDelayMs?: number };
 }): ClaimIntake {
   const { settings, claimApi, processor, metrics, clock } = deps;
   const log = deps.logger.child({ component: 'claim' });
   const random = deps.random ?? Math.random;
+  const takeOverLabel = `Workflow dispatched (taken over by ${deps.replicaId ?? `replica-${Math.floor(random() * 36 ** 6).toString(36)}`})`;
   const trackingRoom = deps.trackingRoom ?? deps.room;
   const held = new HeldRuns();
   const stopController = new AbortController();
@@ -104,7 +110,7 @@ export function createClaimIntake(deps: {
   const loops: Array<Promise<void>> = [];
   /** Hand-overs (by lock run) looked at: taken here or elsewhere (adoption.ts). */
   const locks = new Map<string, LockState>();
-  /** Lock runs taken here that no list has shown yet: their take-over write's updatedAt. */
+  /** Lock runs taken here that no list has shown yet: their take-over write's updatedAt (with takeOverLabel). */
   const ownLocks = new Map<string, { mark: string; atMs: number }>();
 
   const sleep = (ms: number) => clock.sleep(ms, stopController.signal).then(() => true, () => false);
@@ -349,7 +355,7 @@ export function createClaimIntake(deps: {
       if (own) {
         // A lock run taken here while the list did not show it: held now, if nobody wrote to it since.
         ownLocks.delete(id);
-        if (d.record!.updatedAt === own.mark && clock.now() - own.atMs < settings.leaseMs / 2 && !held.has(id)) holdAdopted(kind, d, d.record!, 'handed over at a shutdown (its hand-over taken here)', own.atMs);
+        if (d.record!.updatedAt === own.mark && d.record!.statusLabel === takeOverLabel && clock.now() - own.atMs < settings.leaseMs / 2 && !held.has(id)) holdAdopted(kind, d, d.record!, 'handed over at a shutdown (its hand-over taken here)', own.atMs);
         continue;
       }
       const decision = decide(d);
@@ -406,6 +412,10 @@ export function createClaimIntake(deps: {
    * so an unchanged `updatedAt` means nobody wrote after us: another replica that looked at the
    * same run either saw our write (fresh, not an orphan) or wrote before ours and sees ours on its
    * re-read. The read-to-write time is bounded by half the pause, so neither can slip through.
+   * `updatedAt` is stamped in milliseconds, so two replicas writing in the same one read the same
+   * stamp back: the write also carries this replica's name (takeOverLabel), and the re-read must
+   * show both (found by the rolling-update chaos scenario on a loaded machine: both replicas took
+   * one hand-over, and 26 runs got two final statuses).
    * 'retry': Port was too slow to be sure either way; the next look tries again.
    */
   async function takeOver(runId: string): Promise<{ outcome: 'won'; after: PortRun; link?: string; mark: string } | { outcome: 'lost' | 'retry' }> {
@@ -413,7 +423,7 @@ export function createClaimIntake(deps: {
     const fresh = await deps.port.getRun(runId);
     if (!fresh || held.has(runId) || !orphanReason(fresh, { nowMs: clock.now(), leaseMs: settings.leaseMs, held: false })) return { outcome: 'lost' };
     const link = Array.isArray(fresh.link) ? fresh.link[0] : (fresh.link ?? undefined);
-    const written = await deps.port.patchRun(runId, { statusLabel: 'Workflow dispatched', ...(link ? { link } : {}), ...(fresh.externalRunId ? { externalRunId: fresh.externalRunId } : {}) });
+    const written = await deps.port.patchRun(runId, { statusLabel: takeOverLabel, ...(link ? { link } : {}), ...(fresh.externalRunId ? { externalRunId: fresh.externalRunId } : {}) });
     if (clock.now() - t0 > settleMs / 2) {
       log.info(`run ${runId}: Port was too slow to take it over safely now; the next look tries again`);
       return { outcome: 'retry' };
@@ -425,7 +435,7 @@ export function createClaimIntake(deps: {
     }
     if (!(await sleep(settleMs))) return { outcome: 'retry' };
     const after = await deps.port.getRun(runId);
-    if (!after || after.updatedAt !== mark || held.has(runId)) {
+    if (!after || after.updatedAt !== mark || after.statusLabel !== takeOverLabel || held.has(runId)) {
       log.info(`run ${runId} was written by someone else meanwhile: another replica has it`);
       return { outcome: 'lost' };
     }

@@ -191,9 +191,10 @@ describe('taking an orphan over', () => {
    * Port's record of one run, stamping updatedAt on every write (distinct even within a
    * millisecond). Every call takes 10 ms, so replicas that look at the same time race.
    */
-  function sharedPort(clock: Clock) {
+  function sharedPort(clock: Clock, opts: { sameMillisecond?: boolean } = {}) {
     let seq = 0;
-    const stamp = () => new Date(clock.now() + seq++ / 1000).toISOString() + `#${seq}`;
+    // Real Port stamps updatedAt in milliseconds (ISO 8601): two writes in one millisecond read back alike.
+    const stamp = () => (opts.sameMillisecond ? new Date(clock.now()).toISOString() : new Date(clock.now() + seq++ / 1000).toISOString() + `#${seq}`);
     const record: PortRun = { id: 'r_orphan', status: 'IN_PROGRESS', pendingExecution: false, installationId: 'ghes-agent', externalRunId: 'gh_1_2_7', link: 'https://ghes/o/r/actions/runs/7', statusLabel: 'Workflow dispatched', updatedAt: '2026-04-30T00:00:00.000Z', createdAt: '2026-04-30T00:00:00.000Z' };
     const raw = () => ({ ...claimedRun('r_orphan'), ...record });
     const patches: PortPatch[] = [];
@@ -210,14 +211,15 @@ describe('taking an orphan over', () => {
     return { port, raw, patches };
   }
 
-  it('two replicas find the same orphan: exactly one takes it, and it only tracks (never dispatches)', async () => {
+  for (const sameMillisecond of [false, true]) {
+  it(`two replicas find the same orphan: exactly one takes it, and it only tracks (never dispatches)${sameMillisecond ? '; both writes stamped in the same millisecond' : ''}`, async () => {
     const { clock, runUntil } = virtualClock();
-    const shared = sharedPort(clock);
+    const shared = sharedPort(clock, { sameMillisecond });
     const adopters: string[] = [];
     const make = (name: string) => {
       const api: ClaimApi = { claim: async () => [], ack: async () => 'acked', listActive: async () => [shared.raw()] };
       const { processor, jobs } = fakeProcessor(() => new Promise(() => undefined));
-      const intake = createClaimIntake({ settings: { ...settings, rediscoveryIntervalMs: 1000 }, claimApi: api, port: shared.port, processor, reporter, room: () => 10, dispatchCapacity: 10, metrics: createMetrics({ defaultMetrics: false }), logger: quiet, clock, random: () => 0.5 });
+      const intake = createClaimIntake({ settings: { ...settings, rediscoveryIntervalMs: 1000 }, claimApi: api, port: shared.port, processor, reporter, room: () => 10, dispatchCapacity: 10, metrics: createMetrics({ defaultMetrics: false }), logger: quiet, clock, random: () => 0.5, replicaId: `replica-${name}` });
       return { name, intake, jobs };
     };
     const a = make('a');
@@ -233,9 +235,11 @@ describe('taking an orphan over', () => {
       const job = (a.jobs[0] ?? b.jobs[0])!;
       assert.ok(job.ctx.dispatchBy! < clock.now(), 'an adopted run can never be dispatched');
       assert.equal(job.ctx.record?.externalRunId, 'gh_1_2_7');
-      assert.ok(shared.patches.every((p) => p.statusLabel === 'Workflow dispatched' && p.externalRunId === 'gh_1_2_7'), 'the take-over write keeps the run link');
+      assert.ok(shared.patches.every((p) => p.statusLabel?.startsWith('Workflow dispatched (taken over by replica-') && p.externalRunId === 'gh_1_2_7'), 'the take-over write keeps the run link, and names its replica');
+      assert.notEqual(shared.patches[0]!.statusLabel, shared.patches[1]!.statusLabel, 'each replica writes its own name');
     } finally {
       await Promise.all([a.intake.stop({ deadlineMs: clock.now() }), b.intake.stop({ deadlineMs: clock.now() })]);
     }
   });
+  }
 });
