@@ -45,6 +45,7 @@ import { createBatchedWatcher } from './tracking/batched-watcher.js';
 import { createOrgRouting } from './run/org-routing.js';
 import { type PortEndWatch, createPortEndWatch } from './run/port-end-watch.js';
 import { createRunCancellation } from './run/run-cancellation.js';
+import { type JobReadPacer, createJobReadPacer } from './run/job-read-pacer.js';
 import { createRunInsight } from './run/run-insight.js';
 import { createNaiveWatcher } from './tracking/naive-watcher.js';
 import { type Clock, type RetryOptions, realClock, retry } from './util/backoff.js';
@@ -74,6 +75,7 @@ export async function startAgent(config: AgentConfig, opts: { logger?: Logger; s
   let intakesStarted = false;
   let reporterRef: ReturnType<typeof createReporter> | undefined;
   let endWatchRef: PortEndWatch | undefined;
+  let jobReadsRef: JobReadPacer | undefined;
   // GHES, Port's API or the broker failing for this long makes /readyz say so (/livez does not).
   const dependencies = createDependencyHealth({ now: () => clock.now(), unreachableAfterMs: DEPENDENCY_GRACE_MS, expectContact: config.kafka.enabled ? ['kafka'] : [] });
   const readiness = () => {
@@ -110,6 +112,9 @@ export async function startAgent(config: AgentConfig, opts: { logger?: Logger; s
     // Runs ended in Port while their GHES run goes on (issue 13): paced reads of their records.
     const endWatch = createPortEndWatch({ port, clock, logger, metrics, checkMs: config.tracking.portCheckSeconds * 1000, perMinute: config.tracking.portChecksPerMinute });
     endWatchRef = endWatch;
+    // Job progress's jobs lists, all runs together within a budget (issue 15).
+    const jobReads = createJobReadPacer({ perMinute: config.insight.jobReadsPerMinute, clock });
+    jobReadsRef = jobReads;
     const reporter = createReporter({
       port,
       clock,
@@ -204,6 +209,7 @@ export async function startAgent(config: AgentConfig, opts: { logger?: Logger; s
         clock,
         metrics,
         logger,
+        jobReads,
         settings: {
           jobProgress: config.insight.jobProgress,
           approvals: config.insight.approvals,
@@ -275,6 +281,7 @@ export async function startAgent(config: AgentConfig, opts: { logger?: Logger; s
     await health.close();
     reporterRef?.stop();
     endWatchRef?.stop();
+    jobReadsRef?.stop();
     throw err;
   }
 
@@ -294,6 +301,7 @@ export async function startAgent(config: AgentConfig, opts: { logger?: Logger; s
       clearTimeout(t);
       reporterRef?.stop();
       endWatchRef?.stop();
+      jobReadsRef?.stop();
       await health.close();
       log.info('stopped');
     },

@@ -4,6 +4,7 @@ import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { Clock } from '../util/backoff.js';
 import type { FetchFn } from '../util/http-fetch.js';
+import type { JobReadPacer } from './job-read-pacer.js';
 
 /** The GHES run a Port run follows. */
 export interface InsightRun {
@@ -31,9 +32,11 @@ export interface InsightHooks {
 export interface RunInsight {
   /**
    * `resumed`: the run was followed before, by this agent's previous life or another replica,
-   * which logged its jobs so far: the first read only learns where the jobs are (issue 15: a
-   * rolling update would otherwise log every running job's "started" line again, a Port request
-   * per run). A job that started or ended while no replica followed the run has no line of its own.
+   * which logged its jobs so far: a job that started or ended before this call gets no line
+   * (issue 15: a rolling update would otherwise log every running job's "started" line again, a
+   * Port request per run), and no read is spent only to learn that. GHES stamps the jobs with its
+   * clock: a clock skew of s seconds can drop or repeat the line of a job that changed within s
+   * seconds of the resumption.
    */
   follow(run: InsightRun, say: (line: string) => void, signal: AbortSignal, opts?: { resumed?: boolean }): InsightHooks;
   /** The failed jobs and the failed step's last lines, for a run that completed in failure; never throws. */
@@ -52,13 +55,16 @@ export interface InsightDeps {
   metrics: Metrics;
   logger: Logger;
   settings: InsightSettings;
+  /** Job progress's budget of jobs lists, shared by every run (job-read-pacer.ts). */
+  jobReads: JobReadPacer;
 }
 
 /**
  * Tells the user where a run is and why it failed, at a bounded cost in GitHub requests:
  * job progress is one conditional jobs list per run per status sweep while it is in progress
- * (a 304 when no job changed), approvals one pending_deployments read per waiting run, and a
- * failure one jobs list, one log location and one download from blob storage.
+ * (a 304 when no job changed), all runs together within `insight.jobReadsPerMinute`; approvals
+ * one pending_deployments read per waiting run, and a failure one jobs list, one log location
+ * and one download from blob storage.
  */
 export function createRunInsight(deps: InsightDeps): RunInsight {
   const { settings } = deps;
@@ -67,7 +73,7 @@ export function createRunInsight(deps: InsightDeps): RunInsight {
   return {
     follow(run, say, signal, opts = {}) {
       let etag: string | undefined;
-      let baseline = opts.resumed === true;
+      const quietBeforeMs = opts.resumed === true ? deps.clock.now() : undefined;
       const seen = new Map<number, string>();
       let reading = false;
       let approvalsTold = false;
@@ -85,19 +91,20 @@ export function createRunInsight(deps: InsightDeps): RunInsight {
         onSweep() {
           if (!settings.jobProgress || reading || signal.aborted) return;
           reading = true;
-          void deps.api
-            .listJobs(run.org, run.repo, run.ghRunId, etag, signal)
-            .then((res) => {
-              if (!res) return;
-              etag = res.etag;
-              const lines = progressLines(seen, res.jobs);
-              if (!baseline) for (const line of lines) say(line);
-              baseline = false;
-            })
-            .catch((err: unknown) => log.debug('reading job progress failed; next sweep reads again', { runId: run.portRunId, error: (err as Error).message }))
-            .finally(() => {
-              reading = false;
-            });
+          const read = () =>
+            void deps.api
+              .listJobs(run.org, run.repo, run.ghRunId, etag, signal)
+              .then((res) => {
+                if (!res) return;
+                etag = res.etag;
+                for (const line of progressLines(seen, res.jobs, quietBeforeMs)) say(line);
+              })
+              .catch((err: unknown) => log.debug('reading job progress failed; next sweep reads again', { runId: run.portRunId, error: (err as Error).message }))
+              .finally(() => {
+                reading = false;
+              });
+          // Waiting for its turn until the run ends: then no read (and the next follow starts afresh).
+          deps.jobReads.enqueue(run.portRunId, read, signal);
         },
       };
     },
@@ -125,13 +132,19 @@ export function approvalLine(pending: PendingDeployment[], htmlUrl: string): str
   return `Waiting for approval: ${pending.length > 1 ? 'environments' : 'environment'} ${envs.join('; ')}. Review: ${htmlUrl}`;
 }
 
-/** Lines for the jobs that started or ended since `seen` (job id → last status), which is updated. */
-export function progressLines(seen: Map<number, string>, jobs: WorkflowJob[]): string[] {
+/**
+ * Lines for the jobs that started or ended since `seen` (job id → last status), which is updated.
+ * `quietBeforeMs`: a job that started (or ended) before it is recorded without a line (a resumed
+ * run: its previous follower logged it).
+ */
+export function progressLines(seen: Map<number, string>, jobs: WorkflowJob[], quietBeforeMs?: number): string[] {
   const lines: string[] = [];
   for (const job of jobs) {
     const before = seen.get(job.id);
     if (before === job.status) continue;
     seen.set(job.id, job.status);
+    const changedAt = Date.parse((job.status === 'completed' ? job.completed_at : job.started_at) ?? '');
+    if (quietBeforeMs !== undefined && Number.isFinite(changedAt) && changedAt < quietBeforeMs) continue;
     if (job.status === 'in_progress' && before !== 'in_progress') lines.push(`Job "${job.name}" started`);
     else if (job.status === 'completed') lines.push(`Job "${job.name}" ${job.conclusion ?? 'completed'}${durationOf(job)}`);
   }

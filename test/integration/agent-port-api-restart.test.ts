@@ -13,8 +13,10 @@ import { type LocalStack, RUN_NAME, isFinal, startLocalStack } from '../stack/lo
 
 const REPOS = ['svc-0', 'svc-1', 'svc-2'];
 const COUNT = 120;
+/** Job progress's budget per agent: far fewer than a jobs list per run per sweep (issue 15). */
+const JOB_READS_PER_MINUTE = 30;
 /** Leases far beyond the test: every take-over here is a hand-over's, none a lease's. */
-const HTTPS = { kafka: { enabled: false }, portApi: { enabled: true, claimIntervalSeconds: 0.2, visibilityTimeoutMs: 30_000, leaseSeconds: 600, rediscoveryIntervalSeconds: 5 }, limits: { maxInflightRuns: 75 } };
+const HTTPS = { kafka: { enabled: false }, portApi: { enabled: true, claimIntervalSeconds: 0.2, visibilityTimeoutMs: 30_000, leaseSeconds: 600, rediscoveryIntervalSeconds: 5 }, limits: { maxInflightRuns: 75 }, insight: { jobReadsPerMinute: JOB_READS_PER_MINUTE } };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** The label a PATCH writes: an action run's statusLabel, a node run's output.statusLabel. */
 const labelOf = (body: unknown) => {
@@ -77,6 +79,7 @@ describe('a rolling update of the HTTPS intake with 120 claimed runs in flight',
 
     const portBefore = stack.port.requests().length;
     const ghesBefore = stack.ghes.requests().length;
+    const windowStart = Date.now();
     const successor = await start();
     await until('every run tracked again', async () => (await inFlight(successor)) + (await inFlight(b)) >= runs.filter((r) => !isFinal(stack.port.getRun(r.id)!)).length);
     await sleep(6000); // another rediscovery of each agent: nothing more is taken over
@@ -89,6 +92,12 @@ describe('a rolling update of the HTTPS intake with 120 claimed runs in flight',
     assert.ok(reads.length <= 4, `run reads: the lock's only (${reads.length})`);
     const ghes = stack.ghes.requests().slice(ghesBefore);
     assert.equal(ghes.filter((r) => r.route === 'GET /repos/{owner}/{repo}/actions/runs/{run_id}').length, 0, 'no GitHub GET per run');
+    // Job progress: each of the two live agents reads jobs lists within its budget (bursts of
+    // ten seconds' worth), not one per run per sweep, nor one per resumed run at once.
+    const windowMin = (Date.now() - windowStart) / 60_000;
+    const jobLists = ghes.filter((r) => r.route === 'GET /repos/{owner}/{repo}/actions/runs/{run_id}/jobs').length;
+    const budget = 2 * (Math.ceil(JOB_READS_PER_MINUTE / 6) + JOB_READS_PER_MINUTE * windowMin) + 2;
+    assert.ok(jobLists <= budget, `jobs lists while resuming: ${jobLists} in ${(windowMin * 60).toFixed(0)} s, budget ${budget.toFixed(0)}`);
     assert.equal(ghes.filter((r) => r.method === 'POST' && /dispatches$/.test(r.path)).length, 0, 'nothing dispatched again');
     // Besides the claim polls (every 0.2 s here, with or without a restart) and the runs' log lines.
     const rest = port.filter((r) => !r.route.endsWith('claim-pending') && !r.route.endsWith('/logs'));

@@ -10,7 +10,9 @@ import { createLogger } from '../../agent/observability/logger.js';
 import { createMetrics } from '../../agent/observability/metrics.js';
 import { createOrgRouting } from '../../agent/run/org-routing.js';
 import { createPortEndWatch } from '../../agent/run/port-end-watch.js';
+import { createJobReadPacer } from '../../agent/run/job-read-pacer.js';
 import { approvalLine, createRunInsight, progressLines } from '../../agent/run/run-insight.js';
+import { virtualClock } from './virtual-clock.js';
 import type { Clock } from '../../agent/util/backoff.js';
 import { ResponseHeaders, type FetchFn } from '../../agent/util/http-fetch.js';
 import { Readable } from 'node:stream';
@@ -133,6 +135,7 @@ describe('job progress and approvals', () => {
       clock: { now: Date.now, sleep: async () => undefined },
       metrics: createMetrics({ defaultMetrics: false }),
       logger: quiet,
+      jobReads: createJobReadPacer({ perMinute: 0, clock: { now: Date.now, sleep: async () => undefined } }),
       settings: { jobProgress: false, approvals: false, failureExcerpt: false, excerpt: { lines: 1, maxBytes: 100, logMaxBytes: 1024, timeoutMs: 100 } },
     });
     const hooks = insight.follow({ portRunId: 'r_1', org: 'acme', repo: 'infra', ghRunId: 1, htmlUrl: '' }, () => undefined, new AbortController().signal);
@@ -143,35 +146,89 @@ describe('job progress and approvals', () => {
 });
 
 describe('job progress of a resumed run (issue 15)', () => {
-  it('the first read learns the jobs without logging them again; later changes are logged', async () => {
-    const answers = [[job({ status: 'in_progress', conclusion: null, completed_at: null })], [job({})]];
+  it('a job that started before the resumption gets no line again; its end after it does, from the first read', async () => {
+    // The job started at 10:00:00 and ends at 10:00:09; the run is resumed at 10:00:05.
+    const answers = [[job({})], [job({})]];
     let reads = 0;
     const api = { listJobs: async () => ({ jobs: answers[reads++]! }), jobLogLocation: async () => '', pendingDeployments: async () => [] };
+    const clock = { now: () => Date.parse('2026-01-01T10:00:05Z'), sleep: async () => undefined };
     const insight = createRunInsight({
       api,
       storageFetch: textFetch(''),
       scrub: (t) => t,
-      clock: { now: Date.now, sleep: async () => undefined },
+      clock,
       metrics: createMetrics({ defaultMetrics: false }),
       logger: quiet,
+      jobReads: createJobReadPacer({ perMinute: 0, clock }),
       settings: { jobProgress: true, approvals: false, failureExcerpt: false, excerpt: { lines: 1, maxBytes: 100, logMaxBytes: 1024, timeoutMs: 100 } },
     });
     const said: string[] = [];
     const fresh: string[] = [];
     const run = { portRunId: 'r_1', org: 'acme', repo: 'infra', ghRunId: 1, htmlUrl: '' };
-    const resumed = insight.follow(run, (l) => said.push(l), new AbortController().signal, { resumed: true });
     const settle = () => new Promise((r) => setImmediate(r));
+    answers[0] = [job({ status: 'in_progress', conclusion: null, completed_at: null }), job({ id: 2, name: 'lint', status: 'in_progress', conclusion: null, started_at: '2026-01-01T10:00:06Z', completed_at: null })];
+    const resumed = insight.follow(run, (l) => said.push(l), new AbortController().signal, { resumed: true });
     resumed.onSweep();
     await settle();
-    assert.deepEqual(said, [], 'its previous follower logged "started"');
+    assert.deepEqual(said, ['Job "lint" started'], 'its previous follower logged "test" started; "lint" started after the resumption');
+    answers[1] = [job({}), job({ id: 2, name: 'lint', status: 'in_progress', conclusion: null, started_at: '2026-01-01T10:00:06Z', completed_at: null })];
     resumed.onSweep();
     await settle();
-    assert.deepEqual(said, ['Job "test" failure in 9s']);
+    assert.deepEqual(said, ['Job "lint" started', 'Job "test" failure in 9s']);
+    assert.equal(reads, 2, 'no read spent only to learn where the jobs are');
+
+    // A job that ended before the resumption gets no line either; a run dispatched here logs everything.
+    const ended: string[] = [];
     reads = 0;
+    answers[0] = [job({ completed_at: '2026-01-01T10:00:04Z' })];
+    const late = insight.follow(run, (l) => ended.push(l), new AbortController().signal, { resumed: true });
+    late.onSweep();
+    await settle();
+    assert.deepEqual(ended, []);
+    reads = 0;
+    answers[0] = [job({ status: 'in_progress', conclusion: null, completed_at: null })];
     const first = insight.follow(run, (l) => fresh.push(l), new AbortController().signal);
     first.onSweep();
     await settle();
     assert.deepEqual(fresh, ['Job "test" started'], 'a run dispatched here logs from the first read');
+  });
+
+  it('all runs together read their jobs within the budget, in turn; a run that ends waiting reads nothing', async () => {
+    const { clock, runUntil } = virtualClock(Date.parse('2026-01-01T10:00:05Z'));
+    const readsAt: Array<{ run: number; at: number }> = [];
+    const api = {
+      listJobs: async (_o: string, _r: string, runId: number) => (readsAt.push({ run: runId, at: clock.now() }), { jobs: [job({ id: runId, status: 'in_progress', conclusion: null, completed_at: null })] }),
+      jobLogLocation: async () => '',
+      pendingDeployments: async () => [],
+    };
+    const jobReads = createJobReadPacer({ perMinute: 60, clock });
+    const insight = createRunInsight({ api, storageFetch: textFetch(''), scrub: (t) => t, clock, metrics: createMetrics({ defaultMetrics: false }), logger: quiet, jobReads, settings: { jobProgress: true, approvals: false, failureExcerpt: false, excerpt: { lines: 1, maxBytes: 100, logMaxBytes: 1024, timeoutMs: 100 } } });
+    const t0 = clock.now();
+    const ends = Array.from({ length: 100 }, () => new AbortController());
+    const hooks = ends.map((end, i) => insight.follow({ portRunId: `r_${i}`, org: 'acme', repo: 'infra', ghRunId: i, htmlUrl: '' }, () => undefined, end.signal));
+    ends[50]!.abort(); // run 50 ends before its turn
+    // A status sweep every 10 s, each run asking for its jobs at each one, for 3 minutes.
+    let sweeps = 0;
+    const sweeper = (async () => {
+      for (; sweeps < 18; sweeps++) {
+        for (const h of hooks) h.onSweep();
+        await clock.sleep(10_000);
+      }
+    })();
+    await runUntil(() => sweeps >= 18, 100_000);
+    await sweeper;
+    jobReads.stop();
+    const elapsedS = (clock.now() - t0) / 1000;
+    // 60 a minute, bursts of 10: 10 at once, then one a second.
+    assert.ok(readsAt.length <= 10 + elapsedS + 1, `${readsAt.length} reads in ${elapsedS} s`);
+    assert.ok(readsAt.length >= elapsedS - 1, `the budget is used: ${readsAt.length} reads in ${elapsedS} s`);
+    assert.equal(readsAt.filter((r) => r.run === 50).length, 0, 'the ended run read nothing');
+    // In turn: the first 99 reads are 99 different runs (every run but the ended one), before any run reads twice.
+    assert.equal(new Set(readsAt.slice(0, 99).map((r) => r.run)).size, 99);
+    for (let i = 1; i < readsAt.length; i++) assert.ok(readsAt[i]!.at - readsAt[i - 1]!.at >= 0);
+    const perWindow = new Map<number, number>();
+    for (const r of readsAt) perWindow.set(Math.floor((r.at - t0) / 60_000), (perWindow.get(Math.floor((r.at - t0) / 60_000)) ?? 0) + 1);
+    for (const [minute, n] of perWindow) assert.ok(n <= 60 + 10, `minute ${minute}: ${n} reads`);
   });
 });
 
