@@ -197,7 +197,7 @@ export const schemaTree: Tree = {
   },
   insight: {
     jobProgress: bool('A Port log line when a job starts and when it ends (name, conclusion, duration), read at the status sweep\'s pace while a run is in progress (one conditional jobs request per run per sweep).', true),
-    jobReadsPerMinute: int("All job progress's jobs requests together, at most, per minute (bursts of ten seconds' worth): with more runs in progress than this many per status sweep, each run's jobs are read less often and its job lines come later; 0: no budget.", 120),
+    jobReadsPerMinute: int("All job progress's jobs requests together, at most, per minute (bursts of ten seconds' worth): with more runs in progress than this many per status sweep, each run's jobs are read less often and its job lines come later; 0: no budget.", 60),
     approvals: bool('When a run waits on a protected environment, one Port log line naming the environment(s), who can approve and the review link (one pending_deployments request per waiting run).', true),
     failureExcerpt: bool("When a run fails: a log line per failed job and step with its link, and the last lines of the first failed step's log in the run's summary (one jobs request and one log download per failed run).", true),
     excerptLines: range('Lines of the failed step\'s log kept in the excerpt, at most.', 20, 1, 100),
