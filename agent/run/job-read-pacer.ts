@@ -57,8 +57,12 @@ export function createJobReadPacer(opts: { perMinute: number; clock: Clock }): J
 
   return {
     enqueue(key, read, signal) {
-      if (stopped || signal.aborted || queue.has(key)) return;
+      if (stopped || signal.aborted) return;
       if (perMinute <= 0) return void read();
+      const waiting = queue.get(key);
+      if (waiting && !waiting.signal.aborted) return;
+      // A run followed again (taken back after it moved) replaces its ended follower's place.
+      if (waiting) queue.delete(key);
       queue.set(key, { read, signal });
       drain();
     },
