@@ -22,7 +22,7 @@ import type { KafkaBrokerInfo } from '../stack/kafka-broker.js';
 import type { SimPortRun } from '../sim/port/types.js';
 import { BENCH_WORKFLOW, planRuns, startBenchStack } from './bench-stack.js';
 import { type CompiledAgent, startCompiledAgent } from './compiled-agent.js';
-import { finalVerdict, RESTART_PORT_RATE_LIMIT, type RestartDeps, type RestartResult, restartJson, restartRows } from './restart-phase.js';
+import { finalVerdict, RESTART_PORT_RATE_LIMIT, reportsDelivered, type RestartDeps, type RestartResult, restartJson, restartRows } from './restart-phase.js';
 
 const SETTLE_MS = 60_000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -76,6 +76,7 @@ export async function restartHttpsPhase(broker: KafkaBrokerInfo, count: number, 
       say(`restart-https: ${dispatchedHeld()} dispatched, ${tracked} in flight`);
       await sleep(2000);
     }
+    await reportsDelivered([a, b], 'restart-https', say);
     const fresh: SimPortRun[] = [];
     const publisher = (async () => {
       for (let tick = 0; publishing; tick++) {

@@ -59,6 +59,25 @@ const SETTLE_MS = 60_000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const RUN_PATH = /^\/v1\/actions\/runs\/(r_[A-Za-z0-9_]+)(\/logs)?$/;
 
+/**
+ * Waits until every replica has delivered the reports of the runs it dispatched (their log
+ * lines queue behind Port's rate limit): a backlog sent during the window would be counted as
+ * the rolling update's cost. Returns the seconds waited.
+ */
+export async function reportsDelivered(agents: CompiledAgent[], name: string, say: (line: string) => void): Promise<number> {
+  const t0 = Date.now();
+  for (;;) {
+    const pending = await Promise.all(agents.map(async (a) => metricValue(await a.metrics().catch(() => ''), 'ghes_agent_port_reports_pending')));
+    if (pending.every((n) => n === 0)) break;
+    if (Date.now() - t0 > 120_000) throw new Error(`${name}: reports still pending after 2 min (${pending.join(', ')})`);
+    say(`${name}: waiting for the dispatches' reports to be delivered (${pending.join(' + ')} pending)`);
+    await sleep(1000);
+  }
+  const waited = (Date.now() - t0) / 1000;
+  say(`${name}: every report delivered (waited ${waited.toFixed(0)} s); the window opens now`);
+  return waited;
+}
+
 export async function restartPhase(broker: KafkaBrokerInfo, count: number, deps: RestartDeps): Promise<RestartResult> {
   const { say } = deps;
   const repos = 50;
@@ -89,6 +108,7 @@ export async function restartPhase(broker: KafkaBrokerInfo, count: number, deps:
       say(`restart: ${tracked}/${count} in flight`);
       await sleep(1000);
     }
+    await reportsDelivered([a, b], 'restart', say);
     // New messages keep arriving through the rolling update: 10 a second, 30-second runs.
     const fresh: BenchRun[] = [];
     const publisher = (async () => {
