@@ -60,28 +60,31 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const RUN_PATH = /^\/v1\/actions\/runs\/(r_[A-Za-z0-9_]+)(\/logs)?$/;
 
 /**
- * Waits until the replicas are done telling Port about the runs they dispatched: no report
- * queued, and no request about a run for 5 s (a run's first status line comes at its first
- * status sweep, after the dispatch). Lines of the held runs' start sent during the window would
- * be counted as the rolling update's cost (one run had 5,024 of them: the second replica's first
- * status lines, still going out while the first was being replaced). Returns the seconds waited.
+ * Waits until the replicas are done telling Port about the start of the runs they dispatched:
+ * every held run's "Workflow run in progress" line is in Port (it comes at the run's first status
+ * sweep, which reaches some runs of a 200-run repository tens of seconds after their dispatch),
+ * no report is queued, and no request about a run came for 5 s. Those lines sent during the
+ * window would be counted as the rolling update's cost (two runs counted about 5,000 of them).
+ * Returns the seconds waited.
  */
-export async function reportsDelivered(agents: CompiledAgent[], stack: LocalStack, runPath: RegExp, name: string, say: (line: string) => void): Promise<number> {
+export async function reportsDelivered(agents: CompiledAgent[], stack: LocalStack, held: Array<{ id: string }>, runPath: RegExp, name: string, say: (line: string) => void): Promise<number> {
   const t0 = Date.now();
   const aboutRuns = () => stack.port.requests().filter((r) => runPath.test(r.path)).length;
+  const notStarted = () => held.filter((r) => !stack.port.getRun(r.id)?.logs.some((l) => l.message === 'Workflow run in progress')).length;
   let seen = aboutRuns();
   let quietSince = Date.now();
   for (;;) {
     const pending = await Promise.all(agents.map(async (a) => metricValue(await a.metrics().catch(() => ''), 'ghes_agent_port_reports_pending')));
     const now = aboutRuns();
     if (now !== seen) [seen, quietSince] = [now, Date.now()];
-    if (pending.every((n) => n === 0) && Date.now() - quietSince >= 5000) break;
-    if (Date.now() - t0 > 180_000) throw new Error(`${name}: the replicas still report on their runs after 3 min (${pending.join(', ')} pending)`);
-    say(`${name}: waiting for the dispatched runs' reports to Port to end (${pending.join(' + ')} queued, ${now} requests so far)`);
+    const waiting = notStarted();
+    if (waiting === 0 && pending.every((n) => n === 0) && Date.now() - quietSince >= 5000) break;
+    if (Date.now() - t0 > 300_000) throw new Error(`${name}: the replicas still report the start of their runs after 5 min (${waiting} runs without their first status line, ${pending.join(', ')} reports queued)`);
+    say(`${name}: waiting for the start of the held runs to be reported (${waiting} without their first status line, ${pending.join(' + ')} reports queued)`);
     await sleep(1000);
   }
   const waited = (Date.now() - t0) / 1000;
-  say(`${name}: Port quiet about the held runs (waited ${waited.toFixed(0)} s); the window opens now`);
+  say(`${name}: every held run's start reported, Port quiet about them (waited ${waited.toFixed(0)} s); the window opens now`);
   return waited;
 }
 
@@ -115,7 +118,7 @@ export async function restartPhase(broker: KafkaBrokerInfo, count: number, deps:
       say(`restart: ${tracked}/${count} in flight`);
       await sleep(1000);
     }
-    await reportsDelivered([a, b], stack, RUN_PATH, 'restart', say);
+    await reportsDelivered([a, b], stack, held, RUN_PATH, 'restart', say);
     // New messages keep arriving through the rolling update: 10 a second, 30-second runs.
     const fresh: BenchRun[] = [];
     const publisher = (async () => {
