@@ -76,7 +76,7 @@ export async function restartHttpsPhase(broker: KafkaBrokerInfo, count: number, 
       say(`restart-https: ${dispatchedHeld()} dispatched, ${tracked} in flight`);
       await sleep(2000);
     }
-    await reportsDelivered([a, b], stack, held, RUN_PATH, 'restart-https', say);
+    await reportsDelivered([a, b], stack, held, 'restart-https', say);
     const fresh: SimPortRun[] = [];
     const publisher = (async () => {
       for (let tick = 0; publishing; tick++) {
