@@ -4,6 +4,7 @@
 // counted from the simulators' records:
 // - restart_resume_s: from a successor's start until every run GHES shows unfinished is tracked
 //   again (the live replicas' ghes_agent_runs_in_flight cover them), the longer of the two;
+// The rolling update begins once every held run's start is reported to Port (reportsDelivered).
 // - restart_github_requests_per_run: GHES requests (dispatch POSTs excluded) from the first
 //   SIGTERM until a minute after the second successor has resumed (the resumption's requests
 //   outlast it; that minute's steady polling is counted too), per run held in flight;
