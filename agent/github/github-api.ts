@@ -17,6 +17,9 @@ export interface WorkflowRun extends RunCandidate {
   conclusion: string | null;
   run_attempt?: number;
   updated_at: string;
+  /** The run's `repository.id` and `repository.owner.id` (the Port run's externalRunId is made of them): a resumed run needs no repository read. */
+  repository_id?: number;
+  repository_owner_id?: number;
 }
 
 export type DispatchResult = { status: 200; runId: number; htmlUrl: string } | { status: 204 };
@@ -40,6 +43,8 @@ const pickRun = (r: Record<string, unknown>): WorkflowRun => ({
   event: r.event as string,
   run_attempt: r.run_attempt as number | undefined,
   actor: ((r.actor as { login?: string } | null | undefined)?.login ?? undefined) as string | undefined,
+  repository_id: (r.repository as { id?: number } | undefined)?.id,
+  repository_owner_id: (r.repository as { owner?: { id?: number } } | undefined)?.owner?.id,
 });
 
 /**

@@ -309,10 +309,11 @@ export function createMessageProcessor(deps: ProcessorDeps) {
     if (!deps.resumeLocator || ctx.record || !mayBeRedelivered(ctx.writtenAtMs, ctx.heldSinceMs)) return undefined;
     const found = await deps.resumeLocator.locate(run, ctx.writtenAtMs, signal);
     if (!found) return undefined;
-    const repo = await retry(() => deps.api.repo(run.org, run.repo), { clock, maxAttempts: Infinity, signal, capMs: 60_000 });
+    // The list entry names its repository: a restarted replica reads no repository to resume (a GET per repository per start, issue 15).
+    const ids = found.repoId !== undefined && found.ownerId !== undefined ? { id: found.repoId, ownerId: found.ownerId } : await retry(() => deps.api.repo(run.org, run.repo), { clock, maxAttempts: Infinity, signal, capMs: 60_000 });
     metrics.messages.inc({ outcome: 'resumed', intake: ctx.intake });
     log.info(`resuming GitHub run ${found.runId} found by its run-name`, { runId: run.runId, ghRunId: found.runId, ...ctx.where });
-    return { runId: found.runId, htmlUrl: found.htmlUrl, via: 'run-name', createdAt: found.createdAt, status: found.status, externalRunId: externalRunId(repo.ownerId, repo.id, found.runId) };
+    return { runId: found.runId, htmlUrl: found.htmlUrl, via: 'run-name', createdAt: found.createdAt, status: found.status, externalRunId: externalRunId(ids.ownerId, ids.id, found.runId) };
   }
 
   /**

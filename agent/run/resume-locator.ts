@@ -21,6 +21,9 @@ export interface LocatedRun {
   htmlUrl: string;
   createdAt: string;
   status: string;
+  /** From the list entry's `repository`, when it shows them (GitHub's workflow-run shape always does). */
+  repoId?: number;
+  ownerId?: number;
 }
 
 export interface ResumeLocator {
@@ -39,7 +42,7 @@ export function indexByPortRunId(runs: WorkflowRun[]): Map<string, LocatedRun> {
   const seen = new Map<string, LocatedRun | null>();
   for (const r of runs) {
     for (const id of new Set(r.display_title.match(PORT_RUN_ID) ?? [])) {
-      seen.set(id, seen.has(id) ? null : { runId: r.id, htmlUrl: r.html_url, createdAt: r.created_at, status: r.status });
+      seen.set(id, seen.has(id) ? null : { runId: r.id, htmlUrl: r.html_url, createdAt: r.created_at, status: r.status, repoId: r.repository_id, ownerId: r.repository_owner_id });
     }
   }
   const index = new Map<string, LocatedRun>();

@@ -68,6 +68,7 @@ describe('a restart with 90 runs in flight', () => {
     const dispatches = ghes.filter((r) => r.method === 'POST' && /dispatches$/.test(r.path));
     assert.equal(portReads.length, 0, `Port reads of resumed runs: ${portReads.length}`);
     assert.equal(perRun.length, 0, `GitHub GETs of single runs: ${perRun.length}`);
+    assert.equal(ghes.filter((r) => r.route === 'GET /repos/{owner}/{repo}').length, 0, 'no repository read: the list entries name their repository');
     assert.equal(dispatches.length, 0, 'nothing dispatched again');
     // Per repository: the locator's list and the watcher's few polls, whatever the runs per repository.
     assert.ok(lists.length <= REPOS.length * 6, `repository lists: ${lists.length}`);

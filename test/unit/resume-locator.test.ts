@@ -39,6 +39,12 @@ describe('resume decisions (pure)', () => {
     assert.equal(index.get('wfnr_ddd')!.runId, 5);
   });
 
+  it('a located run carries its repository ids from the list entry (no repository read to resume it)', () => {
+    const index = indexByPortRunId([{ ...ghRun(8, 'Port run r_eee'), repository_id: 42, repository_owner_id: 7 }, ghRun(9, 'Port run r_fff')]);
+    assert.deepEqual([index.get('r_eee')!.repoId, index.get('r_eee')!.ownerId], [42, 7]);
+    assert.deepEqual([index.get('r_fff')!.repoId, index.get('r_fff')!.ownerId], [undefined, undefined], 'absent: the processor reads the repository');
+  });
+
   it('a resumed run was created no earlier than its Port record and its message, whichever is earlier', () => {
     assert.equal(createdNoEarlierThan({ writtenAtMs: T0 }, { createdAt: new Date(T0 - 5000).toISOString() }), T0 - 5000);
     assert.equal(createdNoEarlierThan({ writtenAtMs: T0 }, {}), T0);
