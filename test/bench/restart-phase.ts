@@ -13,6 +13,7 @@
 //   its final status, the final PATCH) and the new messages' own traffic;
 // - port_429s: answers 429 from the Port simulator's rate limit (enforced in this phase);
 // - duplicates and lost runs, by the chaos suites' verdict.
+import { statusLine } from '../../agent/tracking/conclusion.js';
 import { metricValue } from '../stack/agent-process.js';
 import type { KafkaBrokerInfo } from '../stack/kafka-broker.js';
 import type { LocalStack } from '../stack/local-stack.js';
@@ -67,11 +68,12 @@ const RUN_PATH = /^\/v1\/actions\/runs\/(r_[A-Za-z0-9_]+)(\/logs)?$/;
  * and no report is queued. Those lines sent during the window would be counted as the rolling
  * update's cost (two runs counted about 5,000 of them). Job lines keep trickling in at job
  * progress's budget (insight.jobReadsPerMinute) for as long as the runs go on: they are not
- * waited for. Returns the seconds waited.
+ * waited for.
  */
-export async function reportsDelivered(agents: CompiledAgent[], stack: LocalStack, held: Array<{ id: string }>, name: string, say: (line: string) => void): Promise<number> {
+export async function reportsDelivered(agents: CompiledAgent[], stack: LocalStack, held: Array<{ id: string }>, name: string, say: (line: string) => void): Promise<void> {
   const t0 = Date.now();
-  const notStarted = () => held.filter((r) => !stack.port.getRun(r.id)?.logs.some((l) => l.message === 'Workflow run in progress')).length;
+  const started = statusLine('in_progress');
+  const notStarted = () => held.filter((r) => !stack.port.getRun(r.id)?.logs.some((l) => l.message === started)).length;
   for (;;) {
     const pending = await Promise.all(agents.map(async (a) => metricValue(await a.metrics().catch(() => ''), 'ghes_agent_port_reports_pending')));
     const waiting = notStarted();
@@ -80,9 +82,7 @@ export async function reportsDelivered(agents: CompiledAgent[], stack: LocalStac
     say(`${name}: waiting for the start of the held runs to be reported (${waiting} without their first status line, ${pending.join(' + ')} reports queued)`);
     await sleep(1000);
   }
-  const waited = (Date.now() - t0) / 1000;
-  say(`${name}: every held run's start reported (waited ${waited.toFixed(0)} s); the window opens now`);
-  return waited;
+  say(`${name}: every held run's start reported (waited ${((Date.now() - t0) / 1000).toFixed(0)} s); the window opens now`);
 }
 
 export async function restartPhase(broker: KafkaBrokerInfo, count: number, deps: RestartDeps): Promise<RestartResult> {

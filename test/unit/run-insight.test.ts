@@ -11,7 +11,7 @@ import { createMetrics } from '../../agent/observability/metrics.js';
 import { createOrgRouting } from '../../agent/run/org-routing.js';
 import { createPortEndWatch } from '../../agent/run/port-end-watch.js';
 import { createJobReadPacer } from '../../agent/run/job-read-pacer.js';
-import { approvalLine, createRunInsight, progressLines } from '../../agent/run/run-insight.js';
+import { type InsightDeps, approvalLine, createRunInsight, progressLines } from '../../agent/run/run-insight.js';
 import { virtualClock } from './virtual-clock.js';
 import type { Clock } from '../../agent/util/backoff.js';
 import { ResponseHeaders, type FetchFn } from '../../agent/util/http-fetch.js';
@@ -44,6 +44,13 @@ const job = (over: Partial<WorkflowJob>): WorkflowJob => ({
 });
 
 const quiet = createLogger({ level: 'error', secrets: { scrub: (t: string) => t, add: () => undefined } as never });
+
+/** Run insight with fakes: job progress only (unless `jobProgress` is false), paced by `perMinute` (0: no budget). */
+function insightWith(api: InsightDeps['api'], clock: Clock, opts: { jobProgress?: boolean; perMinute?: number } = {}) {
+  const jobReads = createJobReadPacer({ perMinute: opts.perMinute ?? 0, clock });
+  const settings = { jobProgress: opts.jobProgress ?? true, approvals: false, failureExcerpt: false, excerpt: { lines: 1, maxBytes: 100, logMaxBytes: 1024, timeoutMs: 100 } };
+  return { jobReads, insight: createRunInsight({ api, storageFetch: textFetch(''), scrub: (t) => t, clock, metrics: createMetrics({ defaultMetrics: false }), logger: quiet, jobReads, settings }) };
+}
 
 function textFetch(body: string, status = 200, seen: Array<Record<string, string> | undefined> = []): FetchFn {
   return async (_url, init) => {
@@ -128,16 +135,7 @@ describe('job progress and approvals', () => {
   it('turned off, job progress and approvals send no request', () => {
     let calls = 0;
     const api = { listJobs: async () => (calls++, undefined), jobLogLocation: async () => '', pendingDeployments: async () => (calls++, []) };
-    const insight = createRunInsight({
-      api,
-      storageFetch: textFetch(''),
-      scrub: (t) => t,
-      clock: { now: Date.now, sleep: async () => undefined },
-      metrics: createMetrics({ defaultMetrics: false }),
-      logger: quiet,
-      jobReads: createJobReadPacer({ perMinute: 0, clock: { now: Date.now, sleep: async () => undefined } }),
-      settings: { jobProgress: false, approvals: false, failureExcerpt: false, excerpt: { lines: 1, maxBytes: 100, logMaxBytes: 1024, timeoutMs: 100 } },
-    });
+    const { insight } = insightWith(api, { now: Date.now, sleep: async () => undefined }, { jobProgress: false });
     const hooks = insight.follow({ portRunId: 'r_1', org: 'acme', repo: 'infra', ghRunId: 1, htmlUrl: '' }, () => undefined, new AbortController().signal);
     hooks.onStatus('waiting');
     hooks.onSweep();
@@ -152,16 +150,7 @@ describe('job progress of a resumed run (issue 15)', () => {
     let reads = 0;
     const api = { listJobs: async () => ({ jobs: answers[reads++]! }), jobLogLocation: async () => '', pendingDeployments: async () => [] };
     const clock = { now: () => Date.parse('2026-01-01T10:00:05Z'), sleep: async () => undefined };
-    const insight = createRunInsight({
-      api,
-      storageFetch: textFetch(''),
-      scrub: (t) => t,
-      clock,
-      metrics: createMetrics({ defaultMetrics: false }),
-      logger: quiet,
-      jobReads: createJobReadPacer({ perMinute: 0, clock }),
-      settings: { jobProgress: true, approvals: false, failureExcerpt: false, excerpt: { lines: 1, maxBytes: 100, logMaxBytes: 1024, timeoutMs: 100 } },
-    });
+    const { insight } = insightWith(api, clock);
     const said: string[] = [];
     const fresh: string[] = [];
     const run = { portRunId: 'r_1', org: 'acme', repo: 'infra', ghRunId: 1, htmlUrl: '' };
@@ -201,8 +190,7 @@ describe('job progress of a resumed run (issue 15)', () => {
       jobLogLocation: async () => '',
       pendingDeployments: async () => [],
     };
-    const jobReads = createJobReadPacer({ perMinute: 60, clock });
-    const insight = createRunInsight({ api, storageFetch: textFetch(''), scrub: (t) => t, clock, metrics: createMetrics({ defaultMetrics: false }), logger: quiet, jobReads, settings: { jobProgress: true, approvals: false, failureExcerpt: false, excerpt: { lines: 1, maxBytes: 100, logMaxBytes: 1024, timeoutMs: 100 } } });
+    const { insight, jobReads } = insightWith(api, clock, { perMinute: 60 });
     const t0 = clock.now();
     const ends = Array.from({ length: 100 }, () => new AbortController());
     const hooks = ends.map((end, i) => insight.follow({ portRunId: `r_${i}`, org: 'acme', repo: 'infra', ghRunId: i, htmlUrl: '' }, () => undefined, end.signal));
