@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { type AgentProcess, metricValue, startAgentProcess } from '../stack/agent-process.js';
 import { type LocalStack, isFinal, startLocalStack } from '../stack/local-stack.js';
+import { waitFor } from '../security/helpers.js';
 
 describe('agent on GHES 3.21 with a GitHub App', () => {
   let stack: LocalStack;
@@ -97,12 +98,14 @@ describe('agent on GHES 3.21 with a GitHub App', () => {
     const forged = await stack.publish(inv('deploy.yml'), { tamper: true });
     await stack.publishRaw('this is not json');
     await stack.publishRaw({ context: { runId: 'r_unrelated12345' }, payload: { action: { invocationMethod: { type: 'WEBHOOK', url: 'https://x' } } } });
-    const f = await stack.waitForRun(forged.id, isFinal);
-    assert.equal(f.status, 'FAILURE');
-    assert.match(f.summary ?? '', /X-Port-Signature does not match/);
-    assert.equal(stack.ghes.dispatches().filter((d) => d.inputs.port_run_id === forged.id).length, 0);
     const after = await stack.publish(inv('deploy.yml'));
     assert.equal((await stack.waitForRun(after.id, isFinal)).status, 'SUCCESS');
+    // Issue 23: a forged message writes nothing to the run it names; it is logged and counted.
+    const line = await waitFor('the forged message logged', () => agent.lines().find((l) => l.runId === forged.id && /message refused/.test(String(l.message))));
+    assert.match(String(line.message), /X-Port-Signature does not match/);
+    assert.equal(stack.ghes.dispatches().filter((d) => d.inputs.port_run_id === forged.id).length, 0);
+    assert.equal(stack.port.getRun(forged.id)!.status, 'IN_PROGRESS');
+    assert.deepEqual(stack.port.getRun(forged.id)!.history, [], 'no write reached the run');
     const text = await agent.metrics();
     assert.ok(metricValue(text, 'ghes_agent_messages_total', { outcome: 'invalid' }) >= 1);
     assert.ok(metricValue(text, 'ghes_agent_messages_total', { outcome: 'skipped' }) >= 1);
