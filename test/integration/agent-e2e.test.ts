@@ -4,6 +4,7 @@ import { after, before, describe, test } from 'node:test';
 import { type AgentProcess, metricValue, startAgentProcess } from '../stack/agent-process.js';
 import { type LocalStack, isFinal, startLocalStack } from '../stack/local-stack.js';
 import { waitFor } from '../security/helpers.js';
+import { signRunMessage } from '../sim/publisher.js';
 
 describe('agent on GHES 3.21 with a GitHub App', () => {
   let stack: LocalStack;
@@ -97,7 +98,9 @@ describe('agent on GHES 3.21 with a GitHub App', () => {
   test('bad signature, malformed and unrelated messages: counted, the loop goes on', async () => {
     const forged = await stack.publish(inv('deploy.yml'), { tamper: true });
     await stack.publishRaw('this is not json');
-    await stack.publishRaw({ context: { runId: 'r_unrelated12345' }, payload: { action: { invocationMethod: { type: 'WEBHOOK', url: 'https://x' } } } });
+    // Port signs what it publishes, unrelated messages too: with signature.mode required (the
+    // default), an unsigned one would be refused before it is read (issue 23).
+    await stack.publishRaw(signRunMessage({ context: { runId: 'r_unrelated12345' }, payload: { action: { invocationMethod: { type: 'WEBHOOK', url: 'https://x' } } } }, stack.port.clientSecret));
     const after = await stack.publish(inv('deploy.yml'));
     assert.equal((await stack.waitForRun(after.id, isFinal)).status, 'SUCCESS');
     // Issue 23: a forged message writes nothing to the run it names; it is logged and counted.
