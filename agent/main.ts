@@ -27,7 +27,7 @@ import { createClaimIntake, type ClaimIntake } from './claim/claim-intake.js';
 import { checkClaimSetup } from './claim/setup-checks.js';
 import { createConsumerLoop } from './kafka/consumer.js';
 import { fixKafkajsIdleLoop } from './kafka/kafkajs-idle-loop-fix.js';
-import { createRecordPreparer, guardRecords } from './kafka/prepare-record.js';
+import { createRecordPreparer, guardRecords, recordTrust } from './kafka/prepare-record.js';
 import { type DependencyHealth, createDependencyHealth, observeCalls } from './observability/dependency-health.js';
 import { reportClockSkew } from './observability/clock-skew-report.js';
 import { startHealthServer } from './observability/health-server.js';
@@ -258,7 +258,7 @@ export async function startAgent(config: AgentConfig, opts: { logger?: Logger; s
           topic: config.kafka.topic,
           sessionTimeoutMs: config.kafka.sessionTimeoutMs,
         },
-        process: guardRecords(createRecordPreparer({ config, processor, metrics, logger, clock }), { reporter, metrics, logger, clock, maxBytes: config.kafka.maxMessageBytes }),
+        process: guardRecords(createRecordPreparer({ config, processor, metrics, logger, clock }), { reporter, metrics, logger, clock, trust: recordTrust(config) }),
         health: dependencies,
         hasCapacity,
         metrics,

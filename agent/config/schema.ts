@@ -52,7 +52,17 @@ export const schemaTree: Tree = {
     requestTimeoutMs: int("Timeout of one request to Port's API.", 15000, 100),
   },
   signature: {
-    mode: oneOf("X-Port-Signature check: 'required' (reject unsigned), 'if-present' (check when present), 'off'.", ['required', 'if-present', 'off'], 'if-present'),
+    // Default 'required' (issue 23): Port signs every run message it publishes. port-agent, Port's
+    // own consumer of these topics, refuses any run message without X-Port-Signature and
+    // X-Port-Timestamp and has no setting to accept one (port-labs/port-agent
+    // app/invokers/webhook_invoker.py validate_incoming_signature, since PR #26 of April 2024;
+    // only change-log messages are exempt), and Port's docs say it signs each invocation
+    // (docs.port.io actions-and-automations/setup-backend/webhook/signature-verification).
+    mode: oneOf(
+      "X-Port-Signature check: 'required' (reject unsigned: Port signs every run message), 'if-present' (check when present; unsigned messages are accepted, counted and logged once a minute), 'off'.",
+      ['required', 'if-present', 'off'],
+      'required',
+    ),
     maxAgeSeconds: int(
       'Replay window: reject a signed message whose X-Port-Timestamp is further than this from the time it was written to the topic (its Kafka timestamp). Measured against the topic, not the clock, so a backlog after an outage and redelivered messages are still processed; 0 disables the window.',
       300,

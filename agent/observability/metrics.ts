@@ -198,6 +198,11 @@ export function createMetrics(opts: { version?: string; defaultMetrics?: boolean
       labelNames: ['signature_variant'],
       registers,
     }),
+    unsignedAccepted: new Counter({
+      name: `${p}unsigned_messages_accepted_total`,
+      help: 'Unsigned Kafka messages accepted unchecked because signature.mode is if-present (Port signs every run message: anyone able to write to the topic can send these).',
+      registers,
+    }),
     ready: new Gauge({
       name: `${p}ready`,
       help: '1 when /readyz answers ready, else 0.',

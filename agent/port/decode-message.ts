@@ -31,8 +31,11 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
 const RUN_ID = /^(r|wfnr)_[A-Za-z0-9_-]{1,128}$/;
 // GitHub's own rules for owner and repository names, so a bad message cannot build odd URLs.
 const OWNER = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$/;
-const REPO = /^[A-Za-z0-9._-]{1,100}$/;
+const REPO = /^(?!\.{1,2}$)[A-Za-z0-9._-]{1,100}$/;
 const WORKFLOW = /^(?:\d{1,20}|[A-Za-z0-9._ -]{1,255}\.ya?ml)$/;
+
+/** A Kafka message value as JSON, before any of its fields is read (parseMessage). */
+export type ParseResult = Extract<DecodeResult, { kind: 'skip' | 'invalid' }> | { kind: 'parsed'; msg: Record<string, unknown> };
 
 /**
  * Decodes one Kafka message value defensively: any JSON may arrive, and nothing here throws.
@@ -40,6 +43,15 @@ const WORKFLOW = /^(?:\d{1,20}|[A-Za-z0-9._ -]{1,255}\.ya?ml)$/;
  * is not published, so every field is checked for its type before use.
  */
 export function decodeMessage(value: Buffer | null, maxBytes: number): DecodeResult {
+  const parsed = parseMessage(value, maxBytes);
+  return parsed.kind === 'parsed' ? decodeParsedMessage(parsed.msg) : parsed;
+}
+
+/**
+ * The first step of decoding, and all that is done before the signature check: bound, parse,
+ * and require a JSON object. No field is read (issue 23: only a verified message is decoded).
+ */
+export function parseMessage(value: Buffer | null, maxBytes: number): ParseResult {
   if (!value || value.length === 0) return { kind: 'skip', reason: 'empty message (tombstone)' };
   // Not parsed at all: the bound exists so that an oversized message costs nothing more.
   if (value.length > maxBytes) return { kind: 'invalid', reason: `message of ${value.length} bytes exceeds kafka.maxMessageBytes (${maxBytes})`, limit: 'message_bytes' };
@@ -50,6 +62,29 @@ export function decodeMessage(value: Buffer | null, maxBytes: number): DecodeRes
     return { kind: 'invalid', reason: 'message is not JSON' };
   }
   if (!isObject(msg)) return { kind: 'invalid', reason: 'message is not a JSON object' };
+  return { kind: 'parsed', msg };
+}
+
+/** X-Port-Signature and X-Port-Timestamp of a parsed message (port-protocol.md), when both are there. */
+export function signatureOf(msg: Record<string, unknown>): { value: string; timestamp: string } | undefined {
+  const headers = isObject(msg.headers) ? msg.headers : undefined;
+  const sig = headers?.['X-Port-Signature'];
+  const ts = headers?.['X-Port-Timestamp'];
+  return typeof sig === 'string' && (typeof ts === 'string' || typeof ts === 'number') ? { value: sig, timestamp: String(ts) } : undefined;
+}
+
+/**
+ * The Port run id a message claims to be about, read without trusting anything else in it: for
+ * log lines of messages refused before decoding (a signature that does not hold), never to
+ * write to the run.
+ */
+export function claimedRunId(msg: Record<string, unknown>): string | undefined {
+  const runId = isObject(msg.context) ? msg.context.runId : undefined;
+  return typeof runId === 'string' && RUN_ID.test(runId) ? runId : undefined;
+}
+
+/** The fields of a parsed message (parseMessage), once its signature was checked. Nothing here throws. */
+export function decodeParsedMessage(msg: Record<string, unknown>): DecodeResult {
   const keys = messageKeys(msg);
 
   const context = isObject(msg.context) ? msg.context : undefined;
@@ -78,11 +113,7 @@ export function decodeMessage(value: Buffer | null, maxBytes: number): DecodeRes
   const problems = [...(fields.ok ? [] : fields.problems), ...(legacy.ok ? [] : legacy.problems)];
   if (!fields.ok || !legacy.ok) return { kind: 'invalid', reason: problems.join('; '), runId, keys };
 
-  const headers = isObject(msg.headers) ? msg.headers : undefined;
-  const sig = headers?.['X-Port-Signature'];
-  const ts = headers?.['X-Port-Timestamp'];
-  const signature =
-    typeof sig === 'string' && (typeof ts === 'string' || typeof ts === 'number') ? { value: sig, timestamp: String(ts) } : undefined;
+  const signature = signatureOf(msg);
 
   return {
     kind: 'run',
@@ -119,6 +150,9 @@ export function decodeGithubInvocation(
     return v;
   };
   const org = field('org', OWNER, 'a GitHub organization name');
+  // `.` and `..` match GitHub's characters but are no names: URL normalisation would collapse
+  // them (`/repos/acme/..` is `/repos`), so a request would reach another route than the one
+  // the policy decided on. OWNER admits no dot at all.
   const repo = field('repo', REPO, 'a repository name');
   const workflow = field('workflow', WORKFLOW, 'a workflow file name (e.g. deploy.yml) or id');
   let workflowInputs: Record<string, unknown> = {};

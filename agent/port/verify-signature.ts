@@ -11,7 +11,13 @@ export type SignatureMode = 'required' | 'if-present' | 'off';
  */
 export type SignatureVariant = 'signature_keys_deleted' | 'headers_deleted';
 
-export type SignatureVerdict = { ok: true; checked: false } | { ok: true; checked: true; variant: SignatureVariant } | { ok: false; reason: string };
+/**
+ * Why a message was refused, a label of ghes_agent_messages_total: no signature where one is
+ * required, a signature outside the replay window, or one that is malformed or does not match.
+ */
+export type SignatureRefusal = 'unsigned' | 'replayed' | 'signature_rejected';
+
+export type SignatureVerdict = { ok: true; checked: false } | { ok: true; checked: true; variant: SignatureVariant } | { ok: false; reason: string; outcome: SignatureRefusal };
 
 /**
  * Port signs `${timestamp}.${compact JSON of the message without its signature}` with
@@ -39,10 +45,10 @@ export function verifySignature(args: {
   if (mode === 'off') return { ok: true, checked: false };
   if (!signature) {
     return mode === 'required'
-      ? { ok: false, reason: 'message is not signed (no X-Port-Signature) and signature.mode is "required"' }
+      ? { ok: false, reason: 'message is not signed (no X-Port-Signature) and signature.mode is "required"', outcome: 'unsigned' }
       : { ok: true, checked: false };
   }
-  if (!/^\d{1,13}$/.test(signature.timestamp)) return { ok: false, reason: 'X-Port-Timestamp is not a unix timestamp' };
+  if (!/^\d{1,13}$/.test(signature.timestamp)) return { ok: false, reason: 'X-Port-Timestamp is not a unix timestamp', outcome: 'signature_rejected' };
   if (args.maxAgeSeconds > 0) {
     const tsMs = Number(signature.timestamp) * (signature.timestamp.length > 11 ? 1 : 1000);
     const referenceMs = args.writtenAtMs !== undefined && args.writtenAtMs > 0 ? args.writtenAtMs : args.nowMs;
@@ -52,6 +58,7 @@ export function verifySignature(args: {
         reason:
           `X-Port-Timestamp is outside the accepted window of ${args.maxAgeSeconds}s (signature.maxAgeSeconds): signed ${Math.round((referenceMs - tsMs) / 1000)}s ` +
           'before the message was written to the topic (replayed, or clocks skewed)',
+        outcome: 'replayed',
       };
     }
   }
@@ -64,12 +71,12 @@ export function verifySignature(args: {
     try {
       text = JSON.stringify(unsignedForm(args.message, variant));
     } catch {
-      return { ok: false, reason: 'message cannot be serialized for the signature check (nested too deeply)' };
+      return { ok: false, reason: 'message cannot be serialized for the signature check (nested too deeply)', outcome: 'signature_rejected' };
     }
     const expected = createHmac('sha256', args.secret).update(`${signature.timestamp}.${text}`).digest();
     if (given.some((g) => g.length === expected.length && timingSafeEqual(g, expected))) return { ok: true, checked: true, variant };
   }
-  return { ok: false, reason: 'X-Port-Signature does not match (wrong client secret or altered message)' };
+  return { ok: false, reason: 'X-Port-Signature does not match (wrong client secret or altered message)', outcome: 'signature_rejected' };
 }
 
 /** The WEBHOOK form first: it is what port-protocol.md describes. */

@@ -134,13 +134,48 @@ export function createMessageProcessor(deps: ProcessorDeps) {
     owned: AbortSignal,
     known: Partial<Pick<StagedRun, 'htmlUrl' | 'externalRunId'>> = {},
     fields: Record<string, unknown> = {},
+    read?: { record: PortRun | undefined },
   ): Promise<void> {
     metrics.messages.inc({ outcome, intake: ctx.intake });
     log.warn(`run ${run.runId} failed: ${reason}`, { runId: run.runId, outcome, ...ctx.where, ...fields });
     await Promise.all([
       reporter.send(run.runId, { kind: 'log', log: { message: `ghes-agent: ${reason}`, level: 'ERROR' } }, owned),
-      finalReport(run.runId, { status: 'FAILURE', summary: reason.slice(0, 2000), statusLabel: 'Failed', ...linkOf(known) }, owned),
+      finalReport(run.runId, { status: 'FAILURE', summary: reason.slice(0, 2000), statusLabel: 'Failed', ...linkOf(known) }, owned, read),
     ]);
+  }
+
+  /**
+   * A refusal's report (issue 23, defence in depth). Who can trigger one: a signed Kafka message
+   * with an invalid field, a run of an organization no agent serves, a claimed run that does not
+   * decode. None of them should ever meet a run that is already going on, but if one does (a
+   * bug, a signed message replayed inside its window, a record rewritten in Port), what stops it
+   * ending that run is this: Port's record is read first, and a run it shows dispatched (a link,
+   * an externalRunId, one of the agent's own labels) is left alone; the refusal is logged and
+   * counted as `refusal_ignored`, and nothing is written. Its GitHub run then goes on being
+   * tracked and is not cancelled (the cancellation follows Port's end of the run).
+   */
+  async function refuse(runId: string, ctx: RunContext, reason: string, outcome: string, owned: AbortSignal, fields: Record<string, unknown>): Promise<void> {
+    const record = await readRun(runId, owned);
+    if (record && showsDispatch(record)) {
+      metrics.messages.inc({ outcome: 'refusal_ignored', intake: ctx.intake });
+      log.warn(`run ${runId} is dispatched already (Port shows ${record.link || record.externalRunId ? 'its GitHub run' : `"${record.statusLabel}"`}); a refusal does not end it, nothing written: ${reason}`, {
+        runId,
+        outcome: 'refusal_ignored',
+        refusedAs: outcome,
+        ...ctx.where,
+        ...fields,
+      });
+      return;
+    }
+    await fail({ runId }, ctx, reason, outcome, owned, {}, fields, { record });
+  }
+
+  /** Port's record of a run, retried through outages; undefined when Port refuses the read for good. */
+  async function readRun(runId: string, owned: AbortSignal): Promise<PortRun | undefined> {
+    return retry(() => deps.port.getRun(runId), { clock, maxAttempts: Infinity, signal: owned, capMs: 30_000 }).catch((err) => {
+      if (owned.aborted) throw err;
+      return undefined;
+    });
   }
 
   /**
@@ -148,11 +183,9 @@ export function createMessageProcessor(deps: ProcessorDeps) {
    * one that lost it may have had this very report on the wire. Asking Port first closes that
    * window down to one request's flight time; its cost is one GET per run.
    */
-  async function finalReport(runId: string, patch: PortPatch, owned: AbortSignal): Promise<void> {
-    const current = await retry(() => deps.port.getRun(runId), { clock, maxAttempts: Infinity, signal: owned, capMs: 30_000 }).catch((err) => {
-      if (owned.aborted) throw err;
-      return undefined; // Port refused the read for good: send the status anyway, Port refuses a second one
-    });
+  async function finalReport(runId: string, patch: PortPatch, owned: AbortSignal, read?: { record: PortRun | undefined }): Promise<void> {
+    // Port refused the read for good (undefined): send the status anyway, Port refuses a second one.
+    const current = read ? read.record : await readRun(runId, owned);
     if (current?.status === 'SUCCESS' || current?.status === 'FAILURE') {
       log.info(`run ${runId} is already ${current.status} in Port; final status not sent again`, { runId });
       return;
@@ -192,7 +225,7 @@ export function createMessageProcessor(deps: ProcessorDeps) {
    * go to its log line only (for a refused Kafka message, the names of its keys: MessageKeys).
    */
   function refusal(runId: string, ctx: RunContext, reason: string, outcome: string, fields: Record<string, unknown> = {}): PreparedRun {
-    return { where: ctx.where, intake: ctx.intake, runId, handle: (_signal, owned) => fail({ runId }, ctx, reason, outcome, owned, {}, fields) };
+    return { where: ctx.where, intake: ctx.intake, runId, handle: (_signal, owned) => refuse(runId, ctx, reason, outcome, owned, fields) };
   }
 
   /** Counts an outcome for which nothing is done (skipped, invalid without a run id). */
@@ -437,6 +470,21 @@ export function createMessageProcessor(deps: ProcessorDeps) {
     }
     return fail(run, ctx, reason, outcome.kind === 'timed_out' ? 'timed_out' : 'run_gone', owned, dispatched);
   }
+}
+
+/** The label written once a run's GitHub run is recorded; a take-over writes it with its replica (claim-intake.ts takeOverLabel). */
+const DISPATCHED_LABEL = 'Workflow dispatched';
+
+/**
+ * Whether Port's record shows a run the agent dispatched (or is dispatching): a link or an
+ * externalRunId of any form (a refusal must not end a run on a technicality of its id), or one
+ * of the agent's own labels. Pure.
+ */
+export function showsDispatch(record: Pick<PortRun, 'link' | 'externalRunId' | 'statusLabel'>): boolean {
+  const linked = Array.isArray(record.link) ? record.link.some((l) => typeof l === 'string' && l !== '') : Boolean(record.link);
+  if (linked || record.externalRunId) return true;
+  const label = record.statusLabel ?? '';
+  return label === DISPATCHING_LABEL || label.startsWith(DISPATCHED_LABEL) || label.startsWith(COMPLETED_LABEL_PREFIX);
 }
 
 /** The run's summary with the failure excerpt, within Port's summary size (the excerpt is bounded by insight.excerptMaxBytes). */

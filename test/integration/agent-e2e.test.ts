@@ -3,6 +3,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { type AgentProcess, metricValue, startAgentProcess } from '../stack/agent-process.js';
 import { type LocalStack, isFinal, startLocalStack } from '../stack/local-stack.js';
+import { waitFor } from '../security/helpers.js';
+import { signRunMessage } from '../sim/publisher.js';
 
 describe('agent on GHES 3.21 with a GitHub App', () => {
   let stack: LocalStack;
@@ -96,13 +98,17 @@ describe('agent on GHES 3.21 with a GitHub App', () => {
   test('bad signature, malformed and unrelated messages: counted, the loop goes on', async () => {
     const forged = await stack.publish(inv('deploy.yml'), { tamper: true });
     await stack.publishRaw('this is not json');
-    await stack.publishRaw({ context: { runId: 'r_unrelated12345' }, payload: { action: { invocationMethod: { type: 'WEBHOOK', url: 'https://x' } } } });
-    const f = await stack.waitForRun(forged.id, isFinal);
-    assert.equal(f.status, 'FAILURE');
-    assert.match(f.summary ?? '', /X-Port-Signature does not match/);
-    assert.equal(stack.ghes.dispatches().filter((d) => d.inputs.port_run_id === forged.id).length, 0);
+    // Port signs what it publishes, unrelated messages too: with signature.mode required (the
+    // default), an unsigned one would be refused before it is read (issue 23).
+    await stack.publishRaw(signRunMessage({ context: { runId: 'r_unrelated12345' }, payload: { action: { invocationMethod: { type: 'WEBHOOK', url: 'https://x' } } } }, stack.port.clientSecret));
     const after = await stack.publish(inv('deploy.yml'));
     assert.equal((await stack.waitForRun(after.id, isFinal)).status, 'SUCCESS');
+    // Issue 23: a forged message writes nothing to the run it names; it is logged and counted.
+    const line = await waitFor('the forged message logged', () => agent.lines().find((l) => l.runId === forged.id && /message refused/.test(String(l.message))));
+    assert.match(String(line.message), /X-Port-Signature does not match/);
+    assert.equal(stack.ghes.dispatches().filter((d) => d.inputs.port_run_id === forged.id).length, 0);
+    assert.equal(stack.port.getRun(forged.id)!.status, 'IN_PROGRESS');
+    assert.deepEqual(stack.port.getRun(forged.id)!.history, [], 'no write reached the run');
     const text = await agent.metrics();
     assert.ok(metricValue(text, 'ghes_agent_messages_total', { outcome: 'invalid' }) >= 1);
     assert.ok(metricValue(text, 'ghes_agent_messages_total', { outcome: 'skipped' }) >= 1);

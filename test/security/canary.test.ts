@@ -58,7 +58,10 @@ describe('canary secrets never appear in output or metrics', () => {
     const missing = await stack.publish(inv('missing.yml'));
     await stack.publishRaw('not json at all');
     assert.equal((await stack.waitForRun(ok.id, isFinal)).status, 'SUCCESS');
-    for (const r of [failed, forged, missing]) assert.equal((await stack.waitForRun(r.id, isFinal)).status, 'FAILURE');
+    for (const r of [failed, missing]) assert.equal((await stack.waitForRun(r.id, isFinal)).status, 'FAILURE');
+    // Issue 23: the forged message is refused without a write to its run; it is only logged.
+    await waitFor(`${label}: the forged message refused`, () => agent.lines().some((l) => l.runId === forged.id && /message refused/.test(String(l.message))));
+    assert.equal(stack.port.getRun(forged.id)!.status, 'IN_PROGRESS');
     assertNoLeak(`${label} /metrics`, await agent.metrics(), secrets);
     assert.equal(await agent.stop(), 0);
     assertNoLeak(`${label} output`, agent.output(), secrets);

@@ -29,23 +29,26 @@ describe('message edge: signatures, policy, sizes', () => {
     await stack?.close();
   });
 
-  test('required mode: an unsigned message is refused, reported FAILURE, counted, never dispatched', async () => {
+  // Issue 23: a message refused by the signature check writes nothing to the run it names (anyone
+  // able to write to the topic could name a live run); it is logged and counted.
+  test('required mode: an unsigned message is refused, logged with the reason, counted, never dispatched, nothing written to Port', async () => {
     const run = await stack.publish(inv('deploy.yml'), { sign: false });
-    const done = await stack.waitForRun(run.id, isFinal);
-    assert.equal(done.status, 'FAILURE');
-    assert.match(done.summary ?? '', /not signed \(no X-Port-Signature\) and signature\.mode is "required"/);
+    const line = await waitFor('the refusal logged with the run id', () => agent.lines().find((l) => l.runId === run.id && /message refused/.test(String(l.message))));
+    assert.match(String(line.message), /not signed \(no X-Port-Signature\) and signature\.mode is "required"/);
     assert.equal(dispatched(run.id).length, 0);
-    assert.ok(metricValue(await agent.metrics(), 'ghes_agent_messages_total', { outcome: 'signature_rejected' }) >= 1);
-    const line = agent.lines().find((l) => l.runId === run.id && /message refused/.test(String(l.message)));
-    assert.ok(line, 'the refusal is logged with the run id');
+    assert.ok(metricValue(await agent.metrics(), 'ghes_agent_messages_total', { outcome: 'unsigned' }) >= 1);
+    const untouched = stack.port.getRun(run.id)!;
+    assert.equal(untouched.status, 'IN_PROGRESS');
+    assert.deepEqual(untouched.history, [], 'no write reached the run');
   });
 
-  test('a replay (an hour-old signature written to the topic now) is refused', async () => {
+  test('a replay (an hour-old signature written to the topic now) is refused, logged, counted, nothing written', async () => {
     const run = await publishWithTimes(stack, inv('deploy.yml'), { signedAtS: Math.floor(Date.now() / 1000) - 3600 });
-    const done = await stack.waitForRun(run.id, isFinal);
-    assert.equal(done.status, 'FAILURE');
-    assert.match(done.summary ?? '', /outside the accepted window of 300s \(signature\.maxAgeSeconds\)/);
+    const line = await waitFor('the refusal logged with the run id', () => agent.lines().find((l) => l.runId === run.id && /message refused/.test(String(l.message))));
+    assert.match(String(line.message), /outside the accepted window of 300s \(signature\.maxAgeSeconds\)/);
     assert.equal(dispatched(run.id).length, 0);
+    assert.ok(metricValue(await agent.metrics(), 'ghes_agent_messages_total', { outcome: 'replayed' }) >= 1);
+    assert.deepEqual(stack.port.getRun(run.id)!.history, [], 'no write reached the run');
   });
 
   // 30 minutes, six times the window: the test broker keeps messages for an hour only.

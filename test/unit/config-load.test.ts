@@ -72,7 +72,7 @@ describe('loadConfig: valid configurations', () => {
     assert.equal(config.github.privateKey, PEM, 'read from privateKeyFile and trimmed');
     assert.equal(config.kafka.topic, 'org_AbC123.github.runs');
     assert.equal(config.kafka.groupId, 'org_AbC123.ghes-agent');
-    assert.equal(config.signature.mode, 'if-present');
+    assert.equal(config.signature.mode, 'required', 'Port signs every run message (issue 23)');
     assert.deepEqual(config.policy.allow, []);
     assert.ok(src.reads.includes('/secrets/app.pem'));
   });

@@ -88,6 +88,18 @@ describe('decodeClaimedRun', () => {
     }
   });
 
+  it('refuses repository and owner "." and ".." the same way as the Kafka intake (issue 23)', () => {
+    for (const name of ['.', '..']) {
+      for (const [props, why] of [[{ repo: name }, /integrationActionExecutionProperties\.repo is not a repository name/], [{ org: name }, /integrationActionExecutionProperties\.org is not a GitHub organization name/]] as const) {
+        const d = decodeClaimedRun(actionRun(props), 'action');
+        assert.equal(d.kind, 'refuse', `${JSON.stringify(props)} refused`);
+        if (d.kind === 'refuse') assert.match(d.reason, why);
+      }
+    }
+    const dotted = decodeClaimedRun(actionRun({ repo: '.github' }), 'action');
+    assert.equal(dotted.kind === 'run' && dotted.run.repo, '.github');
+  });
+
   it('ignores what has no run id to acknowledge', () => {
     assert.equal(decodeClaimedRun('x', 'action').kind, 'ignore');
     assert.equal(decodeClaimedRun({ id: 'nope' }, 'action').kind, 'ignore');

@@ -455,3 +455,13 @@ describe('decodeMessage: fuzz', () => {
     assert.equal(decodeMessage(Buffer.from(inputs[8]!), MAX).kind, 'invalid', 'full-width letters are not a GitHub name');
   });
 });
+
+describe('decodeMessage: names that URL normalisation collapses (issue 23)', () => {
+  it('repository and owner "." and ".." are invalid; names merely containing dots are not', () => {
+    for (const name of ['.', '..']) {
+      expectInvalid(decode(envelope({ repo: name })), /invocationMethod\.repo is not a repository name/, 'r_jE5FhDURh4Uen2Qr');
+      expectInvalid(decode(envelope({ org: name })), /invocationMethod\.org is not a GitHub organization name/, 'r_jE5FhDURh4Uen2Qr');
+    }
+    for (const name of ['...', '.github', 'a..b', 'infra.']) assert.equal(expectRun(decode(envelope({ repo: name }))).repo, name);
+  });
+});

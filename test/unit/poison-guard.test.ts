@@ -4,6 +4,8 @@ import type { Logger } from '../../agent/observability/logger.js';
 import { createMetrics } from '../../agent/observability/metrics.js';
 import type { Report, Reporter } from '../../agent/port/reporter.js';
 import { type IncomingMessage, guardRecords as guardPoison, runIdOf } from '../../agent/kafka/prepare-record.js';
+import type { RecordTrust } from '../../agent/kafka/read-record.js';
+import { signRunMessage } from '../sim/publisher.js';
 import type { PreparedRun as PreparedMessage } from '../../agent/run/process-message.js';
 import type { Clock } from '../../agent/util/backoff.js';
 
@@ -24,11 +26,14 @@ function setup() {
 }
 
 const message = (value: unknown): IncomingMessage => ({ value: Buffer.from(JSON.stringify(value)), timestampMs: 0, topic: 't', partition: 0, offset: '7' });
-const runMessage = message({ context: { runId: 'r_poison0000000001' }, payload: {} });
+// Signed as Port signs (issue 23: only a verified message's run may be reported FAILURE); the
+// clock of setup() reads 0, so the replay window is off here (tested in prepare-record.test.ts).
+const trust: RecordTrust = { maxBytes: 1 << 20, mode: 'required', maxAgeSeconds: 0, secret: 'poison-guard-secret' };
+const runMessage = message(signRunMessage({ context: { runId: 'r_poison0000000001' }, payload: {} }, trust.secret, 1_800_000_000));
 /** A prepare step whose handling is `handle`, counting how often messages are prepared. */
 const prepared = (handle: () => Promise<void>, counter = { prepares: 0 }) => (msg: IncomingMessage): PreparedMessage => {
   counter.prepares++;
-  return { where: { topic: msg.topic, partition: msg.partition, offset: msg.offset }, intake: 'kafka', runId: runIdOf(msg, 1 << 20), handle };
+  return { where: { topic: msg.topic, partition: msg.partition, offset: msg.offset }, intake: 'kafka', runId: runIdOf(msg, trust, 0), handle };
 };
 
 describe('poison guard', () => {
@@ -41,7 +46,7 @@ describe('poison guard', () => {
         calls++;
         throw new Error('boom');
       }, counter),
-      { ...s, logger: quietLogger, maxBytes: 1 << 20, attempts: 3 },
+      { ...s, logger: quietLogger, trust, attempts: 3 },
     );
     await guarded(runMessage, new AbortController().signal);
     assert.equal(calls, 3);
@@ -56,7 +61,7 @@ describe('poison guard', () => {
 
   it('a message without a run id is committed and counted, nothing reported', async () => {
     const s = setup();
-    const guarded = guardPoison(prepared(async () => Promise.reject(new Error('boom'))), { ...s, logger: quietLogger, maxBytes: 1 << 20, attempts: 2 });
+    const guarded = guardPoison(prepared(async () => Promise.reject(new Error('boom'))), { ...s, logger: quietLogger, trust, attempts: 2 });
     await guarded(message({ unrelated: true }), new AbortController().signal);
     assert.equal(s.sent.length, 0);
   });
@@ -66,13 +71,13 @@ describe('poison guard', () => {
     let calls = 0;
     await guardPoison(prepared(async () => {
       if (++calls === 1) throw new Error('transient');
-    }), { ...s, logger: quietLogger, maxBytes: 1 << 20 })(runMessage, new AbortController().signal);
+    }), { ...s, logger: quietLogger, trust })(runMessage, new AbortController().signal);
     assert.equal(calls, 2);
     const abort = new AbortController();
     const guarded = guardPoison(prepared(async () => {
       abort.abort();
       throw new Error('aborted');
-    }), { ...s, logger: quietLogger, maxBytes: 1 << 20 });
+    }), { ...s, logger: quietLogger, trust });
     await assert.rejects(guarded(runMessage, abort.signal), /aborted/);
     assert.equal(s.sent.length, 0);
   });
@@ -81,7 +86,7 @@ describe('poison guard', () => {
     const s = setup();
     const guarded = guardPoison(() => {
       throw new Error('decoder bug');
-    }, { ...s, logger: quietLogger, maxBytes: 1 << 20, attempts: 2 });
+    }, { ...s, logger: quietLogger, trust, attempts: 2 });
     await guarded(runMessage, new AbortController().signal);
     const patch = s.sent.find((x) => x.report.kind === 'patch');
     assert.equal(patch?.runId, 'r_poison0000000001');
