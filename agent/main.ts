@@ -153,7 +153,9 @@ export async function startAgent(config: AgentConfig, opts: { logger?: Logger; s
       (await retry(() => api.version(), startupRetry)) ??
       (log.warn('GHES did not report its version; assuming 3.19 behaviour (no return_run_details)'), [3, 19, 0]);
     log.info(`GHES ${ghesVersion.join('.')} at ${config.github.apiUrl}: ${supportsRunDetails(ghesVersion) ? 'dispatch returns run ids' : 'runs found by correlation (run-name)'}`);
-    const actor = await retry(() => api.actor(), startupRetry).catch((err: AgentError) => void log.warn(`run lists are not filtered by actor: ${err.message}`));
+    const actor = await retry(() => api.actor(), startupRetry).catch((err: AgentError) => void log.warn(`reading the agent's own login failed: ${err.message}`));
+    // Issue 23: a run found by its run-name is taken only when its actor is this login (own-run.ts).
+    if (actor === undefined) log.warn("the agent's own login is unknown: run lists are not filtered by actor, and no GitHub run is taken as the agent's by its run-name alone (a redelivered run reads Port's record; an interrupted dispatch whose run shows up is refused rather than adopted or dispatched again)");
 
     const intervalMs = config.tracking.pollIntervalSeconds * 1000;
     const watcher =
@@ -185,7 +187,7 @@ export async function startAgent(config: AgentConfig, opts: { logger?: Logger; s
       watcher,
       dispatchSlots: new Semaphore(dispatchSlots),
       dispatchPacer: createDispatchPacer(config.github.maxDispatchesPerRepoPer10s),
-      resumeLocator: createResumeLocator({ api, clock, logger, serverOffsetMs: skew.offsetMs }),
+      resumeLocator: createResumeLocator({ api, clock, logger, actor, serverOffsetMs: skew.offsetMs }),
       dispatch: {
         api,
         clock,
