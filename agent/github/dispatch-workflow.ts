@@ -8,7 +8,7 @@ import type { DispatchRequest } from './build-dispatch.js';
 import { type Correlation, correlateRun, runNameShowsRunIds } from './correlate.js';
 import { everyPage } from './every-page.js';
 import type { GithubApi } from './github-api.js';
-import { matchRunName, unverifiedRuns } from './own-run.js';
+import { type Mismatch, matchRunName, unverifiedRuns } from './own-run.js';
 
 export interface DispatchedRun {
   runId: number;
@@ -40,6 +40,8 @@ export interface DispatchContext {
    * workflow at the same moment is not mistaken for the agent's run.
    */
   actor?: string;
+  /** Called for each run that shows a Port run id looked for but is not taken (own-run.ts): counted as ghes_agent_run_name_mismatches_total. */
+  onRunNameMismatch?: (why: Mismatch) => void;
 }
 
 /** Now on GHES's clock. */
@@ -163,6 +165,7 @@ export async function findExistingRun(ctx: DispatchContext, run: RunRequest, ref
     (await withRetries(ctx, () => ctx.api.listWorkflowRuns(run.org, run.repo, run.workflow, { createdSince: new Date(sinceMs).toISOString(), perPage, page }))).runs,
   );
   const found = matchRunName(runs, run.runId, { actor: ctx.actor, org: run.org, repo: run.repo, workflow: run.workflow });
+  for (const { why } of [...found.ignored, ...(found.kind === 'unverifiable' ? found.runs : [])]) ctx.onRunNameMismatch?.(why);
   for (const { run: other, reason } of found.ignored) {
     ctx.logger.warn(`run ${other.html_url} shows Port run id ${run.runId} but is not the agent's: ${reason}; ignored`, { component: 'dispatch', runId: run.runId, ghRunId: other.id });
   }

@@ -36,13 +36,16 @@ export interface RunOwner {
 
 export type RunOrigin = Pick<RunCandidate, 'actor' | 'path' | 'workflow_id'>;
 
+/** Why a run showing the id was not taken: the label of `ghes_agent_run_name_mismatches_total`. */
+export type Mismatch = 'other_actor' | 'other_workflow' | 'unverifiable';
+
 export type Ownership =
   /** Dispatched by the agent's login, of the invocation's workflow. */
   | { kind: 'own' }
   /** Provably someone else's or another workflow's: ignored. */
-  | { kind: 'foreign'; reason: string }
+  | { kind: 'foreign'; why: Exclude<Mismatch, 'unverifiable'>; reason: string }
   /** Cannot be told: the agent's login or the run's actor or workflow is unknown. Never adopted. */
-  | { kind: 'unverifiable'; reason: string };
+  | { kind: 'unverifiable'; why: 'unverifiable'; reason: string };
 
 const WORKFLOW_PATH = /^(?:([^/]+)\/([^/]+)\/)?(\.github\/workflows\/[^/@]+)(?:@.*)?$/;
 const same = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
@@ -66,21 +69,25 @@ export function isRunOfWorkflow(run: Pick<RunOrigin, 'path' | 'workflow_id'>, ow
 /** The verdict on one run found by its run-name (see the module comment). Pure. */
 export function ownership(run: RunOrigin, owner: RunOwner): Ownership {
   const ofWorkflow = isRunOfWorkflow(run, owner);
-  if (ofWorkflow === false) return { kind: 'foreign', reason: `it is a run of ${run.path || `workflow ${run.workflow_id}`}, not of ${owner.workflow}` };
+  if (ofWorkflow === false) return { kind: 'foreign', why: 'other_workflow', reason: `it is a run of ${run.path || `workflow ${run.workflow_id}`}, not of ${owner.workflow}` };
   if (owner.actor !== undefined && run.actor !== undefined && !same(run.actor, owner.actor)) {
-    return { kind: 'foreign', reason: `it was dispatched by ${run.actor}, not by the agent (${owner.actor})` };
+    return { kind: 'foreign', why: 'other_actor', reason: `it was dispatched by ${run.actor}, not by the agent (${owner.actor})` };
   }
-  if (owner.actor === undefined) return { kind: 'unverifiable', reason: "the agent's own login is unknown (GHES did not name the App's bot or the token's user at start), so who dispatched it cannot be checked" };
-  if (run.actor === undefined) return { kind: 'unverifiable', reason: 'GHES does not say who dispatched it' };
-  if (ofWorkflow === undefined) return { kind: 'unverifiable', reason: 'GHES does not say which workflow it is a run of' };
+  const unverifiable = (reason: string): Ownership => ({ kind: 'unverifiable', why: 'unverifiable', reason });
+  if (owner.actor === undefined) return unverifiable("the agent's own login is unknown (GHES did not name the App's bot or the token's user at start), so who dispatched it cannot be checked");
+  if (run.actor === undefined) return unverifiable('GHES does not say who dispatched it');
+  if (ofWorkflow === undefined) return unverifiable('GHES does not say which workflow it is a run of');
   return { kind: 'own' };
 }
 
+/** A run that shows the id but was not taken, and why. */
+export type NotTaken<R> = { run: R; why: Mismatch; reason: string };
+
 export type RunNameMatch<R> =
-  | { kind: 'found'; run: R; ignored: Array<{ run: R; reason: string }> }
-  | { kind: 'none'; ignored: Array<{ run: R; reason: string }> }
-  | { kind: 'ambiguous'; runs: R[]; ignored: Array<{ run: R; reason: string }> }
-  | { kind: 'unverifiable'; runs: Array<{ run: R; reason: string }>; ignored: Array<{ run: R; reason: string }> };
+  | { kind: 'found'; run: R; ignored: NotTaken<R>[] }
+  | { kind: 'none'; ignored: NotTaken<R>[] }
+  | { kind: 'ambiguous'; runs: R[]; ignored: NotTaken<R>[] }
+  | { kind: 'unverifiable'; runs: NotTaken<R>[]; ignored: NotTaken<R>[] };
 
 /**
  * The agent's run for a Port run among `runs`, by the Port run id its run-name shows: only a
@@ -91,13 +98,13 @@ export type RunNameMatch<R> =
  */
 export function matchRunName<R extends RunOrigin & Pick<RunCandidate, 'display_title'>>(runs: R[], runId: string, owner: RunOwner): RunNameMatch<R> {
   const own: R[] = [];
-  const ignored: Array<{ run: R; reason: string }> = [];
-  const unknown: Array<{ run: R; reason: string }> = [];
+  const ignored: NotTaken<R>[] = [];
+  const unknown: NotTaken<R>[] = [];
   for (const run of runs) {
     if (!run.display_title.includes(runId)) continue;
     const o = ownership(run, owner);
     if (o.kind === 'own') own.push(run);
-    else (o.kind === 'foreign' ? ignored : unknown).push({ run, reason: o.reason });
+    else (o.kind === 'foreign' ? ignored : unknown).push({ run, why: o.why, reason: o.reason });
   }
   if (own.length > 1) return { kind: 'ambiguous', runs: own, ignored };
   if (own.length === 1) return { kind: 'found', run: own[0]!, ignored };

@@ -2,7 +2,7 @@ import { AgentError } from '../errors.js';
 import type { DispatchedRun } from '../github/dispatch-workflow.js';
 import { everyPage } from '../github/every-page.js';
 import type { GithubApi } from '../github/github-api.js';
-import { matchRunName, unverifiedRuns } from '../github/own-run.js';
+import { type Mismatch, matchRunName, unverifiedRuns } from '../github/own-run.js';
 import type { Logger } from '../observability/logger.js';
 import { type Clock, retry } from '../util/backoff.js';
 
@@ -22,7 +22,7 @@ import { type Clock, retry } from '../util/backoff.js';
  * dispatched again: the run is refused ('ambiguous') with the runs named, for a person to decide.
  */
 export async function findRunByRunName(
-  deps: { api: Pick<GithubApi, 'listRepoRuns'>; clock: Clock; signal: AbortSignal; maxPages?: number; serverOffsetMs?: () => number; actor?: string; logger?: Logger },
+  deps: { api: Pick<GithubApi, 'listRepoRuns'>; clock: Clock; signal: AbortSignal; maxPages?: number; serverOffsetMs?: () => number; actor?: string; logger?: Logger; onRunNameMismatch?: (why: Mismatch) => void },
   run: { runId: string; org: string; repo: string; workflow: string },
   localSinceMs: number,
 ): Promise<DispatchedRun | undefined> {
@@ -38,6 +38,7 @@ export async function findRunByRunName(
     return res.notModified ? undefined : res.page.runs;
   }, deps.maxPages);
   const match = matchRunName(listed, run.runId, { actor: deps.actor, org: run.org, repo: run.repo, workflow: run.workflow });
+  for (const { why } of [...match.ignored, ...(match.kind === 'unverifiable' ? match.runs : [])]) deps.onRunNameMismatch?.(why);
   for (const { run: other, reason } of match.ignored) {
     deps.logger?.warn(`run ${other.html_url} shows Port run id ${run.runId} but is not the agent's: ${reason}; ignored`, { component: 'dispatch', runId: run.runId, ghRunId: other.id });
   }

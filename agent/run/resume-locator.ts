@@ -1,6 +1,6 @@
 import type { GithubApi, WorkflowRun } from '../github/github-api.js';
 import { everyPage } from '../github/every-page.js';
-import { type RunOwner, ownership } from '../github/own-run.js';
+import { type Mismatch, type RunOwner, ownership } from '../github/own-run.js';
 import type { Logger } from '../observability/logger.js';
 import { type Clock, retry } from '../util/backoff.js';
 
@@ -102,6 +102,8 @@ export function createResumeLocator(deps: {
   logger: Logger;
   /** The agent's own login (`<slug>[bot]` or the token's user); undefined when GHES did not say: then no run is taken from a list. */
   actor?: string;
+  /** Called for each run that shows a Port run id looked for but is not the agent's (ghes_agent_run_name_mismatches_total). */
+  onRunNameMismatch?: (why: Mismatch) => void;
   serverOffsetMs?: () => number;
   gatherMs?: number;
   reuseMs?: number;
@@ -148,7 +150,9 @@ export function createResumeLocator(deps: {
     const owner: RunOwner = { actor: deps.actor, org: listed.owner, repo: listed.repo, workflow };
     for (const r of listed.shown.get(runId) ?? []) {
       const o = ownership(r, owner);
-      if (o.kind !== 'own') log.warn(`run ${r.html_url} shows Port run id ${runId} but is not taken: ${o.reason}; the run is resumed from Port's record`, { runId, ghRunId: r.id });
+      if (o.kind === 'own') continue;
+      deps.onRunNameMismatch?.(o.why);
+      log.warn(`run ${r.html_url} shows Port run id ${runId} but is not taken: ${o.reason}; the run is resumed from Port's record`, { runId, ghRunId: r.id });
     }
   }
 

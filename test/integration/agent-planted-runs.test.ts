@@ -8,7 +8,7 @@
 // linked, named in Port, nor cancelled. Real broker, both simulators, the agent as a process.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { type AgentProcess, startAgentProcess } from '../stack/agent-process.js';
+import { type AgentProcess, metricValue, startAgentProcess } from '../stack/agent-process.js';
 import { type LocalStack, isFinal, startLocalStack } from '../stack/local-stack.js';
 import type { SimPortRun } from '../sim/port/types.js';
 
@@ -67,6 +67,9 @@ describe('planted runs showing a Port run id in their run-name', () => {
     await assertOwnRunOnly(byPerson, [planted[0]!]);
     await assertOwnRunOnly(otherWorkflow, [planted[1]!]);
     assert.match(agent.output(), /shows Port run id .* but is not taken: it was dispatched by mallory/);
+    const metrics = await agent.metrics();
+    assert.ok(metricValue(metrics, 'ghes_agent_run_name_mismatches_total', { reason: 'other_actor' }) >= 1, 'counted: another actor');
+    assert.ok(metricValue(metrics, 'ghes_agent_run_name_mismatches_total', { reason: 'other_workflow' }) >= 1, 'counted: another workflow');
     await agent.stop();
   });
 
@@ -97,5 +100,8 @@ describe('planted runs showing a Port run id in their run-name', () => {
     await assertOwnRunOnly(otherWorkflow, [planted[1]!]);
     assert.match(replacement.output(), /shows Port run id .* but is not the agent's: it was dispatched by mallory/);
     assert.match(replacement.output(), /shows Port run id .* but is not the agent's: it is a run of \.github\/workflows\/long\.yml, not of deploy\.yml/);
+    const metrics = await replacement.metrics();
+    assert.ok(metricValue(metrics, 'ghes_agent_run_name_mismatches_total', { reason: 'other_actor' }) >= 1, 'counted: another actor');
+    assert.ok(metricValue(metrics, 'ghes_agent_run_name_mismatches_total', { reason: 'other_workflow' }) >= 1, 'counted: another workflow');
   });
 });

@@ -117,9 +117,11 @@ describe('a planted run is not adopted after an interrupted dispatch', () => {
   const signal = new AbortController().signal;
   it('findRunByRunName (the repository list): a person\'s run and another workflow\'s run showing the id are ignored and logged', async () => {
     warnings.length = 0;
-    const deps = { api: ghes([byPerson(), otherWorkflow()]), clock, signal, actor: AGENT, logger };
+    const counted: string[] = [];
+    const deps = { api: ghes([byPerson(), otherWorkflow()]), clock, signal, actor: AGENT, logger, onRunNameMismatch: (why: string) => void counted.push(why) };
     assert.equal(await findRunByRunName(deps, run, T0), undefined);
     assert.equal(warnings.filter((w) => /shows Port run id r_victim000001 but is not the agent's/.test(w)).length, 2);
+    assert.deepEqual(counted, ['other_actor', 'other_workflow'], 'each counted (ghes_agent_run_name_mismatches_total) by reason');
     // With the agent's own run there too, that one is found.
     assert.equal((await findRunByRunName({ ...deps, api: ghes([byPerson(), ghRun(7), otherWorkflow()]) }, run, T0))?.runId, 7);
   });
@@ -131,7 +133,12 @@ describe('a planted run is not adopted after an interrupted dispatch', () => {
   });
 
   it("the agent's login unknown: a run showing the id is neither adopted nor taken as absent (refused as ambiguous)", async () => {
-    await assert.rejects(findRunByRunName({ api: ghes([ghRun(7)]), clock, signal }, run, T0), (e: Error & { code?: string }) => e.code === 'ambiguous' && /cannot tell whether it dispatched them/.test(e.message));
+    const counted: string[] = [];
+    await assert.rejects(
+      findRunByRunName({ api: ghes([ghRun(7)]), clock, signal, onRunNameMismatch: (why) => void counted.push(why) }, run, T0),
+      (e: Error & { code?: string }) => e.code === 'ambiguous' && /cannot tell whether it dispatched them/.test(e.message),
+    );
+    assert.deepEqual(counted, ['unverifiable']);
     const ctx: DispatchContext = { api: ghes([ghRun(9)]), clock, logger, locks: new KeyedMutex(), learned: { noRunIdInput: new Set(), runDetails: true }, correlationTimeoutMs: 1000 };
     await assert.rejects(findExistingRun(ctx, run, 'main', T0), (e: Error & { code?: string }) => e.code === 'ambiguous');
   });
@@ -139,14 +146,16 @@ describe('a planted run is not adopted after an interrupted dispatch', () => {
 
 describe('a planted run is not adopted by the redelivery locator', () => {
   const silent = { child: () => silent, warn: (m: string) => void warnings.push(m), info: () => undefined, debug: () => undefined } as unknown as Logger;
+  const counted: string[] = [];
   const locator = (runs: WorkflowRun[], actor: string | undefined) =>
-    createResumeLocator({ api: ghes(runs), clock: { now: () => T0, sleep: (ms) => new Promise((r) => setTimeout(r, Math.min(ms, 5))) }, logger: silent, actor, gatherMs: 5 });
+    createResumeLocator({ api: ghes(runs), clock: { now: () => T0, sleep: (ms) => new Promise((r) => setTimeout(r, Math.min(ms, 5))) }, logger: silent, actor, gatherMs: 5, onRunNameMismatch: (why) => void counted.push(why) });
   const signal = new AbortController().signal;
 
   it("a person's run or another workflow's showing the id: undefined (the run reads Port's record), logged", async () => {
     warnings.length = 0;
     assert.equal(await locator([byPerson(), otherWorkflow()], AGENT).locate(run, T0, signal), undefined);
     assert.equal(warnings.filter((w) => /shows Port run id r_victim000001 but is not taken/.test(w)).length, 2);
+    assert.deepEqual(counted.splice(0), ['other_actor', 'other_workflow'], 'each counted (ghes_agent_run_name_mismatches_total) by reason');
   });
 
   it('one list serves lookups of several workflows: each gets only its own workflow\'s run', async () => {
