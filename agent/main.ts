@@ -21,6 +21,7 @@ import { checkPrivateKey } from './github/check-private-key.js';
 import { createDispatchGate, createDispatchPacer } from './github/dispatch-pacer.js';
 import { createGithubApi } from './github/github-api.js';
 import { createGithubClients } from './github/github-client.js';
+import type { Mismatch } from './github/own-run.js';
 import { createClockSkew } from './github/clock-skew.js';
 import { type Version, parseVersion, supportsRunDetails } from './github/ghes-version.js';
 import { createClaimIntake, type ClaimIntake } from './claim/claim-intake.js';
@@ -153,7 +154,10 @@ export async function startAgent(config: AgentConfig, opts: { logger?: Logger; s
       (await retry(() => api.version(), startupRetry)) ??
       (log.warn('GHES did not report its version; assuming 3.19 behaviour (no return_run_details)'), [3, 19, 0]);
     log.info(`GHES ${ghesVersion.join('.')} at ${config.github.apiUrl}: ${supportsRunDetails(ghesVersion) ? 'dispatch returns run ids' : 'runs found by correlation (run-name)'}`);
-    const actor = await retry(() => api.actor(), startupRetry).catch((err: AgentError) => void log.warn(`run lists are not filtered by actor: ${err.message}`));
+    const actor = await retry(() => api.actor(), startupRetry).catch((err: AgentError) => void log.warn(`reading the agent's own login failed: ${err.message}`));
+    // Issue 23: a run found by its run-name is taken only when its actor is this login (own-run.ts).
+    const onRunNameMismatch = (reason: Mismatch) => metrics.runNameMismatches.inc({ reason });
+    if (actor === undefined) log.warn("the agent's own login is unknown: run lists are not filtered by actor, and no GitHub run is taken as the agent's by its run-name alone (a redelivered run reads Port's record; an interrupted dispatch whose run shows up is refused rather than adopted or dispatched again)");
 
     const intervalMs = config.tracking.pollIntervalSeconds * 1000;
     const watcher =
@@ -185,7 +189,7 @@ export async function startAgent(config: AgentConfig, opts: { logger?: Logger; s
       watcher,
       dispatchSlots: new Semaphore(dispatchSlots),
       dispatchPacer: createDispatchPacer(config.github.maxDispatchesPerRepoPer10s),
-      resumeLocator: createResumeLocator({ api, clock, logger, serverOffsetMs: skew.offsetMs }),
+      resumeLocator: createResumeLocator({ api, clock, logger, actor, onRunNameMismatch, serverOffsetMs: skew.offsetMs }),
       dispatch: {
         api,
         clock,
@@ -197,6 +201,7 @@ export async function startAgent(config: AgentConfig, opts: { logger?: Logger; s
         onGateWait: () => metrics.limitReached.inc({ limit: 'dispatch_rate' }),
         serverOffsetMs: skew.offsetMs,
         actor,
+        onRunNameMismatch,
       },
       version: ghesVersion,
       metrics,

@@ -8,6 +8,9 @@ export interface RunCandidate {
   html_url: string;
   /** Login of who dispatched it (the agent's own actor, or a person). */
   actor?: string;
+  /** The workflow file it is a run of (`.github/workflows/deploy.yml`) and the workflow's id: own-run.ts. */
+  path?: string;
+  workflow_id?: number;
 }
 
 export type Correlation =

@@ -8,6 +8,7 @@ import type { DispatchRequest } from './build-dispatch.js';
 import { type Correlation, correlateRun, runNameShowsRunIds } from './correlate.js';
 import { everyPage } from './every-page.js';
 import type { GithubApi } from './github-api.js';
+import { type Mismatch, matchRunName, unverifiedRuns } from './own-run.js';
 
 export interface DispatchedRun {
   runId: number;
@@ -39,6 +40,8 @@ export interface DispatchContext {
    * workflow at the same moment is not mistaken for the agent's run.
    */
   actor?: string;
+  /** Called for each run that shows a Port run id looked for but is not taken (own-run.ts): counted as ghes_agent_run_name_mismatches_total. */
+  onRunNameMismatch?: (why: Mismatch) => void;
 }
 
 /** Now on GHES's clock. */
@@ -143,8 +146,17 @@ async function awaitExistingRun(ctx: DispatchContext, run: RunRequest, ref: stri
  * After a restart or an ambiguous failure: the run dispatched for this Port run, if any, among
  * the runs created since `sinceMs` (local time; converted to GHES's clock here). Throws
  * 'ambiguous' when the answer cannot be known (the workflow's run-name does not show Port run
- * ids), because dispatching then could start a second run. Not filtered by actor: a run
- * dispatched under another identity (the agent's credentials changed) must be found too.
+ * ids), because dispatching then could start a second run.
+ *
+ * Who could trigger this: anyone who can dispatch this workflow (write access to the
+ * repository) can start a run whose run-name shows this Port run id (issue 23). What stops
+ * them: the list is not filtered by actor on GHES's side (so that the agent's own run is seen
+ * whoever else dispatched), but a run showing the id is taken only when it is of the agent's
+ * own login and of this workflow (own-run.ts); a person's is logged and ignored. A run the
+ * agent dispatched under an earlier identity (its App or token changed between the POST and
+ * this look) is then not recognised either; the price is a second dispatch in that rare case,
+ * rather than adopting whatever a person planted. With the agent's login unknown, a run showing
+ * the id is neither adopted nor dispatched again ('ambiguous', with the runs named).
  */
 export async function findExistingRun(ctx: DispatchContext, run: RunRequest, ref: string, localSinceMs: number): Promise<DispatchedRun | undefined> {
   const sinceMs = localSinceMs + (ctx.serverOffsetMs?.() ?? 0);
@@ -152,9 +164,14 @@ export async function findExistingRun(ctx: DispatchContext, run: RunRequest, ref
   const runs = await everyPage(async (page, perPage) =>
     (await withRetries(ctx, () => ctx.api.listWorkflowRuns(run.org, run.repo, run.workflow, { createdSince: new Date(sinceMs).toISOString(), perPage, page }))).runs,
   );
-  const found = correlateRun(runs, { portRunId: run.runId, ref, knownBefore: undefined, notBeforeMs: sinceMs });
+  const found = matchRunName(runs, run.runId, { actor: ctx.actor, org: run.org, repo: run.repo, workflow: run.workflow });
+  for (const { why } of [...found.ignored, ...(found.kind === 'unverifiable' ? found.runs : [])]) ctx.onRunNameMismatch?.(why);
+  for (const { run: other, reason } of found.ignored) {
+    ctx.logger.warn(`run ${other.html_url} shows Port run id ${run.runId} but is not the agent's: ${reason}; ignored`, { component: 'dispatch', runId: run.runId, ghRunId: other.id });
+  }
   if (found.kind === 'found') return { runId: found.run.id, htmlUrl: found.run.html_url, via: 'run-name' };
   if (found.kind === 'ambiguous') throw ambiguous(run, found);
+  if (found.kind === 'unverifiable') throw unverifiedRuns(run, found.runs);
   const recent = runs.length > 0 ? runs : (await withRetries(ctx, () => ctx.api.listWorkflowRuns(run.org, run.repo, run.workflow, { perPage: 20 }))).runs;
   if (recent.length === 0 || runNameShowsRunIds(recent)) return undefined;
   throw new AgentError(

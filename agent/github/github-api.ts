@@ -43,6 +43,8 @@ const pickRun = (r: Record<string, unknown>): WorkflowRun => ({
   event: r.event as string,
   run_attempt: r.run_attempt as number | undefined,
   actor: ((r.actor as { login?: string } | null | undefined)?.login ?? undefined) as string | undefined,
+  path: typeof r.path === 'string' ? r.path : undefined,
+  workflow_id: typeof r.workflow_id === 'number' ? r.workflow_id : undefined,
   repository_id: (r.repository as { id?: number } | undefined)?.id,
   repository_owner_id: (r.repository as { owner?: { id?: number } } | undefined)?.owner?.id,
 });

@@ -192,6 +192,13 @@ export function createMetrics(opts: { version?: string; defaultMetrics?: boolean
       help: "GHES's clock minus this host's, from the Date header of its responses; App JWTs are made on GHES's clock.",
       registers,
     }),
+    // Issue 23: runs planted to be adopted in place of the agent's own (agent/github/own-run.ts).
+    runNameMismatches: new Counter({
+      name: `${p}run_name_mismatches_total`,
+      help: "GitHub runs whose run-name shows a Port run id the agent looked for but which it did not take as its own, per look-up, by reason: other_actor (dispatched by someone else), other_workflow (a run of another workflow), unverifiable (the agent's own login, or the run's actor or workflow, unknown). Such a run is never tracked; other_actor is what a planted run looks like.",
+      labelNames: ['reason'],
+      registers,
+    }),
     signatureVariants: new Counter({
       name: `${p}signature_variants_total`,
       help: 'Signed messages verified, by the form of the message the signature matched (signature_variant: signature_keys_deleted, headers_deleted).',

@@ -1,11 +1,14 @@
 // Shared pieces of the chaos scenarios: a stack with a chaos workflow, bulk publishing, waiting,
 // and the one verdict every scenario prints, counted from the simulators' records only:
 //   chaos <name>: runs=N completed=N duplicates=N lost=N
+// (a scenario may add counts of its own after these, e.g. `forged=N harmed=N`).
 import assert from 'node:assert/strict';
+import kafkajs from 'kafkajs';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type AgentProcess, startAgentProcess } from '../stack/agent-process.js';
 import type { KafkaBrokerInfo } from '../stack/kafka-broker.js';
+import { kafkaClientConfig } from '../stack/kafka-org.js';
 import { type LocalStack, RUN_NAME, startLocalStack } from '../stack/local-stack.js';
 import type { GhesSimOptions } from '../sim/ghes/types.js';
 import type { GithubInvocation, SimPortRun } from '../sim/port/types.js';
@@ -46,8 +49,20 @@ export function startChaosAgent(stack: LocalStack, overrides: Record<string, Rec
   });
 }
 
-/** Creates `n` runs in Port's simulator and publishes their signed messages in a few batches. */
-export async function publishRuns(stack: LocalStack, n: number, opts: { reportWorkflowStatus?: (i: number) => boolean; offset?: number } = {}): Promise<SimPortRun[]> {
+/**
+ * Creates `n` runs in Port's simulator and publishes their signed messages in a few batches.
+ * `around` adds other messages keyed by a run's id (so in its partition) right before or right
+ * after its own: messages aimed at it.
+ */
+export async function publishRuns(
+  stack: LocalStack,
+  n: number,
+  opts: {
+    reportWorkflowStatus?: (i: number) => boolean;
+    offset?: number;
+    around?: (run: SimPortRun, k: number) => { before?: Record<string, unknown>[]; after?: Record<string, unknown>[] };
+  } = {},
+): Promise<SimPortRun[]> {
   const runs: SimPortRun[] = [];
   const messages: Array<{ key: string; value: Record<string, unknown> }> = [];
   for (let i = 0; i < n; i++) {
@@ -62,7 +77,10 @@ export async function publishRuns(stack: LocalStack, n: number, opts: { reportWo
     };
     const run = stack.port.createRun({ invocation });
     runs.push(run);
+    const aimed = opts.around?.(run, k) ?? {};
+    for (const value of aimed.before ?? []) messages.push({ key: run.id, value });
     messages.push({ key: run.id, value: signRunMessage(buildRunMessage({ orgId: stack.port.orgId, run }), stack.port.clientSecret) });
+    for (const value of aimed.after ?? []) messages.push({ key: run.id, value });
   }
   for (let i = 0; i < messages.length; i += 50) await publishMessages(stack.producer, stack.topic, messages.slice(i, i + 50));
   return runs;
@@ -83,10 +101,19 @@ export interface Verdict {
   duplicates: number;
   lost: number;
   problems: string[];
+  /**
+   * The scenario's own counts, printed after the usual ones in this order; those marked `zero`
+   * are asserted to be 0, with `detail` in the message.
+   */
+  extra?: Array<{ name: string; value: number; zero?: boolean; detail?: () => string }>;
 }
 
-/** Counted from the simulators only: dispatches and workflow runs on GHES, final statuses in Port. */
-export function verdict(stack: LocalStack, runs: SimPortRun[]): Verdict {
+/**
+ * Counted from the simulators only: dispatches and workflow runs on GHES, final statuses in Port.
+ * `notTheAgents`: GHES runs a scenario created itself (planted runs showing a Port run id), which
+ * are not the agent's and so not counted as runs it started.
+ */
+export function verdict(stack: LocalStack, runs: SimPortRun[], opts: { notTheAgents?: ReadonlySet<number> } = {}): Verdict {
   const accepted = new Map<string, number>();
   for (const d of stack.ghes.dispatches()) {
     if (d.status >= 300) continue;
@@ -94,7 +121,10 @@ export function verdict(stack: LocalStack, runs: SimPortRun[]): Verdict {
     accepted.set(id, (accepted.get(id) ?? 0) + 1);
   }
   const ghRuns = new Map<string, number>();
-  for (const r of stack.ghes.runs()) ghRuns.set(r.inputs.port_run_id ?? '', (ghRuns.get(r.inputs.port_run_id ?? '') ?? 0) + 1);
+  for (const r of stack.ghes.runs()) {
+    if (opts.notTheAgents?.has(r.id)) continue;
+    ghRuns.set(r.inputs.port_run_id ?? '', (ghRuns.get(r.inputs.port_run_id ?? '') ?? 0) + 1);
+  }
   let completed = 0;
   let duplicates = 0;
   let lost = 0;
@@ -172,11 +202,38 @@ export function createIntegrationRuns(stack: LocalStack, n: number, opts: { offs
 
 /** Prints the scenario's one line and asserts the guarantees. */
 export function report(name: string, v: Verdict, extra: () => string = () => ''): void {
-  console.log(`chaos ${name}: runs=${v.runs} completed=${v.completed} duplicates=${v.duplicates} lost=${v.lost}`);
-  const detail = `${v.problems.slice(0, 15).join('\n')}\n${extra()}`;
+  const counts = (v.extra ?? []).map((e) => ` ${e.name}=${e.value}`).join('');
+  console.log(`chaos ${name}: runs=${v.runs} completed=${v.completed} duplicates=${v.duplicates} lost=${v.lost}${counts}`);
+  // The scenario's own findings come first in every failure's message: the usual guarantees may
+  // fail because of what those counts measure.
+  const own = (v.extra ?? []).filter((e) => e.zero && e.value !== 0).map((e) => `${e.name}=${e.value}:\n${e.detail?.() ?? ''}\n`).join('');
+  const detail = `${own}${v.problems.slice(0, 15).join('\n')}\n${extra()}`;
   assert.equal(v.duplicates, 0, `duplicates:\n${detail}`);
   assert.equal(v.lost, 0, `lost:\n${detail}`);
   assert.equal(v.completed, v.runs, detail);
+  for (const e of v.extra ?? []) if (e.zero) assert.equal(e.value, 0, `${e.name}:\n${detail}`);
+}
+
+/**
+ * Waits until the agent's consumer group has committed every partition of the topic to its end
+ * (every message handled, the bad ones included); returns the partitions still behind.
+ */
+export async function uncommittedPartitions(stack: LocalStack, timeoutMs = 15_000): Promise<number[]> {
+  const admin = new kafkajs.Kafka({ ...kafkaClientConfig(stack.broker, 'admin'), logLevel: kafkajs.logLevel.NOTHING }).admin();
+  await admin.connect();
+  try {
+    const behind = async () => {
+      const ends = await admin.fetchTopicOffsets(stack.topic);
+      const [committed] = await admin.fetchOffsets({ groupId: `${stack.org}.ghes-agent`, topics: [stack.topic] });
+      return ends.filter((e) => committed!.partitions.find((p) => p.partition === e.partition)?.offset !== e.high).map((e) => e.partition);
+    };
+    const deadline = Date.now() + timeoutMs;
+    let lagging = await behind();
+    while (lagging.length > 0 && Date.now() < deadline) lagging = (await sleep(500), await behind());
+    return lagging;
+  } finally {
+    await admin.disconnect();
+  }
 }
 
 /** The agent's last log lines, for a failing scenario's message. */

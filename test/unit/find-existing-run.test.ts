@@ -9,6 +9,8 @@ import type { RunRequest } from '../../agent/run/run-request.js';
 import { KeyedMutex } from '../../agent/util/semaphore.js';
 
 const T0 = Date.parse('2026-01-01T10:00:00Z');
+/** The agent's login: runs of it, of the invocation's workflow, are the agent's own (own-run.ts). */
+const AGENT = 'port-app[bot]';
 const run: RunRequest = { runId: 'r_target000001', runKind: 'action', org: 'acme', repo: 'infra', workflow: 'deploy.yml', workflowInputs: {}, reportWorkflowStatus: true, portPayload: undefined };
 
 /** Runs newest first; `titles[i]` is the i-th newest run's display title. */
@@ -23,6 +25,8 @@ function context(titles: string[]): { ctx: DispatchContext; pages: number[] } {
     created_at: new Date(T0 + 60_000 - i * 100).toISOString(),
     updated_at: new Date(T0).toISOString(),
     event: 'workflow_dispatch',
+    actor: AGENT,
+    path: '.github/workflows/deploy.yml',
   }));
   const pages: number[] = [];
   const api = {
@@ -41,6 +45,7 @@ function context(titles: string[]): { ctx: DispatchContext; pages: number[] } {
     locks: new KeyedMutex(),
     learned: { noRunIdInput: new Set(), runDetails: true },
     correlationTimeoutMs: 1000,
+    actor: AGENT,
   };
   return { ctx, pages };
 }

@@ -14,6 +14,8 @@ import { interruptedLookUntil } from '../../agent/run/process-message.js';
 
 const T0 = Date.parse('2026-01-01T10:00:00Z');
 const run: RunRequest = { runId: 'r_target000001', runKind: 'action', org: 'acme', repo: 'infra', workflow: 'deploy.yml', workflowInputs: {}, reportWorkflowStatus: true, portPayload: undefined };
+/** The agent's login: runs of it, of the invocation's workflow, are the agent's own (own-run.ts). */
+const AGENT = 'port-app[bot]';
 const req = { ref: 'main', inputs: { port_run_id: run.runId }, runIdInput: 'port_run_id' };
 
 /**
@@ -33,6 +35,8 @@ function scenario(opts: { listedAfterMs: number; runDetails: boolean; serverOffs
     created_at: new Date(T0 + (opts.serverOffsetMs ?? 0)).toISOString(),
     updated_at: new Date(T0).toISOString(),
     event: 'workflow_dispatch',
+    actor: AGENT,
+    path: '.github/workflows/deploy.yml',
   };
   const older: WorkflowRun = { ...ours, id: 70, display_title: 'Deploy r_someone0001', created_at: new Date(T0 - 60_000 + (opts.serverOffsetMs ?? 0)).toISOString() };
   const api = {
@@ -61,6 +65,7 @@ function scenario(opts: { listedAfterMs: number; runDetails: boolean; serverOffs
     locks: new KeyedMutex(),
     learned: { noRunIdInput: new Set(), runDetails: opts.runDetails },
     correlationTimeoutMs: 60_000,
+    actor: AGENT,
     serverOffsetMs: opts.serverOffsetMs === undefined ? undefined : () => opts.serverOffsetMs!,
   };
   return { ctx, posts, elapsed: () => now - T0 };

@@ -11,9 +11,12 @@ import type { Clock } from '../../agent/util/backoff.js';
 const silent: Logger = { child: () => silent, debug() {}, info() {}, warn() {}, error() {}, log() {} } as unknown as Logger;
 const T0 = Date.parse('2026-01-01T10:00:00Z');
 
+/** The agent's login: runs of it, of the invocation's workflow, are the agent's own (own-run.ts). */
+const AGENT = 'port-app[bot]';
+
 function ghRun(id: number, title: string, status = 'in_progress', createdMs = T0): WorkflowRun {
   const at = new Date(createdMs).toISOString();
-  return { id, display_title: title, status, conclusion: null, html_url: `https://ghes/acme/a/actions/runs/${id}`, head_branch: 'main', created_at: at, updated_at: at, event: 'workflow_dispatch' };
+  return { id, display_title: title, status, conclusion: null, html_url: `https://ghes/acme/a/actions/runs/${id}`, head_branch: 'main', created_at: at, updated_at: at, event: 'workflow_dispatch', actor: AGENT, path: '.github/workflows/bench.yml' };
 }
 
 describe('resume decisions (pure)', () => {
@@ -66,14 +69,14 @@ describe('resume locator', () => {
       },
     } as unknown as GithubApi;
     const clock: Clock = { now: () => T0, sleep: (ms) => new Promise((r) => setTimeout(r, Math.min(ms, 5))) };
-    return { calls, locator: createResumeLocator({ api, clock, logger: silent, gatherMs: 5 }) };
+    return { calls, locator: createResumeLocator({ api, clock, logger: silent, actor: AGENT, gatherMs: 5 }) };
   }
 
   it('250 runs resumed in one repository cost one paged list (3 pages), not 250 requests', async () => {
     const runs = Array.from({ length: 250 }, (_, i) => ghRun(1000 + i, `Bench r_${String(i).padStart(4, '0')}`));
     const { calls, locator } = setup(runs);
     const signal = new AbortController().signal;
-    const found = await Promise.all(runs.map((_, i) => locator.locate({ runId: `r_${String(i).padStart(4, '0')}`, org: 'acme', repo: 'a' }, T0 - 60_000, signal)));
+    const found = await Promise.all(runs.map((_, i) => locator.locate({ runId: `r_${String(i).padStart(4, '0')}`, org: 'acme', repo: 'a', workflow: 'bench.yml' }, T0 - 60_000, signal)));
     assert.equal(found.filter(Boolean).length, 250);
     assert.equal(found[42]!.runId, 1042);
     assert.deepEqual(calls.map((c) => c.page), [1, 2, 3]);
@@ -84,19 +87,19 @@ describe('resume locator', () => {
     const runs = Array.from({ length: 20 }, (_, i) => ghRun(1000 + i, `Bench r_${i}`));
     const { calls, locator } = setup(runs);
     const signal = new AbortController().signal;
-    for (let i = 0; i < 20; i++) assert.equal((await locator.locate({ runId: `r_${i}`, org: 'acme', repo: 'a' }, T0 - 60_000 + i, signal))?.runId, 1000 + i);
+    for (let i = 0; i < 20; i++) assert.equal((await locator.locate({ runId: `r_${i}`, org: 'acme', repo: 'a', workflow: 'bench.yml' }, T0 - 60_000 + i, signal))?.runId, 1000 + i);
     assert.equal(calls.length, 1);
     // A message older than the list's window needs a new list.
-    await locator.locate({ runId: 'r_0', org: 'acme', repo: 'a' }, T0 - 3600_000, signal);
+    await locator.locate({ runId: 'r_0', org: 'acme', repo: 'a', workflow: 'bench.yml' }, T0 - 3600_000, signal);
     assert.equal(calls.length, 2);
   });
 
   it('a run no list shows, a completed one, or a failed list: undefined, so the caller reads Port', async () => {
     const { locator } = setup([ghRun(1, 'Bench r_done', 'completed')]);
     const signal = new AbortController().signal;
-    assert.equal(await locator.locate({ runId: 'r_missing', org: 'acme', repo: 'a' }, T0, signal), undefined);
-    assert.equal(await locator.locate({ runId: 'r_done', org: 'acme', repo: 'a' }, T0, signal), undefined);
+    assert.equal(await locator.locate({ runId: 'r_missing', org: 'acme', repo: 'a', workflow: 'bench.yml' }, T0, signal), undefined);
+    assert.equal(await locator.locate({ runId: 'r_done', org: 'acme', repo: 'a', workflow: 'bench.yml' }, T0, signal), undefined);
     const failing = setup([ghRun(1, 'Bench r_x')], { fail: true });
-    assert.equal(await failing.locator.locate({ runId: 'r_x', org: 'acme', repo: 'a' }, T0, signal), undefined);
+    assert.equal(await failing.locator.locate({ runId: 'r_x', org: 'acme', repo: 'a', workflow: 'bench.yml' }, T0, signal), undefined);
   });
 });
