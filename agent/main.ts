@@ -345,7 +345,24 @@ async function startClaimIntake(deps: {
     () => checkClaimSetup({ tokenClaims: () => deps.portHttp.tokenClaims(), integrations, settings: { ...settings, version: deps.version }, logger: deps.logger }),
     deps.startupRetry,
   );
-  const claimApi = observeCalls(createClaimApi({ http: deps.portHttp, routes: { ...settings.routes }, reservedHeader: settings.reservedHeader }), 'port', deps.dependencies);
+  const claimApi = observeCalls(
+    createClaimApi({
+      http: deps.portHttp,
+      routes: { ...settings.routes },
+      reservedHeader: settings.reservedHeader,
+      onExcess: (kind, asked, answered) => {
+        deps.metrics.limitReached.inc({ limit: 'claim_excess' });
+        deps.logger.warn(`Port handed out ${answered} ${kind} run(s) to a claim for ${asked}: the first ${asked} are held, the rest left for Port to offer again after the visibility timeout`, {
+          component: 'claim',
+          kind,
+          asked,
+          answered,
+        });
+      },
+    }),
+    'port',
+    deps.dependencies,
+  );
   let intake: ClaimIntake | undefined;
   intake = createClaimIntake({
     settings: {
