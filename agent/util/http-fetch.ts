@@ -280,12 +280,12 @@ async function send(client: Dispatcher, input: string | URL, init: HttpRequestIn
       res = await client.request({ origin: target.origin, path: target.path, method: method as Dispatcher.HttpMethod, headers, body: reqBody, signal: controller.signal });
       if (res.statusCode < 300 || res.statusCode >= 400 || res.statusCode === 304) break;
       if (init.redirect === 'manual') {
-        redirectRefused = 'this request follows no redirect';
+        redirectRefused = 'not followed: this request follows none';
         break;
       }
       if (!opts.follow) break;
       if (hops >= MAX_REDIRECTS) {
-        redirectRefused = `more than ${MAX_REDIRECTS} redirects`;
+        redirectRefused = `not followed: more than ${MAX_REDIRECTS} in a row`;
         break;
       }
       const location = res.headers.location;
@@ -303,7 +303,8 @@ async function send(client: Dispatcher, input: string | URL, init: HttpRequestIn
       target = requestTarget(next.url);
       ({ method, headers, body: reqBody } = next);
     }
-    const length = Number(res.headers['content-length']);
+    // A HEAD's, a 204's or a 304's Content-Length is the size of a body they do not carry.
+    const length = method === 'HEAD' || res.statusCode === 204 || res.statusCode === 304 ? 0 : Number(res.headers['content-length']);
     if (limits.maxBodyBytes !== undefined && length > limits.maxBodyBytes) {
       // Announced too large: not a byte of it is read.
       res.body.destroy();

@@ -8,6 +8,8 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import type { CheckContext } from '../../agent/cli/check/context.js';
+import { portCredentials } from '../../agent/cli/check/port-checks.js';
 import { createGithubApi } from '../../agent/github/github-api.js';
 import { createGithubClients } from '../../agent/github/github-client.js';
 import { createLogger, createSecretScrubber } from '../../agent/observability/logger.js';
@@ -84,6 +86,22 @@ describe('redirects (issue 23)', () => {
       } finally {
         await portApi.close();
       }
+    }
+  });
+
+  it("`ghes-agent check`'s token POST answered 307 to its own origin: not followed, the check fails naming the redirect", async () => {
+    const portApi = await startRawServer((req, res) => {
+      if (req.url === '/v1/auth/access_token') return void res.writeHead(307, { location: '/v1/auth/access_token/again' }).end();
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ accessToken: 'tok', expiresIn: 3600 }));
+    });
+    try {
+      const ctx = { config: { port: { apiUrl: portApi.origin, clientId: 'client-id', clientSecret: SECRET } }, portFetch: createFetch({ timeoutMs: 5000, name: 'port.caFile' }) } as unknown as CheckContext;
+      const outcome = await portCredentials.run(ctx);
+      assert.equal(outcome.status, 'fail');
+      assert.match(outcome.message, /Port's token endpoint answered 307, a redirect not followed: this request follows none/);
+      assert.deepEqual(reached(portApi), ['POST /v1/auth/access_token']);
+    } finally {
+      await portApi.close();
     }
   });
 
