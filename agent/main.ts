@@ -52,6 +52,7 @@ import { createNaiveWatcher } from './tracking/naive-watcher.js';
 import { type Clock, type RetryOptions, realClock, retry } from './util/backoff.js';
 import { createCapacityGate } from './util/capacity-gate.js';
 import { createFetch } from './util/http-fetch.js';
+import { responseLimits } from './util/response-limits.js';
 import { checkTlsTrust } from './util/tls-preflight.js';
 import { KeyedMutex, Semaphore } from './util/semaphore.js';
 import { agentVersion } from './version.js';
@@ -104,7 +105,7 @@ export async function startAgent(config: AgentConfig, opts: { logger?: Logger; s
       baseUrl: config.port.apiUrl,
       clientId: config.port.clientId,
       clientSecret: config.port.clientSecret,
-      fetch: createFetch({ caFile: config.port.caFile, insecure: config.port.tlsInsecureSkipVerify, timeoutMs: config.port.requestTimeoutMs, name: 'port.caFile' }),
+      fetch: createFetch({ caFile: config.port.caFile, insecure: config.port.tlsInsecureSkipVerify, timeoutMs: config.port.requestTimeoutMs, name: 'port.caFile', limits: responseLimits(config, 'port', metrics) }),
       clock,
       metrics,
       logger,
@@ -134,7 +135,7 @@ export async function startAgent(config: AgentConfig, opts: { logger?: Logger; s
       auth: config.github.appId
         ? { kind: 'app', appId: config.github.appId, privateKey: config.github.privateKey, installationId: config.github.installationId }
         : { kind: 'token', token: config.github.token },
-      fetch: createFetch({ caFile: config.github.caFile, insecure: config.github.tlsInsecureSkipVerify, timeoutMs: config.github.requestTimeoutMs, name: 'github.caFile' }),
+      fetch: createFetch({ caFile: config.github.caFile, insecure: config.github.tlsInsecureSkipVerify, timeoutMs: config.github.requestTimeoutMs, name: 'github.caFile', limits: responseLimits(config, 'github', metrics) }),
       maxConcurrency: config.github.maxConcurrency,
       metrics,
       logger,
@@ -144,8 +145,16 @@ export async function startAgent(config: AgentConfig, opts: { logger?: Logger; s
     // The job-log request's 302 is read, not followed (its target is blob storage, which must
     // never see the GHES credentials); the log itself comes through storageFetch, without them,
     // with GHES's CA bundle and the proxy variables (the storage host is often GHES's own).
-    const noRedirectFetch = createFetch({ ...ghesTls, timeoutMs: config.github.requestTimeoutMs, name: 'github.caFile', followRedirects: false });
-    const storageFetch = createFetch({ ...ghesTls, timeoutMs: config.insight.excerptTimeoutSeconds * 1000, name: 'github.caFile' });
+    const noRedirectFetch = createFetch({ ...ghesTls, timeoutMs: config.github.requestTimeoutMs, name: 'github.caFile', followRedirects: false, limits: responseLimits(config, 'github', metrics) });
+    // Streamed: failure-excerpt reads up to insight.logMaxBytes and drops the rest; the whole
+    // download is bounded by insight.excerptTimeoutSeconds.
+    const storageFetch = createFetch({
+      ...ghesTls,
+      timeoutMs: config.insight.excerptTimeoutSeconds * 1000,
+      name: 'github.caFile',
+      streamBody: true,
+      limits: { deadlineMs: config.insight.excerptTimeoutSeconds * 1000, deadlineSetting: 'insight.excerptTimeoutSeconds' },
+    });
     const api = observeCalls(createGithubApi({ clients, clock, noRedirectFetch }), 'github', dependencies);
     const startupRetry = { clock, maxAttempts: Infinity, capMs: 30_000, onRetry: (e: AgentError) => log.warn(`start-up step failed, retrying: ${e.message}`) };
 
@@ -341,7 +350,24 @@ async function startClaimIntake(deps: {
     () => checkClaimSetup({ tokenClaims: () => deps.portHttp.tokenClaims(), integrations, settings: { ...settings, version: deps.version }, logger: deps.logger }),
     deps.startupRetry,
   );
-  const claimApi = observeCalls(createClaimApi({ http: deps.portHttp, routes: { ...settings.routes }, reservedHeader: settings.reservedHeader }), 'port', deps.dependencies);
+  const claimApi = observeCalls(
+    createClaimApi({
+      http: deps.portHttp,
+      routes: { ...settings.routes },
+      reservedHeader: settings.reservedHeader,
+      onExcess: (kind, asked, answered) => {
+        deps.metrics.limitReached.inc({ limit: 'claim_excess' });
+        deps.logger.warn(`Port handed out ${answered} ${kind} run(s) to a claim for ${asked}: the first ${asked} are held, the rest left for Port to offer again after the visibility timeout`, {
+          component: 'claim',
+          kind,
+          asked,
+          answered,
+        });
+      },
+    }),
+    'port',
+    deps.dependencies,
+  );
   let intake: ClaimIntake | undefined;
   intake = createClaimIntake({
     settings: {

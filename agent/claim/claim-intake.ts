@@ -1,4 +1,5 @@
 import { AgentError, toAgentError } from '../errors.js';
+import { outageReason } from '../observability/dependency-health.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { ClaimApi, RunKind } from '../port/claim-api.js';
@@ -159,7 +160,8 @@ export function createClaimIntake(deps: {
         failures = 0;
       } catch (raw) {
         const err = toAgentError(raw);
-        portFailed(err.message.slice(0, 200));
+        // /readyz names the failure's kind, not Port's answer (outageReason); the log line has it.
+        portFailed(outageReason(err));
         log.warn(`claiming runs from Port failed: ${err.message}`, { attempt: failures });
         if (!(await sleep(backoffDelay(failures++, { baseMs: settings.intervalMs, capMs: 30_000 }, err.retryAfterMs)))) return;
         continue;
@@ -311,7 +313,8 @@ export function createClaimIntake(deps: {
           await rediscover(kind);
         } catch (raw) {
           const err = toAgentError(raw);
-          portFailed(err.message.slice(0, 200));
+          // /readyz names the failure's kind, not Port's answer (outageReason); the log line has it.
+        portFailed(outageReason(err));
           log.warn(`looking for orphaned ${kind} runs failed: ${err.message}`);
         }
       }

@@ -50,6 +50,16 @@ export const schemaTree: Tree = {
     caFile: str("PEM bundle of extra CAs trusted for Port's API, added to Node's defaults."),
     tlsInsecureSkipVerify: bool("Disable TLS verification for Port's API. Dangerous; logged loudly at start.", false),
     requestTimeoutMs: int("Timeout of one request to Port's API.", 15000, 100),
+    requestDeadlineMs: int(
+      "Time one answer of Port's API may take at most, from the request's start to the last byte of its body (requestTimeoutMs is an idle timer, restarted by every byte); past it the connection is closed and the call fails as retriable.",
+      30000,
+      100,
+    ),
+    maxResponseBytes: int(
+      "Bytes of one answer of Port's API at most; past it the connection is closed and the call fails as retriable, so a broken or hostile answer cannot fill the memory. A claim answer carries up to portApi.claimBatchSize runs: lower that, or raise this, if claims hit it.",
+      33554432,
+      1024,
+    ),
   },
   signature: {
     // Default 'required' (issue 23): Port signs every run message it publishes. port-agent, Port's
@@ -150,6 +160,16 @@ export const schemaTree: Tree = {
     caFile: str('PEM bundle of extra CAs trusted for GHES (private CA).'),
     tlsInsecureSkipVerify: bool('Disable TLS verification for GHES. Dangerous; logged loudly at start.', false),
     requestTimeoutMs: int('Timeout of one request to GHES.', 30000, 100),
+    requestDeadlineMs: int(
+      "Time one answer of GHES may take at most, from the request's start to the last byte of its body (requestTimeoutMs is an idle timer, restarted by every byte); past it the connection is closed, its concurrency slot freed, and the call fails as retriable.",
+      60000,
+      100,
+    ),
+    maxResponseBytes: int(
+      'Bytes of one answer of GHES at most (a page of 100 runs or jobs is well under 1 MB; job logs are read apart, up to insight.logMaxBytes); past it the connection is closed and the call fails as retriable.',
+      16777216,
+      1024,
+    ),
     maxConcurrency: int('Concurrent requests to GHES at most.', 16, 1),
     maxDispatchesPerRepoPer10s: int(
       'Dispatches to one repository in any 10 s, at most; more wait their turn. GitHub Actions queues at most 500 runs per 10 s per repository; the rest of that budget is left to pushes and other triggers.',
@@ -275,6 +295,8 @@ export interface AgentConfig {
     caFile: string;
     tlsInsecureSkipVerify: boolean;
     requestTimeoutMs: number;
+    requestDeadlineMs: number;
+    maxResponseBytes: number;
   };
   signature: { mode: 'required' | 'if-present' | 'off'; maxAgeSeconds: number };
   kafka: {
@@ -320,6 +342,8 @@ export interface AgentConfig {
     caFile: string;
     tlsInsecureSkipVerify: boolean;
     requestTimeoutMs: number;
+    requestDeadlineMs: number;
+    maxResponseBytes: number;
     maxConcurrency: number;
     maxDispatchesPerRepoPer10s: number;
     version: string;

@@ -25,6 +25,11 @@ export function classifyGithubError(raw: unknown, what: string, host: string, no
   const remaining = headers['x-ratelimit-remaining'];
   const reset = Number(headers['x-ratelimit-reset']);
 
+  // A limit of http-fetch (github.requestDeadlineMs, github.maxResponseBytes) or a refused
+  // redirect (github-client.ts): Octokit wraps what the fetch threw into a status-500 RequestError.
+  if (!e.response && e.cause instanceof AgentError) {
+    return new AgentError(e.cause.code, `${what}: ${e.cause.message}`, { retriable: e.cause.retriable, status: e.cause.status, cause: raw });
+  }
   if (!e.response || status === 0 || (status === 500 && !e.response?.data && e.cause)) {
     return new AgentError('network', `${what}: ${describeNetworkError(e.cause ?? raw, host, 'github.caFile')}`, { retriable: true, cause: raw });
   }

@@ -59,7 +59,7 @@ export function createGithubClients(deps: {
 }): GithubClients {
   const host = new URL(deps.apiUrl).host;
   const skew = deps.skew ?? createClockSkew();
-  const fetch = measuringSkew(deps.fetch, skew);
+  const fetch = redirectsRefusedAsErrors(measuringSkew(deps.fetch, skew));
   const limiter = new Semaphore(deps.maxConcurrency);
   const log = deps.logger.child({ component: 'github' });
   const octokitLog = {
@@ -197,4 +197,22 @@ interface Installation {
   id: number;
   gh: Gh;
   once: Gh;
+}
+
+/**
+ * A redirect http-fetch did not follow (to another origin: every GHES request carries the App's
+ * or the token's credentials; from https to http; past MAX_REDIRECTS; without a Location) is an
+ * error here, naming it. Octokit takes any 3xx but 304 for a success (@octokit/request's fetch-wrapper throws from
+ * 400 only), so a dispatch POST answered "307 elsewhere" would pass for a dispatch. GHES's own
+ * rename redirects stay on its origin and are followed before this sees them. The job-log
+ * request's 302 is read through another fetch (noRedirectFetch, given per request), not this one.
+ */
+export function redirectsRefusedAsErrors(fetch: FetchFn): FetchFn {
+  return async (url, init) => {
+    const res = await fetch(url, init);
+    if (res.status < 300 || res.status >= 400 || res.status === 304) return res;
+    await res.body.dump().catch(() => undefined);
+    const why = res.redirectRefused ?? 'without a Location to follow';
+    throw new AgentError('server', `GHES answered ${res.status}, a redirect ${why}. Check github.url (and any proxy in between).`, { status: res.status, retriable: false });
+  };
 }

@@ -224,7 +224,8 @@ export function createConsumerLoop(deps: {
       isJoined = false;
       metrics.consumerConnected.set(0);
       const error = e.payload.error as Error;
-      deps.health?.failure('kafka', explainKafkaError(error, settings).slice(0, 200));
+      // /readyz gets the error's class only: a broker's message (e.g. a SASL refusal's) is in the log line below.
+      deps.health?.failure('kafka', `consumer crashed (${error.name}), details in the agent's log`);
       log.error(`consumer crashed: ${explainKafkaError(error, settings)}`, { restart: e.payload.restart });
       // The group may give our partitions to another replica before we rejoin: stop their
       // work now; after the rejoin the redelivered messages resume from Port's records.

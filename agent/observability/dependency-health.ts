@@ -6,7 +6,10 @@ export type Dependency = 'github' | 'port' | 'kafka';
 export interface DependencyHealth {
   /** A call to the dependency got an answer (any answer that proves it is reachable). */
   success(dep: Dependency): void;
-  /** A call failed the way an unreachable or broken service fails (network, timeout, 5xx). */
+  /**
+   * A call failed the way an unreachable or broken service fails (network, timeout, 5xx).
+   * `reason` is the agent's own words (outageReason), never the remote's: it is shown on /readyz.
+   */
   failure(dep: Dependency, reason: string): void;
   /** The dependencies unreachable for longer than the grace period, with the last reason. */
   unhealthy(): string[];
@@ -57,6 +60,18 @@ export function isOutageError(err: unknown): boolean {
 }
 
 /**
+ * What /readyz says of a failure: its kind and HTTP status, in the agent's own words. Never the
+ * error's message (issue 23): that carries the remote's answer (Port's error body, GHES's
+ * message), which /readyz, open to anything that can reach the metrics port, must not repeat;
+ * the agent's log has the whole error.
+ */
+export function outageReason(err: unknown): string {
+  const e = toAgentError(err);
+  const kind = e.code === 'network' ? 'network error' : e.code === 'timeout' ? 'timed out' : e.code === 'server' || (e.status ?? 0) >= 500 ? 'server error' : e.code;
+  return `${kind}${e.status === undefined ? '' : ` (HTTP ${e.status})`}, details in the agent's log`;
+}
+
+/**
  * The same client with every method reporting to `health`: any answer is a success (a 404 or
  * 422 proves the service is up), an outage error a failure. Errors pass through unchanged.
  */
@@ -70,7 +85,7 @@ export function observeCalls<T extends object>(target: T, dep: Dependency, healt
         health.success(dep);
         return result;
       } catch (err) {
-        if (isOutageError(err)) health.failure(dep, toAgentError(err).message.slice(0, 200));
+        if (isOutageError(err)) health.failure(dep, outageReason(err));
         else health.success(dep);
         throw err;
       }

@@ -135,7 +135,7 @@ export function createMetrics(opts: { version?: string; defaultMetrics?: boolean
     }),
     limitReached: new Counter({
       name: `${p}limit_reached_total`,
-      help: "Times a resource bound was hit (limit: message_bytes, inflight_runs, queued_reports, dispatch_rate, port_rate); the agent refuses or waits, never crashes.",
+      help: "Times a resource bound was hit (limit: message_bytes, inflight_runs, queued_reports, dispatch_rate, port_rate, github_response_deadline, github_response_bytes, port_response_deadline, port_response_bytes, claim_excess); the agent refuses or waits, never crashes.",
       labelNames: ['limit'],
       registers,
     }),

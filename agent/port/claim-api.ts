@@ -53,7 +53,13 @@ export interface ClaimApi {
  * A 404 or 403 from a claim route is not retried: it means the route or header moved, the
  * installation is unknown, or the token may not claim, and the message says which setting to check.
  */
-export function createClaimApi(deps: { http: PortHttp; routes: ClaimRoutes; reservedHeader: string }): ClaimApi {
+export function createClaimApi(deps: {
+  http: PortHttp;
+  routes: ClaimRoutes;
+  reservedHeader: string;
+  /** Told when Port handed out more runs than asked (the rest was dropped: cutClaimAnswer). */
+  onExcess?: (kind: RunKind, asked: number, answered: number) => void;
+}): ClaimApi {
   const { http, routes } = deps;
   const headers = { [deps.reservedHeader]: 'true' };
   const claimRoute = (kind: RunKind) => (kind === 'action' ? routes.claimActionRuns : routes.claimNodeRuns);
@@ -72,7 +78,9 @@ export function createClaimApi(deps: { http: PortHttp; routes: ClaimRoutes; rese
       const answer = (await res.json()) as Record<string, unknown>;
       const runs = answer[kind === 'action' ? 'runs' : 'nodeRuns'];
       if (!Array.isArray(runs)) throw new AgentError('port', `Port's ${claimRoute(kind)} answered without "${kind === 'action' ? 'runs' : 'nodeRuns'}"`, { retriable: true });
-      return runs;
+      const held = cutClaimAnswer(runs, req.limit);
+      if (held.length < runs.length) deps.onExcess?.(kind, req.limit, runs.length);
+      return held;
     },
     async ack(kind, runId) {
       const operation = kind === 'action' ? 'ack_run' : 'ack_node_run';
@@ -103,6 +111,18 @@ export function createClaimApi(deps: { http: PortHttp; routes: ClaimRoutes; rese
       );
     },
   };
+}
+
+/**
+ * The runs of a claim answer the agent holds: the first `limit`, as many as it asked for (issue
+ * 23). Who could answer more: Port (a bug), or whoever answers for it (a proxy, a hostile
+ * endpoint behind port.apiUrl). Held, they would go past limits.maxInflightRuns and the dispatch
+ * stage's room, which the limit was computed from. What stops it: the rest is dropped here,
+ * neither held nor acknowledged nor written, so Port offers each again once the claim's
+ * visibility timeout passes, to whichever replica claims next; nothing is lost.
+ */
+export function cutClaimAnswer(runs: unknown[], limit: number): unknown[] {
+  return runs.length > limit ? runs.slice(0, Math.max(0, limit)) : runs;
 }
 
 /** What a 404 or 403 from a claim route means, and what to check: stops the start with exit 2. */

@@ -35,6 +35,13 @@ export function createPortHttp(deps: {
   let pendingToken: Promise<string> | undefined;
   let pacingLogged = 0;
 
+  /**
+   * `auth` false is the token POST only: its body is `{clientId, clientSecret}`, so it follows no
+   * redirect at all (`redirect: 'manual'`, issue 23): whoever answers it with a 307/308, Port's
+   * host or anything between, gets the 3xx back as a refusal, and the secret goes nowhere else.
+   * Every other call follows only what http-fetch's redirectRefusal allows (never another origin:
+   * each carries a bearer token).
+   */
   async function send(operation: string, method: string, path: string, body: unknown, extraHeaders: Record<string, string>, auth: boolean): Promise<HttpResponse> {
     const wait = pacer.take(deps.clock.now());
     if (wait > 0) {
@@ -49,9 +56,13 @@ export function createPortHttp(deps: {
     try {
       const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json', 'user-agent': 'ghes-agent', ...extraHeaders };
       if (auth) headers.authorization = `Bearer ${await accessToken()}`;
-      res = await deps.fetch(`${deps.baseUrl}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+      res = await deps.fetch(`${deps.baseUrl}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), ...(auth ? {} : { redirect: 'manual' as const }) });
     } catch (err) {
-      if (err instanceof AgentError) throw err;
+      if (err instanceof AgentError) {
+        // A limit cut the answer (port.requestDeadlineMs, port.maxResponseBytes): http-fetch's limitError.
+        if (err.code === 'timeout' || err.code === 'limits') deps.metrics.portRequests.inc({ operation, outcome: err.code === 'timeout' ? 'deadline' : 'too_large' });
+        throw new AgentError(err.code, `Port API ${operation}: ${err.message}`, { retriable: err.retriable, cause: err });
+      }
       deps.metrics.portRequests.inc({ operation, outcome: 'network_error' });
       throw new AgentError('network', `Port API: ${describeNetworkError(err, host, 'port.caFile')}`, { retriable: true, cause: err });
     }
@@ -63,6 +74,11 @@ export function createPortHttp(deps: {
   }
 
   async function fail(operation: string, res: HttpResponse): Promise<never> {
+    if (res.redirectRefused) {
+      // A redirect not followed: its Location's origin and the rule are named, not its body.
+      await res.text().catch(() => '');
+      throw new AgentError('port', `Port API ${operation} answered ${res.status}, a redirect ${res.redirectRefused}. Check port.apiUrl / port.region (and any proxy in between).`, { status: res.status });
+    }
     const text = (await res.text().catch(() => '')).slice(0, 2000);
     const retryAfter = Number(res.headers.get('retry-after'));
     const retriable = res.status >= 500 || res.status === 429 || res.status === 408;

@@ -7,6 +7,7 @@ import { createPortClient } from '../../port/port-client.js';
 import { createPortHttp } from '../../port/port-http.js';
 import { realClock } from '../../util/backoff.js';
 import { createFetch } from '../../util/http-fetch.js';
+import { responseLimits } from '../../util/response-limits.js';
 import type { CheckContext } from './context.js';
 import { githubChecks } from './github-checks.js';
 import { createKafkaProbe } from './kafka-probe.js';
@@ -38,8 +39,8 @@ export async function checkCommand(config: AgentConfig, opts: { configFile?: str
   // The clients log through winston; a check reports on stdout, so only their errors go to stderr.
   const logger = createLogger({ level: 'error', secrets, stream: process.stderr });
   const metrics = createMetrics({ defaultMetrics: false });
-  const githubFetch = createFetch({ caFile: config.github.caFile, insecure: config.github.tlsInsecureSkipVerify, timeoutMs: config.github.requestTimeoutMs, name: 'github.caFile' });
-  const portFetch = createFetch({ caFile: config.port.caFile, insecure: config.port.tlsInsecureSkipVerify, timeoutMs: config.port.requestTimeoutMs, name: 'port.caFile' });
+  const githubFetch = createFetch({ caFile: config.github.caFile, insecure: config.github.tlsInsecureSkipVerify, timeoutMs: config.github.requestTimeoutMs, name: 'github.caFile', limits: responseLimits(config, 'github') });
+  const portFetch = createFetch({ caFile: config.port.caFile, insecure: config.port.tlsInsecureSkipVerify, timeoutMs: config.port.requestTimeoutMs, name: 'port.caFile', limits: responseLimits(config, 'port') });
   const portHttp = createPortHttp({ baseUrl: config.port.apiUrl, clientId: config.port.clientId, clientSecret: config.port.clientSecret, fetch: portFetch, clock: realClock, metrics, logger });
   const ctx: CheckContext = {
     config,

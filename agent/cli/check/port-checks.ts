@@ -16,6 +16,8 @@ export const portCredentials: Check<CheckContext> = {
         method: 'POST',
         headers: { 'content-type': 'application/json', accept: 'application/json', 'user-agent': 'ghes-agent' },
         body: JSON.stringify({ clientId, clientSecret }),
+        // The body is the client secret: no redirect is followed, the 3xx is a failure (issue 23).
+        redirect: 'manual',
       });
     } catch (err) {
       const why = describeNetworkError(err, host, 'port.caFile');
@@ -25,6 +27,7 @@ export const portCredentials: Check<CheckContext> = {
     if (res.status === 401 || res.status === 403) {
       return fail(`Port rejected client id ${clientId} (${res.status}) at ${apiUrl}`, 'copy port.clientId and port.clientSecret again from Port → Settings → Credentials, and check port.region (eu or us)');
     }
+    if (res.redirectRefused) return fail(`Port's token endpoint answered ${res.status}, a redirect ${res.redirectRefused}`, 'set port.apiUrl (or port.region) to the URL that answers itself; the client secret is never sent on to a redirect');
     if (!res.ok) return fail(`Port's token endpoint answered ${res.status}: ${body.slice(0, 200)}`, 'retry later; if it persists, check port.apiUrl and Port\'s status page');
     return pass(`Port at ${apiUrl} accepted client id ${clientId}`);
   },
