@@ -1,6 +1,7 @@
 import { toAgentError } from '../errors.js';
 import type { FetchFn } from '../util/http-fetch.js';
 import type { WorkflowJob } from './run-insight-api.js';
+import { lineLink, lineName, stripControls } from './safe-text.js';
 
 /** What a failed run brings back to Port: a line per failed job, and the excerpt for its summary. */
 export interface FailureExcerpt {
@@ -58,7 +59,8 @@ export async function fetchFailureExcerpt(deps: ExcerptDeps, run: { owner: strin
     const step = failedStep(first);
     const location = await race(deps.api.jobLogLocation(run.owner, run.repo, first.id, bound), bound);
     const log = await race(readCapped(deps.storageFetch, location, deps.settings.logMaxBytes, bound), bound);
-    const lines = stepLines(log, step);
+    // What the steps printed is the workflow author's: no terminal escapes or controls reach Port.
+    const lines = stepLines(stripControls(log), step);
     if (lines.length === 0) return { jobLines, outcome: 'no_log' };
     const text = deps.scrub(tail(lines, deps.settings.lines, deps.settings.maxBytes));
     return { jobLines, excerpt: { job: first.name, step: step?.name ?? first.name, text }, outcome: 'ok' };
@@ -70,11 +72,11 @@ export async function fetchFailureExcerpt(deps: ExcerptDeps, run: { owner: strin
   }
 }
 
-/** "Failed job "test", step "Run tests": <link>" per failed job. */
+/** "Failed job "test", step "Run tests": <link>" per failed job; names and link as safe-text.ts makes them. */
 export function describeFailedJobs(failed: WorkflowJob[]): string[] {
   const lines = failed.slice(0, MAX_JOB_LINES).map((j) => {
     const step = failedStep(j);
-    return `Failed job "${j.name}"${step ? `, step "${step.name}"` : ''} (${j.conclusion}): ${j.html_url ?? ''}`.trimEnd();
+    return `Failed job "${lineName(j.name)}"${step ? `, step "${lineName(step.name)}"` : ''} (${lineName(j.conclusion)}): ${lineLink(j.html_url)}`.trimEnd();
   });
   if (failed.length > MAX_JOB_LINES) lines.push(`… and ${failed.length - MAX_JOB_LINES} more failed jobs`);
   return lines;
