@@ -9,8 +9,8 @@ export interface FailureExcerpt {
   jobLines: string[];
   /** The last lines of the first failed step's log, ready for the run's summary; absent when it could not be read. */
   excerpt?: { job: string; step: string; text: string };
-  /** Why the excerpt is missing, when it is (for the agent's log and the metric). */
-  outcome: 'ok' | 'no_failed_job' | 'no_log' | 'error' | 'timeout';
+  /** Why the excerpt is missing, when it is (for the agent's log and the metric); `refused`: the log's storage host is not accepted (log-archive-rules.ts). */
+  outcome: 'ok' | 'no_failed_job' | 'no_log' | 'error' | 'timeout' | 'refused';
   error?: string;
 }
 
@@ -27,7 +27,11 @@ export interface ExcerptDeps {
     listJobs(owner: string, repo: string, runId: number, etag?: string, signal?: AbortSignal): Promise<{ jobs: WorkflowJob[] } | undefined>;
     jobLogLocation(owner: string, repo: string, jobId: number, signal?: AbortSignal): Promise<string>;
   };
-  /** Fetches the log from blob storage: never carries the GHES credentials (its own CA and proxy settings: github.caFile and the proxy variables). */
+  /**
+   * Fetches the log from blob storage: never carries the GHES credentials (its own CA and proxy
+   * settings: github.caFile and the proxy variables), and refuses a host or address it must not
+   * read from with AgentError 'policy' (log-archive-fetch.ts).
+   */
   storageFetch: FetchFn;
   /** The agent's secret scrubbing (GitHub already masks the workflow's secrets as ***). */
   scrub: (text: string) => string;
@@ -66,7 +70,9 @@ export async function fetchFailureExcerpt(deps: ExcerptDeps, run: { owner: strin
     return { jobLines, excerpt: { job: first.name, step: step?.name ?? first.name, text }, outcome: 'ok' };
   } catch (raw) {
     const timedOut = timer.aborted && !signal?.aborted;
-    return { jobLines, outcome: timedOut ? 'timeout' : 'error', error: timedOut ? `took longer than ${deps.settings.timeoutMs} ms` : toAgentError(raw).message };
+    if (timedOut) return { jobLines, outcome: 'timeout', error: `took longer than ${deps.settings.timeoutMs} ms` };
+    const err = toAgentError(raw);
+    return { jobLines, outcome: err.code === 'policy' ? 'refused' : 'error', error: err.message };
   } finally {
     clearTimeout(handle);
   }
