@@ -184,6 +184,8 @@ export interface DispatchRecord {
   workflowId: number | null;
   workflowPath: string | null;
   ref: string;
+  /** The fully qualified ref the run got (refs/heads/… or refs/tags/…), once the dispatch was accepted. */
+  resolvedRef?: string;
   inputs: Record<string, unknown>;
   returnRunDetails: boolean;
   /** Real ms since the epoch. */
