@@ -86,7 +86,9 @@ export function createLogArchiveFetch(opts: {
     connections: 8,
   };
   const proxied = proxyConfigured(env);
-  const dispatcher: Dispatcher = proxied ? new EnvHttpProxyAgent(options) : new Agent(options);
+  const dispatcher: Dispatcher = proxied
+    ? new EnvHttpProxyAgent({ ...options, httpProxy: env.http_proxy ?? env.HTTP_PROXY, httpsProxy: env.https_proxy ?? env.HTTPS_PROXY, noProxy: env.no_proxy ?? env.NO_PROXY })
+    : new Agent(options);
 
   return async (input, init = {}) => {
     const verdict = checkLogUrl(opts.rules, String(input));

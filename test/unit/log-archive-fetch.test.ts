@@ -9,7 +9,7 @@ import type { LookupAddress } from 'node:dns';
 import { mkdtempSync } from 'node:fs';
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -68,15 +68,35 @@ function logged() {
 }
 
 /** The failure excerpt as the agent reads it, with the log at `location`, through the archive fetch. */
-async function excerptFrom(location: string, opts: { ghesUrls: string[]; logHosts?: string[]; lookup?: Lookup; caFile?: string }) {
+async function excerptFrom(location: string, opts: { ghesUrls: string[]; logHosts?: string[]; lookup?: Lookup; caFile?: string; env?: NodeJS.ProcessEnv }) {
   const { logger, lines } = logged();
-  const storageFetch = createLogArchiveFetch({ rules: { ghesUrls: opts.ghesUrls, logHosts: opts.logHosts ?? [] }, timeoutMs: 2000, logger, lookup: opts.lookup, caFile: opts.caFile, env: {} });
+  const storageFetch = createLogArchiveFetch({ rules: { ghesUrls: opts.ghesUrls, logHosts: opts.logHosts ?? [] }, timeoutMs: 2000, logger, lookup: opts.lookup, caFile: opts.caFile, env: opts.env ?? {} });
   const got = await fetchFailureExcerpt(
     { api: { listJobs: async () => ({ jobs: [job] }), jobLogLocation: async () => location }, storageFetch, scrub: (t) => t, settings: { lines: 10, maxBytes: 4000, logMaxBytes: 100_000, timeoutMs: 3000 } },
     { owner: 'acme', repo: 'infra', runId: 5 },
   );
   await new Promise((r) => setImmediate(r));
   return { got, lines };
+}
+
+/** An HTTP CONNECT proxy (undici's ProxyAgent tunnels every request): records each tunnel asked for. */
+async function connectProxy(): Promise<{ port: number; tunnels: string[]; close: () => Promise<void> }> {
+  const tunnels: string[] = [];
+  const server = createServer((_req, res) => res.writeHead(405).end());
+  server.on('connect', (req: IncomingMessage, socket, head: Buffer) => {
+    tunnels.push(req.url ?? '');
+    const [host, port] = (req.url ?? '').split(':');
+    const upstream = connect(Number(port), host!, () => {
+      socket.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+      upstream.write(head);
+      upstream.pipe(socket);
+      socket.pipe(upstream);
+    });
+    upstream.on('error', () => socket.destroy());
+    socket.on('error', () => upstream.destroy());
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { port: (server.address() as AddressInfo).port, tunnels, close: () => new Promise<void>((resolve) => (server.closeAllConnections(), server.close(() => resolve()))) };
 }
 
 /** A resolver that knows only `names`, and records what it was asked. */
@@ -160,6 +180,25 @@ describe('job log archives: where the agent may read from (issue 23)', () => {
     const r = await excerptFrom('https://other.example.test/log', { ghesUrls: ['https://ghes.example.test'], logHosts: ['storage.example.test'], lookup: dns });
     refusedWithNothing(r, /other\.example\.test is not accepted: the host is not GHES and not in github\.logHosts/);
     assert.deepEqual(dns.asked, []);
+  });
+
+  it('through an HTTPS_PROXY (which resolves names itself): a name leading to a metadata or loopback address is refused before the proxy is asked', async () => {
+    const dns = fakeDns({ 'meta.example.test': '169.254.169.254', 'logs.example.test': '127.0.0.1' });
+    const proxy = await connectProxy();
+    try {
+      const env = { HTTPS_PROXY: `http://127.0.0.1:${proxy.port}`, HTTP_PROXY: `http://127.0.0.1:${proxy.port}` };
+      refusedWithNothing(await excerptFrom('https://meta.example.test/latest/meta-data/', { ghesUrls: ['https://ghes.example.test'], lookup: dns, env }), /resolves to 169\.254\.169\.254/);
+      refusedWithNothing(await excerptFrom(`https://logs.example.test:${plain.port}/log`, { ghesUrls: ['https://ghes.example.test'], lookup: dns, env }), /resolves to 127\.0\.0\.1/);
+      assert.deepEqual(proxy.tunnels, [], 'the proxy was never asked');
+      // An accepted host is read through the proxy, as every other request of the agent is.
+      const direct = plain.seen.length;
+      const ok = await excerptFrom(`http://127.0.0.1:${plain.port}/log`, { ghesUrls: ['http://127.0.0.1:1'], env });
+      assert.equal(ok.got.outcome, 'ok', ok.got.error);
+      assert.deepEqual(proxy.tunnels, [`127.0.0.1:${plain.port}`]);
+      assert.equal(plain.seen.length, direct + 1, 'the storage host answered through the tunnel');
+    } finally {
+      await proxy.close();
+    }
   });
 
   it('the storage host\'s own redirect is not followed', async () => {
