@@ -22,6 +22,7 @@ import { createDispatchGate, createDispatchPacer } from './github/dispatch-pacer
 import { createGithubApi } from './github/github-api.js';
 import { createGithubClients } from './github/github-client.js';
 import type { Mismatch } from './github/own-run.js';
+import { createLogArchiveFetch } from './github/log-archive-fetch.js';
 import { createClockSkew } from './github/clock-skew.js';
 import { type Version, parseVersion, supportsRunDetails } from './github/ghes-version.js';
 import { createClaimIntake, type ClaimIntake } from './claim/claim-intake.js';
@@ -144,16 +145,15 @@ export async function startAgent(config: AgentConfig, opts: { logger?: Logger; s
     const ghesTls = { caFile: config.github.caFile, insecure: config.github.tlsInsecureSkipVerify };
     // The job-log request's 302 is read, not followed (its target is blob storage, which must
     // never see the GHES credentials); the log itself comes through storageFetch, without them,
-    // with GHES's CA bundle and the proxy variables (the storage host is often GHES's own).
+    // with GHES's CA bundle and the proxy variables (the storage host is often GHES's own), from
+    // an accepted host only (log-archive-rules.ts: https, github.logHosts, no loopback,
+    // link-local or metadata address).
     const noRedirectFetch = createFetch({ ...ghesTls, timeoutMs: config.github.requestTimeoutMs, name: 'github.caFile', followRedirects: false, limits: responseLimits(config, 'github', metrics) });
-    // Streamed: failure-excerpt reads up to insight.logMaxBytes and drops the rest; the whole
-    // download is bounded by insight.excerptTimeoutSeconds.
-    const storageFetch = createFetch({
+    const storageFetch = createLogArchiveFetch({
       ...ghesTls,
+      rules: { ghesUrls: [config.github.url, config.github.apiUrl].filter((u) => u !== ''), logHosts: config.github.logHosts },
       timeoutMs: config.insight.excerptTimeoutSeconds * 1000,
-      name: 'github.caFile',
-      streamBody: true,
-      limits: { deadlineMs: config.insight.excerptTimeoutSeconds * 1000, deadlineSetting: 'insight.excerptTimeoutSeconds' },
+      logger,
     });
     const api = observeCalls(createGithubApi({ clients, clock, noRedirectFetch }), 'github', dependencies);
     const startupRetry = { clock, maxAttempts: Infinity, capMs: 30_000, onRetry: (e: AgentError) => log.warn(`start-up step failed, retrying: ${e.message}`) };

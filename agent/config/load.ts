@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import convict from 'convict';
 import { parse as parseYaml } from 'yaml';
 import { AgentError } from '../errors.js';
@@ -273,6 +274,9 @@ function resolve(c: AgentConfig, sources: ConfigSources): AgentConfig {
   };
   if (!github.url && !github.apiUrl) problems.push(`github.url: is required, e.g. https://github.example.com. Set it in the config file or env ${envNameFor('github.url')}.`);
   github.apiUrl = (github.apiUrl || `${github.url.replace(/\/+$/, '')}/api/v3`).replace(/\/+$/, '');
+  // Host names only: a URL or a host:port here would never match the storage host GHES names.
+  const badLogHost = github.logHosts.find((h) => !/^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*\.?$/.test(h) && isIP(h.replace(/^\[(.*)\]$/, '$1')) === 0);
+  if (badLogHost !== undefined) problems.push(`github.logHosts: "${badLogHost.slice(0, 100)}" is not a host name (give names such as storage.example.com, without scheme, port or path).`);
   if (github.appId) {
     if (!/^\d+$/.test(github.appId)) problems.push(`github.appId: must be the numeric App id shown on the App's settings page, got "${github.appId}".`);
     if (!github.privateKey) problems.push('github.privateKey: a GitHub App needs its private key. Set github.privateKey (PEM) or github.privateKeyFile.');

@@ -193,6 +193,11 @@ export const schemaTree: Tree = {
       format: 'string-list',
       default: [],
     },
+    logHosts: {
+      doc: "Host names (comma separated in env) the failure excerpt may download a job log from, besides GHES's own host. Empty: the storage host GHES names, unless it is or resolves to a loopback, link-local or cloud metadata address. Logs are read over https only, without credentials; a refused host is logged and counted (failure_excerpts_total outcome=\"refused\") and the run's summary goes without the excerpt.",
+      format: 'string-list',
+      default: [],
+    },
   },
   tracking: {
     mode: oneOf(
@@ -352,6 +357,7 @@ export interface AgentConfig {
     orgs: string[];
     catchAll: boolean;
     otherAgentsOrgs: string[];
+    logHosts: string[];
   };
   tracking: {
     mode: 'batched' | 'naive';

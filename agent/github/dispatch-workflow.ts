@@ -9,6 +9,7 @@ import { type Correlation, correlateRun, runNameShowsRunIds } from './correlate.
 import { everyPage } from './every-page.js';
 import type { GithubApi } from './github-api.js';
 import { type Mismatch, matchRunName, unverifiedRuns } from './own-run.js';
+import { qualifiedRef } from '../policy/evaluate-policy.js';
 
 export interface DispatchedRun {
   runId: number;
@@ -69,6 +70,19 @@ const CREATED_SLACK_MS = 120_000;
  */
 export async function dispatchWorkflow(ctx: DispatchContext, run: RunRequest, req: DispatchRequest): Promise<DispatchedRun> {
   const wfKey = `${run.org}/${run.repo}/${run.workflow}`.toLowerCase();
+  // The ref exactly as the policy approved it: a short name as refs/heads/<name>, refs/… as given.
+  // GitHub's OpenAPI description of "Create a workflow dispatch event" says only "The git
+  // reference for the workflow. The reference can be a branch or tag name" (ghes-3.17 to 3.19,
+  // api.github.com); fully qualified refs are accepted as well: clients send them (the
+  // benc-uk/workflow-dispatch action's default ref is github.context.ref, i.e. GITHUB_REF, which
+  // GitHub documents as fully formed, refs/heads/<branch> or refs/tags/<tag>; a project whose
+  // branch and tag shared a name fixed its dispatches by sending refs/tags/<tag>,
+  // OpenAdminOS/OpenAdminOS#78). Which one a short name that is both a branch and a tag runs is
+  // not documented by GitHub: git itself prefers the tag (gitrevisions: refs/tags/<name> before
+  // refs/heads/<name>), while that report saw GitHub pick the branch. A qualified ref leaves no
+  // such choice to GHES. The correlation below filters by the short name (the run list's
+  // `branch` takes "the name of the branch", OpenAPI; a run's head_branch is a name, "master").
+  const ref = qualifiedRef(req.ref);
   let inputs = { ...req.inputs };
   let runIdInput = req.runIdInput;
   if (runIdInput && ctx.learned.noRunIdInput.has(wfKey)) {
@@ -82,7 +96,7 @@ export async function dispatchWorkflow(ctx: DispatchContext, run: RunRequest, re
     const postedAtMs = ctx.clock.now();
     try {
       if (useDetails) {
-        const res = await gated(ctx, run, () => ctx.api.dispatch(run.org, run.repo, run.workflow, { ref: req.ref, inputs, return_run_details: true }));
+        const res = await gated(ctx, run, () => ctx.api.dispatch(run.org, run.repo, run.workflow, { ref, inputs, return_run_details: true }));
         if (res.status === 200) return { runId: res.runId, htmlUrl: res.htmlUrl, via: 'run-details' };
         // A 204 although we asked for details: find the run as an older server would.
         const found = await awaitCorrelation(ctx, run, req.ref, undefined, serverNow(ctx) - CREATED_SLACK_MS);
@@ -92,7 +106,7 @@ export async function dispatchWorkflow(ctx: DispatchContext, run: RunRequest, re
       return await ctx.locks.run(wfKey, async () => {
         const before = await ctx.api.listWorkflowRuns(run.org, run.repo, run.workflow, { branch: branchName(req.ref), actor: ctx.actor, perPage: 30 });
         const known = new Set(before.runs.map((r) => r.id));
-        await gated(ctx, run, () => ctx.api.dispatch(run.org, run.repo, run.workflow, { ref: req.ref, inputs }));
+        await gated(ctx, run, () => ctx.api.dispatch(run.org, run.repo, run.workflow, { ref, inputs }));
         const found = await awaitCorrelation(ctx, run, req.ref, known, before.serverDateMs - 5_000);
         return expectFound(found, run);
       });
@@ -110,6 +124,13 @@ export async function dispatchWorkflow(ctx: DispatchContext, run: RunRequest, re
         delete inputs[runIdInput];
         runIdInput = undefined;
         continue;
+      }
+      if (err.status === 422 && /no ref found/i.test(text) && ref !== req.ref) {
+        throw new AgentError(
+          err.code,
+          `there is no branch ${req.ref}: a short ref is dispatched as the branch ${ref}, as the policy reads it; to run a tag, set workflowInputs.ref to refs/tags/${req.ref} (${text})`,
+          { status: err.status, cause: err },
+        );
       }
       if (!err.retriable) throw err;
       if (err.code !== 'rate_limited') {

@@ -1,6 +1,7 @@
 import { toAgentError } from '../errors.js';
 import type { FetchFn } from '../util/http-fetch.js';
 import type { WorkflowJob } from './run-insight-api.js';
+import { lineLink, lineName, stripControls } from './safe-text.js';
 
 /** What a failed run brings back to Port: a line per failed job, and the excerpt for its summary. */
 export interface FailureExcerpt {
@@ -8,8 +9,8 @@ export interface FailureExcerpt {
   jobLines: string[];
   /** The last lines of the first failed step's log, ready for the run's summary; absent when it could not be read. */
   excerpt?: { job: string; step: string; text: string };
-  /** Why the excerpt is missing, when it is (for the agent's log and the metric). */
-  outcome: 'ok' | 'no_failed_job' | 'no_log' | 'error' | 'timeout';
+  /** Why the excerpt is missing, when it is (for the agent's log and the metric); `refused`: the log's storage host is not accepted (log-archive-rules.ts). */
+  outcome: 'ok' | 'no_failed_job' | 'no_log' | 'error' | 'timeout' | 'refused';
   error?: string;
 }
 
@@ -26,7 +27,11 @@ export interface ExcerptDeps {
     listJobs(owner: string, repo: string, runId: number, etag?: string, signal?: AbortSignal): Promise<{ jobs: WorkflowJob[] } | undefined>;
     jobLogLocation(owner: string, repo: string, jobId: number, signal?: AbortSignal): Promise<string>;
   };
-  /** Fetches the log from blob storage: never carries the GHES credentials (its own CA and proxy settings: github.caFile and the proxy variables). */
+  /**
+   * Fetches the log from blob storage: never carries the GHES credentials (its own CA and proxy
+   * settings: github.caFile and the proxy variables), and refuses a host or address it must not
+   * read from with AgentError 'policy' (log-archive-fetch.ts).
+   */
   storageFetch: FetchFn;
   /** The agent's secret scrubbing (GitHub already masks the workflow's secrets as ***). */
   scrub: (text: string) => string;
@@ -58,23 +63,26 @@ export async function fetchFailureExcerpt(deps: ExcerptDeps, run: { owner: strin
     const step = failedStep(first);
     const location = await race(deps.api.jobLogLocation(run.owner, run.repo, first.id, bound), bound);
     const log = await race(readCapped(deps.storageFetch, location, deps.settings.logMaxBytes, bound), bound);
-    const lines = stepLines(log, step);
+    // What the steps printed is the workflow author's: no terminal escapes or controls reach Port.
+    const lines = stepLines(stripControls(log), step);
     if (lines.length === 0) return { jobLines, outcome: 'no_log' };
     const text = deps.scrub(tail(lines, deps.settings.lines, deps.settings.maxBytes));
     return { jobLines, excerpt: { job: first.name, step: step?.name ?? first.name, text }, outcome: 'ok' };
   } catch (raw) {
     const timedOut = timer.aborted && !signal?.aborted;
-    return { jobLines, outcome: timedOut ? 'timeout' : 'error', error: timedOut ? `took longer than ${deps.settings.timeoutMs} ms` : toAgentError(raw).message };
+    if (timedOut) return { jobLines, outcome: 'timeout', error: `took longer than ${deps.settings.timeoutMs} ms` };
+    const err = toAgentError(raw);
+    return { jobLines, outcome: err.code === 'policy' ? 'refused' : 'error', error: err.message };
   } finally {
     clearTimeout(handle);
   }
 }
 
-/** "Failed job "test", step "Run tests": <link>" per failed job. */
+/** "Failed job "test", step "Run tests": <link>" per failed job; names and link as safe-text.ts makes them. */
 export function describeFailedJobs(failed: WorkflowJob[]): string[] {
   const lines = failed.slice(0, MAX_JOB_LINES).map((j) => {
     const step = failedStep(j);
-    return `Failed job "${j.name}"${step ? `, step "${step.name}"` : ''} (${j.conclusion}): ${j.html_url ?? ''}`.trimEnd();
+    return `Failed job "${lineName(j.name)}"${step ? `, step "${lineName(step.name)}"` : ''} (${lineName(j.conclusion)}): ${lineLink(j.html_url)}`.trimEnd();
   });
   if (failed.length > MAX_JOB_LINES) lines.push(`… and ${failed.length - MAX_JOB_LINES} more failed jobs`);
   return lines;

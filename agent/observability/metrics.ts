@@ -55,7 +55,7 @@ export function createMetrics(opts: { version?: string; defaultMetrics?: boolean
     // Issue 13: what the agent tells the user beyond SUCCESS/FAILURE, and what it costs.
     failureExcerpts: new Counter({
       name: `${p}failure_excerpts_total`,
-      help: "Failed runs whose failed jobs and step log the agent looked up, by outcome: ok, no_failed_job, no_log, error, timeout (the final status went without the excerpt).",
+      help: "Failed runs whose failed jobs and step log the agent looked up, by outcome: ok, no_failed_job, no_log, error, timeout, refused (the log's storage host is not accepted: github.logHosts, https only, no loopback, link-local or metadata address); all but ok: the final status went without the excerpt.",
       labelNames: ['outcome'],
       registers,
     }),

@@ -11,9 +11,20 @@ export interface PolicySubject {
   defaultBranch: string;
 }
 
+/**
+ * The ref the policy judges, and so the ref the agent dispatches: "main" means refs/heads/main
+ * (a short name is a branch), a ref starting with refs/ is taken as written (refs/tags/v1 stays
+ * a tag). Dispatching the short name instead would leave GHES to pick between a branch and a tag
+ * of that name (dispatch-workflow.ts says what is known of that), so a tag named like an
+ * approved branch could run instead of it.
+ */
+export function qualifiedRef(ref: string): string {
+  return ref.startsWith('refs/') ? ref : `refs/heads/${ref}`;
+}
+
 /** Refs as users write them: "main" means refs/heads/main; "@default" the repository's default branch. */
 function refMatches(pattern: string, ref: string, defaultBranch: string): boolean {
-  const qualified = ref.startsWith('refs/') ? ref : `refs/heads/${ref}`;
+  const qualified = qualifiedRef(ref);
   if (pattern === '@default') return qualified === `refs/heads/${defaultBranch}`;
   const re = globToRegExp(pattern, false);
   const qualifiedPattern = pattern.startsWith('refs/') ? re : globToRegExp(`refs/heads/${pattern}`, false);

@@ -1,5 +1,6 @@
 import { type ExcerptSettings, fetchFailureExcerpt } from '../github/failure-excerpt.js';
 import type { PendingDeployment, WorkflowJob } from '../github/run-insight-api.js';
+import { fenced, lineName, markdownName } from '../github/safe-text.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { Clock } from '../util/backoff.js';
@@ -120,15 +121,16 @@ export function createRunInsight(deps: InsightDeps): RunInsight {
       if (found.error) log.warn(`no failure excerpt for run ${run.portRunId}: ${found.error}`, { runId: run.portRunId, outcome: found.outcome });
       const lines = found.jobLines.map(deps.scrub);
       if (!found.excerpt) return { lines };
-      const summary = `Failed: job "${found.excerpt.job}", step "${found.excerpt.step}". Last lines of its log:\n\n\`\`\`\n${found.excerpt.text}\n\`\`\``;
+      // Markdown in Port: the names escaped, the log in a fence its text cannot close (safe-text.ts).
+      const summary = `Failed: job "${markdownName(found.excerpt.job)}", step "${markdownName(found.excerpt.step)}". Last lines of its log:\n\n${fenced(found.excerpt.text)}`;
       return { lines, summary };
     },
   };
 }
 
-/** "Waiting for approval: environment production (reviewers: bob, @acme/platform). Review: <url>" */
+/** "Waiting for approval: environment production (reviewers: bob, @acme/platform). Review: <url>"; names from GHES made safe (safe-text.ts). */
 export function approvalLine(pending: PendingDeployment[], htmlUrl: string): string {
-  const envs = pending.map((p) => `${p.environment} (reviewers: ${p.reviewers.length > 0 ? p.reviewers.join(', ') : 'none named: anyone with write access'})`);
+  const envs = pending.map((p) => `${lineName(p.environment)} (reviewers: ${p.reviewers.length > 0 ? p.reviewers.map(lineName).join(', ') : 'none named: anyone with write access'})`);
   return `Waiting for approval: ${pending.length > 1 ? 'environments' : 'environment'} ${envs.join('; ')}. Review: ${htmlUrl}`;
 }
 
@@ -145,8 +147,9 @@ export function progressLines(seen: Map<number, string>, jobs: WorkflowJob[], qu
     seen.set(job.id, job.status);
     const changedAt = Date.parse((job.status === 'completed' ? job.completed_at : job.started_at) ?? '');
     if (quietBeforeMs !== undefined && Number.isFinite(changedAt) && changedAt < quietBeforeMs) continue;
-    if (job.status === 'in_progress' && before !== 'in_progress') lines.push(`Job "${job.name}" started`);
-    else if (job.status === 'completed') lines.push(`Job "${job.name}" ${job.conclusion ?? 'completed'}${durationOf(job)}`);
+    // The job's name is the workflow author's (safe-text.ts).
+    if (job.status === 'in_progress' && before !== 'in_progress') lines.push(`Job "${lineName(job.name)}" started`);
+    else if (job.status === 'completed') lines.push(`Job "${lineName(job.name)}" ${lineName(job.conclusion ?? 'completed')}${durationOf(job)}`);
   }
   return lines;
 }

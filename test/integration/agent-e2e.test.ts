@@ -71,7 +71,8 @@ describe('agent on GHES 3.21 with a GitHub App', () => {
     const run = await stack.publish(inv('deploy.yml', { workflowInputs: { ref: 'release', service: 'web' } }));
     await stack.waitForRun(run.id, isFinal);
     const d = stack.ghes.dispatches().find((x) => x.inputs.port_run_id === run.id)!;
-    assert.equal(d.ref, 'release');
+    // Issue 23: dispatched as the policy reads it, a branch (refs/heads/release), not the bare name.
+    assert.equal(d.ref, 'refs/heads/release');
     assert.equal(d.inputs.ref, undefined);
   });
 

@@ -95,6 +95,81 @@ for (const auth of ['app', 'token'] as const) {
   });
 }
 
+// Issue 23, item 4: GHES's job-log Location decides where the agent reads from. The local stack
+// runs GHES (http://127.0.0.1:G) and its log storage (http://127.0.0.1:S) on the same loopback
+// address: the reads above work because GHES's own host is always accepted (and over http only
+// because GHES itself is configured over http). Another name for the same server, a link-local
+// address, or (with github.logHosts) a host not listed: not fetched, no excerpt in Port.
+describe('job log archives: only an accepted storage host is read (issue 23)', () => {
+  let stack: LocalStack;
+  let agent: AgentProcess;
+  let listed: AgentProcess;
+  before(async () => {
+    stack = await startLocalStack({ ghes: { version: '3.19.0' } });
+    agent = await startAgentProcess(stack, { overrides: { insight: { excerptTimeoutSeconds: 5 } } });
+    await agent.waitReady();
+  });
+  after(async () => {
+    stack?.ghes.setLogOrigin(undefined);
+    await listed?.stop();
+    await agent?.stop();
+    await stack?.close();
+  });
+
+  const storagePort = () => new URL(stack.ghes.storageOrigin).port;
+
+  /** A failed run whose log GHES says is at `origin`: its final status, with or without the excerpt. */
+  async function failedRunWithLogAt(origin: string) {
+    stack.ghes.setLogOrigin(origin);
+    try {
+      const storageBefore = stack.ghes.storageRequests().length;
+      const run = await stack.publish(inv('fail.yml'));
+      const done = await stack.waitForRun(run.id, isFinal, 60_000);
+      assert.equal(done.status, 'FAILURE');
+      return { done, lines: messages(stack, run.id), storage: stack.ghes.storageRequests().slice(storageBefore) };
+    } finally {
+      stack.ghes.setLogOrigin(undefined);
+    }
+  }
+
+  const notFetched = (r: Awaited<ReturnType<typeof failedRunWithLogAt>>) => {
+    assert.deepEqual(r.storage, [], 'the storage server saw no request');
+    assert.doesNotMatch(r.done.summary ?? '', /Last lines|Received: "stuck"/, 'nothing of the log reached Port');
+    assert.ok(r.lines.some((m) => m.startsWith('Failed job "test", step "Run tests"')), 'the failed job is named all the same');
+    assert.ok(r.lines.every((m) => !/Received: "stuck"/.test(m)));
+  };
+
+  test('a Location over http:// to a loopback name other than GHES\'s (localhost): not fetched, counted, logged', async () => {
+    const before = metricValue(await agent.metrics(), 'ghes_agent_failure_excerpts_total', { outcome: 'refused' });
+    notFetched(await failedRunWithLogAt(`http://localhost:${storagePort()}`));
+    assert.equal(metricValue(await agent.metrics(), 'ghes_agent_failure_excerpts_total', { outcome: 'refused' }), before + 1);
+    assert.match(agent.output(), /storage host localhost is not accepted: its scheme is http, not https/);
+  });
+
+  test('a Location at a link-local (cloud metadata) address: not fetched, counted', async () => {
+    const before = metricValue(await agent.metrics(), 'ghes_agent_failure_excerpts_total', { outcome: 'refused' });
+    notFetched(await failedRunWithLogAt('https://169.254.169.254'));
+    assert.equal(metricValue(await agent.metrics(), 'ghes_agent_failure_excerpts_total', { outcome: 'refused' }), before + 1);
+    assert.match(agent.output(), /storage host 169\.254\.169\.254 is not accepted: the host is a link-local address/);
+  });
+
+  test('with github.logHosts set: GHES\'s own host is still read (and logged), an unlisted host is not', async () => {
+    await agent.stop();
+    listed = await startAgentProcess(stack, { overrides: { github: { correlationTimeoutSeconds: 20, logHosts: ['logs.example.com'] }, insight: { excerptTimeoutSeconds: 5 } } });
+    await listed.waitReady();
+    const own = await failedRunWithLogAt(stack.ghes.storageOrigin);
+    assert.match(own.done.summary ?? '', /Received: "stuck"/);
+    assert.equal(own.storage.length, 1);
+    assert.match(listed.output(), /reading a job log from 127\.0\.0\.1/);
+    notFetched(await failedRunWithLogAt(`http://localhost:${storagePort()}`));
+    assert.match(listed.output(), /storage host localhost is not accepted/);
+    const other = await failedRunWithLogAt('https://blob.other.example');
+    notFetched(other);
+    assert.match(listed.output(), /storage host blob\.other\.example is not accepted: the host is not GHES and not in github\.logHosts/);
+    assert.equal(metricValue(await listed.metrics(), 'ghes_agent_failure_excerpts_total', { outcome: 'refused' }), 2);
+  });
+});
+
 describe('cancellation: a run ended in Port, and tracking.cancelOnTimeout', () => {
   let stack: LocalStack;
   let agent: AgentProcess;

@@ -77,7 +77,8 @@ describe('message edge: signatures, policy, sizes', () => {
     assert.match(noRule.summary ?? '', /acme\/infra workflow cancel\.yml matches no rule of policy\.allow/);
     // A rule without refs allows every ref (fail.yml runs and fails on its own).
     const free = await stack.waitForRun(anyRef.id, isFinal);
-    assert.equal(dispatched(anyRef.id)[0]?.ref, 'release');
+    // Issue 23: dispatched as the policy reads it, a branch (refs/heads/release), not the bare name.
+    assert.equal(dispatched(anyRef.id)[0]?.ref, 'refs/heads/release');
     assert.match(free.summary ?? '', /completed: failure/);
     assert.equal(dispatched(onBranch.id).length + dispatched(otherWorkflow.id).length, 0);
     assert.ok(metricValue(await agent.metrics(), 'ghes_agent_messages_total', { outcome: 'policy_denied' }) >= 2);

@@ -224,6 +224,15 @@ describe('loadConfig: errors name the key', () => {
     configError(sources(appFiles(), {}, ['--config']), /--config needs a file path/);
   });
 
+  it('github.logHosts (issue 23): host names, from the file or comma separated in env; a URL or host:port is refused', () => {
+    assert.deepEqual(loadConfig(sources(appFiles(APP_YAML.replace('  appId:', '  logHosts: [blob.example.net, "10.0.0.7"]\n  appId:')))).config.github.logHosts, ['blob.example.net', '10.0.0.7']);
+    assert.deepEqual(loadConfig(sources(appFiles(), { GHES_AGENT_GITHUB_LOG_HOSTS: 'a.example,b.example' })).config.github.logHosts, ['a.example', 'b.example']);
+    assert.deepEqual(loadConfig(sources(appFiles())).config.github.logHosts, [], 'empty by default');
+    for (const bad of ['https://blob.example.net', 'blob.example.net:443', 'blob.example.net/logs']) {
+      configError(sources(appFiles(), { GHES_AGENT_GITHUB_LOG_HOSTS: bad }), /github\.logHosts: ".*" is not a host name/);
+    }
+  });
+
   it('reports several problems at once', () => {
     const err = configError(sources(appFiles(APP_YAML + 'nope: 1\n'), { GHES_AGENT_NOPE: 'x' }));
     assert.match(err.message, /nope: unknown key/);

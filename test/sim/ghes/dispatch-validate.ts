@@ -8,24 +8,33 @@ import type { RepoRecord, WorkflowRecord } from './state.js';
 export const MAX_INPUTS_PAYLOAD = 65_535;
 
 export type DispatchDecision =
-  | { ok: true; ref: string; headBranch: string; inputs: Record<string, string>; rawInputs: Record<string, unknown>; returnRunDetails: boolean }
+  | { ok: true; ref: string; headBranch: string; resolvedRef: string; inputs: Record<string, string>; rawInputs: Record<string, unknown>; returnRunDetails: boolean }
   | { ok: false; status: number; message: string };
 
 export function maxInputs(version: string): number {
   return atLeast(version, '3.21.0') ? 25 : 10;
 }
 
-/** 'main', 'refs/heads/main', 'refs/tags/v1' or a bare tag name → the branch/tag name, or null. */
-export function resolveRef(repo: RepoRecord, ref: string): string | null {
+/**
+ * The ref a dispatch runs on: `name` (the run's head_branch) and the fully qualified `ref`, or
+ * null ("No ref found for: X"). GitHub's OpenAPI description says "The reference can be a branch
+ * or tag name"; fully qualified refs/heads/… and refs/tags/… are accepted too (clients send them:
+ * benc-uk/workflow-dispatch defaults to GITHUB_REF, documented as fully formed; OpenAdminOS#78
+ * dispatches refs/tags/<tag>). A short name that is both a branch and a tag: GitHub does not
+ * document which it runs; SIM: the tag, as git resolves it (gitrevisions: refs/tags/<name> before
+ * refs/heads/<name>), the case a client that sends short names must not fall into.
+ */
+export function resolveRef(repo: RepoRecord, ref: string): { name: string; ref: string } | null {
   if (ref.startsWith('refs/heads/')) {
     const b = ref.slice('refs/heads/'.length);
-    return repo.branches.has(b) ? b : null;
+    return repo.branches.has(b) ? { name: b, ref } : null;
   }
   if (ref.startsWith('refs/tags/')) {
     const t = ref.slice('refs/tags/'.length);
-    return repo.tags.has(t) ? t : null;
+    return repo.tags.has(t) ? { name: t, ref } : null;
   }
-  if (repo.branches.has(ref) || repo.tags.has(ref)) return ref;
+  if (repo.tags.has(ref)) return { name: ref, ref: `refs/tags/${ref}` };
+  if (repo.branches.has(ref)) return { name: ref, ref: `refs/heads/${ref}` };
   return null;
 }
 
@@ -53,8 +62,8 @@ export function validateDispatch(version: string, repo: RepoRecord, wf: Workflow
   }
 
   if (wf.spec.state === 'disabled_manually') return fail(422, "Cannot trigger a 'workflow_dispatch' on a disabled workflow");
-  const headBranch = resolveRef(repo, body.ref);
-  if (headBranch === null) return fail(422, `No ref found for: ${body.ref}`);
+  const resolved = resolveRef(repo, body.ref);
+  if (resolved === null) return fail(422, `No ref found for: ${body.ref}`);
 
   const declared = wf.spec.inputs ?? {};
   const unexpected = Object.keys(raw).filter((k) => !(k in declared));
@@ -76,5 +85,5 @@ export function validateDispatch(version: string, repo: RepoRecord, wf: Workflow
       return fail(422, `Provided value '${value}' for input '${name}' not in the list of allowed values`);
     }
   }
-  return { ok: true, ref: body.ref, headBranch, inputs, rawInputs: raw, returnRunDetails: rrd === true };
+  return { ok: true, ref: body.ref, headBranch: resolved.name, resolvedRef: resolved.ref, inputs, rawInputs: raw, returnRunDetails: rrd === true };
 }

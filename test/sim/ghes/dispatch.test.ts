@@ -80,6 +80,19 @@ describe('workflow dispatch', () => {
     }
   });
 
+  it('a short name that is both a branch and a tag runs the tag (SIM, as git resolves it); refs/heads/ and refs/tags/ pick one', async () => {
+    sim.addRepo({ owner: 'acme', name: 'twin', defaultBranch: 'main', tags: ['main'] });
+    sim.addWorkflow('acme', 'twin', { path: 'deploy.yml', inputs: { service: {} } });
+    const twin = (ref: string) => call(sim, '/repos/acme/twin/actions/workflows/deploy.yml/dispatches', { token: pat, method: 'POST', body: { ref, inputs: { service: 'api' } } });
+    sim.addToken(pat, { repos: ['acme/infra', 'acme/twin'], login: 'alice' });
+    for (const [ref, resolved] of [['main', 'refs/tags/main'], ['refs/heads/main', 'refs/heads/main'], ['refs/tags/main', 'refs/tags/main']]) {
+      assert.equal((await twin(ref!)).status, 204, ref);
+      const d = sim.dispatches().at(-1)!;
+      assert.equal(d.resolvedRef, resolved, ref);
+      assert.equal(sim.runs().find((x) => x.id === d.runId)!.headBranch, 'main', 'head_branch is the short name either way');
+    }
+  });
+
   it('422 for undeclared inputs, missing required input, and a choice outside its options', async () => {
     let r = await dispatch({ ref: 'main', inputs: { service: 'api', foo: '1', bar: '2' } });
     assert.equal(r.status, 422);

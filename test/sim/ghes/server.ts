@@ -80,7 +80,8 @@ export async function startGhesSim(opts: GhesSimOptions = {}): Promise<GhesSim> 
   addRunRoutes(router, ctx);
   addUserRoutes(router, ctx);
   const storage = await startLogStorage(ctx, opts.tls);
-  addRunControlRoutes(router, ctx, { origin: () => storage.origin, key: storage.key });
+  let logOrigin: string | undefined;
+  addRunControlRoutes(router, ctx, { origin: () => logOrigin ?? storage.origin, key: storage.key });
 
   const faults = createFaultRegistry({ now: clock.now, random: opts.random ?? Math.random });
   const pipeline: PipelineDeps = {
@@ -133,6 +134,9 @@ export async function startGhesSim(opts: GhesSimOptions = {}): Promise<GhesSim> 
     },
     storageRequests: () => storage.requests(),
     storageOrigin: storage.origin,
+    setLogOrigin(origin) {
+      logOrigin = origin;
+    },
   };
 
   const onRequest = (req: IncomingMessage, res: ServerResponse): void => {

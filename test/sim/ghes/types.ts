@@ -184,6 +184,8 @@ export interface DispatchRecord {
   workflowId: number | null;
   workflowPath: string | null;
   ref: string;
+  /** The fully qualified ref the run got (refs/heads/… or refs/tags/…), once the dispatch was accepted. */
+  resolvedRef?: string;
   inputs: Record<string, unknown>;
   returnRunDetails: boolean;
   /** Real ms since the epoch. */
@@ -259,6 +261,11 @@ export interface GhesSim {
   /** The job-log storage host (a second origin, as GitHub's blob storage): every request it got. */
   storageRequests(): StorageRequestEntry[];
   storageOrigin: string;
+  /**
+   * The origin the job-log Location names, instead of the storage host's own (undefined: its
+   * own): what a GHES answer someone tampered with, or a misconfigured appliance, would give.
+   */
+  setLogOrigin(origin: string | undefined): void;
   close(): Promise<void>;
 }
 

@@ -36,6 +36,7 @@ export function addDispatchRoute(r: Router, ctx: SimContext): void {
     record.workflowPath = wf.path;
     const d = validateDispatch(state.version, f.repo, wf, req.body);
     if (!d.ok) return done(fail(ctx, d.status, d.message));
+    record.resolvedRef = d.resolvedRef;
     const actor = actorFor(ctx, req.principal)!;
     const startAtMs = clock.now() + (d.returnRunDetails ? 0 : ctx.runAppearDelayMs);
     const run = state.createRun({
