@@ -20,6 +20,13 @@ export interface WorkflowRun extends RunCandidate {
   /** The run's `repository.id` and `repository.owner.id` (the Port run's externalRunId is made of them): a resumed run needs no repository read. */
   repository_id?: number;
   repository_owner_id?: number;
+  /**
+   * The workflow file the run is of (`.github/workflows/deploy.yml`; GitHub's description also
+   * shows `owner/repo/.github/workflows/ci.yml@main`) and its workflow id: a recorded run is
+   * only followed when it is of the invocation's workflow (verify-recorded-run.ts).
+   */
+  path?: string;
+  workflow_id?: number;
 }
 
 export type DispatchResult = { status: 200; runId: number; htmlUrl: string } | { status: 204 };
@@ -45,6 +52,8 @@ const pickRun = (r: Record<string, unknown>): WorkflowRun => ({
   actor: ((r.actor as { login?: string } | null | undefined)?.login ?? undefined) as string | undefined,
   repository_id: (r.repository as { id?: number } | undefined)?.id,
   repository_owner_id: (r.repository as { owner?: { id?: number } } | undefined)?.owner?.id,
+  path: typeof r.path === 'string' ? r.path : undefined,
+  workflow_id: typeof r.workflow_id === 'number' ? r.workflow_id : undefined,
 });
 
 /**
