@@ -357,7 +357,7 @@ export function createMessageProcessor(deps: ProcessorDeps) {
     // The list entry names its repository: a restarted replica reads no repository to resume (a GET per repository per start, issue 15).
     // The list is the invocation repository's own (GET /repos/{org}/{repo}/actions/runs), so the ids it shows are that repository's.
     const ids = found.repoId !== undefined && found.ownerId !== undefined ? { id: found.repoId, ownerId: found.ownerId } : await retry(() => deps.api.repo(run.org, run.repo), { clock, maxAttempts: Infinity, signal, capMs: 60_000 });
-    const verdict = verifyRecordedRun({ invocation: run, repo: ids, actor: deps.dispatch.actor }, found.entry);
+    const verdict = verifyRecordedRun({ invocation: run, repo: ids, actor: deps.dispatch.actor, createdAfterMs: ctx.writtenAtMs > 0 ? ctx.writtenAtMs : undefined }, found.entry);
     if (verdict.kind === 'refused') {
       metrics.messages.inc({ outcome: 'located_run_refused', intake: ctx.intake });
       log.warn(`not resuming the GitHub run whose run-name shows this Port run: ${verdict.reason}; Port's record decides`, { runId: run.runId, ghRunId: found.runId, ...ctx.where });
@@ -458,7 +458,7 @@ export function createMessageProcessor(deps: ProcessorDeps) {
       if (!got) return { refused: `GHES has no run ${ref.ghRunId} in ${run.org}/${run.repo} (404)` };
       observed = got.run;
     }
-    const verdict = verifyRecordedRun({ invocation: run, repo, actor: deps.dispatch.actor, recorded: ref }, observed);
+    const verdict = verifyRecordedRun({ invocation: run, repo, actor: deps.dispatch.actor, recorded: ref, createdAfterMs }, observed);
     if (verdict.kind === 'refused') return { refused: verdict.reason };
     return {
       runId: verdict.run.ghRunId,

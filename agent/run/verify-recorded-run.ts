@@ -15,7 +15,8 @@
  * - the run GHES returns is in the invocation's repository (its `repository.id` and owner id), of
  *   the invocation's workflow (`path` `.github/workflows/<file>`, or `workflow_id` for a numeric
  *   workflow), dispatched by the agent's own actor (`actor.login`: the App's `<slug>[bot]` or the
- *   token's user, github-api.ts actor()), and its run-name names no other Port run.
+ *   token's user, github-api.ts actor()), its run-name names no other Port run, and it is not older
+ *   than the Port run (by more than an hour of clock slack).
  * Field meanings: GitHub's "workflow-run" schema (node_modules/@octokit/openapi, GHES 3.19).
  */
 import type { WorkflowRun } from '../github/github-api.js';
@@ -44,6 +45,9 @@ const EXTERNAL_RUN_ID = /^gh_(\d+)_(\d+)_(\d+)$/;
 const RUN_LINK = /\/actions\/runs\/(\d+)(?:[/?#]|$)/;
 /** Port run ids in a run-name: r_… (action runs), wfnr_… (workflow-node runs). */
 const PORT_RUN_ID = /\b(?:r|wfnr)_[A-Za-z0-9_-]+/g;
+
+/** Clocks that disagree: GHES's created_at against Port's createdAt and the Kafka timestamp. */
+const CLOCK_SLACK_MS = 3600_000;
 
 const safeId = (digits: string): number | undefined => {
   const n = Number(digits);
@@ -106,7 +110,14 @@ function isWorkflowPath(path: string, inv: Invocation): boolean {
  * says has `repo`'s ids. `actor`: the agent's own login; unknown, nothing can be verified.
  */
 export function verifyRecordedRun(
-  expected: { invocation: Invocation; repo: { id: number; ownerId: number }; actor: string | undefined; recorded?: RecordedReference },
+  expected: {
+    invocation: Invocation;
+    repo: { id: number; ownerId: number };
+    actor: string | undefined;
+    recorded?: RecordedReference;
+    /** The Port run existed from then on (epoch ms: its record's createdAt, its message's timestamp): its GitHub run cannot be older. */
+    createdAfterMs?: number;
+  },
   observed: WorkflowRun,
 ): Verdict {
   const inv = expected.invocation;
@@ -126,6 +137,12 @@ export function verifyRecordedRun(
   }
   if (!expected.actor) return refuse("the agent's own GitHub login is unknown (GHES named no App slug or token user), so no run can be shown to be the agent's");
   if (observed.actor?.toLowerCase() !== expected.actor.toLowerCase()) return refuse(`it was started by ${observed.actor ?? 'an unknown actor'}, not by this agent (${expected.actor})`);
+  // A run made for an earlier Port run (another user's, of the same workflow) is older than this
+  // one; an hour of slack covers clocks that disagree (GHES stamps created_at, Port createdAt).
+  const created = Date.parse(observed.created_at);
+  if (expected.createdAfterMs !== undefined && Number.isFinite(created) && created < expected.createdAfterMs - CLOCK_SLACK_MS) {
+    return refuse(`it was created at ${observed.created_at}, before this Port run existed (${new Date(expected.createdAfterMs).toISOString()})`);
+  }
   const named = new Set(observed.display_title.match(PORT_RUN_ID) ?? []);
   if (named.size > 0 && !named.has(inv.runId)) return refuse(`its run-name names Port run ${[...named].join(', ')}`);
   return { kind: 'accepted', run: verifiedRecorded({ portRunId: inv.runId, org: inv.org, repo: inv.repo, ghRunId: observed.id, htmlUrl: observed.html_url }) };

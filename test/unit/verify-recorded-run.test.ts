@@ -32,8 +32,8 @@ function ghRun(over: Partial<WorkflowRun> = {}): WorkflowRun {
   };
 }
 
-const decide = (observed: WorkflowRun, opts: { workflow?: string; actor?: string | undefined; recorded?: { ghRunId: number; ids?: { ownerId: number; repoId: number } } } = {}) =>
-  verifyRecordedRun({ invocation: { ...inv, workflow: opts.workflow ?? inv.workflow }, repo, actor: 'actor' in opts ? opts.actor : ACTOR, recorded: opts.recorded ?? { ghRunId: observed.id } }, observed);
+const decide = (observed: WorkflowRun, opts: { workflow?: string; actor?: string | undefined; recorded?: { ghRunId: number; ids?: { ownerId: number; repoId: number } }; createdAfterMs?: number } = {}) =>
+  verifyRecordedRun({ invocation: { ...inv, workflow: opts.workflow ?? inv.workflow }, repo, actor: 'actor' in opts ? opts.actor : ACTOR, recorded: opts.recorded ?? { ghRunId: observed.id }, createdAfterMs: opts.createdAfterMs }, observed);
 
 describe('reading the run Port recorded', () => {
   it('the origins of github.url and github.apiUrl, in lower case, once', () => {
@@ -80,6 +80,7 @@ describe('the decision on the run GHES returned', () => {
     assert.equal(decide(ghRun({ path: 'ACME/Infra/.github/workflows/deploy.yml@refs/heads/main' })).kind, 'accepted', "GitHub's owner/repo/…@ref form of path");
     assert.equal(decide(ghRun({ display_title: 'Deploy' })).kind, 'accepted', 'a run-name without Port run ids says nothing');
     assert.equal(decide(ghRun(), { workflow: '5' }).kind, 'accepted', 'a numeric workflow compares workflow_id');
+    assert.equal(decide(ghRun(), { createdAfterMs: Date.parse('2026-01-01T10:30:00Z') }).kind, 'accepted', "GHES's clock half an hour behind Port's: within the slack");
   });
 
   const refusals: Array<[string, WorkflowRun, Parameters<typeof decide>[1], RegExp]> = [
@@ -95,6 +96,7 @@ describe('the decision on the run GHES returned', () => {
     ['a run of another actor', ghRun({ actor: 'mallory' }), {}, /started by mallory, not by this agent \(ghes-agent\[bot\]\)/],
     ["the agent's own actor unknown", ghRun(), { actor: undefined }, /own GitHub login is unknown/],
     ['a run-name naming another Port run', ghRun({ display_title: 'Deploy r_other999' }), {}, /run-name names Port run r_other999/],
+    ['a run made long before the Port run', ghRun({ created_at: '2026-01-01T08:59:59Z' }), { createdAfterMs: Date.parse('2026-01-01T10:00:00Z') }, /created at 2026-01-01T08:59:59Z, before this Port run existed/],
   ];
   for (const [what, observed, opts, reason] of refusals) {
     it(`refused: ${what}`, () => {
