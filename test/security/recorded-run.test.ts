@@ -10,6 +10,7 @@
 // Real broker, both simulators, the agent as a process.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { RELEASED_LABEL } from '../../agent/claim/adoption.js';
 import type { SimPortRun } from '../sim/port/types.js';
 import { buildRunMessage, publishMessages, signRunMessage } from '../sim/publisher.js';
 import { type AgentProcess, startAgentProcess } from '../stack/agent-process.js';
@@ -33,6 +34,9 @@ describe('a recorded GitHub run is followed only when it is the invocation\'s ow
   /** The claimed run whose record a Port user pointed at another repository's ids before the agent claimed it. */
   let claimed: SimPortRun;
   let claimedTarget: number;
+  /** An acknowledged run a Port user labelled as handed over, its link pointing elsewhere: taken over by the agent's rediscovery. */
+  let adopted: SimPortRun;
+  let adoptedTarget: number;
 
   /** A live run (10 minutes long) of `workflow` in acme/`repo`, dispatched by `actor`, whose run-name names no Port run. */
   const liveRun = (repo: string, workflow: string, actor: string, inputs: Record<string, string> = {}) => stack.ghes.addRuns({ owner: 'acme', repo, workflow, actor, inputs })[0]!;
@@ -74,6 +78,10 @@ describe('a recorded GitHub run is followed only when it is the invocation\'s ow
     claimedTarget = liveRun('infra', 'long.yml', bot);
     claimed = stack.createIntegrationRun({ org: 'acme', repo: 'infra', workflow: 'long.yml' });
     await portUserPatch(stack, claimed.id, { externalRunId: `gh_1_2_${claimedTarget}`, link: link('infra', claimedTarget) });
+    adoptedTarget = liveRun('infra', 'long.yml', 'mallory');
+    adopted = stack.createIntegrationRun({ org: 'acme', repo: 'infra', workflow: 'long.yml' });
+    stack.port.ackElsewhere(adopted.id);
+    await portUserPatch(stack, adopted.id, { statusLabel: RELEASED_LABEL, link: link('infra', adoptedTarget) });
     agent = await startAgentProcess(stack, { auth: 'app', overrides: { policy: POLICY, ...HTTPS_TOO } });
     await agent.waitReady();
   });
@@ -85,6 +93,11 @@ describe('a recorded GitHub run is followed only when it is the invocation\'s ow
   test('an externalRunId gh_1_2_N (ids of another repository) on a claimed run: refused, N neither read nor cancelled', async () => {
     await refused(claimed, claimedTarget, /externalRunId names repository 2 of owner 1, not acme\/infra/);
     assert.equal(stack.port.getRun(claimed.id)!.acks, 1, 'acknowledged: Port does not offer it again');
+  });
+
+  test('a run taken over (labelled handed over) whose link names someone else\'s run N: refused, N neither read nor cancelled', async () => {
+    await refused(adopted, adoptedTarget, /started by mallory, not by this agent/);
+    assert.equal(stack.port.getRun(adopted.id)!.history.filter((w) => /taken over by/.test(JSON.stringify(w))).length, 1, 'it was taken over, then refused');
   });
 
   test('an externalRunId gh_1_2_N on a Kafka run: refused before N is read at all', async () => {
