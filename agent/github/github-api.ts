@@ -20,6 +20,13 @@ export interface WorkflowRun extends RunCandidate {
   /** The run's `repository.id` and `repository.owner.id` (the Port run's externalRunId is made of them): a resumed run needs no repository read. */
   repository_id?: number;
   repository_owner_id?: number;
+  /**
+   * The workflow file the run is of (`.github/workflows/deploy.yml`; GitHub's description also
+   * shows `owner/repo/.github/workflows/ci.yml@main`) and its workflow id: a recorded run is
+   * only followed when it is of the invocation's workflow (verify-recorded-run.ts).
+   */
+  path?: string;
+  workflow_id?: number;
 }
 
 export type DispatchResult = { status: 200; runId: number; htmlUrl: string } | { status: 204 };

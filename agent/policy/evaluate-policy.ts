@@ -33,20 +33,34 @@ function refMatches(pattern: string, ref: string, defaultBranch: string): boolea
 
 const describe = (r: PolicyRule) => `${r.org}/${r.repo}/${r.workflow}${r.refs.length ? ` refs [${r.refs.join(', ')}]` : ''}`;
 
+const targetRules = (rules: PolicyRule[], s: PolicyTarget) =>
+  rules.filter((r) => globToRegExp(r.org, true).test(s.org) && globToRegExp(r.repo, true).test(s.repo) && globToRegExp(r.workflow, false).test(s.workflow));
+
+/** The part of a subject known before anything is read from GHES: what the invocation names. */
+export type PolicyTarget = Pick<PolicySubject, 'org' | 'repo' | 'workflow'>;
+
+/**
+ * The organization, repository and workflow part of the policy, decided from the invocation
+ * alone, before any GHES request for the run (issue 23): reading the repository first would
+ * tell a Port user whether a repository outside the policy exists (an error for a missing one, a
+ * policy refusal for an existing one). The ref part needs the default branch, so it is decided
+ * by evaluatePolicy once the repository, now allowed, has been read.
+ */
+export function evaluateTarget(rules: PolicyRule[], s: PolicyTarget): PolicyVerdict {
+  if (rules.length === 0 || targetRules(rules, s).length > 0) return { allowed: true };
+  return { allowed: false, reason: `not allowed by this agent's policy: ${s.org}/${s.repo} workflow ${s.workflow} matches no rule of policy.allow (${rules.map(describe).join('; ')})` };
+}
+
 /**
  * Default-deny once any rule is configured; no rules allow everything (the agent's App
  * installation already bounds what it can reach). Org and repo compare case-insensitively as
  * GitHub does; workflow file names and refs are case-sensitive.
  */
 export function evaluatePolicy(rules: PolicyRule[], s: PolicySubject): PolicyVerdict {
-  if (rules.length === 0) return { allowed: true };
-  const target = rules.filter(
-    (r) => globToRegExp(r.org, true).test(s.org) && globToRegExp(r.repo, true).test(s.repo) && globToRegExp(r.workflow, false).test(s.workflow),
-  );
+  const first = evaluateTarget(rules, s);
+  if (!first.allowed || rules.length === 0) return first;
+  const target = targetRules(rules, s);
   const subject = `${s.org}/${s.repo} workflow ${s.workflow}`;
-  if (target.length === 0) {
-    return { allowed: false, reason: `not allowed by this agent's policy: ${subject} matches no rule of policy.allow (${rules.map(describe).join('; ')})` };
-  }
   if (target.some((r) => r.refs.length === 0 || r.refs.some((p) => refMatches(p, s.ref, s.defaultBranch)))) return { allowed: true };
   return {
     allowed: false,

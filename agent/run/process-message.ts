@@ -7,7 +7,7 @@ import type { GithubApi } from '../github/github-api.js';
 import type { Version } from '../github/ghes-version.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
-import { evaluatePolicy } from '../policy/evaluate-policy.js';
+import { evaluatePolicy, evaluateTarget } from '../policy/evaluate-policy.js';
 import type { PortPatch, PortRun, PortRunApi } from '../port/port-client.js';
 import type { Reporter } from '../port/reporter.js';
 import { portStatusFor, statusLine } from '../tracking/conclusion.js';
@@ -15,6 +15,8 @@ import type { RunWatcher } from '../tracking/run-watcher.js';
 import { type Clock, retry } from '../util/backoff.js';
 import type { Semaphore } from '../util/semaphore.js';
 import { externalRunId, recordedGithubRunId } from './external-run-id.js';
+import { type RecordedReference, ghesOriginsOf, readRecordedRun, recordedIdsMismatch, verifyRecordedRun } from './verify-recorded-run.js';
+import { type VerifiedRun, dispatchedHere } from './verified-run.js';
 import { findRunByRunName } from './find-interrupted-run.js';
 import { type ResumeLocator, mayBeRedelivered } from './resume-locator.js';
 import type { RunRequest } from './run-request.js';
@@ -76,8 +78,15 @@ export class LeaseExpired extends AgentError {
   }
 }
 
-/** A run on GHES, `fresh` when dispatched here and now (created at about now), not resumed. */
-type StagedRun = DispatchedRun & { fresh?: boolean; externalRunId?: string; createdAfterMs?: number; createdAt?: string; status?: string };
+/**
+ * A run on GHES, `fresh` when dispatched here and now (created at about now), not resumed.
+ * `verified`: the only handle by which it is followed, reported on and cancelled (verified-run.ts).
+ */
+type StagedRun = DispatchedRun & { verified: VerifiedRun; fresh?: boolean; externalRunId?: string; createdAfterMs?: number; createdAt?: string; status?: string };
+
+/** A recorded run that does not match the invocation: the run ends FAILURE with the reason, and nothing more of that GitHub run is read. */
+type Refused = { refused: string };
+const isRefused = (x: StagedRun | Refused | undefined): x is Refused => x !== undefined && 'refused' in x;
 
 /** Written to Port before the POST: a redelivered run that finds it looks on GHES first. */
 export const DISPATCHING_LABEL = 'Dispatching workflow';
@@ -125,6 +134,8 @@ export interface ProcessorDeps {
 export function createMessageProcessor(deps: ProcessorDeps) {
   const { config, metrics, reporter, clock } = deps;
   const log = deps.logger.child({ component: 'processor' });
+  /** Where a recorded run link may point: this agent's GHES only. */
+  const ghesOrigins = ghesOriginsOf([config.github.url, config.github.apiUrl]);
 
   async function fail(
     run: { runId: string },
@@ -240,9 +251,21 @@ export function createMessageProcessor(deps: ProcessorDeps) {
    */
   async function handleRun(run: RunRequest, ctx: RunContext, signal: AbortSignal, owned: AbortSignal): Promise<void> {
     const runLog = log.child({ runId: run.runId, repo: `${run.org}/${run.repo}`, workflow: run.workflow, ...ctx.where });
+    // Issue 23: the organization, repository and workflow the run names are decided by the
+    // policy before any GHES request for it, resumes and take-overs included. Who: anyone who
+    // can get a run to this agent (a Port user running an action, a topic writer whose message
+    // passed the intake's checks). What stops them reading, tracking or cancelling outside the
+    // policy: this check; and a denied repository that exists and one that does not get the same
+    // answer, as neither is read.
+    const target = evaluateTarget(config.policy.allow, run);
+    if (!target.allowed) {
+      if (await openRecord(run, ctx, runLog, signal)) await fail(run, ctx, target.reason, 'policy_denied', owned);
+      return;
+    }
     // Issue 15: a redelivered message whose GitHub run is going on needs no Port read, no
     // dispatch pacing and no dispatch slot: new messages are not queued behind resumptions.
     const located = (await locateOnGithub(run, ctx, signal)) ?? (await recordedInClaim(run, ctx, signal, owned));
+    if (isRefused(located)) return void (await refuseRecorded(run, ctx, located.refused, owned));
     if (located) {
       if (ctx.handOff && !(await ctx.handOff({ link: located.htmlUrl || undefined, externalRunId: located.externalRunId }))) return;
       return void (await track(run, ctx, located, runLog, signal, owned));
@@ -272,14 +295,9 @@ export function createMessageProcessor(deps: ProcessorDeps) {
     if (ctx.dispatchBy !== undefined && clock.now() > ctx.dispatchBy) throw new LeaseExpired(run.runId);
   }
 
-  /**
-   * From Port's record to a dispatched run (or a refusal reported to Port): the short, busy part
-   * of a run, at most `dispatchSlots` at a time. A backlog then waits in the intake's hands as
-   * data instead of as thousands of concurrent requests, which cost memory and time.
-   */
-  async function dispatchStage(run: RunRequest, runLog: Logger, ctx: RunContext, signal: AbortSignal, owned: AbortSignal): Promise<StagedRun | undefined> {
-    const retryOpts = { clock, maxAttempts: Infinity, signal, capMs: 60_000 };
-    const existing = ctx.record ?? (await retry(() => deps.port.getRun(run.runId), retryOpts));
+  /** Port's record of a run still to be handled; undefined (counted, logged) when Port does not know it or it is done. */
+  async function openRecord(run: RunRequest, ctx: RunContext, runLog: Logger, signal: AbortSignal): Promise<PortRun | undefined> {
+    const existing = ctx.record ?? (await retry(() => deps.port.getRun(run.runId), { clock, maxAttempts: Infinity, signal, capMs: 60_000 }));
     if (!existing) {
       metrics.messages.inc({ outcome: 'unknown_run', intake: ctx.intake });
       runLog.warn('Port does not know this run (404); skipped');
@@ -290,11 +308,32 @@ export function createMessageProcessor(deps: ProcessorDeps) {
       runLog.info(`run already ${existing.status === 'IN_PROGRESS' ? `done (${existing.statusLabel})` : existing.status} in Port; nothing to do`);
       return undefined;
     }
+    return existing;
+  }
+
+  /**
+   * A recorded GitHub run that is not the invocation's: the Port run ends FAILURE with the reason
+   * (in its log and summary), with no link to that run, which is neither followed nor cancelled.
+   */
+  async function refuseRecorded(run: RunRequest, ctx: RunContext, reason: string, owned: AbortSignal): Promise<void> {
+    await fail(run, ctx, `refusing to follow the GitHub run recorded for this Port run: ${reason}`, 'recorded_run_refused', owned);
+  }
+
+  /**
+   * From Port's record to a dispatched run (or a refusal reported to Port): the short, busy part
+   * of a run, at most `dispatchSlots` at a time. A backlog then waits in the intake's hands as
+   * data instead of as thousands of concurrent requests, which cost memory and time.
+   */
+  async function dispatchStage(run: RunRequest, runLog: Logger, ctx: RunContext, signal: AbortSignal, owned: AbortSignal): Promise<StagedRun | undefined> {
+    const retryOpts = { clock, maxAttempts: Infinity, signal, capMs: 60_000 };
+    const existing = await openRecord(run, ctx, runLog, signal);
+    if (!existing) return undefined;
 
     let dispatched: StagedRun | undefined;
     let ref: string | undefined;
     try {
       const resumed = await resume(run, ctx, existing, signal, owned);
+      if (isRefused(resumed)) return void (await refuseRecorded(run, ctx, resumed.refused, owned));
       if (resumed) {
         metrics.messages.inc({ outcome: 'resumed', intake: ctx.intake });
         runLog.info(`resuming GitHub run ${resumed.runId} recorded for this Port run`, { ghRunId: resumed.runId });
@@ -314,7 +353,9 @@ export function createMessageProcessor(deps: ProcessorDeps) {
         // right before the one request that must never be sent twice.
         checkLease(run, ctx);
         const made = await dispatchWorkflow({ ...deps.dispatch, signal }, run, request);
-        dispatched = { ...made, fresh: true, externalRunId: externalRunId(repo.ownerId, repo.id, made.runId) };
+        // Dispatched by this process into the invocation's repository and workflow, after the policy: followed as it is.
+        const verified = dispatchedHere({ portRunId: run.runId, org: run.org, repo: run.repo, ghRunId: made.runId, htmlUrl: made.htmlUrl });
+        dispatched = { ...made, verified, fresh: true, externalRunId: externalRunId(repo.ownerId, repo.id, made.runId) };
         metrics.dispatches.inc({ outcome: 'success', reason: dispatched.via, intake: ctx.intake });
         metrics.messageToDispatch.observe({ intake: ctx.intake }, Math.max(0, clock.now() - ctx.writtenAtMs) / 1000);
         await reporter.send(run.runId, { kind: 'patch', patch: { ...linkOf(dispatched), statusLabel: 'Workflow dispatched' } }, owned);
@@ -337,43 +378,58 @@ export function createMessageProcessor(deps: ProcessorDeps) {
    * partition): its GitHub run, when its repository's list shows one going on (resume-locator.ts).
    * The run was dispatched, so it is only tracked; Port's record is not read, and its link, if
    * the previous owner died before writing it, is written with the final status.
+   * Who could plant such a run: anyone with write access to the repository, by dispatching a run
+   * whose run-name shows the Port run id. What stops them: the list entry must be the agent's own
+   * run of the invocation's workflow (verifyRecordedRun); one that is not is left alone, and the
+   * run takes the ordinary path through Port's record.
    */
   async function locateOnGithub(run: RunRequest, ctx: RunContext, signal: AbortSignal): Promise<StagedRun | undefined> {
     if (!deps.resumeLocator || ctx.record || !mayBeRedelivered(ctx.writtenAtMs, ctx.heldSinceMs)) return undefined;
     const found = await deps.resumeLocator.locate(run, ctx.writtenAtMs, signal);
     if (!found) return undefined;
     // The list entry names its repository: a restarted replica reads no repository to resume (a GET per repository per start, issue 15).
+    // The list is the invocation repository's own (GET /repos/{org}/{repo}/actions/runs), so the ids it shows are that repository's.
     const ids = found.repoId !== undefined && found.ownerId !== undefined ? { id: found.repoId, ownerId: found.ownerId } : await retry(() => deps.api.repo(run.org, run.repo), { clock, maxAttempts: Infinity, signal, capMs: 60_000 });
+    const verdict = verifyRecordedRun({ invocation: run, repo: ids, actor: deps.dispatch.actor, createdAfterMs: ctx.writtenAtMs > 0 ? ctx.writtenAtMs : undefined }, found.entry);
+    if (verdict.kind === 'refused') {
+      metrics.messages.inc({ outcome: 'located_run_refused', intake: ctx.intake });
+      log.warn(`not resuming the GitHub run whose run-name shows this Port run: ${verdict.reason}; Port's record decides`, { runId: run.runId, ghRunId: found.runId, ...ctx.where });
+      return undefined;
+    }
     metrics.messages.inc({ outcome: 'resumed', intake: ctx.intake });
     log.info(`resuming GitHub run ${found.runId} found by its run-name`, { runId: run.runId, ghRunId: found.runId, ...ctx.where });
-    return { runId: found.runId, htmlUrl: found.htmlUrl, via: 'run-name', createdAt: found.createdAt, status: found.status, externalRunId: externalRunId(ids.ownerId, ids.id, found.runId) };
+    return { runId: found.runId, htmlUrl: found.htmlUrl, via: 'run-name', createdAt: found.createdAt, status: found.status, externalRunId: externalRunId(ids.ownerId, ids.id, found.runId), verified: verdict.run };
   }
 
   /**
    * A run whose record, as the intake has it (a claim answer, a take-over), shows its GitHub run
    * and no end: only tracked, so it neither waits for the dispatch pacing nor takes a dispatch
    * slot. Thousands of runs taken over at a rolling update (issue 15) are then tracked again at
-   * once, and new runs are not queued behind them. No request: Port's record is the claim's.
+   * once, and new runs are not queued behind them. No Port request: Port's record is the claim's;
+   * the GitHub run it names is verified first (resume), from its repository's list when that
+   * shows it (one list for all the runs taken over there), else with a GET of the run.
    */
-  async function recordedInClaim(run: RunRequest, ctx: RunContext, signal: AbortSignal, owned: AbortSignal): Promise<StagedRun | undefined> {
+  async function recordedInClaim(run: RunRequest, ctx: RunContext, signal: AbortSignal, owned: AbortSignal): Promise<StagedRun | Refused | undefined> {
     const r = ctx.record;
     if (!r || r.status !== 'IN_PROGRESS' || r.statusLabel?.startsWith(COMPLETED_LABEL_PREFIX) || recordedGithubRunId(r) === undefined) return undefined;
     const resumed = await resume(run, ctx, r, signal, owned);
-    if (resumed) {
+    if (resumed && !isRefused(resumed)) {
       metrics.messages.inc({ outcome: 'resumed', intake: ctx.intake });
       log.debug(`resuming GitHub run ${resumed.runId} recorded for this Port run`, { runId: run.runId, ghRunId: resumed.runId, ...ctx.where });
     }
     return resumed;
   }
 
-  /** The GitHub run already created for this Port run, by Port's record or, after an interrupted dispatch, by GHES. */
-  async function resume(run: RunRequest, ctx: RunContext, existing: PortRun, signal: AbortSignal, owned: AbortSignal): Promise<StagedRun | undefined> {
-    const recorded = recordedGithubRunId(existing);
+  /**
+   * The GitHub run already created for this Port run, by Port's record or, after an interrupted
+   * dispatch, by GHES; `refused` when the run recorded is not the invocation's. Called only after
+   * the policy allowed the run's organization, repository and workflow (handleRun).
+   */
+  async function resume(run: RunRequest, ctx: RunContext, existing: PortRun, signal: AbortSignal, owned: AbortSignal): Promise<StagedRun | Refused | undefined> {
     const createdAfterMs = createdNoEarlierThan(ctx, existing);
-    if (recorded !== undefined) {
-      const link = Array.isArray(existing.link) ? existing.link[0] : existing.link;
-      return { runId: recorded, htmlUrl: link ?? '', via: 'run-details', externalRunId: existing.externalRunId ?? undefined, createdAfterMs };
-    }
+    const reading = readRecordedRun(existing, ghesOrigins);
+    if (reading.kind === 'refused') return { refused: reading.reason };
+    if (reading.kind === 'recorded') return verifyRecorded(run, reading.ref, createdAfterMs, signal);
     if (existing.statusLabel !== DISPATCHING_LABEL) return undefined;
     const repo = await retry(() => deps.api.repo(run.org, run.repo), { clock, maxAttempts: Infinity, signal });
     const ref = typeof run.workflowInputs.ref === 'string' && run.workflowInputs.ref ? run.workflowInputs.ref : repo.defaultBranch;
@@ -398,9 +454,53 @@ export function createMessageProcessor(deps: ProcessorDeps) {
       await clock.sleep(Math.min(deps.dispatch.pollMs ?? 2000, lookUntil - clock.now()), signal);
     }
     if (!found) return undefined;
-    const staged: StagedRun = { ...found, externalRunId: externalRunId(repo.ownerId, repo.id, found.runId), createdAfterMs };
+    // Found by a previous holder's dispatch, not this process's: a run someone else started with
+    // the Port run id in its run-name would be found the same way. It is verified like a recorded
+    // run (a GET of it) before its link is written to Port or it is followed.
+    const staged = await verifyRecorded(run, { ghRunId: found.runId }, createdAfterMs, signal, repo);
+    if (isRefused(staged)) return staged;
     await reporter.send(run.runId, { kind: 'patch', patch: { ...linkOf(staged), statusLabel: 'Workflow dispatched' } }, owned);
-    return staged;
+    return { ...staged, via: found.via, externalRunId: externalRunId(repo.ownerId, repo.id, found.runId) };
+  }
+
+  /**
+   * Checks a GitHub run recorded for this Port run against the invocation (verify-recorded-run.ts)
+   * and makes it a run the agent may follow. Who could have recorded it: a Port user with write
+   * access to runs (link, externalRunId), or a previous holder. What stops a forged record: the
+   * policy already allowed the invocation's repository; its ids are compared with the
+   * externalRunId's before the run is read at all; the run is read from the invocation's
+   * repository only (its list, or GET /repos/{org}/{repo}/actions/runs/{id}) and must be the
+   * agent's own run of the invocation's workflow. Nothing else of it (jobs, logs, pending
+   * deployments) is read, and nothing is cancelled, unless it passes.
+   */
+  async function verifyRecorded(run: RunRequest, ref: RecordedReference, createdAfterMs: number | undefined, signal: AbortSignal, known?: { id: number; ownerId: number }): Promise<StagedRun | Refused> {
+    const retryOpts = { clock, maxAttempts: Infinity, signal, capMs: 60_000 };
+    const repo = known ?? (await retry(() => deps.api.repo(run.org, run.repo), retryOpts));
+    const mismatch = recordedIdsMismatch(ref, run, repo);
+    if (mismatch) return { refused: mismatch };
+    // A taken-over run is usually going on, and its repository's list (one for all the runs
+    // taken over there, resume-locator.ts) shows it: no GET per run at a rolling update (issue 15).
+    const located = deps.resumeLocator && createdAfterMs !== undefined ? await deps.resumeLocator.locate(run, createdAfterMs, signal) : undefined;
+    let observed = located?.runId === ref.ghRunId ? located.entry : undefined;
+    if (!observed) {
+      const got = await retry(() => deps.api.getRun(run.org, run.repo, ref.ghRunId), retryOpts).catch((raw: unknown) => {
+        const err = toAgentError(raw);
+        if (err.code === 'not_found' && !signal.aborted) return undefined;
+        throw err;
+      });
+      if (!got) return { refused: `GHES has no run ${ref.ghRunId} in ${run.org}/${run.repo} (404)` };
+      observed = got.run;
+    }
+    const verdict = verifyRecordedRun({ invocation: run, repo, actor: deps.dispatch.actor, recorded: ref, createdAfterMs }, observed);
+    if (verdict.kind === 'refused') return { refused: verdict.reason };
+    return {
+      runId: verdict.run.ghRunId,
+      htmlUrl: verdict.run.htmlUrl,
+      via: 'run-details',
+      externalRunId: ref.ids ? externalRunId(repo.ownerId, repo.id, ref.ghRunId) : undefined,
+      createdAfterMs,
+      verified: verdict.run,
+    };
   }
 
   async function track(run: RunRequest, ctx: RunContext, dispatched: StagedRun, runLog: Logger, signal: AbortSignal, owned: AbortSignal): Promise<void> {
@@ -411,7 +511,11 @@ export function createMessageProcessor(deps: ProcessorDeps) {
     let alreadyLogged: string | undefined = dispatched.fresh ? undefined : (dispatched.status ?? '*');
     metrics.runsInFlight.inc({ intake: ctx.intake });
     const say = (message: string) => void reporter.send(run.runId, { kind: 'log', log: { message } }, owned).catch(() => undefined);
-    const followed = { portRunId: run.runId, org: run.org, repo: run.repo, ghRunId: dispatched.runId, htmlUrl: dispatched.htmlUrl };
+    // Jobs, reviewers and failure logs are read, and the run cancelled when its Port run ends, only
+    // through `verified`: a run this process dispatched, or one checked against the invocation
+    // (verifyRecorded). Who could otherwise aim these at another run: a Port user writing a run's
+    // link or externalRunId, or anyone planting a run with the Port run id in its run-name.
+    const followed = dispatched.verified;
     const insight = deps.insight?.follow(followed, say, signal, { resumed: !dispatched.fresh });
     const stopCancelWatch = deps.cancellation?.follow(followed, signal);
     let outcome;

@@ -33,6 +33,8 @@ export interface LocatedRun {
   /** From the list entry's `repository`, when it shows them (GitHub's workflow-run shape always does). */
   repoId?: number;
   ownerId?: number;
+  /** The list entry itself: the processor verifies it is the agent's run of this workflow before following it (verify-recorded-run.ts). */
+  entry: WorkflowRun;
 }
 
 export interface ResumeLocator {
@@ -55,7 +57,7 @@ export function indexByPortRunId(runs: WorkflowRun[]): Map<string, LocatedRun> {
   const seen = new Map<string, LocatedRun | null>();
   for (const r of runs) {
     for (const id of new Set(r.display_title.match(PORT_RUN_ID) ?? [])) {
-      seen.set(id, seen.has(id) ? null : { runId: r.id, htmlUrl: r.html_url, createdAt: r.created_at, status: r.status, repoId: r.repository_id, ownerId: r.repository_owner_id });
+      seen.set(id, seen.has(id) ? null : { runId: r.id, htmlUrl: r.html_url, createdAt: r.created_at, status: r.status, repoId: r.repository_id, ownerId: r.repository_owner_id, entry: r });
     }
   }
   const index = new Map<string, LocatedRun>();

@@ -2,13 +2,15 @@ import { type CancelDeps, type CancelResult, cancelRun } from '../github/cancel-
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { PortEndWatch } from './port-end-watch.js';
+import type { VerifiedRun } from './verified-run.js';
 
-export interface CancellableRun {
-  portRunId: string;
-  org: string;
-  repo: string;
-  ghRunId: number;
-}
+/**
+ * Only a run the agent dispatched in this process or verified against its invocation
+ * (verified-run.ts) can be cancelled: the type says so, not a convention. Who could otherwise
+ * get a run cancelled: a Port user who writes another run's link or externalRunId into a Port run
+ * and then ends that Port run, or who plants a run whose run-name shows the Port run id.
+ */
+export type CancellableRun = VerifiedRun;
 
 export interface RunCancellation {
   /** While the run is tracked: if Port shows it ended, its GHES run is cancelled. Returns the stop. */
