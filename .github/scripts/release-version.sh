@@ -2,7 +2,7 @@
 # release-version.sh vX.Y.Z: prints X.Y.Z when the tag is the version the repository
 # declares, and refuses otherwise. One version for everything released: package.json's
 # version, the chart's version and appVersion, and a dated CHANGELOG.md section ## [X.Y.Z].
-# Bump them together in one pull request (the release checklist in README "Releases").
+# Bump them together in one pull request (the release checklist in docs/releases.md).
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/../.." && pwd)
 tag=${1:?usage: release-version.sh vX.Y.Z}

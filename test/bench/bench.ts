@@ -299,7 +299,7 @@ const routesOf = (results: Track[]) => {
 
 /**
  * The phases, in order. Each `report` sees all the runs of its phase; a target is met only if
- * its worst run meets it (a README figure holds on the slowest run).
+ * its worst run meets it (a figure of docs/performance.md holds on the slowest run).
  */
 const PHASES: BenchPhase<any>[] = [
   {
@@ -475,7 +475,7 @@ const PHASES: BenchPhase<any>[] = [
   },
   {
     name: 'token-renewal',
-    // A count of requests, the same on every run (README: 2.0 and 2.0): once.
+    // A count of requests, the same on every run (docs/performance.md: 2.0 and 2.0): once.
     runs: 1,
     run: (ctx) => tokenRenewal(ctx.broker, ctx.withAgent, ctx.say),
     report(rs: Renewal[]) {

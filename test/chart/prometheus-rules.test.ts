@@ -74,12 +74,12 @@ describe('promtool on the rendered PrometheusRule', () => {
   });
 });
 
-describe('README "Monitoring"', () => {
+describe('docs/monitoring.md "Monitoring"', () => {
   it('documents every alert (what fires it, what to do) and every recording rule', () => {
-    const readme = readFileSync(join(REPO_ROOT, 'README.md'), 'utf8');
-    const section = /<!-- monitoring:start -->([\s\S]*)<!-- monitoring:end -->/.exec(readme)?.[1] ?? '';
-    for (const a of monitoring.alerts) assert.match(section, new RegExp(`^\\| \`${a.alert}\` \\| [^|]+ \\| [^|]+ \\|$`, 'm'), `README Monitoring has no row for ${a.alert}`);
-    for (const r of monitoring.records) assert.ok(section.includes(`\`${r.record}\``), `README Monitoring does not name ${r.record}`);
+    const page = readFileSync(join(REPO_ROOT, 'docs/monitoring.md'), 'utf8');
+    const section = /<!-- monitoring:start -->([\s\S]*)<!-- monitoring:end -->/.exec(page)?.[1] ?? '';
+    for (const a of monitoring.alerts) assert.match(section, new RegExp(`^\\| \`${a.alert}\` \\| [^|]+ \\| [^|]+ \\|$`, 'm'), `docs/monitoring.md has no row for ${a.alert}`);
+    for (const r of monitoring.records) assert.ok(section.includes(`\`${r.record}\``), `docs/monitoring.md does not name ${r.record}`);
   });
 });
 

@@ -1,6 +1,7 @@
-// What the generated documentation should hold right now: the README sections built from the
-// schema and the metrics registry, and the example config file. Shared by the script that
-// writes them (update-readme.ts) and the test that fails when they are stale (docs.test.ts).
+// What the generated documentation should hold right now: the sections of docs/ built from the
+// schema and the metrics registry (each in the page its readers look for it in), and the example
+// config file. Shared by the script that writes them (update-readme.ts) and the test that fails
+// when they are stale (docs.test.ts).
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,6 +12,12 @@ export const REPO_ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)
 export const README = join(REPO_ROOT, 'README.md');
 export const EXAMPLE_CONFIG = join(REPO_ROOT, 'config/agent.example.yaml');
 export const UPDATE_COMMAND = 'node --import tsx test/docs/update-readme.ts';
+
+/** The page that holds each generated section, between its `<!-- name:start/end -->` markers. */
+export const SECTION_PAGES: Readonly<Record<string, string>> = {
+  'config-reference': join(REPO_ROOT, 'docs/configuration.md'),
+  'metrics-reference': join(REPO_ROOT, 'docs/monitoring.md'),
+};
 
 export async function generatedSections(): Promise<Record<string, string>> {
   // Default process metrics off: they are described by one sentence, not one row each.
@@ -29,11 +36,30 @@ export async function generatedSections(): Promise<Record<string, string>> {
   };
 }
 
-/** The README as it should be: the current file with the generated sections replaced. */
-export async function expectedReadme(current: string = readFileSync(README, 'utf8')): Promise<string> {
-  let text = current;
-  for (const [name, body] of Object.entries(await generatedSections())) text = replaceSection(text, name, body);
-  return text;
+/** A page of generated documentation: its text now, and as it should be. */
+export interface GeneratedPage {
+  file: string;
+  current: string;
+  expected: string;
+}
+
+/**
+ * Every page holding a generated section, with those sections replaced. A page without its
+ * markers fails here (replaceSection throws), so a section cannot silently go missing.
+ */
+export async function expectedPages(read: (file: string) => string = (file) => readFileSync(file, 'utf8')): Promise<GeneratedPage[]> {
+  const sections = await generatedSections();
+  const pages = new Map<string, GeneratedPage>();
+  for (const [name, file] of Object.entries(SECTION_PAGES)) {
+    let page = pages.get(file);
+    if (!page) {
+      const current = read(file);
+      page = { file, current, expected: current };
+      pages.set(file, page);
+    }
+    page.expected = replaceSection(page.expected, name, sections[name]!);
+  }
+  return [...pages.values()];
 }
 
 export function expectedExampleConfig(): string {

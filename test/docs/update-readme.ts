@@ -1,21 +1,21 @@
-// Rewrites the generated README sections (config-reference, metrics-reference) and
-// config/agent.example.yaml from the code. Run after changing the schema or a metric:
+// Rewrites the generated documentation (docs/configuration.md's config reference,
+// docs/monitoring.md's metrics reference) and config/agent.example.yaml from the code. Run after
+// changing the schema or a metric:
 //   node --import tsx test/docs/update-readme.ts
 import { readFileSync, writeFileSync } from 'node:fs';
 import { relative } from 'node:path';
-import { EXAMPLE_CONFIG, README, REPO_ROOT, expectedExampleConfig, expectedReadme } from './generated-docs.js';
+import { EXAMPLE_CONFIG, REPO_ROOT, expectedExampleConfig, expectedPages } from './generated-docs.js';
 
-// Read just before writing: other sections of the README are edited by hand.
-const before = readFileSync(README, 'utf8');
-const readme = await expectedReadme(before);
-const example = expectedExampleConfig();
+// Read just before writing: other sections of these pages are edited by hand.
+const pages = await expectedPages();
 let exampleBefore = '';
 try {
   exampleBefore = readFileSync(EXAMPLE_CONFIG, 'utf8');
 } catch {
   // first run: the file does not exist yet
 }
-for (const [file, old, next] of [[README, before, readme], [EXAMPLE_CONFIG, exampleBefore, example]] as const) {
+const files = [...pages.map((p) => [p.file, p.current, p.expected] as const), [EXAMPLE_CONFIG, exampleBefore, expectedExampleConfig()] as const];
+for (const [file, old, next] of files) {
   if (old === next) {
     process.stdout.write(`${relative(REPO_ROOT, file)}: up to date\n`);
   } else {

@@ -3,8 +3,9 @@
 // a run for the other's organization is left to it with no report (outcome="not_mine"); a run no
 // agent serves is reported FAILURE by the catch-all agent. Every run gets exactly one final
 // status, from the agent of its GHES. Over HTTPS each agent claims for its own installation (the
-// README's advice); a run of another agent's organization claimed from its installation is left
-// unacknowledged and unreported. Real broker, two GHES simulators, one Port simulator.
+// advice of docs/configuration.md); a run of another agent's organization claimed from its
+// installation is left unacknowledged and unreported. Real broker, two GHES simulators, one Port
+// simulator.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { startGhesSim } from '../sim/ghes/server.js';

@@ -1,6 +1,6 @@
 // Release engineering, checked offline: the GitHub workflows pass actionlint and pin every
 // action by commit SHA, CI runs what .ci/run runs, the release workflow builds and signs what
-// README "Releases" says; the chart packaging script records the image digest; one version is
+// docs/releases.md says; the chart packaging script records the image digest; one version is
 // shared by package.json, the chart and CHANGELOG.md; and the Renovate configuration is valid
 // against Renovate's own schema and its custom managers find what they are meant to update.
 import assert from 'node:assert/strict';

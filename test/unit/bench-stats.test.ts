@@ -1,5 +1,5 @@
 // The bench's pure parts: reading CPU time from /proc/<pid>/stat, and the median and spread of a
-// figure over repeated runs (what README "Performance" quotes).
+// figure over repeated runs (what docs/performance.md quotes).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { cpuMs, parseProcStat, processCpuMs } from '../bench/process-cpu.js';
