@@ -54,6 +54,6 @@ Options:
   -V, --version       The agent's version.
 
 Exit codes: 0 normal stop, 1 fatal error at run time (or a failed check), 2 invalid configuration.
-Documentation: README.md (configuration reference, troubleshooting, metrics).
+Documentation: README.md, and docs/ (configuration.md: every setting; troubleshooting.md; monitoring.md: metrics).
 `;
 }

@@ -139,6 +139,6 @@ export function explainClaimRefusal(kind: RunKind, status: number, route: string
   return (
     `Port answered 404 to POST ${route} (${body || 'not found'}). Either installation "${installationId}" is unknown to Port (portApi.installationId; with ` +
     `portApi.integrationMode: existing it must name an installation shown in Port → Data sources), or Port moved the route or renamed its reserved header ` +
-    `(${setting}, portApi.reservedHeader, now "${header}"; see README "Which Port backend?").${nodeHint}`
+    `(${setting}, portApi.reservedHeader, now "${header}"; see docs/https-intake.md "Which Port backend?").${nodeHint}`
   );
 }

@@ -96,7 +96,7 @@ export function createPortClient(deps: { http: PortHttp; nodeRoutes?: NodeRunRou
         if (raw === undefined) {
           throw new AgentError(
             'not_found',
-            `Port answered 404 to GET ${nodePath(runId)}: either the workflow-node run is gone, or Port reads node runs elsewhere (portApi.routes.nodeRun; see README "Which Port backend?")`,
+            `Port answered 404 to GET ${nodePath(runId)}: either the workflow-node run is gone, or Port reads node runs elsewhere (portApi.routes.nodeRun; see docs/https-intake.md "Which Port backend?")`,
             { status: 404 },
           );
         }

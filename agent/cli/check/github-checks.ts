@@ -59,7 +59,7 @@ export const ghesVersion: Check<CheckContext> = {
     const label = `GHES ${v.join('.')}${reported ? '' : ' (from github.version)'}`;
     return supportsRunDetails(v)
       ? pass(`${label}: dispatches return the run id (return_run_details); up to 25 workflow inputs`)
-      : pass(`${label}: before 3.21 the run a dispatch started is found by its run-name: give workflows a port_run_id input shown in run-name (README "Workflows"); up to 10 workflow inputs`);
+      : pass(`${label}: before 3.21 the run a dispatch started is found by its run-name: give workflows a port_run_id input shown in run-name (docs/configuration.md "Workflows"); up to 10 workflow inputs`);
   },
 };
 
