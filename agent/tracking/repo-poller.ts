@@ -322,9 +322,15 @@ export class RepoPoller {
   private async loop(): Promise<void> {
     const { clock, settings, random, log } = this.deps;
     for (;;) {
-      while (this.runs.size > 0 && clock.now() < this.nextAtMs) {
+      while (this.runs.size > 0) {
+        // One reading of the clock decides whether to wait and for how long. Node's timers fire on
+        // whole milliseconds, often just before a deadline with a fraction (intervals are
+        // jittered); read twice, a millisecond could pass in between and the delay turn negative,
+        // which Node 24 warns about (TimeoutNegativeWarning; agent-e2e.test.ts refuses it).
+        const waitMs = this.nextAtMs - clock.now();
+        if (waitMs <= 0) break;
         this.wake = new AbortController();
-        await clock.sleep(this.nextAtMs - clock.now(), this.wake.signal).catch(() => undefined);
+        await clock.sleep(waitMs, this.wake.signal).catch(() => undefined);
         this.wake = undefined;
       }
       if (this.runs.size > 0) this.expire();

@@ -446,3 +446,40 @@ describe('batched watcher', () => {
     assert.equal(s2.outcomes.get(ghost.id)?.kind, 'gone', 'missing from the first sweep, then a 404 on its GET');
   });
 });
+
+describe('batched watcher on whole-millisecond timers', () => {
+  it('never asks the clock for a negative sleep when a timer fires on the millisecond before a deadline with a fraction', async () => {
+    // Node's timers fire on whole milliseconds, so a sleep towards a deadline with a fraction
+    // (intervals are jittered) often wakes just before it; a millisecond may then pass before
+    // the next reading of the clock. Node 24 warns about a negative delay (TimeoutNegativeWarning),
+    // which agent-e2e.test.ts refuses. This clock models both: each reading is a quarter of a
+    // millisecond after the last, and a sleep (of 1 ms at least, as Node's) wakes on the whole
+    // millisecond before its end.
+    let now = T0;
+    const asked: number[] = [];
+    const clock: Clock = {
+      now: () => (now += 0.25),
+      sleep: (ms, signal) =>
+        new Promise<void>((resolve, reject) => {
+          asked.push(ms);
+          if (signal?.aborted) return reject(new Error('aborted'));
+          now = Math.floor(now + Math.max(1, ms));
+          setImmediate(resolve);
+        }),
+    };
+    const api = {
+      listRepoRuns: async () => ({ notModified: true as const, pollIntervalMs: undefined }),
+      getRun: async () => undefined,
+    } as unknown as GithubApi;
+    // Jittered intervals whose fractions of a millisecond differ from one poll to the next.
+    let jitter = 0;
+    const random = () => (jitter = (jitter + 0.37) % 1);
+    const watcher = createBatchedWatcher({ api, clock, logger: silent, random, settings: { intervalMs: 1001, maxIntervalMs: 1001, sweepMs: 1e9, maxWaitMs: 3600_000 } });
+    const ac = new AbortController();
+    const outcome = watcher.watch({ portRunId: 'r_1', org: 'acme', repo: 'a', ghRunId: 1, sinceMs: now, fresh: true }, { signal: ac.signal, onStatus: () => {} }).catch(() => 'aborted');
+    while (asked.length < 200) await new Promise((r) => setImmediate(r));
+    ac.abort();
+    assert.equal(await outcome, 'aborted');
+    assert.deepEqual(asked.filter((ms) => ms <= 0), [], `${asked.length} sleeps asked for`);
+  });
+});
