@@ -1,14 +1,25 @@
 import { toAgentError } from '../errors.js';
-import type { GithubApi } from '../github/github-api.js';
 import type { Logger } from '../observability/logger.js';
 import { type Clock, backoffDelay } from '../util/backoff.js';
-import type { RunWatcher, WatchOutcome } from './run-watcher.js';
+import type { RunReader, RunWatcher, WatchOutcome } from './run-watcher.js';
+
+export interface NaiveWatcherDeps {
+  /** One GET per run: the naive watcher never lists. */
+  api: Pick<RunReader, 'getRun'>;
+  clock: Clock;
+  logger: Logger;
+  intervalMs: number;
+  maxWaitMs: number;
+  random?: () => number;
+  /** How often an in-progress run's `onSweep` is called (job progress); the interval when absent. */
+  sweepMs?: number;
+}
 
 /**
  * The baseline: one conditional GET per run every interval, as the public dispatch-and-wait
  * actions do. Kept behind `tracking.mode: naive` to measure the batched watcher against.
  */
-export function createNaiveWatcher(deps: { api: GithubApi; clock: Clock; logger: Logger; intervalMs: number; maxWaitMs: number; random?: () => number; sweepMs?: number }): RunWatcher {
+export function createNaiveWatcher(deps: NaiveWatcherDeps): RunWatcher {
   let active = 0;
   const random = deps.random ?? Math.random;
   return {

@@ -1,4 +1,4 @@
-import type { WorkflowRun } from '../github/github-api.js';
+import type { GithubApi, WorkflowRun } from '../github/github-api.js';
 
 /** A dispatched run the agent follows until it completes. */
 export interface WatchedRun {
@@ -39,3 +39,6 @@ export interface RunWatcher {
   watch(run: WatchedRun, hooks: WatchHooks): Promise<WatchOutcome>;
   size(): number;
 }
+
+/** The two GitHub reads tracking makes: a repository's run list and one run (github-api.ts). */
+export type RunReader = Pick<GithubApi, 'listRepoRuns' | 'getRun'>;

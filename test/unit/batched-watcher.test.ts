@@ -7,7 +7,6 @@ import { AgentError } from '../../agent/errors.js';
 import type { GithubApi, WorkflowRun } from '../../agent/github/github-api.js';
 import type { Logger } from '../../agent/observability/logger.js';
 import { createBatchedWatcher } from '../../agent/tracking/batched-watcher.js';
-import { listKind, nextIntervalMs, reachFloorMs, worthAnotherPage } from '../../agent/tracking/poll-schedule.js';
 import type { WatchOutcome } from '../../agent/tracking/run-watcher.js';
 import type { Clock } from '../../agent/util/backoff.js';
 
@@ -448,37 +447,39 @@ describe('batched watcher', () => {
   });
 });
 
-describe('poll schedule (pure)', () => {
-  const cfg = { baseMs: 10_000, maxMs: 60_000, youngMs: 60_000 };
-  it('base pace while young or due, growing when quiet, floored by the server', () => {
-    assert.equal(nextIntervalMs(cfg, { youngestAgeMs: 5_000, anyDue: false, quietPolls: 9 }, 0.5), 10_000);
-    assert.equal(nextIntervalMs(cfg, { youngestAgeMs: 1e9, anyDue: true, quietPolls: 9 }, 0.5), 10_000);
-    assert.equal(nextIntervalMs(cfg, { youngestAgeMs: 1e9, anyDue: false, quietPolls: 1 }, 0.5), 15_000);
-    assert.equal(nextIntervalMs(cfg, { youngestAgeMs: 1e9, anyDue: false, quietPolls: 30 }, 0.5), 60_000);
-    assert.equal(nextIntervalMs(cfg, { youngestAgeMs: 0, anyDue: true, quietPolls: 0, serverMinMs: 30_000 }, 0.5), 30_000);
-    assert.equal(nextIntervalMs(cfg, { youngestAgeMs: 0, anyDue: true, quietPolls: 0 }, 0), 9_000);
-  });
-  it('sweeps when due, and only then', () => {
-    assert.equal(listKind(100_000, 90_000, 30_000), 'completed');
-    assert.equal(listKind(100_000, 70_000, 30_000), 'sweep');
-    assert.equal(listKind(100_000, -Infinity, 30_000), 'sweep');
-  });
-  it('a full page cuts off runs older than its oldest entry', () => {
-    const runs = [{ created_at: '2026-01-01T10:00:05Z' }, { created_at: '2026-01-01T10:00:01Z' }];
-    assert.equal(reachFloorMs({ totalCount: 2, runs }), -Infinity);
-    assert.equal(reachFloorMs({ totalCount: 3, runs }), Date.parse('2026-01-01T10:00:01Z') + 1000);
-  });
-  it('1,000 shown of a total_count of 1,000 is the cap: the rest is out of reach', () => {
-    const runs = [{ created_at: '2026-01-01T10:00:05Z' }, { created_at: '2026-01-01T10:00:01Z' }];
-    assert.equal(reachFloorMs({ totalCount: 1000, runs }, 1000), Date.parse('2026-01-01T10:00:01Z') + 1000);
-    assert.equal(reachFloorMs({ totalCount: 999, runs }, 999), -Infinity);
-  });
-  it('another page only when the pages left cover several tracked runs each', () => {
-    assert.equal(worthAnotherPage({ beyond: 1, shownSoFar: 100, totalCount: 1000, perPage: 100 }), false, 'one run: a GET, not nine pages');
-    assert.equal(worthAnotherPage({ beyond: 17, shownSoFar: 100, totalCount: 1000, perPage: 100 }), false);
-    assert.equal(worthAnotherPage({ beyond: 18, shownSoFar: 100, totalCount: 1000, perPage: 100 }), true);
-    assert.equal(worthAnotherPage({ beyond: 2, shownSoFar: 100, totalCount: 150, perPage: 100 }), true);
-    assert.equal(worthAnotherPage({ beyond: 50, shownSoFar: 1000, totalCount: 1000, perPage: 100 }), false, 'nothing beyond 1,000 can be read');
-    assert.equal(worthAnotherPage({ beyond: 0, shownSoFar: 100, totalCount: 300, perPage: 100 }), false);
+describe('batched watcher on whole-millisecond timers', () => {
+  it('never asks the clock for a negative sleep when a timer fires on the millisecond before a deadline with a fraction', async () => {
+    // Node's timers fire on whole milliseconds, so a sleep towards a deadline with a fraction
+    // (intervals are jittered) often wakes just before it; a millisecond may then pass before
+    // the next reading of the clock. Node 24 warns about a negative delay (TimeoutNegativeWarning),
+    // which agent-e2e.test.ts refuses. This clock models both: each reading is a quarter of a
+    // millisecond after the last, and a sleep (of 1 ms at least, as Node's) wakes on the whole
+    // millisecond before its end.
+    let now = T0;
+    const asked: number[] = [];
+    const clock: Clock = {
+      now: () => (now += 0.25),
+      sleep: (ms, signal) =>
+        new Promise<void>((resolve, reject) => {
+          asked.push(ms);
+          if (signal?.aborted) return reject(new Error('aborted'));
+          now = Math.floor(now + Math.max(1, ms));
+          setImmediate(resolve);
+        }),
+    };
+    const api = {
+      listRepoRuns: async () => ({ notModified: true as const, pollIntervalMs: undefined }),
+      getRun: async () => undefined,
+    } as unknown as GithubApi;
+    // Jittered intervals whose fractions of a millisecond differ from one poll to the next.
+    let jitter = 0;
+    const random = () => (jitter = (jitter + 0.37) % 1);
+    const watcher = createBatchedWatcher({ api, clock, logger: silent, random, settings: { intervalMs: 1001, maxIntervalMs: 1001, sweepMs: 1e9, maxWaitMs: 3600_000 } });
+    const ac = new AbortController();
+    const outcome = watcher.watch({ portRunId: 'r_1', org: 'acme', repo: 'a', ghRunId: 1, sinceMs: now, fresh: true }, { signal: ac.signal, onStatus: () => {} }).catch(() => 'aborted');
+    while (asked.length < 200) await new Promise((r) => setImmediate(r));
+    ac.abort();
+    assert.equal(await outcome, 'aborted');
+    assert.deepEqual(asked.filter((ms) => ms <= 0), [], `${asked.length} sleeps asked for`);
   });
 });
