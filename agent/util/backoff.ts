@@ -10,10 +10,13 @@ export const realClock: Clock = {
   sleep: (ms, signal) =>
     new Promise((resolve, reject) => {
       if (signal?.aborted) return reject(abortError());
+      // Callers pass `deadline - now()`: timers fire on whole milliseconds, often just before a
+      // deadline with a fraction, so that can be a hair below zero, which Node 24 answers with a
+      // TimeoutNegativeWarning on stderr (and agent-e2e refuses warnings). Zero is what they mean.
       const t = setTimeout(() => {
         signal?.removeEventListener('abort', onAbort);
         resolve();
-      }, ms);
+      }, Math.max(0, ms));
       const onAbort = () => {
         clearTimeout(t);
         reject(abortError());

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { AgentError } from '../../agent/errors.js';
-import { backoffDelay, retry, type Clock } from '../../agent/util/backoff.js';
+import { backoffDelay, realClock, retry, type Clock } from '../../agent/util/backoff.js';
 
 /** A clock whose sleep resolves at once and records what was asked. */
 function fakeClock(): Clock & { delays: number[] } {
@@ -120,5 +120,22 @@ describe('retry', () => {
     let calls = 0;
     await assert.rejects(retry(async () => ++calls, { clock: fakeClock(), signal: controller.signal }), /aborted/);
     assert.equal(calls, 0);
+  });
+});
+
+describe('realClock.sleep', () => {
+  it('takes a delay a hair below zero (deadline - now() just before a deadline with a fraction) as zero: no TimeoutNegativeWarning', async () => {
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(w.name);
+    process.on('warning', onWarning);
+    try {
+      await realClock.sleep(-0.6177);
+      await realClock.sleep(-5);
+      // Warnings are emitted on the next tick.
+      await new Promise((resolve) => setImmediate(resolve));
+    } finally {
+      process.off('warning', onWarning);
+    }
+    assert.deepEqual(warnings, []);
   });
 });
