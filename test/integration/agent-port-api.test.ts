@@ -49,7 +49,8 @@ describe('HTTPS intake only: no Kafka connection, no Kafka credentials', () => {
     assert.equal(done.statusWrites, 1);
     const d = dispatchesFor(stack, run.id);
     assert.equal(d.length, 1);
-    assert.equal(d[0]!.ref, 'release', 'ref from workflowInputs');
+    // Issue 23: dispatched as the policy reads it, a branch (refs/heads/release), not the bare name.
+    assert.equal(d[0]!.ref, 'refs/heads/release', 'ref from workflowInputs');
     assert.equal(d[0]!.inputs.service, '{"name":"web","replicas":3}', 'non-string inputs JSON-encoded, as Ocean does');
     assert.ok(done.logs.some((l) => l.message === 'Workflow completed: success'));
   });
