@@ -51,33 +51,7 @@ const CLAIM_FAILURE_GRACE_MS = 30_000;
  */
 export function createClaimIntake(deps: ClaimIntakeDeps): ClaimIntake {
   const { settings, clock } = deps;
-  const random = deps.random ?? Math.random;
-  const s: ClaimIntakeState = {
-    deps,
-    settings,
-    claimApi: deps.claimApi,
-    processor: deps.processor,
-    metrics: deps.metrics,
-    clock,
-    log: deps.logger.child({ component: 'claim' }),
-    random,
-    takeOverLabel: `Workflow dispatched (taken over by ${deps.replicaId ?? `replica-${Math.floor(random() * 36 ** 6).toString(36)}`})`,
-    trackingRoom: deps.trackingRoom ?? deps.room,
-    held: new HeldRuns(),
-    stopController: new AbortController(),
-    // Written and re-read around a take-over: long enough for any other replica's write to show.
-    settleMs: Math.min(5000, Math.max(1000, settings.leaseMs / 20)),
-    started: false,
-    stopping: false,
-    active: 0,
-    round: 0,
-    failingSince: undefined,
-    lastPortFailureMs: -Infinity,
-    loops: [],
-    locks: new Map(),
-    ownLocks: new Map(),
-  };
-
+  const s = createClaimIntakeState(deps);
   return {
     async start() {
       try {
@@ -103,5 +77,36 @@ export function createClaimIntake(deps: ClaimIntakeDeps): ClaimIntake {
       return [];
     },
     delivered: (runId) => renewed(s, runId),
+  };
+}
+
+/** The intake's state before its first claim: what every loop is given (tests build one to drive a loop alone). */
+export function createClaimIntakeState(deps: ClaimIntakeDeps): ClaimIntakeState {
+  const random = deps.random ?? Math.random;
+  const { settings, clock } = deps;
+  return {
+    deps,
+    settings,
+    claimApi: deps.claimApi,
+    processor: deps.processor,
+    metrics: deps.metrics,
+    clock,
+    log: deps.logger.child({ component: 'claim' }),
+    random,
+    takeOverLabel: `Workflow dispatched (taken over by ${deps.replicaId ?? `replica-${Math.floor(random() * 36 ** 6).toString(36)}`})`,
+    trackingRoom: deps.trackingRoom ?? deps.room,
+    held: new HeldRuns(),
+    stopController: new AbortController(),
+    // Written and re-read around a take-over: long enough for any other replica's write to show.
+    settleMs: Math.min(5000, Math.max(1000, settings.leaseMs / 20)),
+    started: false,
+    stopping: false,
+    active: 0,
+    round: 0,
+    failingSince: undefined,
+    lastPortFailureMs: -Infinity,
+    loops: [],
+    locks: new Map(),
+    ownLocks: new Map(),
   };
 }
