@@ -5,7 +5,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { type LockState, RELEASED_LABEL, decideListed, handOverLabel, handOverLockOf, orphanReason } from '../../agent/claim/adoption.js';
-import { createClaimIntake, type ClaimIntakeSettings } from '../../agent/claim/claim-intake.js';
+import { createClaimIntake } from '../../agent/claim/claim-intake.js';
+import type { ClaimIntakeSettings } from '../../agent/claim/intake-state.js';
 import type { Logger } from '../../agent/observability/logger.js';
 import { createMetrics } from '../../agent/observability/metrics.js';
 import type { ClaimApi } from '../../agent/port/claim-api.js';

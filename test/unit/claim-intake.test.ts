@@ -3,7 +3,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { orphanReason, RELEASED_LABEL } from '../../agent/claim/adoption.js';
-import { createClaimIntake, type ClaimIntakeSettings } from '../../agent/claim/claim-intake.js';
+import { createClaimIntake } from '../../agent/claim/claim-intake.js';
+import type { ClaimIntakeSettings } from '../../agent/claim/intake-state.js';
 import { saturatedKeys } from '../../agent/claim/fairness.js';
 import { AgentError } from '../../agent/errors.js';
 import type { Logger } from '../../agent/observability/logger.js';
