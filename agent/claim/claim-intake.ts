@@ -28,7 +28,7 @@ const CLAIM_FAILURE_GRACE_MS = 30_000;
  * The HTTPS intake: Port's claim protocol for the GitHub Ocean backend (INTEGRATION_ACTION runs)
  * and Port Workflows' node runs, a sibling of the Kafka consumer feeding the same processor.
  *
- * Where the truth lives, and why nothing is lost or done twice (README "Delivery guarantees"):
+ * Where the truth lives, and why nothing is lost or done twice (docs/delivery-guarantees.md):
  * - A claim hides a run from other claims for `visibilityTimeoutMs`: the run is this replica's
  *   until then. It is dispatched only within the first two thirds of that window (LeaseExpired
  *   otherwise), and acknowledged only once Port's record shows the dispatch (the label written
