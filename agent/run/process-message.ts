@@ -8,7 +8,8 @@ import type { Version } from '../github/ghes-version.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import { evaluatePolicy, evaluateTarget } from '../policy/evaluate-policy.js';
-import type { PortPatch, PortRun, PortRunApi } from '../port/port-client.js';
+import type { PortRunApi } from '../port/port-client.js';
+import type { PortPatch, PortRun } from '../types/port-run.js';
 import type { Reporter } from '../port/reporter.js';
 import { portStatusFor, statusLine } from '../tracking/conclusion.js';
 import type { RunWatcher } from '../tracking/run-watcher.js';
@@ -19,7 +20,7 @@ import { type RecordedReference, ghesOriginsOf, readRecordedRun, recordedIdsMism
 import { type VerifiedRun, dispatchedHere } from './verified-run.js';
 import { findRunByRunName } from './find-interrupted-run.js';
 import { type ResumeLocator, mayBeRedelivered } from './resume-locator.js';
-import type { RunRequest } from './run-request.js';
+import type { RunRequest } from '../types/run-request.js';
 import type { OrgRoute } from './org-routing.js';
 import type { RunCancellation } from './run-cancellation.js';
 import type { RunInsight } from './run-insight.js';

@@ -8,7 +8,7 @@ import { type DispatchContext, dispatchWorkflow } from '../../agent/github/dispa
 import type { GithubApi, RunsPage, WorkflowRun } from '../../agent/github/github-api.js';
 import { AgentError } from '../../agent/errors.js';
 import type { Logger } from '../../agent/observability/logger.js';
-import type { RunRequest } from '../../agent/port/run-request.js';
+import type { RunRequest } from '../../agent/types/run-request.js';
 import { KeyedMutex } from '../../agent/util/semaphore.js';
 import { interruptedLookUntil } from '../../agent/run/process-message.js';
 

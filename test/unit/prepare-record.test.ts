@@ -11,10 +11,11 @@ import { type IncomingMessage, createRecordPreparer, guardRecords } from '../../
 import { type RecordTrust, readRecord, trustedRunIdOf } from '../../agent/kafka/read-record.js';
 import type { Logger } from '../../agent/observability/logger.js';
 import { createMetrics } from '../../agent/observability/metrics.js';
-import type { PortRun, PortRunApi } from '../../agent/port/port-client.js';
+import type { PortRunApi } from '../../agent/port/port-client.js';
+import type { PortRun } from '../../agent/types/port-run.js';
 import type { Report, Reporter } from '../../agent/port/reporter.js';
 import { DISPATCHING_LABEL, type MessageProcessor, type PreparedRun, type ProcessorDeps, createMessageProcessor, showsDispatch } from '../../agent/run/process-message.js';
-import type { RunRequest } from '../../agent/run/run-request.js';
+import type { RunRequest } from '../../agent/types/run-request.js';
 import type { Clock } from '../../agent/util/backoff.js';
 import { buildRunMessage, signRunMessage, tamperSignature } from '../sim/publisher.js';
 
