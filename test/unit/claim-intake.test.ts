@@ -12,7 +12,8 @@ import type { ClaimApi, ClaimRequest, RunKind } from '../../agent/port/claim-api
 import type { PortRunApi } from '../../agent/port/port-client.js';
 import type { PortPatch, PortRun } from '../../agent/types/port-run.js';
 import type { Reporter } from '../../agent/port/reporter.js';
-import type { MessageProcessor, PreparedRun, RunContext } from '../../agent/run/process-message.js';
+import type { MessageProcessor, PreparedRun } from '../../agent/run/process-message.js';
+import type { RunContext } from '../../agent/run/run-scope.js';
 import type { RunRequest } from '../../agent/types/run-request.js';
 import type { Clock } from '../../agent/util/backoff.js';
 import { virtualClock } from './virtual-clock.js';
