@@ -77,7 +77,7 @@ export function createResume(deps: Pick<ProcessorDeps, 'settings' | 'api' | 'rep
   /**
    * The GitHub run already created for this Port run, by Port's record or, after an interrupted
    * dispatch, by GHES; `refused` when the run recorded is not the invocation's. Called only after
-   * the policy allowed the run's organization, repository and workflow (handleRun).
+   * the policy allowed the run's organization, repository and workflow (process-message.ts, handleRun).
    */
   async function resume(scope: RunScope, existing: PortRun): Promise<StagedRun | Refused | undefined> {
     const { run, ctx, signal } = scope;
