@@ -92,10 +92,6 @@ export class RunScope<R extends Pick<RunRequest, 'runId'> = RunRequest> {
     return this.#log;
   }
 
-  get intake(): Intake {
-    return this.ctx.intake;
-  }
-
   /** Counts the run's outcome (ghes_agent_messages_total{outcome,intake}). */
   count(outcome: string): void {
     countMessage(this.metrics, this.ctx.intake, outcome);

@@ -27,7 +27,7 @@ const FLOORS: Array<[number, RegExp]> = [
 /** Parts of one floor that must not know each other: GHES's side and Port's side meet only above them. */
 const APART: Array<[RegExp, RegExp]> = [[/^github\//, /^port\//]];
 
-export function floorOf(file: string): number {
+function floorOf(file: string): number {
   const hit = FLOORS.find(([, re]) => re.test(file));
   if (!hit) throw new Error(`${file} stands on no floor: add its folder to FLOORS`);
   return hit[0];
@@ -43,7 +43,7 @@ function sources(dir = AGENT): string[] {
 }
 
 /** The agent's own modules a source imports (static, type-only and dynamic imports, and re-exports). */
-export function importsOf(file: string, text: string): string[] {
+function importsOf(file: string, text: string): string[] {
   const found = new Set<string>();
   for (const m of text.matchAll(/(?:\bfrom\s*|\bimport\s*\(?\s*)'(\.{1,2}\/[^']+)'/g)) {
     const target = path.normalize(path.join(path.dirname(file), m[1]!)).replace(/\.js$/, '.ts');
@@ -52,12 +52,12 @@ export function importsOf(file: string, text: string): string[] {
   return [...found];
 }
 
-export function graphOf(files: Map<string, string>): Map<string, string[]> {
+function graphOf(files: Map<string, string>): Map<string, string[]> {
   return new Map([...files].map(([file, text]) => [file, importsOf(file, text)]));
 }
 
 /** Imports from a higher floor, and between parts kept apart. */
-export function forbiddenImports(graph: Map<string, string[]>): string[] {
+function forbiddenImports(graph: Map<string, string[]>): string[] {
   const wrong: string[] = [];
   for (const [file, targets] of graph) {
     for (const target of targets) {
@@ -71,7 +71,7 @@ export function forbiddenImports(graph: Map<string, string[]>): string[] {
 }
 
 /** The circles of the import graph, each as the path that closes it (depth-first, three colours). */
-export function circles(graph: Map<string, string[]>): string[][] {
+function circles(graph: Map<string, string[]>): string[][] {
   const state = new Map<string, 'open' | 'done'>();
   const stack: string[] = [];
   const found: string[][] = [];
