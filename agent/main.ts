@@ -42,6 +42,7 @@ import { type PortRunApi, createPortClient } from './port/port-client.js';
 import { type PortHttp, createPortHttp } from './port/port-http.js';
 import { type Reporter, createReporter } from './port/reporter.js';
 import { type MessageProcessor, createMessageProcessor } from './run/process-message.js';
+import { processorSettings } from './run/processor-deps.js';
 import { createResumeLocator } from './run/resume-locator.js';
 import { createBatchedWatcher } from './tracking/batched-watcher.js';
 import { createOrgRouting } from './run/org-routing.js';
@@ -191,7 +192,7 @@ export async function startAgent(config: AgentConfig, opts: { logger?: Logger; s
     // timeouts). Measured by `make bench`: x4 gave 454 dispatches/s, x16 579/s, same memory.
     const dispatchSlots = config.github.maxConcurrency * 16;
     const processor = createMessageProcessor({
-      config,
+      settings: processorSettings(config),
       port,
       reporter,
       api,

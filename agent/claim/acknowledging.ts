@@ -11,7 +11,8 @@
 import { toAgentError } from '../errors.js';
 import type { RunKind } from '../port/claim-api.js';
 import { guardJob } from '../run/poison-guard.js';
-import { LeaseExpired, type PreparedRun } from '../run/process-message.js';
+import type { PreparedRun } from '../run/process-message.js';
+import { LeaseExpired } from '../run/run-scope.js';
 import { backoffDelay } from '../util/backoff.js';
 import type { HeldRun } from './held-runs.js';
 import type { ClaimIntakeState } from './intake-state.js';

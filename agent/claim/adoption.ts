@@ -6,8 +6,8 @@
  * for a whole lease (its replica is presumed dead). Pure.
  */
 import { recordedGithubRunId } from '../run/external-run-id.js';
-import { COMPLETED_LABEL_PREFIX } from '../run/process-message.js';
-import type { PortRun } from '../port/port-client.js';
+import { COMPLETED_LABEL_PREFIX } from '../run/run-labels.js';
+import type { PortRun } from '../types/port-run.js';
 
 /** Written by a replica that shuts down cleanly on each run it tracks: any replica may take it at once. */
 export const RELEASED_LABEL = 'Handed over to another ghes-agent replica';

@@ -12,7 +12,7 @@ import { toAgentError } from '../errors.js';
 import { outageReason } from '../observability/dependency-health.js';
 import type { RunKind } from '../port/claim-api.js';
 import { decodeClaimedRun } from '../port/decode-claimed-run.js';
-import type { RunContext } from '../run/process-message.js';
+import type { RunContext } from '../run/run-scope.js';
 import { backoffDelay } from '../util/backoff.js';
 import { handOff, hold, runHeld } from './acknowledging.js';
 import { saturatedKeys } from './fairness.js';

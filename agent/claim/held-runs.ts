@@ -13,7 +13,7 @@ export interface HeldRun {
   lettingGo?: boolean;
   /** When the claim that handed it out was sent (epoch ms); its visibility runs from there. */
   claimedAtMs: number;
-  /** Last write Port accepted for it (epoch ms): the lease it holds on the run (lease.ts). */
+  /** Last write Port accepted for it (epoch ms): the lease it holds on the run (leases.ts). */
   lastWriteMs: number;
   /** What a hand-over to another replica must keep (a node run's output is rebuilt from it). */
   link?: string;

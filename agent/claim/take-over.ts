@@ -13,8 +13,8 @@
  */
 import type { RunKind } from '../port/claim-api.js';
 import type { ClaimedRun } from '../port/decode-claimed-run.js';
-import type { PortRun } from '../port/port-client.js';
-import type { RunContext } from '../run/process-message.js';
+import type { PortRun } from '../types/port-run.js';
+import type { RunContext } from '../run/run-scope.js';
 import { handOff, hold, runHeld } from './acknowledging.js';
 import { handOverLabel, orphanReason } from './adoption.js';
 import { type ClaimIntakeState, sleep } from './intake-state.js';

@@ -1,7 +1,7 @@
 import type { DispatchGate } from './dispatch-pacer.js';
 import { AgentError, toAgentError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
-import type { RunRequest } from '../run/run-request.js';
+import type { RunRequest } from '../types/run-request.js';
 import { type Clock, backoffDelay } from '../util/backoff.js';
 import type { KeyedMutex } from '../util/semaphore.js';
 import type { DispatchRequest } from './build-dispatch.js';

@@ -4,7 +4,8 @@ import type { Metrics } from '../observability/metrics.js';
 import type { Reporter } from '../port/reporter.js';
 import { createSignatureVariantNote } from '../port/signature-variant-note.js';
 import { guardJob } from '../run/poison-guard.js';
-import type { MessageProcessor, PreparedRun, RunContext, RunWhere } from '../run/process-message.js';
+import type { MessageProcessor, PreparedRun } from '../run/process-message.js';
+import type { RunContext, RunWhere } from '../run/run-scope.js';
 import type { Clock } from '../util/backoff.js';
 import { type RecordTrust, readRecord, trustedRunIdOf } from './read-record.js';
 import { createUnsignedNote } from './unsigned-note.js';
@@ -36,7 +37,7 @@ export function recordTrust(config: AgentConfig): RecordTrust {
  * the replay window) is reported FAILURE when a field is invalid (`refuse`); an unparseable,
  * unsigned, forged or replayed message is logged and counted, and writes nothing (`untrusted`).
  * A run is handled (`job`) only when signed, or unsigned where signature.mode allows it; and
- * the processor's refusal itself leaves alone a run Port shows dispatched (process-message.ts).
+ * the processor's refusal itself leaves alone a run Port shows dispatched (run-reports.ts).
  */
 export function createRecordPreparer(deps: { config: AgentConfig; processor: MessageProcessor; metrics: Metrics; logger: Logger; clock: Clock }) {
   const { processor } = deps;

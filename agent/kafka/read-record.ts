@@ -1,7 +1,7 @@
 import type { SignatureMode, SignatureVariant } from '../port/verify-signature.js';
 import { verifySignature } from '../port/verify-signature.js';
 import { type MessageKeys, claimedRunId, decodeParsedMessage, messageKeys, parseMessage, signatureOf } from '../port/decode-message.js';
-import type { RunRequest } from '../run/run-request.js';
+import type { RunRequest } from '../types/run-request.js';
 
 /** What the Kafka intake trusts a message with: the bound, the signature settings and the key. */
 export interface RecordTrust {

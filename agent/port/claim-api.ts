@@ -1,5 +1,5 @@
 import { AgentError } from '../errors.js';
-import type { RunRequest } from '../run/run-request.js';
+import type { RunRequest } from '../types/run-request.js';
 import type { PortHttp } from './port-http.js';
 
 export type RunKind = RunRequest['runKind'];

@@ -1,8 +1,8 @@
-import type { RunRequest } from '../run/run-request.js';
+import type { RunRequest } from '../types/run-request.js';
 import type { RunKind } from './claim-api.js';
 import { MAX_DEPTH, decodeGithubInvocation, deeperThan } from './decode-message.js';
 import { nodeRunRecord } from './node-runs.js';
-import type { PortRun } from './port-client.js';
+import type { PortRun } from '../types/port-run.js';
 
 export type ClaimedRun =
   /** A dispatch_workflow run to hand to the processor, with Port's record of it (the claim answer is the run record). */

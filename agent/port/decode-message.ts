@@ -1,4 +1,4 @@
-import type { DecodedRun } from './run-request.js';
+import type { RunRequest } from '../types/run-request.js';
 
 /**
  * The names (never the values) of a refused message's keys, for its log line: Port has not
@@ -9,6 +9,13 @@ export interface MessageKeys {
   messageKeys: string[];
   payloadKeys?: string[];
   invocationMethodKeys?: string[];
+}
+
+/** A run as decoded from a Kafka message, with what its signature check needs; only the RunRequest outlives that check. */
+export interface DecodedRun extends RunRequest {
+  signature: { value: string; timestamp: string } | undefined;
+  /** The parsed message, for signature verification. */
+  message: Record<string, unknown>;
 }
 
 export type DecodeResult =

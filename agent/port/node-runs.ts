@@ -1,4 +1,4 @@
-import type { PortLog, PortPatch, PortRun } from './port-client.js';
+import type { PortLog, PortPatch, PortRun } from '../types/port-run.js';
 
 /**
  * Workflow-node runs (wfnr_…, Port Workflows) in the vocabulary of action runs, so the processor

@@ -1,39 +1,8 @@
 import { AgentError } from '../errors.js';
-import { runKindOf } from '../run/run-request.js';
+import type { PortLog, PortPatch, PortRun } from '../types/port-run.js';
+import { runKindOf } from '../types/run-request.js';
 import { nodeLogBody, nodePatchBody, nodeRunRecord } from './node-runs.js';
 import type { PortHttp } from './port-http.js';
-
-/** What the agent reads of a Port run (an action run, or a workflow-node run read as one: node-runs.ts). */
-export interface PortRun {
-  id: string;
-  status: string;
-  statusLabel?: string | null;
-  link?: string | string[] | null;
-  /** Not in Port's API description: read when present, the link is the fallback (run/external-run-id.ts). */
-  externalRunId?: string | null;
-  createdAt?: string;
-  /** Port updates it on every write: the lease of a run this agent holds (claim/lease.ts). */
-  updatedAt?: string;
-  /** Integration runs: the installation that executes them, and false once acknowledged. */
-  installationId?: string;
-  pendingExecution?: boolean;
-}
-
-export interface PortPatch {
-  status?: 'SUCCESS' | 'FAILURE';
-  statusLabel?: string;
-  link?: string | string[];
-  summary?: string;
-  externalRunId?: string;
-}
-
-export interface PortLog {
-  message: string;
-  terminationStatus?: 'SUCCESS' | 'FAILURE';
-  statusLabel?: string;
-  /** Workflow-node runs' log level (action-run logs have none); INFO by default. */
-  level?: 'INFO' | 'WARN' | 'ERROR' | 'DEBUG';
-}
 
 export interface KafkaCredentials {
   brokers: string[];

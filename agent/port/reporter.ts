@@ -2,7 +2,8 @@ import { AgentError, toAgentError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import { type Clock, backoffDelay } from '../util/backoff.js';
-import type { PortLog, PortPatch, PortRunApi } from './port-client.js';
+import type { PortRunApi } from './port-client.js';
+import type { PortLog, PortPatch } from '../types/port-run.js';
 
 export type Report = { kind: 'patch'; patch: PortPatch } | { kind: 'log'; log: PortLog };
 

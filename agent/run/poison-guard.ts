@@ -3,7 +3,8 @@ import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { Reporter } from '../port/reporter.js';
 import { type Clock, backoffDelay } from '../util/backoff.js';
-import { LeaseExpired, type PreparedRun } from './process-message.js';
+import type { PreparedRun } from './process-message.js';
+import { LeaseExpired, countMessage } from './run-scope.js';
 
 /**
  * Bounds what one run can cost its intake. The processor answers every expected failure itself;
@@ -39,7 +40,7 @@ export async function guardJob(
   }
   const runId = job.runId;
   const reason = `ghes-agent could not handle this run after ${attempts} attempts: ${toAgentError(last).message}`.slice(0, 2000);
-  deps.metrics.messages.inc({ outcome: 'poison', intake: job.intake });
+  countMessage(deps.metrics, job.intake, 'poison');
   log.error(`giving up on a run; finishing it${runId ? ` and reporting run ${runId} FAILURE` : ''}: ${toAgentError(last).message}`, { ...job.where, runId });
   if (!runId) return;
   await Promise.all([

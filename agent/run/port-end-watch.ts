@@ -1,6 +1,6 @@
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
-import type { PortRun } from '../port/port-client.js';
+import type { PortRun } from '../types/port-run.js';
 import type { Clock } from '../util/backoff.js';
 
 export interface PortEndWatch {

@@ -6,7 +6,7 @@ import { describe, it } from 'node:test';
 import { AgentError } from '../../agent/errors.js';
 import { MAX_INPUTS_PAYLOAD, buildDispatch, payloadSize } from '../../agent/github/build-dispatch.js';
 import { decodeMessage } from '../../agent/port/decode-message.js';
-import type { RunRequest } from '../../agent/run/run-request.js';
+import type { RunRequest } from '../../agent/types/run-request.js';
 
 /** mulberry32: a seeded generator, so a failure names a seed that reproduces it. */
 function rng(seed: number) {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { AgentError } from '../../agent/errors.js';
 import { buildDispatch, MAX_INPUTS_PAYLOAD, maxInputsFor, payloadSize } from '../../agent/github/build-dispatch.js';
-import type { RunRequest } from '../../agent/run/run-request.js';
+import type { RunRequest } from '../../agent/types/run-request.js';
 
 function run(workflowInputs: Record<string, unknown>, extra: Partial<RunRequest> = {}): RunRequest {
   return {

@@ -10,10 +10,12 @@ import type { ClaimIntakeSettings } from '../../agent/claim/intake-state.js';
 import type { Logger } from '../../agent/observability/logger.js';
 import { createMetrics } from '../../agent/observability/metrics.js';
 import type { ClaimApi } from '../../agent/port/claim-api.js';
-import type { PortPatch, PortRun, PortRunApi } from '../../agent/port/port-client.js';
+import type { PortRunApi } from '../../agent/port/port-client.js';
+import type { PortPatch, PortRun } from '../../agent/types/port-run.js';
 import type { Reporter } from '../../agent/port/reporter.js';
-import type { MessageProcessor, PreparedRun, RunContext } from '../../agent/run/process-message.js';
-import type { RunRequest } from '../../agent/run/run-request.js';
+import type { MessageProcessor, PreparedRun } from '../../agent/run/process-message.js';
+import type { RunContext } from '../../agent/run/run-scope.js';
+import type { RunRequest } from '../../agent/types/run-request.js';
 import type { Clock } from '../../agent/util/backoff.js';
 import { virtualClock } from './virtual-clock.js';
 

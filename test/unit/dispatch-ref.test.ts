@@ -5,7 +5,7 @@ import { describe, it } from 'node:test';
 import { type DispatchContext, dispatchWorkflow } from '../../agent/github/dispatch-workflow.js';
 import type { GithubApi, RunsPage, WorkflowRun } from '../../agent/github/github-api.js';
 import type { Logger } from '../../agent/observability/logger.js';
-import type { RunRequest } from '../../agent/port/run-request.js';
+import type { RunRequest } from '../../agent/types/run-request.js';
 import { evaluatePolicy, qualifiedRef } from '../../agent/policy/evaluate-policy.js';
 import { KeyedMutex } from '../../agent/util/semaphore.js';
 

@@ -5,7 +5,7 @@ import { describe, it } from 'node:test';
 import { type DispatchContext, findExistingRun } from '../../agent/github/dispatch-workflow.js';
 import type { GithubApi, RunsPage, WorkflowRun } from '../../agent/github/github-api.js';
 import type { Logger } from '../../agent/observability/logger.js';
-import type { RunRequest } from '../../agent/run/run-request.js';
+import type { RunRequest } from '../../agent/types/run-request.js';
 import { KeyedMutex } from '../../agent/util/semaphore.js';
 
 const T0 = Date.parse('2026-01-01T10:00:00Z');

@@ -8,9 +8,9 @@ import { type DispatchContext, dispatchWorkflow } from '../../agent/github/dispa
 import type { GithubApi, RunsPage, WorkflowRun } from '../../agent/github/github-api.js';
 import { AgentError } from '../../agent/errors.js';
 import type { Logger } from '../../agent/observability/logger.js';
-import type { RunRequest } from '../../agent/port/run-request.js';
+import type { RunRequest } from '../../agent/types/run-request.js';
 import { KeyedMutex } from '../../agent/util/semaphore.js';
-import { interruptedLookUntil } from '../../agent/run/process-message.js';
+import { interruptedLookUntil } from '../../agent/run/resume.js';
 
 const T0 = Date.parse('2026-01-01T10:00:00Z');
 const run: RunRequest = { runId: 'r_target000001', runKind: 'action', org: 'acme', repo: 'infra', workflow: 'deploy.yml', workflowInputs: {}, reportWorkflowStatus: true, portPayload: undefined };

@@ -12,7 +12,7 @@ import { isRunOfWorkflow, matchRunName, ownership } from '../../agent/github/own
 import type { Logger } from '../../agent/observability/logger.js';
 import { findRunByRunName } from '../../agent/run/find-interrupted-run.js';
 import { createResumeLocator, ownRuns } from '../../agent/run/resume-locator.js';
-import type { RunRequest } from '../../agent/run/run-request.js';
+import type { RunRequest } from '../../agent/types/run-request.js';
 import type { Clock } from '../../agent/util/backoff.js';
 import { KeyedMutex } from '../../agent/util/semaphore.js';
 

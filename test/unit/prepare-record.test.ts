@@ -11,10 +11,13 @@ import { type IncomingMessage, createRecordPreparer, guardRecords } from '../../
 import { type RecordTrust, readRecord, trustedRunIdOf } from '../../agent/kafka/read-record.js';
 import type { Logger } from '../../agent/observability/logger.js';
 import { createMetrics } from '../../agent/observability/metrics.js';
-import type { PortRun, PortRunApi } from '../../agent/port/port-client.js';
+import type { PortRunApi } from '../../agent/port/port-client.js';
+import type { PortRun } from '../../agent/types/port-run.js';
 import type { Report, Reporter } from '../../agent/port/reporter.js';
-import { DISPATCHING_LABEL, type MessageProcessor, type PreparedRun, type ProcessorDeps, createMessageProcessor, showsDispatch } from '../../agent/run/process-message.js';
-import type { RunRequest } from '../../agent/run/run-request.js';
+import { type MessageProcessor, type PreparedRun, createMessageProcessor } from '../../agent/run/process-message.js';
+import type { ProcessorDeps } from '../../agent/run/processor-deps.js';
+import { DISPATCHING_LABEL, showsDispatch } from '../../agent/run/run-labels.js';
+import type { RunRequest } from '../../agent/types/run-request.js';
 import type { Clock } from '../../agent/util/backoff.js';
 import { buildRunMessage, signRunMessage, tamperSignature } from '../sim/publisher.js';
 
@@ -216,7 +219,7 @@ describe('a refusal never ends a run Port shows dispatched (issue 23, defence in
     const metrics = createMetrics({ defaultMetrics: false });
     const reporter: Reporter = { send: async (runId, report) => void sent.push({ runId, report }), pending: () => 0, drain: async () => undefined, stop: () => undefined };
     const port = { getRun: async () => (reads.n++, run) } as unknown as PortRunApi;
-    const deps = { config: {}, port, reporter, metrics, logger: recordingLogger(lines), clock: manualClock(0).clock } as unknown as ProcessorDeps;
+    const deps = { settings: { ghesUrls: [] }, port, reporter, metrics, logger: recordingLogger(lines), clock: manualClock(0).clock } as unknown as ProcessorDeps;
     return { processor: createMessageProcessor(deps), sent, lines, metrics, reads };
   }
   const ctx = { intake: 'kafka' as const, where: { topic: 't', partition: 0, offset: '1' }, writtenAtMs: 0 };

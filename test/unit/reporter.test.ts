@@ -3,7 +3,8 @@ import { describe, it } from 'node:test';
 import { AgentError } from '../../agent/errors.js';
 import type { Logger } from '../../agent/observability/logger.js';
 import { createMetrics } from '../../agent/observability/metrics.js';
-import type { PortClient, PortLog, PortPatch } from '../../agent/port/port-client.js';
+import type { PortClient } from '../../agent/port/port-client.js';
+import type { PortLog, PortPatch } from '../../agent/types/port-run.js';
 import { createReporter } from '../../agent/port/reporter.js';
 import type { Clock } from '../../agent/util/backoff.js';
 

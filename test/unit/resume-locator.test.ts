@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { GithubApi, WorkflowRun } from '../../agent/github/github-api.js';
 import type { Logger } from '../../agent/observability/logger.js';
-import { createdNoEarlierThan } from '../../agent/run/process-message.js';
+import { createdNoEarlierThan } from '../../agent/run/resume.js';
 import { createResumeLocator, indexByPortRunId, mayBeRedelivered } from '../../agent/run/resume-locator.js';
 import type { Clock } from '../../agent/util/backoff.js';
 

@@ -2,8 +2,9 @@
  * One run to dispatch, as every intake hands it to the processor: decoded from a Kafka message
  * of Port's GitHub App backend (agent/kafka/, agent/port/decode-message.ts) or from a run
  * claimed over HTTPS for the GitHub Ocean backend and Port Workflows (agent/claim/,
- * agent/port/decode-claimed-run.ts). Neutral ground: the GHES side (github/) and the Port side
- * (port/) both use it and never import each other.
+ * agent/port/decode-claimed-run.ts). On the ground floor (issue 25): the GHES side (github/), the
+ * Port side (port/), the processing (run/) and the intakes all use it, and github/ and port/ never
+ * import each other nor anything above them.
  */
 export interface RunRequest {
   runId: string;
