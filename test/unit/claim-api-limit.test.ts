@@ -1,6 +1,6 @@
 // Issue 23: a claim answer is cut to the limit asked. A raw node:http server plays Port's claim
 // route and answers ten times the runs asked for: the agent holds the first `limit`, is told of
-// the excess (counted and logged by main.ts), and sends nothing about the others (no ack, no
+// the excess (counted and logged by claim/start-claim-intake.ts), and sends nothing about the others (no ack, no
 // read, no write), so Port offers them again after the claim's visibility timeout.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';

@@ -21,7 +21,7 @@ const FLOORS: Array<[number, RegExp]> = [
   [2, /^(github\/|port\/)/],
   [3, /^(run\/|tracking\/)/],
   [4, /^(kafka\/|claim\/)/],
-  [5, /^(main\.ts|cli\/)/],
+  [5, /^(main\.ts|start-intakes\.ts|cli\/)/], // the composition root and the intakes' start, which wires both intakes
 ];
 
 /** Parts of one floor that must not know each other: GHES's side and Port's side meet only above them. */
