@@ -49,6 +49,8 @@ import { type PortEndWatch, createPortEndWatch } from './run/port-end-watch.js';
 import { createRunCancellation } from './run/run-cancellation.js';
 import { type JobReadPacer, createJobReadPacer } from './run/job-read-pacer.js';
 import { createRunInsight } from './run/run-insight.js';
+import type { RelayServer } from './relay/relay-server.js';
+import { startRelay } from './relay/start-relay.js';
 import { createNaiveWatcher } from './tracking/naive-watcher.js';
 import { type Clock, type RetryOptions, realClock, retry } from './util/backoff.js';
 import { createCapacityGate } from './util/capacity-gate.js';
@@ -79,6 +81,7 @@ export async function startAgent(config: AgentConfig, opts: { logger?: Logger; s
   let reporterRef: ReturnType<typeof createReporter> | undefined;
   let endWatchRef: PortEndWatch | undefined;
   let jobReadsRef: JobReadPacer | undefined;
+  let relay: RelayServer | undefined;
   // GHES, Port's API or the broker failing for this long makes /readyz say so (/livez does not).
   const dependencies = createDependencyHealth({ now: () => clock.now(), unreachableAfterMs: DEPENDENCY_GRACE_MS, expectContact: config.kafka.enabled ? ['kafka'] : [] });
   const readiness = () => {
@@ -246,6 +249,12 @@ export async function startAgent(config: AgentConfig, opts: { logger?: Logger; s
       logger,
     });
 
+    if (config.relay.enabled) {
+      // Issue 26: workflows report to Port through the agent (docs/relay.md). GHES's OIDC keys are
+      // fetched like every GHES answer: github.caFile, deadline and size cap.
+      const ghesFetch = createFetch({ ...ghesTls, timeoutMs: config.github.requestTimeoutMs, name: 'github.caFile', limits: responseLimits(config, 'github', metrics) });
+      relay = await startRelay({ config, ghesFetch, portHttp, port, metrics, logger, now: () => clock.now() });
+    }
     if (config.portApi.enabled) {
       // First, so that a credential or installation Port refuses stops the start (exit 2)
       // before the agent connects to Kafka.
@@ -292,6 +301,7 @@ export async function startAgent(config: AgentConfig, opts: { logger?: Logger; s
     intakesStarted = true;
   } catch (err) {
     await claimIntake?.stop({ deadlineMs: clock.now() });
+    await relay?.close();
     await health.close();
     reporterRef?.stop();
     endWatchRef?.stop();
@@ -316,6 +326,7 @@ export async function startAgent(config: AgentConfig, opts: { logger?: Logger; s
       reporterRef?.stop();
       endWatchRef?.stop();
       jobReadsRef?.stop();
+      await relay?.close();
       await health.close();
       log.info('stopped');
     },
