@@ -1,6 +1,6 @@
 /**
  * The requests the relay serves: exactly those port-labs/port-github-action makes (commit
- * 0d9dda7d655ceb1ec16ea9f646a771ec1fc19479, v1.7.8, src/clients/port/*.ts), each turned into the
+ * 0d9dda7d655ceb1ec16ea9f646a771ec1fc19479, v1.7.10, src/clients/port/*.ts), each turned into the
  * Port request the relay forwards. Pure.
  *
  * | operation          | action's request (src/clients/port/…)                                           |
