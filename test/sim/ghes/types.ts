@@ -2,6 +2,7 @@
 // drive the simulator in-process is here; the HTTP control surface (/_sim/*) takes
 // the same shapes as JSON.
 import type { MintOptions } from './oidc.js';
+export type { MintOptions } from './oidc.js';
 
 export type Conclusion =
   | 'success'
