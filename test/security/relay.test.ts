@@ -194,3 +194,23 @@ describe('relay: limits', () => {
     assert.ok(metricValue(await f.metrics.registry.metrics(), 'ghes_agent_relay_requests_total', { route: 'get_entity', outcome: 'rate_limited' }) >= 19);
   });
 });
+
+describe('relay: deadline', () => {
+  let f: RelayFixture;
+  before(async () => {
+    f = await startRelayFixture({ deadlineMs: 500 });
+  });
+  after(() => f.close());
+
+  test('a Port answer slower than relay.requestDeadlineMs gets the caller a 504 in time', async () => {
+    const { ghRunId } = await f.linkedRun();
+    const remove = f.port.fault({ route: '/v1/blueprints/:blueprint/entities', kind: 'latency', latencyMs: 3000 });
+    const started = Date.now();
+    const r = await f.call('POST', '/v1/blueprints/service/entities?upsert=true&merge=true', { token: await f.token(ghRunId), body: upsert('service', 'svc-slow') });
+    remove();
+    assert.equal(r.status, 504);
+    assert.equal(r.body.error, 'timeout');
+    assert.ok(Date.now() - started < 2500, `answered after ${Date.now() - started} ms`);
+    assert.equal(metricValue(await f.metrics.registry.metrics(), 'ghes_agent_relay_requests_total', { route: 'upsert_entity', outcome: 'timeout' }), 1);
+  });
+});
