@@ -53,6 +53,13 @@ describe('relay: tokens', () => {
     });
   }
 
+  test("GHES's simulator hands out the same tokens over its control surface (/_sim/oidc/token), for the demo and bench", async () => {
+    const res = await fetch(`${f.ghes.origin}/_sim/oidc/token`, { method: 'POST', body: JSON.stringify({ runId: ghRunId, audience: 'ghes-agent-relay-test' }) });
+    assert.equal(res.status, 201);
+    const { token } = (await res.json()) as { token: string };
+    assert.equal((await f.call('POST', '/v1/auth/access_token', { body: { clientId: 'any', clientSecret: token } })).status, 200);
+  });
+
   test("a token signed with GHES's rotated key is accepted: the unknown kid refreshes the JWKS", async () => {
     await f.call('POST', '/v1/auth/access_token', { body: { clientId: 'any', clientSecret: await f.token(ghRunId) } });
     await f.ghes.oidc.rotate({ dropOld: true });
