@@ -31,11 +31,11 @@ function parseOutputs(text: string): Record<string, string> {
   return out;
 }
 
-export function runPortGithubAction(inputs: Record<string, string>): Promise<ActionResult> {
+export function runPortGithubAction(inputs: Record<string, string>, extraEnv: Record<string, string> = {}): Promise<ActionResult> {
   const dir = mkdtempSync(join(tmpdir(), 'port-github-action-'));
   const outputFile = join(dir, 'output');
   writeFileSync(outputFile, '');
-  const env: Record<string, string> = { PATH: process.env.PATH ?? '', GITHUB_OUTPUT: outputFile, RUNNER_TEMP: dir, GITHUB_ACTIONS: 'true' };
+  const env: Record<string, string> = { PATH: process.env.PATH ?? '', GITHUB_OUTPUT: outputFile, RUNNER_TEMP: dir, GITHUB_ACTIONS: 'true', ...extraEnv };
   for (const [k, v] of Object.entries({ ...defaults(), ...inputs })) env[`INPUT_${k.replace(/ /g, '_').toUpperCase()}`] = v;
   return new Promise((resolvePromise) => {
     execFile(process.execPath, [join(ACTION_DIR, 'index.js')], { env, timeout: 60_000 }, (err, stdout, stderr) => {

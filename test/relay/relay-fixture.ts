@@ -41,7 +41,7 @@ export interface RelayFixture {
 
 export const DEFAULT_POLICY: RelayRule[] = [{ repository: 'acme/infra', workflows: [], refs: [], environments: [], read: ['service', 'environment'], write: ['service'] }];
 
-export async function startRelayFixture(opts: { policy?: RelayRule[]; maxBodyBytes?: number; perMinute?: number; deadlineMs?: number; jwksMinRefreshMs?: number } = {}): Promise<RelayFixture> {
+export async function startRelayFixture(opts: { policy?: RelayRule[]; maxBodyBytes?: number; perMinute?: number; deadlineMs?: number; jwksMinRefreshMs?: number; tls?: { certFile: string; keyFile: string } } = {}): Promise<RelayFixture> {
   const ghes = await startGhesSim({ runAppearDelayMs: 0 });
   ghes.addInstallation('acme');
   addSampleRepo(ghes, 'acme', 'infra');
@@ -68,8 +68,8 @@ export async function startRelayFixture(opts: { policy?: RelayRule[]; maxBodyByt
     logger,
     now,
   });
-  const server: RelayServer = await startRelayServer({ host: '127.0.0.1', port: 0, maxBodyBytes: opts.maxBodyBytes ?? 1024 * 1024, requestDeadlineMs: opts.deadlineMs ?? 10_000, handle, metrics, logger, now });
-  const url = `http://127.0.0.1:${server.port}`;
+  const server: RelayServer = await startRelayServer({ host: '127.0.0.1', port: 0, tls: opts.tls, maxBodyBytes: opts.maxBodyBytes ?? 1024 * 1024, requestDeadlineMs: opts.deadlineMs ?? 10_000, handle, metrics, logger, now });
+  const url = `${opts.tls ? 'https' : 'http'}://127.0.0.1:${server.port}`;
 
   return {
     ghes,

@@ -6,7 +6,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { metricValue } from '../stack/agent-process.js';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runPortGithubAction } from '../relay/port-github-action.js';
 import { type RelayFixture, decodeClaims, startRelayFixture } from '../relay/relay-fixture.js';
+import { generateCa, issueServerCert } from '../stack/certs.js';
 
 const upsert = (bp: string, id: string) => ({ identifier: id, blueprint: bp, properties: { tier: 'gold' }, relations: {} });
 
@@ -219,5 +224,28 @@ describe('relay: deadline', () => {
     assert.equal(r.body.error, 'timeout');
     assert.ok(Date.now() - started < 2500, `answered after ${Date.now() - started} ms`);
     assert.equal(metricValue(await f.metrics.registry.metrics(), 'ghes_agent_relay_requests_total', { route: 'upsert_entity', outcome: 'timeout' }), 1);
+  });
+});
+
+describe('relay: TLS', () => {
+  let f: RelayFixture;
+  let caFile: string;
+  before(async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'relay-tls-'));
+    const cert = await issueServerCert(await generateCa(dir, 'relay-ca'), dir, 'relay');
+    caFile = cert.caFile;
+    f = await startRelayFixture({ tls: { certFile: cert.certFile, keyFile: cert.keyFile } });
+  });
+  after(() => f.close());
+
+  test('with relay.tlsCertFile the listener is HTTPS, and the action reaches it trusting the private CA', async () => {
+    const { ghRunId, portRun } = await f.linkedRun();
+    const r = await runPortGithubAction(
+      { baseUrl: f.url, clientId: 'github-oidc', clientSecret: await f.token(ghRunId), operation: 'PATCH_RUN', runId: portRun.id, logMessage: 'over TLS' },
+      { NODE_EXTRA_CA_CERTS: caFile },
+    );
+    assert.equal(r.code, 0, r.stdout);
+    assert.match(f.url, /^https:/);
+    assert.deepEqual(f.port.getRun(portRun.id)!.logs.map((l) => l.message), ['over TLS']);
   });
 });
