@@ -39,11 +39,18 @@ export function createOidcVerifier(deps: {
   const minRefreshMs = deps.minRefreshMs ?? 30_000;
   let keys: ReturnType<typeof createLocalJWKSet> | undefined;
   let loadedAt = -Infinity;
+  let failedAt = -Infinity;
   let loading: Promise<void> | undefined;
 
   async function getJson(url: string, what: string): Promise<unknown> {
-    const res = await deps.fetch(url, { method: 'GET', headers: { accept: 'application/json' } });
-    const text = await res.text();
+    let res;
+    let text: string;
+    try {
+      res = await deps.fetch(url, { method: 'GET', headers: { accept: 'application/json' } });
+      text = await res.text();
+    } catch (err) {
+      throw new AgentError('network', `GHES's ${what} could not be read (${url}): ${err instanceof Error ? err.message : String(err)}`, { retriable: true, status: 503, cause: err });
+    }
     if (!res.ok) throw new AgentError('server', `GHES answered ${res.status} to the ${what} (${url})`, { retriable: true, status: 502 });
     if (text.length > JWKS_MAX_BYTES) throw new AgentError('limits', `GHES's ${what} is larger than ${JWKS_MAX_BYTES} bytes`, { status: 502 });
     try {
@@ -54,6 +61,8 @@ export function createOidcVerifier(deps: {
   }
 
   async function load(): Promise<void> {
+    // GHES unreachable: callers get 503 at once for a while instead of each trying GHES again.
+    if (!loading && deps.now() - failedAt < minRefreshMs / 6) throw new AgentError('network', "GHES's OIDC keys could not be read a moment ago", { retriable: true, status: 503 });
     loading ??= (async () => {
       try {
         // OpenID Connect Discovery 1.0 §4: <issuer>/.well-known/openid-configuration.
@@ -63,8 +72,15 @@ export function createOidcVerifier(deps: {
         // The keys must come from the issuer's own origin: a discovery document pointing elsewhere is not trusted.
         if (!jwksUri || new URL(jwksUri).origin !== new URL(deps.issuer).origin) throw new AgentError('server', `GHES's OIDC discovery names jwks_uri ${jwksUri || '(none)'}, not on ${new URL(deps.issuer).origin}`, { status: 502 });
         const jwks = (await getJson(jwksUri, 'OIDC JWKS')) as JSONWebKeySet;
-        keys = createLocalJWKSet(jwks);
+        try {
+          keys = createLocalJWKSet(jwks);
+        } catch {
+          throw new AgentError('server', `GHES's OIDC JWKS (${jwksUri}) is not a JSON Web Key Set`, { status: 502 });
+        }
         loadedAt = deps.now();
+      } catch (err) {
+        failedAt = deps.now();
+        throw err;
       } finally {
         loading = undefined;
       }
