@@ -23,6 +23,7 @@ import { heapBudgetWarning, oldSpaceLimitMb } from './observability/heap-budget.
 import { type Logger, type SecretScrubber, createLogger, createSecretScrubber } from './observability/logger.js';
 import { createMetrics, initIntakeSeries } from './observability/metrics.js';
 import { buildPort } from './port/build-port.js';
+import { buildRelay } from './relay/build-relay.js';
 import { buildProcessor } from './run/build-processor.js';
 import { Intakes, startIntakes } from './start-intakes.js';
 import { buildTracking } from './tracking/build-tracking.js';
@@ -77,6 +78,7 @@ export async function startAgent(config: AgentConfig, opts: { logger?: Logger; s
     const github = await buildGithub(config, parts);
     const watcher = buildTracking(config, { ...parts, github });
     const processing = buildProcessor(config, { ...parts, port, github, watcher, onPatchDelivered: (runId) => intakes.delivered(runId) });
+    await buildRelay(config, { ...parts, port });
     await startIntakes(config, { ...parts, intakes, port, processing });
   } catch (err) {
     await stops.run({ deadlineMs: clock.now(), drain: false });

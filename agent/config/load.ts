@@ -2,7 +2,7 @@ import { isIP } from 'node:net';
 import convict from 'convict';
 import { parse as parseYaml } from 'yaml';
 import { AgentError } from '../errors.js';
-import { type AgentConfig, INT_RANGES, type PolicyRule, envNameFor, isLeaf, leaves, schemaTree, withEnv } from './schema.js';
+import { type AgentConfig, INT_RANGES, type PolicyRule, type RelayRule, envNameFor, isLeaf, leaves, schemaTree, withEnv } from './schema.js';
 
 /** What loading needs from the outside world; tests pass fakes. */
 export interface ConfigSources {
@@ -24,6 +24,7 @@ let formatsRegistered = false;
 function registerFormats(): void {
   if (formatsRegistered) return;
   formatsRegistered = true;
+  registerRelayPolicyFormat();
   convict.addFormat({
     name: 'required-string',
     validate: (v: unknown) => {
@@ -121,6 +122,38 @@ function registerFormats(): void {
         const refs = (rule as Record<string, unknown>).refs;
         if (refs !== undefined && (!Array.isArray(refs) || refs.some((r) => typeof r !== 'string' || r === ''))) {
           throw new Error(`rule ${i}.refs must be a list of glob strings`);
+        }
+      });
+    },
+    coerce: (v: unknown) => {
+      if (typeof v !== 'string') return v;
+      try {
+        return JSON.parse(v);
+      } catch {
+        return v;
+      }
+    },
+  });
+}
+
+const RELAY_RULE_KEYS = ['repository', 'workflows', 'refs', 'environments', 'read', 'write'];
+
+/** relay.policy: a list of rules, each with a repository glob and only glob lists besides. */
+function registerRelayPolicyFormat(): void {
+  convict.addFormat({
+    name: 'relay-policy',
+    validate: (v: unknown) => {
+      if (!Array.isArray(v)) throw new Error('must be a list of {repository, workflows, refs, environments, read, write} rules');
+      v.forEach((rule, i) => {
+        if (typeof rule !== 'object' || rule === null || Array.isArray(rule)) throw new Error(`rule ${i} must be an object`);
+        for (const key of Object.keys(rule)) {
+          if (!RELAY_RULE_KEYS.includes(key)) throw new Error(`rule ${i} has unknown key "${key}" (allowed: ${RELAY_RULE_KEYS.join(', ')})`);
+        }
+        const r = rule as Record<string, unknown>;
+        if (typeof r.repository !== 'string' || !/^[^/\s]+\/[^/\s]+$/.test(r.repository)) throw new Error(`rule ${i}.repository must be an owner/name glob such as acme/* (required)`);
+        for (const key of RELAY_RULE_KEYS.slice(1)) {
+          const list = r[key];
+          if (list !== undefined && (!Array.isArray(list) || list.some((x) => typeof x !== 'string' || x === ''))) throw new Error(`rule ${i}.${key} must be a list of glob strings`);
         }
       });
     },
@@ -303,8 +336,20 @@ function resolve(c: AgentConfig, sources: ConfigSources): AgentConfig {
   const policy = {
     allow: c.policy.allow.map((r): PolicyRule => ({ org: r.org ?? '*', repo: r.repo ?? '*', workflow: r.workflow ?? '*', refs: r.refs ?? [] })),
   };
+  const relay = {
+    ...c.relay,
+    policy: c.relay.policy.map((r): RelayRule => ({ repository: r.repository, workflows: r.workflows ?? [], refs: r.refs ?? [], environments: r.environments ?? [], read: r.read ?? [], write: r.write ?? [] })),
+  };
+  if (relay.enabled) {
+    if (Boolean(relay.tlsCertFile) !== Boolean(relay.tlsKeyFile)) problems.push('relay.tlsCertFile and relay.tlsKeyFile: give both (TLS) or neither (plain HTTP behind a TLS-terminating Ingress).');
+    // GHES serves Actions' OIDC at https://HOSTNAME/_services/token (GitHub docs, "OpenID Connect
+    // reference", enterprise-server): github.url's origin, so https://HOSTNAME for any real GHES.
+    if (!relay.oidcIssuer && github.url) relay.oidcIssuer = `${new URL(github.url).origin}/_services/token`;
+    relay.oidcIssuer = relay.oidcIssuer.replace(/\/+$/, '');
+    if (!relay.oidcIssuer) problems.push('relay.oidcIssuer: cannot be derived without github.url; set it to https://<GHES host>/_services/token.');
+  }
   if (problems.length) fail(problems);
-  return { ...c, port, github, kafka, policy };
+  return { ...c, port, github, kafka, policy, relay };
 }
 
 /** The effective configuration as YAML-ready data, every secret masked whether set or not. */

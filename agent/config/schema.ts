@@ -247,6 +247,30 @@ export const schemaTree: Tree = {
       default: [],
     },
   },
+  relay: {
+    enabled: bool(
+      "Serve the relay (docs/relay.md): the part of Port's API that port-labs/port-github-action calls, on its own listener, so workflows on GHES report to Port through the agent with their GitHub OIDC token instead of Port's client secret.",
+      false,
+    ),
+    host: str("Address of the relay's listener.", '0.0.0.0'),
+    port: int("Port of the relay's listener (the workflow's baseUrl points at it).", 8443, 1),
+    tlsCertFile: str("PEM certificate (chain) the relay serves; with relay.tlsKeyFile. Empty: plain HTTP, for a listener behind a TLS-terminating Ingress only (the OIDC token is a bearer credential)."),
+    tlsKeyFile: str("PEM private key of relay.tlsCertFile."),
+    audience: str(
+      "The audience (aud) the workflow asks GHES's OIDC for (core.getIDToken(audience)); a token for any other audience is refused.",
+      'ghes-agent',
+      { format: 'required-string' },
+    ),
+    oidcIssuer: url("Issuer (iss) of the workflows' OIDC tokens, whose JWKS verifies them. Default: GHES's, <github.url's origin>/_services/token (https://HOST/_services/token)."),
+    policy: {
+      doc: "Which workflows may read and write which blueprints: a list of {repository, workflows, refs, environments, read, write}. repository: an owner/name glob (required); workflows (workflow file names such as deploy.yml), refs (refs/heads/main) and environments: glob lists matched against the token's claims, absent = any; read and write: blueprint globs (GET, SEARCH; UPSERT, BULK_UPSERT, DELETE). A run is written only by the workflow run its Port record names, whatever the policy. Empty: no entity access at all. JSON in env.",
+      format: 'relay-policy',
+      default: [],
+    },
+    maxBodyBytes: int('Bytes of one request body at most; larger ones are refused with 413 before anything is read from Port.', 1048576, 1024),
+    requestDeadlineMs: int("Time one relay request may take at most, Port's answer included; past it the caller gets 504.", 30000, 100),
+    requestsPerRepoPerMinute: int("Requests one repository (by the token's repository_id) may make in any minute, at most; more get 429, so a runaway workflow cannot spend the agent's Port budget for everyone.", 600, 1),
+  },
   limits: {
     maxInflightRuns: int('Runs tracked at once; the consumer pauses beyond it.', 10000, 1),
     maxQueuedReports: int('Reports to Port queued at once; the consumer pauses beyond it.', 100000, 10),
@@ -287,6 +311,16 @@ export interface PolicyRule {
   repo: string;
   workflow: string;
   refs: string[];
+}
+
+/** One relay policy rule (relay.policy), every absent list filled in by the loader. */
+export interface RelayRule {
+  repository: string;
+  workflows: string[];
+  refs: string[];
+  environments: string[];
+  read: string[];
+  write: string[];
 }
 
 export interface AgentConfig {
@@ -372,6 +406,19 @@ export interface AgentConfig {
   };
   insight: { jobProgress: boolean; jobReadsPerMinute: number; approvals: boolean; failureExcerpt: boolean; excerptLines: number; excerptMaxBytes: number; logMaxBytes: number; excerptTimeoutSeconds: number };
   policy: { allow: PolicyRule[] };
+  relay: {
+    enabled: boolean;
+    host: string;
+    port: number;
+    tlsCertFile: string;
+    tlsKeyFile: string;
+    audience: string;
+    oidcIssuer: string;
+    policy: RelayRule[];
+    maxBodyBytes: number;
+    requestDeadlineMs: number;
+    requestsPerRepoPerMinute: number;
+  };
   limits: { maxInflightRuns: number; maxQueuedReports: number };
   server: { host: string; port: number };
   log: { level: 'error' | 'warn' | 'info' | 'debug' };

@@ -210,6 +210,20 @@ export function createMetrics(opts: { version?: string; defaultMetrics?: boolean
       help: 'Unsigned Kafka messages accepted unchecked because signature.mode is if-present (Port signs every run message: anyone able to write to the topic can send these).',
       registers,
     }),
+    // Issue 26: the relay (agent/relay/), for workflows reporting to Port through the agent.
+    relayRequests: new Counter({
+      name: `${p}relay_requests_total`,
+      help: "Relay requests, by route (token, upsert_entity, get_entity, delete_entity, search_entities, patch_run, add_run_log, unknown) and outcome: ok (Port answered 2xx), port_error (Port's answer, passed back, was not 2xx), unauthenticated (no, or no valid, OIDC token), forbidden (outside the token's run or the relay policy), rate_limited (relay.requestsPerRepoPerMinute), too_large (relay.maxBodyBytes), timeout (relay.requestDeadlineMs), bad_request, not_found, error (Port unreachable).",
+      labelNames: ['route', 'outcome'],
+      registers,
+    }),
+    relayRequestDuration: new Histogram({
+      name: `${p}relay_request_duration_seconds`,
+      help: 'Time the relay took to answer a request, token verification and Port included, by route.',
+      labelNames: ['route'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers,
+    }),
     ready: new Gauge({
       name: `${p}ready`,
       help: '1 when /readyz answers ready, else 0.',

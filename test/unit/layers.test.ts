@@ -20,7 +20,7 @@ const FLOORS: Array<[number, RegExp]> = [
   [1, /^(util\/|observability\/|policy\/)/],
   [2, /^(github\/|port\/)/],
   [3, /^(run\/|tracking\/)/],
-  [4, /^(kafka\/|claim\/)/],
+  [4, /^(kafka\/|claim\/|relay\/)/],
   [5, /^(main\.ts|start-intakes\.ts|cli\/)/], // the composition root and the intakes' start, which wires both intakes
 ];
 

@@ -8,6 +8,7 @@ import { createRequestIds, handleApi, type PipelineDeps } from './api-pipeline.j
 import { createSimClock } from './clock.js';
 import type { SimContext } from './context.js';
 import { createFaultRegistry } from './faults.js';
+import { createOidcProvider } from './oidc.js';
 import { createRateLimiter } from './rate-limit.js';
 import { createRouter } from './router.js';
 import { addAppRoutes } from './routes/apps.js';
@@ -28,6 +29,8 @@ export type * from './types.js';
 
 const API_PREFIX = '/api/v3';
 const MAX_BODY = 1024 * 1024;
+const OIDC_DISCOVERY = '/_services/token/.well-known/openid-configuration';
+const OIDC_JWKS = '/_services/token/.well-known/jwks';
 
 function readBody(req: IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -83,6 +86,7 @@ export async function startGhesSim(opts: GhesSimOptions = {}): Promise<GhesSim> 
   let logOrigin: string | undefined;
   addRunControlRoutes(router, ctx, { origin: () => logOrigin ?? storage.origin, key: storage.key });
 
+  const oidc = await createOidcProvider(ctx);
   const faults = createFaultRegistry({ now: clock.now, random: opts.random ?? Math.random });
   const pipeline: PipelineDeps = {
     ctx,
@@ -133,6 +137,11 @@ export async function startGhesSim(opts: GhesSimOptions = {}): Promise<GhesSim> 
       state.rerun(run);
     },
     storageRequests: () => storage.requests(),
+    oidc: {
+      issuer: () => oidc.issuer(),
+      mintForRun: (runId, o) => oidc.mintForRun(runId, o),
+      rotate: (o) => oidc.rotate(o),
+    },
     storageOrigin: storage.origin,
     setLogOrigin(origin) {
       logOrigin = origin;
@@ -151,6 +160,12 @@ export async function startGhesSim(opts: GhesSimOptions = {}): Promise<GhesSim> 
             url.pathname,
             raw,
           );
+        }
+        // GHES's OIDC provider for Actions lives beside the API, at /_services/token (oidc.ts).
+        if (req.method === 'GET' && (url.pathname === OIDC_DISCOVERY || url.pathname === OIDC_JWKS)) {
+          const body = JSON.stringify(url.pathname === OIDC_JWKS ? oidc.jwks() : oidc.discovery());
+          res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', date: new Date(clock.now()).toUTCString() }).end(body);
+          return;
         }
         if (url.pathname !== API_PREFIX && !url.pathname.startsWith(`${API_PREFIX}/`)) {
           res.writeHead(404, { 'content-type': 'application/json; charset=utf-8', date: new Date(clock.now()).toUTCString() }).end(JSON.stringify({ message: 'Not Found' }));

@@ -1,6 +1,8 @@
 // Public types of the GHES simulator. Everything a test or the benchmark needs to
 // drive the simulator in-process is here; the HTTP control surface (/_sim/*) takes
 // the same shapes as JSON.
+import type { MintOptions } from './oidc.js';
+export type { MintOptions } from './oidc.js';
 
 export type Conclusion =
   | 'success'
@@ -266,6 +268,12 @@ export interface GhesSim {
    * own): what a GHES answer someone tampered with, or a misconfigured appliance, would give.
    */
   setLogOrigin(origin: string | undefined): void;
+  /** GHES's OIDC provider for Actions (oidc.ts): its issuer, tokens for a run's jobs, key rotation. */
+  oidc: {
+    issuer(): string;
+    mintForRun(runId: number, opts: MintOptions): Promise<string>;
+    rotate(opts?: { dropOld?: boolean }): Promise<void>;
+  };
   close(): Promise<void>;
 }
 

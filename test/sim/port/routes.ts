@@ -19,6 +19,9 @@ const PATTERNS: Array<{ re: RegExp; route: string }> = [
   { re: /^\/v1\/workflows\/nodes\/runs\/?$/, route: '/v1/workflows/nodes/runs' },
   { re: /^\/v1\/workflows\/nodes\/runs\/([^/]+)\/logs\/?$/, route: '/v1/workflows/nodes/runs/:id/logs' },
   { re: /^\/v1\/workflows\/nodes\/runs\/([^/]+)\/?$/, route: '/v1/workflows/nodes/runs/:id' },
+  { re: /^\/v1\/entities\/search\/?$/, route: '/v1/entities/search' },
+  { re: /^\/v1\/blueprints\/[^/]+\/entities\/?$/, route: '/v1/blueprints/:blueprint/entities' },
+  { re: /^\/v1\/blueprints\/[^/]+\/entities\/[^/]+\/?$/, route: '/v1/blueprints/:blueprint/entities/:id' },
   { re: /^\/v1\/integration\/?$/, route: '/v1/integration' },
   { re: /^\/v1\/integration\/([^/]+)\/?$/, route: '/v1/integration/:id' },
 ];

@@ -15,6 +15,7 @@ import { handleClaimRoutes } from './routes-claim.js';
 import { handleIntegrationRoutes } from './routes-integration.js';
 import { handleNodeRoutes } from './routes-nodes.js';
 import { handleRunRoutes } from './routes-runs.js';
+import { createEntityHandler, type EntityStore } from './routes-entities.js';
 import type { Refusal } from './run-rules.js';
 import { bearerToken, createTokenStore } from './tokens.js';
 import { applyAck } from './claim-rules.js';
@@ -54,7 +55,8 @@ export async function startPortSim(options: PortSimOptions): Promise<PortSim> {
   const timers = new Set<NodeJS.Timeout>();
   let kafka: KafkaCredentials | undefined = options.kafka;
   let logSeq = 0;
-  const handlers: RouteHandler[] = [handleRunRoutes, handleClaimRoutes, handleNodeRoutes, handleIntegrationRoutes];
+  const entities: EntityStore = new Map();
+  const handlers: RouteHandler[] = [handleRunRoutes, handleClaimRoutes, handleNodeRoutes, handleIntegrationRoutes, createEntityHandler(entities)];
 
   function addIntegration(i: Partial<SimIntegration> & { installationId: string }): SimIntegration {
     const at = new Date(now()).toISOString();
@@ -247,6 +249,7 @@ export async function startPortSim(options: PortSimOptions): Promise<PortSim> {
     fault: (f) => faults.add(f).remove,
     clearFaults: () => faults.clear(),
     requests: () => [...log],
+    entities: () => [...entities.values()],
     close() {
       for (const t of timers) clearTimeout(t);
       timers.clear();

@@ -1,4 +1,5 @@
 // Shapes shared by the Port API simulator, its control surface and the publisher.
+import type { SimEntity } from './routes-entities.js';
 
 export interface GithubInvocation {
   type: 'GITHUB';
@@ -215,5 +216,7 @@ export interface PortSim {
   fault(f: PortFaultSpec): () => void;
   clearFaults(): void;
   requests(): RequestLogEntry[];
+  /** Entities written through the entity routes (routes-entities.ts). */
+  entities(): SimEntity[];
   close(): Promise<void>;
 }

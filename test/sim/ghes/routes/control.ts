@@ -1,7 +1,7 @@
 // /_sim/* : the same controls as the in-process GhesSim object, as JSON over HTTP, for a
 // test or `make stack-up` user driving a simulator in another process.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { FaultSpec, GhesSim, RepoSpec, RunSeed, TokenAccess, WorkflowSpec } from '../types.js';
+import type { FaultSpec, GhesSim, MintOptions, RepoSpec, RunSeed, TokenAccess, WorkflowSpec } from '../types.js';
 
 export interface ControlDeps {
   sim: Omit<GhesSim, 'close'>;
@@ -102,6 +102,22 @@ export function handleControl(deps: ControlDeps, req: IncomingMessage, res: Serv
         return reply(res, 204);
       case 'POST /_sim/runs':
         return reply(res, 201, { ids: sim.addRuns(body as unknown as RunSeed) });
+      case 'POST /_sim/oidc/token': {
+        // What a job of run `runId` gets from core.getIDToken(audience) (oidc.ts), for the demo and bench.
+        const { runId, ...opts } = body;
+        if (typeof opts.audience !== 'string') throw new Error('audience is required');
+        sim.oidc.mintForRun(Number(runId), opts as unknown as MintOptions).then(
+          (token) => reply(res, 201, { token }),
+          (e: unknown) => reply(res, 400, { message: e instanceof Error ? e.message : String(e) }),
+        );
+        return;
+      }
+      case 'POST /_sim/oidc/rotate':
+        sim.oidc.rotate({ dropOld: body.dropOld === true }).then(
+          () => reply(res, 204),
+          (e: unknown) => reply(res, 500, { message: String(e) }),
+        );
+        return;
       case 'POST /_sim/version':
         sim.setVersion(String(body.version));
         return reply(res, 200, { version: String(body.version) });
