@@ -1,8 +1,9 @@
 // `make bench`: the agent (a real process, as deployed) on the real Kafka broker and the GHES and
 // Port simulators. Six phases, each on its own topic and simulators so their numbers do not
 // mix: throughput (a backlog already on the topic), latency at a steady rate, tracking cost for
-// the batched and the naive watcher, memory with 10,000 runs in flight, and what an installation
-// token renewal costs (token-renewal.ts). Each phase runs BENCH_REPEAT times (3 by default;
+// the batched and the naive watcher, memory with 10,000 runs in flight, what an installation
+// token renewal costs (token-renewal.ts), the relay's rate and added latency (relay-phase.ts), and
+// more (PHASES below). Each phase runs BENCH_REPEAT times (3 by default;
 // phase.ts) and reports the median of its runs and their spread; beside each rate, the CPU time
 // the agent process spent per unit of work (and the simulators' and the broker's), which depends
 // far less on how busy the machine is. Prints a table, then one JSON line (medians, and `_worst`
@@ -21,6 +22,7 @@ import { memoryOf } from './process-memory.js';
 import { portApiPhase } from './port-api-phase.js';
 import { tokenRenewal } from './token-renewal.js';
 import { jobProgressPhase } from './job-progress-phase.js';
+import { type RelayResult, relayPhase } from './relay-phase.js';
 import { restartPhase, restartReport } from './restart-phase.js';
 import { restartHttpsPhase, restartHttpsReport } from './restart-https-phase.js';
 import { percentile, round, table } from './stats.js';
@@ -511,6 +513,45 @@ const PHASES: BenchPhase<any>[] = [
           ],
         ],
         json: { ...jsonFigure('job_progress_extra_requests_per_run', extra, 'lower', 3) },
+      };
+    },
+  },
+  {
+    name: 'relay',
+    // The relay (issue 26): requests per second and per core with token verification, and the
+    // latency it adds over a direct Port call (relay-phase.ts). Measured, no target.
+    runs: 'repeat',
+    run: (ctx) => relayPhase(ctx, ctx.n(5_000), ctx.n(1_000)),
+    report(rs: RelayResult[]) {
+      const perS = figure(rs, (r) => r.perS);
+      const perCore = figure(rs, (r) => r.perCoreS);
+      const addedP50 = figure(rs, (r) => r.relayP50 - r.directP50);
+      const addedP99 = figure(rs, (r) => r.relayP99 - r.directP99);
+      const r0 = rs[0]!;
+      return {
+        rows: [
+          [
+            `relay: ${r0.count} UPSERTs with OIDC tokens of ${r0.repos} repositories, ${r0.concurrency} callers`,
+            `${formatSpread(perS, 0, ' requests/s')}; ${formatSpread(perCore, 0, ' per agent core')} (1000 / agent CPU ms per request)`,
+            '(measured)',
+            '-',
+          ],
+          [
+            `relay: latency added over a direct Port call (${r0.pairs} pairs, one at a time)`,
+            `p50 +${formatSpread(addedP50, 2, ' ms')}, p99 +${formatSpread(addedP99, 2, ' ms')} (direct p50 ${formatSpread(figure(rs, (r) => r.directP50), 2, ' ms')}, relayed p50 ${formatSpread(figure(rs, (r) => r.relayP50), 2, ' ms')}); ${rs.reduce((n, r) => n + r.failures, 0)} answers not 201`,
+            '(measured)',
+            '-',
+          ],
+          cpuRow('  CPU per relay request', 'request', rs),
+        ],
+        json: {
+          ...jsonFigure('relay_requests_per_s', perS, 'higher'),
+          ...jsonFigure('relay_requests_per_agent_core_s', perCore, 'higher'),
+          ...jsonFigure('relay_agent_cpu_ms_per_request', figure(rs, (r) => r.cpu.agent), 'lower', 3),
+          ...jsonFigure('relay_added_p50_ms', addedP50, 'lower', 2),
+          ...jsonFigure('relay_added_p99_ms', addedP99, 'lower', 2),
+          relay_failures: rs.reduce((n, r) => n + r.failures, 0),
+        },
       };
     },
   },

@@ -53,6 +53,20 @@ const PURPOSE: Record<string, (objects: K8sObject[]) => void> = {
     const np = findOne(objects, 'NetworkPolicy') as any;
     assert.deepEqual(np.spec.egress[1].ports.map((p: { port: number }) => p.port), [443], 'no egress to the brokers');
   },
+  'relay.yaml': (objects) => {
+    const { spec } = pod(objects);
+    const c = spec.containers[0]!;
+    assert.deepEqual(c.ports?.find((p) => p.name === 'relay')?.containerPort, 8443);
+    const config = loadAsThePodWould(objects);
+    assert.equal(config.relay.enabled, true);
+    assert.equal(mountedFile(spec, c, config.relay.tlsCertFile).volume.secret?.secretName, 'ghes-agent-relay-tls');
+    const svc = objects.find((o) => o.kind === 'Service' && o.metadata.labels?.['app.kubernetes.io/component'] === 'relay') as any;
+    assert.equal(svc.spec.type, 'LoadBalancer');
+    assert.deepEqual(svc.spec.ports[0], { name: 'relay', port: 443, targetPort: 'relay', protocol: 'TCP', appProtocol: 'https' });
+    const np = findOne(objects, 'NetworkPolicy') as any;
+    assert.deepEqual(np.spec.ingress[1].ports, [{ port: 'relay', protocol: 'TCP' }]);
+    assert.equal(np.spec.ingress[1].from.length, 2);
+  },
   'token-auth.yaml': (objects) => {
     const env = envOf(pod(objects).spec.containers[0]!);
     assert.ok(env.get('GHES_AGENT_GITHUB_TOKEN_FILE'));

@@ -1,10 +1,14 @@
 // `make demo`: the agent end to end on the local stack. Real Kafka (SASL_SSL, SCRAM, ACLs),
 // the GHES and Port simulators, two agent processes (GHES 3.21, and 3.19 for the correlation
 // path), sample runs of every kind, live progress, a final table, and exit 0 only when every
-// run ended as expected.
+// run ended as expected. One workflow reports through the relay (docs/relay.md): while its run
+// executes, port-labs/port-github-action's own built code (test/relay/port-github-action.ts)
+// logs to its Port run and upserts an entity with the OIDC token GHES gives that run.
 import { brokerInfo, startKafkaBroker } from '../stack/kafka-broker.js';
 import { type AgentProcess, metricValue, startAgentProcess } from '../stack/agent-process.js';
-import { type LocalStack, startLocalStack } from '../stack/local-stack.js';
+import { freePort } from '../stack/free-port.js';
+import { type LocalStack, RUN_NAME, startLocalStack } from '../stack/local-stack.js';
+import { runPortGithubAction } from '../relay/port-github-action.js';
 import type { SimPortRun } from '../sim/port/types.js';
 
 interface Sample {
@@ -13,9 +17,59 @@ interface Sample {
   expect: 'SUCCESS' | 'FAILURE' | 'IN_PROGRESS' | 'not a run';
   publish: (s: LocalStack) => Promise<SimPortRun | undefined>;
   check?: (r: SimPortRun) => boolean;
+  /** Work of the run's own workflow still going on: the demo waits for it as for the run. */
+  busy?: () => boolean;
+}
+
+/** The relay's audience (relay.audience): what the workflow's core.getIDToken('ghes-agent') asks for. */
+const RELAY_AUDIENCE = 'ghes-agent';
+/** The entity report.yml upserts through the relay. */
+const RELAY_ENTITY = { blueprint: 'service', identifier: 'checkout' };
+
+/** What report.yml's port-github-action steps did, for the checks and the table. */
+interface RelaySteps {
+  done: boolean;
+  githubRunId?: number;
+  /** The entity as Port's simulator holds it once the steps ran. */
+  entity?: { properties: Record<string, unknown> };
+  steps: Array<{ step: string; code: number; output: string }>;
+}
+const relaySteps: RelaySteps = { done: false, steps: [] };
+
+/**
+ * report.yml "executing" on GHES: the simulator runs workflows as simulated runs, so the demo
+ * plays the job's steps while the run is in progress — the OIDC token GHES gives this run
+ * (core.getIDToken), then port-labs/port-github-action's built code, run as the runner runs it,
+ * with baseUrl pointing at the relay and the token as clientSecret (docs/relay.md, the two lines).
+ */
+async function reportThroughRelay(s: LocalStack, run: SimPortRun, relayUrl: string): Promise<void> {
+  try {
+    const linked = await s.waitForRun(run.id, (r) => typeof r.externalRunId === 'string');
+    const githubRunId = Number(/_(\d+)$/.exec(linked.externalRunId!)![1]);
+    relaySteps.githubRunId = githubRunId;
+    const token = await s.ghes.oidc.mintForRun(githubRunId, { audience: RELAY_AUDIENCE });
+    const auth = { baseUrl: relayUrl, clientId: 'github-oidc', clientSecret: token };
+    const steps: Array<[string, Record<string, string>]> = [
+      ['PATCH_RUN log', { operation: 'PATCH_RUN', runId: run.id, logMessage: 'Deploying checkout (from the workflow, through the relay)' }],
+      ['UPSERT entity', { operation: 'UPSERT', ...RELAY_ENTITY, title: 'Checkout', properties: '{"version":"1.4.2","deployedBy":"report.yml"}', runId: run.id }],
+      ['PATCH_RUN log', { operation: 'PATCH_RUN', runId: run.id, logMessage: `Entity ${RELAY_ENTITY.blueprint}/${RELAY_ENTITY.identifier} upserted` }],
+    ];
+    for (const [step, inputs] of steps) {
+      const r = await runPortGithubAction({ ...auth, ...inputs });
+      relaySteps.steps.push({ step, code: r.code, output: r.stdout.slice(-600) });
+      if (r.code !== 0) break;
+    }
+    relaySteps.entity = s.port.entities().find((e) => e.blueprint === RELAY_ENTITY.blueprint && e.identifier === RELAY_ENTITY.identifier);
+  } catch (err) {
+    relaySteps.steps.push({ step: 'workflow', code: -1, output: String(err) });
+  } finally {
+    relaySteps.done = true;
+  }
 }
 
 const inv = (workflow: string, extra: Record<string, unknown> = {}) => ({ type: 'GITHUB' as const, org: 'acme', repo: 'infra', workflow, workflowInputs: { service: 'checkout' }, ...extra });
+
+let relayUrl = '';
 
 const samples: Sample[] = [
   { name: 'deploy succeeds', stack: 'A', expect: 'SUCCESS', publish: (s) => s.publish(inv('deploy.yml')) },
@@ -58,6 +112,23 @@ const samples: Sample[] = [
       return undefined;
     },
   },
+  {
+    name: 'workflow reports via the relay',
+    stack: 'A',
+    expect: 'SUCCESS',
+    publish: async (s) => {
+      const run = await s.publish(inv('report.yml'));
+      void reportThroughRelay(s, run, relayUrl);
+      return run;
+    },
+    busy: () => !relaySteps.done,
+    // The workflow's own log lines in its Port run, and the entity in Port's catalog, linked to the run.
+    check: (r) =>
+      relaySteps.steps.length === 3 && relaySteps.steps.every((x) => x.code === 0) &&
+      relaySteps.entity?.properties.version === '1.4.2' &&
+      r.logs.some((l) => l.message === 'Deploying checkout (from the workflow, through the relay)') &&
+      r.logs.some((l) => l.message === `Entity ${RELAY_ENTITY.blueprint}/${RELAY_ENTITY.identifier} upserted`),
+  },
   { name: 'GHES 3.19: found by run-name', stack: 'B', expect: 'SUCCESS', publish: (s) => s.publish(inv('deploy.yml')) },
   // The GitHub Ocean backend and Port Workflows: nothing on Kafka, the agent claims them over HTTPS.
   {
@@ -95,10 +166,29 @@ async function main(): Promise<number> {
     B: await startLocalStack({ broker: brokerInfo(broker), ghes: { version: '3.19.0', timeScale: 1 } }),
   };
   stacks.A.ghes.addRepo({ owner: 'acme', name: 'payroll', defaultBranch: 'main' });
+  // report.yml runs long enough for its port-github-action steps to run while it is in progress.
+  stacks.A.ghes.addWorkflow('acme', 'infra', {
+    path: 'report.yml',
+    name: 'report',
+    runName: RUN_NAME,
+    inputs: { port_run_id: { required: false }, service: { required: false }, port_payload: { required: false } },
+    script: { conclusion: 'success', queuedMs: 300, durationMs: 6000 },
+  });
+  const relayPort = await freePort();
+  relayUrl = `http://127.0.0.1:${relayPort}`;
   console.log(`${stamp()} broker ${broker.brokers.join(',')}; GHES 3.21 at ${stacks.A.ghes.url}; GHES 3.19 at ${stacks.B.ghes.url}; Port at ${stacks.A.port.url}`);
   const agents: Record<'A' | 'B', AgentProcess> = {
     // Agent A serves both backends at once: Kafka (GitHub App backend) and HTTPS claims (Ocean backend, workflow nodes).
-    A: await startAgentProcess(stacks.A, { auth: 'app', overrides: { policy: { allow: [{ org: 'acme', repo: 'infra' }] }, portApi: { enabled: true, claimIntervalSeconds: 1 }, log: { level: 'warn' } } }),
+    // It also serves the relay (plain HTTP on loopback here; the chart refuses that unless told), for report.yml only.
+    A: await startAgentProcess(stacks.A, {
+      auth: 'app',
+      overrides: {
+        policy: { allow: [{ org: 'acme', repo: 'infra' }] },
+        portApi: { enabled: true, claimIntervalSeconds: 1 },
+        relay: { enabled: true, host: '127.0.0.1', port: relayPort, audience: RELAY_AUDIENCE, policy: [{ repository: 'acme/infra', workflows: ['report.yml'], write: [RELAY_ENTITY.blueprint], read: [RELAY_ENTITY.blueprint] }] },
+        log: { level: 'warn' },
+      },
+    }),
     B: await startAgentProcess(stacks.B, { auth: 'token', overrides: { log: { level: 'warn' } } }),
   };
   let exitCode = 1;
@@ -113,6 +203,7 @@ async function main(): Promise<number> {
     const settled = (p: { sample: Sample; run?: SimPortRun }) => {
       if (!p.run) return true;
       const r = stacks[p.sample.stack].port.getRun(p.run.id)!;
+      if (p.sample.busy?.()) return false;
       return p.sample.expect === 'IN_PROGRESS' ? (p.sample.check?.(r) ?? false) : r.status !== 'IN_PROGRESS';
     };
     const deadline = Date.now() + 90_000;
@@ -155,7 +246,19 @@ async function main(): Promise<number> {
       console.log(`\nThe failed run's summary in Port (${failed.id}):`);
       for (const line of (r.summary ?? '').split('\n')) console.log(`  ${line}`);
     }
+    // The relay: what report.yml's steps did, and what Port holds now.
+    const reported = published.find((p) => p.sample.name === 'workflow reports via the relay')?.run;
+    const entity = stacks.A.port.entities().find((e) => e.blueprint === RELAY_ENTITY.blueprint && e.identifier === RELAY_ENTITY.identifier);
+    console.log(`\nThrough the relay (${relayUrl}, GitHub OIDC token of run ${relaySteps.githubRunId ?? '?'}, no Port secret in the workflow)`);
+    console.log(`  ${'port-github-action step'.padEnd(26)}${'exit'.padEnd(6)}`);
+    for (const x of relaySteps.steps) {
+      console.log(`  ${x.step.padEnd(26)}${String(x.code).padEnd(6)}${x.code === 0 ? '' : x.output.replace(/\s+/g, ' ')}`);
+    }
+    if (reported) console.log(`  Port run ${reported.id}: ${stacks.A.port.getRun(reported.id)!.status}, its log lines from the workflow: ${stacks.A.port.getRun(reported.id)!.logs.filter((l) => /through the relay|upserted$/.test(l.message)).length}`);
+    console.log(`  entity in Port: ${entity ? `${entity.blueprint}/${entity.identifier} ${JSON.stringify(entity.properties)}` : 'none'}`);
     const m = await agents.A.metrics();
+    console.log(`  relay requests answered: ${metricValue(m, 'ghes_agent_relay_requests_total', { outcome: 'ok' })} ok, ${metricValue(m, 'ghes_agent_relay_requests_total') - metricValue(m, 'ghes_agent_relay_requests_total', { outcome: 'ok' })} refused or failed`);
+
     const dispatches = stacks.A.ghes.dispatches().length + stacks.B.ghes.dispatches().length;
     console.log('\nKey metrics (agent on 3.21)');
     console.log(`  runs dispatched: ${metricValue(m, 'ghes_agent_messages_total', { outcome: 'dispatched', intake: 'kafka' })} from Kafka, ${metricValue(m, 'ghes_agent_messages_total', { outcome: 'dispatched', intake: 'port-api' })} claimed over HTTPS; policy denied ${metricValue(m, 'ghes_agent_messages_total', { outcome: 'policy_denied' })}, invalid ${metricValue(m, 'ghes_agent_messages_total', { outcome: 'invalid' })}`);

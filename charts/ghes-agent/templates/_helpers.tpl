@@ -66,9 +66,71 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- (.Values.config.server | default dict).port | default 9090 }}
 {{- end }}
 
-{{/* agent.yaml: config as given. Rendered once here so the ConfigMap and the checksum agree. */}}
+{{/*
+agent.yaml: config as given, plus the relay's certificate paths when the chart mounts
+relay.tls.secretName (the agent reads relay.tlsCertFile/tlsKeyFile). Rendered once here so the
+ConfigMap and the checksum agree.
+*/}}
 {{- define "ghes-agent.configYaml" -}}
-{{- toYaml .Values.config }}
+{{- $config := deepCopy .Values.config }}
+{{- if and (include "ghes-agent.relayEnabled" .) .Values.relay.tls.secretName }}
+{{- $relay := get $config "relay" }}
+{{- $_ := set $relay "tlsCertFile" (printf "%s/tls.crt" (include "ghes-agent.relayTlsDir" .)) }}
+{{- $_ := set $relay "tlsKeyFile" (printf "%s/tls.key" (include "ghes-agent.relayTlsDir" .)) }}
+{{- end }}
+{{- toYaml $config }}
+{{- end }}
+
+{{/* "true" when the agent serves the relay (config.relay.enabled, docs/relay.md); empty otherwise. */}}
+{{- define "ghes-agent.relayEnabled" -}}
+{{- if dig "relay" "enabled" false .Values.config }}true{{ end }}
+{{- end }}
+
+{{/* The relay's listener port: config.relay.port, else the agent's default (agent/config/schema.ts). */}}
+{{- define "ghes-agent.relayPort" -}}
+{{- dig "relay" "port" 8443 .Values.config | int }}
+{{- end }}
+
+{{/* Where relay.tls.secretName is mounted (a kubernetes.io/tls Secret: tls.crt, tls.key). */}}
+{{- define "ghes-agent.relayTlsDir" -}}
+/etc/ghes-agent/relay-tls
+{{- end }}
+
+{{/* true when the pod itself serves HTTPS on the relay port. */}}
+{{- define "ghes-agent.relayServesTls" -}}
+{{- if or .Values.relay.tls.secretName (dig "relay" "tlsCertFile" "" .Values.config) }}true{{ end }}
+{{- end }}
+
+{{- define "ghes-agent.relayServiceName" -}}
+{{- printf "%s-relay" (include "ghes-agent.fullname" . | trunc 57 | trimSuffix "-") }}
+{{- end }}
+
+{{/*
+Refuses relay values that would deploy something other than what the operator meant: the
+Kubernetes side without the relay itself, two sources for the certificate, a port shared with
+the metrics server, a listener only the pod can reach, and workflows' OIDC tokens (bearer
+credentials, docs/relay.md) crossing the network in clear without relay.allowPlainHttp.
+*/}}
+{{- define "ghes-agent.relayChecks" -}}
+{{- $r := .Values.relay }}
+{{- if not (include "ghes-agent.relayEnabled" .) }}
+{{- if or $r.ingress.enabled $r.tls.secretName }}
+{{- fail "relay.ingress.enabled and relay.tls.secretName need config.relay.enabled: true (the relay is off by default; docs/relay.md)" }}
+{{- end }}
+{{- else }}
+{{- if and $r.tls.secretName (or (dig "relay" "tlsCertFile" "" .Values.config) (dig "relay" "tlsKeyFile" "" .Values.config)) }}
+{{- fail "relay.tls.secretName and config.relay.tlsCertFile/tlsKeyFile: give one (the chart mounts the Secret and sets both paths itself)" }}
+{{- end }}
+{{- if eq (include "ghes-agent.relayPort" .) (include "ghes-agent.metricsPort" . | toString) }}
+{{- fail (printf "config.relay.port (%s) must differ from config.server.port: the relay has its own listener" (include "ghes-agent.relayPort" .)) }}
+{{- end }}
+{{- if has (dig "relay" "host" "0.0.0.0" .Values.config | toString) (list "127.0.0.1" "localhost" "::1") }}
+{{- fail "config.relay.host is a loopback address: neither runners nor the Service could reach the relay (keep 0.0.0.0)" }}
+{{- end }}
+{{- if and (not (include "ghes-agent.relayServesTls" .)) (not (and $r.ingress.enabled $r.ingress.tls)) (not $r.allowPlainHttp) }}
+{{- fail "the relay would take workflows' OIDC tokens over plain HTTP: set relay.tls.secretName (the pod serves HTTPS), or relay.ingress.enabled with relay.ingress.tls (the Ingress terminates TLS), or relay.allowPlainHttp: true if something else encrypts the traffic (e.g. a service mesh)" }}
+{{- end }}
+{{- end }}
 {{- end }}
 
 {{/*
@@ -139,6 +201,11 @@ configuration, secrets and CA. Secrets reach the agent as file paths, never as e
   mountPath: /etc/ghes-agent/ca
   readOnly: true
 {{- end }}
+{{- if and (include "ghes-agent.relayEnabled" .) .Values.relay.tls.secretName }}
+- name: relay-tls
+  mountPath: {{ include "ghes-agent.relayTlsDir" . }}
+  readOnly: true
+{{- end }}
 # The root filesystem is read-only; /tmp is the one writable place.
 - name: tmp
   mountPath: /tmp
@@ -178,6 +245,18 @@ configuration, secrets and CA. Secrets reach the agent as file paths, never as e
     items:
       - key: {{ .Values.caBundle.key }}
         path: {{ .Values.caBundle.key }}
+{{- end }}
+{{- if and (include "ghes-agent.relayEnabled" .) .Values.relay.tls.secretName }}
+# The relay's certificate and key (cert-manager's or `kubectl create secret tls`'s key names).
+- name: relay-tls
+  secret:
+    secretName: {{ .Values.relay.tls.secretName }}
+    defaultMode: 0440
+    items:
+      - key: tls.crt
+        path: tls.crt
+      - key: tls.key
+        path: tls.key
 {{- end }}
 - name: tmp
   emptyDir:
