@@ -4,9 +4,10 @@
 // operation, and whether api.github.com's description has it at all.
 //   node --import tsx test/tools/ghes-routes.ts          prints the table as JSON
 //   node --import tsx test/tools/ghes-routes.ts --check  exits 1 when the module disagrees
+//   node --import tsx test/tools/ghes-routes.ts --markdown  the table for test/sim/ghes/README.md
 import { readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { GHES_ROUTES, type GhesRouteKey, type RouteAvailability } from '../../agent/github/ghes-routes.js';
+import { ACTION_ROUTES, GHES_ROUTES, type GhesRouteKey, type RouteAvailability } from '../../agent/github/ghes-routes.js';
 
 const DIR = fileURLToPath(new URL('../../node_modules/@octokit/openapi/generated/', import.meta.url));
 
@@ -48,7 +49,22 @@ export function computeRoutes(keys: readonly GhesRouteKey[] = Object.keys(GHES_R
   return out;
 }
 
+/** The table as test/sim/ghes/README.md shows it (a unit test keeps the two in step). */
+export function routesMarkdown(routes: Record<string, RouteAvailability> = GHES_ROUTES, actions: Record<string, readonly string[]> = ACTION_ROUTES): string {
+  const users = (key: string): string =>
+    Object.entries(actions)
+      .filter(([, rs]) => rs.includes(key))
+      .map(([a]) => `\`${a}\``)
+      .join(', ') || '—';
+  const rows = Object.entries(routes).map(([k, v]) => `| \`${k}\` | ${v.firstGhes ?? 'none'} | ${v.dotcom ? 'yes' : 'no'} | ${users(k)} |`);
+  return ['| Route | First GHES | api.github.com | Ocean action types |', '|---|---|---|---|', ...rows].join('\n');
+}
+
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  if (process.argv.includes('--markdown')) {
+    console.log(routesMarkdown());
+    process.exit(0);
+  }
   const computed = computeRoutes();
   if (process.argv.includes('--check')) {
     const wrong = Object.entries(computed).filter(([k, v]) => JSON.stringify(v) !== JSON.stringify(GHES_ROUTES[k as GhesRouteKey]));

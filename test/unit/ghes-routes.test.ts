@@ -3,7 +3,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ACTION_ROUTES, GHES_ROUTES, actionAvailability } from '../../agent/github/ghes-routes.js';
-import { computeRoutes, ghesDescriptions } from '../tools/ghes-routes.js';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { computeRoutes, ghesDescriptions, routesMarkdown } from '../tools/ghes-routes.js';
 
 describe('GHES route table', () => {
   it('matches the OpenAPI descriptions route by route', () => {
@@ -28,5 +30,12 @@ describe('GHES route table', () => {
     assert.deepEqual(actionAvailability('create_pull_request', [3, 16, 4]), { ok: false, needs: '3.17' });
     assert.deepEqual(actionAvailability('update_repo_external_custom_properties', [3, 21, 0]), { ok: false, needs: null });
     assert.deepEqual(actionAvailability('no_such_type', [3, 19, 0]), { ok: false, unknown: true });
+  });
+});
+
+describe('test/sim/ghes/README.md', () => {
+  it('shows the route table as the tool prints it', () => {
+    const readme = readFileSync(fileURLToPath(new URL('../sim/ghes/README.md', import.meta.url)), 'utf8');
+    assert.ok(readme.includes(routesMarkdown()), 'regenerate with: node --import tsx test/tools/ghes-routes.ts --markdown');
   });
 });

@@ -116,6 +116,7 @@ export async function startGhesSim(opts: GhesSimOptions = {}): Promise<GhesSim> 
     setRunTiming(t) {
       if (t.appearDelayMs !== undefined) ctx.runAppearDelayMs = t.appearDelayMs;
       if (t.listLagMs !== undefined) ctx.listLagMs = t.listLagMs;
+      if (t.searchLagMs !== undefined) ctx.searchLagMs = t.searchLagMs;
     },
     removeInstallation: (id) => state.removeInstallation(id),
     onDispatch(listener) {

@@ -153,4 +153,29 @@ describe('GHES simulator: pull requests, issues, comments, custom properties', (
     const tooMany = await call(sim, '/orgs/acme/properties/values', { token: inst, method: 'PATCH', body: { repository_names: Array.from({ length: 31 }, () => 'infra'), properties: [] } });
     assert.equal(tooMany.status, 422);
   });
+
+  it('the same controls over HTTP (/_sim/*) for a simulator in another process', async () => {
+    const ctl = async (method: string, path: string, body?: unknown) => {
+      const r = await fetch(`${sim.origin}${path}`, { method, headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+      return { status: r.status, json: r.status === 204 ? undefined : await r.json() };
+    };
+    const planted = await ctl('POST', '/_sim/issues', { owner: 'acme', repo: 'infra', title: 'planted', body: 'r_http_1', user: 'mallory' });
+    assert.equal(planted.status, 201);
+    assert.equal((await ctl('POST', '/_sim/comments', { owner: 'acme', repo: 'infra', number: planted.json.number, body: 'r_http_1' })).status, 201);
+    const issues = await ctl('GET', '/_sim/issues');
+    assert.equal(issues.json.find((i: { number: number }) => i.number === planted.json.number).user, 'mallory');
+    assert.equal((await ctl('GET', '/_sim/comments')).json.filter((c: { body: string }) => c.body === 'r_http_1').length, 1);
+    const pr = await openPull('e');
+    assert.equal((await ctl('POST', '/_sim/pulls/merge-state', { owner: 'acme', repo: 'infra', number: pr.json.number, state: 'blocked' })).status, 204);
+    assert.equal((await ctl('GET', '/_sim/pulls')).json.find((p: { number: number }) => p.number === pr.json.number).mergeState, 'blocked');
+    assert.equal((await call(sim, `/repos/acme/infra/pulls/${pr.json.number}/merge`, { token: inst, method: 'PUT', body: {} })).status, 405);
+    assert.equal((await ctl('POST', '/_sim/properties', { org: 'acme', name: 'cost', valueType: 'string' })).status, 204);
+    await call(sim, '/repos/acme/infra/properties/values', { token: inst, method: 'PATCH', body: { properties: [{ property_name: 'cost', value: '7' }] } });
+    assert.deepEqual((await ctl('GET', '/_sim/properties/values/acme/infra')).json, { cost: '7' });
+    assert.equal((await ctl('POST', '/_sim/timing', { searchLagMs: 60_000 })).status, 204);
+    await call(sim, '/repos/acme/infra/issues', { token: inst, method: 'POST', body: { title: 't', body: 'r_http_lag' } });
+    assert.equal((await call(sim, `/search/issues?q=${encodeURIComponent('r_http_lag')}`, { token: inst })).json.total_count, 0);
+    sim.setRunTiming({ searchLagMs: 0 });
+    assert.equal((await call(sim, `/search/issues?q=${encodeURIComponent('r_http_lag')}`, { token: inst })).json.total_count, 1);
+  });
 });

@@ -241,8 +241,11 @@ export interface GhesSim {
   setVersion(v: string): void;
   /** The appliance's clock offset from real time, ms (negative: behind). */
   setClockOffset(ms: number): void;
-  /** Changes the run creation delay and the list lag (ms) for runs dispatched from now on / listed from now on. */
-  setRunTiming(t: { appearDelayMs?: number; listLagMs?: number }): void;
+  /**
+   * Changes the run creation delay and the list lag (ms) for runs dispatched from now on / listed
+   * from now on, and how long a new issue or pull request stays out of /search/issues.
+   */
+  setRunTiming(t: { appearDelayMs?: number; listLagMs?: number; searchLagMs?: number }): void;
   /** Uninstalls the App from an account: the installation and its tokens are gone (401 Bad credentials). */
   removeInstallation(id: number): void;
   /** Called synchronously after each accepted dispatch, with its record; returns an unsubscribe. */
