@@ -22,6 +22,8 @@ export interface SimContext {
   searchCap: number;
   /** How long a new issue or pull request stays out of search results (GitHub indexes asynchronously). */
   searchLagMs: number;
+  /** How long a new pull request's `mergeable` stays null (GitHub computes it in the background). */
+  mergeabilityDelayMs: number;
   tokenTtlMs: number;
   dispatchListeners: Set<(d: DispatchRecord) => void>;
 }

@@ -76,6 +76,7 @@ export async function startGhesSim(opts: GhesSimOptions = {}): Promise<GhesSim> 
     pollIntervalS: opts.pollIntervalS ?? 1,
     searchCap: opts.searchCap ?? 1000,
     searchLagMs: opts.searchLagMs ?? 0,
+    mergeabilityDelayMs: opts.mergeabilityDelayMs ?? 0,
     tokenTtlMs: opts.tokenTtlMs ?? 3_600_000,
     dispatchListeners: new Set(),
   };
@@ -117,6 +118,7 @@ export async function startGhesSim(opts: GhesSimOptions = {}): Promise<GhesSim> 
       if (t.appearDelayMs !== undefined) ctx.runAppearDelayMs = t.appearDelayMs;
       if (t.listLagMs !== undefined) ctx.listLagMs = t.listLagMs;
       if (t.searchLagMs !== undefined) ctx.searchLagMs = t.searchLagMs;
+      if (t.mergeabilityDelayMs !== undefined) ctx.mergeabilityDelayMs = t.mergeabilityDelayMs;
     },
     removeInstallation: (id) => state.removeInstallation(id),
     onDispatch(listener) {

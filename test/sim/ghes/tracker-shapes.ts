@@ -138,12 +138,13 @@ export function pullShape(c: ShapeCtx, i: IssueRecord, account: (l: string) => A
   const merged = p.mergedAtMs !== null;
   // GitHub computes mergeability in the background; a closed or merged one has none to report.
   const open = i.state === 'open';
+  const known = c.clock.now() >= p.mergeableAtMs;
   return {
     ...pullSimpleShape(c, i, account),
     merged,
-    mergeable: open ? p.mergeState !== 'dirty' : null,
-    rebaseable: open ? p.mergeState !== 'dirty' : null,
-    mergeable_state: open ? p.mergeState : 'unknown',
+    mergeable: open && known ? p.mergeState !== 'dirty' : null,
+    rebaseable: open && known ? p.mergeState !== 'dirty' : null,
+    mergeable_state: open && known ? p.mergeState : 'unknown',
     merged_by: p.mergedBy ? userShape(c, p.mergedBy) : null,
     comments,
     review_comments: 0,

@@ -22,6 +22,12 @@ export interface PullFacts {
   mergeState: 'clean' | 'dirty' | 'blocked';
   /** The head commit; a merge naming another `sha` is refused with 409. */
   headSha: string;
+  /**
+   * Until then GitHub's background job has not computed mergeability: `mergeable` is null
+   * (GitHub docs, "Get a pull request": "If the value is null, then GitHub has started a
+   * background job to compute the mergeability").
+   */
+  mergeableAtMs: number;
 }
 
 export interface IssueRecord {

@@ -154,6 +154,22 @@ describe('GHES simulator: pull requests, issues, comments, custom properties', (
     assert.equal(tooMany.status, 422);
   });
 
+  it('a new pull request\'s mergeable is null until GitHub has computed it (mergeabilityDelayMs)', async () => {
+    sim.setRunTiming({ mergeabilityDelayMs: 300 });
+    try {
+      sim.addRepo({ owner: 'acme', name: 'slow', branches: ['m'] });
+      const c = await call(sim, '/repos/acme/slow/pulls', { token: inst, method: 'POST', body: { title: 't', head: 'm', base: 'main' } });
+      assert.equal(c.json.mergeable, null);
+      assert.equal(c.json.mergeable_state, 'unknown');
+      await new Promise((r) => setTimeout(r, 350));
+      const later = await call(sim, `/repos/acme/slow/pulls/${c.json.number}`, { token: inst });
+      assert.equal(later.json.mergeable, true);
+      assert.equal(later.json.mergeable_state, 'clean');
+    } finally {
+      sim.setRunTiming({ mergeabilityDelayMs: 0 });
+    }
+  });
+
   it('the same controls over HTTP (/_sim/*) for a simulator in another process', async () => {
     const ctl = async (method: string, path: string, body?: unknown) => {
       const r = await fetch(`${sim.origin}${path}`, { method, headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });

@@ -106,6 +106,8 @@ export interface GhesSimOptions {
   searchCap?: number;
   /** A new issue or pull request reaches /search/issues this long after its creation (default 0). */
   searchLagMs?: number;
+  /** A new pull request's `mergeable` is null this long (default 0), as while GitHub computes it. */
+  mergeabilityDelayMs?: number;
   /** Primary rate limit, off by default as on GHES. */
   rateLimit?: { limit: number; windowMs: number };
   /** Installation token lifetime in real ms; default 1 h. */
@@ -243,9 +245,10 @@ export interface GhesSim {
   setClockOffset(ms: number): void;
   /**
    * Changes the run creation delay and the list lag (ms) for runs dispatched from now on / listed
-   * from now on, and how long a new issue or pull request stays out of /search/issues.
+   * from now on, how long a new issue or pull request stays out of /search/issues, and how long a
+   * new pull request's `mergeable` stays null.
    */
-  setRunTiming(t: { appearDelayMs?: number; listLagMs?: number; searchLagMs?: number }): void;
+  setRunTiming(t: { appearDelayMs?: number; listLagMs?: number; searchLagMs?: number; mergeabilityDelayMs?: number }): void;
   /** Uninstalls the App from an account: the installation and its tokens are gone (401 Bad credentials). */
   removeInstallation(id: number): void;
   /** Called synchronously after each accepted dispatch, with its record; returns an unsubscribe. */

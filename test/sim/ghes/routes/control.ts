@@ -127,6 +127,7 @@ export function handleControl(deps: ControlDeps, req: IncomingMessage, res: Serv
           appearDelayMs: body.appearDelayMs === undefined ? undefined : Number(body.appearDelayMs),
           listLagMs: body.listLagMs === undefined ? undefined : Number(body.listLagMs),
           searchLagMs: body.searchLagMs === undefined ? undefined : Number(body.searchLagMs),
+          mergeabilityDelayMs: body.mergeabilityDelayMs === undefined ? undefined : Number(body.mergeabilityDelayMs),
         });
         return reply(res, 204);
       case 'POST /_sim/runs':

@@ -74,6 +74,7 @@ export function addPullRoutes(r: Router, ctx: SimContext): void {
         mergeCommitSha: null,
         mergeState: 'clean',
         headSha: refSha(f.repo, branch),
+        mergeableAtMs: now + ctx.mergeabilityDelayMs,
       },
     });
     const body = pullShape(ctx.shape, pull, account, 0);
