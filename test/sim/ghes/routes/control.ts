@@ -54,6 +54,8 @@ export function handleControl(deps: ControlDeps, req: IncomingMessage, res: Serv
       return reply(res, 204);
     }
     if (delFault) return reply(res, deps.removeFault(Number(delFault[1])) ? 204 : 404);
+    const propValues = /^GET \/_sim\/properties\/values\/([^/]+)\/([^/]+)$/.exec(at);
+    if (propValues) return reply(res, 200, sim.tracker.propertyValues(decodeURIComponent(propValues[1]!), decodeURIComponent(propValues[2]!)));
     switch (at) {
       case 'GET /_sim/health':
         return reply(res, 200, { ok: true, url: sim.url });
@@ -89,7 +91,33 @@ export function handleControl(deps: ControlDeps, req: IncomingMessage, res: Serv
       }
       case 'POST /_sim/installations': {
         const repositories = body.repositories as 'all' | string[] | undefined;
-        return reply(res, 201, { id: sim.addInstallation(String(body.account), repositories ? { repositories } : {}) });
+        const permissions = body.permissions as Record<string, string> | undefined;
+        return reply(res, 201, { id: sim.addInstallation(String(body.account), { ...(repositories ? { repositories } : {}), ...(permissions ? { permissions } : {}) }) });
+      }
+      // Pull requests, issues, comments, reviews, custom properties (GhesSim.tracker).
+      case 'GET /_sim/pulls':
+        return reply(res, 200, sim.tracker.pulls());
+      case 'GET /_sim/issues':
+        return reply(res, 200, sim.tracker.issues());
+      case 'GET /_sim/comments':
+        return reply(res, 200, sim.tracker.comments());
+      case 'GET /_sim/reviews':
+        return reply(res, 200, sim.tracker.reviews());
+      case 'POST /_sim/pulls/merge-state':
+        sim.tracker.setMergeState(String(body.owner), String(body.repo), Number(body.number), body.state as 'clean' | 'dirty' | 'blocked');
+        return reply(res, 204);
+      case 'POST /_sim/issues': {
+        const { owner, repo, ...o } = body;
+        return reply(res, 201, { number: sim.tracker.addIssue(String(owner), String(repo), o as { title: string }) });
+      }
+      case 'POST /_sim/comments': {
+        const { owner, repo, number, ...o } = body;
+        return reply(res, 201, { id: sim.tracker.addComment(String(owner), String(repo), Number(number), o as { body: string }) });
+      }
+      case 'POST /_sim/properties': {
+        const { org, ...def } = body;
+        sim.tracker.defineProperty(String(org), def as unknown as Parameters<GhesSim['tracker']['defineProperty']>[1]);
+        return reply(res, 204);
       }
       case 'POST /_sim/clock':
         sim.setClockOffset(Number(body.offsetMs));
@@ -98,6 +126,8 @@ export function handleControl(deps: ControlDeps, req: IncomingMessage, res: Serv
         sim.setRunTiming({
           appearDelayMs: body.appearDelayMs === undefined ? undefined : Number(body.appearDelayMs),
           listLagMs: body.listLagMs === undefined ? undefined : Number(body.listLagMs),
+          searchLagMs: body.searchLagMs === undefined ? undefined : Number(body.searchLagMs),
+          mergeabilityDelayMs: body.mergeabilityDelayMs === undefined ? undefined : Number(body.mergeabilityDelayMs),
         });
         return reply(res, 204);
       case 'POST /_sim/runs':
