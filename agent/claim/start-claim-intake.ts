@@ -42,7 +42,13 @@ export async function startClaimIntake(
   const maxInflightRuns = config.limits.maxInflightRuns;
   const integrations = observeCalls(createIntegrationApi({ http: deps.portHttp }), 'port', deps.dependencies);
   await retry(
-    () => checkClaimSetup({ tokenClaims: () => deps.portHttp.tokenClaims(), integrations, settings: { ...settings, version: deps.version }, logger: deps.logger }),
+    () =>
+      checkClaimSetup({
+        tokenClaims: () => deps.portHttp.tokenClaims(),
+        integrations,
+        settings: { ...settings, version: deps.version },
+        logger: deps.logger,
+      }),
     deps.startupRetry,
   );
   const claimApi = observeCalls(
@@ -52,12 +58,15 @@ export async function startClaimIntake(
       reservedHeader: settings.reservedHeader,
       onExcess: (kind, asked, answered) => {
         deps.metrics.limitReached.inc({ limit: 'claim_excess' });
-        deps.logger.warn(`Port handed out ${answered} ${kind} run(s) to a claim for ${asked}: the first ${asked} are held, the rest left for Port to offer again after the visibility timeout`, {
-          component: 'claim',
-          kind,
-          asked,
-          answered,
-        });
+        deps.logger.warn(
+          `Port handed out ${answered} ${kind} run(s) to a claim for ${asked}: the first ${asked} are held, the rest left for Port to offer again after the visibility timeout`,
+          {
+            component: 'claim',
+            kind,
+            asked,
+            answered,
+          },
+        );
       },
     }),
     'port',

@@ -12,7 +12,8 @@
  * ^, _ … ST), and the two-byte escapes (ESC followed by one byte, with intermediates). A job
  * log holds what each step printed, colour codes and all (GitHub's log viewer renders them).
  */
-const ANSI = /\x1b\[[0-?]*[ -/]*[@-~]|\x9b[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[PX^_][^\x1b]*(?:\x1b\\)?|\x1b[ -/]*[0-~]/g;
+const ANSI =
+  /\x1b\[[0-?]*[ -/]*[@-~]|\x9b[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[PX^_][^\x1b]*(?:\x1b\\)?|\x1b[ -/]*[0-~]/g;
 
 /**
  * What is left once the sequences are gone: C0 controls but tab and line feed, DEL, C1 controls,

@@ -32,7 +32,9 @@ export function startHealthServer(deps: {
     if (path === '/readyz') {
       const r = deps.ready();
       deps.metrics.ready.set(r.ready ? 1 : 0);
-      res.writeHead(r.ready ? 200 : 503, { 'content-type': 'text/plain' }).end(r.ready ? 'ready\n' : `not ready: ${r.reasons.join('; ')}\n`);
+      res
+        .writeHead(r.ready ? 200 : 503, { 'content-type': 'text/plain' })
+        .end(r.ready ? 'ready\n' : `not ready: ${r.reasons.join('; ')}\n`);
       return;
     }
     if (path === '/metrics') {

@@ -20,7 +20,8 @@ export function createLogger(opts: { level: string; secrets: SecretScrubber; str
   });
   const errors = winston.format((info) => {
     for (const [k, v] of Object.entries(info)) {
-      if (v instanceof Error) (info as Record<string, unknown>)[k] = { name: v.name, message: v.message, code: (v as { code?: unknown }).code };
+      if (v instanceof Error)
+        (info as Record<string, unknown>)[k] = { name: v.name, message: v.message, code: (v as { code?: unknown }).code };
     }
     return info;
   });
@@ -63,7 +64,9 @@ export function createSecretScrubber(initial: Array<string | undefined> = []): S
   const add = (secret: string | undefined) => {
     // Short values would redact ordinary words; real secrets are long.
     if (!secret || secret.length < 6) return;
-    forms = [...new Set([...forms, secret, JSON.stringify(secret).slice(1, -1), Buffer.from(secret).toString('base64')])].sort((a, b) => b.length - a.length);
+    forms = [...new Set([...forms, secret, JSON.stringify(secret).slice(1, -1), Buffer.from(secret).toString('base64')])].sort(
+      (a, b) => b.length - a.length,
+    );
   };
   initial.forEach(add);
   return {

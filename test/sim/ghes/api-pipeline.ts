@@ -63,7 +63,14 @@ function rateLimitedMessage(p: Principal, req: IncomingMessage): string {
   return `API rate limit exceeded for ${req.socket.remoteAddress ?? 'your address'}.`;
 }
 
-export async function handleApi(deps: PipelineDeps, req: IncomingMessage, res: ServerResponse, apiPath: string, query: URLSearchParams, rawBody: string): Promise<void> {
+export async function handleApi(
+  deps: PipelineDeps,
+  req: IncomingMessage,
+  res: ServerResponse,
+  apiPath: string,
+  query: URLSearchParams,
+  rawBody: string,
+): Promise<void> {
   const { ctx, router, faults, rateLimiter } = deps;
   const method = (req.method ?? 'GET').toUpperCase();
   const match = router.match(method, apiPath);

@@ -52,7 +52,11 @@ describe('GHES simulator responses match the OpenAPI description', () => {
     assert.ok(check(ghes, { id: 1 }, wf).some((e) => e.includes('missing required node_id')));
     const job = componentSchema(ghes, 'job');
     assert.ok(check(ghes, { status: 'bogus' }, job).some((e) => e.includes('not in enum')));
-    assert.ok(check(ghes, { id: 1, extra: true }, componentSchema(ghes, 'referenced-workflow'), { strict: true }).some((e) => e.includes('undeclared')));
+    assert.ok(
+      check(ghes, { id: 1, extra: true }, componentSchema(ghes, 'referenced-workflow'), { strict: true }).some((e) =>
+        e.includes('undeclared'),
+      ),
+    );
   });
 
   it('GET /meta', async () => {
@@ -98,7 +102,11 @@ describe('GHES simulator responses match the OpenAPI description', () => {
   });
 
   it('a run and its job while requested, then pending (the statuses before queued)', async () => {
-    const d = await call(sim, '/repos/acme/infra/actions/workflows/slow.yml/dispatches', { token: inst, method: 'POST', body: { ref: 'main', return_run_details: true } });
+    const d = await call(sim, '/repos/acme/infra/actions/workflows/slow.yml/dispatches', {
+      token: inst,
+      method: 'POST',
+      body: { ref: 'main', return_run_details: true },
+    });
     const id = d.json.workflow_run_id;
     const checkNow = async (status: string) => {
       const run = await call(sim, `/repos/acme/infra/actions/runs/${id}`, { token: inst });
@@ -113,7 +121,7 @@ describe('GHES simulator responses match the OpenAPI description', () => {
     await checkNow('pending');
   });
 
-  it('GET /user (a PAT\'s owner) and the installation on a user account', async () => {
+  it("GET /user (a PAT's owner) and the installation on a user account", async () => {
     const me = await call(sim, '/user', { token: pat });
     valid(me.json, '/user', 'get', '200');
     assert.equal(me.json.login, 'alice');
@@ -149,7 +157,11 @@ describe('GHES simulator responses match the OpenAPI description', () => {
     const e404 = await call(sim, '/repos/acme/nope', { token: pat });
     assert.equal(e404.status, 404);
     valid(e404.json, '/repos/{owner}/{repo}', 'get', '404');
-    const e422 = await call(sim, '/repos/acme/infra/actions/workflows/deploy.yml/dispatches', { token: pat, method: 'POST', body: { ref: 'nope' } });
+    const e422 = await call(sim, '/repos/acme/infra/actions/workflows/deploy.yml/dispatches', {
+      token: pat,
+      method: 'POST',
+      body: { ref: 'nope' },
+    });
     assert.equal(e422.status, 422);
     valid(e422.json, '/app/installations/{installation_id}/access_tokens', 'post', '422');
   });

@@ -192,7 +192,8 @@ export function createState(clock: SimClock, version: string): SimState {
     },
     removeInstallation(id) {
       state.installations.delete(id);
-      for (const [token, cred] of state.credentials) if (cred.kind === 'installation' && cred.installationId === id) state.credentials.delete(token);
+      for (const [token, cred] of state.credentials)
+        if (cred.kind === 'installation' && cred.installationId === id) state.credentials.delete(token);
     },
     createRun(args) {
       const { startAtMs, ...rest } = args;

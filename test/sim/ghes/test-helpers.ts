@@ -32,7 +32,11 @@ export async function call(
   return { status: res.status, headers: res.headers, json, text };
 }
 
-export function makeJwt(privateKeyPem: string, iss: number | string, o: { iatOffsetS?: number; lifetimeS?: number; nowS?: number } = {}): string {
+export function makeJwt(
+  privateKeyPem: string,
+  iss: number | string,
+  o: { iatOffsetS?: number; lifetimeS?: number; nowS?: number } = {},
+): string {
   const now = o.nowS ?? Math.floor(Date.now() / 1000);
   const iat = now + (o.iatOffsetS ?? -30);
   const enc = (x: unknown): string => Buffer.from(JSON.stringify(x)).toString('base64url');

@@ -93,10 +93,13 @@ describe('Port simulator: faults over HTTP', () => {
     sim.clearFaults();
     assert.equal((await fetch(`${sim.url}/v1/actions/runs/r_1`)).status, 401);
     const last = sim.requests().slice(-3);
-    assert.deepEqual(last.map((r) => [r.method, r.status, r.fault]), [
-      ['PATCH', 0, 'reset'],
-      ['GET', 0, 'outage'],
-      ['GET', 401, undefined],
-    ]);
+    assert.deepEqual(
+      last.map((r) => [r.method, r.status, r.fault]),
+      [
+        ['PATCH', 0, 'reset'],
+        ['GET', 0, 'outage'],
+        ['GET', 401, undefined],
+      ],
+    );
   });
 });
