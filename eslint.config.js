@@ -14,6 +14,12 @@ export default tseslint.config(
       parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
     },
     rules: {
+      // `const { secret: _s, ...rest } = x` is how the code drops a field from a copy: the dropped
+      // binding is unused on purpose (https://eslint.org/docs/latest/rules/no-unused-vars#ignorerestsiblings).
+      '@typescript-eslint/no-unused-vars': ['error', { ignoreRestSiblings: true }],
+      // A caught error (`unknown`) and an AbortSignal's `reason` (`any`) are passed on as they are,
+      // as fetch rejects with signal.reason; only-throw-error allows the same for `throw` by default.
+      '@typescript-eslint/prefer-promise-reject-errors': ['error', { allowThrowingAny: true, allowThrowingUnknown: true }],
       // node:test's describe/it/test return promises the runner itself awaits and reports
       // (https://nodejs.org/api/test.html#describename-options-fn): awaiting them by hand is not needed.
       '@typescript-eslint/no-floating-promises': [

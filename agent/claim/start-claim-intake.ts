@@ -72,8 +72,8 @@ export async function startClaimIntake(
     'port',
     deps.dependencies,
   );
-  let intake: ClaimIntake | undefined;
-  intake = createClaimIntake({
+  // `room` reads `intake` only once claiming runs (claimRound, after start()), never while it is built.
+  const intake: ClaimIntake = createClaimIntake({
     settings: {
       installationId: settings.installationId,
       kinds: settings.workflowNodeRuns ? ['action', 'workflow-node'] : ['action'],
@@ -88,7 +88,7 @@ export async function startClaimIntake(
     port: deps.port,
     processor: deps.processor,
     reporter: deps.reporter,
-    room: () => (deps.hasCapacity() ? Math.min(maxInflightRuns - deps.inFlight(), deps.dispatchSlots - (intake?.dispatching() ?? 0)) : 0),
+    room: () => (deps.hasCapacity() ? Math.min(maxInflightRuns - deps.inFlight(), deps.dispatchSlots - intake.dispatching()) : 0),
     trackingRoom: () => (deps.hasCapacity() ? maxInflightRuns - deps.inFlight() : 0),
     dispatchCapacity: deps.dispatchSlots,
     metrics: deps.metrics,

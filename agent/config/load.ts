@@ -119,7 +119,7 @@ function registerFormats(): void {
     name: 'policy-rules',
     validate: (v: unknown) => {
       if (!Array.isArray(v)) throw new Error('must be a list of {org, repo, workflow, refs} rules');
-      v.forEach((rule, i) => {
+      v.forEach((rule: unknown, i) => {
         if (typeof rule !== 'object' || rule === null || Array.isArray(rule)) throw new Error(`rule ${i} must be an object`);
         for (const key of Object.keys(rule)) {
           if (!['org', 'repo', 'workflow', 'refs'].includes(key))
@@ -139,7 +139,7 @@ function registerFormats(): void {
     coerce: (v: unknown) => {
       if (typeof v !== 'string') return v;
       try {
-        return JSON.parse(v);
+        return JSON.parse(v) as unknown;
       } catch {
         return v;
       }
@@ -185,7 +185,7 @@ function unknownKeys(obj: unknown, tree: Record<string, unknown> = schemaTree, p
       if (typeof value !== 'object' || value === null || Array.isArray(value)) {
         problems.push(`${path}: must be a section (a map of keys), got ${JSON.stringify(value)}.`);
       } else {
-        problems.push(...unknownKeys(value, node as Record<string, unknown>, path));
+        problems.push(...unknownKeys(value, node, path));
       }
     }
   }
@@ -230,7 +230,7 @@ export function loadConfig(sources: ConfigSources): LoadedConfig {
     }
   }
 
-  const conf = convict(withEnv(schemaTree) as never, { env: sources.env as Record<string, string>, args: [] });
+  const conf = convict(withEnv(schemaTree) as never, { env: sources.env, args: [] });
   if (configFile) {
     let text: string;
     try {

@@ -83,7 +83,7 @@ export async function dispatchWorkflow(ctx: DispatchContext, run: RunRequest, re
   // such choice to GHES. The correlation below filters by the short name (the run list's
   // `branch` takes "the name of the branch", OpenAPI; a run's head_branch is a name, "master").
   const ref = qualifiedRef(req.ref);
-  let inputs = { ...req.inputs };
+  const inputs = { ...req.inputs };
   let runIdInput = req.runIdInput;
   if (runIdInput && ctx.learned.noRunIdInput.has(wfKey)) {
     delete inputs[runIdInput];

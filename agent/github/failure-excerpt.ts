@@ -165,7 +165,7 @@ async function readCapped(fetch: FetchFn, url: string, maxBytes: number, signal:
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of res.body) {
-    const b = chunk as Buffer;
+    const b = chunk;
     chunks.push(size + b.length > maxBytes ? b.subarray(0, maxBytes - size) : b);
     size += b.length;
     if (size >= maxBytes) {

@@ -49,7 +49,7 @@ const pickRun = (r: Record<string, unknown>): WorkflowRun => ({
   updated_at: r.updated_at as string,
   event: r.event as string,
   run_attempt: r.run_attempt as number | undefined,
-  actor: ((r.actor as { login?: string } | null | undefined)?.login ?? undefined) as string | undefined,
+  actor: (r.actor as { login?: string } | null | undefined)?.login ?? undefined,
   path: typeof r.path === 'string' ? r.path : undefined,
   workflow_id: typeof r.workflow_id === 'number' ? r.workflow_id : undefined,
   repository_id: (r.repository as { id?: number } | undefined)?.id,
@@ -267,7 +267,7 @@ export function createGithubApi(deps: {
           notModified: false,
           page: await toRunsPage(res),
           etag: res.headers.etag,
-          pollIntervalMs: pollInterval(res.headers as Record<string, unknown>),
+          pollIntervalMs: pollInterval(res.headers),
         };
       } catch (err) {
         const e = err as { status?: number; response?: { headers?: Record<string, unknown> } };

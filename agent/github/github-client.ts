@@ -111,12 +111,12 @@ export function createGithubClients(deps: {
   if (deps.auth.kind === 'token') {
     const clients = pair(instrument(new Client({ auth: deps.auth.token })));
     return {
-      forOwner: async () => clients.gh,
-      onceForOwner: async () => clients.once,
+      forOwner: () => Promise.resolve(clients.gh),
+      onceForOwner: () => Promise.resolve(clients.once),
       app: clients.gh,
       host,
       kind: 'token',
-      renew: async () => false,
+      renew: () => Promise.resolve(false),
     };
   }
 

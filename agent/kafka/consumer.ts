@@ -157,6 +157,7 @@ export function createConsumerLoop(deps: {
   }
 
   async function eachBatch(payload: EachBatchPayload): Promise<void> {
+    // eslint-disable-next-line @typescript-eslint/unbound-method -- kafkajs builds these as arrow functions (src/consumer/runner.js, eachBatch payload) and its docs destructure them
     const { batch, resolveOffset, heartbeat, isRunning, isStale } = payload;
     const p = batch.partition;
     if (holding) {
@@ -260,7 +261,7 @@ export function createConsumerLoop(deps: {
       metrics.consumerCrashes.inc();
       isJoined = false;
       metrics.consumerConnected.set(0);
-      const error = e.payload.error as Error;
+      const error = e.payload.error;
       // /readyz gets the error's class only: a broker's message (e.g. a SASL refusal's) is in the log line below.
       deps.health?.failure('kafka', `consumer crashed (${error.name}), details in the agent's log`);
       log.error(`consumer crashed: ${explainKafkaError(error, settings)}`, { restart: e.payload.restart });

@@ -59,7 +59,7 @@ export function createRecordPreparer(deps: {
   return function prepare(msg: IncomingMessage): PreparedRun {
     const where: RunWhere = { topic: msg.topic, partition: msg.partition, offset: msg.offset };
     const ctx: RunContext = { intake: 'kafka', where, writtenAtMs: msg.timestampMs, heldSinceMs: msg.heldSinceMs };
-    const nothing: PreparedRun = { where, intake: 'kafka', handle: async () => undefined };
+    const nothing: PreparedRun = { where, intake: 'kafka', handle: () => Promise.resolve() };
     const read = readRecord(msg.value, msg.timestampMs, deps.clock.now(), trust);
     switch (read.kind) {
       case 'skip':

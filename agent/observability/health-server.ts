@@ -38,7 +38,7 @@ export function startHealthServer(deps: {
       return;
     }
     if (path === '/metrics') {
-      deps.ready && deps.metrics.ready.set(deps.ready().ready ? 1 : 0);
+      if (deps.ready) deps.metrics.ready.set(deps.ready().ready ? 1 : 0);
       deps.metrics.registry.metrics().then(
         (text) => res.writeHead(200, { 'content-type': deps.metrics.registry.contentType }).end(text),
         () => res.writeHead(500).end(),

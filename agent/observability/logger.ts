@@ -55,7 +55,7 @@ function skippingDisabledLevels(logger: Logger): Logger {
 /** The secrets to keep out of every log line; grows when secrets are learnt at run time (Kafka password from Port). */
 export interface SecretScrubber {
   add(secret: string | undefined): void;
-  scrub(text: string): string;
+  scrub: (text: string) => string;
   empty(): boolean;
 }
 

@@ -59,7 +59,7 @@ export function createMessageProcessor(deps: ProcessorDeps): MessageProcessor {
     const route = deps.orgRoute?.(run.org) ?? 'mine';
     if (route === 'not_mine') {
       // Another agent (another GHES) serves this organization: no request, no report, committed.
-      return { where: ctx.where, intake: ctx.intake, handle: async () => void notMine(run, ctx) };
+      return { where: ctx.where, intake: ctx.intake, handle: () => Promise.resolve(notMine(run, ctx)) };
     }
     if (route === 'unserved') {
       const reason = `no ghes-agent serves the GitHub organization "${run.org}" (this catch-all agent serves ${settings.orgs.join(', ')}; the others ${settings.otherAgentsOrgs.join(', ') || 'none'}): add it to one agent's github.orgs`;

@@ -238,7 +238,7 @@ export function createResumeLocator(deps: {
         repos.set(key, rs);
       }
       const p = new Promise<LocatedRun | undefined>((resolve) =>
-        rs!.waiting.push({ runId: run.runId, workflow: run.workflow, sinceMs: createdAfterMs, resolve }),
+        rs.waiting.push({ runId: run.runId, workflow: run.workflow, sinceMs: createdAfterMs, resolve }),
       );
       if (!rs.busy) void drain(key);
       return p;

@@ -27,7 +27,7 @@ export interface InsightSettings {
 export interface InsightHooks {
   onStatus(status: string): void;
   /** The status sweep's pace, while the run is in progress: job progress is read here. */
-  onSweep(): void;
+  onSweep: () => void;
 }
 
 export interface RunInsight {

@@ -282,7 +282,7 @@ async function send(client: Dispatcher, input: string | URL, init: HttpRequestIn
       res = await client.request({
         origin: target.origin,
         path: target.path,
-        method: method as Dispatcher.HttpMethod,
+        method,
         headers,
         body: reqBody,
         signal: controller.signal,
@@ -390,19 +390,20 @@ export function limitError(
 /** A body already read whole: read as often as asked, as text, JSON, bytes or one chunk. */
 class BufferedBody implements ResponseBody {
   constructor(private readonly bytes: Buffer) {}
-  async text(): Promise<string> {
+  text(): Promise<string> {
     // As undici's text() and fetch's: UTF-8, a byte-order mark dropped.
     const text = this.bytes.toString('utf8');
-    return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+    return Promise.resolve(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
   }
   async json(): Promise<unknown> {
     return JSON.parse(await this.text());
   }
-  async arrayBuffer(): Promise<ArrayBuffer> {
-    return this.bytes.buffer.slice(this.bytes.byteOffset, this.bytes.byteOffset + this.bytes.byteLength) as ArrayBuffer;
+  arrayBuffer(): Promise<ArrayBuffer> {
+    return Promise.resolve(this.bytes.buffer.slice(this.bytes.byteOffset, this.bytes.byteOffset + this.bytes.byteLength) as ArrayBuffer);
   }
   async dump(): Promise<void> {}
   destroy(): void {}
+  // eslint-disable-next-line @typescript-eslint/require-await -- ResponseBody is an async iterable; these bytes are already in memory, nothing to await
   async *[Symbol.asyncIterator](): AsyncIterator<Buffer> {
     if (this.bytes.length > 0) yield this.bytes;
   }

@@ -59,7 +59,7 @@ export const ghesVersion: Check<CheckContext> = {
   id: 'github.version',
   part: 'github',
   needs: ['github.reachable'],
-  async run(ctx) {
+  run(ctx) {
     const reported = ctx.facts.ghes?.version;
     const pinned = ctx.config.github.version;
     const v = parseVersion(reported) ?? parseVersion(pinned);
@@ -88,7 +88,7 @@ export const clockSkewCheck: Check<CheckContext> = {
   id: 'clock.skew',
   part: 'github',
   needs: ['github.reachable'],
-  async run(ctx) {
+  run(ctx) {
     const g = ctx.facts.ghes!;
     const skew = clockSkew(g.date, g.sentAtMs, g.receivedAtMs);
     if (!skew) return pass('GHES sent no usable Date header; clock not compared');

@@ -128,7 +128,6 @@ export const kafkaGroup: Check<CheckContext> = {
   needs: ['kafka.sasl'],
   async run(ctx) {
     const { groupId, topic } = ctx.config.kafka;
-    const creds = ctx.facts.kafkaCredentials!;
     const probe = ctx.facts.kafkaProbe!;
     try {
       const g = await probe.describeGroup(groupId);
