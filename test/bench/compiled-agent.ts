@@ -59,8 +59,8 @@ export async function startCompiledAgent(
     out = (out + d.toString()).slice(-200_000);
     if (echo) process.stderr.write(d);
   };
-  proc.stdout!.on('data', onData);
-  proc.stderr!.on('data', onData);
+  proc.stdout.on('data', onData);
+  proc.stderr.on('data', onData);
   const exited = new Promise<void>((r) => proc.once('exit', () => r()));
   const url = `http://127.0.0.1:${metricsPort}`;
   return {

@@ -18,13 +18,13 @@ export type WithAgent = <T>(
 export interface BenchContext {
   broker: KafkaBrokerInfo;
   /** A count scaled by BENCH_SCALE (at least 10). */
-  n(x: number): number;
-  say(line: string): void;
-  until(what: string, done: () => boolean | Promise<boolean>, timeoutMs: number, everyMs?: number, onTick?: () => void): Promise<void>;
+  n: (x: number) => number;
+  say: (line: string) => void;
+  until: (what: string, done: () => boolean | Promise<boolean>, timeoutMs: number, everyMs?: number, onTick?: () => void) => Promise<void>;
   /** Starts the compiled agent on the stack (the image's runtime), runs fn, stops both. */
   withAgent: WithAgent;
   /** Meters CPU ms from now: the agent process, the bench process (both simulators, the publisher), the broker JVM. */
-  cpu(agent: CompiledAgent): { stop(): CpuShare };
+  cpu: (agent: CompiledAgent) => { stop(): CpuShare };
 }
 
 /** CPU milliseconds each process spent over a measured window. */

@@ -63,7 +63,7 @@ function hostileMessage(stack: LocalStack, run: SimPortRun, kind: HostileKind): 
     case 'invalid-field': {
       const bad = structuredClone(msg) as { payload: { action: { invocationMethod: Record<string, unknown> } } };
       bad.payload.action.invocationMethod.repo = 'a b';
-      return bad as unknown as Record<string, unknown>;
+      return bad;
     }
     case 'replayed':
       return signRunMessage(msg, secret, Math.floor(Date.now() / 1000) - 3 * MAX_AGE_S);

@@ -72,7 +72,6 @@ function junk(i: number, stack: LocalStack): string | Buffer {
     }
     case 6: {
       // Fuzzed: one field of a valid envelope replaced by a value of the wrong type.
-      // eslint-disable-next-line @typescript-eslint/no-explicit-any
       const m = envelope() as Record<string, any>;
       const targets = [
         () => (m.payload.action.invocationMethod.org = 12),

@@ -19,7 +19,6 @@ import {
   template,
   validateObject,
   withValuesFiles,
-  type K8sObject,
 } from './render.js';
 
 const valuesMin = join(repoRoot, 'test/chart/values-min.yaml');

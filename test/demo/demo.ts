@@ -124,7 +124,7 @@ async function main(): Promise<number> {
     }),
     B: await startAgentProcess(stacks.B, { auth: 'token', overrides: { log: { level: 'warn' } } }),
   };
-  let exitCode = 1;
+  let exitCode: number;
   try {
     await Promise.all([agents.A.waitReady(), agents.B.waitReady()]);
     console.log(

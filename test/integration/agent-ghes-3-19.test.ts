@@ -28,7 +28,7 @@ describe('agent on GHES 3.19 with a personal access token', () => {
       const done = await stack.waitForRun(run.id, isFinal);
       assert.equal(done.status, 'SUCCESS');
       const ghRun = stack.ghes.runs().find((r) => String(done.link).endsWith(`/actions/runs/${r.id}`));
-      assert.ok(ghRun, `no GHES run behind ${done.link}`);
+      assert.ok(ghRun, `no GHES run behind ${String(done.link)}`);
       assert.ok(ghRun.displayTitle.includes(run.id), `run ${ghRun.id} titled "${ghRun.displayTitle}" linked to ${run.id}`);
     }
     assert.ok(stack.ghes.dispatches().every((d) => !d.returnRunDetails));

@@ -125,7 +125,7 @@ describe('a rolling update of the HTTPS intake with 120 claimed runs in flight',
       (r) => r.method === 'PATCH' && labelOf(r.body).startsWith('Workflow dispatched (taken over by '),
     );
     assert.ok(
-      takeOverWrites.length <= 2 && takeOverWrites.every((r) => r.path.endsWith(lock!)),
+      takeOverWrites.length <= 2 && takeOverWrites.every((r) => r.path.endsWith(lock)),
       `take-over writes: the lock's only (${takeOverWrites.map((r) => r.path).join(', ')})`,
     );
     assert.ok(reads.length <= 4, `run reads: the lock's only (${reads.length})`);

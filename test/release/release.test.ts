@@ -17,7 +17,7 @@ import { ACTIONLINT_BIN, REPO_ROOT, RENOVATE_SCHEMA, toolVersions } from '../too
 const read = (rel: string) => readFileSync(join(REPO_ROOT, rel), 'utf8');
 const workflowsDir = join(REPO_ROOT, '.github/workflows');
 const workflowFiles = readdirSync(workflowsDir).filter((f) => /\.ya?ml$/.test(f));
-const workflow = (name: string) => parseYaml(readFileSync(join(workflowsDir, name), 'utf8')) as any;
+const workflow = (name: string) => parseYaml(readFileSync(join(workflowsDir, name), 'utf8'));
 const tmp = mkdtempSync(join(tmpdir(), 'ghes-agent-release-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
 
@@ -56,7 +56,7 @@ describe('GitHub workflows', () => {
       const matrix = (j.strategy?.matrix?.include ?? []).map((i: any) => i.target);
       return runs.includes('make ${{ matrix.target }}') ? matrix : [...runs.matchAll(/make ([\w-]+)/g)].map((x) => x[1]);
     });
-    for (const t of ['test', 'test-chaos']) assert.ok(targets.includes(t), `CI does not run make ${t}: ${targets}`);
+    for (const t of ['test', 'test-chaos']) assert.ok(targets.includes(t), `CI does not run make ${t}: ${targets.join(',')}`);
   });
 
   it('release: on a version tag, a signed multi-arch image with SBOM and provenance, then the chart with its digest', () => {
@@ -193,9 +193,7 @@ describe('Renovate configuration (.github/renovate.json)', () => {
   function matches(manager: { managerFilePatterns: string[]; matchStrings: string[] }) {
     const files = execLsFiles().filter((f) => manager.managerFilePatterns.some((p) => new RegExp(p.slice(1, -1)).test(f)));
     return files.flatMap((file) =>
-      manager.matchStrings.flatMap((s) =>
-        [...read(file).matchAll(new RegExp(s, 'g'))].map((m) => ({ file, groups: { ...m.groups } as Record<string, string | undefined> })),
-      ),
+      manager.matchStrings.flatMap((s) => [...read(file).matchAll(new RegExp(s, 'g'))].map((m) => ({ file, groups: { ...m.groups } }))),
     );
   }
   const manager = (needle: string) => config.customManagers.find((m: { description: string }) => m.description.includes(needle));

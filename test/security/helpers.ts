@@ -40,7 +40,7 @@ export async function startRecordingProxy(): Promise<RecordingProxy> {
   server.on('connect', (req: IncomingMessage, socket, head) => {
     hosts.push(req.url ?? '');
     const [host, port] = (req.url ?? '').split(':');
-    const upstream = connect(Number(port), host!, () => {
+    const upstream = connect(Number(port), host, () => {
       socket.write('HTTP/1.1 200 Connection Established\r\n\r\n');
       if (head.length) upstream.write(head);
       upstream.pipe(socket);

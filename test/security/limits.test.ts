@@ -3,7 +3,7 @@
 // finishes every run once the work in hand shrinks.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { type AgentProcess, metricValue, startAgentProcess } from '../stack/agent-process.js';
+import { metricValue, startAgentProcess } from '../stack/agent-process.js';
 import { type LocalStack, isFinal, startLocalStack } from '../stack/local-stack.js';
 import { waitFor } from './helpers.js';
 

@@ -117,8 +117,8 @@ export async function startAgentProcess(
     out += d.toString();
     if (opts.echo) process.stdout.write(d);
   };
-  proc.stdout!.on('data', onData);
-  proc.stderr!.on('data', onData);
+  proc.stdout.on('data', onData);
+  proc.stderr.on('data', onData);
   const exited = new Promise<number | null>((r) => proc.once('exit', (code) => r(code)));
   const metricsUrl = `http://127.0.0.1:${metricsPort}`;
 

@@ -40,7 +40,7 @@ export interface KafkaBroker extends KafkaBrokerInfo {
   /** Stop and delete the data dir. */
   destroy(): Promise<void>;
   /** The broker JVM's process id while it runs (the bench reads its CPU time from /proc). */
-  pid(): number | undefined;
+  pid: () => number | undefined;
 }
 
 export interface StartKafkaBrokerOptions {
@@ -166,7 +166,7 @@ export async function startKafkaBroker(opts: StartKafkaBrokerOptions = {}): Prom
         );
       } catch (err) {
         const e = err as { stdout?: string; stderr?: string; message: string };
-        throw new Error(`formatting Kafka storage failed: ${e.message}\n${e.stdout ?? ''}${e.stderr ?? ''}`);
+        throw new Error(`formatting Kafka storage failed: ${e.message}\n${e.stdout ?? ''}${e.stderr ?? ''}`, { cause: err });
       }
       log(`formatted KRaft storage in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     }

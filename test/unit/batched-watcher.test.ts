@@ -467,9 +467,9 @@ describe('batched watcher', () => {
     const gaps = at.slice(1).map((t, i) => t - at[i]!);
     assert.ok(
       gaps.slice(0, 3).every((g) => g <= INTERVAL * 1.1),
-      `young: ${gaps.slice(0, 3)}`,
+      `young: ${gaps.slice(0, 3).join(',')}`,
     );
-    assert.ok(Math.max(...gaps) >= 5 * INTERVAL && Math.max(...gaps) <= 6 * INTERVAL * 1.1, `grows to the cap: ${gaps}`);
+    assert.ok(Math.max(...gaps) >= 5 * INTERVAL && Math.max(...gaps) <= 6 * INTERVAL * 1.1, `grows to the cap: ${gaps.join(',')}`);
     s.gh.set(run, 'in_progress');
     const n = s.gh.calls.length;
     await s.advance(20 * 60_000);
@@ -477,7 +477,7 @@ describe('batched watcher', () => {
     const gaps2 = after.slice(1).map((t, i) => t - after[i]!);
     assert.ok(
       gaps2.slice(-5).every((g) => g <= INTERVAL * 1.1),
-      `running: back to the base pace ${gaps2.slice(-5)}`,
+      `running: back to the base pace ${gaps2.slice(-5).join(',')}`,
     );
   });
 

@@ -39,11 +39,11 @@ const decode = (v: unknown, max = MAX): DecodeResult => decodeMessage(Buffer.fro
 
 function expectRun(r: DecodeResult) {
   assert.equal(r.kind, 'run', `expected a run, got ${JSON.stringify(r)}`);
-  return (r as Extract<DecodeResult, { kind: 'run' }>).run;
+  return r.run;
 }
 function expectInvalid(r: DecodeResult, reason: RegExp, runId?: string) {
   assert.equal(r.kind, 'invalid', `expected invalid, got ${JSON.stringify(r).slice(0, 300)}`);
-  const inv = r as Extract<DecodeResult, { kind: 'invalid' }>;
+  const inv = r;
   assert.match(inv.reason, reason);
   assert.equal(inv.runId, runId);
 }
@@ -388,7 +388,7 @@ function mutate(rnd: () => number, msg: unknown, depth = 0): unknown {
   if (typeof msg !== 'object' || msg === null || depth > 8) return randomValue(rnd, depth);
   const keys = Object.keys(msg);
   if (keys.length === 0 || rnd() < 0.15) return randomValue(rnd, depth);
-  const copy: Record<string, unknown> = Array.isArray(msg) ? ([...msg] as unknown as Record<string, unknown>) : { ...(msg as object) };
+  const copy: Record<string, unknown> = Array.isArray(msg) ? ([...msg] as unknown as Record<string, unknown>) : { ...msg };
   const key = keys[Math.floor(rnd() * keys.length)]!;
   const r = rnd();
   if (r < 0.1) delete copy[key];

@@ -110,6 +110,7 @@ function fencedBlock(markdown: string): { opener: string; inside: string[]; afte
   };
 }
 
+// eslint-disable-next-line no-control-regex -- the controls the text must no longer hold
 const CONTROLS = /[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2069]/;
 
 describe('failure excerpt: a hostile log and hostile names (issue 23)', () => {
@@ -152,6 +153,7 @@ describe('failure excerpt: a hostile log and hostile names (issue 23)', () => {
     assert.deepEqual(got.lines, [
       "Failed job \"te'st' boldevil **x** [click](https://evil.example)\", step \"Run ''' te'st' boldevil **x** [click](https://evil.example)\" (failure): https://ghes/acme/infra/actions/runs/5/job/1x",
     ]);
+    // eslint-disable-next-line no-control-regex -- ESC is what must be gone
     for (const line of got.lines) assert.doesNotMatch(line, /[\n`]|\x1b/);
   });
 

@@ -112,7 +112,7 @@ describe('createFetch', () => {
       (e: unknown) => e,
     );
     assert.ok(err instanceof TypeError);
-    assert.equal((err as Error).message, 'fetch failed');
+    assert.equal(err.message, 'fetch failed');
     assert.equal(describeNetworkError(err, '127.0.0.1:1', 'port.caFile'), 'connection to 127.0.0.1:1 refused');
   });
 

@@ -117,7 +117,7 @@ async function connectProxy(): Promise<{ port: number; tunnels: string[]; close:
   server.on('connect', (req: IncomingMessage, socket, head: Buffer) => {
     tunnels.push(req.url ?? '');
     const [host, port] = (req.url ?? '').split(':');
-    const upstream = connect(Number(port), host!, () => {
+    const upstream = connect(Number(port), host, () => {
       socket.write('HTTP/1.1 200 Connection Established\r\n\r\n');
       upstream.write(head);
       upstream.pipe(socket);

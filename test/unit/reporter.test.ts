@@ -22,7 +22,7 @@ function fakePort(script: (call: Call, n: number) => Error | undefined = () => u
   };
   const port: PortClient = {
     getRun: async () => undefined,
-    patchRun: (runId: string, patch: PortPatch) => record({ runId, what: `patch ${patch.status ?? patch.link ?? ''}` }),
+    patchRun: (runId: string, patch: PortPatch) => record({ runId, what: `patch ${String(patch.status ?? patch.link ?? '')}` }),
     addLog: (runId: string, log: PortLog) => record({ runId, what: `log ${log.message}` }),
     getKafkaCredentials: async () => ({ brokers: [], username: '', password: '' }),
   };

@@ -411,7 +411,7 @@ describe('Port end checks', () => {
     const reads: string[] = [];
     const ended = new Set<string>();
     const watch = createPortEndWatch({
-      port: { getRun: async (id) => (reads.push(id), { id, status: ended.has(id) ? 'FAILURE' : 'IN_PROGRESS' } as never) },
+      port: { getRun: async (id) => (reads.push(id), { id, status: ended.has(id) ? 'FAILURE' : 'IN_PROGRESS' }) },
       clock,
       logger: quiet,
       metrics: createMetrics({ defaultMetrics: false }),
@@ -437,7 +437,7 @@ describe('Port end checks', () => {
     const clock = manualClock();
     const reads: string[] = [];
     const watch = createPortEndWatch({
-      port: { getRun: async (id) => (reads.push(id), { id, status: 'IN_PROGRESS' } as never) },
+      port: { getRun: async (id) => (reads.push(id), { id, status: 'IN_PROGRESS' }) },
       clock,
       logger: quiet,
       metrics: createMetrics({ defaultMetrics: false }),

@@ -114,7 +114,7 @@ describe('the decision on the run GHES returned', () => {
   it("the agent's own run of the invocation's workflow in its repository is accepted, as a VerifiedRun", () => {
     const v = decide(ghRun(), { recorded: { ghRunId: 900, ids: { ownerId: 7, repoId: 42 } } });
     assert.equal(v.kind, 'accepted');
-    const run = (v as Extract<typeof v, { kind: 'accepted' }>).run;
+    const run = v.run;
     assert.deepEqual(
       { ...run },
       {

@@ -13,7 +13,7 @@ function sign(message: Record<string, unknown>, ts: number | string, secret = SE
   const mac = createHmac('sha256', secret)
     .update(`${ts}.${JSON.stringify(unsigned)}`)
     .digest('base64');
-  return { ...message, headers: { ...((message.headers as object) ?? {}), 'X-Port-Signature': `v1,${mac}`, 'X-Port-Timestamp': ts } };
+  return { ...message, headers: { ...(message.headers ?? {}), 'X-Port-Signature': `v1,${mac}`, 'X-Port-Timestamp': ts } };
 }
 
 function message(extra: Record<string, unknown> = {}): Record<string, unknown> {
@@ -38,9 +38,7 @@ function verify(
   const parsed = JSON.parse(JSON.stringify(signed)) as Record<string, unknown>;
   const h = parsed.headers as Record<string, unknown> | undefined;
   const signature =
-    h && typeof h['X-Port-Signature'] === 'string'
-      ? { value: h['X-Port-Signature'] as string, timestamp: String(h['X-Port-Timestamp']) }
-      : undefined;
+    h && typeof h['X-Port-Signature'] === 'string' ? { value: h['X-Port-Signature'], timestamp: String(h['X-Port-Timestamp']) } : undefined;
   return verifySignature({
     message: parsed,
     signature,
@@ -73,7 +71,7 @@ describe('verifySignature', () => {
     assert.equal(verify(sign(message(), String(NOW_S))).ok, true);
     const signed = sign(message(), NOW_S);
     const h = signed.headers as Record<string, unknown>;
-    h['X-Port-Signature'] = `v1,${Buffer.alloc(32).toString('base64')} ${h['X-Port-Signature']}`;
+    h['X-Port-Signature'] = `v1,${Buffer.alloc(32).toString('base64')} ${String(h['X-Port-Signature'])}`;
     assert.deepEqual(verify(signed), { ok: true, checked: true, variant: 'signature_keys_deleted' });
   });
 
@@ -121,7 +119,7 @@ describe('verifySignature', () => {
       const mac = createHmac('sha256', secret)
         .update(`${ts}.${JSON.stringify(rest)}`)
         .digest('base64');
-      return { ...m, headers: { ...((headers as object) ?? {}), 'X-Port-Signature': `v1,${mac}`, 'X-Port-Timestamp': ts } };
+      return { ...m, headers: { ...(headers ?? {}), 'X-Port-Signature': `v1,${mac}`, 'X-Port-Timestamp': ts } };
     }
 
     it('accepts a message signed with its headers object deleted, and says so', () => {

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { SimClock } from './clock.js';
 import { type Cut, type FullScript, fillScript, phaseWithCut, type PhaseAt } from './lifecycle.js';
-import type { DispatchRecord, RepoSpec, RunScript, TokenAccess, WorkflowSpec } from './types.js';
+import type { DispatchRecord, RepoSpec, TokenAccess, WorkflowSpec } from './types.js';
 
 export interface Account {
   login: string;

@@ -81,7 +81,7 @@ export function checkAckBody(body: unknown, kind: SimPortRun['kind']): Checked<{
   }
   if (typeof body.runId === 'string') return { ok: true, value: { ids: [body.runId], batch: false } };
   if (Array.isArray(body.runIds) && body.runIds.every((x) => typeof x === 'string'))
-    return { ok: true, value: { ids: body.runIds as string[], batch: true } };
+    return { ok: true, value: { ids: body.runIds, batch: true } };
   return refuse("body must have required property 'runId'");
 }
 

@@ -111,7 +111,7 @@ describe('Port simulator: claiming action runs', () => {
 });
 
 describe('Port simulator: workflow-node runs', () => {
-  let clock = Date.parse('2026-04-01T08:00:00Z');
+  const clock = Date.parse('2026-04-01T08:00:00Z');
   let sim: PortSim;
   let token: string;
   before(async () => {

@@ -8,7 +8,7 @@ const req = { method: 'GET', path: '/v1/actions/runs/r_1', route: '/v1/actions/r
 
 describe('fault table', () => {
   it('matches by route template, exact path, RegExp and method', () => {
-    let t = 0;
+    const t = 0;
     const table = createFaultTable({ now: () => t, random: () => 0 });
     table.add({ kind: 'status', route: '/v1/actions/runs/:id', method: 'patch' });
     assert.equal(table.pick(req).decisive, undefined);

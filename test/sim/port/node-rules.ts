@@ -30,7 +30,7 @@ export function checkNodePatchBody(body: unknown): Checked<NodePatch> {
   if (body.links !== undefined && !(Array.isArray(body.links) && body.links.every((l) => typeof l === 'string')))
     return refuse('body/links must be an array of strings');
   if (body.output !== undefined && !isObject(body.output)) return refuse('body/output must be an object');
-  return { ok: true, value: body as NodePatch };
+  return { ok: true, value: body };
 }
 
 /** A node run completes once: completing it again is refused, as a second action-run status is. */

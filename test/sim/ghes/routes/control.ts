@@ -1,7 +1,7 @@
 // /_sim/* : the same controls as the in-process GhesSim object, as JSON over HTTP, for a
 // test or `make stack-up` user driving a simulator in another process.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { FaultSpec, GhesSim, RepoSpec, RunSeed, TokenAccess, WorkflowSpec } from '../types.js';
+import type { FaultSpec, GhesSim, RepoSpec, RunSeed, WorkflowSpec } from '../types.js';
 
 export interface ControlDeps {
   sim: Omit<GhesSim, 'close'>;
@@ -34,7 +34,7 @@ export function faultFromJson(j: Json): FaultSpec {
 export function handleControl(deps: ControlDeps, req: IncomingMessage, res: ServerResponse, path: string, rawBody: string): void {
   const { sim } = deps;
   const method = (req.method ?? 'GET').toUpperCase();
-  let body: Json = {};
+  let body: Json;
   try {
     body = rawBody.trim() ? (JSON.parse(rawBody) as Json) : {};
   } catch {
@@ -84,7 +84,7 @@ export function handleControl(deps: ControlDeps, req: IncomingMessage, res: Serv
       case 'POST /_sim/tokens': {
         const { token, ...access } = body;
         if (typeof token !== 'string' || token === '') throw new Error('token is required');
-        sim.addToken(token, access as TokenAccess);
+        sim.addToken(token, access);
         return reply(res, 201, { ok: true });
       }
       case 'POST /_sim/installations': {
