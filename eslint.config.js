@@ -8,6 +8,9 @@ export default tseslint.config(
   { ignores: ['dist/', 'node_modules/', '.cache/', 'eslint.config.js'] },
   js.configs.recommended,
   tseslint.configs.recommendedTypeChecked,
+  // A JavaScript file is outside tsconfig.json, so the type-aware rules cannot run on it. Vendored
+  // third-party code (a built action, say) belongs in `ignores` above instead.
+  { files: ['**/*.js', '**/*.mjs', '**/*.cjs'], extends: [tseslint.configs.disableTypeChecked] },
   {
     files: ['agent/**/*.ts', 'test/**/*.ts'],
     languageOptions: {
