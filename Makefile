@@ -15,7 +15,7 @@ NODE_TS := $(ON_NODE) $(NODE_BIN)/node --import tsx
 NODE_COMPAT_VERSIONS := $(shell grep -Eo '^[0-9]+\.[0-9]+\.[0-9]+' test/node/compat-versions)
 COMPAT_TESTS := test/unit test/integration/agent-e2e.test.ts
 
-.PHONY: help deps node build typecheck tools test test-unit test-compat test-chaos chart-test bench demo stack-up stack-down clean
+.PHONY: help deps node build typecheck lint format tools test test-unit test-compat test-chaos chart-test bench demo stack-up stack-down clean
 
 help: ## List the targets, one line each
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | sort | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-14s %s\n", $$1, $$2}'
@@ -36,8 +36,26 @@ build: deps ## Compile TypeScript (strict) into dist/
 typecheck: deps ## Type-check without emitting
 	npx tsc -p tsconfig.json --noEmit
 
+# Formatting (Prettier, .prettierrc.json) and lint (eslint.config.js: typescript-eslint's recommended
+# type-checked rules). Prettier sees only the TypeScript: the Markdown holds generated sections that
+# test/docs compares byte for byte, and the chart's templates are Go templates. Both tools keep a
+# cache in .cache/ so a second run re-reads only changed files (cold: ~30 s on 2 cores; warm: seconds).
+# ESLint's cache keys on each file alone: a type change in one file can leave a stale verdict on an
+# unchanged importer until that file changes too; CI starts cold, and `rm -rf .cache/eslint` forces it.
+LINT_FILES := 'agent/**/*.ts' 'test/**/*.ts' eslint.config.js
+PRETTIER := $(ON_NODE) node_modules/.bin/prettier --cache --cache-location .cache/prettier/cache.json
+ESLINT := $(ON_NODE) node_modules/.bin/eslint --cache --cache-location .cache/eslint/ agent test
+
+lint: deps ## Check formatting (Prettier) and lint (typescript-eslint, type-checked); `make format` fixes what it can
+	@$(PRETTIER) --check --log-level warn $(LINT_FILES) || { echo 'lint: the files above are not formatted: run `make format`'; exit 1; }
+	@$(ESLINT) || { echo 'lint: fix the errors above (`make format` runs eslint --fix for the fixable ones)'; exit 1; }
+
+format: deps ## Format with Prettier and apply eslint --fix
+	$(PRETTIER) --write --log-level warn $(LINT_FILES)
+	$(ESLINT) --fix
+
 # TESTS: files or directories to run instead of all of them, e.g. `make test TESTS=test/security`.
-test: deps tools ## Run every test: unit, simulators, Kafka ACLs, agent integration, chart, monitoring, release config (starts and stops a real Kafka)
+test: deps lint tools ## Run `make lint`, then every test: unit, simulators, Kafka ACLs, agent integration, chart, monitoring, release config (starts and stops a real Kafka)
 	$(NODE_TS) test/run-tests.ts $(TESTS)
 
 test-unit: deps ## Only the fast unit tests (no broker)

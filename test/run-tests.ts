@@ -53,7 +53,8 @@ const CONCURRENCY_ENV = 'GHES_AGENT_TEST_CONCURRENCY';
 function testConcurrency(value: string | undefined): number {
   if (value === undefined || value === '') return 2;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1 || n > 16) throw new Error(`${CONCURRENCY_ENV} must be a whole number from 1 to 16, not ${JSON.stringify(value)}`);
+  if (!Number.isInteger(n) || n < 1 || n > 16)
+    throw new Error(`${CONCURRENCY_ENV} must be a whole number from 1 to 16, not ${JSON.stringify(value)}`);
   return n;
 }
 
@@ -105,7 +106,14 @@ async function main(): Promise<number> {
   // prints the failing tests again after its summary.
   const reporter = process.stdout.isTTY ? 'spec' : 'tap';
   console.log(`run-tests: ${files.length} files, ${concurrency} at a time (${CONCURRENCY_ENV})`);
-  const nodeArgs = ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, `--test-reporter=${reporter}`, ...files.map((f) => relative(process.cwd(), f) || f)];
+  const nodeArgs = [
+    '--import',
+    'tsx',
+    '--test',
+    `--test-concurrency=${concurrency}`,
+    `--test-reporter=${reporter}`,
+    ...files.map((f) => relative(process.cwd(), f) || f),
+  ];
   // If this runner is killed outright, the kernel stops the tests too instead of leaving them
   // to time out against a broker that died with us.
   const [cmd, args] = existsSync('/usr/bin/setpriv')

@@ -65,7 +65,10 @@ export function orphanReason(record: PortRun, opts: { nowMs: number; leaseMs: nu
  */
 export type ListedDecision = { kind: 'member' } | { kind: 'lock'; lockRunId: string } | { kind: 'orphan'; reason: string } | undefined;
 
-export function decideListed(record: PortRun, opts: { nowMs: number; leaseMs: number; held: boolean; locks: ReadonlyMap<string, LockState> }): ListedDecision {
+export function decideListed(
+  record: PortRun,
+  opts: { nowMs: number; leaseMs: number; held: boolean; locks: ReadonlyMap<string, LockState> },
+): ListedDecision {
   if (!candidate(record, opts.held)) return undefined;
   const lock = handOverLockOf(record);
   if (lock !== undefined) {

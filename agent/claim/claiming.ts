@@ -33,7 +33,12 @@ export async function claimRound(s: ClaimIntakeState): Promise<'full' | 'no-room
     const limit = Math.min(settings.batchSize, room);
     const exclude = saturatedKeys(s.held.waitingByKey(kind), s.deps.dispatchCapacity, settings.maxSharePercent);
     const sentAt = clock.now();
-    const raws = await s.claimApi.claim(kind, { installationId: settings.installationId, limit, visibilityTimeoutMs: settings.visibilityTimeoutMs, exclude });
+    const raws = await s.claimApi.claim(kind, {
+      installationId: settings.installationId,
+      limit,
+      visibilityTimeoutMs: settings.visibilityTimeoutMs,
+      exclude,
+    });
     metrics.claimDuration.observe({ kind }, (clock.now() - sentAt) / 1000);
     if (raws.length > 0) {
       metrics.runsClaimed.inc({ kind }, raws.length);

@@ -44,7 +44,20 @@ export async function stopAndHandOver(s: ClaimIntakeState, opts: { deadlineMs?: 
 async function handOver(s: ClaimIntakeState, lock: HeldRun, toRelease: HeldRun[], deadline: number): Promise<void> {
   const label = handOverLabel(lock.runId);
   const release = (h: HeldRun) =>
-    s.deps.reporter.send(h.runId, { kind: 'patch', patch: { statusLabel: label, ...(h.link ? { link: h.link } : {}), ...(h.externalRunId ? { externalRunId: h.externalRunId } : {}) } }, h.owned.signal).catch(() => undefined);
+    s.deps.reporter
+      .send(
+        h.runId,
+        {
+          kind: 'patch',
+          patch: {
+            statusLabel: label,
+            ...(h.link ? { link: h.link } : {}),
+            ...(h.externalRunId ? { externalRunId: h.externalRunId } : {}),
+          },
+        },
+        h.owned.signal,
+      )
+      .catch(() => undefined);
   await release(lock);
   let next = 1;
   const worker = async () => {

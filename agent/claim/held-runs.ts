@@ -48,7 +48,8 @@ export class HeldRuns {
   /** Runs not yet past their dispatch, of one kind, per fairness key. */
   waitingByKey(kind: RunKind): Map<string, number> {
     const counts = new Map<string, number>();
-    for (const r of this.runs.values()) if (r.kind === kind && r.phase === 'dispatching') counts.set(r.fairnessKey, (counts.get(r.fairnessKey) ?? 0) + 1);
+    for (const r of this.runs.values())
+      if (r.kind === kind && r.phase === 'dispatching') counts.set(r.fairnessKey, (counts.get(r.fairnessKey) ?? 0) + 1);
     return counts;
   }
   dispatching(): number {

@@ -65,7 +65,8 @@ async function rediscover(s: ClaimIntakeState, kind: RunKind): Promise<void> {
   const { settings, clock, held, locks, ownLocks, log, trackingRoom } = s;
   const runs = await listed(s, kind);
   for (const [id, l] of locks) if (clock.now() - l.atMs > settings.leaseMs) locks.delete(id);
-  const decide = (d: ListedRun) => decideListed(d.record!, { nowMs: clock.now(), leaseMs: settings.leaseMs, held: held.has(d.run.runId), locks });
+  const decide = (d: ListedRun) =>
+    decideListed(d.record!, { nowMs: clock.now(), leaseMs: settings.leaseMs, held: held.has(d.run.runId), locks });
   const orphans: Array<{ decoded: ListedRun; reason: string }> = [];
   const lockIds = new Set<string>();
   const waitingForLock: ListedRun[] = [];
@@ -75,7 +76,13 @@ async function rediscover(s: ClaimIntakeState, kind: RunKind): Promise<void> {
     if (own) {
       // A lock run taken here while the list did not show it: held now, if nobody wrote to it since.
       ownLocks.delete(id);
-      if (d.record!.updatedAt === own.mark && d.record!.statusLabel === s.takeOverLabel && clock.now() - own.atMs < settings.leaseMs / 2 && !held.has(id)) holdAdopted(s, kind, d, d.record!, 'handed over at a shutdown (its hand-over taken here)', own.atMs);
+      if (
+        d.record!.updatedAt === own.mark &&
+        d.record!.statusLabel === s.takeOverLabel &&
+        clock.now() - own.atMs < settings.leaseMs / 2 &&
+        !held.has(id)
+      )
+        holdAdopted(s, kind, d, d.record!, 'handed over at a shutdown (its hand-over taken here)', own.atMs);
       continue;
     }
     const decision = decide(d);
@@ -93,15 +100,24 @@ async function rediscover(s: ClaimIntakeState, kind: RunKind): Promise<void> {
   const shownLocks = orphans.filter((o) => handOverLabelOf(o.decoded) === o.decoded.run.runId);
   const hiddenLocks = [...lockIds].filter((id) => !runs.has(id) && fits(id));
   for (const o of shownLocks.filter((x) => !fits(x.decoded.run.runId))) {
-    log.info(`hand-over ${o.decoded.run.runId} (${members.get(o.decoded.run.runId) ?? 0} more runs) does not fit in this replica's room; left to another replica`);
+    log.info(
+      `hand-over ${o.decoded.run.runId} (${members.get(o.decoded.run.runId) ?? 0} more runs) does not fit in this replica's room; left to another replica`,
+    );
     orphans.splice(orphans.indexOf(o), 1);
     shownLocks.splice(shownLocks.indexOf(o), 1);
   }
   // A lock run the list shows without its hand-over label was taken (or ended): its hand-over is someone else's.
-  for (const id of lockIds) if (runs.has(id) && !shownLocks.some((o) => o.decoded.run.runId === id)) locks.set(id, { state: 'lost', atMs: clock.now() });
+  for (const id of lockIds)
+    if (runs.has(id) && !shownLocks.some((o) => o.decoded.run.runId === id)) locks.set(id, { state: 'lost', atMs: clock.now() });
   await Promise.all([
-    ...shownLocks.map((o) => adopt(s, kind, o.decoded, o.reason).catch((err: unknown) => log.warn(`taking over hand-over ${o.decoded.run.runId} failed: ${toAgentError(err).message}`))),
-    ...hiddenLocks.map((id) => takeLock(s, id).catch((err: unknown) => log.warn(`taking over hand-over ${id} failed: ${toAgentError(err).message}`))),
+    ...shownLocks.map((o) =>
+      adopt(s, kind, o.decoded, o.reason).catch((err: unknown) =>
+        log.warn(`taking over hand-over ${o.decoded.run.runId} failed: ${toAgentError(err).message}`),
+      ),
+    ),
+    ...hiddenLocks.map((id) =>
+      takeLock(s, id).catch((err: unknown) => log.warn(`taking over hand-over ${id} failed: ${toAgentError(err).message}`)),
+    ),
   ]);
   let taken = 0;
   const rest = orphans.filter((o) => !shownLocks.includes(o));
@@ -113,10 +129,17 @@ async function rediscover(s: ClaimIntakeState, kind: RunKind): Promise<void> {
     holdAdopted(s, kind, d, d.record!, 'handed over at a shutdown', Date.parse(d.record!.updatedAt ?? '') || clock.now(), true);
     taken++;
   }
-  if (taken > 0) log.info(`took over ${taken} ${kind} run(s) handed over at a shutdown, without a write each: their hand-over was taken here`);
+  if (taken > 0)
+    log.info(`took over ${taken} ${kind} run(s) handed over at a shutdown, without a write each: their hand-over was taken here`);
   for (let i = 0; i < rest.length && !s.stopping; i += 32) {
     const batch = rest.slice(i, i + 32).slice(0, Math.max(0, trackingRoom()));
     if (batch.length === 0) break;
-    await Promise.all(batch.map((o) => adopt(s, kind, o.decoded, o.reason).catch((err: unknown) => log.warn(`taking over run ${o.decoded.run.runId} failed: ${toAgentError(err).message}`))));
+    await Promise.all(
+      batch.map((o) =>
+        adopt(s, kind, o.decoded, o.reason).catch((err: unknown) =>
+          log.warn(`taking over run ${o.decoded.run.runId} failed: ${toAgentError(err).message}`),
+        ),
+      ),
+    );
   }
 }

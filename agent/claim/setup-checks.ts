@@ -25,7 +25,12 @@ export async function checkClaimSetup(deps: {
   const log = deps.logger.child({ component: 'claim' });
   const { installationId, integrationMode } = deps.settings;
   const claims = await deps.tokenClaims();
-  const isMachine = typeof claims.isMachine === 'boolean' ? claims.isMachine : typeof claims.personalToken === 'boolean' ? !claims.personalToken : undefined;
+  const isMachine =
+    typeof claims.isMachine === 'boolean'
+      ? claims.isMachine
+      : typeof claims.personalToken === 'boolean'
+        ? !claims.personalToken
+        : undefined;
   if (isMachine === false) {
     throw new AgentError(
       'config',
@@ -33,7 +38,10 @@ export async function checkClaimSetup(deps: {
         '("Personal tokens or service account tokens are not supported", Port docs, setup-backend/github-ocean): use the organization credentials from Port → Settings → Credentials, or set portApi.enabled: false.',
     );
   }
-  if (isMachine === undefined) log.warn("Port's token carries no isMachine claim: cannot tell whether it is a machine credential; claims will fail with 403 if it is not");
+  if (isMachine === undefined)
+    log.warn(
+      "Port's token carries no isMachine claim: cannot tell whether it is a machine credential; claims will fail with 403 if it is not",
+    );
 
   let record;
   try {
@@ -42,7 +50,10 @@ export async function checkClaimSetup(deps: {
     const err = toAgentError(raw);
     if (err.status !== 403) throw err;
     if (integrationMode === 'register') {
-      throw new AgentError('config', `${err.message}. portApi.integrationMode: register creates the integration record "${installationId}", which needs that role; give the credential the role, or create the installation in Port yourself and use portApi.integrationMode: existing.`);
+      throw new AgentError(
+        'config',
+        `${err.message}. portApi.integrationMode: register creates the integration record "${installationId}", which needs that role; give the credential the role, or create the installation in Port yourself and use portApi.integrationMode: existing.`,
+      );
     }
     log.warn(`cannot read integration "${installationId}" (${err.message}); claiming for it anyway`);
     return;
@@ -55,8 +66,16 @@ export async function checkClaimSetup(deps: {
       );
     }
     try {
-      await deps.integrations.create({ installationId, installationAppType: deps.settings.integrationType, title: 'ghes-agent (GitHub Enterprise Server)', version: deps.settings.version, actionsProcessingEnabled: true });
-      log.info(`registered integration installation "${installationId}" (${deps.settings.integrationType}) in Port: actions name it as their installationId`);
+      await deps.integrations.create({
+        installationId,
+        installationAppType: deps.settings.integrationType,
+        title: 'ghes-agent (GitHub Enterprise Server)',
+        version: deps.settings.version,
+        actionsProcessingEnabled: true,
+      });
+      log.info(
+        `registered integration installation "${installationId}" (${deps.settings.integrationType}) in Port: actions name it as their installationId`,
+      );
       return;
     } catch (raw) {
       // Replicas starting together (a Deployment of two) both find no record and both POST it:

@@ -42,7 +42,13 @@ export async function startClaimIntake(
   const maxInflightRuns = config.limits.maxInflightRuns;
   const integrations = observeCalls(createIntegrationApi({ http: deps.portHttp }), 'port', deps.dependencies);
   await retry(
-    () => checkClaimSetup({ tokenClaims: () => deps.portHttp.tokenClaims(), integrations, settings: { ...settings, version: deps.version }, logger: deps.logger }),
+    () =>
+      checkClaimSetup({
+        tokenClaims: () => deps.portHttp.tokenClaims(),
+        integrations,
+        settings: { ...settings, version: deps.version },
+        logger: deps.logger,
+      }),
     deps.startupRetry,
   );
   const claimApi = observeCalls(
@@ -52,19 +58,22 @@ export async function startClaimIntake(
       reservedHeader: settings.reservedHeader,
       onExcess: (kind, asked, answered) => {
         deps.metrics.limitReached.inc({ limit: 'claim_excess' });
-        deps.logger.warn(`Port handed out ${answered} ${kind} run(s) to a claim for ${asked}: the first ${asked} are held, the rest left for Port to offer again after the visibility timeout`, {
-          component: 'claim',
-          kind,
-          asked,
-          answered,
-        });
+        deps.logger.warn(
+          `Port handed out ${answered} ${kind} run(s) to a claim for ${asked}: the first ${asked} are held, the rest left for Port to offer again after the visibility timeout`,
+          {
+            component: 'claim',
+            kind,
+            asked,
+            answered,
+          },
+        );
       },
     }),
     'port',
     deps.dependencies,
   );
-  let intake: ClaimIntake | undefined;
-  intake = createClaimIntake({
+  // `room` reads `intake` only once claiming runs (claimRound, after start()), never while it is built.
+  const intake: ClaimIntake = createClaimIntake({
     settings: {
       installationId: settings.installationId,
       kinds: settings.workflowNodeRuns ? ['action', 'workflow-node'] : ['action'],
@@ -79,7 +88,7 @@ export async function startClaimIntake(
     port: deps.port,
     processor: deps.processor,
     reporter: deps.reporter,
-    room: () => (deps.hasCapacity() ? Math.min(maxInflightRuns - deps.inFlight(), deps.dispatchSlots - (intake?.dispatching() ?? 0)) : 0),
+    room: () => (deps.hasCapacity() ? Math.min(maxInflightRuns - deps.inFlight(), deps.dispatchSlots - intake.dispatching()) : 0),
     trackingRoom: () => (deps.hasCapacity() ? maxInflightRuns - deps.inFlight() : 0),
     dispatchCapacity: deps.dispatchSlots,
     metrics: deps.metrics,

@@ -38,13 +38,21 @@ export function handOverLabelOf(d: ListedRun): string | undefined {
  * one hand-over, and 26 runs got two final statuses).
  * 'retry': Port was too slow to be sure either way; the next look tries again.
  */
-async function takeOver(s: ClaimIntakeState, runId: string): Promise<{ outcome: 'won'; after: PortRun; link?: string; mark: string } | { outcome: 'lost' | 'retry' }> {
+async function takeOver(
+  s: ClaimIntakeState,
+  runId: string,
+): Promise<{ outcome: 'won'; after: PortRun; link?: string; mark: string } | { outcome: 'lost' | 'retry' }> {
   const { clock, deps, log, settleMs, takeOverLabel } = s;
   const t0 = clock.now();
   const fresh = await deps.port.getRun(runId);
-  if (!fresh || s.held.has(runId) || !orphanReason(fresh, { nowMs: clock.now(), leaseMs: s.settings.leaseMs, held: false })) return { outcome: 'lost' };
+  if (!fresh || s.held.has(runId) || !orphanReason(fresh, { nowMs: clock.now(), leaseMs: s.settings.leaseMs, held: false }))
+    return { outcome: 'lost' };
   const link = Array.isArray(fresh.link) ? fresh.link[0] : (fresh.link ?? undefined);
-  const written = await deps.port.patchRun(runId, { statusLabel: takeOverLabel, ...(link ? { link } : {}), ...(fresh.externalRunId ? { externalRunId: fresh.externalRunId } : {}) });
+  const written = await deps.port.patchRun(runId, {
+    statusLabel: takeOverLabel,
+    ...(link ? { link } : {}),
+    ...(fresh.externalRunId ? { externalRunId: fresh.externalRunId } : {}),
+  });
   if (clock.now() - t0 > settleMs / 2) {
     log.info(`run ${runId}: Port was too slow to take it over safely now; the next look tries again`);
     return { outcome: 'retry' };
@@ -84,13 +92,26 @@ export async function takeLock(s: ClaimIntakeState, lockRunId: string): Promise<
 }
 
 /** Holds a run taken over (by itself, or with its hand-over) and tracks it: never dispatched, its GitHub run is recorded. */
-export function holdAdopted(s: ClaimIntakeState, kind: RunKind, decoded: ListedRun, record: PortRun, reason: string, lastWriteMs: number, quiet = false): void {
+export function holdAdopted(
+  s: ClaimIntakeState,
+  kind: RunKind,
+  decoded: ListedRun,
+  record: PortRun,
+  reason: string,
+  lastWriteMs: number,
+  quiet = false,
+): void {
   const { clock, log, processor } = s;
   const runId = decoded.run.runId;
   if (s.held.has(runId)) return;
   if (!processor.servesOrg(decoded.run, { intake: 'port-api', where: { adopted: kind, runId } })) return;
   const link = Array.isArray(record.link) ? record.link[0] : (record.link ?? undefined);
-  const h = hold(s, runId, kind, decoded.fairnessKey, clock.now(), { acked: true, link, externalRunId: record.externalRunId ?? undefined, lastWriteMs: Math.min(lastWriteMs, clock.now()) });
+  const h = hold(s, runId, kind, decoded.fairnessKey, clock.now(), {
+    acked: true,
+    link,
+    externalRunId: record.externalRunId ?? undefined,
+    lastWriteMs: Math.min(lastWriteMs, clock.now()),
+  });
   s.metrics.runsAdopted.inc({ kind });
   const line = `took over run ${runId} (${reason}): tracking its GitHub run`;
   if (quiet) log.debug(line, { runId });

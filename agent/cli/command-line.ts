@@ -4,7 +4,8 @@
  * is the configuration's own arguments (--config FILE, --print-config), parsed by
  * config/load.ts. A pure function, so tests need no process.
  */
-export type Command = { kind: 'run'; argv: string[] } | { kind: 'check'; argv: string[] } | { kind: 'help'; topic?: 'check' } | { kind: 'version' };
+export type Command =
+  { kind: 'run'; argv: string[] } | { kind: 'check'; argv: string[] } | { kind: 'help'; topic?: 'check' } | { kind: 'version' };
 
 export function parseCommand(argv: string[]): Command {
   const [first, ...rest] = argv;

@@ -27,8 +27,9 @@ function choices(leaf: Leaf): string {
 
 /** (a) One row per configuration key: key, env variable, default, secret, description. */
 export function renderConfigReference(entries: Array<[string, Leaf]> = leaves()): string {
-  const rows = entries.map(([path, leaf]) =>
-    `| \`${path}\` | \`${envNameFor(path)}\` | ${describeDefault(leaf.default)} | ${leaf.sensitive ? 'yes' : 'no'} | ${cell(leaf.doc)}${choices(leaf)} |`,
+  const rows = entries.map(
+    ([path, leaf]) =>
+      `| \`${path}\` | \`${envNameFor(path)}\` | ${describeDefault(leaf.default)} | ${leaf.sensitive ? 'yes' : 'no'} | ${cell(leaf.doc)}${choices(leaf)} |`,
   );
   return ['| key | env variable | default | secret | description |', '|---|---|---|---|---|', ...rows].join('\n');
 }
@@ -78,7 +79,9 @@ export function renderExampleYaml(entries: Array<[string, Leaf]> = leaves()): st
       Array.isArray(leaf.format) ? `One of: ${leaf.format.join(', ')}.` : '',
       leaf.sensitive ? 'Secret.' : '',
       `Env: ${envNameFor(path)}.`,
-    ].filter(Boolean).join(' ');
+    ]
+      .filter(Boolean)
+      .join(' ');
     lines.push(...commentLines(`${leaf.doc} ${extra}`, indent));
     // JSON scalars and empty lists are valid YAML and never ambiguous ("0.0.0.0", "", []).
     lines.push(`${indent}${parts.at(-1)}: ${JSON.stringify(leaf.default)}`);

@@ -22,15 +22,15 @@ export function maxInputsFor(version: [number, number]): number {
  * does, and GitHub's limits are checked here so the user gets a message that says what to
  * change instead of a bare 422.
  */
-export function buildDispatch(
-  run: RunRequest,
-  opts: { defaultBranch: string; maxInputs: number; runIdInput: string },
-): DispatchRequest {
+export function buildDispatch(run: RunRequest, opts: { defaultBranch: string; maxInputs: number; runIdInput: string }): DispatchRequest {
   const { ref: rawRef, ...rest } = run.workflowInputs;
   let ref = opts.defaultBranch;
   if (rawRef !== undefined && rawRef !== null && rawRef !== '') {
     if (typeof rawRef !== 'string' || /\s|\.\.|[~^:?*[\\]/.test(rawRef)) {
-      throw new AgentError('inputs', `workflowInputs.ref must be a branch, tag or refs/… name, got ${typeof rawRef === 'string' ? JSON.stringify(rawRef.slice(0, 100)) : `a ${Array.isArray(rawRef) ? 'list' : typeof rawRef}`}`);
+      throw new AgentError(
+        'inputs',
+        `workflowInputs.ref must be a branch, tag or refs/… name, got ${typeof rawRef === 'string' ? JSON.stringify(rawRef.slice(0, 100)) : `a ${Array.isArray(rawRef) ? 'list' : typeof rawRef}`}`,
+      );
     }
     ref = rawRef;
   }
@@ -74,7 +74,10 @@ function stringifyInput(key: string, value: unknown): string {
   try {
     text = JSON.stringify(value);
   } catch (err) {
-    throw new AgentError('inputs', `workflow input "${key.slice(0, 100)}" cannot be sent as JSON (${(err as Error).message}); send a flatter value`);
+    throw new AgentError(
+      'inputs',
+      `workflow input "${key.slice(0, 100)}" cannot be sent as JSON (${(err as Error).message}); send a flatter value`,
+    );
   }
   // undefined for functions and symbols, which JSON from Kafka never holds; refused rather than sent as nothing.
   if (text === undefined) throw new AgentError('inputs', `workflow input "${key.slice(0, 100)}" has no JSON form`);

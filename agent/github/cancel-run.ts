@@ -31,8 +31,13 @@ export interface CancelDeps {
  * once completed), so an ambiguous failure (5xx, lost answer: it may have taken effect) is
  * simply sent again. Never throws: the result says what happened.
  */
-export async function cancelRun(deps: CancelDeps, run: { owner: string; repo: string; runId: number }, signal?: AbortSignal): Promise<{ result: CancelResult; error?: string }> {
-  const send = (force: boolean) => retry(() => deps.api.cancel(run.owner, run.repo, run.runId, force), { clock: deps.clock, maxAttempts: 4, baseMs: 1000, signal });
+export async function cancelRun(
+  deps: CancelDeps,
+  run: { owner: string; repo: string; runId: number },
+  signal?: AbortSignal,
+): Promise<{ result: CancelResult; error?: string }> {
+  const send = (force: boolean) =>
+    retry(() => deps.api.cancel(run.owner, run.repo, run.runId, force), { clock: deps.clock, maxAttempts: 4, baseMs: 1000, signal });
   try {
     if ((await send(false)) === 'completed') return { result: 'already_completed' };
     const deadline = deps.clock.now() + deps.graceMs;
@@ -42,7 +47,11 @@ export async function cancelRun(deps: CancelDeps, run: { owner: string; repo: st
       const seen = await deps.api.getRun(run.owner, run.repo, run.runId).catch(() => undefined);
       if (seen?.run.status === 'completed') return { result: 'cancelled' };
     }
-    if (!supportsForceCancel(deps.version)) return { result: 'did_not_take', error: `the cancel did not take within ${Math.round(deps.graceMs / 1000)} s and GHES ${deps.version.join('.')} has no force-cancel` };
+    if (!supportsForceCancel(deps.version))
+      return {
+        result: 'did_not_take',
+        error: `the cancel did not take within ${Math.round(deps.graceMs / 1000)} s and GHES ${deps.version.join('.')} has no force-cancel`,
+      };
     return { result: (await send(true)) === 'completed' ? 'cancelled' : 'force_cancelled' };
   } catch (raw) {
     return { result: 'failed', error: toAgentError(raw).message };

@@ -28,23 +28,37 @@ export function classifyGithubError(raw: unknown, what: string, host: string, no
   // A limit of http-fetch (github.requestDeadlineMs, github.maxResponseBytes) or a refused
   // redirect (github-client.ts): Octokit wraps what the fetch threw into a status-500 RequestError.
   if (!e.response && e.cause instanceof AgentError) {
-    return new AgentError(e.cause.code, `${what}: ${e.cause.message}`, { retriable: e.cause.retriable, status: e.cause.status, cause: raw });
+    return new AgentError(e.cause.code, `${what}: ${e.cause.message}`, {
+      retriable: e.cause.retriable,
+      status: e.cause.status,
+      cause: raw,
+    });
   }
   if (!e.response || status === 0 || (status === 500 && !e.response?.data && e.cause)) {
-    return new AgentError('network', `${what}: ${describeNetworkError(e.cause ?? raw, host, 'github.caFile')}`, { retriable: true, cause: raw });
+    return new AgentError('network', `${what}: ${describeNetworkError(e.cause ?? raw, host, 'github.caFile')}`, {
+      retriable: true,
+      cause: raw,
+    });
   }
-  if (status === 429 || ((status === 403 || status === 429) && (/rate limit/i.test(ghMessage) || Number.isFinite(retryAfterS) || remaining === '0'))) {
+  if (
+    status === 429 ||
+    ((status === 403 || status === 429) && (/rate limit/i.test(ghMessage) || Number.isFinite(retryAfterS) || remaining === '0'))
+  ) {
     const retryAfterMs = Number.isFinite(retryAfterS)
       ? retryAfterS * 1000
       : remaining === '0' && Number.isFinite(reset)
         ? Math.max(1000, reset * 1000 - nowMs)
         : 60_000; // GitHub: without retry-after, wait at least a minute after a secondary limit
-    return new AgentError('rate_limited', `${what}: GHES rate limit (${ghMessage.slice(0, 200)}); retrying in ${Math.round(retryAfterMs / 1000)}s`, {
-      retriable: true,
-      retryAfterMs,
-      status,
-      cause: raw,
-    });
+    return new AgentError(
+      'rate_limited',
+      `${what}: GHES rate limit (${ghMessage.slice(0, 200)}); retrying in ${Math.round(retryAfterMs / 1000)}s`,
+      {
+        retriable: true,
+        retryAfterMs,
+        status,
+        cause: raw,
+      },
+    );
   }
   if (status >= 500) {
     return new AgentError('server', `${what}: GHES answered ${status} ${ghMessage.slice(0, 200)}`, { retriable: true, status, cause: raw });
@@ -64,17 +78,27 @@ export function classifyGithubError(raw: unknown, what: string, host: string, no
     );
   }
   if (status === 404) {
-    return new AgentError('not_found', `${what}: not found on GHES (404). Check the action's org, repo and workflow file name, and that the App or token can see the repository.`, {
-      status,
-      cause: raw,
-    });
+    return new AgentError(
+      'not_found',
+      `${what}: not found on GHES (404). Check the action's org, repo and workflow file name, and that the App or token can see the repository.`,
+      {
+        status,
+        cause: raw,
+      },
+    );
   }
   if (status === 422 || status === 400) {
-    const details = Array.isArray((data as { errors?: unknown })?.errors) ? ` ${JSON.stringify((data as { errors: unknown[] }).errors).slice(0, 300)}` : '';
-    return new AgentError('inputs', `${what}: GHES refused the request (${status} ${ghMessage}${details}). Fix the action's workflowInputs or ref to match the workflow's workflow_dispatch inputs.`, {
-      status,
-      cause: raw,
-    });
+    const details = Array.isArray((data as { errors?: unknown })?.errors)
+      ? ` ${JSON.stringify((data as { errors: unknown[] }).errors).slice(0, 300)}`
+      : '';
+    return new AgentError(
+      'inputs',
+      `${what}: GHES refused the request (${status} ${ghMessage}${details}). Fix the action's workflowInputs or ref to match the workflow's workflow_dispatch inputs.`,
+      {
+        status,
+        cause: raw,
+      },
+    );
   }
   return new AgentError('internal', `${what}: GHES answered ${status} ${ghMessage.slice(0, 200)}`, { status, cause: raw });
 }

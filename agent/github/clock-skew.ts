@@ -15,7 +15,7 @@ export interface ClockSkew {
   /** Feeds one response's Date header, received at local `receivedAtMs`. */
   observe(dateHeader: string | null | undefined, receivedAtMs: number): void;
   /** GHES's clock minus the local one, ms; 0 until a response has been seen. */
-  offsetMs(): number;
+  offsetMs: () => number;
   measured(): boolean;
 }
 

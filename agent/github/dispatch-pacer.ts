@@ -92,7 +92,7 @@ export function createDispatchGate(limit: number, clock: Clock) {
     async pass(key: string, signal?: AbortSignal, onWait?: () => void): Promise<() => void> {
       // Repositories that went quiet are forgotten now and then, so the map stays small.
       if (++passes % 1000 === 0) for (const k of [...posts.keys()]) live(k, clock.now());
-      for (let waited = false; ; ) {
+      for (let waited = false; ;) {
         const now = clock.now();
         const q = live(key, now);
         if (!q || q.open + q.answeredAt.length < limit) {
@@ -116,7 +116,8 @@ export function createDispatchGate(limit: number, clock: Clock) {
         // can only leave after it is answered.
         answered ??= nextWake();
         const wake = answered.promise;
-        if (q.answeredAt.length > 0) await Promise.race([clock.sleep(Math.max(0, q.answeredAt[0]! + DISPATCH_WINDOW_MS - now), signal), wake]);
+        if (q.answeredAt.length > 0)
+          await Promise.race([clock.sleep(Math.max(0, q.answeredAt[0]! + DISPATCH_WINDOW_MS - now), signal), wake]);
         else await Promise.race([wake, clock.sleep(DISPATCH_WINDOW_MS, signal)]);
         if (signal?.aborted) throw new AgentError('internal', 'aborted');
       }

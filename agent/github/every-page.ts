@@ -5,7 +5,10 @@ import type { WorkflowRun } from './github-api.js';
  * `undefined`: unchanged). GitHub returns at most 1,000 results for a filtered list. Used where
  * missing a run would mean dispatching it twice.
  */
-export async function everyPage(read: (page: number, perPage: number) => Promise<WorkflowRun[] | undefined>, maxPages = 10): Promise<WorkflowRun[]> {
+export async function everyPage(
+  read: (page: number, perPage: number) => Promise<WorkflowRun[] | undefined>,
+  maxPages = 10,
+): Promise<WorkflowRun[]> {
   const perPage = 100;
   const runs: WorkflowRun[] = [];
   for (let page = 1; page <= maxPages; page++) {

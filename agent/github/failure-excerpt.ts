@@ -47,7 +47,11 @@ const MAX_JOB_LINES = 10;
  * `settings.timeoutMs`. Never throws: what could not be read is left out, so a failure here
  * never changes the run's final status, and its time is bounded.
  */
-export async function fetchFailureExcerpt(deps: ExcerptDeps, run: { owner: string; repo: string; runId: number }, signal?: AbortSignal): Promise<FailureExcerpt> {
+export async function fetchFailureExcerpt(
+  deps: ExcerptDeps,
+  run: { owner: string; repo: string; runId: number },
+  signal?: AbortSignal,
+): Promise<FailureExcerpt> {
   // A timer of our own, not AbortSignal.timeout: that one is unref'd and cleared only when it fires.
   const timeout = new AbortController();
   const timer = timeout.signal;
@@ -122,8 +126,14 @@ export function stepLines(log: string, step: { started_at: string | null; comple
   // failed step is the last opening at or before its last error, through that error.
   const lastError = lastIndex(window, window.length, (l) => l.startsWith('##[error]'));
   const end = lastError >= 0 ? lastError + 1 : window.length;
-  const start = Math.max(0, lastIndex(window, end, (l) => l.startsWith('##[group]Run ')));
-  return window.slice(start, end).filter((l) => !noise(l)).map(clean);
+  const start = Math.max(
+    0,
+    lastIndex(window, end, (l) => l.startsWith('##[group]Run ')),
+  );
+  return window
+    .slice(start, end)
+    .filter((l) => !noise(l))
+    .map(clean);
 }
 
 function lastIndex(lines: string[], before: number, test: (l: string) => boolean): number {
@@ -155,7 +165,7 @@ async function readCapped(fetch: FetchFn, url: string, maxBytes: number, signal:
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of res.body) {
-    const b = chunk as Buffer;
+    const b = chunk;
     chunks.push(size + b.length > maxBytes ? b.subarray(0, maxBytes - size) : b);
     size += b.length;
     if (size >= maxBytes) {

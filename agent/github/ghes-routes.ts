@@ -88,7 +88,10 @@ export const ACTION_ROUTES: Record<string, readonly GhesRouteKey[]> = {
  * Pure: may this GHES version run that action type? `needs` is the first GHES version having
  * every route the type writes with, or null when no GHES version documents one of them.
  */
-export function actionAvailability(action: string, version: Version): { ok: true } | { ok: false; needs: string | null } | { ok: false; unknown: true } {
+export function actionAvailability(
+  action: string,
+  version: Version,
+): { ok: true } | { ok: false; needs: string | null } | { ok: false; unknown: true } {
   const routes = ACTION_ROUTES[action];
   if (!routes) return { ok: false, unknown: true };
   let needs: [number, number] = [0, 0];

@@ -49,7 +49,7 @@ const pickRun = (r: Record<string, unknown>): WorkflowRun => ({
   updated_at: r.updated_at as string,
   event: r.event as string,
   run_attempt: r.run_attempt as number | undefined,
-  actor: ((r.actor as { login?: string } | null | undefined)?.login ?? undefined) as string | undefined,
+  actor: (r.actor as { login?: string } | null | undefined)?.login ?? undefined,
   path: typeof r.path === 'string' ? r.path : undefined,
   workflow_id: typeof r.workflow_id === 'number' ? r.workflow_id : undefined,
   repository_id: (r.repository as { id?: number } | undefined)?.id,
@@ -88,7 +88,11 @@ export function createGithubApi(deps: {
       .request('GET /app')
       .then((res) => {
         const data = res.data as { slug?: string; installed_version?: string };
-        return { slug: data.slug, version: parseVersion(data.installed_version) ?? parseVersion(res.headers['x-github-enterprise-version' as never] as string | undefined) };
+        return {
+          slug: data.slug,
+          version:
+            parseVersion(data.installed_version) ?? parseVersion(res.headers['x-github-enterprise-version' as never] as string | undefined),
+        };
       })
       .catch((err) => {
         appInfo = undefined;
@@ -123,7 +127,9 @@ export function createGithubApi(deps: {
       if (clients.kind === 'app') return (await readApp()).version;
       const res = await clients.app.request('GET /meta').catch(fail('reading the GHES version (GET /meta)'));
       const data = res.data as { installed_version?: string };
-      return parseVersion(data.installed_version) ?? parseVersion(res.headers['x-github-enterprise-version' as never] as string | undefined);
+      return (
+        parseVersion(data.installed_version) ?? parseVersion(res.headers['x-github-enterprise-version' as never] as string | undefined)
+      );
     },
 
     /**
@@ -136,7 +142,7 @@ export function createGithubApi(deps: {
         const { slug } = await readApp();
         return slug ? `${slug}[bot]` : undefined;
       }
-      const res = await clients.app.request('GET /user').catch(fail('reading the token\'s user (GET /user)'));
+      const res = await clients.app.request('GET /user').catch(fail("reading the token's user (GET /user)"));
       return (res.data as { login?: string }).login;
     },
 
@@ -145,7 +151,9 @@ export function createGithubApi(deps: {
       const hit = repoCache.get(key);
       if (hit && clock.now() - hit.at < (deps.repoCacheMs ?? 600_000)) return hit.info;
       const info = (async () => {
-        const res = await withOwner(owner, false, (gh) => gh.request('GET /repos/{owner}/{repo}', { owner, repo })).catch(fail(`reading repository ${owner}/${repo}`));
+        const res = await withOwner(owner, false, (gh) => gh.request('GET /repos/{owner}/{repo}', { owner, repo })).catch(
+          fail(`reading repository ${owner}/${repo}`),
+        );
         return { id: Number(res.data.id), ownerId: Number(res.data.owner.id), defaultBranch: res.data.default_branch } satisfies RepoInfo;
       })();
       repoCache.set(key, { at: clock.now(), info });
@@ -154,7 +162,12 @@ export function createGithubApi(deps: {
     },
 
     /** Never retried by Octokit (a client without plugin-retry): the caller decides, after looking for the run. */
-    async dispatch(owner: string, repo: string, workflow: string, body: { ref: string; inputs: Record<string, string>; return_run_details?: boolean }): Promise<DispatchResult> {
+    async dispatch(
+      owner: string,
+      repo: string,
+      workflow: string,
+      body: { ref: string; inputs: Record<string, string>; return_run_details?: boolean },
+    ): Promise<DispatchResult> {
       const res = await withOwner(owner, true, (gh) =>
         gh.request('POST /repos/{owner}/{repo}/actions/workflows/{workflow_id}/dispatches', {
           owner,
@@ -168,9 +181,13 @@ export function createGithubApi(deps: {
       // this small answer alone). A 204's data is '' (Octokit reads no body); an answer that is
       // not JSON counts as one without details, as Octokit's parser made it a string: the
       // dispatch went through, and its run is found by correlation, never dispatched again.
-      const data = typeof res.data === 'object' && res.data !== null ? await jsonBody<{ workflow_run_id?: unknown; html_url?: string }>(res.data).catch(() => undefined) : undefined;
+      const data =
+        typeof res.data === 'object' && res.data !== null
+          ? await jsonBody<{ workflow_run_id?: unknown; html_url?: string }>(res.data).catch(() => undefined)
+          : undefined;
       // Accept 200 and 204 alike (GitHub briefly answered 200 without the flag in Dec 2025).
-      if (data && typeof data.workflow_run_id === 'number') return { status: 200, runId: data.workflow_run_id, htmlUrl: typeof data.html_url === 'string' ? data.html_url : '' };
+      if (data && typeof data.workflow_run_id === 'number')
+        return { status: 200, runId: data.workflow_run_id, htmlUrl: typeof data.html_url === 'string' ? data.html_url : '' };
       return { status: 204 };
     },
 
@@ -228,7 +245,9 @@ export function createGithubApi(deps: {
       repo: string,
       q: { createdSince?: string; status?: string; perPage?: number; page?: number },
       etag?: string,
-    ): Promise<{ notModified: false; page: RunsPage; etag?: string; pollIntervalMs?: number } | { notModified: true; pollIntervalMs?: number }> {
+    ): Promise<
+      { notModified: false; page: RunsPage; etag?: string; pollIntervalMs?: number } | { notModified: true; pollIntervalMs?: number }
+    > {
       try {
         const res = await withOwner(owner, false, (gh) =>
           gh.request('GET /repos/{owner}/{repo}/actions/runs', {
@@ -248,7 +267,7 @@ export function createGithubApi(deps: {
           notModified: false,
           page: await toRunsPage(res),
           etag: res.headers.etag,
-          pollIntervalMs: pollInterval(res.headers as Record<string, unknown>),
+          pollIntervalMs: pollInterval(res.headers),
         };
       } catch (err) {
         const e = err as { status?: number; response?: { headers?: Record<string, unknown> } };

@@ -69,7 +69,10 @@ export function createGithubClients(deps: {
     error: (m: string) => log.error(m),
   };
   const base = { baseUrl: deps.apiUrl, userAgent: 'ghes-agent', request: { fetch }, log: octokitLog };
-  const Client = Octokit.plugin(retry).defaults({ ...base, retry: { doNotRetry: [400, 401, 403, 404, 409, 410, 422, 429, 451], retries: 2 } });
+  const Client = Octokit.plugin(retry).defaults({
+    ...base,
+    retry: { doNotRetry: [400, 401, 403, 404, 409, 410, 422, 429, 451], retries: 2 },
+  });
   const OnceClient = Octokit.defaults(base);
   /** A retrying client and a plugin-retry-free one sharing its authentication (and token cache). */
   const pair = (gh: Gh) => ({ gh, once: instrument(new OnceClient({ authStrategy: () => gh.auth })) });
@@ -96,7 +99,8 @@ export function createGithubClients(deps: {
         deps.metrics.githubRequests.inc({ route, method, status_class: statusClass(status) });
         deps.metrics.githubRequestDuration.observe({ route, method }, (performance.now() - start) / 1000);
         const remaining = headers?.['x-ratelimit-remaining'];
-        if (remaining !== undefined) deps.metrics.githubRateLimitRemaining.set({ resource: headers?.['x-ratelimit-resource'] ?? 'core' }, Number(remaining));
+        if (remaining !== undefined)
+          deps.metrics.githubRateLimitRemaining.set({ resource: headers?.['x-ratelimit-resource'] ?? 'core' }, Number(remaining));
       }
     });
     return gh;
@@ -106,7 +110,14 @@ export function createGithubClients(deps: {
 
   if (deps.auth.kind === 'token') {
     const clients = pair(instrument(new Client({ auth: deps.auth.token })));
-    return { forOwner: async () => clients.gh, onceForOwner: async () => clients.once, app: clients.gh, host, kind: 'token', renew: async () => false };
+    return {
+      forOwner: () => Promise.resolve(clients.gh),
+      onceForOwner: () => Promise.resolve(clients.once),
+      app: clients.gh,
+      host,
+      kind: 'token',
+      renew: () => Promise.resolve(false),
+    };
   }
 
   const { appId, privateKey, installationId } = deps.auth;
@@ -119,7 +130,14 @@ export function createGithubClients(deps: {
   // A client per installation, each with its own token cache: a fresh one after a 401 means a new token.
   const installationClient = (id: number): Installation => ({
     id,
-    ...pair(instrument(new Client({ authStrategy: createAppAuth, auth: { appId, createJwt, installationId: id, request: requestWithFetch, cache: createTokenCache({ serverNow }) } }))),
+    ...pair(
+      instrument(
+        new Client({
+          authStrategy: createAppAuth,
+          auth: { appId, createJwt, installationId: id, request: requestWithFetch, cache: createTokenCache({ serverNow }) },
+        }),
+      ),
+    ),
   });
   let fixed = installationId ? installationClient(installationId) : undefined;
 
@@ -188,7 +206,11 @@ export function createGithubClients(deps: {
     installations.delete(key);
     const fresh = await installationFor(owner);
     const renewed = status === 401 || fresh.id !== current?.id;
-    if (renewed) log.warn(`GitHub App installation on ${owner}: ${fresh.id !== current?.id ? `now ${fresh.id} (was ${current?.id ?? 'unknown'}; reinstalled?)` : 'token refused (401), a new one is used'}`, { owner, installationId: fresh.id });
+    if (renewed)
+      log.warn(
+        `GitHub App installation on ${owner}: ${fresh.id !== current?.id ? `now ${fresh.id} (was ${current?.id ?? 'unknown'}; reinstalled?)` : 'token refused (401), a new one is used'}`,
+        { owner, installationId: fresh.id },
+      );
     return renewed;
   }
 }
@@ -213,6 +235,9 @@ export function redirectsRefusedAsErrors(fetch: FetchFn): FetchFn {
     if (res.status < 300 || res.status >= 400 || res.status === 304) return res;
     await res.body.dump().catch(() => undefined);
     const why = res.redirectRefused ?? 'without a Location to follow';
-    throw new AgentError('server', `GHES answered ${res.status}, a redirect ${why}. Check github.url (and any proxy in between).`, { status: res.status, retriable: false });
+    throw new AgentError('server', `GHES answered ${res.status}, a redirect ${why}. Check github.url (and any proxy in between).`, {
+      status: res.status,
+      retriable: false,
+    });
   };
 }

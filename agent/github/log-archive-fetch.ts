@@ -12,7 +12,9 @@ import { type LogHostRules, checkLogUrl, forbiddenAddress, isGhesHost, normalHos
 export type Lookup = (hostname: string, options: { all: true; family?: number }) => Promise<LookupAddress[]>;
 
 const systemLookup: Lookup = (hostname, options) =>
-  new Promise((resolve, reject) => dnsLookup(hostname, options as LookupAllOptions, (err, addresses) => (err ? reject(err) : resolve(addresses))));
+  new Promise((resolve, reject) =>
+    dnsLookup(hostname, options as LookupAllOptions, (err, addresses) => (err ? reject(err) : resolve(addresses))),
+  );
 
 /**
  * The job log's download (issue 23, item 4). Whoever can shape GHES's answer to "Download job
@@ -39,7 +41,8 @@ export function createLogArchiveFetch(opts: {
   const lookup = opts.lookup ?? systemLookup;
   const log = opts.logger.child({ component: 'insight' });
   const env = opts.env ?? process.env;
-  const refused = (host: string, reason: string) => new AgentError('policy', `the job log's storage host ${host || '(none)'} is not accepted: ${reason}`);
+  const refused = (host: string, reason: string) =>
+    new AgentError('policy', `the job log's storage host ${host || '(none)'} is not accepted: ${reason}`);
 
   /** The name's addresses, refused when any of them is a forbidden one (GHES's hosts excepted). */
   async function checkedAddresses(hostname: string, family?: number): Promise<LookupAddress[]> {
@@ -87,7 +90,12 @@ export function createLogArchiveFetch(opts: {
   };
   const proxied = proxyConfigured(env);
   const dispatcher: Dispatcher = proxied
-    ? new EnvHttpProxyAgent({ ...options, httpProxy: env.http_proxy ?? env.HTTP_PROXY, httpsProxy: env.https_proxy ?? env.HTTPS_PROXY, noProxy: env.no_proxy ?? env.NO_PROXY })
+    ? new EnvHttpProxyAgent({
+        ...options,
+        httpProxy: env.http_proxy ?? env.HTTP_PROXY,
+        httpsProxy: env.https_proxy ?? env.HTTPS_PROXY,
+        noProxy: env.no_proxy ?? env.NO_PROXY,
+      })
     : new Agent(options);
 
   return async (input, init = {}) => {
@@ -106,7 +114,13 @@ export function createLogArchiveFetch(opts: {
     let res: Dispatcher.ResponseData;
     try {
       // Only `accept` goes: no Authorization, no cookie (blob storage refuses a second scheme).
-      res = await dispatcher.request({ origin: url.origin, path: `${url.pathname}${url.search}`, method: 'GET', headers: { accept: init.headers?.accept ?? 'text/plain' }, signal: init.signal ?? undefined });
+      res = await dispatcher.request({
+        origin: url.origin,
+        path: `${url.pathname}${url.search}`,
+        method: 'GET',
+        headers: { accept: init.headers?.accept ?? 'text/plain' },
+        signal: init.signal ?? undefined,
+      });
     } catch (err) {
       if (init.signal?.aborted) throw err;
       const cause = err instanceof AgentError ? err : (err as { cause?: unknown }).cause;

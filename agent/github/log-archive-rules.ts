@@ -22,7 +22,10 @@ export type LogUrlVerdict = { ok: true; url: URL; host: string; ghesHost: boolea
 
 /** A host name as the URL parser gives it, without the trailing dot of a fully qualified name or IPv6 brackets. */
 export function normalHost(host: string): string {
-  return host.toLowerCase().replace(/^\[(.*)\]$/, '$1').replace(/\.$/, '');
+  return host
+    .toLowerCase()
+    .replace(/^\[(.*)\]$/, '$1')
+    .replace(/\.$/, '');
 }
 
 /**
@@ -31,7 +34,8 @@ export function normalHost(host: string): string {
  * address, refused below) and the loopback names of RFC 6761 §6.3 (localhost and *.localhost).
  * Refused by name as well, so a proxy that resolves them itself is not asked for them either.
  */
-const FORBIDDEN_NAME = /^(?:metadata|metadata\.google\.internal|metadata\.goog|instance-data|instance-data\.ec2\.internal|localhost|.+\.localhost)$/;
+const FORBIDDEN_NAME =
+  /^(?:metadata|metadata\.google\.internal|metadata\.goog|instance-data|instance-data\.ec2\.internal|localhost|.+\.localhost)$/;
 
 /**
  * Addresses a job log never comes from: loopback (127/8, ::1), this host (0/8, ::; Linux
@@ -89,7 +93,8 @@ export function checkLogUrl(rules: LogHostRules, location: string): LogUrlVerdic
   const ghesHost = isGhesHost(rules, host);
   const refuse = (reason: string): LogUrlVerdict => ({ ok: false, host, reason });
   if (url.protocol !== 'https:') {
-    const plainGhes = url.protocol === 'http:' && rules.ghesUrls.some((u) => new URL(u).protocol === 'http:' && normalHost(new URL(u).hostname) === host);
+    const plainGhes =
+      url.protocol === 'http:' && rules.ghesUrls.some((u) => new URL(u).protocol === 'http:' && normalHost(new URL(u).hostname) === host);
     if (!plainGhes) return refuse(`its scheme is ${url.protocol.replace(/:$/, '')}, not https`);
   }
   if (url.username || url.password) return refuse('the URL carries credentials');

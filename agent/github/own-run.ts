@@ -57,7 +57,10 @@ const same = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
  * an interrupted dispatch and dispatch it again; two workflow files of one repository that
  * differ only in case would both have to be run by the agent's own login to be confused. Pure.
  */
-export function isRunOfWorkflow(run: Pick<RunOrigin, 'path' | 'workflow_id'>, owner: Pick<RunOwner, 'org' | 'repo' | 'workflow'>): boolean | undefined {
+export function isRunOfWorkflow(
+  run: Pick<RunOrigin, 'path' | 'workflow_id'>,
+  owner: Pick<RunOwner, 'org' | 'repo' | 'workflow'>,
+): boolean | undefined {
   if (/^\d+$/.test(owner.workflow)) return run.workflow_id === undefined ? undefined : String(run.workflow_id) === owner.workflow;
   if (run.path === undefined || run.path === '') return undefined;
   const m = WORKFLOW_PATH.exec(run.path);
@@ -69,12 +72,20 @@ export function isRunOfWorkflow(run: Pick<RunOrigin, 'path' | 'workflow_id'>, ow
 /** The verdict on one run found by its run-name (see the module comment). Pure. */
 export function ownership(run: RunOrigin, owner: RunOwner): Ownership {
   const ofWorkflow = isRunOfWorkflow(run, owner);
-  if (ofWorkflow === false) return { kind: 'foreign', why: 'other_workflow', reason: `it is a run of ${run.path || `workflow ${run.workflow_id}`}, not of ${owner.workflow}` };
+  if (ofWorkflow === false)
+    return {
+      kind: 'foreign',
+      why: 'other_workflow',
+      reason: `it is a run of ${run.path || `workflow ${run.workflow_id}`}, not of ${owner.workflow}`,
+    };
   if (owner.actor !== undefined && run.actor !== undefined && !same(run.actor, owner.actor)) {
     return { kind: 'foreign', why: 'other_actor', reason: `it was dispatched by ${run.actor}, not by the agent (${owner.actor})` };
   }
   const unverifiable = (reason: string): Ownership => ({ kind: 'unverifiable', why: 'unverifiable', reason });
-  if (owner.actor === undefined) return unverifiable("the agent's own login is unknown (GHES did not name the App's bot or the token's user at start), so who dispatched it cannot be checked");
+  if (owner.actor === undefined)
+    return unverifiable(
+      "the agent's own login is unknown (GHES did not name the App's bot or the token's user at start), so who dispatched it cannot be checked",
+    );
   if (run.actor === undefined) return unverifiable('GHES does not say who dispatched it');
   if (ofWorkflow === undefined) return unverifiable('GHES does not say which workflow it is a run of');
   return { kind: 'own' };
@@ -96,7 +107,11 @@ export type RunNameMatch<R> =
  * are `ambiguous`. When none is the agent's but some cannot be told apart (`unverifiable`), the
  * caller must neither adopt one nor dispatch again as if none existed. Pure.
  */
-export function matchRunName<R extends RunOrigin & Pick<RunCandidate, 'display_title'>>(runs: R[], runId: string, owner: RunOwner): RunNameMatch<R> {
+export function matchRunName<R extends RunOrigin & Pick<RunCandidate, 'display_title'>>(
+  runs: R[],
+  runId: string,
+  owner: RunOwner,
+): RunNameMatch<R> {
   const own: R[] = [];
   const ignored: NotTaken<R>[] = [];
   const unknown: NotTaken<R>[] = [];

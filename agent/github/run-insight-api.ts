@@ -11,7 +11,14 @@ export interface WorkflowJob {
   started_at: string | null;
   completed_at: string | null;
   html_url: string | null;
-  steps: Array<{ name: string; number: number; status: string; conclusion: string | null; started_at: string | null; completed_at: string | null }>;
+  steps: Array<{
+    name: string;
+    number: number;
+    status: string;
+    conclusion: string | null;
+    started_at: string | null;
+    completed_at: string | null;
+  }>;
 }
 
 /** An environment a run waits on, and who may approve it (GitHub's `pending-deployment`). */
@@ -34,7 +41,13 @@ export function runInsightApi(deps: { withOwner: WithOwner; fail: Fail; noRedire
   const { withOwner, fail } = deps;
   return {
     /** The latest attempt's jobs (first page of 100: a bounded cost); `undefined` on a 304. */
-    async listJobs(owner: string, repo: string, runId: number, etag?: string, signal?: AbortSignal): Promise<{ jobs: WorkflowJob[]; etag?: string } | undefined> {
+    async listJobs(
+      owner: string,
+      repo: string,
+      runId: number,
+      etag?: string,
+      signal?: AbortSignal,
+    ): Promise<{ jobs: WorkflowJob[]; etag?: string } | undefined> {
       try {
         const res = await withOwner(owner, false, (gh) =>
           gh.request('GET /repos/{owner}/{repo}/actions/runs/{run_id}/jobs', {
@@ -71,14 +84,20 @@ export function runInsightApi(deps: { withOwner: WithOwner; fail: Fail; noRedire
       ).catch(fail(`reading where the log of job ${jobId} of ${owner}/${repo} is`));
       await (res.data as HttpResponse['body'] | undefined)?.dump?.().catch(() => undefined);
       const location = (res.headers as Record<string, string | undefined>).location;
-      if (!location) throw new AgentError('server', `GHES answered ${res.status} without a Location for the log of job ${jobId}`, { retriable: false });
+      if (!location)
+        throw new AgentError('server', `GHES answered ${res.status} without a Location for the log of job ${jobId}`, { retriable: false });
       return location;
     },
 
     /** Environments the run waits on, with their reviewers (GET …/pending_deployments). */
     async pendingDeployments(owner: string, repo: string, runId: number, signal?: AbortSignal): Promise<PendingDeployment[]> {
       const res = await withOwner(owner, false, (gh) =>
-        gh.request('GET /repos/{owner}/{repo}/actions/runs/{run_id}/pending_deployments', { owner, repo, run_id: runId, request: { signal } }),
+        gh.request('GET /repos/{owner}/{repo}/actions/runs/{run_id}/pending_deployments', {
+          owner,
+          repo,
+          run_id: runId,
+          request: { signal },
+        }),
       ).catch(fail(`reading the pending deployments of run ${runId} of ${owner}/${repo}`));
       return (res.data as Array<Record<string, unknown>>).map((d) => ({
         environment: String((d.environment as { name?: string } | undefined)?.name ?? 'unknown'),

@@ -12,13 +12,16 @@
  * ^, _ … ST), and the two-byte escapes (ESC followed by one byte, with intermediates). A job
  * log holds what each step printed, colour codes and all (GitHub's log viewer renders them).
  */
-const ANSI = /\x1b\[[0-?]*[ -/]*[@-~]|\x9b[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[PX^_][^\x1b]*(?:\x1b\\)?|\x1b[ -/]*[0-~]/g;
+const ANSI =
+  // eslint-disable-next-line no-control-regex -- matching control characters is this regex's job
+  /\x1b\[[0-?]*[ -/]*[@-~]|\x9b[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[PX^_][^\x1b]*(?:\x1b\\)?|\x1b[ -/]*[0-~]/g;
 
 /**
  * What is left once the sequences are gone: C0 controls but tab and line feed, DEL, C1 controls,
  * and the invisible Unicode characters that reorder or split text (bidirectional overrides and
  * isolates, "Trojan Source", CVE-2021-42574; line and paragraph separators; zero-width marks).
  */
+// eslint-disable-next-line no-control-regex -- matching control characters is this regex's job
 const CONTROL = /[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/g;
 
 /** The text without escape sequences and control characters; `\n` and `\t` stay. */
@@ -46,6 +49,7 @@ const MAX_NAME = 200;
  * names itself, but the answer comes from GHES and is not trusted.
  */
 export function lineName(name: unknown): string {
+  // eslint-disable-next-line @typescript-eslint/no-base-to-string -- a name that is not a string (a malformed answer) is shown as String() renders it, then stripped and bounded
   const text = stripControls(typeof name === 'string' ? name : String(name ?? ''))
     .replace(/\s+/g, ' ')
     .replace(/[`"]/g, "'")

@@ -57,7 +57,13 @@ export async function buildConsumer(
       topic: kafka.topic,
       sessionTimeoutMs: kafka.sessionTimeoutMs,
     },
-    process: guardRecords(createRecordPreparer({ config, processor, metrics, logger, clock }), { reporter, metrics, logger, clock, trust: recordTrust(config) }),
+    process: guardRecords(createRecordPreparer({ config, processor, metrics, logger, clock }), {
+      reporter,
+      metrics,
+      logger,
+      clock,
+      trust: recordTrust(config),
+    }),
     health: deps.dependencies,
     hasCapacity: deps.hasCapacity,
     metrics,
@@ -69,7 +75,12 @@ export async function buildConsumer(
     async start() {
       await retry(async () => {
         if (kafka.ssl && !kafka.tlsInsecureSkipVerify) {
-          await checkTlsTrust({ hostPort: kafkaCreds.brokers[0] ?? '', caFile: kafka.caFile, setting: 'kafka.caFile', what: 'the Kafka broker' });
+          await checkTlsTrust({
+            hostPort: kafkaCreds.brokers[0] ?? '',
+            caFile: kafka.caFile,
+            setting: 'kafka.caFile',
+            what: 'the Kafka broker',
+          });
         }
         await loop.start();
       }, startupRetry);

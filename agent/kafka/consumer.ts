@@ -90,7 +90,13 @@ export function createConsumerLoop(deps: {
   const log = deps.logger.child({ component: 'consumer', topic: settings.topic });
   const kafka = new Kafka(kafkaClientConfig(settings, deps.logger));
   /** heldSinceMs: when this replica began to hold the partition (issue 15: earlier messages may be redeliveries). */
-  type PartitionState = { offsets: PartitionOffsets; work: AbortController; owned: AbortController; commitQueued: boolean; heldSinceMs: number };
+  type PartitionState = {
+    offsets: PartitionOffsets;
+    work: AbortController;
+    owned: AbortController;
+    commitQueued: boolean;
+    heldSinceMs: number;
+  };
   const partitions = new Map<number, PartitionState>();
   /** The partitions of the last assignment: a batch of another (revoked) one must not recreate its state. */
   let assignedNow = new Set<number>();
@@ -104,7 +110,13 @@ export function createConsumerLoop(deps: {
   function partitionState(p: number) {
     let state = partitions.get(p);
     if (!state) {
-      state = { offsets: new PartitionOffsets(), work: new AbortController(), owned: new AbortController(), commitQueued: false, heldSinceMs: clock.now() };
+      state = {
+        offsets: new PartitionOffsets(),
+        work: new AbortController(),
+        owned: new AbortController(),
+        commitQueued: false,
+        heldSinceMs: clock.now(),
+      };
       partitions.set(p, state);
     }
     return state;
@@ -116,7 +128,8 @@ export function createConsumerLoop(deps: {
     const state = partitions.get(p);
     if (!state) return;
     partitions.delete(p);
-    if (state.offsets.size > 0) log.info(`partition ${p} ${why}: handing over ${state.offsets.size} unfinished message(s)`, { partition: p });
+    if (state.offsets.size > 0)
+      log.info(`partition ${p} ${why}: handing over ${state.offsets.size} unfinished message(s)`, { partition: p });
     state.work.abort();
     state.owned.abort();
   }
@@ -144,6 +157,7 @@ export function createConsumerLoop(deps: {
   }
 
   async function eachBatch(payload: EachBatchPayload): Promise<void> {
+    // eslint-disable-next-line @typescript-eslint/unbound-method -- kafkajs builds these as arrow functions (src/consumer/runner.js, eachBatch payload) and its docs destructure them
     const { batch, resolveOffset, heartbeat, isRunning, isStale } = payload;
     const p = batch.partition;
     if (holding) {
@@ -151,7 +165,13 @@ export function createConsumerLoop(deps: {
       // A failed heartbeat (a rebalance began) ends the hold so kafkajs can rejoin; partitions
       // lost in that rebalance are revoked on GROUP_JOIN, which cancels their unsent reports.
       while (holding && isRunning() && !isStale()) {
-        if (!(await heartbeat().then(() => true, () => false))) return;
+        if (
+          !(await heartbeat().then(
+            () => true,
+            () => false,
+          ))
+        )
+          return;
         await clock.sleep(200);
       }
       return;
@@ -176,7 +196,18 @@ export function createConsumerLoop(deps: {
       // the offset, never `m`, whose value is a slice that would pin the whole fetch response.
       const offsetText = m.offset;
       deps
-        .process({ value: m.value, timestampMs: Number(m.timestamp), topic: batch.topic, partition: p, offset: offsetText, heldSinceMs: state.heldSinceMs }, state.work.signal, state.owned.signal)
+        .process(
+          {
+            value: m.value,
+            timestampMs: Number(m.timestamp),
+            topic: batch.topic,
+            partition: p,
+            offset: offsetText,
+            heldSinceMs: state.heldSinceMs,
+          },
+          state.work.signal,
+          state.owned.signal,
+        )
         .then(
           () => {
             if (state.offsets.done(offset) !== undefined && partitions.get(p) === state) void commit(p, state);
@@ -185,7 +216,11 @@ export function createConsumerLoop(deps: {
             if (!state.work.signal.aborted) {
               // Not expected (the poison guard answers failures; this is the reporter stopping):
               // the offset stays uncommitted and the message is redelivered after a restart.
-              log.error('message handling failed; it will be redelivered', { partition: p, offset: offsetText, error: (err as Error).message });
+              log.error('message handling failed; it will be redelivered', {
+                partition: p,
+                offset: offsetText,
+                error: (err as Error).message,
+              });
             }
           },
         )
@@ -216,14 +251,17 @@ export function createConsumerLoop(deps: {
       for (const [p, state] of partitions) void commit(p, state);
       isJoined = true;
       metrics.consumerConnected.set(1);
-      log.info(`joined group ${settings.groupId} with partitions [${[...assigned].sort((a, b) => a - b).join(', ')}]`, { groupId: settings.groupId });
-      if (assigned.size === 0) log.warn(`no partition assigned: more replicas than partitions of ${settings.topic}; this replica stays idle`);
+      log.info(`joined group ${settings.groupId} with partitions [${[...assigned].sort((a, b) => a - b).join(', ')}]`, {
+        groupId: settings.groupId,
+      });
+      if (assigned.size === 0)
+        log.warn(`no partition assigned: more replicas than partitions of ${settings.topic}; this replica stays idle`);
     });
     c.on(c.events.CRASH, (e) => {
       metrics.consumerCrashes.inc();
       isJoined = false;
       metrics.consumerConnected.set(0);
-      const error = e.payload.error as Error;
+      const error = e.payload.error;
       // /readyz gets the error's class only: a broker's message (e.g. a SASL refusal's) is in the log line below.
       deps.health?.failure('kafka', `consumer crashed (${error.name}), details in the agent's log`);
       log.error(`consumer crashed: ${explainKafkaError(error, settings)}`, { restart: e.payload.restart });
@@ -305,8 +343,11 @@ export function explainKafkaError(err: Error, s: Pick<KafkaSettings, 'topic' | '
   if (type === 'GROUP_COORDINATOR_NOT_AVAILABLE' || /Failed to find group coordinator/i.test(msg)) {
     return `cannot use consumer group ${s.groupId} (kafkajs: ${msg}). The usual cause is Kafka's ACLs refusing the group: Port allows only groups starting with "<orgId>.", so check kafka.groupId.`;
   }
-  if (/SASL|authentication/i.test(msg)) return `SASL authentication failed for user ${s.username}: check kafka.username/kafka.password or Port's credentials (${msg})`;
-  if (/certificate|self[- ]signed|unable to verify/i.test(msg)) return `TLS certificate of the brokers is not trusted (${msg}). Add the CA with kafka.caFile (or NODE_EXTRA_CA_CERTS).`;
-  if (/does not host this topic-partition|UNKNOWN_TOPIC/i.test(msg)) return `topic ${s.topic} does not exist on ${s.brokers.join(',')}: check kafka.topic (${msg})`;
+  if (/SASL|authentication/i.test(msg))
+    return `SASL authentication failed for user ${s.username}: check kafka.username/kafka.password or Port's credentials (${msg})`;
+  if (/certificate|self[- ]signed|unable to verify/i.test(msg))
+    return `TLS certificate of the brokers is not trusted (${msg}). Add the CA with kafka.caFile (or NODE_EXTRA_CA_CERTS).`;
+  if (/does not host this topic-partition|UNKNOWN_TOPIC/i.test(msg))
+    return `topic ${s.topic} does not exist on ${s.brokers.join(',')}: check kafka.topic (${msg})`;
   return msg;
 }

@@ -23,7 +23,12 @@ export interface IncomingMessage {
 
 /** What readRecord needs of the configuration. */
 export function recordTrust(config: AgentConfig): RecordTrust {
-  return { maxBytes: config.kafka.maxMessageBytes, mode: config.signature.mode, maxAgeSeconds: config.signature.maxAgeSeconds, secret: config.port.clientSecret };
+  return {
+    maxBytes: config.kafka.maxMessageBytes,
+    mode: config.signature.mode,
+    maxAgeSeconds: config.signature.maxAgeSeconds,
+    secret: config.port.clientSecret,
+  };
 }
 
 /**
@@ -39,7 +44,13 @@ export function recordTrust(config: AgentConfig): RecordTrust {
  * A run is handled (`job`) only when signed, or unsigned where signature.mode allows it; and
  * the processor's refusal itself leaves alone a run Port shows dispatched (run-reports.ts).
  */
-export function createRecordPreparer(deps: { config: AgentConfig; processor: MessageProcessor; metrics: Metrics; logger: Logger; clock: Clock }) {
+export function createRecordPreparer(deps: {
+  config: AgentConfig;
+  processor: MessageProcessor;
+  metrics: Metrics;
+  logger: Logger;
+  clock: Clock;
+}) {
   const { processor } = deps;
   const trust = recordTrust(deps.config);
   const log = deps.logger.child({ component: 'processor' });
@@ -48,7 +59,7 @@ export function createRecordPreparer(deps: { config: AgentConfig; processor: Mes
   return function prepare(msg: IncomingMessage): PreparedRun {
     const where: RunWhere = { topic: msg.topic, partition: msg.partition, offset: msg.offset };
     const ctx: RunContext = { intake: 'kafka', where, writtenAtMs: msg.timestampMs, heldSinceMs: msg.heldSinceMs };
-    const nothing: PreparedRun = { where, intake: 'kafka', handle: async () => undefined };
+    const nothing: PreparedRun = { where, intake: 'kafka', handle: () => Promise.resolve() };
     const read = readRecord(msg.value, msg.timestampMs, deps.clock.now(), trust);
     switch (read.kind) {
       case 'skip':
@@ -91,7 +102,12 @@ export function guardRecords(
     } catch (err) {
       // A bug in decoding: answered like any failing handling, without keeping the message.
       // FAILURE is reported only for the run of a message whose signature holds (issue 23).
-      return { where: { topic: msg.topic, partition: msg.partition, offset: msg.offset }, intake: 'kafka', runId: runIdOf(msg, deps.trust, deps.clock.now()), handle: () => Promise.reject(err) };
+      return {
+        where: { topic: msg.topic, partition: msg.partition, offset: msg.offset },
+        intake: 'kafka',
+        runId: runIdOf(msg, deps.trust, deps.clock.now()),
+        handle: () => Promise.reject(err),
+      };
     }
   }
   return (msg, signal, owned = signal) => guardJob(prepareSafely(msg), signal, owned, deps);

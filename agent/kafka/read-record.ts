@@ -28,7 +28,14 @@ export interface RecordTrust {
  */
 export type RecordVerdict =
   | { kind: 'skip'; reason: string; runId?: string; keys?: MessageKeys }
-  | { kind: 'untrusted'; outcome: 'invalid' | 'unsigned' | 'replayed' | 'signature_rejected'; reason: string; runId?: string; keys?: MessageKeys; limit?: 'message_bytes' }
+  | {
+      kind: 'untrusted';
+      outcome: 'invalid' | 'unsigned' | 'replayed' | 'signature_rejected';
+      reason: string;
+      runId?: string;
+      keys?: MessageKeys;
+      limit?: 'message_bytes';
+    }
   | { kind: 'refuse'; runId: string; reason: string; keys: MessageKeys }
   | { kind: 'run'; run: RunRequest; checked: boolean; unsigned: boolean; variant?: SignatureVariant };
 
@@ -43,8 +50,23 @@ export function readRecord(value: Buffer | null, writtenAtMs: number, nowMs: num
   if (parsed.kind === 'invalid') return { kind: 'untrusted', outcome: 'invalid', reason: parsed.reason, limit: parsed.limit };
   const { msg } = parsed;
   const signature = signatureOf(msg);
-  const verdict = verifySignature({ message: msg, signature, secret: trust.secret, mode: trust.mode, maxAgeSeconds: trust.maxAgeSeconds, nowMs, writtenAtMs });
-  if (!verdict.ok) return { kind: 'untrusted', outcome: verdict.outcome, reason: `message refused: ${verdict.reason}`, runId: claimedRunId(msg), keys: messageKeys(msg) };
+  const verdict = verifySignature({
+    message: msg,
+    signature,
+    secret: trust.secret,
+    mode: trust.mode,
+    maxAgeSeconds: trust.maxAgeSeconds,
+    nowMs,
+    writtenAtMs,
+  });
+  if (!verdict.ok)
+    return {
+      kind: 'untrusted',
+      outcome: verdict.outcome,
+      reason: `message refused: ${verdict.reason}`,
+      runId: claimedRunId(msg),
+      keys: messageKeys(msg),
+    };
 
   const decoded = decodeParsedMessage(msg);
   if (decoded.kind === 'skip') return decoded;
@@ -62,7 +84,9 @@ export function readRecord(value: Buffer | null, writtenAtMs: number, nowMs: num
     };
   }
   const { message: _message, signature: _signature, ...run } = decoded.run;
-  return verdict.checked ? { kind: 'run', run, checked: true, unsigned: false, variant: verdict.variant } : { kind: 'run', run, checked: false, unsigned: trust.mode === 'if-present' && !signature };
+  return verdict.checked
+    ? { kind: 'run', run, checked: true, unsigned: false, variant: verdict.variant }
+    : { kind: 'run', run, checked: false, unsigned: trust.mode === 'if-present' && !signature };
 }
 
 /**

@@ -24,7 +24,9 @@ export function reportClockSkew(deps: { metrics: Metrics; logger: Logger }) {
       );
     } else if (!large && warnedAtMs !== undefined) {
       warnedAtMs = undefined;
-      log.info(`GHES's clock is within ${Math.round(Math.abs(offsetMs) / 1000)} s of this host's again`, { clockSkewSeconds: Math.round(offsetMs / 1000) });
+      log.info(`GHES's clock is within ${Math.round(Math.abs(offsetMs) / 1000)} s of this host's again`, {
+        clockSkewSeconds: Math.round(offsetMs / 1000),
+      });
     }
   };
 }

@@ -23,7 +23,11 @@ export interface DependencyHealth {
  * regular contact (the broker: fetches and heartbeats every few seconds) is also unhealthy when
  * it has not been heard from for that long, even if no call has reported an error yet.
  */
-export function createDependencyHealth(opts: { now: () => number; unreachableAfterMs: number; expectContact?: Dependency[] }): DependencyHealth {
+export function createDependencyHealth(opts: {
+  now: () => number;
+  unreachableAfterMs: number;
+  expectContact?: Dependency[];
+}): DependencyHealth {
   const failingSince = new Map<Dependency, { since: number; reason: string }>();
   const lastContact = new Map<Dependency, number>();
   const started = opts.now();
@@ -40,7 +44,8 @@ export function createDependencyHealth(opts: { now: () => number; unreachableAft
       const now = opts.now();
       const out: string[] = [];
       for (const [dep, f] of failingSince) {
-        if (now - f.since >= opts.unreachableAfterMs) out.push(`${dep} unreachable for ${Math.round((now - f.since) / 1000)} s: ${f.reason}`);
+        if (now - f.since >= opts.unreachableAfterMs)
+          out.push(`${dep} unreachable for ${Math.round((now - f.since) / 1000)} s: ${f.reason}`);
       }
       for (const dep of opts.expectContact ?? []) {
         if (failingSince.has(dep) && out.some((l) => l.startsWith(`${dep} `))) continue;
@@ -67,7 +72,14 @@ export function isOutageError(err: unknown): boolean {
  */
 export function outageReason(err: unknown): string {
   const e = toAgentError(err);
-  const kind = e.code === 'network' ? 'network error' : e.code === 'timeout' ? 'timed out' : e.code === 'server' || (e.status ?? 0) >= 500 ? 'server error' : e.code;
+  const kind =
+    e.code === 'network'
+      ? 'network error'
+      : e.code === 'timeout'
+        ? 'timed out'
+        : e.code === 'server' || (e.status ?? 0) >= 500
+          ? 'server error'
+          : e.code;
   return `${kind}${e.status === undefined ? '' : ` (HTTP ${e.status})`}, details in the agent's log`;
 }
 

@@ -32,11 +32,13 @@ export function startHealthServer(deps: {
     if (path === '/readyz') {
       const r = deps.ready();
       deps.metrics.ready.set(r.ready ? 1 : 0);
-      res.writeHead(r.ready ? 200 : 503, { 'content-type': 'text/plain' }).end(r.ready ? 'ready\n' : `not ready: ${r.reasons.join('; ')}\n`);
+      res
+        .writeHead(r.ready ? 200 : 503, { 'content-type': 'text/plain' })
+        .end(r.ready ? 'ready\n' : `not ready: ${r.reasons.join('; ')}\n`);
       return;
     }
     if (path === '/metrics') {
-      deps.ready && deps.metrics.ready.set(deps.ready().ready ? 1 : 0);
+      if (deps.ready) deps.metrics.ready.set(deps.ready().ready ? 1 : 0);
       deps.metrics.registry.metrics().then(
         (text) => res.writeHead(200, { 'content-type': deps.metrics.registry.contentType }).end(text),
         () => res.writeHead(500).end(),

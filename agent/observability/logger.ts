@@ -20,7 +20,8 @@ export function createLogger(opts: { level: string; secrets: SecretScrubber; str
   });
   const errors = winston.format((info) => {
     for (const [k, v] of Object.entries(info)) {
-      if (v instanceof Error) (info as Record<string, unknown>)[k] = { name: v.name, message: v.message, code: (v as { code?: unknown }).code };
+      if (v instanceof Error)
+        (info as Record<string, unknown>)[k] = { name: v.name, message: v.message, code: (v as { code?: unknown }).code };
     }
     return info;
   });
@@ -54,7 +55,7 @@ function skippingDisabledLevels(logger: Logger): Logger {
 /** The secrets to keep out of every log line; grows when secrets are learnt at run time (Kafka password from Port). */
 export interface SecretScrubber {
   add(secret: string | undefined): void;
-  scrub(text: string): string;
+  scrub: (text: string) => string;
   empty(): boolean;
 }
 
@@ -63,7 +64,9 @@ export function createSecretScrubber(initial: Array<string | undefined> = []): S
   const add = (secret: string | undefined) => {
     // Short values would redact ordinary words; real secrets are long.
     if (!secret || secret.length < 6) return;
-    forms = [...new Set([...forms, secret, JSON.stringify(secret).slice(1, -1), Buffer.from(secret).toString('base64')])].sort((a, b) => b.length - a.length);
+    forms = [...new Set([...forms, secret, JSON.stringify(secret).slice(1, -1), Buffer.from(secret).toString('base64')])].sort(
+      (a, b) => b.length - a.length,
+    );
   };
   initial.forEach(add);
   return {

@@ -34,7 +34,10 @@ function refMatches(pattern: string, ref: string, defaultBranch: string): boolea
 const describe = (r: PolicyRule) => `${r.org}/${r.repo}/${r.workflow}${r.refs.length ? ` refs [${r.refs.join(', ')}]` : ''}`;
 
 const targetRules = (rules: PolicyRule[], s: PolicyTarget) =>
-  rules.filter((r) => globToRegExp(r.org, true).test(s.org) && globToRegExp(r.repo, true).test(s.repo) && globToRegExp(r.workflow, false).test(s.workflow));
+  rules.filter(
+    (r) =>
+      globToRegExp(r.org, true).test(s.org) && globToRegExp(r.repo, true).test(s.repo) && globToRegExp(r.workflow, false).test(s.workflow),
+  );
 
 /** The part of a subject known before anything is read from GHES: what the invocation names. */
 export type PolicyTarget = Pick<PolicySubject, 'org' | 'repo' | 'workflow'>;
@@ -48,7 +51,10 @@ export type PolicyTarget = Pick<PolicySubject, 'org' | 'repo' | 'workflow'>;
  */
 export function evaluateTarget(rules: PolicyRule[], s: PolicyTarget): PolicyVerdict {
   if (rules.length === 0 || targetRules(rules, s).length > 0) return { allowed: true };
-  return { allowed: false, reason: `not allowed by this agent's policy: ${s.org}/${s.repo} workflow ${s.workflow} matches no rule of policy.allow (${rules.map(describe).join('; ')})` };
+  return {
+    allowed: false,
+    reason: `not allowed by this agent's policy: ${s.org}/${s.repo} workflow ${s.workflow} matches no rule of policy.allow (${rules.map(describe).join('; ')})`,
+  };
 }
 
 /**

@@ -67,17 +67,28 @@ export function createClaimApi(deps: {
   return {
     async claim(kind, req) {
       const operation = kind === 'action' ? 'claim_runs' : 'claim_node_runs';
-      const body: Record<string, unknown> = { installationId: req.installationId, limit: req.limit, visibilityTimeoutMs: req.visibilityTimeoutMs };
+      const body: Record<string, unknown> = {
+        installationId: req.installationId,
+        limit: req.limit,
+        visibilityTimeoutMs: req.visibilityTimeoutMs,
+      };
       if (req.exclude.length > 0) body.exclude = req.exclude;
       const res = await http.call(operation, 'POST', claimRoute(kind), { body, headers });
       if (res.status === 404 || res.status === 403) {
         const text = (await res.text().catch(() => '')).slice(0, 500);
-        throw new AgentError(res.status === 404 ? 'not_found' : 'forbidden', explainClaimRefusal(kind, res.status, claimRoute(kind), req.installationId, deps.reservedHeader, text), { status: res.status });
+        throw new AgentError(
+          res.status === 404 ? 'not_found' : 'forbidden',
+          explainClaimRefusal(kind, res.status, claimRoute(kind), req.installationId, deps.reservedHeader, text),
+          { status: res.status },
+        );
       }
       if (!res.ok) await http.fail(operation, res);
       const answer = (await res.json()) as Record<string, unknown>;
       const runs = answer[kind === 'action' ? 'runs' : 'nodeRuns'];
-      if (!Array.isArray(runs)) throw new AgentError('port', `Port's ${claimRoute(kind)} answered without "${kind === 'action' ? 'runs' : 'nodeRuns'}"`, { retriable: true });
+      if (!Array.isArray(runs))
+        throw new AgentError('port', `Port's ${claimRoute(kind)} answered without "${kind === 'action' ? 'runs' : 'nodeRuns'}"`, {
+          retriable: true,
+        });
       const held = cutClaimAnswer(runs, req.limit);
       if (held.length < runs.length) deps.onExcess?.(kind, req.limit, runs.length);
       return held;
@@ -126,10 +137,18 @@ export function cutClaimAnswer(runs: unknown[], limit: number): unknown[] {
 }
 
 /** What a 404 or 403 from a claim route means, and what to check: stops the start with exit 2. */
-export function explainClaimRefusal(kind: RunKind, status: number, route: string, installationId: string, header: string, body: string): string {
+export function explainClaimRefusal(
+  kind: RunKind,
+  status: number,
+  route: string,
+  installationId: string,
+  header: string,
+  body: string,
+): string {
   const what = kind === 'action' ? 'action runs' : 'workflow-node runs';
   const setting = kind === 'action' ? 'portApi.routes.claimActionRuns' : 'portApi.routes.claimNodeRuns';
-  const nodeHint = kind === 'workflow-node' ? ' If your organization does not use Port Workflows, set portApi.workflowNodeRuns: false.' : '';
+  const nodeHint =
+    kind === 'workflow-node' ? ' If your organization does not use Port Workflows, set portApi.workflowNodeRuns: false.' : '';
   if (status === 403) {
     return (
       `Port refused to hand out ${what} (403 from POST ${route}: ${body || 'forbidden'}). Port serves integration runs to machine (organization) credentials only: ` +

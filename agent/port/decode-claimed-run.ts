@@ -58,11 +58,20 @@ export function decodeClaimedRun(raw: unknown, kind: RunKind): ClaimedRun {
     fairnessKey = typeof raw.nodeUid === 'string' ? raw.nodeUid : id;
     record = nodeRunRecord(raw);
   }
-  const refuse = (reason: string, outcome: 'invalid' | 'unsupported' = 'invalid'): ClaimedRun => ({ kind: 'refuse', runId: id, reason, fairnessKey, outcome });
+  const refuse = (reason: string, outcome: 'invalid' | 'unsupported' = 'invalid'): ClaimedRun => ({
+    kind: 'refuse',
+    runId: id,
+    reason,
+    fairnessKey,
+    outcome,
+  });
   if (!method) return refuse(kind === 'action' ? 'run has no payload (invocation method)' : 'node run has no config');
   if (method.type !== 'INTEGRATION_ACTION') return refuse(`invocation type ${JSON.stringify(method.type)} is not INTEGRATION_ACTION`);
   if (actionType !== DISPATCH_WORKFLOW) {
-    return refuse(`ghes-agent executes ${DISPATCH_WORKFLOW} only; this ${kind === 'action' ? 'action' : 'node'} asks for ${JSON.stringify(actionType)}, which no executor here handles`, 'unsupported');
+    return refuse(
+      `ghes-agent executes ${DISPATCH_WORKFLOW} only; this ${kind === 'action' ? 'action' : 'node'} asks for ${JSON.stringify(actionType)}, which no executor here handles`,
+      'unsupported',
+    );
   }
   const props = method.integrationActionExecutionProperties;
   if (!isObject(props)) return refuse('integrationActionExecutionProperties is missing');

@@ -10,7 +10,13 @@ export interface IntegrationRecord {
 
 export interface IntegrationApi {
   get(installationId: string): Promise<IntegrationRecord | undefined>;
-  create(record: { installationId: string; installationAppType: string; title: string; version: string; actionsProcessingEnabled: boolean }): Promise<IntegrationRecord>;
+  create(record: {
+    installationId: string;
+    installationAppType: string;
+    title: string;
+    version: string;
+    actionsProcessingEnabled: boolean;
+  }): Promise<IntegrationRecord>;
   patch(installationId: string, changes: { actionsProcessingEnabled?: boolean; version?: string }): Promise<IntegrationRecord>;
 }
 
@@ -26,7 +32,11 @@ export function createIntegrationApi(deps: { http: PortHttp }): IntegrationApi {
   async function answer(operation: string, res: Awaited<ReturnType<PortHttp['call']>>): Promise<IntegrationRecord> {
     if (res.status === 403) {
       const text = (await res.text().catch(() => '')).slice(0, 300);
-      throw new AgentError('forbidden', `Port refused ${operation.replace('_', ' ')} (403: ${text}): managing integrations needs a token of an organization credential with the moderator or admin role`, { status: 403 });
+      throw new AgentError(
+        'forbidden',
+        `Port refused ${operation.replace('_', ' ')} (403: ${text}): managing integrations needs a token of an organization credential with the moderator or admin role`,
+        { status: 403 },
+      );
     }
     if (!res.ok) await http.fail(operation, res);
     const body = (await res.json()) as { integration?: IntegrationRecord };
@@ -43,7 +53,10 @@ export function createIntegrationApi(deps: { http: PortHttp }): IntegrationApi {
       return answer('get_integration', res);
     },
     async create(record) {
-      return answer('create_integration', await http.call('create_integration', 'POST', '/v1/integration', { body: { ...record, config: {} } }));
+      return answer(
+        'create_integration',
+        await http.call('create_integration', 'POST', '/v1/integration', { body: { ...record, config: {} } }),
+      );
     },
     async patch(installationId, changes) {
       return answer('patch_integration', await http.call('patch_integration', 'PATCH', path(installationId), { body: changes }));

@@ -42,25 +42,46 @@ export function createPortHttp(deps: {
    * Every other call follows only what http-fetch's redirectRefusal allows (never another origin:
    * each carries a bearer token).
    */
-  async function send(operation: string, method: string, path: string, body: unknown, extraHeaders: Record<string, string>, auth: boolean): Promise<HttpResponse> {
+  async function send(
+    operation: string,
+    method: string,
+    path: string,
+    body: unknown,
+    extraHeaders: Record<string, string>,
+    auth: boolean,
+  ): Promise<HttpResponse> {
     const wait = pacer.take(deps.clock.now());
     if (wait > 0) {
       deps.metrics.limitReached.inc({ limit: 'port_rate' });
       if (deps.clock.now() - pacingLogged > 60_000) {
         pacingLogged = deps.clock.now();
-        deps.logger.warn(`Port's rate limit is nearly used up (x-ratelimit-remaining ${pacer.remaining()}): pacing requests until it resets`, { component: 'port', waitMs: Math.round(wait) });
+        deps.logger.warn(
+          `Port's rate limit is nearly used up (x-ratelimit-remaining ${pacer.remaining()}): pacing requests until it resets`,
+          { component: 'port', waitMs: Math.round(wait) },
+        );
       }
       await deps.clock.sleep(wait);
     }
     let res: HttpResponse;
     try {
-      const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json', 'user-agent': 'ghes-agent', ...extraHeaders };
+      const headers: Record<string, string> = {
+        'content-type': 'application/json',
+        accept: 'application/json',
+        'user-agent': 'ghes-agent',
+        ...extraHeaders,
+      };
       if (auth) headers.authorization = `Bearer ${await accessToken()}`;
-      res = await deps.fetch(`${deps.baseUrl}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), ...(auth ? {} : { redirect: 'manual' as const }) });
+      res = await deps.fetch(`${deps.baseUrl}${path}`, {
+        method,
+        headers,
+        body: body === undefined ? undefined : JSON.stringify(body),
+        ...(auth ? {} : { redirect: 'manual' as const }),
+      });
     } catch (err) {
       if (err instanceof AgentError) {
         // A limit cut the answer (port.requestDeadlineMs, port.maxResponseBytes): http-fetch's limitError.
-        if (err.code === 'timeout' || err.code === 'limits') deps.metrics.portRequests.inc({ operation, outcome: err.code === 'timeout' ? 'deadline' : 'too_large' });
+        if (err.code === 'timeout' || err.code === 'limits')
+          deps.metrics.portRequests.inc({ operation, outcome: err.code === 'timeout' ? 'deadline' : 'too_large' });
         throw new AgentError(err.code, `Port API ${operation}: ${err.message}`, { retriable: err.retriable, cause: err });
       }
       deps.metrics.portRequests.inc({ operation, outcome: 'network_error' });
@@ -77,7 +98,11 @@ export function createPortHttp(deps: {
     if (res.redirectRefused) {
       // A redirect not followed: its Location's origin and the rule are named, not its body.
       await res.text().catch(() => '');
-      throw new AgentError('port', `Port API ${operation} answered ${res.status}, a redirect ${res.redirectRefused}. Check port.apiUrl / port.region (and any proxy in between).`, { status: res.status });
+      throw new AgentError(
+        'port',
+        `Port API ${operation} answered ${res.status}, a redirect ${res.redirectRefused}. Check port.apiUrl / port.region (and any proxy in between).`,
+        { status: res.status },
+      );
     }
     const text = (await res.text().catch(() => '')).slice(0, 2000);
     const retryAfter = Number(res.headers.get('retry-after'));
@@ -85,23 +110,38 @@ export function createPortHttp(deps: {
     if (!retriable) deps.logger.warn('Port API refused a request', { component: 'port', operation, status: res.status, body: text });
     // A 429 without retry-after waits for the window's reset, as the headers say.
     const untilReset = res.status === 429 ? pacer.untilReset(deps.clock.now()) : undefined;
-    throw new AgentError(res.status === 429 ? 'rate_limited' : 'port', `Port API ${operation} answered ${res.status}: ${text || res.statusText}`, {
-      retriable,
-      status: res.status,
-      retryAfterMs: Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter * 1000 : untilReset,
-    });
+    throw new AgentError(
+      res.status === 429 ? 'rate_limited' : 'port',
+      `Port API ${operation} answered ${res.status}: ${text || res.statusText}`,
+      {
+        retriable,
+        status: res.status,
+        retryAfterMs: Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter * 1000 : untilReset,
+      },
+    );
   }
 
   async function accessToken(): Promise<string> {
     if (token && deps.clock.now() < token.expiresAtMs) return token.value;
     pendingToken ??= (async () => {
       try {
-        const res = await send('auth', 'POST', '/v1/auth/access_token', { clientId: deps.clientId, clientSecret: deps.clientSecret }, {}, false);
+        const res = await send(
+          'auth',
+          'POST',
+          '/v1/auth/access_token',
+          { clientId: deps.clientId, clientSecret: deps.clientSecret },
+          {},
+          false,
+        );
         if (res.status === 401 || res.status === 403) {
           await res.text().catch(() => '');
-          throw new AgentError('auth', 'Port rejected the client id/secret (401). Check port.clientId and port.clientSecret (Port → Settings → Credentials) and port.region.', {
-            status: res.status,
-          });
+          throw new AgentError(
+            'auth',
+            'Port rejected the client id/secret (401). Check port.clientId and port.clientSecret (Port → Settings → Credentials) and port.region.',
+            {
+              status: res.status,
+            },
+          );
         }
         if (!res.ok) await fail('auth', res);
         const body = (await res.json()) as { accessToken?: string; expiresIn?: number };

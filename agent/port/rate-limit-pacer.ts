@@ -23,7 +23,9 @@ export interface RateLimitPacer {
   untilReset(nowMs: number): number | undefined;
 }
 
-export function createRateLimitPacer(opts: { reserveFraction?: number; paceBelowFraction?: number; maxWaitMs?: number } = {}): RateLimitPacer {
+export function createRateLimitPacer(
+  opts: { reserveFraction?: number; paceBelowFraction?: number; maxWaitMs?: number } = {},
+): RateLimitPacer {
   let limit = 0;
   let remaining: number | undefined;
   let resetAtMs = 0;

@@ -13,9 +13,12 @@ export function createSignatureVariantNote(deps: { metrics: Metrics; logger: Log
     deps.metrics.signatureVariants.inc({ signature_variant: variant });
     if (variant === last) return;
     last = variant;
-    deps.logger.info(`X-Port-Signature matched the message with ${variant === 'headers_deleted' ? 'its headers object deleted' : 'the two X-Port-* keys deleted from headers'} (signature_variant=${variant})`, {
-      ...fields,
-      signature_variant: variant,
-    });
+    deps.logger.info(
+      `X-Port-Signature matched the message with ${variant === 'headers_deleted' ? 'its headers object deleted' : 'the two X-Port-* keys deleted from headers'} (signature_variant=${variant})`,
+      {
+        ...fields,
+        signature_variant: variant,
+      },
+    );
   };
 }

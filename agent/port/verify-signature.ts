@@ -17,7 +17,10 @@ export type SignatureVariant = 'signature_keys_deleted' | 'headers_deleted';
  */
 export type SignatureRefusal = 'unsigned' | 'replayed' | 'signature_rejected';
 
-export type SignatureVerdict = { ok: true; checked: false } | { ok: true; checked: true; variant: SignatureVariant } | { ok: false; reason: string; outcome: SignatureRefusal };
+export type SignatureVerdict =
+  | { ok: true; checked: false }
+  | { ok: true; checked: true; variant: SignatureVariant }
+  | { ok: false; reason: string; outcome: SignatureRefusal };
 
 /**
  * Port signs `${timestamp}.${compact JSON of the message without its signature}` with
@@ -48,7 +51,8 @@ export function verifySignature(args: {
       ? { ok: false, reason: 'message is not signed (no X-Port-Signature) and signature.mode is "required"', outcome: 'unsigned' }
       : { ok: true, checked: false };
   }
-  if (!/^\d{1,13}$/.test(signature.timestamp)) return { ok: false, reason: 'X-Port-Timestamp is not a unix timestamp', outcome: 'signature_rejected' };
+  if (!/^\d{1,13}$/.test(signature.timestamp))
+    return { ok: false, reason: 'X-Port-Timestamp is not a unix timestamp', outcome: 'signature_rejected' };
   if (args.maxAgeSeconds > 0) {
     const tsMs = Number(signature.timestamp) * (signature.timestamp.length > 11 ? 1 : 1000);
     const referenceMs = args.writtenAtMs !== undefined && args.writtenAtMs > 0 ? args.writtenAtMs : args.nowMs;
@@ -71,7 +75,11 @@ export function verifySignature(args: {
     try {
       text = JSON.stringify(unsignedForm(args.message, variant));
     } catch {
-      return { ok: false, reason: 'message cannot be serialized for the signature check (nested too deeply)', outcome: 'signature_rejected' };
+      return {
+        ok: false,
+        reason: 'message cannot be serialized for the signature check (nested too deeply)',
+        outcome: 'signature_rejected',
+      };
     }
     const expected = createHmac('sha256', args.secret).update(`${signature.timestamp}.${text}`).digest();
     if (given.some((g) => g.length === expected.length && timingSafeEqual(g, expected))) return { ok: true, checked: true, variant };

@@ -26,6 +26,14 @@ export async function buildRelay(
     name: 'github.caFile',
     limits: responseLimits(config, 'github', deps.metrics),
   });
-  const relay = await startRelay({ config, ghesFetch, portHttp: deps.port.http, port: deps.port.client, metrics: deps.metrics, logger: deps.logger, now: () => deps.clock.now() });
+  const relay = await startRelay({
+    config,
+    ghesFetch,
+    portHttp: deps.port.http,
+    port: deps.port.client,
+    metrics: deps.metrics,
+    logger: deps.logger,
+    now: () => deps.clock.now(),
+  });
   deps.stops.add(() => relay.close());
 }

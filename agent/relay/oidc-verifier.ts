@@ -49,10 +49,15 @@ export function createOidcVerifier(deps: {
       res = await deps.fetch(url, { method: 'GET', headers: { accept: 'application/json' } });
       text = await res.text();
     } catch (err) {
-      throw new AgentError('network', `GHES's ${what} could not be read (${url}): ${err instanceof Error ? err.message : String(err)}`, { retriable: true, status: 503, cause: err });
+      throw new AgentError('network', `GHES's ${what} could not be read (${url}): ${err instanceof Error ? err.message : String(err)}`, {
+        retriable: true,
+        status: 503,
+        cause: err,
+      });
     }
     if (!res.ok) throw new AgentError('server', `GHES answered ${res.status} to the ${what} (${url})`, { retriable: true, status: 502 });
-    if (text.length > JWKS_MAX_BYTES) throw new AgentError('limits', `GHES's ${what} is larger than ${JWKS_MAX_BYTES} bytes`, { status: 502 });
+    if (text.length > JWKS_MAX_BYTES)
+      throw new AgentError('limits', `GHES's ${what} is larger than ${JWKS_MAX_BYTES} bytes`, { status: 502 });
     try {
       return JSON.parse(text) as unknown;
     } catch {
@@ -62,15 +67,29 @@ export function createOidcVerifier(deps: {
 
   async function load(): Promise<void> {
     // GHES unreachable: callers get 503 at once for a while instead of each trying GHES again.
-    if (!loading && deps.now() - failedAt < minRefreshMs / 6) throw new AgentError('network', "GHES's OIDC keys could not be read a moment ago", { retriable: true, status: 503 });
+    if (!loading && deps.now() - failedAt < minRefreshMs / 6)
+      throw new AgentError('network', "GHES's OIDC keys could not be read a moment ago", { retriable: true, status: 503 });
     loading ??= (async () => {
       try {
         // OpenID Connect Discovery 1.0 §4: <issuer>/.well-known/openid-configuration.
-        const discovery = (await getJson(`${deps.issuer}/.well-known/openid-configuration`, 'OIDC discovery document')) as { issuer?: unknown; jwks_uri?: unknown };
-        if (discovery.issuer !== deps.issuer) throw new AgentError('server', `GHES's OIDC discovery names issuer ${String(discovery.issuer)}, not ${deps.issuer} (relay.oidcIssuer)`, { status: 502 });
+        const discovery = (await getJson(`${deps.issuer}/.well-known/openid-configuration`, 'OIDC discovery document')) as {
+          issuer?: unknown;
+          jwks_uri?: unknown;
+        };
+        if (discovery.issuer !== deps.issuer)
+          throw new AgentError(
+            'server',
+            `GHES's OIDC discovery names issuer ${String(discovery.issuer)}, not ${deps.issuer} (relay.oidcIssuer)`,
+            { status: 502 },
+          );
         const jwksUri = typeof discovery.jwks_uri === 'string' ? discovery.jwks_uri : '';
         // The keys must come from the issuer's own origin: a discovery document pointing elsewhere is not trusted.
-        if (!jwksUri || new URL(jwksUri).origin !== new URL(deps.issuer).origin) throw new AgentError('server', `GHES's OIDC discovery names jwks_uri ${jwksUri || '(none)'}, not on ${new URL(deps.issuer).origin}`, { status: 502 });
+        if (!jwksUri || new URL(jwksUri).origin !== new URL(deps.issuer).origin)
+          throw new AgentError(
+            'server',
+            `GHES's OIDC discovery names jwks_uri ${jwksUri || '(none)'}, not on ${new URL(deps.issuer).origin}`,
+            { status: 502 },
+          );
         const jwks = (await getJson(jwksUri, 'OIDC JWKS')) as JSONWebKeySet;
         try {
           keys = createLocalJWKSet(jwks);
@@ -115,7 +134,10 @@ export function createOidcVerifier(deps: {
           throw err;
         }
       } catch (err) {
-        if (err instanceof AgentError) throw err.status === 401 ? err : new AgentError(err.code, `the relay cannot verify tokens now: ${err.message}`, { retriable: true, status: 503, cause: err });
+        if (err instanceof AgentError)
+          throw err.status === 401
+            ? err
+            : new AgentError(err.code, `the relay cannot verify tokens now: ${err.message}`, { retriable: true, status: 503, cause: err });
         throw new AgentError('auth', `the token is refused: ${refusalReason(err)}`, { status: 401 });
       }
     },
@@ -125,8 +147,9 @@ export function createOidcVerifier(deps: {
 /** A short reason for a refused token; never the token itself. */
 function refusalReason(err: unknown): string {
   if (err instanceof joseErrors.JWTExpired) return 'it has expired (exp)';
-  if (err instanceof joseErrors.JWTClaimValidationFailed) return `claim ${err.claim} is not accepted (${err.reason === 'check_failed' ? 'wrong value' : err.reason})`;
-  if (err instanceof joseErrors.JWKSNoMatchingKey) return "it is not signed by a key GHES publishes (unknown kid)";
+  if (err instanceof joseErrors.JWTClaimValidationFailed)
+    return `claim ${err.claim} is not accepted (${err.reason === 'check_failed' ? 'wrong value' : err.reason})`;
+  if (err instanceof joseErrors.JWKSNoMatchingKey) return 'it is not signed by a key GHES publishes (unknown kid)';
   if (err instanceof joseErrors.JWSSignatureVerificationFailed) return "its signature does not verify against GHES's keys";
   if (err instanceof joseErrors.JOSEAlgNotAllowed) return 'its algorithm is not RS256';
   if (err instanceof joseErrors.JWSInvalid || err instanceof joseErrors.JWTInvalid) return 'it is not a signed JWT';

@@ -28,7 +28,8 @@ import type { RepoRateLimit } from './repo-rate-limit.js';
 import type { RunScope } from './run-scope.js';
 import { type WorkflowIdentity, workflowIdentity } from './workflow-identity.js';
 
-export type RelayOutcome = 'ok' | 'port_error' | 'unauthenticated' | 'forbidden' | 'rate_limited' | 'too_large' | 'timeout' | 'bad_request' | 'not_found' | 'error';
+export type RelayOutcome =
+  'ok' | 'port_error' | 'unauthenticated' | 'forbidden' | 'rate_limited' | 'too_large' | 'timeout' | 'bad_request' | 'not_found' | 'error';
 
 export interface RelayRequest {
   method: string;
@@ -59,8 +60,21 @@ export interface RelayHandlerDeps {
 const JSON_TYPE = 'application/json; charset=utf-8';
 
 /** Port's error shape (its API's `{ok: false, error, message}`). */
-export function portErrorAnswer(status: number, error: string, message: string, route: RelayRouteName, outcome: RelayOutcome, headers: Record<string, string> = {}): RelayAnswer {
-  return { status, body: JSON.stringify({ ok: false, error, message }), headers: { 'content-type': JSON_TYPE, ...headers }, route, outcome };
+export function portErrorAnswer(
+  status: number,
+  error: string,
+  message: string,
+  route: RelayRouteName,
+  outcome: RelayOutcome,
+  headers: Record<string, string> = {},
+): RelayAnswer {
+  return {
+    status,
+    body: JSON.stringify({ ok: false, error, message }),
+    headers: { 'content-type': JSON_TYPE, ...headers },
+    route,
+    outcome,
+  };
 }
 
 const OPERATION: Record<Exclude<RelayRouteName, 'token' | 'unknown'>, string> = {
@@ -92,11 +106,21 @@ function parseBody(raw: string): { ok: true; value: unknown } | { ok: false } {
 export function createRelayHandler(deps: RelayHandlerDeps): (req: RelayRequest) => Promise<RelayAnswer> {
   const audit = deps.logger.child({ component: 'relay' });
 
-  async function authenticate(token: string | undefined, route: RelayRouteName): Promise<{ who: WorkflowIdentity; claims: JWTPayload } | RelayAnswer> {
-    if (!token) return portErrorAnswer(401, 'unauthorized', 'Missing bearer token: get one from POST /v1/auth/access_token with the GitHub OIDC token as clientSecret', route, 'unauthenticated');
+  async function authenticate(
+    token: string | undefined,
+    route: RelayRouteName,
+  ): Promise<{ who: WorkflowIdentity; claims: JWTPayload } | RelayAnswer> {
+    if (!token)
+      return portErrorAnswer(
+        401,
+        'unauthorized',
+        'Missing bearer token: get one from POST /v1/auth/access_token with the GitHub OIDC token as clientSecret',
+        route,
+        'unauthenticated',
+      );
     try {
       const claims = await deps.verifier.verify(token);
-      return { who: workflowIdentity(claims as Record<string, unknown>), claims };
+      return { who: workflowIdentity(claims), claims };
     } catch (err) {
       const e = err instanceof AgentError ? err : new AgentError('auth', 'the token is refused', { status: 401 });
       if (e.status === 401) return portErrorAnswer(401, 'unauthorized', e.message, route, 'unauthenticated');
@@ -107,7 +131,14 @@ export function createRelayHandler(deps: RelayHandlerDeps): (req: RelayRequest) 
   function limited(who: WorkflowIdentity, route: RelayRouteName): RelayAnswer | undefined {
     const waitMs = deps.rate.take(who.repositoryId);
     if (waitMs === 0) return undefined;
-    return portErrorAnswer(429, 'rate_limit_exceeded', `${who.repository} made more than relay.requestsPerRepoPerMinute requests in the last minute`, route, 'rate_limited', { 'retry-after': String(Math.max(1, Math.ceil(waitMs / 1000))) });
+    return portErrorAnswer(
+      429,
+      'rate_limit_exceeded',
+      `${who.repository} made more than relay.requestsPerRepoPerMinute requests in the last minute`,
+      route,
+      'rate_limited',
+      { 'retry-after': String(Math.max(1, Math.ceil(waitMs / 1000))) },
+    );
   }
 
   async function forward(route: Extract<RelayRoute, { portPath: string }>, body: unknown, who: WorkflowIdentity): Promise<RelayAnswer> {
@@ -117,10 +148,22 @@ export function createRelayHandler(deps: RelayHandlerDeps): (req: RelayRequest) 
       res = await deps.portHttp.call(OPERATION[name], METHOD[name], route.portPath, { body });
     } catch (err) {
       const e = err instanceof AgentError ? err : new AgentError('network', String(err));
-      return portErrorAnswer(e.code === 'timeout' ? 504 : 502, 'bad_gateway', `the relay could not reach Port: ${e.message}`, name, e.code === 'timeout' ? 'timeout' : 'error');
+      return portErrorAnswer(
+        e.code === 'timeout' ? 504 : 502,
+        'bad_gateway',
+        `the relay could not reach Port: ${e.message}`,
+        name,
+        e.code === 'timeout' ? 'timeout' : 'error',
+      );
     }
     const text = await res.text();
-    const answer: RelayAnswer = { status: res.status, body: text, headers: { 'content-type': res.headers.get('content-type') ?? JSON_TYPE }, route: name, outcome: res.ok ? 'ok' : 'port_error' };
+    const answer: RelayAnswer = {
+      status: res.status,
+      body: text,
+      headers: { 'content-type': res.headers.get('content-type') ?? JSON_TYPE },
+      route: name,
+      outcome: res.ok ? 'ok' : 'port_error',
+    };
     if (name !== 'get_entity' && name !== 'search_entities') {
       // The audit line of a write: who (repository, workflow, GitHub run) wrote what, and Port's answer. Never a value.
       audit.info('relay write', {
@@ -130,7 +173,11 @@ export function createRelayHandler(deps: RelayHandlerDeps): (req: RelayRequest) 
         githubRunId: who.runId,
         workflow: who.workflowFile,
         ...('runId' in route && route.runId ? { portRunId: route.runId } : {}),
-        ...('entity' in route && route.entity ? { blueprint: route.blueprint, entity: route.entity } : 'blueprint' in route ? { blueprint: route.blueprint } : {}),
+        ...('entity' in route && route.entity
+          ? { blueprint: route.blueprint, entity: route.entity }
+          : 'blueprint' in route
+            ? { blueprint: route.blueprint }
+            : {}),
         status: res.status,
       });
     }
@@ -139,7 +186,14 @@ export function createRelayHandler(deps: RelayHandlerDeps): (req: RelayRequest) 
 
   return async function handle(req) {
     const route = matchRelayRoute(req.method, req.url);
-    if (route.name === 'unknown') return portErrorAnswer(route.status, route.status === 404 ? 'not_found' : route.status === 405 ? 'method_not_allowed' : 'invalid_request', route.reason, 'unknown', route.status === 404 ? 'not_found' : 'bad_request');
+    if (route.name === 'unknown')
+      return portErrorAnswer(
+        route.status,
+        route.status === 404 ? 'not_found' : route.status === 405 ? 'method_not_allowed' : 'invalid_request',
+        route.reason,
+        'unknown',
+        route.status === 404 ? 'not_found' : 'bad_request',
+      );
     const parsed = parseBody(req.body);
     if (!parsed.ok) return portErrorAnswer(400, 'invalid_json', 'request body is not valid JSON', route.name, 'bad_request');
 
@@ -147,13 +201,26 @@ export function createRelayHandler(deps: RelayHandlerDeps): (req: RelayRequest) 
       // getToken.ts posts {clientId, clientSecret}; the GitHub OIDC token stands in for the secret, any clientId.
       const b = parsed.value as { clientSecret?: unknown } | undefined;
       const token = typeof b === 'object' && b !== null && typeof b.clientSecret === 'string' ? b.clientSecret : undefined;
-      if (!token) return portErrorAnswer(422, 'invalid_request', "body must have 'clientSecret': the workflow's GitHub OIDC token for the relay's audience", 'token', 'bad_request');
+      if (!token)
+        return portErrorAnswer(
+          422,
+          'invalid_request',
+          "body must have 'clientSecret': the workflow's GitHub OIDC token for the relay's audience",
+          'token',
+          'bad_request',
+        );
       const auth = await authenticate(token, 'token');
       if ('status' in auth) return auth;
       const over = limited(auth.who, 'token');
       if (over) return over;
       const expiresIn = Math.max(0, (auth.claims.exp ?? 0) - Math.floor(deps.now() / 1000));
-      return { status: 200, body: JSON.stringify({ ok: true, accessToken: token, expiresIn, tokenType: 'Bearer' }), headers: { 'content-type': JSON_TYPE, 'cache-control': 'no-store' }, route: 'token', outcome: 'ok' };
+      return {
+        status: 200,
+        body: JSON.stringify({ ok: true, accessToken: token, expiresIn, tokenType: 'Bearer' }),
+        headers: { 'content-type': JSON_TYPE, 'cache-control': 'no-store' },
+        route: 'token',
+        outcome: 'ok',
+      };
     }
 
     const bearer = /^Bearer\s+(\S+)\s*$/i.exec(req.authorization ?? '')?.[1];
@@ -177,7 +244,10 @@ export function createRelayHandler(deps: RelayHandlerDeps): (req: RelayRequest) 
       if (!v.allowed) return forbid(v.reason);
       if (route.name === 'upsert_entity') {
         const bodyBp = (parsed.value as { blueprint?: unknown } | undefined)?.blueprint;
-        if (bodyBp !== undefined && bodyBp !== route.blueprint) return forbid(`the body names blueprint ${String(bodyBp).slice(0, 100)}, the path ${route.blueprint}`);
+        if (bodyBp !== undefined && bodyBp !== route.blueprint)
+          return forbid(
+            `the body names blueprint ${(typeof bodyBp === 'string' ? bodyBp : JSON.stringify(bodyBp)).slice(0, 100)}, the path ${route.blueprint}`,
+          );
         if (route.query.get('create_missing_related_entities') === 'true') {
           const w = decideWideWrite(deps.policy, who, 'create_missing_related_entities=true');
           if (!w.allowed) return forbid(w.reason);
@@ -190,12 +260,19 @@ export function createRelayHandler(deps: RelayHandlerDeps): (req: RelayRequest) 
     }
     const runId = route.name === 'patch_run' || route.name === 'add_run_log' ? route.runId : 'runId' in route ? route.runId : undefined;
     if (runId !== undefined) {
-      if (!/^r_[A-Za-z0-9_-]{1,100}$/.test(runId)) return portErrorAnswer(400, 'invalid_request', 'run_id is not an action run id (r_…)', route.name, 'bad_request');
+      if (!/^r_[A-Za-z0-9_-]{1,100}$/.test(runId))
+        return portErrorAnswer(400, 'invalid_request', 'run_id is not an action run id (r_…)', route.name, 'bad_request');
       let scope;
       try {
         scope = await deps.runScope.check(runId, who);
       } catch (err) {
-        return portErrorAnswer(502, 'bad_gateway', `the relay could not read Port run ${runId}: ${err instanceof Error ? err.message : String(err)}`, route.name, 'error');
+        return portErrorAnswer(
+          502,
+          'bad_gateway',
+          `the relay could not read Port run ${runId}: ${err instanceof Error ? err.message : String(err)}`,
+          route.name,
+          'error',
+        );
       }
       if (scope === 'not_found') return portErrorAnswer(404, 'not_found', `Action run ${runId} was not found`, route.name, 'not_found');
       if (!scope.allowed) return forbid(scope.reason);

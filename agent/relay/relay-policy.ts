@@ -48,7 +48,10 @@ export function decideEntityAccess(rules: readonly RelayRule[], who: WorkflowIde
  */
 export function decideWideWrite(rules: readonly RelayRule[], who: WorkflowIdentity, what: string): PolicyVerdict {
   if (applyingRules(rules, who).some((r) => r.write.includes('*') || r.write.includes('**'))) return { allowed: true };
-  return { allowed: false, reason: `${what} touches entities of other blueprints: relay.policy must let ${describe(who)} write every blueprint ("*") for it` };
+  return {
+    allowed: false,
+    reason: `${what} touches entities of other blueprints: relay.policy must let ${describe(who)} write every blueprint ("*") for it`,
+  };
 }
 
 /**
@@ -59,7 +62,8 @@ export function decideWideWrite(rules: readonly RelayRule[], who: WorkflowIdenti
  * every blueprint.
  */
 export function searchedBlueprints(body: unknown): { blueprints: string[] } | { reason: string } {
-  const reason = 'a search through the relay must name its blueprints with a top-level rule {"property":"$blueprint","operator":"=" or "in","value":…} under combinator "and"';
+  const reason =
+    'a search through the relay must name its blueprints with a top-level rule {"property":"$blueprint","operator":"=" or "in","value":…} under combinator "and"';
   if (typeof body !== 'object' || body === null || Array.isArray(body)) return { reason: 'the search body must be a JSON object' };
   const b = body as { combinator?: unknown; rules?: unknown; not?: unknown };
   if (b.not === true || !Array.isArray(b.rules)) return { reason };
@@ -69,7 +73,8 @@ export function searchedBlueprints(body: unknown): { blueprints: string[] } | { 
     const r = rule as { property?: unknown; operator?: unknown; value?: unknown };
     if (r.property !== '$blueprint') continue;
     if (r.operator === '=' && typeof r.value === 'string') return { blueprints: [r.value] };
-    if (r.operator === 'in' && Array.isArray(r.value) && r.value.length > 0 && r.value.every((v) => typeof v === 'string')) return { blueprints: r.value as string[] };
+    if (r.operator === 'in' && Array.isArray(r.value) && r.value.length > 0 && r.value.every((v) => typeof v === 'string'))
+      return { blueprints: r.value };
   }
   return { reason };
 }

@@ -15,11 +15,19 @@
  * Only the query parameters the action sends are passed on (anything else is refused, so a caller
  * cannot reach a Port feature the relay did not decide on), in the order they came.
  */
-export type RelayRouteName = 'token' | 'upsert_entity' | 'get_entity' | 'delete_entity' | 'search_entities' | 'patch_run' | 'add_run_log' | 'unknown';
+export type RelayRouteName =
+  'token' | 'upsert_entity' | 'get_entity' | 'delete_entity' | 'search_entities' | 'patch_run' | 'add_run_log' | 'unknown';
 
 export type RelayRoute =
   | { name: 'token' }
-  | { name: 'upsert_entity' | 'get_entity' | 'delete_entity'; blueprint: string; entity?: string; portPath: string; runId?: string; query: URLSearchParams }
+  | {
+      name: 'upsert_entity' | 'get_entity' | 'delete_entity';
+      blueprint: string;
+      entity?: string;
+      portPath: string;
+      runId?: string;
+      query: URLSearchParams;
+    }
   | { name: 'search_entities'; portPath: string; query: URLSearchParams }
   | { name: 'patch_run' | 'add_run_log'; runId: string; portPath: string; query: URLSearchParams }
   | { name: 'unknown'; status: 400 | 404 | 405; reason: string };
@@ -58,14 +66,21 @@ export function matchRelayRoute(method: string, rawUrl: string): RelayRoute {
   const withQuery = <T extends Exclude<RelayRoute, { name: 'token' | 'unknown' }>>(route: T): RelayRoute => {
     const allowed = ALLOWED_QUERY[route.name]!;
     const unknown = [...url.searchParams.keys()].find((k) => !allowed.includes(k));
-    if (unknown !== undefined) return { name: 'unknown', status: 400, reason: `query parameter ${JSON.stringify(unknown.slice(0, 50))} is not one the relay passes on (allowed here: ${allowed.join(', ') || 'none'})` };
+    if (unknown !== undefined)
+      return {
+        name: 'unknown',
+        status: 400,
+        reason: `query parameter ${JSON.stringify(unknown.slice(0, 50))} is not one the relay passes on (allowed here: ${allowed.join(', ') || 'none'})`,
+      };
     const search = url.searchParams.toString();
     return { ...route, portPath: search ? `${route.portPath}?${search}` : route.portPath };
   };
   const [v1, a, b, c, d, ...rest] = parts;
-  if (v1 !== 'v1' || parts.some((p) => p === '')) return { name: 'unknown', status: 404, reason: `${url.pathname.slice(0, 200)} is not a route the relay serves` };
+  if (v1 !== 'v1' || parts.some((p) => p === ''))
+    return { name: 'unknown', status: 404, reason: `${url.pathname.slice(0, 200)} is not a route the relay serves` };
 
-  if (a === 'auth' && b === 'access_token' && c === undefined) return m === 'POST' ? { name: 'token' } : { name: 'unknown', status: 405, reason: `${m} is not allowed on /v1/auth/access_token` };
+  if (a === 'auth' && b === 'access_token' && c === undefined)
+    return m === 'POST' ? { name: 'token' } : { name: 'unknown', status: 405, reason: `${m} is not allowed on /v1/auth/access_token` };
 
   if (a === 'entities' && b === 'search' && c === undefined) {
     if (m !== 'POST') return { name: 'unknown', status: 405, reason: `${m} is not allowed on /v1/entities/search` };
@@ -74,7 +89,8 @@ export function matchRelayRoute(method: string, rawUrl: string): RelayRoute {
 
   if (a === 'blueprints' && b !== undefined && c === 'entities' && rest.length === 0) {
     const blueprint = decode(b);
-    if (blueprint === undefined || !BLUEPRINT.test(blueprint)) return { name: 'unknown', status: 400, reason: 'the blueprint identifier is not valid' };
+    if (blueprint === undefined || !BLUEPRINT.test(blueprint))
+      return { name: 'unknown', status: 400, reason: 'the blueprint identifier is not valid' };
     const bp = encodeURIComponent(blueprint);
     const runId = url.searchParams.get('run_id') ?? undefined;
     if (d === undefined) {
@@ -91,16 +107,22 @@ export function matchRelayRoute(method: string, rawUrl: string): RelayRoute {
 
   if (a === 'actions' && b === 'runs' && c !== undefined && rest.length === 0) {
     const runId = decode(c);
-    if (runId === undefined || !RUN_ID.test(runId)) return { name: 'unknown', status: 400, reason: 'the run id is not an action run id (r_…)' };
+    if (runId === undefined || !RUN_ID.test(runId))
+      return { name: 'unknown', status: 400, reason: 'the run id is not an action run id (r_…)' };
     const path = `/v1/actions/runs/${encodeURIComponent(runId)}`;
     if (d === undefined && m === 'PATCH') {
       // The action repeats the run id as ?runId= (patchRun.ts); another id there would be ambiguous.
       const q = url.searchParams.get('runId');
-      if (q !== null && q !== runId) return { name: 'unknown', status: 400, reason: 'the runId query parameter names another run than the path' };
+      if (q !== null && q !== runId)
+        return { name: 'unknown', status: 400, reason: 'the runId query parameter names another run than the path' };
       return withQuery({ name: 'patch_run', runId, portPath: path, query: url.searchParams });
     }
     if (d === 'logs' && m === 'POST') return withQuery({ name: 'add_run_log', runId, portPath: `${path}/logs`, query: url.searchParams });
-    return { name: 'unknown', status: 405, reason: `${m} is not allowed on ${d === undefined ? '/v1/actions/runs/{id}' : '/v1/actions/runs/{id}/logs'}` };
+    return {
+      name: 'unknown',
+      status: 405,
+      reason: `${m} is not allowed on ${d === undefined ? '/v1/actions/runs/{id}' : '/v1/actions/runs/{id}/logs'}`,
+    };
   }
   return { name: 'unknown', status: 404, reason: `${url.pathname.slice(0, 200)} is not a route the relay serves` };
 }

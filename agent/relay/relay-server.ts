@@ -54,7 +54,8 @@ export async function startRelayServer(deps: {
   now: () => number;
 }): Promise<RelayServer> {
   const log = deps.logger.child({ component: 'relay' });
-  for (const route of ['token', 'upsert_entity', 'get_entity', 'delete_entity', 'search_entities', 'patch_run', 'add_run_log']) deps.metrics.relayRequestDuration.zero({ route });
+  for (const route of ['token', 'upsert_entity', 'get_entity', 'delete_entity', 'search_entities', 'patch_run', 'add_run_log'])
+    deps.metrics.relayRequestDuration.zero({ route });
 
   function send(res: ServerResponse, answer: RelayAnswer, startedMs: number): void {
     deps.metrics.relayRequests.inc({ route: answer.route, outcome: answer.outcome });
@@ -76,7 +77,17 @@ export async function startRelayServer(deps: {
     };
     // The deadline covers the whole request: a slow sender, the token check, Port's answer.
     const timer = setTimeout(
-      () => answerOnce(portErrorAnswer(504, 'timeout', `the relay did not answer within relay.requestDeadlineMs (${deps.requestDeadlineMs} ms)`, routeName, 'timeout', { connection: 'close' })),
+      () =>
+        answerOnce(
+          portErrorAnswer(
+            504,
+            'timeout',
+            `the relay did not answer within relay.requestDeadlineMs (${deps.requestDeadlineMs} ms)`,
+            routeName,
+            'timeout',
+            { connection: 'close' },
+          ),
+        ),
       deps.requestDeadlineMs,
     );
     readCapped(req, deps.maxBodyBytes)
@@ -87,9 +98,23 @@ export async function startRelayServer(deps: {
           return;
         }
         if (body.kind === 'too_large') {
-          return answerOnce(portErrorAnswer(413, 'payload_too_large', `request body exceeds relay.maxBodyBytes (${deps.maxBodyBytes} bytes)`, routeName, 'too_large', { connection: 'close' }));
+          return answerOnce(
+            portErrorAnswer(
+              413,
+              'payload_too_large',
+              `request body exceeds relay.maxBodyBytes (${deps.maxBodyBytes} bytes)`,
+              routeName,
+              'too_large',
+              { connection: 'close' },
+            ),
+          );
         }
-        const answer = await deps.handle({ method: req.method ?? 'GET', url: req.url ?? '/', authorization: req.headers.authorization, body: body.text });
+        const answer = await deps.handle({
+          method: req.method ?? 'GET',
+          url: req.url ?? '/',
+          authorization: req.headers.authorization,
+          body: body.text,
+        });
         answerOnce(answer);
       })
       .catch((err: unknown) => {
@@ -106,7 +131,10 @@ export async function startRelayServer(deps: {
       cert = readFileSync(deps.tls.certFile);
       key = readFileSync(deps.tls.keyFile);
     } catch (err) {
-      throw new AgentError('config', `relay.tlsCertFile/relay.tlsKeyFile: cannot read ${(err as NodeJS.ErrnoException).path ?? 'the file'} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+      throw new AgentError(
+        'config',
+        `relay.tlsCertFile/relay.tlsKeyFile: cannot read ${(err as NodeJS.ErrnoException).path ?? 'the file'} (${(err as NodeJS.ErrnoException).code ?? 'error'})`,
+      );
     }
     server = createHttpsServer({ cert, key }, onRequest);
   } else {
@@ -117,13 +145,23 @@ export async function startRelayServer(deps: {
   server.requestTimeout = deps.requestDeadlineMs + 1000;
   server.keepAliveTimeout = 5000;
   await new Promise<void>((resolve, reject) => {
-    server.once('error', (err: NodeJS.ErrnoException) => reject(new AgentError('config', `relay: cannot listen on ${deps.host}:${deps.port} (${err.code ?? err.message}); check relay.host and relay.port`)));
+    server.once('error', (err: NodeJS.ErrnoException) =>
+      reject(
+        new AgentError(
+          'config',
+          `relay: cannot listen on ${deps.host}:${deps.port} (${err.code ?? err.message}); check relay.host and relay.port`,
+        ),
+      ),
+    );
     server.listen(deps.port, deps.host, () => resolve());
   });
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : deps.port;
   log.info(`relay listening on ${deps.tls ? 'https' : 'http'}://${deps.host}:${port}`);
-  if (!deps.tls) log.warn('relay: plain HTTP (no relay.tlsCertFile): the workflows\' tokens travel unencrypted unless a TLS-terminating Ingress sits in front');
+  if (!deps.tls)
+    log.warn(
+      "relay: plain HTTP (no relay.tlsCertFile): the workflows' tokens travel unencrypted unless a TLS-terminating Ingress sits in front",
+    );
   return {
     port,
     close: () =>

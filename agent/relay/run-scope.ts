@@ -16,11 +16,20 @@ import type { WorkflowIdentity } from './workflow-identity.js';
 export type RunScopeVerdict = { allowed: true } | { allowed: false; reason: string };
 
 /** The decision on a recorded reference (from readRecordedRun) and the link it came from. Pure. */
-export function decideRunScope(portRunId: string, ref: RecordedReference, links: readonly string[], who: WorkflowIdentity): RunScopeVerdict {
-  const refuse = (why: string): RunScopeVerdict => ({ allowed: false, reason: `Port run ${portRunId} belongs to another workflow run: ${why}` });
+export function decideRunScope(
+  portRunId: string,
+  ref: RecordedReference,
+  links: readonly string[],
+  who: WorkflowIdentity,
+): RunScopeVerdict {
+  const refuse = (why: string): RunScopeVerdict => ({
+    allowed: false,
+    reason: `Port run ${portRunId} belongs to another workflow run: ${why}`,
+  });
   if (ref.ghRunId !== who.runId) return refuse(`Port's record names GitHub run ${ref.ghRunId}, the token is of run ${who.runId}`);
   if (ref.ids) {
-    if (ref.ids.repoId !== who.repositoryId || ref.ids.ownerId !== who.ownerId) return refuse(`Port's record names repository ${ref.ids.repoId} of owner ${ref.ids.ownerId}, the token is of ${who.repository}`);
+    if (ref.ids.repoId !== who.repositoryId || ref.ids.ownerId !== who.ownerId)
+      return refuse(`Port's record names repository ${ref.ids.repoId} of owner ${ref.ids.ownerId}, the token is of ${who.repository}`);
     return { allowed: true };
   }
   // A link alone: run ids are unique on a GHES instance, and the link must also be in the token's repository.
@@ -82,7 +91,11 @@ export function createRunScope(deps: {
     async check(portRunId, who) {
       const r = await reading(portRunId);
       if (r === 'not_found') return 'not_found';
-      if (r === 'none') return { allowed: false, reason: `Port run ${portRunId} names no GitHub run yet (no link or externalRunId): only the workflow run it names may write it` };
+      if (r === 'none')
+        return {
+          allowed: false,
+          reason: `Port run ${portRunId} names no GitHub run yet (no link or externalRunId): only the workflow run it names may write it`,
+        };
       if ('refused' in r) return { allowed: false, reason: `Port run ${portRunId}: ${r.refused}` };
       return decideRunScope(portRunId, r.ref, r.links, who);
     },

@@ -16,12 +16,31 @@ import { type RelayServer, startRelayServer } from './relay-server.js';
 import { createRepoRateLimit } from './repo-rate-limit.js';
 import { createRunScope } from './run-scope.js';
 
-export function startRelay(deps: { config: AgentConfig; ghesFetch: FetchFn; portHttp: PortHttp; port: PortRunApi; metrics: Metrics; logger: Logger; now: () => number; jwksMinRefreshMs?: number }): Promise<RelayServer> {
+export function startRelay(deps: {
+  config: AgentConfig;
+  ghesFetch: FetchFn;
+  portHttp: PortHttp;
+  port: PortRunApi;
+  metrics: Metrics;
+  logger: Logger;
+  now: () => number;
+  jwksMinRefreshMs?: number;
+}): Promise<RelayServer> {
   const { relay, github } = deps.config;
   const handle = createRelayHandler({
-    verifier: createOidcVerifier({ issuer: relay.oidcIssuer, audience: relay.audience, fetch: deps.ghesFetch, now: deps.now, minRefreshMs: deps.jwksMinRefreshMs }),
+    verifier: createOidcVerifier({
+      issuer: relay.oidcIssuer,
+      audience: relay.audience,
+      fetch: deps.ghesFetch,
+      now: deps.now,
+      minRefreshMs: deps.jwksMinRefreshMs,
+    }),
     portHttp: deps.portHttp,
-    runScope: createRunScope({ getRun: (id) => deps.port.getRun(id), ghesOrigins: ghesOriginsOf([github.url, github.apiUrl]), now: deps.now }),
+    runScope: createRunScope({
+      getRun: (id) => deps.port.getRun(id),
+      ghesOrigins: ghesOriginsOf([github.url, github.apiUrl]),
+      now: deps.now,
+    }),
     rate: createRepoRateLimit({ perMinute: relay.requestsPerRepoPerMinute, now: deps.now }),
     policy: relay.policy,
     logger: deps.logger,

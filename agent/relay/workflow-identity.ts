@@ -33,7 +33,8 @@ const positiveId = (v: unknown): number | undefined => {
 
 /** The identity in verified claims, or an 'auth' AgentError naming the claim that is missing or malformed. */
 export function workflowIdentity(claims: Record<string, unknown>): WorkflowIdentity {
-  const bad = (claim: string) => new AgentError('auth', `the token's ${claim} claim is missing or malformed: not a GitHub Actions OIDC token`, { status: 401 });
+  const bad = (claim: string) =>
+    new AgentError('auth', `the token's ${claim} claim is missing or malformed: not a GitHub Actions OIDC token`, { status: 401 });
   const repository = claims.repository;
   if (typeof repository !== 'string' || !/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/.test(repository)) throw bad('repository');
   const repositoryId = positiveId(claims.repository_id);

@@ -18,7 +18,10 @@ import { dispatchedHere } from './verified-run.js';
  * each call takes the run's scope.
  */
 export function createDispatchStage(
-  deps: Pick<ProcessorDeps, 'settings' | 'api' | 'reporter' | 'dispatchSlots' | 'dispatchPacer' | 'dispatch' | 'version' | 'metrics' | 'clock'>,
+  deps: Pick<
+    ProcessorDeps,
+    'settings' | 'api' | 'reporter' | 'dispatchSlots' | 'dispatchPacer' | 'dispatch' | 'version' | 'metrics' | 'clock'
+  >,
   reports: Pick<RunReports, 'fail' | 'refuseRecorded' | 'openRecord'>,
   resumption: Pick<Resume, 'resume'>,
 ) {
@@ -60,9 +63,19 @@ export function createDispatchStage(
       } else {
         scope.checkLease(clock.now());
         const repo = await retry(() => deps.api.repo(run.org, run.repo), retryOpts);
-        const request = buildDispatch(run, { defaultBranch: repo.defaultBranch, maxInputs: maxInputsFor([deps.version[0], deps.version[1]]), runIdInput: settings.runIdInput });
+        const request = buildDispatch(run, {
+          defaultBranch: repo.defaultBranch,
+          maxInputs: maxInputsFor([deps.version[0], deps.version[1]]),
+          runIdInput: settings.runIdInput,
+        });
         ref = request.ref;
-        const policy = evaluatePolicy(settings.policy, { org: run.org, repo: run.repo, workflow: run.workflow, ref: request.ref, defaultBranch: repo.defaultBranch });
+        const policy = evaluatePolicy(settings.policy, {
+          org: run.org,
+          repo: run.repo,
+          workflow: run.workflow,
+          ref: request.ref,
+          defaultBranch: repo.defaultBranch,
+        });
         if (!policy.allowed) return void (await reports.fail(scope, policy.reason, 'policy_denied'));
 
         scope.checkLease(clock.now());
@@ -87,7 +100,11 @@ export function createDispatchStage(
       const err = toAgentError(raw);
       if (signal.aborted || err instanceof LeaseExpired) throw err;
       metrics.dispatches.inc({ outcome: 'failure', reason: err.code, intake: ctx.intake });
-      return void (await reports.fail(scope, `could not dispatch ${run.org}/${run.repo} ${run.workflow}${ref ? ` on ${ref}` : ''}: ${err.message}`, 'dispatch_failed'));
+      return void (await reports.fail(
+        scope,
+        `could not dispatch ${run.org}/${run.repo} ${run.workflow}${ref ? ` on ${ref}` : ''}: ${err.message}`,
+        'dispatch_failed',
+      ));
     }
     return dispatched;
   }

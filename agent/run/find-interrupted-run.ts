@@ -22,30 +22,48 @@ import { type Clock, retry } from '../util/backoff.js';
  * dispatched again: the run is refused ('ambiguous') with the runs named, for a person to decide.
  */
 export async function findRunByRunName(
-  deps: { api: Pick<GithubApi, 'listRepoRuns'>; clock: Clock; signal: AbortSignal; maxPages?: number; serverOffsetMs?: () => number; actor?: string; logger?: Logger; onRunNameMismatch?: (why: Mismatch) => void },
+  deps: {
+    api: Pick<GithubApi, 'listRepoRuns'>;
+    clock: Clock;
+    signal: AbortSignal;
+    maxPages?: number;
+    serverOffsetMs?: () => number;
+    actor?: string;
+    logger?: Logger;
+    onRunNameMismatch?: (why: Mismatch) => void;
+  },
   run: { runId: string; org: string; repo: string; workflow: string },
   localSinceMs: number,
 ): Promise<DispatchedRun | undefined> {
   // created_at is on GHES's clock.
   const sinceMs = localSinceMs + (deps.serverOffsetMs?.() ?? 0);
   const listed = await everyPage(async (page, perPage) => {
-    const res = await retry(() => deps.api.listRepoRuns(run.org, run.repo, { createdSince: new Date(sinceMs).toISOString(), perPage, page }), {
-      clock: deps.clock,
-      maxAttempts: Infinity,
-      signal: deps.signal,
-      capMs: 30_000,
-    });
+    const res = await retry(
+      () => deps.api.listRepoRuns(run.org, run.repo, { createdSince: new Date(sinceMs).toISOString(), perPage, page }),
+      {
+        clock: deps.clock,
+        maxAttempts: Infinity,
+        signal: deps.signal,
+        capMs: 30_000,
+      },
+    );
     return res.notModified ? undefined : res.page.runs;
   }, deps.maxPages);
   const match = matchRunName(listed, run.runId, { actor: deps.actor, org: run.org, repo: run.repo, workflow: run.workflow });
   for (const { why } of [...match.ignored, ...(match.kind === 'unverifiable' ? match.runs : [])]) deps.onRunNameMismatch?.(why);
   for (const { run: other, reason } of match.ignored) {
-    deps.logger?.warn(`run ${other.html_url} shows Port run id ${run.runId} but is not the agent's: ${reason}; ignored`, { component: 'dispatch', runId: run.runId, ghRunId: other.id });
+    deps.logger?.warn(`run ${other.html_url} shows Port run id ${run.runId} but is not the agent's: ${reason}; ignored`, {
+      component: 'dispatch',
+      runId: run.runId,
+      ghRunId: other.id,
+    });
   }
   if (match.kind === 'ambiguous') {
-    throw new AgentError('ambiguous', `${match.runs.length} runs of ${run.org}/${run.repo} show this Port run id and the agent will not guess between them: ${match.runs.map((r) => r.html_url).join(', ')}`);
+    throw new AgentError(
+      'ambiguous',
+      `${match.runs.length} runs of ${run.org}/${run.repo} show this Port run id and the agent will not guess between them: ${match.runs.map((r) => r.html_url).join(', ')}`,
+    );
   }
   if (match.kind === 'unverifiable') throw unverifiedRuns(run, match.runs);
   return match.kind === 'found' ? { runId: match.run.id, htmlUrl: match.run.html_url, via: 'run-name' } : undefined;
 }
-

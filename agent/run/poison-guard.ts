@@ -41,7 +41,10 @@ export async function guardJob(
   const runId = job.runId;
   const reason = `ghes-agent could not handle this run after ${attempts} attempts: ${toAgentError(last).message}`.slice(0, 2000);
   countMessage(deps.metrics, job.intake, 'poison');
-  log.error(`giving up on a run; finishing it${runId ? ` and reporting run ${runId} FAILURE` : ''}: ${toAgentError(last).message}`, { ...job.where, runId });
+  log.error(`giving up on a run; finishing it${runId ? ` and reporting run ${runId} FAILURE` : ''}: ${toAgentError(last).message}`, {
+    ...job.where,
+    runId,
+  });
   if (!runId) return;
   await Promise.all([
     deps.reporter.send(runId, { kind: 'log', log: { message: reason, level: 'ERROR' } }, owned),

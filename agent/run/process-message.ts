@@ -51,14 +51,15 @@ export function createMessageProcessor(deps: ProcessorDeps): MessageProcessor {
   const resumption = createResume(deps);
   const dispatchStage = createDispatchStage(deps, reports, resumption);
   const tracker = createRunTracker(deps, reports);
-  const scope = <R extends Pick<RunRequest, 'runId'>>(run: R, ctx: RunContext, signal: AbortSignal, owned: AbortSignal) => new RunScope(run, ctx, signal, owned, log, metrics);
+  const scope = <R extends Pick<RunRequest, 'runId'>>(run: R, ctx: RunContext, signal: AbortSignal, owned: AbortSignal) =>
+    new RunScope(run, ctx, signal, owned, log, metrics);
 
   /** A run to handle. Built outside the intakes' decoding: a closure made there would keep the decoded message alive for the run's whole life. */
   function job(run: RunRequest, ctx: RunContext): PreparedRun {
     const route = deps.orgRoute?.(run.org) ?? 'mine';
     if (route === 'not_mine') {
       // Another agent (another GHES) serves this organization: no request, no report, committed.
-      return { where: ctx.where, intake: ctx.intake, handle: async () => void notMine(run, ctx) };
+      return { where: ctx.where, intake: ctx.intake, handle: () => Promise.resolve(notMine(run, ctx)) };
     }
     if (route === 'unserved') {
       const reason = `no ghes-agent serves the GitHub organization "${run.org}" (this catch-all agent serves ${settings.orgs.join(', ')}; the others ${settings.otherAgentsOrgs.join(', ') || 'none'}): add it to one agent's github.orgs`;
@@ -70,7 +71,10 @@ export function createMessageProcessor(deps: ProcessorDeps): MessageProcessor {
   /** Counts and logs a run left to the agent that serves its organization. */
   function notMine(run: Pick<RunRequest, 'runId' | 'org'>, ctx: Pick<RunContext, 'intake' | 'where'>): void {
     countMessage(metrics, ctx.intake, 'not_mine');
-    log.debug(`run ${run.runId} is for ${run.org}, which this agent does not serve (github.orgs); left to its agent`, { runId: run.runId, ...ctx.where });
+    log.debug(`run ${run.runId} is for ${run.org}, which this agent does not serve (github.orgs); left to its agent`, {
+      runId: run.runId,
+      ...ctx.where,
+    });
   }
 
   function servesOrg(run: Pick<RunRequest, 'runId' | 'org'>, ctx: Pick<RunContext, 'intake' | 'where'>): boolean {
@@ -84,7 +88,12 @@ export function createMessageProcessor(deps: ProcessorDeps): MessageProcessor {
    * go to its log line only (for a refused Kafka message, the names of its keys: MessageKeys).
    */
   function refusal(runId: string, ctx: RunContext, reason: string, outcome: string, fields: Record<string, unknown> = {}): PreparedRun {
-    return { where: ctx.where, intake: ctx.intake, runId, handle: (signal, owned) => reports.refuse(scope({ runId }, ctx, signal, owned), reason, outcome, fields) };
+    return {
+      where: ctx.where,
+      intake: ctx.intake,
+      runId,
+      handle: (signal, owned) => reports.refuse(scope({ runId }, ctx, signal, owned), reason, outcome, fields),
+    };
   }
 
   function count(intake: Intake, outcome: string): void {

@@ -42,7 +42,11 @@ export interface ResumeLocator {
    * The agent's GitHub run of `run.workflow` whose run-name shows this Port run id, created after
    * `createdAfterMs` (local clock), when it is not completed.
    */
-  locate(run: { runId: string; org: string; repo: string; workflow: string }, createdAfterMs: number, signal: AbortSignal): Promise<LocatedRun | undefined>;
+  locate(
+    run: { runId: string; org: string; repo: string; workflow: string },
+    createdAfterMs: number,
+    signal: AbortSignal,
+  ): Promise<LocatedRun | undefined>;
 }
 
 /** Port run ids in a run-name (display_title): r_… for action runs, wfnr_… for workflow-node runs. */
@@ -57,7 +61,20 @@ export function indexByPortRunId(runs: WorkflowRun[]): Map<string, LocatedRun> {
   const seen = new Map<string, LocatedRun | null>();
   for (const r of runs) {
     for (const id of new Set(r.display_title.match(PORT_RUN_ID) ?? [])) {
-      seen.set(id, seen.has(id) ? null : { runId: r.id, htmlUrl: r.html_url, createdAt: r.created_at, status: r.status, repoId: r.repository_id, ownerId: r.repository_owner_id, entry: r });
+      seen.set(
+        id,
+        seen.has(id)
+          ? null
+          : {
+              runId: r.id,
+              htmlUrl: r.html_url,
+              createdAt: r.created_at,
+              status: r.status,
+              repoId: r.repository_id,
+              ownerId: r.repository_owner_id,
+              entry: r,
+            },
+      );
     }
   }
   const index = new Map<string, LocatedRun>();
@@ -121,7 +138,13 @@ export function createResumeLocator(deps: {
    * workflow (built on the first lookup of the workflow: a repository's list serves all its
    * workflows, and a run of one must never answer a lookup for another).
    */
-  type Listed = { owner: string; repo: string; runs: WorkflowRun[]; byWorkflow: Map<string, Map<string, LocatedRun>>; shown?: Map<string, WorkflowRun[]> };
+  type Listed = {
+    owner: string;
+    repo: string;
+    runs: WorkflowRun[];
+    byWorkflow: Map<string, Map<string, LocatedRun>>;
+    shown?: Map<string, WorkflowRun[]>;
+  };
   /**
    * The last list of each repository, reused for `reuseMs` by lookups whose window it covers: a
    * backlog found at start-up (thousands of messages written while the agent was down) costs a
@@ -154,7 +177,10 @@ export function createResumeLocator(deps: {
       const o = ownership(r, owner);
       if (o.kind === 'own') continue;
       deps.onRunNameMismatch?.(o.why);
-      log.warn(`run ${r.html_url} shows Port run id ${runId} but is not taken: ${o.reason}; the run is resumed from Port's record`, { runId, ghRunId: r.id });
+      log.warn(`run ${r.html_url} shows Port run id ${runId} but is not taken: ${o.reason}; the run is resumed from Port's record`, {
+        runId,
+        ghRunId: r.id,
+      });
     }
   }
 
@@ -169,11 +195,14 @@ export function createResumeLocator(deps: {
         let listed: Listed | undefined;
         try {
           const runs = await everyPage(async (page, perPage) => {
-            const res = await retry(() => deps.api.listRepoRuns(rs.owner, rs.repo, { createdSince: new Date(sinceMs).toISOString(), perPage, page }), {
-              clock: deps.clock,
-              maxAttempts: 3,
-              capMs: 5_000,
-            });
+            const res = await retry(
+              () => deps.api.listRepoRuns(rs.owner, rs.repo, { createdSince: new Date(sinceMs).toISOString(), perPage, page }),
+              {
+                clock: deps.clock,
+                maxAttempts: 3,
+                capMs: 5_000,
+              },
+            );
             return res.notModified ? undefined : res.page.runs;
           }, deps.maxPages);
           listed = { owner: rs.owner, repo: rs.repo, runs, byWorkflow: new Map() };
@@ -181,7 +210,9 @@ export function createResumeLocator(deps: {
           lists.set(key, { atMs: deps.clock.now(), sinceMs, listed });
         } catch (err) {
           // Nothing is lost: every waiting run takes the ordinary path (Port's record).
-          log.warn(`listing ${key}'s runs to resume ${batch.length} run(s) failed; they are resumed from Port's records`, { error: (err as Error).message });
+          log.warn(`listing ${key}'s runs to resume ${batch.length} run(s) failed; they are resumed from Port's records`, {
+            error: (err as Error).message,
+          });
         }
         for (const w of batch) w.resolve(listed ? lookup(listed, w.runId, w.workflow) : undefined);
       }
@@ -206,7 +237,9 @@ export function createResumeLocator(deps: {
         rs = { owner: run.org, repo: run.repo, waiting: [], busy: false };
         repos.set(key, rs);
       }
-      const p = new Promise<LocatedRun | undefined>((resolve) => rs!.waiting.push({ runId: run.runId, workflow: run.workflow, sinceMs: createdAfterMs, resolve }));
+      const p = new Promise<LocatedRun | undefined>((resolve) =>
+        rs.waiting.push({ runId: run.runId, workflow: run.workflow, sinceMs: createdAfterMs, resolve }),
+      );
       if (!rs.busy) void drain(key);
       return p;
     },

@@ -43,16 +43,34 @@ export function createResume(deps: Pick<ProcessorDeps, 'settings' | 'api' | 'rep
     if (!found) return undefined;
     // The list entry names its repository: a restarted replica reads no repository to resume (a GET per repository per start, issue 15).
     // The list is the invocation repository's own (GET /repos/{org}/{repo}/actions/runs), so the ids it shows are that repository's.
-    const ids = found.repoId !== undefined && found.ownerId !== undefined ? { id: found.repoId, ownerId: found.ownerId } : await retry(() => api.repo(run.org, run.repo), { clock, maxAttempts: Infinity, signal, capMs: 60_000 });
-    const verdict = verifyRecordedRun({ invocation: run, repo: ids, actor: deps.dispatch.actor, createdAfterMs: ctx.writtenAtMs > 0 ? ctx.writtenAtMs : undefined }, found.entry);
+    const ids =
+      found.repoId !== undefined && found.ownerId !== undefined
+        ? { id: found.repoId, ownerId: found.ownerId }
+        : await retry(() => api.repo(run.org, run.repo), { clock, maxAttempts: Infinity, signal, capMs: 60_000 });
+    const verdict = verifyRecordedRun(
+      { invocation: run, repo: ids, actor: deps.dispatch.actor, createdAfterMs: ctx.writtenAtMs > 0 ? ctx.writtenAtMs : undefined },
+      found.entry,
+    );
     if (verdict.kind === 'refused') {
       scope.count('located_run_refused');
-      scope.base.warn(`not resuming the GitHub run whose run-name shows this Port run: ${verdict.reason}; Port's record decides`, { runId: run.runId, ghRunId: found.runId, ...ctx.where });
+      scope.base.warn(`not resuming the GitHub run whose run-name shows this Port run: ${verdict.reason}; Port's record decides`, {
+        runId: run.runId,
+        ghRunId: found.runId,
+        ...ctx.where,
+      });
       return undefined;
     }
     scope.count('resumed');
     scope.base.info(`resuming GitHub run ${found.runId} found by its run-name`, { runId: run.runId, ghRunId: found.runId, ...ctx.where });
-    return { runId: found.runId, htmlUrl: found.htmlUrl, via: 'run-name', createdAt: found.createdAt, status: found.status, externalRunId: externalRunId(ids.ownerId, ids.id, found.runId), verified: verdict.run };
+    return {
+      runId: found.runId,
+      htmlUrl: found.htmlUrl,
+      via: 'run-name',
+      createdAt: found.createdAt,
+      status: found.status,
+      externalRunId: externalRunId(ids.ownerId, ids.id, found.runId),
+      verified: verdict.run,
+    };
   }
 
   /**
@@ -65,11 +83,16 @@ export function createResume(deps: Pick<ProcessorDeps, 'settings' | 'api' | 'rep
    */
   async function recordedInClaim(scope: RunScope): Promise<StagedRun | Refused | undefined> {
     const r = scope.ctx.record;
-    if (!r || r.status !== 'IN_PROGRESS' || r.statusLabel?.startsWith(COMPLETED_LABEL_PREFIX) || recordedGithubRunId(r) === undefined) return undefined;
+    if (!r || r.status !== 'IN_PROGRESS' || r.statusLabel?.startsWith(COMPLETED_LABEL_PREFIX) || recordedGithubRunId(r) === undefined)
+      return undefined;
     const resumed = await resume(scope, r);
     if (resumed && !isRefused(resumed)) {
       scope.count('resumed');
-      scope.base.debug(`resuming GitHub run ${resumed.runId} recorded for this Port run`, { runId: scope.run.runId, ghRunId: resumed.runId, ...scope.ctx.where });
+      scope.base.debug(`resuming GitHub run ${resumed.runId} recorded for this Port run`, {
+        runId: scope.run.runId,
+        ghRunId: resumed.runId,
+        ...scope.ctx.where,
+      });
     }
     return resumed;
   }
@@ -104,7 +127,9 @@ export function createResume(deps: Pick<ProcessorDeps, 'settings' | 'api' | 'rep
     );
     let found;
     for (;;) {
-      found = (await findRunByRunName({ ...deps.dispatch, signal }, run, sinceMs)) ?? (await findExistingRun({ ...deps.dispatch, signal }, run, ref, sinceMs));
+      found =
+        (await findRunByRunName({ ...deps.dispatch, signal }, run, sinceMs)) ??
+        (await findExistingRun({ ...deps.dispatch, signal }, run, ref, sinceMs));
       if (found || clock.now() >= lookUntil) break;
       await clock.sleep(Math.min(deps.dispatch.pollMs ?? 2000, lookUntil - clock.now()), signal);
     }
@@ -128,14 +153,21 @@ export function createResume(deps: Pick<ProcessorDeps, 'settings' | 'api' | 'rep
    * agent's own run of the invocation's workflow. Nothing else of it (jobs, logs, pending
    * deployments) is read, and nothing is cancelled, unless it passes.
    */
-  async function verifyRecorded(run: RunRequest, ref: RecordedReference, createdAfterMs: number | undefined, signal: AbortSignal, known?: { id: number; ownerId: number }): Promise<StagedRun | Refused> {
+  async function verifyRecorded(
+    run: RunRequest,
+    ref: RecordedReference,
+    createdAfterMs: number | undefined,
+    signal: AbortSignal,
+    known?: { id: number; ownerId: number },
+  ): Promise<StagedRun | Refused> {
     const retryOpts = { clock, maxAttempts: Infinity, signal, capMs: 60_000 };
     const repo = known ?? (await retry(() => api.repo(run.org, run.repo), retryOpts));
     const mismatch = recordedIdsMismatch(ref, run, repo);
     if (mismatch) return { refused: mismatch };
     // A taken-over run is usually going on, and its repository's list (one for all the runs
     // taken over there, resume-locator.ts) shows it: no GET per run at a rolling update (issue 15).
-    const located = deps.resumeLocator && createdAfterMs !== undefined ? await deps.resumeLocator.locate(run, createdAfterMs, signal) : undefined;
+    const located =
+      deps.resumeLocator && createdAfterMs !== undefined ? await deps.resumeLocator.locate(run, createdAfterMs, signal) : undefined;
     let observed = located?.runId === ref.ghRunId ? located.entry : undefined;
     if (!observed) {
       const got = await retry(() => api.getRun(run.org, run.repo, ref.ghRunId), retryOpts).catch((raw: unknown) => {

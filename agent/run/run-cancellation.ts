@@ -25,14 +25,20 @@ export interface RunCancellation {
  * goes on meanwhile, so the run's completion (cancelled) is seen as usual, and its final report
  * is not sent (Port already has one: finalReport reads it first).
  */
-export function createRunCancellation(deps: { cancel: CancelDeps; endWatch: PortEndWatch; metrics: Metrics; logger: Logger }): RunCancellation {
+export function createRunCancellation(deps: {
+  cancel: CancelDeps;
+  endWatch: PortEndWatch;
+  metrics: Metrics;
+  logger: Logger;
+}): RunCancellation {
   const log = deps.logger.child({ component: 'cancellation' });
 
   async function cancel(run: CancellableRun, trigger: 'port' | 'timeout', signal: AbortSignal): Promise<CancelResult> {
     const { result, error } = await cancelRun(deps.cancel, { owner: run.org, repo: run.repo, runId: run.ghRunId }, signal);
     deps.metrics.runCancels.inc({ trigger, result });
     const what = `GitHub run ${run.ghRunId} of ${run.org}/${run.repo} (Port run ${run.portRunId})`;
-    if (result === 'failed' || result === 'did_not_take') log.warn(`could not cancel ${what}: ${error}`, { runId: run.portRunId, trigger, result });
+    if (result === 'failed' || result === 'did_not_take')
+      log.warn(`could not cancel ${what}: ${error}`, { runId: run.portRunId, trigger, result });
     else log.info(`${what}: ${result.replace('_', ' ')}`, { runId: run.portRunId, trigger, result });
     return result;
   }
@@ -40,7 +46,9 @@ export function createRunCancellation(deps: { cancel: CancelDeps; endWatch: Port
   return {
     follow(run, signal) {
       return deps.endWatch.add(run.portRunId, (status) => {
-        log.info(`run ${run.portRunId} was ended in Port (${status}) while its GitHub run goes on: cancelling it`, { runId: run.portRunId });
+        log.info(`run ${run.portRunId} was ended in Port (${status}) while its GitHub run goes on: cancelling it`, {
+          runId: run.portRunId,
+        });
         void cancel(run, 'port', signal);
       });
     },

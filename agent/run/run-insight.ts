@@ -27,7 +27,7 @@ export interface InsightSettings {
 export interface InsightHooks {
   onStatus(status: string): void;
   /** The status sweep's pace, while the run is in progress: job progress is read here. */
-  onSweep(): void;
+  onSweep: () => void;
 }
 
 export interface RunInsight {
@@ -46,7 +46,13 @@ export interface RunInsight {
 
 export interface InsightDeps {
   api: {
-    listJobs(owner: string, repo: string, runId: number, etag?: string, signal?: AbortSignal): Promise<{ jobs: WorkflowJob[]; etag?: string } | undefined>;
+    listJobs(
+      owner: string,
+      repo: string,
+      runId: number,
+      etag?: string,
+      signal?: AbortSignal,
+    ): Promise<{ jobs: WorkflowJob[]; etag?: string } | undefined>;
     jobLogLocation(owner: string, repo: string, jobId: number, signal?: AbortSignal): Promise<string>;
     pendingDeployments(owner: string, repo: string, runId: number, signal?: AbortSignal): Promise<PendingDeployment[]>;
   };
@@ -87,7 +93,9 @@ export function createRunInsight(deps: InsightDeps): RunInsight {
             .then((pending) => {
               if (pending.length > 0) say(approvalLine(pending, run.htmlUrl));
             })
-            .catch((err: unknown) => log.warn('reading pending deployments failed', { runId: run.portRunId, error: (err as Error).message }));
+            .catch((err: unknown) =>
+              log.warn('reading pending deployments failed', { runId: run.portRunId, error: (err as Error).message }),
+            );
         },
         onSweep() {
           if (!settings.jobProgress || reading || signal.aborted) return;
@@ -100,7 +108,9 @@ export function createRunInsight(deps: InsightDeps): RunInsight {
                 etag = res.etag;
                 for (const line of progressLines(seen, res.jobs, quietBeforeMs)) say(line);
               })
-              .catch((err: unknown) => log.debug('reading job progress failed; next sweep reads again', { runId: run.portRunId, error: (err as Error).message }))
+              .catch((err: unknown) =>
+                log.debug('reading job progress failed; next sweep reads again', { runId: run.portRunId, error: (err as Error).message }),
+              )
               .finally(() => {
                 reading = false;
               });
@@ -118,7 +128,8 @@ export function createRunInsight(deps: InsightDeps): RunInsight {
         signal,
       );
       deps.metrics.failureExcerpts.inc({ outcome: found.outcome });
-      if (found.error) log.warn(`no failure excerpt for run ${run.portRunId}: ${found.error}`, { runId: run.portRunId, outcome: found.outcome });
+      if (found.error)
+        log.warn(`no failure excerpt for run ${run.portRunId}: ${found.error}`, { runId: run.portRunId, outcome: found.outcome });
       const lines = found.jobLines.map(deps.scrub);
       if (!found.excerpt) return { lines };
       // Markdown in Port: the names escaped, the log in a fence its text cannot close (safe-text.ts).
@@ -130,7 +141,10 @@ export function createRunInsight(deps: InsightDeps): RunInsight {
 
 /** "Waiting for approval: environment production (reviewers: bob, @acme/platform). Review: <url>"; names from GHES made safe (safe-text.ts). */
 export function approvalLine(pending: PendingDeployment[], htmlUrl: string): string {
-  const envs = pending.map((p) => `${lineName(p.environment)} (reviewers: ${p.reviewers.length > 0 ? p.reviewers.map(lineName).join(', ') : 'none named: anyone with write access'})`);
+  const envs = pending.map(
+    (p) =>
+      `${lineName(p.environment)} (reviewers: ${p.reviewers.length > 0 ? p.reviewers.map(lineName).join(', ') : 'none named: anyone with write access'})`,
+  );
   return `Waiting for approval: ${pending.length > 1 ? 'environments' : 'environment'} ${envs.join('; ')}. Review: ${htmlUrl}`;
 }
 
@@ -149,7 +163,8 @@ export function progressLines(seen: Map<number, string>, jobs: WorkflowJob[], qu
     if (quietBeforeMs !== undefined && Number.isFinite(changedAt) && changedAt < quietBeforeMs) continue;
     // The job's name is the workflow author's (safe-text.ts).
     if (job.status === 'in_progress' && before !== 'in_progress') lines.push(`Job "${lineName(job.name)}" started`);
-    else if (job.status === 'completed') lines.push(`Job "${lineName(job.name)}" ${lineName(job.conclusion ?? 'completed')}${durationOf(job)}`);
+    else if (job.status === 'completed')
+      lines.push(`Job "${lineName(job.name)}" ${lineName(job.conclusion ?? 'completed')}${durationOf(job)}`);
   }
   return lines;
 }

@@ -68,18 +68,26 @@ export function createRunReports(deps: { port: PortRunApi; reporter: Reporter; c
    * counted as `refusal_ignored`, and nothing is written. Its GitHub run then goes on being
    * tracked and is not cancelled (the cancellation follows Port's end of the run).
    */
-  async function refuse(scope: RunScope<{ runId: string }>, reason: string, outcome: string, fields: Record<string, unknown>): Promise<void> {
+  async function refuse(
+    scope: RunScope<{ runId: string }>,
+    reason: string,
+    outcome: string,
+    fields: Record<string, unknown>,
+  ): Promise<void> {
     const { run, ctx } = scope;
     const record = await readRun(run.runId, scope.owned);
     if (record && showsDispatch(record)) {
       scope.count('refusal_ignored');
-      scope.base.warn(`run ${run.runId} is dispatched already (Port shows ${record.link || record.externalRunId ? 'its GitHub run' : `"${record.statusLabel}"`}); a refusal does not end it, nothing written: ${reason}`, {
-        runId: run.runId,
-        outcome: 'refusal_ignored',
-        refusedAs: outcome,
-        ...ctx.where,
-        ...fields,
-      });
+      scope.base.warn(
+        `run ${run.runId} is dispatched already (Port shows ${record.link || record.externalRunId ? 'its GitHub run' : `"${record.statusLabel}"`}); a refusal does not end it, nothing written: ${reason}`,
+        {
+          runId: run.runId,
+          outcome: 'refusal_ignored',
+          refusedAs: outcome,
+          ...ctx.where,
+          ...fields,
+        },
+      );
       return;
     }
     await fail(scope, reason, outcome, {}, fields, { record });
@@ -104,7 +112,9 @@ export function createRunReports(deps: { port: PortRunApi; reporter: Reporter; c
     }
     if (existing.status === 'SUCCESS' || existing.status === 'FAILURE' || existing.statusLabel?.startsWith(COMPLETED_LABEL_PREFIX)) {
       scope.count('already_finished');
-      scope.log.info(`run already ${existing.status === 'IN_PROGRESS' ? `done (${existing.statusLabel})` : existing.status} in Port; nothing to do`);
+      scope.log.info(
+        `run already ${existing.status === 'IN_PROGRESS' ? `done (${existing.statusLabel})` : existing.status} in Port; nothing to do`,
+      );
       return undefined;
     }
     return existing;

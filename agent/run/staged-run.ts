@@ -6,7 +6,14 @@ import type { VerifiedRun } from './verified-run.js';
  * A run on GHES, `fresh` when dispatched here and now (created at about now), not resumed.
  * `verified`: the only handle by which it is followed, reported on and cancelled (verified-run.ts).
  */
-export type StagedRun = DispatchedRun & { verified: VerifiedRun; fresh?: boolean; externalRunId?: string; createdAfterMs?: number; createdAt?: string; status?: string };
+export type StagedRun = DispatchedRun & {
+  verified: VerifiedRun;
+  fresh?: boolean;
+  externalRunId?: string;
+  createdAfterMs?: number;
+  createdAt?: string;
+  status?: string;
+};
 
 /** A recorded run that does not match the invocation: the run ends FAILURE with the reason, and nothing more of that GitHub run is read. */
 export type Refused = { refused: string };

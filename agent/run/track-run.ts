@@ -35,7 +35,16 @@ export function createRunTracker(
     let outcome;
     try {
       outcome = await deps.watcher.watch(
-        { portRunId: run.runId, org: run.org, repo: run.repo, ghRunId: dispatched.runId, sinceMs: startedMs, fresh: dispatched.fresh, createdAfterMs: dispatched.createdAfterMs, createdAt: dispatched.createdAt },
+        {
+          portRunId: run.runId,
+          org: run.org,
+          repo: run.repo,
+          ghRunId: dispatched.runId,
+          sinceMs: startedMs,
+          fresh: dispatched.fresh,
+          createdAfterMs: dispatched.createdAfterMs,
+          createdAt: dispatched.createdAt,
+        },
         {
           signal,
           onStatus: (status) => {
@@ -59,20 +68,40 @@ export function createRunTracker(
       metrics.runDuration.observe((clock.now() - startedMs) / 1000);
       scope.log.info(`Workflow completed: ${conclusion}`, { ghRunId: dispatched.runId, conclusion });
       // Why it failed (failed jobs, the failed step's last lines): bounded in time, never throws.
-      const why = conclusion !== 'cancelled' && portStatusFor(conclusion) === 'FAILURE' ? await deps.insight?.onFailure(followed, signal) : undefined;
+      const why =
+        conclusion !== 'cancelled' && portStatusFor(conclusion) === 'FAILURE' ? await deps.insight?.onFailure(followed, signal) : undefined;
       for (const line of why?.lines ?? []) say(line);
       const logDone = reporter.send(run.runId, { kind: 'log', log: { message: `Workflow completed: ${conclusion}` } }, owned);
       const label = `${COMPLETED_LABEL_PREFIX}: ${conclusion}`;
       // Without status reporting the run stays IN_PROGRESS in Port: the label says it is done.
-      if (!run.reportWorkflowStatus) return void (await Promise.all([logDone, reporter.send(run.runId, { kind: 'patch', patch: { ...linkOf(dispatched), statusLabel: label } }, owned)]));
+      if (!run.reportWorkflowStatus)
+        return void (await Promise.all([
+          logDone,
+          reporter.send(run.runId, { kind: 'patch', patch: { ...linkOf(dispatched), statusLabel: label } }, owned),
+        ]));
       const status = portStatusFor(conclusion);
       await Promise.all([
         logDone,
-        reports.finalReport(run.runId, { ...linkOf(dispatched), status, statusLabel: `Workflow ${conclusion}`, summary: withExcerpt(`GitHub workflow run ${outcome.run.html_url || dispatched.htmlUrl} completed: ${conclusion}`, why?.summary) }, owned),
+        reports.finalReport(
+          run.runId,
+          {
+            ...linkOf(dispatched),
+            status,
+            statusLabel: `Workflow ${conclusion}`,
+            summary: withExcerpt(
+              `GitHub workflow run ${outcome.run.html_url || dispatched.htmlUrl} completed: ${conclusion}`,
+              why?.summary,
+            ),
+          },
+          owned,
+        ),
       ]);
       return;
     }
-    const cancelled = outcome.kind === 'timed_out' && settings.cancelOnTimeout && deps.cancellation ? await deps.cancellation.onTimeout(followed, signal) : undefined;
+    const cancelled =
+      outcome.kind === 'timed_out' && settings.cancelOnTimeout && deps.cancellation
+        ? await deps.cancellation.onTimeout(followed, signal)
+        : undefined;
     const reason =
       outcome.kind === 'timed_out'
         ? `timed out waiting for the workflow run ${dispatched.htmlUrl} to complete after ${settings.maxWaitMs / 1000}s (last status: ${outcome.lastStatus ?? 'unknown'}); ${cancelled === undefined ? 'the GitHub run was left alone' : `cancelling the GitHub run: ${cancelled.replace('_', ' ')}`}`
@@ -82,7 +111,17 @@ export function createRunTracker(
       scope.log.warn(reason);
       await Promise.all([
         reporter.send(run.runId, { kind: 'log', log: { message: reason, level: 'WARN' } }, owned),
-        reporter.send(run.runId, { kind: 'patch', patch: { ...linkOf(dispatched), statusLabel: `${COMPLETED_LABEL_PREFIX}: ${outcome.kind === 'timed_out' ? 'timed out' : 'run gone'}` } }, owned),
+        reporter.send(
+          run.runId,
+          {
+            kind: 'patch',
+            patch: {
+              ...linkOf(dispatched),
+              statusLabel: `${COMPLETED_LABEL_PREFIX}: ${outcome.kind === 'timed_out' ? 'timed out' : 'run gone'}`,
+            },
+          },
+          owned,
+        ),
       ]);
       return;
     }

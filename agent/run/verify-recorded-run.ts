@@ -59,12 +59,16 @@ const safeId = (digits: string): number | undefined => {
  * an id that does not fit a number, or a link and an externalRunId that name different runs.
  * `ghesOrigins`: the origins of this agent's GHES (lower case, as URL.origin gives them).
  */
-export function readRecordedRun(record: { externalRunId?: string | null; link?: string | string[] | null }, ghesOrigins: readonly string[]): RecordedReading {
+export function readRecordedRun(
+  record: { externalRunId?: string | null; link?: string | string[] | null },
+  ghesOrigins: readonly string[],
+): RecordedReading {
   let ref: RecordedReference | undefined;
   const ext = EXTERNAL_RUN_ID.exec(record.externalRunId ?? '');
   if (ext) {
     const [ownerId, repoId, ghRunId] = [safeId(ext[1]!), safeId(ext[2]!), safeId(ext[3]!)];
-    if (ownerId === undefined || repoId === undefined || ghRunId === undefined) return { kind: 'refused', reason: `the recorded externalRunId ${record.externalRunId} is not a GitHub run id` };
+    if (ownerId === undefined || repoId === undefined || ghRunId === undefined)
+      return { kind: 'refused', reason: `the recorded externalRunId ${record.externalRunId} is not a GitHub run id` };
     ref = { ghRunId, ids: { ownerId, repoId } };
   }
   const links = Array.isArray(record.link) ? record.link : record.link ? [record.link] : [];
@@ -77,10 +81,12 @@ export function readRecordedRun(record: { externalRunId?: string | null; link?: 
     } catch {
       return { kind: 'refused', reason: 'the recorded run link is not a URL' };
     }
-    if (!ghesOrigins.includes(origin)) return { kind: 'refused', reason: `the recorded run link is on ${origin}, not on this agent's GHES (${ghesOrigins.join(', ')})` };
+    if (!ghesOrigins.includes(origin))
+      return { kind: 'refused', reason: `the recorded run link is on ${origin}, not on this agent's GHES (${ghesOrigins.join(', ')})` };
     const ghRunId = safeId(m[1]!);
     if (ghRunId === undefined) return { kind: 'refused', reason: 'the recorded run link names no GitHub run id' };
-    if (ref && ref.ghRunId !== ghRunId) return { kind: 'refused', reason: `the recorded link names GitHub run ${ghRunId} and the externalRunId run ${ref.ghRunId}` };
+    if (ref && ref.ghRunId !== ghRunId)
+      return { kind: 'refused', reason: `the recorded link names GitHub run ${ghRunId} and the externalRunId run ${ref.ghRunId}` };
     ref ??= { ghRunId };
   }
   return ref ? { kind: 'recorded', ref } : { kind: 'none' };
@@ -101,7 +107,11 @@ function isWorkflowPath(path: string, inv: Invocation): boolean {
   if (bare === file) return true;
   // Owner and repository compare case-insensitively as GitHub does; file names are case-sensitive.
   const prefix = `${inv.org}/${inv.repo}/`;
-  return bare.length === prefix.length + file.length && bare.slice(0, prefix.length).toLowerCase() === prefix.toLowerCase() && bare.slice(prefix.length) === file;
+  return (
+    bare.length === prefix.length + file.length &&
+    bare.slice(0, prefix.length).toLowerCase() === prefix.toLowerCase() &&
+    bare.slice(prefix.length) === file
+  );
 }
 
 /**
@@ -128,24 +138,36 @@ export function verifyRecordedRun(
     if (expected.recorded.ghRunId !== observed.id) return refuse(`Port's record names run ${expected.recorded.ghRunId}`);
   }
   if (observed.repository_id !== expected.repo.id || observed.repository_owner_id !== expected.repo.ownerId) {
-    return refuse(`it belongs to repository ${observed.repository_id ?? 'unknown'} of owner ${observed.repository_owner_id ?? 'unknown'}, not ${inv.org}/${inv.repo}`);
+    return refuse(
+      `it belongs to repository ${observed.repository_id ?? 'unknown'} of owner ${observed.repository_owner_id ?? 'unknown'}, not ${inv.org}/${inv.repo}`,
+    );
   }
   if (/^\d+$/.test(inv.workflow)) {
-    if (observed.workflow_id !== Number(inv.workflow)) return refuse(`it is a run of workflow ${observed.workflow_id ?? 'unknown'}, not of workflow ${inv.workflow}`);
+    if (observed.workflow_id !== Number(inv.workflow))
+      return refuse(`it is a run of workflow ${observed.workflow_id ?? 'unknown'}, not of workflow ${inv.workflow}`);
   } else if (!observed.path || !isWorkflowPath(observed.path, inv)) {
     return refuse(`it is a run of ${observed.path ?? 'an unnamed workflow'}, not of .github/workflows/${inv.workflow}`);
   }
-  if (!expected.actor) return refuse("the agent's own GitHub login is unknown (GHES named no App slug or token user), so no run can be shown to be the agent's");
-  if (observed.actor?.toLowerCase() !== expected.actor.toLowerCase()) return refuse(`it was started by ${observed.actor ?? 'an unknown actor'}, not by this agent (${expected.actor})`);
+  if (!expected.actor)
+    return refuse(
+      "the agent's own GitHub login is unknown (GHES named no App slug or token user), so no run can be shown to be the agent's",
+    );
+  if (observed.actor?.toLowerCase() !== expected.actor.toLowerCase())
+    return refuse(`it was started by ${observed.actor ?? 'an unknown actor'}, not by this agent (${expected.actor})`);
   // A run made for an earlier Port run (another user's, of the same workflow) is older than this
   // one; an hour of slack covers clocks that disagree (GHES stamps created_at, Port createdAt).
   const created = Date.parse(observed.created_at);
   if (expected.createdAfterMs !== undefined && Number.isFinite(created) && created < expected.createdAfterMs - CLOCK_SLACK_MS) {
-    return refuse(`it was created at ${observed.created_at}, before this Port run existed (${new Date(expected.createdAfterMs).toISOString()})`);
+    return refuse(
+      `it was created at ${observed.created_at}, before this Port run existed (${new Date(expected.createdAfterMs).toISOString()})`,
+    );
   }
   const named = new Set(observed.display_title.match(PORT_RUN_ID) ?? []);
   if (named.size > 0 && !named.has(inv.runId)) return refuse(`its run-name names Port run ${[...named].join(', ')}`);
-  return { kind: 'accepted', run: verifiedRecorded({ portRunId: inv.runId, org: inv.org, repo: inv.repo, ghRunId: observed.id, htmlUrl: observed.html_url }) };
+  return {
+    kind: 'accepted',
+    run: verifiedRecorded({ portRunId: inv.runId, org: inv.org, repo: inv.repo, ghRunId: observed.id, htmlUrl: observed.html_url }),
+  };
 }
 
 /** The origins (scheme, host, port; lower case) a run link may have: those of github.url and github.apiUrl. */

@@ -81,7 +81,11 @@ class BatchedWatcher implements RunWatcher {
         maxWaitMs: settings.maxWaitMs,
         perPage,
         maxPages: Math.max(1, Math.min(settings.maxPages ?? 10, Math.floor(SEARCH_CAP / perPage))),
-        schedule: { baseMs: settings.intervalMs, maxMs: Math.max(settings.intervalMs, settings.maxIntervalMs), youngMs: settings.intervalMs * YOUNG_INTERVALS },
+        schedule: {
+          baseMs: settings.intervalMs,
+          maxMs: Math.max(settings.intervalMs, settings.maxIntervalMs),
+          youngMs: settings.intervalMs * YOUNG_INTERVALS,
+        },
       },
       released: (e) => this.release(e),
       ended: (p) => this.repos.delete(p.key),

@@ -17,7 +17,14 @@ export function buildTracking(
   const t = config.tracking;
   const intervalMs = t.pollIntervalSeconds * 1000;
   return t.mode === 'naive'
-    ? createNaiveWatcher({ api, clock, logger, intervalMs, maxWaitMs: t.maxWaitSeconds * 1000, sweepMs: intervalMs * t.statusSweepMultiplier })
+    ? createNaiveWatcher({
+        api,
+        clock,
+        logger,
+        intervalMs,
+        maxWaitMs: t.maxWaitSeconds * 1000,
+        sweepMs: intervalMs * t.statusSweepMultiplier,
+      })
     : createBatchedWatcher({
         api,
         clock,

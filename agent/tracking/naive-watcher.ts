@@ -34,7 +34,10 @@ export function createNaiveWatcher(deps: NaiveWatcherDeps): RunWatcher {
         for (;;) {
           const waitedMs = deps.clock.now() - run.sinceMs;
           if (waitedMs >= deps.maxWaitMs) return { kind: 'timed_out', lastStatus };
-          const delay = failures > 0 ? backoffDelay(failures, { baseMs: deps.intervalMs, capMs: 5 * 60_000 }) : deps.intervalMs * (0.9 + 0.2 * random());
+          const delay =
+            failures > 0
+              ? backoffDelay(failures, { baseMs: deps.intervalMs, capMs: 5 * 60_000 })
+              : deps.intervalMs * (0.9 + 0.2 * random());
           await deps.clock.sleep(Math.min(delay, Math.max(1, deps.maxWaitMs - waitedMs)), hooks.signal);
           try {
             const res = await deps.api.getRun(run.org, run.repo, run.ghRunId, etag);
@@ -55,7 +58,12 @@ export function createNaiveWatcher(deps: NaiveWatcherDeps): RunWatcher {
             if (err.code === 'not_found') return { kind: 'gone', reason: err.message };
             if (hooks.signal.aborted) throw err;
             failures++;
-            deps.logger.warn('polling a run failed; will retry', { component: 'watcher', runId: run.portRunId, ghRunId: run.ghRunId, error: err.message });
+            deps.logger.warn('polling a run failed; will retry', {
+              component: 'watcher',
+              runId: run.portRunId,
+              ghRunId: run.ghRunId,
+              error: err.message,
+            });
           }
         }
       } finally {

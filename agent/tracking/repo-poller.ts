@@ -234,7 +234,12 @@ export class RepoPoller {
       let shown = res.page.runs.length;
       // A full first page: read on (unconditionally: page 1 changed, so may the rest) only while
       // the pages left cover several tracked runs each; the others get per-run GETs below.
-      for (let n = 2; n <= settings.maxPages && worthAnotherPage({ beyond: this.unseenBefore(floor, tickNo), shownSoFar: shown, totalCount: res.page.totalCount, perPage }); n++) {
+      for (
+        let n = 2;
+        n <= settings.maxPages &&
+        worthAnotherPage({ beyond: this.unseenBefore(floor, tickNo), shownSoFar: shown, totalCount: res.page.totalCount, perPage });
+        n++
+      ) {
         const more = await slots.run(() => api.listRepoRuns(this.owner, this.repo, { createdSince, status, perPage, page: n }));
         if (more.notModified || more.page.runs.length === 0) break;
         if (this.see(more.page.runs, tickNo)) news = true;
@@ -353,7 +358,12 @@ export class RepoPoller {
         }
         this.failures++;
         delay = backoffDelay(this.failures, { baseMs: settings.intervalMs, capMs: 5 * 60_000, random }, err.retryAfterMs);
-        log.warn('listing runs failed; will retry', { repo: this.key, attempt: this.failures, delayMs: Math.round(delay), error: err.message });
+        log.warn('listing runs failed; will retry', {
+          repo: this.key,
+          attempt: this.failures,
+          delayMs: Math.round(delay),
+          error: err.message,
+        });
       }
       this.nextAtMs = clock.now() + delay;
     }

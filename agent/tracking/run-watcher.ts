@@ -24,7 +24,8 @@ export interface WatchedRun {
   createdAfterMs?: number;
 }
 
-export type WatchOutcome = { kind: 'completed'; run: WorkflowRun } | { kind: 'timed_out'; lastStatus: string | undefined } | { kind: 'gone'; reason: string };
+export type WatchOutcome =
+  { kind: 'completed'; run: WorkflowRun } | { kind: 'timed_out'; lastStatus: string | undefined } | { kind: 'gone'; reason: string };
 
 export interface WatchHooks {
   /** Called on every status change before completion (queued, waiting, in_progress). */

@@ -13,10 +13,13 @@ export const realClock: Clock = {
       // Callers pass `deadline - now()`: timers fire on whole milliseconds, often just before a
       // deadline with a fraction, so that can be a hair below zero, which Node 24 answers with a
       // TimeoutNegativeWarning on stderr (and agent-e2e refuses warnings). Zero is what they mean.
-      const t = setTimeout(() => {
-        signal?.removeEventListener('abort', onAbort);
-        resolve();
-      }, Math.max(0, ms));
+      const t = setTimeout(
+        () => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve();
+        },
+        Math.max(0, ms),
+      );
       const onAbort = () => {
         clearTimeout(t);
         reject(abortError());
@@ -30,7 +33,11 @@ export function abortError(): AgentError {
 }
 
 /** Capped exponential backoff with full jitter; a server's retry-after wins when it is longer. */
-export function backoffDelay(attempt: number, opts: { baseMs: number; capMs: number; random?: () => number }, retryAfterMs?: number): number {
+export function backoffDelay(
+  attempt: number,
+  opts: { baseMs: number; capMs: number; random?: () => number },
+  retryAfterMs?: number,
+): number {
   const exp = Math.min(opts.capMs, opts.baseMs * 2 ** Math.min(attempt, 30));
   const jittered = exp / 2 + (opts.random ?? Math.random)() * (exp / 2);
   return retryAfterMs !== undefined ? Math.max(retryAfterMs, jittered) : jittered;

@@ -28,7 +28,11 @@ export function createCapacityGate(deps: { bounds: Bound[]; metrics: Pick<Metric
         if (!reached.has(b.limit)) {
           reached.add(b.limit);
           deps.metrics.limitReached.inc({ limit: b.limit });
-          log.warn(`${b.setting} (${b.max}) reached: not taking new messages until work in hand finishes (they wait in Kafka)`, { limit: b.limit, current, max: b.max });
+          log.warn(`${b.setting} (${b.max}) reached: not taking new messages until work in hand finishes (they wait in Kafka)`, {
+            limit: b.limit,
+            current,
+            max: b.max,
+          });
         }
       } else if (reached.delete(b.limit)) {
         log.info(`${b.setting}: back under ${b.max}; taking messages again`, { limit: b.limit, current, max: b.max });

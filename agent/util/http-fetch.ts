@@ -191,10 +191,12 @@ const CREDENTIAL_HEADERS = new Set(['authorization', 'cookie', 'proxy-authorizat
  *   repository, "Moved Permanently" in GitHub's REST docs) stay on GHES's origin and are followed.
  */
 export function redirectRefusal(req: RedirectableRequest, location: URL): string | undefined {
-  if (req.url.protocol === 'https:' && location.protocol !== 'https:') return `it leads from https to ${location.protocol.replace(':', '')}`;
+  if (req.url.protocol === 'https:' && location.protocol !== 'https:')
+    return `it leads from https to ${location.protocol.replace(':', '')}`;
   if (location.origin === req.url.origin) return undefined;
   if (req.body !== undefined && req.body !== null && req.body.length > 0) return 'it leads to another origin and the request has a body';
-  for (const name of Object.keys(req.headers ?? {})) if (CREDENTIAL_HEADERS.has(name.toLowerCase())) return 'it leads to another origin and the request carries credentials';
+  for (const name of Object.keys(req.headers ?? {}))
+    if (CREDENTIAL_HEADERS.has(name.toLowerCase())) return 'it leads to another origin and the request carries credentials';
   return undefined;
 }
 
@@ -277,7 +279,14 @@ async function send(client: Dispatcher, input: string | URL, init: HttpRequestIn
   let redirectRefused: string | undefined;
   try {
     for (let hops = 0; ; hops++) {
-      res = await client.request({ origin: target.origin, path: target.path, method: method as Dispatcher.HttpMethod, headers, body: reqBody, signal: controller.signal });
+      res = await client.request({
+        origin: target.origin,
+        path: target.path,
+        method,
+        headers,
+        body: reqBody,
+        signal: controller.signal,
+      });
       if (res.statusCode < 300 || res.statusCode >= 400 || res.statusCode === 304) break;
       if (init.redirect === 'manual') {
         redirectRefused = 'not followed: this request follows none';
@@ -360,28 +369,41 @@ function hostOf(origin: string): string {
  * answer. Retriable: a slow or oversized answer may be a proxy's or an overloaded server's, and
  * what the agent does with a retriable error (wait, try again, keep the run) loses nothing.
  */
-export function limitError(limit: 'deadline' | 'size', limits: Pick<ResponseLimits, 'deadlineMs' | 'maxBodyBytes' | 'deadlineSetting' | 'sizeSetting'>, host: string): AgentError {
+export function limitError(
+  limit: 'deadline' | 'size',
+  limits: Pick<ResponseLimits, 'deadlineMs' | 'maxBodyBytes' | 'deadlineSetting' | 'sizeSetting'>,
+  host: string,
+): AgentError {
   return limit === 'deadline'
-    ? new AgentError('timeout', `the answer of ${host} did not arrive whole within ${limits.deadlineMs} ms (${limits.deadlineSetting}); the connection was closed`, { retriable: true })
-    : new AgentError('limits', `the answer of ${host} is larger than ${limits.maxBodyBytes} bytes (${limits.sizeSetting}); the connection was closed`, { retriable: true });
+    ? new AgentError(
+        'timeout',
+        `the answer of ${host} did not arrive whole within ${limits.deadlineMs} ms (${limits.deadlineSetting}); the connection was closed`,
+        { retriable: true },
+      )
+    : new AgentError(
+        'limits',
+        `the answer of ${host} is larger than ${limits.maxBodyBytes} bytes (${limits.sizeSetting}); the connection was closed`,
+        { retriable: true },
+      );
 }
 
 /** A body already read whole: read as often as asked, as text, JSON, bytes or one chunk. */
 class BufferedBody implements ResponseBody {
   constructor(private readonly bytes: Buffer) {}
-  async text(): Promise<string> {
+  text(): Promise<string> {
     // As undici's text() and fetch's: UTF-8, a byte-order mark dropped.
     const text = this.bytes.toString('utf8');
-    return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+    return Promise.resolve(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
   }
   async json(): Promise<unknown> {
     return JSON.parse(await this.text());
   }
-  async arrayBuffer(): Promise<ArrayBuffer> {
-    return this.bytes.buffer.slice(this.bytes.byteOffset, this.bytes.byteOffset + this.bytes.byteLength) as ArrayBuffer;
+  arrayBuffer(): Promise<ArrayBuffer> {
+    return Promise.resolve(this.bytes.buffer.slice(this.bytes.byteOffset, this.bytes.byteOffset + this.bytes.byteLength) as ArrayBuffer);
   }
   async dump(): Promise<void> {}
   destroy(): void {}
+  // eslint-disable-next-line @typescript-eslint/require-await -- ResponseBody is an async iterable; these bytes are already in memory, nothing to await
   async *[Symbol.asyncIterator](): AsyncIterator<Buffer> {
     if (this.bytes.length > 0) yield this.bytes;
   }
@@ -393,7 +415,8 @@ class BufferedBody implements ResponseBody {
  * segments (nor escaped ones), no characters the parser would escape. The agent's own URLs (its
  * configured base URLs, Octokit's expanded routes) are.
  */
-const PLAIN_URL = /^(https?:\/\/(?:(?:[a-z0-9-]+\.)*[a-z][a-z0-9-]*|(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d))(?::([1-9][0-9]{0,4}))?)((?:\/(?!\.\.?(?:[/?]|$))[\w\-.~!$&()*+,;=:@%]*)+(?:\?[\w\-.~!$&()*+,;=:@%/?]*)?)$/;
+const PLAIN_URL =
+  /^(https?:\/\/(?:(?:[a-z0-9-]+\.)*[a-z][a-z0-9-]*|(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d))(?::([1-9][0-9]{0,4}))?)((?:\/(?!\.\.?(?:[/?]|$))[\w\-.~!$&()*+,;=:@%]*)+(?:\?[\w\-.~!$&()*+,;=:@%/?]*)?)$/;
 
 /**
  * Origin and path of a request URL. A plain one is split by a regular expression: a URL parse
@@ -434,6 +457,12 @@ export function describeNetworkError(err: unknown, host: string, caSetting: stri
   }
   if (code === 'ECONNREFUSED') return `connection to ${host} refused`;
   if (code === 'ENOTFOUND') return `host ${host} not found (DNS)`;
-  if ((err as Error)?.name === 'TimeoutError' || code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') return `request to ${host} timed out`;
+  if (
+    (err as Error)?.name === 'TimeoutError' ||
+    code === 'UND_ERR_CONNECT_TIMEOUT' ||
+    code === 'UND_ERR_HEADERS_TIMEOUT' ||
+    code === 'UND_ERR_BODY_TIMEOUT'
+  )
+    return `request to ${host} timed out`;
   return `request to ${host} failed: ${code ?? cause?.message ?? (err as Error)?.message ?? String(err)}`;
 }

@@ -13,6 +13,7 @@ export function responseLimits(config: Pick<AgentConfig, 'github' | 'port'>, rem
     maxBodyBytes: config[remote].maxResponseBytes,
     deadlineSetting: `${remote}.requestDeadlineMs`,
     sizeSetting: `${remote}.maxResponseBytes`,
-    onLimit: metrics && ((limit) => metrics.limitReached.inc({ limit: `${remote}_response_${limit === 'deadline' ? 'deadline' : 'bytes'}` })),
+    onLimit:
+      metrics && ((limit) => metrics.limitReached.inc({ limit: `${remote}_response_${limit === 'deadline' ? 'deadline' : 'bytes'}` })),
   };
 }

@@ -11,7 +11,13 @@ const UNTRUSTED = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER|ERR_TL
  * naming the setting; this says at once which host is not trusted and which setting fixes it.
  * Only an untrusted certificate is reported: anything else (refused, timeout) is left to the client.
  */
-export async function checkTlsTrust(opts: { hostPort: string; caFile: string; setting: string; what: string; timeoutMs?: number }): Promise<void> {
+export async function checkTlsTrust(opts: {
+  hostPort: string;
+  caFile: string;
+  setting: string;
+  what: string;
+  timeoutMs?: number;
+}): Promise<void> {
   const i = opts.hostPort.lastIndexOf(':');
   const host = opts.hostPort.slice(0, i).replace(/^\[|\]$/g, '');
   const port = Number(opts.hostPort.slice(i + 1));
@@ -25,14 +31,25 @@ export async function checkTlsTrust(opts: { hostPort: string; caFile: string; se
     }
   }
   const code = await new Promise<string | undefined>((resolve) => {
-    const socket = connect({ host, port, ca, servername: isIP(host) ? undefined : host, rejectUnauthorized: true, timeout: opts.timeoutMs ?? 10_000 });
+    const socket = connect({
+      host,
+      port,
+      ca,
+      servername: isIP(host) ? undefined : host,
+      rejectUnauthorized: true,
+      timeout: opts.timeoutMs ?? 10_000,
+    });
     socket.once('secureConnect', () => (socket.end(), resolve(undefined)));
     socket.once('timeout', () => (socket.destroy(), resolve(undefined)));
     socket.once('error', (err: NodeJS.ErrnoException) => (socket.destroy(), resolve(err.code ?? err.message)));
   });
   if (code && UNTRUSTED.test(code)) {
-    throw new AgentError('network', `TLS certificate of ${opts.what} ${opts.hostPort} is not trusted (${code}). Add its CA bundle with ${opts.setting} (or NODE_EXTRA_CA_CERTS).`, {
-      retriable: true,
-    });
+    throw new AgentError(
+      'network',
+      `TLS certificate of ${opts.what} ${opts.hostPort} is not trusted (${code}). Add its CA bundle with ${opts.setting} (or NODE_EXTRA_CA_CERTS).`,
+      {
+        retriable: true,
+      },
+    );
   }
 }

@@ -22,7 +22,12 @@ export async function startBenchStack(
   opts: { repos: number; timeScale: number; partitions?: number; ghes?: GhesSimOptions; port?: Partial<PortSimOptions> },
 ): Promise<LocalStack & { repoNames: string[] }> {
   // No x-poll-interval: its real seconds would floor the time-scaled poll intervals of the tracking phases.
-  const stack = await startLocalStack({ broker, partitions: opts.partitions ?? 6, port: opts.port, ghes: { version: '3.21.0', timeScale: opts.timeScale, runAppearDelayMs: 0, pollIntervalS: 0, ...opts.ghes } });
+  const stack = await startLocalStack({
+    broker,
+    partitions: opts.partitions ?? 6,
+    port: opts.port,
+    ghes: { version: '3.21.0', timeScale: opts.timeScale, runAppearDelayMs: 0, pollIntervalS: 0, ...opts.ghes },
+  });
   const repoNames: string[] = [];
   for (let i = 0; i < opts.repos; i++) {
     const name = `svc-${String(i).padStart(2, '0')}`;
@@ -55,7 +60,11 @@ export async function publishRuns(stack: LocalStack, runs: BenchRun[], batch = 5
         },
       });
       r.publishedAt = now;
-      return { key: run.id, value: JSON.stringify(signRunMessage(buildRunMessage({ orgId: stack.port.orgId, run }), stack.port.clientSecret)), timestamp: String(now) };
+      return {
+        key: run.id,
+        value: JSON.stringify(signRunMessage(buildRunMessage({ orgId: stack.port.orgId, run }), stack.port.clientSecret)),
+        timestamp: String(now),
+      };
     });
     await stack.producer.send({ topic: stack.topic, messages });
   }

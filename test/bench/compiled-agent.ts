@@ -16,7 +16,11 @@ export const BUILD_DIR = join(REPO_ROOT, '.cache', 'bench-build');
 
 /** Compiles agent/ (and test/, which shares the tsconfig) into .cache/bench-build. */
 export function buildAgent(): string {
-  const res = spawnSync(process.execPath, [join(REPO_ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(REPO_ROOT, 'tsconfig.json'), '--outDir', BUILD_DIR], { cwd: REPO_ROOT, encoding: 'utf8' });
+  const res = spawnSync(
+    process.execPath,
+    [join(REPO_ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(REPO_ROOT, 'tsconfig.json'), '--outDir', BUILD_DIR],
+    { cwd: REPO_ROOT, encoding: 'utf8' },
+  );
   const main = join(BUILD_DIR, 'agent/main.js');
   if (!existsSync(main)) throw new Error(`bench: building the agent failed:\n${res.stdout}${res.stderr}`);
   return main;
@@ -30,7 +34,14 @@ export interface CompiledAgent {
   stop(): Promise<void>;
 }
 
-export async function startCompiledAgent(main: string, stack: LocalStack, overrides: Record<string, Record<string, unknown>>, echo = false, nodeArgs: string[] = [], env: Record<string, string> = {}): Promise<CompiledAgent> {
+export async function startCompiledAgent(
+  main: string,
+  stack: LocalStack,
+  overrides: Record<string, Record<string, unknown>>,
+  echo = false,
+  nodeArgs: string[] = [],
+  env: Record<string, string> = {},
+): Promise<CompiledAgent> {
   const dir = mkdtempSync(join(tmpdir(), 'ghes-agent-bench-'));
   const metricsPort = await freePort();
   const { config, files, secretDir } = agentConfig(stack, dir, { auth: 'app', metricsPort, overrides });
@@ -38,14 +49,18 @@ export async function startCompiledAgent(main: string, stack: LocalStack, overri
   for (const [name, content] of Object.entries(files)) writeFileSync(join(secretDir, name), content, { mode: 0o600 });
   const configFile = join(dir, 'agent.yaml');
   writeFileSync(configFile, stringify(config));
-  const proc = spawn(process.execPath, [...nodeArgs, main, '--config', configFile], { cwd: dir, env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(process.execPath, [...nodeArgs, main, '--config', configFile], {
+    cwd: dir,
+    env: { PATH: process.env.PATH ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   const onData = (d: Buffer) => {
     out = (out + d.toString()).slice(-200_000);
     if (echo) process.stderr.write(d);
   };
-  proc.stdout!.on('data', onData);
-  proc.stderr!.on('data', onData);
+  proc.stdout.on('data', onData);
+  proc.stderr.on('data', onData);
   const exited = new Promise<void>((r) => proc.once('exit', () => r()));
   const url = `http://127.0.0.1:${metricsPort}`;
   return {
@@ -55,7 +70,10 @@ export async function startCompiledAgent(main: string, stack: LocalStack, overri
       const deadline = Date.now() + timeoutMs;
       while (Date.now() < deadline) {
         if (proc.exitCode !== null) throw new Error(`agent exited with ${proc.exitCode}:\n${out.slice(-3000)}`);
-        const ok = await fetch(`${url}/readyz`).then((r) => r.status === 200, () => false);
+        const ok = await fetch(`${url}/readyz`).then(
+          (r) => r.status === 200,
+          () => false,
+        );
         if (ok) return;
         await new Promise((r) => setTimeout(r, 200));
       }

@@ -8,7 +8,13 @@ import type { LocalStack } from '../stack/local-stack.js';
 import { BENCH_WORKFLOW, planRuns, publishRuns, startBenchStack } from './bench-stack.js';
 
 type WithAgent = <T>(stack: LocalStack, overrides: Record<string, Record<string, unknown>>, fn: () => Promise<T>) => Promise<T>;
-type Until = (what: string, done: () => boolean | Promise<boolean>, timeoutMs: number, everyMs?: number, onTick?: () => void) => Promise<void>;
+type Until = (
+  what: string,
+  done: () => boolean | Promise<boolean>,
+  timeoutMs: number,
+  everyMs?: number,
+  onTick?: () => void,
+) => Promise<void>;
 
 const JOBS = 'GET /repos/{owner}/{repo}/actions/runs/{run_id}/jobs';
 
@@ -37,18 +43,37 @@ export async function jobProgressPhase(
         path: BENCH_WORKFLOW,
         runName: 'Bench ${{ inputs.port_run_id }}',
         inputs: { port_run_id: { required: false }, duration_ms: { required: true }, queued_ms: { required: false } },
-        script: (d) => ({ conclusion: 'success', queuedMs: Number(d.inputs.queued_ms ?? 0), durationMs: Number(d.inputs.duration_ms), jobs: [{ name: 'build' }, { name: 'deploy' }] }),
+        script: (d) => ({
+          conclusion: 'success',
+          queuedMs: Number(d.inputs.queued_ms ?? 0),
+          durationMs: Number(d.inputs.duration_ms),
+          jobs: [{ name: 'build' }, { name: 'deploy' }],
+        }),
       });
     }
     const intervalS = opts.pollS / opts.timeScale;
     return opts.withAgent(stack, { tracking: { pollIntervalSeconds: intervalS }, insight: { jobProgress } }, async () => {
       const before = stack.ghes.requests().length;
-      const runs = planRuns(jobProgress ? 'jp' : 'jo', count, stack.repoNames, (i) => 60_000 + ((i * 7919) % count) * (240_000 / count), 5_000);
+      const runs = planRuns(
+        jobProgress ? 'jp' : 'jo',
+        count,
+        stack.repoNames,
+        (i) => 60_000 + ((i * 7919) % count) * (240_000 / count),
+        5_000,
+      );
       await publishRuns(stack, runs);
       opts.say(`job progress ${jobProgress ? 'on' : 'off'}: ${count} runs over ${repos} repositories`);
       const final = () => runs.filter((r) => stack.port.getRun(r.id)?.status !== 'IN_PROGRESS').length;
-      await opts.until(`job progress ${jobProgress}: every run reported`, () => final() >= count, (300_000 / opts.timeScale) * 4 + 120_000, 1000);
-      const requests = stack.ghes.requests().slice(before).filter((r) => !(r.method === 'POST' && /\/dispatches$/.test(r.route ?? '')));
+      await opts.until(
+        `job progress ${jobProgress}: every run reported`,
+        () => final() >= count,
+        (300_000 / opts.timeScale) * 4 + 120_000,
+        1000,
+      );
+      const requests = stack.ghes
+        .requests()
+        .slice(before)
+        .filter((r) => !(r.method === 'POST' && /\/dispatches$/.test(r.route ?? '')));
       const completed = runs.filter((r) => stack.port.getRun(r.id)?.status === 'SUCCESS').length;
       const jobs = requests.filter((r) => r.route === JOBS);
       const lines = runs.reduce((n, r) => n + (stack.port.getRun(r.id)?.logs.filter((l) => l.message.startsWith('Job "')).length ?? 0), 0);

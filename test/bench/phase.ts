@@ -8,19 +8,23 @@ import type { CompiledAgent } from './compiled-agent.js';
 import { meterCpu } from './process-cpu.js';
 import { type Better, type Spread, formatSpread, spread, worst } from './stats.js';
 
-export type WithAgent = <T>(stack: LocalStack, overrides: Record<string, Record<string, unknown>>, fn: (agent: CompiledAgent) => Promise<T>) => Promise<T>;
+export type WithAgent = <T>(
+  stack: LocalStack,
+  overrides: Record<string, Record<string, unknown>>,
+  fn: (agent: CompiledAgent) => Promise<T>,
+) => Promise<T>;
 
 /** What a phase gets from the harness. */
 export interface BenchContext {
   broker: KafkaBrokerInfo;
   /** A count scaled by BENCH_SCALE (at least 10). */
-  n(x: number): number;
-  say(line: string): void;
-  until(what: string, done: () => boolean | Promise<boolean>, timeoutMs: number, everyMs?: number, onTick?: () => void): Promise<void>;
+  n: (x: number) => number;
+  say: (line: string) => void;
+  until: (what: string, done: () => boolean | Promise<boolean>, timeoutMs: number, everyMs?: number, onTick?: () => void) => Promise<void>;
   /** Starts the compiled agent on the stack (the image's runtime), runs fn, stops both. */
   withAgent: WithAgent;
   /** Meters CPU ms from now: the agent process, the bench process (both simulators, the publisher), the broker JVM. */
-  cpu(agent: CompiledAgent): { stop(): CpuShare };
+  cpu: (agent: CompiledAgent) => { stop(): CpuShare };
 }
 
 /** CPU milliseconds each process spent over a measured window. */
@@ -42,7 +46,11 @@ export interface BenchPhase<R> {
 }
 
 /** A CPU share divided by a count of work (dispatches, runs, messages). */
-export const perUnit = (cpu: CpuShare, units: number): CpuShare => ({ agent: cpu.agent / units, bench: cpu.bench / units, broker: cpu.broker / units });
+export const perUnit = (cpu: CpuShare, units: number): CpuShare => ({
+  agent: cpu.agent / units,
+  bench: cpu.bench / units,
+  broker: cpu.broker / units,
+});
 
 export function cpuMeterFor(brokerPid: () => number | undefined) {
   return (agent: CompiledAgent) => {
@@ -64,8 +72,18 @@ export function jsonFigure(key: string, s: Spread, better: Better, digits = 1): 
 
 /** The CPU row of a phase: agent, simulators and broker per unit of work, each median (range). */
 export function cpuRow(label: string, unit: string, results: { cpu: CpuShare }[]): string[] {
-  const f = (k: keyof CpuShare) => formatSpread(figure(results, (r) => r.cpu[k]), 3, ' ms');
-  return [label, `agent ${f('agent')} per ${unit}; bench process (simulators, publisher) ${f('bench')}; broker ${f('broker')}`, '(measured)', '-'];
+  const f = (k: keyof CpuShare) =>
+    formatSpread(
+      figure(results, (r) => r.cpu[k]),
+      3,
+      ' ms',
+    );
+  return [
+    label,
+    `agent ${f('agent')} per ${unit}; bench process (simulators, publisher) ${f('bench')}; broker ${f('broker')}`,
+    '(measured)',
+    '-',
+  ];
 }
 
 export { formatSpread, spread };

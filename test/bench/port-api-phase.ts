@@ -9,7 +9,12 @@ import type { CompiledAgent } from './compiled-agent.js';
 import { type CpuShare, perUnit } from './phase.js';
 
 /** The routes that carry reports (the run's link, log lines, statuses, lease renewals): not counted. */
-const REPORT_ROUTES = new Set(['/v1/actions/runs/:id PATCH', '/v1/actions/runs/:id/logs POST', '/v1/workflows/nodes/runs/:id PATCH', '/v1/workflows/nodes/runs/:id/logs POST']);
+const REPORT_ROUTES = new Set([
+  '/v1/actions/runs/:id PATCH',
+  '/v1/actions/runs/:id/logs POST',
+  '/v1/workflows/nodes/runs/:id PATCH',
+  '/v1/workflows/nodes/runs/:id/logs POST',
+]);
 
 export interface PortApiResult {
   count: number;
@@ -25,7 +30,11 @@ export interface PortApiResult {
 export async function portApiPhase(
   broker: KafkaBrokerInfo,
   count: number,
-  withAgent: <T>(stack: LocalStack, overrides: Record<string, Record<string, unknown>>, fn: (agent: CompiledAgent) => Promise<T>) => Promise<T>,
+  withAgent: <T>(
+    stack: LocalStack,
+    overrides: Record<string, Record<string, unknown>>,
+    fn: (agent: CompiledAgent) => Promise<T>,
+  ) => Promise<T>,
   until: (what: string, done: () => boolean, timeoutMs: number, everyMs?: number, onTick?: () => void) => Promise<void>,
   say: (line: string) => void,
   meterCpu: (agent: CompiledAgent) => { stop(): CpuShare },
@@ -50,7 +59,13 @@ export async function portApiPhase(
     const meter = meterCpu(agent);
     const before = stack.ghes.dispatches().length;
     const dispatched = () => stack.ghes.dispatches().filter((d) => d.status === 200 || d.status === 204);
-    await until('dispatching the claimed runs', () => dispatched().length >= count, 10 * 60_000, 500, () => say(`port-api: ${dispatched().length}/${count} dispatched`));
+    await until(
+      'dispatching the claimed runs',
+      () => dispatched().length >= count,
+      10 * 60_000,
+      500,
+      () => say(`port-api: ${dispatched().length}/${count} dispatched`),
+    );
     const cpu = perUnit(meter.stop(), stack.ghes.dispatches().length - before);
     const at = dispatched().map((d) => d.at);
     const first = Math.min(...at);
@@ -78,7 +93,13 @@ export async function portApiPhase(
       stage('dispatch → ack', (e, id) => (e.ack === undefined ? undefined : e.ack - gh.get(id)!));
     }
     const final = () => runs.filter((r) => stack.port.getRun(r.id)?.status !== 'IN_PROGRESS').length;
-    await until('every claimed run reported', () => final() >= count, 5 * 60_000, 1000, () => say(`port-api: ${final()}/${count} reported`));
+    await until(
+      'every claimed run reported',
+      () => final() >= count,
+      5 * 60_000,
+      1000,
+      () => say(`port-api: ${final()}/${count} reported`),
+    );
     const byRoute = new Map<string, number>();
     let counted = 0;
     for (const r of stack.port.requests()) {
@@ -87,6 +108,14 @@ export async function portApiPhase(
       counted++;
       byRoute.set(key, (byRoute.get(key) ?? 0) + 1);
     }
-    return { count, perS: count / ((last - first) / 1000), fromReadyS: (last - readyAt) / 1000, completed: final(), requestsPerRun: counted / final(), byRoute, cpu };
+    return {
+      count,
+      perS: count / ((last - first) / 1000),
+      fromReadyS: (last - readyAt) / 1000,
+      completed: final(),
+      requestsPerRun: counted / final(),
+      byRoute,
+      cpu,
+    };
   });
 }

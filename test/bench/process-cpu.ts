@@ -23,7 +23,10 @@ export function parseProcStat(text: string): CpuTimes {
   const close = text.lastIndexOf(')');
   if (close < 0) throw new Error(`not a /proc/<pid>/stat line: ${JSON.stringify(text.slice(0, 80))}`);
   // After ')': field 3 (state) is index 0, so field k is index k - 3.
-  const f = text.slice(close + 1).trim().split(/\s+/);
+  const f = text
+    .slice(close + 1)
+    .trim()
+    .split(/\s+/);
   const field = (k: number) => {
     const v = Number(f[k - 3]);
     if (!Number.isFinite(v)) throw new Error(`/proc/<pid>/stat: field ${k} is ${JSON.stringify(f[k - 3])}`);

@@ -63,7 +63,15 @@ export async function relayPhase(ctx: BenchContext, count: number, pairs: number
   const relayPort = await freePort();
   const relayUrl = `http://127.0.0.1:${relayPort}`;
   // A workflow run in each repository, in progress for the whole phase: each gives its token.
-  const runIds = stack.repoNames.map((repo) => stack.ghes.addRuns({ owner: stack.ghOrg, repo, workflow: 'bench.yml', script: { conclusion: 'success', queuedMs: 0, durationMs: 3_600_000 } })[0]!);
+  const runIds = stack.repoNames.map(
+    (repo) =>
+      stack.ghes.addRuns({
+        owner: stack.ghOrg,
+        repo,
+        workflow: 'bench.yml',
+        script: { conclusion: 'success', queuedMs: 0, durationMs: 3_600_000 },
+      })[0]!,
+  );
   const overrides = {
     relay: {
       enabled: true,
@@ -92,7 +100,10 @@ export async function relayPhase(ctx: BenchContext, count: number, pairs: number
       check(await upsert(relayUrl, tokens[i % REPOS]!, `warm-${i}`));
       check(await upsert(stack.port.url, portToken, `warm-${i}`));
     }
-    if (failures > 0) throw new Error(`bench relay: ${failures} warm-up requests were not answered 201: is the relay serving? ${agent.output().slice(-2000)}`);
+    if (failures > 0)
+      throw new Error(
+        `bench relay: ${failures} warm-up requests were not answered 201: is the relay serving? ${agent.output().slice(-2000)}`,
+      );
 
     // Added latency, one request at a time, direct and relayed alternately.
     const direct: number[] = [];
@@ -101,7 +112,9 @@ export async function relayPhase(ctx: BenchContext, count: number, pairs: number
       direct.push(check(await upsert(stack.port.url, portToken, `lat-${i % 200}`)).ms);
       relayed.push(check(await upsert(relayUrl, tokens[i % REPOS]!, `lat-${i % 200}`)).ms);
     }
-    ctx.say(`relay: ${pairs} pairs one at a time: direct p50 ${percentile(direct, 50).toFixed(2)} ms, relayed p50 ${percentile(relayed, 50).toFixed(2)} ms`);
+    ctx.say(
+      `relay: ${pairs} pairs one at a time: direct p50 ${percentile(direct, 50).toFixed(2)} ms, relayed p50 ${percentile(relayed, 50).toFixed(2)} ms`,
+    );
 
     // Throughput: CONCURRENCY callers share `count` requests, the tokens of REPOS runs in turn.
     let next = 0;
@@ -114,7 +127,9 @@ export async function relayPhase(ctx: BenchContext, count: number, pairs: number
     );
     const elapsedS = (performance.now() - started) / 1000;
     const cpu = perUnit(meter.stop(), count);
-    ctx.say(`relay: ${count} requests from ${CONCURRENCY} callers in ${elapsedS.toFixed(1)} s; agent CPU ${cpu.agent.toFixed(3)} ms per request`);
+    ctx.say(
+      `relay: ${count} requests from ${CONCURRENCY} callers in ${elapsedS.toFixed(1)} s; agent CPU ${cpu.agent.toFixed(3)} ms per request`,
+    );
     return {
       count,
       concurrency: CONCURRENCY,

@@ -70,16 +70,29 @@ const RUN_PATH = /^\/v1\/actions\/runs\/(r_[A-Za-z0-9_]+)(\/logs)?$/;
  * progress's budget (insight.jobReadsPerMinute) for as long as the runs go on: they are not
  * waited for.
  */
-export async function reportsDelivered(agents: CompiledAgent[], stack: LocalStack, held: Array<{ id: string }>, name: string, say: (line: string) => void): Promise<void> {
+export async function reportsDelivered(
+  agents: CompiledAgent[],
+  stack: LocalStack,
+  held: Array<{ id: string }>,
+  name: string,
+  say: (line: string) => void,
+): Promise<void> {
   const t0 = Date.now();
   const started = statusLine('in_progress');
   const notStarted = () => held.filter((r) => !stack.port.getRun(r.id)?.logs.some((l) => l.message === started)).length;
   for (;;) {
-    const pending = await Promise.all(agents.map(async (a) => metricValue(await a.metrics().catch(() => ''), 'ghes_agent_port_reports_pending')));
+    const pending = await Promise.all(
+      agents.map(async (a) => metricValue(await a.metrics().catch(() => ''), 'ghes_agent_port_reports_pending')),
+    );
     const waiting = notStarted();
     if (waiting === 0 && pending.every((n) => n === 0)) break;
-    if (Date.now() - t0 > 300_000) throw new Error(`${name}: the replicas still report the start of their runs after 5 min (${waiting} runs without their first status line, ${pending.join(', ')} reports queued)`);
-    say(`${name}: waiting for the start of the held runs to be reported (${waiting} without their first status line, ${pending.join(' + ')} reports queued)`);
+    if (Date.now() - t0 > 300_000)
+      throw new Error(
+        `${name}: the replicas still report the start of their runs after 5 min (${waiting} runs without their first status line, ${pending.join(', ')} reports queued)`,
+      );
+    say(
+      `${name}: waiting for the start of the held runs to be reported (${waiting} without their first status line, ${pending.join(' + ')} reports queued)`,
+    );
     await sleep(1000);
   }
   say(`${name}: every held run's start reported (waited ${((Date.now() - t0) / 1000).toFixed(0)} s); the window opens now`);
@@ -89,7 +102,11 @@ export async function restartPhase(broker: KafkaBrokerInfo, count: number, deps:
   const { say } = deps;
   const repos = 50;
   const stack = await startBenchStack(broker, { repos, timeScale: 1, partitions: 6, port: { rateLimit: RESTART_PORT_RATE_LIMIT } });
-  const overrides = { log: { level: process.env.BENCH_LOG_LEVEL ?? 'warn' }, tracking: { pollIntervalSeconds: 10 }, limits: { maxInflightRuns: count + 2000 } };
+  const overrides = {
+    log: { level: process.env.BENCH_LOG_LEVEL ?? 'warn' },
+    tracking: { pollIntervalSeconds: 10 },
+    limits: { maxInflightRuns: count + 2000 },
+  };
   const start = () => startCompiledAgent(deps.agentMain, stack, overrides, process.env.BENCH_ECHO === '1', deps.nodeArgs, deps.env);
   const agents: CompiledAgent[] = [];
   const live = new Set<CompiledAgent>();
@@ -142,7 +159,8 @@ export async function restartPhase(broker: KafkaBrokerInfo, count: number, deps:
         const sum = each.reduce((x, y) => x + y, 0);
         const active = unfinishedOnGhes();
         if (each.every((x) => x > 0) && sum >= active) return (Date.now() - spawnedAt) / 1000;
-        if (Date.now() > deadline) throw new Error(`restart: runs not tracked again 10 min after ${successor.pid} started (${sum} tracked, ${active} unfinished)`);
+        if (Date.now() > deadline)
+          throw new Error(`restart: runs not tracked again 10 min after ${successor.pid} started (${sum} tracked, ${active} unfinished)`);
         await sleep(250);
       }
     }
@@ -157,7 +175,9 @@ export async function restartPhase(broker: KafkaBrokerInfo, count: number, deps:
       await successor.waitReady();
       live.add(successor);
       resumeEachS.push(await resumed(successor, spawnedAt));
-      say(`restart: successor ${successor.pid} ready ${((Date.now() - spawnedAt) / 1000).toFixed(1)} s after start; every run tracked again after ${resumeEachS.at(-1)!.toFixed(1)} s`);
+      say(
+        `restart: successor ${successor.pid} ready ${((Date.now() - spawnedAt) / 1000).toFixed(1)} s after start; every run tracked again after ${resumeEachS.at(-1)!.toFixed(1)} s`,
+      );
     }
     const resumedAt = Date.now();
     // The resumption's requests go on after every run is tracked again (locating them, reading
@@ -168,7 +188,10 @@ export async function restartPhase(broker: KafkaBrokerInfo, count: number, deps:
     publishing = false;
     await publisher;
 
-    const ghesWindow = stack.ghes.requests().slice(ghesBefore).filter((r) => r.at <= windowEnd);
+    const ghesWindow = stack.ghes
+      .requests()
+      .slice(ghesBefore)
+      .filter((r) => r.at <= windowEnd);
     const githubByRoute = new Map<string, number>();
     let githubRequests = 0;
     for (const r of ghesWindow) {
@@ -179,7 +202,10 @@ export async function restartPhase(broker: KafkaBrokerInfo, count: number, deps:
     }
     // Port: requests about held runs and those about no run (tokens); a completion's own three
     // requests are what it costs without any restart, and are left out.
-    const portWindow = stack.port.requests().slice(portBefore).filter((r) => r.at <= windowEnd);
+    const portWindow = stack.port
+      .requests()
+      .slice(portBefore)
+      .filter((r) => r.at <= windowEnd);
     const finishedInWindow = new Set<string>();
     for (const r of portWindow) {
       const id = RUN_PATH.exec(r.path)?.[1];
@@ -208,11 +234,21 @@ export async function restartPhase(broker: KafkaBrokerInfo, count: number, deps:
     }
     const port429s = stack.port.requests().filter((r) => r.status === 429).length;
     // Start-up order: new messages go on being dispatched while old runs are resumed.
-    const dispatchedAt = new Map(stack.ghes.dispatches().filter((d) => d.status < 300).map((d) => [String(d.inputs.port_run_id), d.at]));
-    const newLatencyMs = fresh.filter((r) => r.publishedAt! <= resumedAt && dispatchedAt.has(r.id)).map((r) => dispatchedAt.get(r.id)! - r.publishedAt!).sort((x, y) => x - y);
+    const dispatchedAt = new Map(
+      stack.ghes
+        .dispatches()
+        .filter((d) => d.status < 300)
+        .map((d) => [String(d.inputs.port_run_id), d.at]),
+    );
+    const newLatencyMs = fresh
+      .filter((r) => r.publishedAt! <= resumedAt && dispatchedAt.has(r.id))
+      .map((r) => dispatchedAt.get(r.id)! - r.publishedAt!)
+      .sort((x, y) => x - y);
     const newP50S = (newLatencyMs[Math.floor(newLatencyMs.length * 0.5)] ?? NaN) / 1000;
     const newP99S = (newLatencyMs[Math.floor(newLatencyMs.length * 0.99)] ?? NaN) / 1000;
-    say(`restart: window ${((windowEnd - windowStart) / 1000).toFixed(0)} s; ${githubRequests} GitHub and ${portRequests} Port requests counted; waiting for every run to finish`);
+    say(
+      `restart: window ${((windowEnd - windowStart) / 1000).toFixed(0)} s; ${githubRequests} GitHub and ${portRequests} Port requests counted; waiting for every run to finish`,
+    );
 
     const v = await finalVerdict(stack, [...held, ...fresh], 'restart', say);
     return {
@@ -251,7 +287,12 @@ export async function restartPhase(broker: KafkaBrokerInfo, count: number, deps:
  * The chaos suites' verdict on the runs (duplicates, lost) once every one has its final status,
  * or after 10 minutes; says how many have finished every 5 s meanwhile.
  */
-export async function finalVerdict(stack: LocalStack, runs: Array<{ id: string }>, phase: string, say: (line: string) => void): Promise<Verdict> {
+export async function finalVerdict(
+  stack: LocalStack,
+  runs: Array<{ id: string }>,
+  phase: string,
+  say: (line: string) => void,
+): Promise<Verdict> {
   const all = runs.map((r) => ({ id: r.id }) as SimPortRun);
   const deadline = Date.now() + 10 * 60_000;
   let v = verdict(stack, all);
@@ -265,17 +306,45 @@ export async function finalVerdict(stack: LocalStack, runs: Array<{ id: string }
 
 /** The table rows and JSON fields of the phase, for bench.ts; `name` prefixes both (phase "restart-https" shares them). */
 export function restartReport(r: RestartResult) {
-  return { rows: restartRows(r, 'restart'), json: restartJson(r, 'restart') as Record<'restart_resume_s', number> & Record<string, number> };
+  return {
+    rows: restartRows(r, 'restart'),
+    json: restartJson(r, 'restart') as Record<'restart_resume_s', number> & Record<string, number>,
+  };
 }
 
 export function restartRows(r: RestartResult, name: string): string[][] {
   const met = (ok: boolean) => (ok ? 'yes' : 'NO');
   return [
-    [`${name}: rolling update of 2 replicas, ${r.inFlightAtStart} runs in flight / ${r.repos} repos`, `every run tracked again ${fmt(r.resumeS, 1)} s after a successor's start (${r.resumeEachS.map((x) => fmt(x, 1)).join(' s, ')} s)`, '<= 60 s', met(r.resumeS <= 60)],
-    [`${name}: GitHub requests per run in flight (${r.windowS.toFixed(0)} s window)`, `${fmt(r.githubPerRun, 3)} (${r.githubRequests})`, '<= 0.2', met(r.githubPerRun <= 0.2)],
-    [`${name}: Port requests per run in flight`, `${fmt(r.portPerRun, 3)} (${r.portRequests}); 429s: ${r.port429s}`, '<= 1.0, no 429', met(r.portPerRun <= 1 && r.port429s === 0)],
-    [`${name}: new messages during the update (${r.newRuns}), publish to dispatch`, `p50 ${fmt(r.newP50S, 1)} s, p99 ${fmt(r.newP99S, 1)} s`, '(measured)', '-'],
-    [`${name}: duplicates / lost (${r.count} held + ${r.newRuns} new runs)`, `${r.duplicates} / ${r.lost}`, '0 / 0', met(r.duplicates === 0 && r.lost === 0)],
+    [
+      `${name}: rolling update of 2 replicas, ${r.inFlightAtStart} runs in flight / ${r.repos} repos`,
+      `every run tracked again ${fmt(r.resumeS, 1)} s after a successor's start (${r.resumeEachS.map((x) => fmt(x, 1)).join(' s, ')} s)`,
+      '<= 60 s',
+      met(r.resumeS <= 60),
+    ],
+    [
+      `${name}: GitHub requests per run in flight (${r.windowS.toFixed(0)} s window)`,
+      `${fmt(r.githubPerRun, 3)} (${r.githubRequests})`,
+      '<= 0.2',
+      met(r.githubPerRun <= 0.2),
+    ],
+    [
+      `${name}: Port requests per run in flight`,
+      `${fmt(r.portPerRun, 3)} (${r.portRequests}); 429s: ${r.port429s}`,
+      '<= 1.0, no 429',
+      met(r.portPerRun <= 1 && r.port429s === 0),
+    ],
+    [
+      `${name}: new messages during the update (${r.newRuns}), publish to dispatch`,
+      `p50 ${fmt(r.newP50S, 1)} s, p99 ${fmt(r.newP99S, 1)} s`,
+      '(measured)',
+      '-',
+    ],
+    [
+      `${name}: duplicates / lost (${r.count} held + ${r.newRuns} new runs)`,
+      `${r.duplicates} / ${r.lost}`,
+      '0 / 0',
+      met(r.duplicates === 0 && r.lost === 0),
+    ],
   ];
 }
 

@@ -25,7 +25,9 @@ export async function tokenRenewal(broker: KafkaBrokerInfo, withAgent: WithAgent
     // Settle: every repository listed once with the first token.
     await new Promise((r) => setTimeout(r, 8_000));
     const start = Date.now();
-    say(`token renewal: ${repos} repositories with a run that never changes, tokens living ${tokenTtlMs / 1000} s, watched for ${windowMs / 1000} s`);
+    say(
+      `token renewal: ${repos} repositories with a run that never changes, tokens living ${tokenTtlMs / 1000} s, watched for ${windowMs / 1000} s`,
+    );
     await new Promise((r) => setTimeout(r, windowMs));
     const log = stack.ghes.requests().filter((r) => r.at >= start);
     const renewals = log.filter((r) => r.route === TOKEN && r.status === 201).length;
@@ -33,6 +35,15 @@ export async function tokenRenewal(broker: KafkaBrokerInfo, withAgent: WithAgent
     const lists200 = lists.filter((r) => r.status === 200).length;
     const lists304 = lists.filter((r) => r.status === 304).length;
     const unauthorized = log.filter((r) => r.status === 401).length;
-    return { repos, renewals, lists200, lists304, unauthorized, per200: renewals ? lists200 / (repos * renewals) : NaN, tokenTtlS: tokenTtlMs / 1000, windowS: windowMs / 1000 };
+    return {
+      repos,
+      renewals,
+      lists200,
+      lists304,
+      unauthorized,
+      per200: renewals ? lists200 / (repos * renewals) : NaN,
+      tokenTtlS: tokenTtlMs / 1000,
+      windowS: windowMs / 1000,
+    };
   });
 }

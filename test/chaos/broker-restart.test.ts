@@ -7,7 +7,22 @@ import { after, test } from 'node:test';
 import type { AgentProcess } from '../stack/agent-process.js';
 import { type KafkaBroker, startKafkaBroker } from '../stack/kafka-broker.js';
 import type { LocalStack } from '../stack/local-stack.js';
-import { RUNS, dispatched, livez, publishRuns, readyz, report, saveLogs, sleep, startChaosAgent, startChaosStack, tail, verdict, waitAllDone, waitUntil } from './harness.js';
+import {
+  RUNS,
+  dispatched,
+  livez,
+  publishRuns,
+  readyz,
+  report,
+  saveLogs,
+  sleep,
+  startChaosAgent,
+  startChaosStack,
+  tail,
+  verdict,
+  waitAllDone,
+  waitUntil,
+} from './harness.js';
 
 const DOWN_MS = Number(process.env.CHAOS_BROKER_DOWN_SECONDS ?? 40) * 1000;
 

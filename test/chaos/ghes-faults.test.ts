@@ -5,7 +5,23 @@ import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import type { AgentProcess } from '../stack/agent-process.js';
 import type { LocalStack } from '../stack/local-stack.js';
-import { OUTAGE_MS, RUNS, dispatched, livez, publishRuns, readyz, report, saveLogs, sleep, startChaosAgent, startChaosStack, tail, verdict, waitAllDone, waitUntil } from './harness.js';
+import {
+  OUTAGE_MS,
+  RUNS,
+  dispatched,
+  livez,
+  publishRuns,
+  readyz,
+  report,
+  saveLogs,
+  sleep,
+  startChaosAgent,
+  startChaosStack,
+  tail,
+  verdict,
+  waitAllDone,
+  waitUntil,
+} from './harness.js';
 
 let stack: LocalStack | undefined;
 let agent: AgentProcess | undefined;
@@ -23,7 +39,7 @@ test('chaos ghes-faults: 10% 5xx everywhere, secondary rate limits, a GHES outag
     stack!.ghes.fault({ kind: 'status', status: 502, probability: 0.1 }),
     stack!.ghes.fault({ kind: 'secondary-rate-limit', retryAfterS: 1, probability: 0.03 }),
   ];
-  let removeBackground = background();
+  const removeBackground = background();
 
   const runs = await publishRuns(stack, RUNS);
   await waitUntil(runs, stack, Math.ceil(RUNS * 0.3), dispatched);
@@ -40,7 +56,7 @@ test('chaos ghes-faults: 10% 5xx everywhere, secondary rate limits, a GHES outag
     await sleep(1000);
   }
   if (OUTAGE_MS >= 35_000) assert.ok(sawNotReady, `/readyz said not ready during the GHES outage:\n${tail(agent)}`);
-  removeBackground = background();
+  background(); // the background faults again, for the rest of the test
 
   await waitAllDone(stack, runs);
   const faulted = stack.ghes.requests().filter((r) => r.fault);

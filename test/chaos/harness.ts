@@ -24,7 +24,9 @@ export const SETTLE_MS = Number(process.env.CHAOS_SETTLE_SECONDS ?? 240) * 1000;
 
 export const CHAOS_WORKFLOW = 'chaos.yml';
 
-export async function startChaosStack(opts: { broker?: KafkaBrokerInfo; ghes?: GhesSimOptions; partitions?: number } = {}): Promise<LocalStack> {
+export async function startChaosStack(
+  opts: { broker?: KafkaBrokerInfo; ghes?: GhesSimOptions; partitions?: number } = {},
+): Promise<LocalStack> {
   const stack = await startLocalStack({ broker: opts.broker, partitions: opts.partitions ?? 6, ghes: { version: '3.21.0', ...opts.ghes } });
   // Runs of a few seconds with mixed conclusions, so kills land both in dispatch and in tracking.
   stack.ghes.addWorkflow(stack.ghOrg, 'infra', {
@@ -32,7 +34,11 @@ export async function startChaosStack(opts: { broker?: KafkaBrokerInfo; ghes?: G
     name: 'chaos',
     runName: RUN_NAME,
     inputs: { port_run_id: { required: false }, n: { required: false } },
-    script: (d) => ({ conclusion: Number(d.inputs.n) % 7 === 0 ? 'failure' : 'success', queuedMs: 500, durationMs: 2000 + (Number(d.inputs.n) % 5) * 500 }),
+    script: (d) => ({
+      conclusion: Number(d.inputs.n) % 7 === 0 ? 'failure' : 'success',
+      queuedMs: 500,
+      durationMs: 2000 + (Number(d.inputs.n) % 5) * 500,
+    }),
   });
   return stack;
 }
@@ -155,7 +161,13 @@ export async function waitAllDone(stack: LocalStack, runs: SimPortRun[], timeout
 }
 
 /** Resolves once at least `count` of the runs satisfy `pred` (or after the timeout). */
-export async function waitUntil(runs: SimPortRun[], stack: LocalStack, count: number, pred: (r: SimPortRun) => boolean, timeoutMs = 120_000): Promise<number> {
+export async function waitUntil(
+  runs: SimPortRun[],
+  stack: LocalStack,
+  count: number,
+  pred: (r: SimPortRun) => boolean,
+  timeoutMs = 120_000,
+): Promise<number> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const n = runs.filter((r) => pred(stack.port.getRun(r.id)!)).length;
@@ -178,7 +190,14 @@ export const recorded = (r: SimPortRun) => r.externalRunId !== undefined;
 export const PORT_API_ONLY = {
   kafka: { enabled: false },
   // Batches of 20, so that replicas share the runs instead of the first claim taking them all.
-  portApi: { enabled: true, claimBatchSize: 20, claimIntervalSeconds: 0.5, visibilityTimeoutMs: 10_000, leaseSeconds: 10, rediscoveryIntervalSeconds: 2 },
+  portApi: {
+    enabled: true,
+    claimBatchSize: 20,
+    claimIntervalSeconds: 0.5,
+    visibilityTimeoutMs: 10_000,
+    leaseSeconds: 10,
+    rediscoveryIntervalSeconds: 2,
+  },
 };
 
 /**
@@ -206,7 +225,10 @@ export function report(name: string, v: Verdict, extra: () => string = () => '')
   console.log(`chaos ${name}: runs=${v.runs} completed=${v.completed} duplicates=${v.duplicates} lost=${v.lost}${counts}`);
   // The scenario's own findings come first in every failure's message: the usual guarantees may
   // fail because of what those counts measure.
-  const own = (v.extra ?? []).filter((e) => e.zero && e.value !== 0).map((e) => `${e.name}=${e.value}:\n${e.detail?.() ?? ''}\n`).join('');
+  const own = (v.extra ?? [])
+    .filter((e) => e.zero && e.value !== 0)
+    .map((e) => `${e.name}=${e.value}:\n${e.detail?.() ?? ''}\n`)
+    .join('');
   const detail = `${own}${v.problems.slice(0, 15).join('\n')}\n${extra()}`;
   assert.equal(v.duplicates, 0, `duplicates:\n${detail}`);
   assert.equal(v.lost, 0, `lost:\n${detail}`);

@@ -63,7 +63,7 @@ function hostileMessage(stack: LocalStack, run: SimPortRun, kind: HostileKind): 
     case 'invalid-field': {
       const bad = structuredClone(msg) as { payload: { action: { invocationMethod: Record<string, unknown> } } };
       bad.payload.action.invocationMethod.repo = 'a b';
-      return bad as unknown as Record<string, unknown>;
+      return bad;
     }
     case 'replayed':
       return signRunMessage(msg, secret, Math.floor(Date.now() / 1000) - 3 * MAX_AGE_S);
@@ -85,7 +85,12 @@ function agentRuns(stack: LocalStack, agentLogin: string): Map<string, SimRun[]>
  * The legitimate runs the hostile inputs harmed, by kind (a run may show several kinds; it is
  * counted once in `runs`). Counted from the simulators' records only.
  */
-function harm(stack: LocalStack, runs: SimPortRun[], planted: Map<string, number[]>, agentLogin: string): { runs: Set<string>; byKind: Map<string, string[]> } {
+function harm(
+  stack: LocalStack,
+  runs: SimPortRun[],
+  planted: Map<string, number[]>,
+  agentLogin: string,
+): { runs: Set<string>; byKind: Map<string, string[]> } {
   const own = agentRuns(stack, agentLogin);
   const ghesRunToPort = new Map(stack.ghes.runs().map((r) => [r.id, r.inputs.port_run_id ?? '']));
   const cancelled = new Set<string>();
@@ -104,13 +109,22 @@ function harm(stack: LocalStack, runs: SimPortRun[], planted: Map<string, number
     const mine = own.get(id) ?? [];
     const conclusion = mine.length === 1 && mine[0]!.status === 'completed' ? mine[0]!.conclusion : undefined;
     const expected = conclusion === 'success' ? 'SUCCESS' : conclusion === undefined ? undefined : 'FAILURE';
-    if (r.status === 'FAILURE' && expected !== 'FAILURE') note('failed', id, `Port FAILURE, its own GitHub run ${mine.length ? `concluded ${conclusion ?? mine[0]!.status}` : 'was never dispatched'} (${r.summary?.slice(0, 120) ?? ''})`);
-    else if (r.status !== 'IN_PROGRESS' && r.status !== expected) note('reported wrongly', id, `Port ${r.status}, its own GitHub run ${conclusion ?? 'unfinished'}`);
+    if (r.status === 'FAILURE' && expected !== 'FAILURE')
+      note(
+        'failed',
+        id,
+        `Port FAILURE, its own GitHub run ${mine.length ? `concluded ${conclusion ?? mine[0]!.status}` : 'was never dispatched'} (${r.summary?.slice(0, 120) ?? ''})`,
+      );
+    else if (r.status !== 'IN_PROGRESS' && r.status !== expected)
+      note('reported wrongly', id, `Port ${r.status}, its own GitHub run ${conclusion ?? 'unfinished'}`);
     if (cancelled.has(id)) note('cancelled', id, 'a cancel request reached GHES for a run of it');
     const record = JSON.stringify(r);
-    for (const p of planted.get(id) ?? []) if (new RegExp(`/actions/runs/${p}(?!\\d)|_${p}"`).test(record)) note('linked to a planted run', id, `Port's record names planted run ${p}`);
+    for (const p of planted.get(id) ?? [])
+      if (new RegExp(`/actions/runs/${p}(?!\\d)|_${p}"`).test(record))
+        note('linked to a planted run', id, `Port's record names planted run ${p}`);
     const ownUrl = mine.length === 1 ? `${stack.ghes.origin}/${mine[0]!.owner}/${mine[0]!.repo}/actions/runs/${mine[0]!.id}` : undefined;
-    if (ownUrl && r.link !== undefined && ![r.link].flat().includes(ownUrl)) note('reported wrongly', id, `Port links ${JSON.stringify(r.link)}, not its own run ${ownUrl}`);
+    if (ownUrl && r.link !== undefined && ![r.link].flat().includes(ownUrl))
+      note('reported wrongly', id, `Port links ${JSON.stringify(r.link)}, not its own run ${ownUrl}`);
     const refusal = r.logs.find((l) => /message refused|invalid run message/.test(l.message));
     if (refusal) note('reported wrongly', id, `a hostile message's refusal was written to it: ${refusal.message.slice(0, 120)}`);
   }
@@ -148,8 +162,21 @@ test('chaos hostile: forged, invalid, replayed and planted inputs aimed at 200 l
     runs.push(...slice);
     slice.forEach((run, i) => {
       const k = offset + i;
-      const script = k % 2 === 0 ? { conclusion: 'failure' as const, queuedMs: 200, durationMs: 120_000 } : { conclusion: 'failure' as const, queuedMs: 100, durationMs: 500 };
-      planted.set(run.id, s.ghes.addRuns({ owner: s.ghOrg, repo: 'infra', workflow: CHAOS_WORKFLOW, actor: MALLORY, inputs: { port_run_id: run.id, n: String(k) }, script }));
+      const script =
+        k % 2 === 0
+          ? { conclusion: 'failure' as const, queuedMs: 200, durationMs: 120_000 }
+          : { conclusion: 'failure' as const, queuedMs: 100, durationMs: 500 };
+      planted.set(
+        run.id,
+        s.ghes.addRuns({
+          owner: s.ghOrg,
+          repo: 'infra',
+          workflow: CHAOS_WORKFLOW,
+          actor: MALLORY,
+          inputs: { port_run_id: run.id, n: String(k) },
+          script,
+        }),
+      );
       forged++;
     });
   }

@@ -3,7 +3,19 @@
 import { after, test } from 'node:test';
 import type { AgentProcess } from '../stack/agent-process.js';
 import type { LocalStack } from '../stack/local-stack.js';
-import { RUNS, dispatched, publishRuns, report, saveLogs, startChaosAgent, startChaosStack, tail, verdict, waitAllDone, waitUntil } from './harness.js';
+import {
+  RUNS,
+  dispatched,
+  publishRuns,
+  report,
+  saveLogs,
+  startChaosAgent,
+  startChaosStack,
+  tail,
+  verdict,
+  waitAllDone,
+  waitUntil,
+} from './harness.js';
 
 let stack: LocalStack | undefined;
 const agents: AgentProcess[] = [];

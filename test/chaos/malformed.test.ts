@@ -10,7 +10,20 @@ import { type AgentProcess, metricValue } from '../stack/agent-process.js';
 import type { LocalStack } from '../stack/local-stack.js';
 import type { SimPortRun } from '../sim/port/types.js';
 import { buildRunMessage, publishMessages, signRunMessage, tamperSignature } from '../sim/publisher.js';
-import { CHAOS_WORKFLOW, RUNS, publishRuns, report, saveLogs, sleep, startChaosAgent, startChaosStack, tail, uncommittedPartitions, verdict, waitAllDone } from './harness.js';
+import {
+  CHAOS_WORKFLOW,
+  RUNS,
+  publishRuns,
+  report,
+  saveLogs,
+  sleep,
+  startChaosAgent,
+  startChaosStack,
+  tail,
+  uncommittedPartitions,
+  verdict,
+  waitAllDone,
+} from './harness.js';
 
 const JUNK = Number(process.env.CHAOS_JUNK ?? 1000);
 const POISON = 5;
@@ -26,14 +39,18 @@ after(async () => {
 /** A small deterministic generator, so a failing message can be reproduced from its index. */
 function rng(seed: number) {
   let x = seed >>> 0 || 1;
-  return () => ((x = (x * 1664525 + 1013904223) >>> 0) / 2 ** 32);
+  return () => (x = (x * 1664525 + 1013904223) >>> 0) / 2 ** 32;
 }
 
 /** One bad message: junk bytes, broken JSON, other shapes, or a Port envelope with a defect. */
 function junk(i: number, stack: LocalStack): string | Buffer {
   const r = rng(i + 1);
   const unknownRun = `r_${randomBytes(8).toString('hex')}`; // never created in Port
-  const envelope = () => buildRunMessage({ orgId: stack.port.orgId, run: { id: unknownRun, invocation: { type: 'GITHUB', org: stack.ghOrg, repo: 'infra', workflow: CHAOS_WORKFLOW } } });
+  const envelope = () =>
+    buildRunMessage({
+      orgId: stack.port.orgId,
+      run: { id: unknownRun, invocation: { type: 'GITHUB', org: stack.ghOrg, repo: 'infra', workflow: CHAOS_WORKFLOW } },
+    });
   switch (i % 10) {
     case 0:
       return randomBytes(1 + Math.floor(r() * 300));
@@ -55,7 +72,6 @@ function junk(i: number, stack: LocalStack): string | Buffer {
     }
     case 6: {
       // Fuzzed: one field of a valid envelope replaced by a value of the wrong type.
-      // eslint-disable-next-line @typescript-eslint/no-explicit-any
       const m = envelope() as Record<string, any>;
       const targets = [
         () => (m.payload.action.invocationMethod.org = 12),
@@ -114,7 +130,14 @@ test('chaos malformed: 1,000 bad messages mixed into valid traffic', async () =>
   assert.equal(agent.proc.exitCode, null, `the agent is still running:\n${tail(agent)}`);
   report('malformed', verdict(stack, [...runs, ...poison]), () => tail(agent!));
   assert.equal(c.good, RUNS, 'each valid run dispatched once');
-  assert.equal(c.bad, JUNK, `every bad message counted once:\n${c.text.split('\n').filter((l) => l.startsWith('ghes_agent_messages_total')).join('\n')}`);
+  assert.equal(
+    c.bad,
+    JUNK,
+    `every bad message counted once:\n${c.text
+      .split('\n')
+      .filter((l) => l.startsWith('ghes_agent_messages_total'))
+      .join('\n')}`,
+  );
   assert.equal(c.poisoned, POISON, 'each poison run counted once');
   for (const r of poison) {
     const p: SimPortRun = stack.port.getRun(r.id)!;
@@ -124,5 +147,9 @@ test('chaos malformed: 1,000 bad messages mixed into valid traffic', async () =>
 
   // Nothing holds a partition back: the committed offsets reach the end of every partition.
   assert.deepEqual(await uncommittedPartitions(stack), [], 'every partition committed to its end');
-  assert.equal(stack.ghes.dispatches().filter((d) => !runs.some((r) => r.id === d.inputs.port_run_id)).length, 0, 'nothing dispatched for a bad message');
+  assert.equal(
+    stack.ghes.dispatches().filter((d) => !runs.some((r) => r.id === d.inputs.port_run_id)).length,
+    0,
+    'nothing dispatched for a bad message',
+  );
 });

@@ -6,7 +6,21 @@ import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import { type AgentProcess, metricValue } from '../stack/agent-process.js';
 import type { LocalStack } from '../stack/local-stack.js';
-import { PORT_API_ONLY, RUNS, createIntegrationRuns, recorded, report, saveLogs, sleep, startChaosAgent, startChaosStack, tail, verdict, waitAllDone, waitUntil } from './harness.js';
+import {
+  PORT_API_ONLY,
+  RUNS,
+  createIntegrationRuns,
+  recorded,
+  report,
+  saveLogs,
+  sleep,
+  startChaosAgent,
+  startChaosStack,
+  tail,
+  verdict,
+  waitAllDone,
+  waitUntil,
+} from './harness.js';
 
 let stack: LocalStack | undefined;
 const agents: AgentProcess[] = [];
@@ -41,7 +55,11 @@ test('chaos port-api-kill-restart: kill -9 after claim, mid-dispatch and mid-tra
 
   await waitAllDone(stack, runs);
   const adopted = metricValue(await third.metrics(), 'ghes_agent_runs_adopted_total');
-  report('port-api-kill-restart', verdict(stack, runs), () => `${tail(third)}\ntracked by the second replica when killed: ${tracked}; taken over by the third: ${adopted}`);
+  report(
+    'port-api-kill-restart',
+    verdict(stack, runs),
+    () => `${tail(third)}\ntracked by the second replica when killed: ${tracked}; taken over by the third: ${adopted}`,
+  );
   assert.ok(tracked > 0, 'the second kill landed while runs were tracked');
   assert.ok(adopted > 0, 'acknowledged runs of a dead replica were taken over');
 });

@@ -6,7 +6,22 @@ import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import type { AgentProcess } from '../stack/agent-process.js';
 import type { LocalStack } from '../stack/local-stack.js';
-import { OUTAGE_MS, PORT_API_ONLY, RUNS, createIntegrationRuns, dispatched, report, saveLogs, startChaosAgent, startChaosStack, tail, throughPortOutage, verdict, waitAllDone, waitUntil } from './harness.js';
+import {
+  OUTAGE_MS,
+  PORT_API_ONLY,
+  RUNS,
+  createIntegrationRuns,
+  dispatched,
+  report,
+  saveLogs,
+  startChaosAgent,
+  startChaosStack,
+  tail,
+  throughPortOutage,
+  verdict,
+  waitAllDone,
+  waitUntil,
+} from './harness.js';
 
 let stack: LocalStack | undefined;
 let agent: AgentProcess | undefined;

@@ -5,8 +5,21 @@
 import { after, test } from 'node:test';
 import type { AgentProcess } from '../stack/agent-process.js';
 import type { LocalStack } from '../stack/local-stack.js';
-import { PORT_API_ONLY, RUNS, createIntegrationRuns, dispatched, report, saveLogs, startChaosAgent, startChaosStack, tail, terminate, verdict, waitAllDone, waitUntil } from './harness.js';
-
+import {
+  PORT_API_ONLY,
+  RUNS,
+  createIntegrationRuns,
+  dispatched,
+  report,
+  saveLogs,
+  startChaosAgent,
+  startChaosStack,
+  tail,
+  terminate,
+  verdict,
+  waitAllDone,
+  waitUntil,
+} from './harness.js';
 
 let stack: LocalStack | undefined;
 const agents: AgentProcess[] = [];
@@ -15,7 +28,6 @@ after(async () => {
   for (const a of agents) a.kill();
   await stack?.close();
 });
-
 
 test('chaos port-api-rolling-update: SIGTERM and restart of each claiming replica under load', async () => {
   stack = await startChaosStack();

@@ -7,7 +7,21 @@ import { after, test } from 'node:test';
 import type { AgentProcess } from '../stack/agent-process.js';
 import { metricValue } from '../stack/agent-process.js';
 import type { LocalStack } from '../stack/local-stack.js';
-import { PORT_API_ONLY, RUNS, createIntegrationRuns, dispatched, isDone, report, saveLogs, startChaosAgent, startChaosStack, tail, verdict, waitAllDone, waitUntil } from './harness.js';
+import {
+  PORT_API_ONLY,
+  RUNS,
+  createIntegrationRuns,
+  dispatched,
+  isDone,
+  report,
+  saveLogs,
+  startChaosAgent,
+  startChaosStack,
+  tail,
+  verdict,
+  waitAllDone,
+  waitUntil,
+} from './harness.js';
 
 let stack: LocalStack | undefined;
 const agents: AgentProcess[] = [];
@@ -29,7 +43,11 @@ test('chaos port-api-two-agents: one of two claiming replicas killed with kill -
   await Promise.all([a.waitReady(), b.waitReady()]);
   const runs = createIntegrationRuns(stack, RUNS);
 
-  const dispatchedBy = (agent: AgentProcess) => agent.output().split('\n').filter((l) => l.includes('"Dispatched ')).length;
+  const dispatchedBy = (agent: AgentProcess) =>
+    agent
+      .output()
+      .split('\n')
+      .filter((l) => l.includes('"Dispatched ')).length;
   const share = Math.ceil(RUNS * 0.15);
   const until = Date.now() + 120_000;
   // Both must have dispatched before the kill; on a loaded machine one replica's first claims

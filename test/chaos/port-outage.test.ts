@@ -5,7 +5,21 @@ import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import type { AgentProcess } from '../stack/agent-process.js';
 import type { LocalStack } from '../stack/local-stack.js';
-import { OUTAGE_MS, RUNS, dispatched, publishRuns, report, saveLogs, startChaosAgent, startChaosStack, tail, throughPortOutage, verdict, waitAllDone, waitUntil } from './harness.js';
+import {
+  OUTAGE_MS,
+  RUNS,
+  dispatched,
+  publishRuns,
+  report,
+  saveLogs,
+  startChaosAgent,
+  startChaosStack,
+  tail,
+  throughPortOutage,
+  verdict,
+  waitAllDone,
+  waitUntil,
+} from './harness.js';
 
 let stack: LocalStack | undefined;
 let agent: AgentProcess | undefined;

@@ -5,8 +5,20 @@
 import { after, test } from 'node:test';
 import type { AgentProcess } from '../stack/agent-process.js';
 import type { LocalStack } from '../stack/local-stack.js';
-import { RUNS, dispatched, publishRuns, report, saveLogs, startChaosAgent, startChaosStack, tail, terminate, verdict, waitAllDone, waitUntil } from './harness.js';
-
+import {
+  RUNS,
+  dispatched,
+  publishRuns,
+  report,
+  saveLogs,
+  startChaosAgent,
+  startChaosStack,
+  tail,
+  terminate,
+  verdict,
+  waitAllDone,
+  waitUntil,
+} from './harness.js';
 
 let stack: LocalStack | undefined;
 const agents: AgentProcess[] = [];
@@ -15,7 +27,6 @@ after(async () => {
   for (const a of agents) a.kill();
   await stack?.close();
 });
-
 
 test('chaos rolling-update: SIGTERM and restart of each replica under load', async () => {
   stack = await startChaosStack({ partitions: 6 });

@@ -4,7 +4,20 @@ import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import type { AgentProcess } from '../stack/agent-process.js';
 import type { LocalStack } from '../stack/local-stack.js';
-import { RUNS, dispatched, isDone, publishRuns, report, saveLogs, startChaosAgent, startChaosStack, tail, verdict, waitAllDone, waitUntil } from './harness.js';
+import {
+  RUNS,
+  dispatched,
+  isDone,
+  publishRuns,
+  report,
+  saveLogs,
+  startChaosAgent,
+  startChaosStack,
+  tail,
+  verdict,
+  waitAllDone,
+  waitUntil,
+} from './harness.js';
 
 let stack: LocalStack | undefined;
 const agents: AgentProcess[] = [];
@@ -28,7 +41,11 @@ test('chaos two-agents: one of two replicas killed with kill -9, the other takes
 
   const runs = await publishRuns(stack, RUNS);
   // Kill `a` once it has dispatched a good share of its partitions' runs, with many in flight.
-  const dispatchedBy = (agent: AgentProcess) => agent.output().split('\n').filter((l) => l.includes('"Dispatched ')).length;
+  const dispatchedBy = (agent: AgentProcess) =>
+    agent
+      .output()
+      .split('\n')
+      .filter((l) => l.includes('"Dispatched ')).length;
   const share = Math.ceil(RUNS * 0.15);
   const until = Date.now() + 120_000;
   while (dispatchedBy(a) < share && Date.now() < until) await new Promise((r) => setTimeout(r, 100));

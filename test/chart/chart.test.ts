@@ -8,8 +8,17 @@ import { before, describe, it } from 'node:test';
 import { parse as parseYaml } from 'yaml';
 import { envOf, loadAsThePodWould, mountedFile, pod } from './pod.js';
 import {
-  chartDir, findOne, helm, helmBin, kubeVersion, parseManifests, render, repoRoot, template,
-  validateObject, withValuesFiles, type K8sObject,
+  chartDir,
+  findOne,
+  helm,
+  helmBin,
+  kubeVersion,
+  parseManifests,
+  render,
+  repoRoot,
+  template,
+  validateObject,
+  withValuesFiles,
 } from './render.js';
 
 const valuesMin = join(repoRoot, 'test/chart/values-min.yaml');
@@ -23,7 +32,10 @@ before(() => {
 });
 
 describe('helm lint --strict', () => {
-  for (const [label, files] of [['minimal values', [valuesMin]], ['every feature on', [valuesAll]]] as const) {
+  for (const [label, files] of [
+    ['minimal values', [valuesMin]],
+    ['every feature on', [valuesAll]],
+  ] as const) {
     it(`passes with ${label}`, () => {
       const r = helm(['lint', '--strict', '--kube-version', kubeVersion, chartDir, ...files.flatMap((f) => ['-f', f])]);
       assert.equal(r.status, 0, r.stdout + r.stderr);
@@ -41,7 +53,7 @@ describe('rendered with the defaults plus the smallest required values', () => {
     assert.deepEqual(objects.map((o) => o.kind).sort(), ['ConfigMap', 'Deployment', 'Pod', 'Secret', 'Service', 'ServiceAccount']);
   });
 
-  it('offers `ghes-agent check` as a helm test hook with exactly the agent\'s configuration, secrets and image', () => {
+  it("offers `ghes-agent check` as a helm test hook with exactly the agent's configuration, secrets and image", () => {
     const hook = findOne(objects, 'Pod') as any;
     assert.equal(hook.metadata.annotations['helm.sh/hook'], 'test');
     assert.equal(hook.spec.restartPolicy, 'Never');
@@ -55,9 +67,15 @@ describe('rendered with the defaults plus the smallest required values', () => {
     assert.equal(hook.spec.automountServiceAccountToken, false);
     // The Service must not send scrapes to the check pod.
     const selector = (findOne(objects, 'Service') as any).spec.selector as Record<string, string>;
-    assert.ok(Object.entries(selector).some(([k, v]) => hook.metadata.labels[k] !== v), 'the Service selects the check pod');
+    assert.ok(
+      Object.entries(selector).some(([k, v]) => hook.metadata.labels[k] !== v),
+      'the Service selects the check pod',
+    );
     const off = withValuesFiles([minValues, { helmTest: { enabled: false } }], (f) => render(f));
-    assert.equal(off.some((o) => o.kind === 'Pod'), false);
+    assert.equal(
+      off.some((o) => o.kind === 'Pod'),
+      false,
+    );
   });
 
   it('every object is valid against the Kubernetes schemas', async () => {
@@ -83,7 +101,10 @@ describe('rendered with the defaults plus the smallest required values', () => {
     assert.ok(imageOptions, 'the Dockerfile sets NODE_OPTIONS');
     assert.equal(envOf(c).get('NODE_OPTIONS'), imageOptions);
     const bigger = withValuesFiles([minValues, { nodeHeap: { maxOldSpaceMb: 256, maxSemiSpaceMb: 4 } }], (f) => pod(render(f)));
-    assert.equal(envOf(bigger.spec.containers[0]!).get('NODE_OPTIONS'), '--enable-source-maps --max-old-space-size=256 --max-semi-space-size=4');
+    assert.equal(
+      envOf(bigger.spec.containers[0]!).get('NODE_OPTIONS'),
+      '--enable-source-maps --max-old-space-size=256 --max-semi-space-size=4',
+    );
   });
 
   it('never mounts a service account token', () => {
@@ -96,7 +117,12 @@ describe('rendered with the defaults plus the smallest required values', () => {
   it('renders config to agent.yaml, mounted where GHES_AGENT_CONFIG points, with a matching checksum', () => {
     const cm = findOne(objects, 'ConfigMap') as any;
     const text: string = cm.data['agent.yaml'];
-    assert.deepEqual(parseYaml(text), { ...parseYaml(readFileSync(join(chartDir, 'values.yaml'), 'utf8')).config, ...minValues.config, port: { ...minValues.config.port, region: 'eu' }, github: minValues.config.github });
+    assert.deepEqual(parseYaml(text), {
+      ...parseYaml(readFileSync(join(chartDir, 'values.yaml'), 'utf8')).config,
+      ...minValues.config,
+      port: { ...minValues.config.port, region: 'eu' },
+      github: minValues.config.github,
+    });
     assert.equal(annotations['checksum/config'], sha256(text.replace(/\n$/, '')));
     const path = envOf(c).get('GHES_AGENT_CONFIG');
     assert.equal(path, '/etc/ghes-agent/config/agent.yaml');
@@ -153,8 +179,17 @@ describe('rendered with every optional feature on', () => {
 
   it('renders every optional object, and no Secret (existingSecret)', () => {
     assert.deepEqual(objects.map((o) => o.kind).sort(), [
-      'ConfigMap', 'ConfigMap', 'ConfigMap', 'Deployment', 'NetworkPolicy', 'Pod', 'PodDisruptionBudget',
-      'PrometheusRule', 'Service', 'ServiceAccount', 'ServiceMonitor',
+      'ConfigMap',
+      'ConfigMap',
+      'ConfigMap',
+      'Deployment',
+      'NetworkPolicy',
+      'Pod',
+      'PodDisruptionBudget',
+      'PrometheusRule',
+      'Service',
+      'ServiceAccount',
+      'ServiceMonitor',
     ]);
   });
 
@@ -176,8 +211,16 @@ describe('rendered with every optional feature on', () => {
       if (r.for !== undefined) assert.match(r.for, /^([0-9]+(ms|s|m|h|d|w|y))+$/);
     }
     const names = rules.map((r) => r.alert);
-    for (const a of ['GhesAgentConsumerDown', 'GhesAgentDispatchFailures', 'GhesAgentRunsStuck', 'GhesAgentRunsTimingOut',
-      'GhesAgentGitHubApiFailing', 'GhesAgentGitHubRateLimitLow', 'GhesAgentPortApiFailing', 'GhesAgentCustom']) {
+    for (const a of [
+      'GhesAgentConsumerDown',
+      'GhesAgentDispatchFailures',
+      'GhesAgentRunsStuck',
+      'GhesAgentRunsTimingOut',
+      'GhesAgentGitHubApiFailing',
+      'GhesAgentGitHubRateLimitLow',
+      'GhesAgentPortApiFailing',
+      'GhesAgentCustom',
+    ]) {
       assert.ok(names.includes(a), `alert ${a}`);
     }
   });
@@ -264,7 +307,11 @@ describe('values.schema.json refuses bad values', () => {
     ['an unknown config section', [minValues, { config: { kafak: {} } }], /kafak/],
     ['token auth without a token', [minValues, { secrets: { githubAuth: 'token' } }], /githubToken/],
     ['a GitHub App without its private key', [{ config: minValues.config, secrets: { portClientSecret: 'x' } }], /githubPrivateKey/],
-    ['a GitHub App without config.github.appId', [{ ...minValues, config: { ...minValues.config, github: { url: minValues.config.github.url } } }], /appId is required/],
+    [
+      'a GitHub App without config.github.appId',
+      [{ ...minValues, config: { ...minValues.config, github: { url: minValues.config.github.url } } }],
+      /appId is required/,
+    ],
     ['Kafka credentials without the password', [minValues, { secrets: { kafkaCredentials: true } }], /kafkaPassword/],
     ['an existing Secret plus inline secrets', [minValues, { secrets: { existingSecret: 'creds' } }], /portClientSecret|githubPrivateKey/],
     ['a secret inside config', [minValues, { config: { port: { clientSecret: 'oops' } } }], /config\.port\.clientSecret/],
@@ -287,7 +334,10 @@ describe('values.schema.json refuses bad values', () => {
   it('accepts an existing Secret with no inline secrets', () => {
     const { githubPrivateKey: _k, portClientSecret: _p, ...rest } = minValues.secrets;
     const objects = withValuesFiles([{ config: minValues.config, secrets: { ...rest, existingSecret: 'creds' } }], (f) => render(f));
-    assert.equal(objects.some((o) => o.kind === 'Secret'), false);
+    assert.equal(
+      objects.some((o) => o.kind === 'Secret'),
+      false,
+    );
     assert.equal(pod(objects).spec.volumes.find((v) => v.secret)?.secret?.secretName, 'creds');
   });
 });

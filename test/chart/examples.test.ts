@@ -11,19 +11,30 @@ import { envOf, loadAsThePodWould, mountedFile, pod } from './pod.js';
 import { chartDir, findOne, helm, kubeVersion, render, validateObject, withValuesFiles, type K8sObject } from './render.js';
 
 const examplesDir = join(chartDir, 'examples');
-const examples = readdirSync(examplesDir).filter((f) => f.endsWith('.yaml')).sort();
+const examples = readdirSync(examplesDir)
+  .filter((f) => f.endsWith('.yaml'))
+  .sort();
 const TEST_KEY = '-----BEGIN PRIVATE KEY-----\nTEST-ONLY\n-----END PRIVATE KEY-----\n';
 
 /** What an operator adds on the command line: the secrets, unless the example names an existing Secret. */
 function installSecrets(values: Record<string, any>): object {
   if (values.secrets?.existingSecret) return {};
-  return { secrets: { portClientSecret: 'test-secret', ...(values.secrets?.githubAuth === 'token' ? { githubToken: 'ghp_test' } : { githubPrivateKey: TEST_KEY }) } };
+  return {
+    secrets: {
+      portClientSecret: 'test-secret',
+      ...(values.secrets?.githubAuth === 'token' ? { githubToken: 'ghp_test' } : { githubPrivateKey: TEST_KEY }),
+    },
+  };
 }
 
 /** What each example is for, checked on its rendering. */
 const PURPOSE: Record<string, (objects: K8sObject[]) => void> = {
   'github-app-existing-secret.yaml': (objects) => {
-    assert.equal(objects.some((o) => o.kind === 'Secret'), false, 'no chart-made Secret');
+    assert.equal(
+      objects.some((o) => o.kind === 'Secret'),
+      false,
+      'no chart-made Secret',
+    );
     const { spec } = pod(objects);
     assert.equal(spec.volumes.find((v) => v.secret)?.secret?.secretName, 'ghes-agent-credentials');
     assert.ok(envOf(spec.containers[0]!).get('GHES_AGENT_GITHUB_PRIVATE_KEY_FILE'));
@@ -41,7 +52,10 @@ const PURPOSE: Record<string, (objects: K8sObject[]) => void> = {
     assert.equal(env.get('HTTPS_PROXY'), 'http://proxy.corp.example:3128');
     assert.match(env.get('NO_PROXY') ?? '', /ghes\.corp\.example/);
     const np = findOne(objects, 'NetworkPolicy') as any;
-    assert.deepEqual(np.spec.egress[1].ports.map((p: { port: number }) => p.port), [3128, 443, 9196]);
+    assert.deepEqual(
+      np.spec.egress[1].ports.map((p: { port: number }) => p.port),
+      [3128, 443, 9196],
+    );
   },
   'https-intake.yaml': (objects) => {
     const agentYaml = (objects.find((o) => o.kind === 'ConfigMap' && (o as any).data?.['agent.yaml']) as any).data['agent.yaml'] as string;
@@ -51,7 +65,11 @@ const PURPOSE: Record<string, (objects: K8sObject[]) => void> = {
     const env = envOf(pod(objects).spec.containers[0]!);
     assert.equal(env.has('GHES_AGENT_KAFKA_PASSWORD_FILE'), false, 'no Kafka secret');
     const np = findOne(objects, 'NetworkPolicy') as any;
-    assert.deepEqual(np.spec.egress[1].ports.map((p: { port: number }) => p.port), [443], 'no egress to the brokers');
+    assert.deepEqual(
+      np.spec.egress[1].ports.map((p: { port: number }) => p.port),
+      [443],
+      'no egress to the brokers',
+    );
   },
   'relay.yaml': (objects) => {
     const { spec } = pod(objects);

@@ -20,7 +20,10 @@ export interface Rule {
   labels?: Record<string, string>;
   annotations?: Record<string, string>;
 }
-export interface RuleGroup { name: string; rules: Rule[] }
+export interface RuleGroup {
+  name: string;
+  rules: Rule[];
+}
 
 export interface DashboardQuery {
   panel: string;
@@ -36,7 +39,10 @@ export interface Monitoring {
   rulesFile: string;
   alerts: Rule[];
   records: Rule[];
-  dashboard: { panels: { title: string; targets?: { refId: string; expr: string }[] }[]; templating: { list: { name: string; query?: unknown }[] } };
+  dashboard: {
+    panels: { title: string; targets?: { refId: string; expr: string }[] }[];
+    templating: { list: { name: string; query?: unknown }[] };
+  };
   queries: DashboardQuery[];
   /** Variable queries (label_values(...)) of the dashboard, as PromQL selectors. */
   variableSelectors: string[];
@@ -44,13 +50,16 @@ export interface Monitoring {
 
 /** Renders the chart with the monitoring objects on (plus `extra` values) and collects what they hold. */
 export function renderMonitoring(extra: object = {}): Monitoring {
-  const objects = withValuesFiles([{ prometheusRule: { enabled: true }, grafanaDashboard: { enabled: true }, serviceMonitor: { enabled: true } }, extra], (files) =>
-    render([valuesMinFile, ...files]),
+  const objects = withValuesFiles(
+    [{ prometheusRule: { enabled: true }, grafanaDashboard: { enabled: true }, serviceMonitor: { enabled: true } }, extra],
+    (files) => render([valuesMinFile, ...files]),
   );
   const pr = findOne(objects, 'PrometheusRule') as K8sObject & { spec: { groups: RuleGroup[] } };
   const groups = pr.spec.groups;
   const rules = groups.flatMap((g) => g.rules);
-  const cm = objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name.endsWith('-dashboard')) as K8sObject & { data: Record<string, string> };
+  const cm = objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name.endsWith('-dashboard')) as K8sObject & {
+    data: Record<string, string>;
+  };
   const dashboard = JSON.parse(cm.data['ghes-agent.json']!) as Monitoring['dashboard'];
   const queries = dashboard.panels.flatMap((p) => (p.targets ?? []).map((t) => ({ panel: p.title, refId: t.refId, expr: t.expr })));
   const variableSelectors = dashboard.templating.list
@@ -71,10 +80,7 @@ export function renderMonitoring(extra: object = {}): Monitoring {
 
 /** The dashboard's Grafana variables replaced by values for one release's pods. */
 export function instantiate(expr: string, vars: { namespace: string; pod: string; rateInterval: string }): string {
-  return expr
-    .replaceAll('$__rate_interval', vars.rateInterval)
-    .replaceAll('$namespace', vars.namespace)
-    .replaceAll('$pod', vars.pod);
+  return expr.replaceAll('$__rate_interval', vars.rateInterval).replaceAll('$namespace', vars.namespace).replaceAll('$pod', vars.pod);
 }
 
 /**
@@ -90,7 +96,21 @@ export function metricNames(expr: string): Set<string> {
     .replace(/\boffset\s+-?[0-9a-z]+/g, '') // offsets
     .replace(/\b(by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)/g, '') // grouping labels
     .replace(/[a-zA-Z_][a-zA-Z0-9_]*\s*\(/g, '('); // function and aggregation names
-  const keywords = new Set(['and', 'or', 'unless', 'bool', 'offset', 'inf', 'nan', 'group_left', 'group_right', 'on', 'ignoring', 'by', 'without']);
+  const keywords = new Set([
+    'and',
+    'or',
+    'unless',
+    'bool',
+    'offset',
+    'inf',
+    'nan',
+    'group_left',
+    'group_right',
+    'on',
+    'ignoring',
+    'by',
+    'without',
+  ]);
   return new Set((text.match(/[a-zA-Z_:][a-zA-Z0-9_:]*/g) ?? []).filter((w) => !keywords.has(w.toLowerCase())));
 }
 

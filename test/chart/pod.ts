@@ -20,7 +20,12 @@ export interface PodSpec {
   serviceAccountName: string;
   securityContext: Record<string, any>;
   containers: Container[];
-  volumes: { name: string; secret?: { secretName: string; items?: { key: string; path: string }[] }; configMap?: { name: string; items?: { key: string; path: string }[] }; emptyDir?: object }[];
+  volumes: {
+    name: string;
+    secret?: { secretName: string; items?: { key: string; path: string }[] };
+    configMap?: { name: string; items?: { key: string; path: string }[] };
+    emptyDir?: object;
+  }[];
 }
 
 export function pod(objects: K8sObject[]): { spec: PodSpec; annotations: Record<string, string> } {
@@ -60,7 +65,9 @@ export function loadAsThePodWould(objects: K8sObject[]) {
   for (const [k, v] of Object.entries(env)) {
     if (!k.endsWith('_FILE')) continue;
     const { key } = mountedFile(spec, c, v!);
-    const standIn = k.includes('PRIVATE_KEY') ? `-----BEGIN PRIVATE KEY-----\nsecret-from-${k}\n-----END PRIVATE KEY-----` : `secret-from-${k}`;
+    const standIn = k.includes('PRIVATE_KEY')
+      ? `-----BEGIN PRIVATE KEY-----\nsecret-from-${k}\n-----END PRIVATE KEY-----`
+      : `secret-from-${k}`;
     files[v!] = secret ? Buffer.from(secret.data[key], 'base64').toString('utf8') : standIn;
   }
   return loadConfig({
@@ -73,4 +80,3 @@ export function loadAsThePodWould(objects: K8sObject[]) {
     },
   }).config;
 }
-

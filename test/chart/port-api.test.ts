@@ -10,7 +10,14 @@ import { loadConfig } from '../../agent/config/load.js';
 import { findOne, render, repoRoot, template, withValuesFiles } from './render.js';
 
 const minValues = parseYaml(readFileSync(join(repoRoot, 'test/chart/values-min.yaml'), 'utf8')) as Record<string, any>;
-const httpsOnly = { ...minValues, config: { ...minValues.config, kafka: { enabled: false }, portApi: { enabled: true, installationId: 'my-ghes', integrationMode: 'existing', visibilityTimeoutMs: 60_000 } } };
+const httpsOnly = {
+  ...minValues,
+  config: {
+    ...minValues.config,
+    kafka: { enabled: false },
+    portApi: { enabled: true, installationId: 'my-ghes', integrationMode: 'existing', visibilityTimeoutMs: 60_000 },
+  },
+};
 
 describe('chart: the HTTPS intake', () => {
   it('renders kafka.enabled and portApi into agent.yaml, which the agent loads (no Kafka settings needed)', () => {

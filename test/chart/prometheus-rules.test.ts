@@ -47,7 +47,11 @@ describe('promtool on the rendered PrometheusRule', () => {
   it('the unit tests cover every alert: a test where it fires, and the three silent agents', () => {
     type Case = { eval_time: string; alertname: string; exp_alerts?: unknown[] };
     const tests = (parseYaml(readPromtoolTests()) as { tests: { name: string; alert_rule_test?: Case[] }[] }).tests;
-    const silent = ['a healthy, busy agent fires nothing', 'a quiet agent with nothing in flight fires nothing', 'one run waiting four hours for an environment approval fires nothing'];
+    const silent = [
+      'a healthy, busy agent fires nothing',
+      'a quiet agent with nothing in flight fires nothing',
+      'one run waiting four hours for an environment approval fires nothing',
+    ];
     for (const alert of monitoring.alerts.map((a) => a.alert!)) {
       const fires = tests.some((t) => t.alert_rule_test?.some((c) => c.alertname === alert && (c.exp_alerts?.length ?? 0) > 0));
       assert.ok(fires, `no promtool test shows ${alert} firing: add one to test/chart/promtool/alerts.test.yaml`);
@@ -59,7 +63,10 @@ describe('promtool on the rendered PrometheusRule', () => {
       for (const name of silent) {
         const t = tests.find((x) => x.name === name);
         assert.ok(t, `promtool test "${name}" is missing`);
-        assert.ok(t.alert_rule_test?.some((c) => c.alertname === alert && !c.exp_alerts?.length), `"${name}" does not check ${alert}`);
+        assert.ok(
+          t.alert_rule_test?.some((c) => c.alertname === alert && !c.exp_alerts?.length),
+          `"${name}" does not check ${alert}`,
+        );
       }
     }
   });
@@ -78,7 +85,12 @@ describe('docs/monitoring.md "Monitoring"', () => {
   it('documents every alert (what fires it, what to do) and every recording rule', () => {
     const page = readFileSync(join(REPO_ROOT, 'docs/monitoring.md'), 'utf8');
     const section = /<!-- monitoring:start -->([\s\S]*)<!-- monitoring:end -->/.exec(page)?.[1] ?? '';
-    for (const a of monitoring.alerts) assert.match(section, new RegExp(`^\\| \`${a.alert}\` \\| [^|]+ \\| [^|]+ \\|$`, 'm'), `docs/monitoring.md has no row for ${a.alert}`);
+    for (const a of monitoring.alerts)
+      assert.match(
+        section,
+        new RegExp(`^\\| \`${a.alert}\` \\| [^|]+ \\| [^|]+ \\|$`, 'm'),
+        `docs/monitoring.md has no row for ${a.alert}`,
+      );
     for (const r of monitoring.records) assert.ok(section.includes(`\`${r.record}\``), `docs/monitoring.md does not name ${r.record}`);
   });
 });
@@ -116,7 +128,11 @@ describe('metric names in the alerts, recording rules and the dashboard', () => 
 
   it('the extraction finds names through functions, groupings and matchers', () => {
     assert.deepEqual(
-      [...metricNames('histogram_quantile(0.95, sum by (le, route) (rate(a_bucket{x="y", route=~".+/runs"}[5m]))) > on (namespace) group_left b:c:rate5m unless d_total offset 5m')],
+      [
+        ...metricNames(
+          'histogram_quantile(0.95, sum by (le, route) (rate(a_bucket{x="y", route=~".+/runs"}[5m]))) > on (namespace) group_left b:c:rate5m unless d_total offset 5m',
+        ),
+      ],
       ['a_bucket', 'b:c:rate5m', 'd_total'],
     );
   });

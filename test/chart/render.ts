@@ -28,7 +28,15 @@ export interface HelmResult {
 }
 
 export function helm(args: string[]): HelmResult {
-  const r = spawnSync(helmBin, args, { encoding: 'utf8', env: { ...process.env, HELM_CACHE_HOME: join(toolsDir, 'helm-cache'), HELM_CONFIG_HOME: join(toolsDir, 'helm-config'), HELM_DATA_HOME: join(toolsDir, 'helm-data') } });
+  const r = spawnSync(helmBin, args, {
+    encoding: 'utf8',
+    env: {
+      ...process.env,
+      HELM_CACHE_HOME: join(toolsDir, 'helm-cache'),
+      HELM_CONFIG_HOME: join(toolsDir, 'helm-config'),
+      HELM_DATA_HOME: join(toolsDir, 'helm-data'),
+    },
+  });
   if (r.error) throw r.error;
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
@@ -50,8 +58,15 @@ export function withValuesFiles<T>(values: object[], fn: (files: string[]) => T)
 
 export function template(valuesFiles: string[], extra: string[] = []): HelmResult {
   return helm([
-    'template', 'rel', chartDir, '--namespace', 'agents', '--kube-version', kubeVersion,
-    ...valuesFiles.flatMap((f) => ['-f', f]), ...extra,
+    'template',
+    'rel',
+    chartDir,
+    '--namespace',
+    'agents',
+    '--kube-version',
+    kubeVersion,
+    ...valuesFiles.flatMap((f) => ['-f', f]),
+    ...extra,
   ]);
 }
 
@@ -76,7 +91,9 @@ export function findOne(objects: K8sObject[], kind: string, name?: string): K8sO
   return found[0]!;
 }
 
-interface Model { validate(): void }
+interface Model {
+  validate(): void;
+}
 type ModelClass = new (data: object) => Model;
 
 /**
@@ -86,9 +103,7 @@ type ModelClass = new (data: object) => Model;
  * <group>/<version>/<Kind>.js, which is exactly what apiVersion + kind name.
  */
 export async function validateObject(obj: K8sObject): Promise<void> {
-  const pkg = obj.apiVersion.startsWith('monitoring.coreos.com/')
-    ? '@kubernetes-models/prometheus-operator'
-    : 'kubernetes-models';
+  const pkg = obj.apiVersion.startsWith('monitoring.coreos.com/') ? '@kubernetes-models/prometheus-operator' : 'kubernetes-models';
   const modulePath = join(toolsDir, 'node_modules', pkg, obj.apiVersion, `${obj.kind}.js`);
   const mod = (await import(pathToFileURL(modulePath).href)) as Record<string, ModelClass>;
   const Ctor = mod[obj.kind];

@@ -51,8 +51,20 @@ async function reportThroughRelay(s: LocalStack, run: SimPortRun, relayUrl: stri
     const auth = { baseUrl: relayUrl, clientId: 'github-oidc', clientSecret: token };
     const steps: Array<[string, Record<string, string>]> = [
       ['PATCH_RUN log', { operation: 'PATCH_RUN', runId: run.id, logMessage: 'Deploying checkout (from the workflow, through the relay)' }],
-      ['UPSERT entity', { operation: 'UPSERT', ...RELAY_ENTITY, title: 'Checkout', properties: '{"version":"1.4.2","deployedBy":"report.yml"}', runId: run.id }],
-      ['PATCH_RUN log', { operation: 'PATCH_RUN', runId: run.id, logMessage: `Entity ${RELAY_ENTITY.blueprint}/${RELAY_ENTITY.identifier} upserted` }],
+      [
+        'UPSERT entity',
+        {
+          operation: 'UPSERT',
+          ...RELAY_ENTITY,
+          title: 'Checkout',
+          properties: '{"version":"1.4.2","deployedBy":"report.yml"}',
+          runId: run.id,
+        },
+      ],
+      [
+        'PATCH_RUN log',
+        { operation: 'PATCH_RUN', runId: run.id, logMessage: `Entity ${RELAY_ENTITY.blueprint}/${RELAY_ENTITY.identifier} upserted` },
+      ],
     ];
     for (const [step, inputs] of steps) {
       const r = await runPortGithubAction({ ...auth, ...inputs });
@@ -67,7 +79,14 @@ async function reportThroughRelay(s: LocalStack, run: SimPortRun, relayUrl: stri
   }
 }
 
-const inv = (workflow: string, extra: Record<string, unknown> = {}) => ({ type: 'GITHUB' as const, org: 'acme', repo: 'infra', workflow, workflowInputs: { service: 'checkout' }, ...extra });
+const inv = (workflow: string, extra: Record<string, unknown> = {}) => ({
+  type: 'GITHUB' as const,
+  org: 'acme',
+  repo: 'infra',
+  workflow,
+  workflowInputs: { service: 'checkout' },
+  ...extra,
+});
 
 let relayUrl = '';
 
@@ -79,7 +98,8 @@ const samples: Sample[] = [
     expect: 'FAILURE',
     publish: (s) => s.publish(inv('fail.yml')),
     // The failed job and step, with its link, and the step's last lines in the summary.
-    check: (r) => r.logs.some((l) => l.message.startsWith('Failed job "test", step "Run tests"')) && /Last lines of its log/.test(r.summary ?? ''),
+    check: (r) =>
+      r.logs.some((l) => l.message.startsWith('Failed job "test", step "Run tests"')) && /Last lines of its log/.test(r.summary ?? ''),
   },
   { name: 'run cancelled', stack: 'A', expect: 'FAILURE', publish: (s) => s.publish(inv('cancel.yml')) },
   {
@@ -87,7 +107,8 @@ const samples: Sample[] = [
     stack: 'A',
     expect: 'SUCCESS',
     publish: (s) => s.publish(inv('approve.yml')),
-    check: (r) => r.logs.some((l) => l.message.startsWith('Waiting for approval: environment production (reviewers: alice, @acme/release-managers)')),
+    check: (r) =>
+      r.logs.some((l) => l.message.startsWith('Waiting for approval: environment production (reviewers: alice, @acme/release-managers)')),
   },
   {
     name: 'reportWorkflowStatus: false',
@@ -124,7 +145,8 @@ const samples: Sample[] = [
     busy: () => !relaySteps.done,
     // The workflow's own log lines in its Port run, and the entity in Port's catalog, linked to the run.
     check: (r) =>
-      relaySteps.steps.length === 3 && relaySteps.steps.every((x) => x.code === 0) &&
+      relaySteps.steps.length === 3 &&
+      relaySteps.steps.every((x) => x.code === 0) &&
       relaySteps.entity?.properties.version === '1.4.2' &&
       r.logs.some((l) => l.message === 'Deploying checkout (from the workflow, through the relay)') &&
       r.logs.some((l) => l.message === `Entity ${RELAY_ENTITY.blueprint}/${RELAY_ENTITY.identifier} upserted`),
@@ -135,14 +157,19 @@ const samples: Sample[] = [
     name: 'HTTPS: Ocean-backend action',
     stack: 'A',
     expect: 'SUCCESS',
-    publish: async (s) => s.createIntegrationRun({ org: 'acme', repo: 'infra', workflow: 'deploy.yml', workflowInputs: { service: 'checkout' } }),
+    publish: async (s) =>
+      s.createIntegrationRun({ org: 'acme', repo: 'infra', workflow: 'deploy.yml', workflowInputs: { service: 'checkout' } }),
     check: (r) => r.acks === 1 && !!r.externalRunId,
   },
   {
     name: 'HTTPS: workflow-node run',
     stack: 'A',
     expect: 'SUCCESS',
-    publish: async (s) => s.createIntegrationRun({ org: 'acme', repo: 'infra', workflow: 'deploy.yml', workflowInputs: { service: 'checkout' } }, { kind: 'workflow-node' }),
+    publish: async (s) =>
+      s.createIntegrationRun(
+        { org: 'acme', repo: 'infra', workflow: 'deploy.yml', workflowInputs: { service: 'checkout' } },
+        { kind: 'workflow-node' },
+      ),
     check: (r) => r.result === 'SUCCESS' && typeof r.output?.workflowRunUrl === 'string',
   },
   {
@@ -176,7 +203,9 @@ async function main(): Promise<number> {
   });
   const relayPort = await freePort();
   relayUrl = `http://127.0.0.1:${relayPort}`;
-  console.log(`${stamp()} broker ${broker.brokers.join(',')}; GHES 3.21 at ${stacks.A.ghes.url}; GHES 3.19 at ${stacks.B.ghes.url}; Port at ${stacks.A.port.url}`);
+  console.log(
+    `${stamp()} broker ${broker.brokers.join(',')}; GHES 3.21 at ${stacks.A.ghes.url}; GHES 3.19 at ${stacks.B.ghes.url}; Port at ${stacks.A.port.url}`,
+  );
   const agents: Record<'A' | 'B', AgentProcess> = {
     // Agent A serves both backends at once: Kafka (GitHub App backend) and HTTPS claims (Ocean backend, workflow nodes).
     // It also serves the relay (plain HTTP on loopback here; the chart refuses that unless told), for report.yml only.
@@ -185,16 +214,26 @@ async function main(): Promise<number> {
       overrides: {
         policy: { allow: [{ org: 'acme', repo: 'infra' }] },
         portApi: { enabled: true, claimIntervalSeconds: 1 },
-        relay: { enabled: true, host: '127.0.0.1', port: relayPort, audience: RELAY_AUDIENCE, policy: [{ repository: 'acme/infra', workflows: ['report.yml'], write: [RELAY_ENTITY.blueprint], read: [RELAY_ENTITY.blueprint] }] },
+        relay: {
+          enabled: true,
+          host: '127.0.0.1',
+          port: relayPort,
+          audience: RELAY_AUDIENCE,
+          policy: [
+            { repository: 'acme/infra', workflows: ['report.yml'], write: [RELAY_ENTITY.blueprint], read: [RELAY_ENTITY.blueprint] },
+          ],
+        },
         log: { level: 'warn' },
       },
     }),
     B: await startAgentProcess(stacks.B, { auth: 'token', overrides: { log: { level: 'warn' } } }),
   };
-  let exitCode = 1;
+  let exitCode: number;
   try {
     await Promise.all([agents.A.waitReady(), agents.B.waitReady()]);
-    console.log(`${stamp()} two agents ready (GitHub App on 3.21 with the Kafka and HTTPS intakes, token on 3.19); ${samples.length} runs: on Kafka, or waiting in Port for a claim\n`);
+    console.log(
+      `${stamp()} two agents ready (GitHub App on 3.21 with the Kafka and HTTPS intakes, token on 3.19); ${samples.length} runs: on Kafka, or waiting in Port for a claim\n`,
+    );
     const published: Array<{ sample: Sample; run?: SimPortRun }> = [];
     for (const sample of samples) published.push({ sample, run: await sample.publish(stacks[sample.stack]) });
 
@@ -214,7 +253,8 @@ async function main(): Promise<number> {
         const from = seen.get(r.id) ?? 0;
         for (const l of r.logs.slice(from)) console.log(`${stamp()} ${p.sample.name.padEnd(32)} ${l.message}`);
         seen.set(r.id, r.logs.length);
-        if (r.status !== lastStatus.get(r.id) && r.status !== 'IN_PROGRESS') console.log(`${stamp()} ${p.sample.name.padEnd(32)} ${color(r.status === 'SUCCESS' ? 32 : 31, r.status)}`);
+        if (r.status !== lastStatus.get(r.id) && r.status !== 'IN_PROGRESS')
+          console.log(`${stamp()} ${p.sample.name.padEnd(32)} ${color(r.status === 'SUCCESS' ? 32 : 31, r.status)}`);
         lastStatus.set(r.id, r.status);
       }
       if (published.every(settled)) break;
@@ -237,7 +277,9 @@ async function main(): Promise<number> {
         ok = metricValue(await agents[p.sample.stack].metrics(), 'ghes_agent_messages_total', { outcome: 'invalid' }) >= 1;
       }
       allOk &&= ok;
-      console.log(`  ${p.sample.name.padEnd(34)}${p.sample.expect.padEnd(13)}${status.padEnd(13)}${(ok ? color(32, 'yes') : color(31, 'NO')).padEnd(ok && process.stdout.isTTY ? 14 : 5)}${link}`);
+      console.log(
+        `  ${p.sample.name.padEnd(34)}${p.sample.expect.padEnd(13)}${status.padEnd(13)}${(ok ? color(32, 'yes') : color(31, 'NO')).padEnd(ok && process.stdout.isTTY ? 14 : 5)}${link}`,
+      );
     }
     // Why, not only what: the failed run's summary as Port shows it.
     const failed = published.find((p) => p.sample.name === 'tests fail')?.run;
@@ -249,24 +291,41 @@ async function main(): Promise<number> {
     // The relay: what report.yml's steps did, and what Port holds now.
     const reported = published.find((p) => p.sample.name === 'workflow reports via the relay')?.run;
     const entity = stacks.A.port.entities().find((e) => e.blueprint === RELAY_ENTITY.blueprint && e.identifier === RELAY_ENTITY.identifier);
-    console.log(`\nThrough the relay (${relayUrl}, GitHub OIDC token of run ${relaySteps.githubRunId ?? '?'}, no Port secret in the workflow)`);
+    console.log(
+      `\nThrough the relay (${relayUrl}, GitHub OIDC token of run ${relaySteps.githubRunId ?? '?'}, no Port secret in the workflow)`,
+    );
     console.log(`  ${'port-github-action step'.padEnd(26)}${'exit'.padEnd(6)}`);
     for (const x of relaySteps.steps) {
       console.log(`  ${x.step.padEnd(26)}${String(x.code).padEnd(6)}${x.code === 0 ? '' : x.output.replace(/\s+/g, ' ')}`);
     }
-    if (reported) console.log(`  Port run ${reported.id}: ${stacks.A.port.getRun(reported.id)!.status}, its log lines from the workflow: ${stacks.A.port.getRun(reported.id)!.logs.filter((l) => /through the relay|upserted$/.test(l.message)).length}`);
+    if (reported)
+      console.log(
+        `  Port run ${reported.id}: ${stacks.A.port.getRun(reported.id)!.status}, its log lines from the workflow: ${stacks.A.port.getRun(reported.id)!.logs.filter((l) => /through the relay|upserted$/.test(l.message)).length}`,
+      );
     console.log(`  entity in Port: ${entity ? `${entity.blueprint}/${entity.identifier} ${JSON.stringify(entity.properties)}` : 'none'}`);
     const m = await agents.A.metrics();
-    console.log(`  relay requests answered: ${metricValue(m, 'ghes_agent_relay_requests_total', { outcome: 'ok' })} ok, ${metricValue(m, 'ghes_agent_relay_requests_total') - metricValue(m, 'ghes_agent_relay_requests_total', { outcome: 'ok' })} refused or failed`);
+    console.log(
+      `  relay requests answered: ${metricValue(m, 'ghes_agent_relay_requests_total', { outcome: 'ok' })} ok, ${metricValue(m, 'ghes_agent_relay_requests_total') - metricValue(m, 'ghes_agent_relay_requests_total', { outcome: 'ok' })} refused or failed`,
+    );
 
     const dispatches = stacks.A.ghes.dispatches().length + stacks.B.ghes.dispatches().length;
     console.log('\nKey metrics (agent on 3.21)');
-    console.log(`  runs dispatched: ${metricValue(m, 'ghes_agent_messages_total', { outcome: 'dispatched', intake: 'kafka' })} from Kafka, ${metricValue(m, 'ghes_agent_messages_total', { outcome: 'dispatched', intake: 'port-api' })} claimed over HTTPS; policy denied ${metricValue(m, 'ghes_agent_messages_total', { outcome: 'policy_denied' })}, invalid ${metricValue(m, 'ghes_agent_messages_total', { outcome: 'invalid' })}`);
-    console.log(`  HTTPS intake: ${metricValue(m, 'ghes_agent_runs_claimed_total')} runs claimed, ${metricValue(m, 'ghes_agent_runs_acknowledged_total')} acknowledged, ${metricValue(m, 'ghes_agent_claim_conflicts_total')} conflicts`);
-    console.log(`  runs completed: ${metricValue(m, 'ghes_agent_runs_completed_total')}, in flight: ${metricValue(m, 'ghes_agent_runs_in_flight')}`);
-    console.log(`  GitHub requests: ${metricValue(m, 'ghes_agent_github_requests_total')}, Port requests: ${metricValue(m, 'ghes_agent_port_requests_total')}`);
+    console.log(
+      `  runs dispatched: ${metricValue(m, 'ghes_agent_messages_total', { outcome: 'dispatched', intake: 'kafka' })} from Kafka, ${metricValue(m, 'ghes_agent_messages_total', { outcome: 'dispatched', intake: 'port-api' })} claimed over HTTPS; policy denied ${metricValue(m, 'ghes_agent_messages_total', { outcome: 'policy_denied' })}, invalid ${metricValue(m, 'ghes_agent_messages_total', { outcome: 'invalid' })}`,
+    );
+    console.log(
+      `  HTTPS intake: ${metricValue(m, 'ghes_agent_runs_claimed_total')} runs claimed, ${metricValue(m, 'ghes_agent_runs_acknowledged_total')} acknowledged, ${metricValue(m, 'ghes_agent_claim_conflicts_total')} conflicts`,
+    );
+    console.log(
+      `  runs completed: ${metricValue(m, 'ghes_agent_runs_completed_total')}, in flight: ${metricValue(m, 'ghes_agent_runs_in_flight')}`,
+    );
+    console.log(
+      `  GitHub requests: ${metricValue(m, 'ghes_agent_github_requests_total')}, Port requests: ${metricValue(m, 'ghes_agent_port_requests_total')}`,
+    );
     console.log(`  dispatch requests seen by both GHES simulators: ${dispatches} (one per run)`);
-    console.log(`\n${allOk ? color(32, 'demo passed') : color(31, 'demo FAILED')}: every run ended as expected: ${allOk ? 'yes' : 'no'} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+    console.log(
+      `\n${allOk ? color(32, 'demo passed') : color(31, 'demo FAILED')}: every run ended as expected: ${allOk ? 'yes' : 'no'} (${((Date.now() - t0) / 1000).toFixed(1)} s)`,
+    );
     exitCode = allOk ? 0 : 1;
     if (!allOk) {
       for (const a of Object.values(agents)) console.log(a.output().slice(-4000));

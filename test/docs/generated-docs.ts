@@ -5,7 +5,13 @@
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describeMetrics, renderConfigReference, renderExampleYaml, renderMetricsReference, replaceSection } from '../../agent/config/reference.js';
+import {
+  describeMetrics,
+  renderConfigReference,
+  renderExampleYaml,
+  renderMetricsReference,
+  replaceSection,
+} from '../../agent/config/reference.js';
 import { createMetrics } from '../../agent/observability/metrics.js';
 
 export const REPO_ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));

@@ -14,7 +14,10 @@ try {
 } catch {
   // first run: the file does not exist yet
 }
-const files = [...pages.map((p) => [p.file, p.current, p.expected] as const), [EXAMPLE_CONFIG, exampleBefore, expectedExampleConfig()] as const];
+const files = [
+  ...pages.map((p) => [p.file, p.current, p.expected] as const),
+  [EXAMPLE_CONFIG, exampleBefore, expectedExampleConfig()] as const,
+];
 for (const [file, old, next] of files) {
   if (old === next) {
     process.stdout.write(`${relative(REPO_ROOT, file)}: up to date\n`);

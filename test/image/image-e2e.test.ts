@@ -24,7 +24,13 @@ describe(`image ${image} against the local stack`, () => {
   });
 
   test('processes a run end to end and serves /metrics', async () => {
-    const run = await stack.publish({ type: 'GITHUB', org: 'acme', repo: 'infra', workflow: 'deploy.yml', workflowInputs: { service: 'api' } });
+    const run = await stack.publish({
+      type: 'GITHUB',
+      org: 'acme',
+      repo: 'infra',
+      workflow: 'deploy.yml',
+      workflowInputs: { service: 'api' },
+    });
     const done = await stack.waitForRun(run.id, isFinal, 60_000);
     assert.equal(done.status, 'SUCCESS');
     assert.match(String(done.link), /\/actions\/runs\/\d+$/);
@@ -33,7 +39,7 @@ describe(`image ${image} against the local stack`, () => {
     assert.match(text, /process_resident_memory_bytes/);
   });
 
-  test('ghes-agent check, as the chart\'s helm test pod runs it, passes every check from inside the image', async () => {
+  test("ghes-agent check, as the chart's helm test pod runs it, passes every check from inside the image", async () => {
     const check = await startAgentProcess(stack, { auth: 'app', image, args: ['check'] });
     const code = await check.waitExit(120_000);
     const out = check.output();
@@ -46,7 +52,10 @@ describe(`image ${image} against the local stack`, () => {
 
   test('runs as the numeric non-root user and writes no secret to its output', () => {
     const lines = agent.lines();
-    assert.ok(lines.some((l) => typeof l.message === 'string' && l.message.startsWith('ghes-agent')), agent.output().slice(-2000));
+    assert.ok(
+      lines.some((l) => typeof l.message === 'string' && l.message.startsWith('ghes-agent')),
+      agent.output().slice(-2000),
+    );
     assert.ok(!agent.output().includes(stack.port.clientSecret));
     assert.ok(!agent.output().includes('PRIVATE KEY'));
   });

@@ -27,7 +27,8 @@ for (const auth of ['app', 'token'] as AgentAuth[]) {
     test('a person dispatches the same workflow on the same ref at the same moment: the agent tracks its own run', async () => {
       // Whenever the agent dispatches, alice does too, in the same instant.
       const off = stack.ghes.onDispatch((d) => {
-        if (d.workflowPath?.endsWith('no-run-name.yml') && d.actor !== 'alice') stack.ghes.addRuns({ owner: 'acme', repo: 'infra', workflow: 'no-run-name.yml', actor: 'alice', ref: d.ref });
+        if (d.workflowPath?.endsWith('no-run-name.yml') && d.actor !== 'alice')
+          stack.ghes.addRuns({ owner: 'acme', repo: 'infra', workflow: 'no-run-name.yml', actor: 'alice', ref: d.ref });
       });
       try {
         const run = await stack.publish(noRunName);
@@ -36,8 +37,8 @@ for (const auth of ['app', 'token'] as AgentAuth[]) {
         const mine = stack.ghes.runs().filter((r) => r.workflowPath.endsWith('no-run-name.yml') && r.actor !== 'alice');
         const hers = stack.ghes.runs().filter((r) => r.actor === 'alice');
         assert.equal(mine.length, 1);
-        assert.equal(hers.length, 1, 'the person\'s run was there to confuse it');
-        assert.equal(done.link, `${stack.ghes.origin}/acme/infra/actions/runs/${mine[0]!.id}`, 'Port links the agent\'s run');
+        assert.equal(hers.length, 1, "the person's run was there to confuse it");
+        assert.equal(done.link, `${stack.ghes.origin}/acme/infra/actions/runs/${mine[0]!.id}`, "Port links the agent's run");
         const expectedActor = auth === 'app' ? `${stack.ghes.app.slug}[bot]` : 'port-bot';
         assert.equal(mine[0]!.actor, expectedActor);
       } finally {

@@ -28,15 +28,30 @@ describe('a long run buried under 1,100 newer runs of other people', () => {
   });
 
   test('its completion is seen (per-run GETs past the cap) and reported SUCCESS', async () => {
-    const run = await stack.publish({ type: 'GITHUB', org: 'acme', repo: 'infra', workflow: 'long.yml', workflowInputs: { service: 'api' } });
+    const run = await stack.publish({
+      type: 'GITHUB',
+      org: 'acme',
+      repo: 'infra',
+      workflow: 'long.yml',
+      workflowInputs: { service: 'api' },
+    });
     await stack.waitForRun(run.id, (r) => typeof r.link === 'string');
     await new Promise((r) => setTimeout(r, 1000));
     // Finished at once: they fill the completed list and the all-status list alike.
-    stack.ghes.addRuns({ owner: 'acme', repo: 'infra', workflow: 'deploy.yml', count: 1100, actor: 'alice', script: { conclusion: 'success', queuedMs: 0, durationMs: 0 } });
+    stack.ghes.addRuns({
+      owner: 'acme',
+      repo: 'infra',
+      workflow: 'deploy.yml',
+      count: 1100,
+      actor: 'alice',
+      script: { conclusion: 'success', queuedMs: 0, durationMs: 0 },
+    });
     const done = await stack.waitForRun(run.id, isFinal, 45_000);
     assert.equal(done.status, 'SUCCESS', done.summary);
     const ghRun = stack.ghes.runs().find((r) => r.inputs.port_run_id === run.id)!;
-    const gets = stack.ghes.requests().filter((r) => r.route === 'GET /repos/{owner}/{repo}/actions/runs/{run_id}' && r.path.endsWith(`/${ghRun.id}`));
+    const gets = stack.ghes
+      .requests()
+      .filter((r) => r.route === 'GET /repos/{owner}/{repo}/actions/runs/{run_id}' && r.path.endsWith(`/${ghRun.id}`));
     assert.ok(gets.length >= 1, 'followed with per-run GETs');
   });
 });

@@ -68,7 +68,9 @@ describe('configuration errors exit 2 before connecting', () => {
     assert.match(r.out, /portApi\.routes\.nodeRun: must contain \{id\}/);
   });
   test('the HTTPS intake alone needs no Kafka settings', () => {
-    const r = run(`${valid}\nkafka: { enabled: false, brokers: [] }\nportApi: { enabled: true, installationId: my-ghes }\n`, {}, ['--print-config']);
+    const r = run(`${valid}\nkafka: { enabled: false, brokers: [] }\nportApi: { enabled: true, installationId: my-ghes }\n`, {}, [
+      '--print-config',
+    ]);
     assert.equal(r.code, 0, r.out);
     assert.match(r.out, /installationId: my-ghes/);
     assert.match(r.out, /claimActionRuns: \/v1\/actions\/runs\/claim-pending/);

@@ -19,7 +19,14 @@ describe('agent on GHES 3.21 with a GitHub App', () => {
     await stack?.close();
   });
 
-  const inv = (workflow: string, extra: Record<string, unknown> = {}) => ({ type: 'GITHUB' as const, org: 'acme', repo: 'infra', workflow, workflowInputs: { service: 'api' }, ...extra });
+  const inv = (workflow: string, extra: Record<string, unknown> = {}) => ({
+    type: 'GITHUB' as const,
+    org: 'acme',
+    repo: 'infra',
+    workflow,
+    workflowInputs: { service: 'api' },
+    ...extra,
+  });
 
   test('success: link and externalRunId as soon as dispatched, logs, then SUCCESS', async () => {
     const run = await stack.publish(inv('deploy.yml'));
@@ -29,7 +36,10 @@ describe('agent on GHES 3.21 with a GitHub App', () => {
     const done = await stack.waitForRun(run.id, isFinal);
     assert.equal(done.status, 'SUCCESS');
     const messages = done.logs.map((l) => l.message);
-    assert.ok(messages.some((m) => m.startsWith('Dispatched acme/infra deploy.yml on main: http')), messages.join('\n'));
+    assert.ok(
+      messages.some((m) => m.startsWith('Dispatched acme/infra deploy.yml on main: http')),
+      messages.join('\n'),
+    );
     assert.ok(messages.includes('Workflow completed: success'), messages.join('\n'));
     assert.equal(done.statusWrites, 1);
     const dispatches = stack.ghes.dispatches().filter((d) => d.inputs.port_run_id === run.id);
@@ -54,7 +64,10 @@ describe('agent on GHES 3.21 with a GitHub App', () => {
     const run = await stack.publish(inv('approve.yml'));
     const done = await stack.waitForRun(run.id, isFinal);
     assert.equal(done.status, 'SUCCESS');
-    assert.ok(done.logs.some((l) => /waiting for approval/.test(l.message)), done.logs.map((l) => l.message).join('\n'));
+    assert.ok(
+      done.logs.some((l) => /waiting for approval/.test(l.message)),
+      done.logs.map((l) => l.message).join('\n'),
+    );
   });
 
   test('reportWorkflowStatus false: link and logs, no status', async () => {
@@ -101,11 +114,18 @@ describe('agent on GHES 3.21 with a GitHub App', () => {
     await stack.publishRaw('this is not json');
     // Port signs what it publishes, unrelated messages too: with signature.mode required (the
     // default), an unsigned one would be refused before it is read (issue 23).
-    await stack.publishRaw(signRunMessage({ context: { runId: 'r_unrelated12345' }, payload: { action: { invocationMethod: { type: 'WEBHOOK', url: 'https://x' } } } }, stack.port.clientSecret));
+    await stack.publishRaw(
+      signRunMessage(
+        { context: { runId: 'r_unrelated12345' }, payload: { action: { invocationMethod: { type: 'WEBHOOK', url: 'https://x' } } } },
+        stack.port.clientSecret,
+      ),
+    );
     const after = await stack.publish(inv('deploy.yml'));
     assert.equal((await stack.waitForRun(after.id, isFinal)).status, 'SUCCESS');
     // Issue 23: a forged message writes nothing to the run it names; it is logged and counted.
-    const line = await waitFor('the forged message logged', () => agent.lines().find((l) => l.runId === forged.id && /message refused/.test(String(l.message))));
+    const line = await waitFor('the forged message logged', () =>
+      agent.lines().find((l) => l.runId === forged.id && /message refused/.test(String(l.message))),
+    );
     assert.match(String(line.message), /X-Port-Signature does not match/);
     assert.equal(stack.ghes.dispatches().filter((d) => d.inputs.port_run_id === forged.id).length, 0);
     assert.equal(stack.port.getRun(forged.id)!.status, 'IN_PROGRESS');
@@ -120,15 +140,35 @@ describe('agent on GHES 3.21 with a GitHub App', () => {
     const text = await agent.metrics();
 
     assert.ok(metricValue(text, 'ghes_agent_dispatches_total', { outcome: 'success' }) >= 1);
-    assert.ok(metricValue(text, 'ghes_agent_github_requests_total', { route: '/repos/{owner}/{repo}/actions/workflows/{workflow_id}/dispatches' }) >= 1);
+    assert.ok(
+      metricValue(text, 'ghes_agent_github_requests_total', {
+        route: '/repos/{owner}/{repo}/actions/workflows/{workflow_id}/dispatches',
+      }) >= 1,
+    );
     assert.equal(metricValue(text, 'ghes_agent_consumer_connected'), 1);
     // The agent process runs on the Node of the tests (make: the image's, .nvmrc; test-compat: each older line).
-    assert.equal(metricValue(text, 'ghes_agent_build_info', { node_version: process.version }), 1, text.split('\n').find((l) => l.startsWith('ghes_agent_build_info')));
+    assert.equal(
+      metricValue(text, 'ghes_agent_build_info', { node_version: process.version }),
+      1,
+      text.split('\n').find((l) => l.startsWith('ghes_agent_build_info')),
+    );
     // Every line the agent wrote is a JSON log line (Node 24 printed a plain-text warning for kafkajs).
-    assert.deepEqual(agent.output().split('\n').filter((l) => l.trim() && !l.startsWith('{')), []);
+    assert.deepEqual(
+      agent
+        .output()
+        .split('\n')
+        .filter((l) => l.trim() && !l.startsWith('{')),
+      [],
+    );
     // ...and none at all since kafkajs's 1 ms idle loop is fixed (kafkajs-idle-loop-fix.ts): that
     // warning came from the loop's negative delay, on Node 24 and later.
-    assert.deepEqual(agent.lines().filter((l) => /TimeoutNegativeWarning/.test(String(l.message))).map((l) => l.message), []);
+    assert.deepEqual(
+      agent
+        .lines()
+        .filter((l) => /TimeoutNegativeWarning/.test(String(l.message)))
+        .map((l) => l.message),
+      [],
+    );
     assert.equal((await fetch(`${agent.metricsUrl}/livez`)).status, 200);
     assert.equal((await fetch(`${agent.metricsUrl}/readyz`)).status, 200);
   });

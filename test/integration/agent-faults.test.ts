@@ -80,7 +80,10 @@ describe('permanent failures', () => {
 
   test('a token without access to the repository (403): FAILURE that says how to grant access', async () => {
     stack.ghes.addToken('ghp_elsewhere_only_0123456789', { orgs: ['other-org'], login: 'bot' });
-    const agent = await startAgentProcess(stack, { auth: 'token', overrides: { github: { tokenFile: '', token: 'ghp_elsewhere_only_0123456789' } } });
+    const agent = await startAgentProcess(stack, {
+      auth: 'token',
+      overrides: { github: { tokenFile: '', token: 'ghp_elsewhere_only_0123456789' } },
+    });
     try {
       await agent.waitReady();
       const run = await stack.publish(deploy);
@@ -95,7 +98,10 @@ describe('permanent failures', () => {
   });
 
   test('bad GHES credentials at start: exit 1 with a message naming the fix, never ready', async () => {
-    const agent = await startAgentProcess(stack, { auth: 'token', overrides: { github: { tokenFile: '', token: 'ghp_revoked_0000000000000000' } } });
+    const agent = await startAgentProcess(stack, {
+      auth: 'token',
+      overrides: { github: { tokenFile: '', token: 'ghp_revoked_0000000000000000' } },
+    });
     const code = await agent.waitExit();
     assert.equal(code, 1);
     assert.match(agent.output(), /401/);
@@ -104,7 +110,10 @@ describe('permanent failures', () => {
   });
 
   test('bad Port credentials at start: exit 1 naming port.clientSecret', async () => {
-    const agent = await startAgentProcess(stack, { auth: 'app', overrides: { port: { clientSecretFile: '', clientSecret: 'wrong-secret-value-123' } } });
+    const agent = await startAgentProcess(stack, {
+      auth: 'app',
+      overrides: { port: { clientSecretFile: '', clientSecret: 'wrong-secret-value-123' } },
+    });
     const code = await agent.waitExit();
     assert.equal(code, 1);
     assert.match(agent.output(), /port\.clientSecret/);

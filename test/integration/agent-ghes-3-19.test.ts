@@ -20,13 +20,15 @@ describe('agent on GHES 3.19 with a personal access token', () => {
 
   test('never sends return_run_details; correlates several concurrent runs by run-name', async () => {
     const runs = await Promise.all(
-      Array.from({ length: 4 }, () => stack.publish({ type: 'GITHUB', org: 'acme', repo: 'infra', workflow: 'deploy.yml', workflowInputs: { service: 'api' } })),
+      Array.from({ length: 4 }, () =>
+        stack.publish({ type: 'GITHUB', org: 'acme', repo: 'infra', workflow: 'deploy.yml', workflowInputs: { service: 'api' } }),
+      ),
     );
     for (const run of runs) {
       const done = await stack.waitForRun(run.id, isFinal);
       assert.equal(done.status, 'SUCCESS');
       const ghRun = stack.ghes.runs().find((r) => String(done.link).endsWith(`/actions/runs/${r.id}`));
-      assert.ok(ghRun, `no GHES run behind ${done.link}`);
+      assert.ok(ghRun, `no GHES run behind ${String(done.link)}`);
       assert.ok(ghRun.displayTitle.includes(run.id), `run ${ghRun.id} titled "${ghRun.displayTitle}" linked to ${run.id}`);
     }
     assert.ok(stack.ghes.dispatches().every((d) => !d.returnRunDetails));
@@ -34,14 +36,29 @@ describe('agent on GHES 3.19 with a personal access token', () => {
   });
 
   test('a workflow without run-name: the run id input is dropped and the newest new run is taken, serialized', async () => {
-    const a = await stack.publish({ type: 'GITHUB', org: 'acme', repo: 'infra', workflow: 'no-run-name.yml', workflowInputs: { service: 'a' } });
-    const b = await stack.publish({ type: 'GITHUB', org: 'acme', repo: 'infra', workflow: 'no-run-name.yml', workflowInputs: { service: 'b' } });
+    const a = await stack.publish({
+      type: 'GITHUB',
+      org: 'acme',
+      repo: 'infra',
+      workflow: 'no-run-name.yml',
+      workflowInputs: { service: 'a' },
+    });
+    const b = await stack.publish({
+      type: 'GITHUB',
+      org: 'acme',
+      repo: 'infra',
+      workflow: 'no-run-name.yml',
+      workflowInputs: { service: 'b' },
+    });
     const [da, db] = [await stack.waitForRun(a.id, isFinal), await stack.waitForRun(b.id, isFinal)];
     assert.equal(da.status, 'SUCCESS');
     assert.equal(db.status, 'SUCCESS');
     assert.notEqual(da.link, db.link, 'two Port runs must not share one GitHub run');
     const sims = stack.ghes.runs();
-    for (const [port, service] of [[da, 'a'], [db, 'b']] as const) {
+    for (const [port, service] of [
+      [da, 'a'],
+      [db, 'b'],
+    ] as const) {
       const gh = sims.find((r) => String(port.link).endsWith(`/actions/runs/${r.id}`))!;
       assert.equal(gh.inputs.service, service, 'each Port run is linked to the run dispatched with its own inputs');
     }

@@ -26,21 +26,25 @@ for (const [what, offsetMs] of [
       await stack?.close();
     });
 
-    test('JWTs are made on GHES\'s clock: no App request is refused; the skew is measured, exported and named', async () => {
+    test("JWTs are made on GHES's clock: no App request is refused; the skew is measured, exported and named", async () => {
       const run = await stack.publish(deploy);
       const done = await stack.waitForRun(run.id, isFinal);
       assert.equal(done.status, 'SUCCESS', done.summary);
       // auth-app alone gets a 401 for every JWT it makes (then retries with the skew it read).
       const jwtRequests = stack.ghes.requests().filter((r) => r.auth === 'jwt');
       assert.ok(jwtRequests.length >= 2, 'installation look-up and token');
-      assert.deepEqual(jwtRequests.filter((r) => r.status === 401).map((r) => `${r.method} ${r.path}`), [], 'no JWT refused');
+      assert.deepEqual(
+        jwtRequests.filter((r) => r.status === 401).map((r) => `${r.method} ${r.path}`),
+        [],
+        'no JWT refused',
+      );
       const skew = metricValue(await agent.metrics(), 'ghes_agent_github_clock_skew_seconds');
       assert.ok(Math.abs(skew - offsetMs / 1000) <= 2, `skew ${skew}`);
       const warning = agent.lines().find((l) => /GHES's clock is \d+ s (behind|ahead of) this host's/.test(String(l.message)));
       assert.ok(warning, 'the skew is named in a warning');
     });
 
-    test('a dispatch answered 502 after it took effect: its run is found on GHES\'s clock, never dispatched twice', async () => {
+    test("a dispatch answered 502 after it took effect: its run is found on GHES's clock, never dispatched twice", async () => {
       const remove = stack.ghes.fault({ route: DISPATCH, kind: 'status', status: 502, when: 'after', count: 1 });
       const run = await stack.publish(deploy);
       const done = await stack.waitForRun(run.id, isFinal, 60_000);

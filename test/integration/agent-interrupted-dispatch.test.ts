@@ -52,7 +52,7 @@ for (const version of ['3.21.0', '3.19.0']) {
 // rather than dispatch a second run.
 describe('a dispatch interrupted by a crash, runs listed 25 s after they exist', () => {
   let stack: LocalStack;
-  let agents: AgentProcess[] = [];
+  const agents: AgentProcess[] = [];
   const overrides = { github: { correlationTimeoutSeconds: 45 } };
   before(async () => {
     stack = await startLocalStack({ ghes: { version: '3.21.0' } });

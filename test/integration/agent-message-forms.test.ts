@@ -9,7 +9,14 @@ import type { GithubInvocation } from '../sim/port/types.js';
 import { type AgentProcess, metricValue, startAgentProcess } from '../stack/agent-process.js';
 import { type LocalStack, isFinal, startLocalStack } from '../stack/local-stack.js';
 
-const inv = (extra: Partial<GithubInvocation> = {}): GithubInvocation => ({ type: 'GITHUB', org: 'acme', repo: 'infra', workflow: 'deploy.yml', workflowInputs: { service: 'api' }, ...extra });
+const inv = (extra: Partial<GithubInvocation> = {}): GithubInvocation => ({
+  type: 'GITHUB',
+  org: 'acme',
+  repo: 'infra',
+  workflow: 'deploy.yml',
+  workflowInputs: { service: 'api' },
+  ...extra,
+});
 
 describe('message forms Port may send', () => {
   let stack: LocalStack;
@@ -25,17 +32,23 @@ describe('message forms Port may send', () => {
     await stack?.close();
   });
 
-  test('a message signed with its headers object deleted (port-agent\'s GITLAB form) is accepted, counted and logged by variant', async () => {
+  test("a message signed with its headers object deleted (port-agent's GITLAB form) is accepted, counted and logged by variant", async () => {
     const run = await stack.publish(inv(), { signatureVariant: 'headers_deleted' });
     const done = await stack.waitForRun(run.id, isFinal);
     assert.equal(done.status, 'SUCCESS', done.summary);
     assert.equal(dispatches(run.id).length, 1);
     assert.equal(metricValue(await agent.metrics(), 'ghes_agent_signature_variants_total', { signature_variant: 'headers_deleted' }), 1);
-    assert.ok(agent.lines().some((l) => l.signature_variant === 'headers_deleted'), 'the matching form is logged');
+    assert.ok(
+      agent.lines().some((l) => l.signature_variant === 'headers_deleted'),
+      'the matching form is logged',
+    );
     // The documented form still works, and is told apart.
     const other = await stack.publish(inv());
     assert.equal((await stack.waitForRun(other.id, isFinal)).status, 'SUCCESS');
-    assert.equal(metricValue(await agent.metrics(), 'ghes_agent_signature_variants_total', { signature_variant: 'signature_keys_deleted' }), 1);
+    assert.equal(
+      metricValue(await agent.metrics(), 'ghes_agent_signature_variants_total', { signature_variant: 'signature_keys_deleted' }),
+      1,
+    );
   });
 
   test('reportWorkflowStatus "false" (a string) is honoured: the run gets its log line, no status', async () => {
@@ -54,7 +67,9 @@ describe('message forms Port may send', () => {
     const done = await stack.waitForRun(run.id, isFinal);
     assert.equal(done.status, 'FAILURE');
     assert.match(done.summary ?? '', /reportWorkflowStatus is not a boolean/);
-    const line = await waitFor('the refusal log line', () => agent.lines().find((l) => l.runId === run.id && /invalid run message/.test(String(l.message))));
+    const line = await waitFor('the refusal log line', () =>
+      agent.lines().find((l) => l.runId === run.id && /invalid run message/.test(String(l.message))),
+    );
     assert.deepEqual(line.messageKeys, ['action', 'resourceType', 'status', 'trigger', 'context', 'payload', 'headers']);
     assert.ok((line.invocationMethodKeys as string[]).includes('futureField'), JSON.stringify(line));
     assert.ok(!agent.output().includes('value-not-logged'), 'values are never logged');
@@ -63,7 +78,10 @@ describe('message forms Port may send', () => {
   test('a legacy (v1) action: user inputs as inputs and port_payload by default; omitUserInputs keeps them in port_payload only', async () => {
     const publishV1 = async (flags: Partial<GithubInvocation>) => {
       const run = stack.port.createRun({ invocation: { type: 'GITHUB', org: 'acme', repo: 'infra', workflow: 'deploy.yml', ...flags } });
-      const msg = signRunMessage(buildRunMessage({ orgId: stack.org, run, properties: { service: 'from-user-input' } }), stack.port.clientSecret);
+      const msg = signRunMessage(
+        buildRunMessage({ orgId: stack.org, run, properties: { service: 'from-user-input' } }),
+        stack.port.clientSecret,
+      );
       await publishMessages(stack.producer, stack.topic, [{ key: run.id, value: msg }]);
       return run;
     };

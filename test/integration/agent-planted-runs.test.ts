@@ -37,23 +37,49 @@ describe('planted runs showing a Port run id in their run-name', () => {
   function plant(byPerson: SimPortRun, otherWorkflow: SimPortRun, durationMs: number): number[] {
     const script = { conclusion: 'failure' as const, queuedMs: 200, durationMs };
     return [
-      ...stack.ghes.addRuns({ owner: 'acme', repo: 'infra', workflow: 'deploy.yml', actor: 'mallory', inputs: { port_run_id: byPerson.id }, script }),
-      ...stack.ghes.addRuns({ owner: 'acme', repo: 'infra', workflow: 'long.yml', actor: agentLogin, inputs: { port_run_id: otherWorkflow.id }, script }),
+      ...stack.ghes.addRuns({
+        owner: 'acme',
+        repo: 'infra',
+        workflow: 'deploy.yml',
+        actor: 'mallory',
+        inputs: { port_run_id: byPerson.id },
+        script,
+      }),
+      ...stack.ghes.addRuns({
+        owner: 'acme',
+        repo: 'infra',
+        workflow: 'long.yml',
+        actor: agentLogin,
+        inputs: { port_run_id: otherWorkflow.id },
+        script,
+      }),
     ];
   }
 
   /** The run ended SUCCESS with its own deploy.yml run, dispatched once by the agent; nothing of the planted runs reached Port or was cancelled. */
   async function assertOwnRunOnly(run: SimPortRun, planted: number[]): Promise<void> {
     const done = await stack.waitForRun(run.id, isFinal, 120_000);
-    const own = stack.ghes.runs().filter((r) => r.inputs.port_run_id === run.id && r.actor === agentLogin && r.workflowPath === '.github/workflows/deploy.yml');
+    const own = stack.ghes
+      .runs()
+      .filter((r) => r.inputs.port_run_id === run.id && r.actor === agentLogin && r.workflowPath === '.github/workflows/deploy.yml');
     assert.equal(own.length, 1, `one run of the agent's for ${run.id}`);
     assert.equal(done.status, 'SUCCESS', `the planted runs fail; the agent's own succeeds: ${done.summary}`);
     assert.equal(done.link, `${stack.ghes.origin}/acme/infra/actions/runs/${own[0]!.id}`, "Port links the agent's own run");
     const named = JSON.stringify(stack.port.getRun(run.id));
     for (const id of planted) assert.ok(!named.includes(`/actions/runs/${id}`), `Port's record never names planted run ${id}`);
-    assert.equal(stack.ghes.dispatches().filter((d) => d.status < 300 && d.inputs.port_run_id === run.id).length, 1, 'one accepted dispatch');
-    const cancels = stack.ghes.requests().filter((r) => r.method === 'POST' && planted.some((id) => r.path.includes(`/actions/runs/${id}/`)));
-    assert.deepEqual(cancels.map((r) => r.path), [], 'no request on a planted run');
+    assert.equal(
+      stack.ghes.dispatches().filter((d) => d.status < 300 && d.inputs.port_run_id === run.id).length,
+      1,
+      'one accepted dispatch',
+    );
+    const cancels = stack.ghes
+      .requests()
+      .filter((r) => r.method === 'POST' && planted.some((id) => r.path.includes(`/actions/runs/${id}/`)));
+    assert.deepEqual(
+      cancels.map((r) => r.path),
+      [],
+      'no request on a planted run',
+    );
   }
 
   test('Kafka redelivery: runs published while no agent runs, planted runs going on; the agent dispatches its own', async () => {
@@ -92,14 +118,23 @@ describe('planted runs showing a Port run id in their run-name', () => {
     // Completed before the replacement looks: the locator leaves completed runs to Port's record,
     // so the interrupted-dispatch look (repository list, then the workflow's list) meets them.
     const planted = plant(byPerson, otherWorkflow, 500);
-    while (stack.ghes.runs().filter((r) => planted.includes(r.id)).some((r) => r.status !== 'completed')) await sleep(200);
+    while (
+      stack.ghes
+        .runs()
+        .filter((r) => planted.includes(r.id))
+        .some((r) => r.status !== 'completed')
+    )
+      await sleep(200);
     const replacement = await startAgentProcess(stack, { auth: 'app', overrides: { github: { correlationTimeoutSeconds: 8 } } });
     agents.push(replacement);
     await replacement.waitReady();
     await assertOwnRunOnly(byPerson, [planted[0]!]);
     await assertOwnRunOnly(otherWorkflow, [planted[1]!]);
     assert.match(replacement.output(), /shows Port run id .* but is not the agent's: it was dispatched by mallory/);
-    assert.match(replacement.output(), /shows Port run id .* but is not the agent's: it is a run of \.github\/workflows\/long\.yml, not of deploy\.yml/);
+    assert.match(
+      replacement.output(),
+      /shows Port run id .* but is not the agent's: it is a run of \.github\/workflows\/long\.yml, not of deploy\.yml/,
+    );
     const metrics = await replacement.metrics();
     assert.ok(metricValue(metrics, 'ghes_agent_run_name_mismatches_total', { reason: 'other_actor' }) >= 1, 'counted: another actor');
     assert.ok(metricValue(metrics, 'ghes_agent_run_name_mismatches_total', { reason: 'other_workflow' }) >= 1, 'counted: another workflow');

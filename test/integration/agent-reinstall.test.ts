@@ -13,7 +13,9 @@ describe('the App reinstalled while the agent runs', () => {
   let stack: LocalStack;
   let agent: AgentProcess;
   const installationId = async () => {
-    const jwtRequests = stack.ghes.requests().filter((r) => r.route === 'POST /app/installations/{installation_id}/access_tokens' && r.status === 201);
+    const jwtRequests = stack.ghes
+      .requests()
+      .filter((r) => r.route === 'POST /app/installations/{installation_id}/access_tokens' && r.status === 201);
     return Number(jwtRequests.at(-1)!.path.split('/')[3]);
   };
   before(async () => {
@@ -48,8 +50,13 @@ describe('the App reinstalled while the agent runs', () => {
     const done3 = await stack.waitForRun(run3.id, isFinal);
     assert.equal(done3.status, 'SUCCESS', done3.summary);
     assert.equal(await installationId(), third);
-    const refusedTokenPosts = stack.ghes.requests().filter((r) => r.route === 'POST /app/installations/{installation_id}/access_tokens' && r.status === 404);
+    const refusedTokenPosts = stack.ghes
+      .requests()
+      .filter((r) => r.route === 'POST /app/installations/{installation_id}/access_tokens' && r.status === 404);
     assert.ok(refusedTokenPosts.length >= 1, 'the 404 path was taken');
-    assert.ok(agent.lines().some((l) => /installation on acme: now \d+/.test(String(l.message))), 'the new installation is logged');
+    assert.ok(
+      agent.lines().some((l) => /installation on acme: now \d+/.test(String(l.message))),
+      'the new installation is logged',
+    );
   });
 });

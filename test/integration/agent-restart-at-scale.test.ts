@@ -47,9 +47,13 @@ describe('a restart with 90 runs in flight', () => {
     agents.push(first);
     await first.waitReady();
     const runs: Array<{ id: string }> = [];
-    for (const repo of REPOS) for (let i = 0; i < PER_REPO; i++) runs.push(await stack.publish({ type: 'GITHUB', org: 'acme', repo, workflow: 'long.yml' }));
+    for (const repo of REPOS)
+      for (let i = 0; i < PER_REPO; i++) runs.push(await stack.publish({ type: 'GITHUB', org: 'acme', repo, workflow: 'long.yml' }));
     const ids = new Set(runs.map((r) => r.id));
-    await until('every run dispatched and tracked', async () => runs.every((r) => typeof stack.port.getRun(r.id)?.link === 'string') && (await inFlight(first)) >= runs.length);
+    await until(
+      'every run dispatched and tracked',
+      async () => runs.every((r) => typeof stack.port.getRun(r.id)?.link === 'string') && (await inFlight(first)) >= runs.length,
+    );
 
     assert.equal(await first.stop(), 0);
     const portBefore = stack.port.requests().length;
@@ -61,14 +65,21 @@ describe('a restart with 90 runs in flight', () => {
     // A few poll intervals of steady tracking, to see that nothing per run follows either.
     await sleep(3000);
 
-    const portReads = stack.port.requests().slice(portBefore).filter((r) => r.method === 'GET' && ids.has(/\/v1\/actions\/runs\/([^/?]+)/.exec(r.path)?.[1] ?? ''));
+    const portReads = stack.port
+      .requests()
+      .slice(portBefore)
+      .filter((r) => r.method === 'GET' && ids.has(/\/v1\/actions\/runs\/([^/?]+)/.exec(r.path)?.[1] ?? ''));
     const ghes = stack.ghes.requests().slice(ghesBefore);
     const perRun = ghes.filter((r) => r.route === 'GET /repos/{owner}/{repo}/actions/runs/{run_id}');
     const lists = ghes.filter((r) => r.route === 'GET /repos/{owner}/{repo}/actions/runs');
     const dispatches = ghes.filter((r) => r.method === 'POST' && /dispatches$/.test(r.path));
     assert.equal(portReads.length, 0, `Port reads of resumed runs: ${portReads.length}`);
     assert.equal(perRun.length, 0, `GitHub GETs of single runs: ${perRun.length}`);
-    assert.equal(ghes.filter((r) => r.route === 'GET /repos/{owner}/{repo}').length, 0, 'no repository read: the list entries name their repository');
+    assert.equal(
+      ghes.filter((r) => r.route === 'GET /repos/{owner}/{repo}').length,
+      0,
+      'no repository read: the list entries name their repository',
+    );
     assert.equal(dispatches.length, 0, 'nothing dispatched again');
     // Per repository: the locator's list and the watcher's few polls, whatever the runs per repository.
     assert.ok(lists.length <= REPOS.length * 6, `repository lists: ${lists.length}`);

@@ -35,23 +35,38 @@ for (const auth of ['app', 'token'] as const) {
       await stack?.close();
     });
 
-    test('a failed run: a line per failed job and step with its link, the step\'s last lines in the summary; the storage host never sees a credential', async () => {
+    test("a failed run: a line per failed job and step with its link, the step's last lines in the summary; the storage host never sees a credential", async () => {
       const run = await stack.publish(inv('fail.yml'));
       const done = await stack.waitForRun(run.id, isFinal, 60_000);
       assert.equal(done.status, 'FAILURE');
       const gh = stack.ghes.runs().find((r) => r.inputs.port_run_id === run.id)!;
-      assert.match(done.summary ?? '', new RegExp(`^GitHub workflow run ${stack.ghes.origin}/acme/infra/actions/runs/${gh.id} completed: failure`));
+      assert.match(
+        done.summary ?? '',
+        new RegExp(`^GitHub workflow run ${stack.ghes.origin}/acme/infra/actions/runs/${gh.id} completed: failure`),
+      );
       assert.match(done.summary ?? '', /Failed: job "test", step "Run tests"/);
-      assert.match(done.summary ?? '', /Received: "stuck"\nTests: 1 failed, 41 passed, 42 total\nError: Process completed with exit code 1\./);
-      assert.doesNotMatch(done.summary ?? '', /Upload coverage|Compile: ok/, 'only the failed step\'s lines');
+      assert.match(
+        done.summary ?? '',
+        /Received: "stuck"\nTests: 1 failed, 41 passed, 42 total\nError: Process completed with exit code 1\./,
+      );
+      assert.doesNotMatch(done.summary ?? '', /Upload coverage|Compile: ok/, "only the failed step's lines");
       const failedLine = messages(stack, run.id).find((m) => m.startsWith('Failed job'));
-      assert.match(failedLine ?? '', new RegExp(`^Failed job "test", step "Run tests" \\(failure\\): ${stack.ghes.origin}/acme/infra/actions/runs/${gh.id}/job/\\d+$`));
+      assert.match(
+        failedLine ?? '',
+        new RegExp(`^Failed job "test", step "Run tests" \\(failure\\): ${stack.ghes.origin}/acme/infra/actions/runs/${gh.id}/job/\\d+$`),
+      );
       const storage = stack.ghes.storageRequests();
       assert.ok(storage.length >= 1, 'the log was downloaded from the storage host');
-      assert.deepEqual(storage.map((s) => s.authorization), storage.map(() => null), 'no request to the storage host carried credentials');
+      assert.deepEqual(
+        storage.map((s) => s.authorization),
+        storage.map(() => null),
+        'no request to the storage host carried credentials',
+      );
       assert.ok(storage.every((s) => s.status === 200));
       // Its cost, per failed run: one jobs list and one log location on GHES, one download from storage.
-      const jobsCalls = stack.ghes.requests().filter((r) => r.route === 'GET /repos/{owner}/{repo}/actions/runs/{run_id}/jobs' && r.path.includes(`/runs/${gh.id}/`));
+      const jobsCalls = stack.ghes
+        .requests()
+        .filter((r) => r.route === 'GET /repos/{owner}/{repo}/actions/runs/{run_id}/jobs' && r.path.includes(`/runs/${gh.id}/`));
       const logCalls = stack.ghes.requests().filter((r) => r.route === 'GET /repos/{owner}/{repo}/actions/jobs/{job_id}/logs');
       assert.ok(jobsCalls.length >= 1, 'the jobs were listed');
       assert.equal(logCalls.length, 1);
@@ -66,7 +81,10 @@ for (const auth of ['app', 'token'] as const) {
         const done = await stack.waitForRun(run.id, isFinal, 60_000);
         assert.equal(done.status, 'FAILURE');
         assert.doesNotMatch(done.summary ?? '', /Last lines/);
-        assert.ok(messages(stack, run.id).some((m) => m.startsWith('Failed job "test"')), 'the failed job is named all the same');
+        assert.ok(
+          messages(stack, run.id).some((m) => m.startsWith('Failed job "test"')),
+          'the failed job is named all the same',
+        );
         assert.ok(metricValue(await agent.metrics(), 'ghes_agent_failure_excerpts_total', { outcome: 'error' }) >= 1);
       } finally {
         off();
@@ -79,8 +97,13 @@ for (const auth of ['app', 'token'] as const) {
       assert.equal(done.status, 'SUCCESS');
       const gh = stack.ghes.runs().find((r) => r.inputs.port_run_id === run.id)!;
       const lines = messages(stack, run.id).filter((m) => m.startsWith('Waiting for approval'));
-      assert.deepEqual(lines, [`Waiting for approval: environment production (reviewers: alice, @acme/release-managers). Review: ${stack.ghes.origin}/acme/infra/actions/runs/${gh.id}`]);
-      assert.equal(stack.ghes.requests().filter((r) => r.route?.endsWith('/pending_deployments') && r.path.includes(String(gh.id))).length, 1);
+      assert.deepEqual(lines, [
+        `Waiting for approval: environment production (reviewers: alice, @acme/release-managers). Review: ${stack.ghes.origin}/acme/infra/actions/runs/${gh.id}`,
+      ]);
+      assert.equal(
+        stack.ghes.requests().filter((r) => r.route?.endsWith('/pending_deployments') && r.path.includes(String(gh.id))).length,
+        1,
+      );
     });
 
     test('job progress: a line when each job starts and ends, with its conclusion and duration', async () => {
@@ -89,7 +112,10 @@ for (const auth of ['app', 'token'] as const) {
       assert.equal(done.status, 'SUCCESS');
       const lines = messages(stack, run.id).filter((m) => m.startsWith('Job "'));
       assert.ok(lines.includes('Job "build" started'), lines.join('\n'));
-      assert.ok(lines.some((l) => /^Job "build" success in \ds$/.test(l)), lines.join('\n'));
+      assert.ok(
+        lines.some((l) => /^Job "build" success in \ds$/.test(l)),
+        lines.join('\n'),
+      );
       assert.ok(lines.includes('Job "test" started'), lines.join('\n'));
     });
   });
@@ -135,11 +161,14 @@ describe('job log archives: only an accepted storage host is read (issue 23)', (
   const notFetched = (r: Awaited<ReturnType<typeof failedRunWithLogAt>>) => {
     assert.deepEqual(r.storage, [], 'the storage server saw no request');
     assert.doesNotMatch(r.done.summary ?? '', /Last lines|Received: "stuck"/, 'nothing of the log reached Port');
-    assert.ok(r.lines.some((m) => m.startsWith('Failed job "test", step "Run tests"')), 'the failed job is named all the same');
+    assert.ok(
+      r.lines.some((m) => m.startsWith('Failed job "test", step "Run tests"')),
+      'the failed job is named all the same',
+    );
     assert.ok(r.lines.every((m) => !/Received: "stuck"/.test(m)));
   };
 
-  test('a Location over http:// to a loopback name other than GHES\'s (localhost): not fetched, counted, logged', async () => {
+  test("a Location over http:// to a loopback name other than GHES's (localhost): not fetched, counted, logged", async () => {
     const before = metricValue(await agent.metrics(), 'ghes_agent_failure_excerpts_total', { outcome: 'refused' });
     notFetched(await failedRunWithLogAt(`http://localhost:${storagePort()}`));
     assert.equal(metricValue(await agent.metrics(), 'ghes_agent_failure_excerpts_total', { outcome: 'refused' }), before + 1);
@@ -153,9 +182,11 @@ describe('job log archives: only an accepted storage host is read (issue 23)', (
     assert.match(agent.output(), /storage host 169\.254\.169\.254 is not accepted: the host is a link-local address/);
   });
 
-  test('with github.logHosts set: GHES\'s own host is still read (and logged), an unlisted host is not', async () => {
+  test("with github.logHosts set: GHES's own host is still read (and logged), an unlisted host is not", async () => {
     await agent.stop();
-    listed = await startAgentProcess(stack, { overrides: { github: { correlationTimeoutSeconds: 20, logHosts: ['logs.example.com'] }, insight: { excerptTimeoutSeconds: 5 } } });
+    listed = await startAgentProcess(stack, {
+      overrides: { github: { correlationTimeoutSeconds: 20, logHosts: ['logs.example.com'] }, insight: { excerptTimeoutSeconds: 5 } },
+    });
     await listed.waitReady();
     const own = await failedRunWithLogAt(stack.ghes.storageOrigin);
     assert.match(own.done.summary ?? '', /Received: "stuck"/);
@@ -175,7 +206,9 @@ describe('cancellation: a run ended in Port, and tracking.cancelOnTimeout', () =
   let agent: AgentProcess;
   before(async () => {
     stack = await startLocalStack({ ghes: { version: '3.19.0' } });
-    agent = await startAgentProcess(stack, { overrides: { tracking: { pollIntervalSeconds: 0.5, portCheckSeconds: 1, cancelGraceSeconds: 2 } } });
+    agent = await startAgentProcess(stack, {
+      overrides: { tracking: { pollIntervalSeconds: 0.5, portCheckSeconds: 1, cancelGraceSeconds: 2 } },
+    });
     await agent.waitReady();
   });
   after(async () => {
@@ -192,8 +225,16 @@ describe('cancellation: a run ended in Port, and tracking.cancelOnTimeout', () =
     await until('the GHES run cancelled', () => ghRunOf(run.id)?.status === 'completed', 30_000);
     assert.equal(ghRunOf(run.id)!.conclusion, 'cancelled');
     const cancels = stack.ghes.requests().filter((r) => r.route?.endsWith('/cancel') || r.route?.endsWith('/force-cancel'));
-    assert.deepEqual(cancels.map((r) => `${r.route} ${r.status}`), ['POST /repos/{owner}/{repo}/actions/runs/{run_id}/cancel 202']);
-    await until('the agent to finish the run', async () => metricValue(await agent.metrics(), 'ghes_agent_runs_completed_total', { conclusion: 'cancelled', intake: 'kafka' }) >= 1 || undefined);
+    assert.deepEqual(
+      cancels.map((r) => `${r.route} ${r.status}`),
+      ['POST /repos/{owner}/{repo}/actions/runs/{run_id}/cancel 202'],
+    );
+    await until(
+      'the agent to finish the run',
+      async () =>
+        metricValue(await agent.metrics(), 'ghes_agent_runs_completed_total', { conclusion: 'cancelled', intake: 'kafka' }) >= 1 ||
+        undefined,
+    );
     const after = stack.port.getRun(run.id)!;
     assert.equal(after.statusWrites, 1, 'only the user set a status');
     assert.equal(after.status, 'FAILURE');
@@ -207,11 +248,14 @@ describe('cancellation: a run ended in Port, and tracking.cancelOnTimeout', () =
     const gh = ghRunOf(run.id)!;
     assert.equal(gh.conclusion, 'cancelled');
     const cancels = stack.ghes.requests().filter((r) => r.path.includes(`/runs/${gh.id}/`) && r.method === 'POST');
-    assert.deepEqual(cancels.map((r) => `${r.route} ${r.status}`), ['POST /repos/{owner}/{repo}/actions/runs/{run_id}/cancel 202', 'POST /repos/{owner}/{repo}/actions/runs/{run_id}/force-cancel 202']);
+    assert.deepEqual(
+      cancels.map((r) => `${r.route} ${r.status}`),
+      ['POST /repos/{owner}/{repo}/actions/runs/{run_id}/cancel 202', 'POST /repos/{owner}/{repo}/actions/runs/{run_id}/force-cancel 202'],
+    );
     assert.ok(metricValue(await agent.metrics(), 'ghes_agent_run_cancels_total', { trigger: 'port', result: 'force_cancelled' }) >= 1);
   });
 
-  test('cost: each tracked run\'s Port record is read once per portCheckSeconds, no more', async () => {
+  test("cost: each tracked run's Port record is read once per portCheckSeconds, no more", async () => {
     const run = await stack.publish(inv('long.yml'));
     await until('the GHES run in progress', () => ghRunOf(run.id)?.status === 'in_progress');
     const t0 = Date.now();
@@ -231,7 +275,11 @@ describe('tracking.cancelOnTimeout', () => {
   let agent: AgentProcess;
   before(async () => {
     stack = await startLocalStack({ ghes: { version: '3.19.0' } });
-    agent = await startAgentProcess(stack, { overrides: { tracking: { pollIntervalSeconds: 0.5, maxWaitSeconds: 3, cancelOnTimeout: true, cancelGraceSeconds: 2, portCheckSeconds: 0 } } });
+    agent = await startAgentProcess(stack, {
+      overrides: {
+        tracking: { pollIntervalSeconds: 0.5, maxWaitSeconds: 3, cancelOnTimeout: true, cancelGraceSeconds: 2, portCheckSeconds: 0 },
+      },
+    });
     await agent.waitReady();
   });
   after(async () => {

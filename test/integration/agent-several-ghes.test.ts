@@ -29,7 +29,13 @@ describe('two agents, two GHES, one topic', () => {
     // The catch-all: it answers for organizations neither agent serves.
     globexAgent = await startAgentProcess(
       { ...stack, ghes: ghes2, ghOrg: 'globex' },
-      { overrides: { github: { orgs: ['globex*'], catchAll: true, otherAgentsOrgs: ['acme'] }, kafka: { groupId: `${stack.org}.ghes-agent-globex` }, portApi: portApi('ghes-b') } },
+      {
+        overrides: {
+          github: { orgs: ['globex*'], catchAll: true, otherAgentsOrgs: ['acme'] },
+          kafka: { groupId: `${stack.org}.ghes-agent-globex` },
+          portApi: portApi('ghes-b'),
+        },
+      },
     );
     await Promise.all([acmeAgent.waitReady(), globexAgent.waitReady()]);
   });
@@ -40,7 +46,13 @@ describe('two agents, two GHES, one topic', () => {
   });
 
   test('every run gets exactly one final status, from the agent of its GHES; unserved runs fail with the reason', async () => {
-    const inv = (org: string, workflow = 'deploy.yml') => ({ type: 'GITHUB' as const, org, repo: 'infra', workflow, workflowInputs: { service: 'api' } });
+    const inv = (org: string, workflow = 'deploy.yml') => ({
+      type: 'GITHUB' as const,
+      org,
+      repo: 'infra',
+      workflow,
+      workflowInputs: { service: 'api' },
+    });
     const kafkaRuns = [
       ...(await Promise.all([1, 2, 3].map(() => stack.publish(inv('acme'))))),
       ...(await Promise.all([1, 2, 3].map(() => stack.publish(inv('globex'))))),
@@ -62,7 +74,9 @@ describe('two agents, two GHES, one topic', () => {
     await new Promise((r) => setTimeout(r, 3000));
     for (const [i, run] of all.entries()) {
       const now = stack.port.getRun(run.id)!;
-      const org = (run.invocation as { org?: string }).org ?? (run.invocation as { integrationActionExecutionProperties?: { org?: string } }).integrationActionExecutionProperties?.org;
+      const org =
+        (run.invocation as { org?: string }).org ??
+        (run.invocation as { integrationActionExecutionProperties?: { org?: string } }).integrationActionExecutionProperties?.org;
       assert.equal(now.statusWrites, 1, `run ${run.id} (${org}): exactly one final status write`);
       if (org === 'initech') {
         assert.equal(done[i]!.status, 'FAILURE');
@@ -78,7 +92,11 @@ describe('two agents, two GHES, one topic', () => {
     }
     const leftNow = stack.port.getRun(left.id)!;
     assert.ok((leftNow.claims ?? 0) >= 1, 'claimed by the acme agent');
-    assert.deepEqual([leftNow.status, leftNow.acks, leftNow.statusWrites, leftNow.logs.length, leftNow.history.length], ['IN_PROGRESS', 0, 0, 0, 0], 'left unacknowledged, with no report');
+    assert.deepEqual(
+      [leftNow.status, leftNow.acks, leftNow.statusWrites, leftNow.logs.length, leftNow.history.length],
+      ['IN_PROGRESS', 0, 0, 0, 0],
+      'left unacknowledged, with no report',
+    );
     assert.ok(metricValue(await acmeAgent.metrics(), 'ghes_agent_messages_total', { outcome: 'not_mine', intake: 'port-api' }) >= 1);
     assert.ok(stack.ghes.dispatches().every((d) => d.owner === 'acme'));
     assert.ok(ghes2.dispatches().every((d) => d.owner === 'globex'));

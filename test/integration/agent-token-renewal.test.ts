@@ -33,7 +33,11 @@ describe('installation tokens renewed by their expires_at', () => {
     const done = await stack.waitForRun(run.id, isFinal, 60_000);
     assert.equal(done.status, 'SUCCESS', done.summary);
     const log = stack.ghes.requests().filter((r) => r.at >= start);
-    assert.deepEqual(log.filter((r) => r.status === 401).map((r) => `${r.method} ${r.path}`), [], 'no request met an expired token');
+    assert.deepEqual(
+      log.filter((r) => r.status === 401).map((r) => `${r.method} ${r.path}`),
+      [],
+      'no request met an expired token',
+    );
     const tokens = log.filter((r) => r.route === 'POST /app/installations/{installation_id}/access_tokens' && r.status === 201);
     assert.ok(tokens.length >= 3, `tokens created: ${tokens.length}`);
     // Lists answered 200: the first of each kind, one per kind per renewal, and the status

@@ -49,23 +49,38 @@ describe('ghes-agent check', () => {
   });
 
   let n = 0;
-  async function check(opts: { auth?: 'app' | 'token'; overrides?: Overrides; files?: Record<string, string>; ghes?: GhesSim } = {}): Promise<CheckRun> {
+  async function check(
+    opts: { auth?: 'app' | 'token'; overrides?: Overrides; files?: Record<string, string>; ghes?: GhesSim } = {},
+  ): Promise<CheckRun> {
     const d = join(dir, `run-${++n}`);
     const { config, files, secretDir } = agentConfig(stack, d, { auth: opts.auth, metricsPort: 0 });
-    const merged: Overrides = { ...config, github: { ...config.github, caFile: ca.certFile }, policy: { allow: [{ org: 'acme', repo: 'infra' }] } };
+    const merged: Overrides = {
+      ...config,
+      github: { ...config.github, caFile: ca.certFile },
+      policy: { allow: [{ org: 'acme', repo: 'infra' }] },
+    };
     for (const [section, values] of Object.entries(opts.overrides ?? {})) merged[section] = { ...(merged[section] ?? {}), ...values };
     mkdirSync(secretDir, { recursive: true });
-    for (const [name, content] of Object.entries({ ...files, ...opts.files })) writeFileSync(join(secretDir, name), content, { mode: 0o600 });
+    for (const [name, content] of Object.entries({ ...files, ...opts.files }))
+      writeFileSync(join(secretDir, name), content, { mode: 0o600 });
     const configFile = join(d, 'agent.yaml');
     writeFileSync(configFile, stringify(merged));
-    const proc = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'agent/main.ts'), 'check', '--config', configFile], { cwd: REPO_ROOT, env: { PATH: process.env.PATH ?? '' } });
+    const proc = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'agent/main.ts'), 'check', '--config', configFile], {
+      cwd: REPO_ROOT,
+      env: { PATH: process.env.PATH ?? '' },
+    });
     let out = '';
     proc.stdout.on('data', (c: Buffer) => (out += c.toString()));
     proc.stderr.on('data', (c: Buffer) => (out += c.toString()));
     const code = await new Promise<number | null>((r) => proc.once('exit', r));
     const status = new Map<string, string>();
     for (const m of out.matchAll(/^(PASS|FAIL|SKIP)\s+(\S+)\s/gm)) status.set(m[2]!, m[1]!);
-    return { code, out, status, line: (id) => out.split('\n').find((l) => new RegExp(`^\\w+\\s+${id.replace('.', '\\.')}\\s`).test(l)) ?? '' };
+    return {
+      code,
+      out,
+      status,
+      line: (id) => out.split('\n').find((l) => new RegExp(`^\\w+\\s+${id.replace('.', '\\.')}\\s`).test(l)) ?? '',
+    };
   }
 
   /** Exit 1, the named check FAILs with `why`, and everything before it still passed. */
@@ -80,8 +95,16 @@ describe('ghes-agent check', () => {
   test('a working setup (GitHub App, private CA, Kafka from Port, the HTTPS intake): every check passes, exit 0, the group is not joined', async () => {
     const r = await check({ overrides: { portApi: { enabled: true } } });
     assert.equal(r.code, 0, r.out);
-    assert.deepEqual([...r.status.keys()], ALL_CHECKS.map((c) => c.id), r.out);
-    assert.deepEqual([...r.status.values()].filter((s) => s !== 'PASS'), [], r.out);
+    assert.deepEqual(
+      [...r.status.keys()],
+      ALL_CHECKS.map((c) => c.id),
+      r.out,
+    );
+    assert.deepEqual(
+      [...r.status.values()].filter((s) => s !== 'PASS'),
+      [],
+      r.out,
+    );
     assert.match(r.line('github.reachable'), /TLS verified with .*check-test\.crt\.pem/);
     assert.match(r.line('github.version'), /GHES 3\.21\.0: dispatches return the run id/);
     assert.match(r.line('github.installation'), /installed on acme with actions: write, metadata: read/);
@@ -95,7 +118,10 @@ describe('ghes-agent check', () => {
       const { groups } = await admin.describeGroups([`${stack.org}.ghes-agent`]);
       assert.equal(groups[0]!.members.length, 0);
       const offsets = await admin.fetchOffsets({ groupId: `${stack.org}.ghes-agent`, topics: [stack.topic] });
-      assert.deepEqual(offsets[0]!.partitions.filter((p) => p.offset !== '-1'), []);
+      assert.deepEqual(
+        offsets[0]!.partitions.filter((p) => p.offset !== '-1'),
+        [],
+      );
     } finally {
       await admin.disconnect();
     }
@@ -105,11 +131,14 @@ describe('ghes-agent check', () => {
   test('the HTTPS intake alone: the Kafka checks are skipped, the installation is checked, nothing is claimed', async () => {
     const r = await check({ overrides: { kafka: { enabled: false }, portApi: { enabled: true } } });
     assert.equal(r.code, 0, r.out);
-    for (const id of ['kafka.tls', 'kafka.sasl', 'kafka.topic', 'kafka.group', 'port.kafka-credentials']) assert.match(r.line(id), /^SKIP .*kafka\.enabled is false/, id);
+    for (const id of ['kafka.tls', 'kafka.sasl', 'kafka.topic', 'kafka.group', 'port.kafka-credentials'])
+      assert.match(r.line(id), /^SKIP .*kafka\.enabled is false/, id);
     assert.match(r.line('port-api.machine-token'), /a machine \(organization\) credential/);
     assert.match(r.line('port-api.installation'), /does not exist yet: the agent registers it at start/);
     assert.equal(stack.port.requests().filter((q) => q.route.endsWith('claim-pending')).length, 0, 'check never claims');
-    const missing = await check({ overrides: { kafka: { enabled: false }, portApi: { enabled: true, integrationMode: 'existing', installationId: 'nobody' } } });
+    const missing = await check({
+      overrides: { kafka: { enabled: false }, portApi: { enabled: true, integrationMode: 'existing', installationId: 'nobody' } },
+    });
     assertFails(missing, 'port-api.installation', /Port has no integration installation "nobody"/);
     const off = await check();
     assert.match(off.line('port-api.installation'), /^SKIP .*portApi\.enabled is false/);
@@ -154,7 +183,8 @@ describe('ghes-agent check', () => {
   test('wrong Port client secret → port.credentials, the Kafka checks skipped', async () => {
     const r = await check({ files: { 'port-client-secret': 'not-the-secret' } });
     assertFails(r, 'port.credentials', /Port rejected client id/);
-    for (const id of ['port.kafka-credentials', 'kafka.tls', 'kafka.sasl', 'kafka.topic', 'kafka.group']) assert.equal(r.status.get(id), 'SKIP', r.out);
+    for (const id of ['port.kafka-credentials', 'kafka.tls', 'kafka.sasl', 'kafka.topic', 'kafka.group'])
+      assert.equal(r.status.get(id), 'SKIP', r.out);
     assert.equal(r.status.get('github.installation'), 'PASS');
   });
 
@@ -165,7 +195,13 @@ describe('ghes-agent check', () => {
 
   test('wrong Kafka password → kafka.sasl', async () => {
     const r = await check({
-      overrides: { kafka: { brokers: stack.broker.brokers, username: stack.broker.agent.username, passwordFile: join(dir, `run-${n + 1}`, 'secrets', 'kafka-password') } },
+      overrides: {
+        kafka: {
+          brokers: stack.broker.brokers,
+          username: stack.broker.agent.username,
+          passwordFile: join(dir, `run-${n + 1}`, 'secrets', 'kafka-password'),
+        },
+      },
       files: { 'kafka-password': 'wrong-password' },
     });
     assertFails(r, 'kafka.sasl', /SASL authentication failed/);
@@ -191,7 +227,11 @@ describe('ghes-agent check', () => {
     const skewed = await startGhesSim({ version: '3.19.0', now: () => Date.now() - 5 * 60_000 });
     try {
       skewed.addToken('ghp_skewedclock00000000000000000000000000', { orgs: ['acme'] });
-      const r = await check({ auth: 'token', overrides: { github: { url: skewed.origin, caFile: '' } }, files: { 'github-token': 'ghp_skewedclock00000000000000000000000000' } });
+      const r = await check({
+        auth: 'token',
+        overrides: { github: { url: skewed.origin, caFile: '' } },
+        files: { 'github-token': 'ghp_skewedclock00000000000000000000000000' },
+      });
       assertFails(r, 'clock.skew', /this clock is 300 s ahead of GHES's/);
       assert.match(r.line('github.version'), /GHES 3\.19\.0: before 3\.21 the run a dispatch started is found by its run-name/);
     } finally {
@@ -202,7 +242,10 @@ describe('ghes-agent check', () => {
   test('--help, --version, and a configuration error (exit 2)', async () => {
     const run = (args: string[]) =>
       new Promise<{ code: number | null; out: string }>((res) => {
-        const p = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'agent/main.ts'), ...args], { cwd: REPO_ROOT, env: { PATH: process.env.PATH ?? '' } });
+        const p = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'agent/main.ts'), ...args], {
+          cwd: REPO_ROOT,
+          env: { PATH: process.env.PATH ?? '' },
+        });
         let out = '';
         p.stdout.on('data', (c: Buffer) => (out += c.toString()));
         p.stderr.on('data', (c: Buffer) => (out += c.toString()));

@@ -10,7 +10,14 @@ import { type LocalStack, isFinal, startLocalStack } from '../stack/local-stack.
 import { checkTraffic } from '../sim/port/traffic-check.js';
 import { buildRunMessage, signRunMessage } from '../sim/publisher.js';
 
-const inv = (workflow: string, extra: Record<string, unknown> = {}) => ({ type: 'GITHUB' as const, org: 'acme', repo: 'infra', workflow, workflowInputs: { service: 'api' }, ...extra });
+const inv = (workflow: string, extra: Record<string, unknown> = {}) => ({
+  type: 'GITHUB' as const,
+  org: 'acme',
+  repo: 'infra',
+  workflow,
+  workflowInputs: { service: 'api' },
+  ...extra,
+});
 
 describe("the agent's Port traffic fits Port's API description", () => {
   let stack: LocalStack;
@@ -31,7 +38,9 @@ describe("the agent's Port traffic fits Port's API description", () => {
     stack.ghes.addRepo({ owner: 'acme', name: 'elsewhere', defaultBranch: 'main' });
     const refused = await stack.publish({ type: 'GITHUB', org: 'acme', repo: 'elsewhere', workflow: 'deploy.yml', workflowInputs: {} });
     const invalid = stack.port.createRun({ invocation: inv('deploy.yml') });
-    const msg = buildRunMessage({ orgId: stack.org, run: invalid }) as { payload: { action: { invocationMethod: Record<string, unknown> } } };
+    const msg = buildRunMessage({ orgId: stack.org, run: invalid }) as {
+      payload: { action: { invocationMethod: Record<string, unknown> } };
+    };
     msg.payload.action.invocationMethod.workflow = '../x';
     await stack.publishRaw(signRunMessage(msg, stack.port.clientSecret), invalid.id);
     assert.equal((await stack.waitForRun(ok.id, isFinal)).status, 'SUCCESS');
@@ -65,10 +74,19 @@ describe("the agent's Port traffic fits Port's API description", () => {
   test('every request and every answer fits the schema', () => {
     const { problems, seen: keys } = checkTraffic(stack.port);
     assert.deepEqual(problems.slice(0, 20), []);
-    for (const k of ['GET /v1/actions/runs/:id 200', 'PATCH /v1/actions/runs/:id 200', 'POST /v1/actions/runs/:id/logs 201', 'GET /v1/kafka-credentials 200', 'POST /v1/auth/access_token 200']) {
+    for (const k of [
+      'GET /v1/actions/runs/:id 200',
+      'PATCH /v1/actions/runs/:id 200',
+      'POST /v1/actions/runs/:id/logs 201',
+      'GET /v1/kafka-credentials 200',
+      'POST /v1/auth/access_token 200',
+    ]) {
       assert.ok(keys.has(k), `the flows exercised ${k}: ${[...keys].join(', ')}`);
     }
     const reads = stack.port.requests().filter((r) => r.method === 'GET' && r.route === '/v1/actions/runs/:id');
-    assert.ok(reads.length > 0 && reads.every((r) => new URLSearchParams(r.query).get('version') === 'v2'), 'runs are read with version=v2');
+    assert.ok(
+      reads.length > 0 && reads.every((r) => new URLSearchParams(r.query).get('version') === 'v2'),
+      'runs are read with version=v2',
+    );
   });
 });

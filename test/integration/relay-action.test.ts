@@ -25,7 +25,15 @@ describe('port-github-action through the relay', () => {
     const relayPort = await freePort();
     relayUrl = `http://127.0.0.1:${relayPort}`;
     agent = await startAgentProcess(stack, {
-      overrides: { relay: { enabled: true, host: '127.0.0.1', port: relayPort, audience: AUDIENCE, policy: [{ repository: 'acme/infra', workflows: ['long.yml'], read: ['service'], write: ['service'] }] } },
+      overrides: {
+        relay: {
+          enabled: true,
+          host: '127.0.0.1',
+          port: relayPort,
+          audience: AUDIENCE,
+          policy: [{ repository: 'acme/infra', workflows: ['long.yml'], read: ['service'], write: ['service'] }],
+        },
+      },
     });
     await agent.waitReady();
   });
@@ -43,7 +51,8 @@ describe('port-github-action through the relay', () => {
           r.route.startsWith('/v1/blueprints/') ||
           r.route === '/v1/entities/search' ||
           (r.method === 'PATCH' && (r.query ?? '').includes('runId=')) ||
-          (r.route === '/v1/actions/runs/:id/logs' && String((r.body as { message?: unknown } | undefined)?.message).startsWith('relay-proof')),
+          (r.route === '/v1/actions/runs/:id/logs' &&
+            String((r.body as { message?: unknown } | undefined)?.message).startsWith('relay-proof')),
       )
       .map((r) => ({ method: r.method, path: r.path, query: r.query, body: r.body, status: r.status }));
 
@@ -56,7 +65,14 @@ describe('port-github-action through the relay', () => {
 
     const steps: Array<Record<string, string>> = [
       { operation: 'UPSERT', blueprint: 'service', identifier: 'svc-a', title: 'Service A', properties: '{"tier":"gold"}', runId: run.id },
-      { operation: 'BULK_UPSERT', entities: JSON.stringify([{ identifier: 'svc-b', blueprint: 'service', properties: { tier: 'silver' } }, { identifier: 'svc-c', blueprint: 'service', properties: {} }]), runId: run.id },
+      {
+        operation: 'BULK_UPSERT',
+        entities: JSON.stringify([
+          { identifier: 'svc-b', blueprint: 'service', properties: { tier: 'silver' } },
+          { identifier: 'svc-c', blueprint: 'service', properties: {} },
+        ]),
+        runId: run.id,
+      },
       { operation: 'GET', blueprint: 'service', identifier: 'svc-a', include: 'properties.tier,identifier' },
       { operation: 'SEARCH', query: '{"combinator":"and","rules":[{"property":"$blueprint","operator":"=","value":"service"}]}' },
       { operation: 'PATCH_RUN', runId: run.id, logMessage: 'relay-proof: deployed svc-a', summary: 'relay-proof summary' },
@@ -93,10 +109,24 @@ describe('port-github-action through the relay', () => {
       ],
     );
     assert.equal(viaRelay.outputs[0]!.identifier, 'svc-a');
-    assert.deepEqual(stack.port.entities().map((e) => e.identifier).sort(), ['svc-a', 'svc-c']);
+    assert.deepEqual(
+      stack.port
+        .entities()
+        .map((e) => e.identifier)
+        .sort(),
+      ['svc-a', 'svc-c'],
+    );
 
     // The workflow ends its own Port run through the relay.
-    const end = await runPortGithubAction({ baseUrl: relayUrl, clientId: 'github-oidc', clientSecret: oidcToken, operation: 'PATCH_RUN', runId: run.id, status: 'SUCCESS', logMessage: 'relay-proof: finished' });
+    const end = await runPortGithubAction({
+      baseUrl: relayUrl,
+      clientId: 'github-oidc',
+      clientSecret: oidcToken,
+      operation: 'PATCH_RUN',
+      runId: run.id,
+      status: 'SUCCESS',
+      logMessage: 'relay-proof: finished',
+    });
     assert.equal(end.code, 0, end.stdout);
     assert.equal(stack.port.getRun(run.id)!.status, 'SUCCESS');
     const audit = agent.lines().filter((l) => l.audit === true);
@@ -109,9 +139,22 @@ describe('port-github-action through the relay', () => {
   test("the action in another workflow run cannot write this run: it fails, Port's run is unchanged", async () => {
     const run = await stack.publish({ type: 'GITHUB', org: 'acme', repo: 'infra', workflow: 'long.yml' });
     await stack.waitForRun(run.id, (r) => typeof r.externalRunId === 'string');
-    const [intruder] = stack.ghes.addRuns({ owner: 'acme', repo: 'infra', workflow: 'long.yml', script: { conclusion: 'success', queuedMs: 100, durationMs: 600_000 } });
+    const [intruder] = stack.ghes.addRuns({
+      owner: 'acme',
+      repo: 'infra',
+      workflow: 'long.yml',
+      script: { conclusion: 'success', queuedMs: 100, durationMs: 600_000 },
+    });
     const token = await stack.ghes.oidc.mintForRun(intruder!, { audience: AUDIENCE });
-    const r = await runPortGithubAction({ baseUrl: relayUrl, clientId: 'x', clientSecret: token, operation: 'PATCH_RUN', runId: run.id, status: 'FAILURE', logMessage: 'relay-proof: forged' });
+    const r = await runPortGithubAction({
+      baseUrl: relayUrl,
+      clientId: 'x',
+      clientSecret: token,
+      operation: 'PATCH_RUN',
+      runId: run.id,
+      status: 'FAILURE',
+      logMessage: 'relay-proof: forged',
+    });
     assert.notEqual(r.code, 0);
     assert.match(r.stdout, /403/);
     const after = stack.port.getRun(run.id)!;

@@ -57,7 +57,8 @@ export interface BaseImage {
 /** The base image of docker/Dockerfile: its one `ARG NODE_IMAGE=name:tag@sha256:…` line. */
 export function dockerfileBaseImage(dockerfile: string): BaseImage {
   const lines = dockerfile.split('\n').filter((l) => /^ARG NODE_IMAGE=/.test(l));
-  if (lines.length !== 1) throw new Error(`docker/Dockerfile: expected one ARG NODE_IMAGE=<image>:<tag>@sha256:<digest> line, found ${lines.length}`);
+  if (lines.length !== 1)
+    throw new Error(`docker/Dockerfile: expected one ARG NODE_IMAGE=<image>:<tag>@sha256:<digest> line, found ${lines.length}`);
   const ref = lines[0]!.slice('ARG NODE_IMAGE='.length).trim();
   const m = /^([^@\s]+):([^:@\s]+)@(sha256:[0-9a-f]{64})$/.exec(ref);
   if (!m) throw new Error(`docker/Dockerfile: ARG NODE_IMAGE=${ref} is not <image>:<tag>@sha256:<64 hex digits>`);
@@ -68,7 +69,8 @@ export function dockerfileBaseImage(dockerfile: string): BaseImage {
 export function parseEnginesRange(range: string): Version[] {
   return range.split('||').map((part) => {
     const m = /^\^(\d+\.\d+\.\d+)$/.exec(part.trim());
-    if (!m) throw new Error(`package.json engines.node: "${part.trim()}" is not a ^x.y.z range (one per supported Node line, joined by ||)`);
+    if (!m)
+      throw new Error(`package.json engines.node: "${part.trim()}" is not a ^x.y.z range (one per supported Node line, joined by ||)`);
     return parseExact(m[1]!, 'package.json engines.node');
   });
 }
@@ -111,25 +113,41 @@ export function checkNodeVersions(files: NodeVersionFiles): string[] {
   if (shipped === undefined) return problems;
 
   if (base && !base.tag.startsWith(`${shipped}-`)) {
-    problems.push(`docker/Dockerfile: the base image tag ${base.tag} is not Node ${shipped} (.nvmrc); bump the tag and its digest together with .nvmrc`);
+    problems.push(
+      `docker/Dockerfile: the base image tag ${base.tag} is not Node ${shipped} (.nvmrc); bump the tag and its digest together with .nvmrc`,
+    );
   }
-  const plan = Object.fromEntries(files.standInPlan.split('\n').map((l) => l.trim().split(/\s+/, 2)).filter((kv) => kv.length === 2));
-  if (plan.node !== shipped) problems.push(`docker/build-base.sh: the image stand-in is built with Node ${plan.node ?? '(none)'}, not ${shipped} (.nvmrc)`);
-  if (base && plan.image !== base.name) problems.push(`docker/build-base.sh: the stand-in is tagged ${plan.image ?? '(none)'}, not ${base.name} (docker/Dockerfile)`);
+  const plan = Object.fromEntries(
+    files.standInPlan
+      .split('\n')
+      .map((l) => l.trim().split(/\s+/, 2))
+      .filter((kv) => kv.length === 2),
+  );
+  if (plan.node !== shipped)
+    problems.push(`docker/build-base.sh: the image stand-in is built with Node ${plan.node ?? '(none)'}, not ${shipped} (.nvmrc)`);
+  if (base && plan.image !== base.name)
+    problems.push(`docker/build-base.sh: the stand-in is tagged ${plan.image ?? '(none)'}, not ${base.name} (docker/Dockerfile)`);
 
   const shippedMajor = Number(shipped.split('.')[0]);
   for (const v of compat ?? []) {
-    if (Number(v.split('.')[0]) >= shippedMajor) problems.push(`test/node/compat-versions: ${v} is not an older line than the shipped ${shipped}`);
+    if (Number(v.split('.')[0]) >= shippedMajor)
+      problems.push(`test/node/compat-versions: ${v} is not an older line than the shipped ${shipped}`);
   }
   // Which lines engines may promise depends on the list of tested versions: unreadable, no verdict.
   if (engines !== undefined && compat !== undefined) {
     const tested = [shipped, ...compat];
     for (const v of tested) {
-      if (!satisfiesEngines(v, engines)) problems.push(`package.json engines.node "${engines}" does not admit ${v}, which the project tests (${v === shipped ? '.nvmrc' : 'test/node/compat-versions'})`);
+      if (!satisfiesEngines(v, engines))
+        problems.push(
+          `package.json engines.node "${engines}" does not admit ${v}, which the project tests (${v === shipped ? '.nvmrc' : 'test/node/compat-versions'})`,
+        );
     }
     const testedMajors = new Set(tested.map((v) => Number(v.split('.')[0])));
     for (const [major] of parseEnginesRange(engines)) {
-      if (!testedMajors.has(major)) problems.push(`package.json engines.node "${engines}" promises Node ${major}, which no test runs on (add it to test/node/compat-versions or drop it)`);
+      if (!testedMajors.has(major))
+        problems.push(
+          `package.json engines.node "${engines}" promises Node ${major}, which no test runs on (add it to test/node/compat-versions or drop it)`,
+        );
     }
   }
   return problems;
@@ -138,6 +156,9 @@ export function checkNodeVersions(files: NodeVersionFiles): string[] {
 /** The first line `make test` prints: which Node runs the suites, and where it came from. */
 export function describeRunningNode(execPath: string, version: string, shipped: string, fetchedFrom?: string): string {
   const where = fetchedFrom ? `${execPath}, ${fetchedFrom} fetched by test/node/fetch-node.sh` : execPath;
-  const which = version === `v${shipped}` ? `the Node of the image's base (.nvmrc ${shipped})` : `NOT the Node of the image's base (.nvmrc ${shipped}; \`make test\` runs on that one)`;
+  const which =
+    version === `v${shipped}`
+      ? `the Node of the image's base (.nvmrc ${shipped})`
+      : `NOT the Node of the image's base (.nvmrc ${shipped}; \`make test\` runs on that one)`;
   return `node ${version} runs the suites: ${where}; ${which}`;
 }

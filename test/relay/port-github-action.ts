@@ -35,11 +35,17 @@ export function runPortGithubAction(inputs: Record<string, string>, extraEnv: Re
   const dir = mkdtempSync(join(tmpdir(), 'port-github-action-'));
   const outputFile = join(dir, 'output');
   writeFileSync(outputFile, '');
-  const env: Record<string, string> = { PATH: process.env.PATH ?? '', GITHUB_OUTPUT: outputFile, RUNNER_TEMP: dir, GITHUB_ACTIONS: 'true', ...extraEnv };
+  const env: Record<string, string> = {
+    PATH: process.env.PATH ?? '',
+    GITHUB_OUTPUT: outputFile,
+    RUNNER_TEMP: dir,
+    GITHUB_ACTIONS: 'true',
+    ...extraEnv,
+  };
   for (const [k, v] of Object.entries({ ...defaults(), ...inputs })) env[`INPUT_${k.replace(/ /g, '_').toUpperCase()}`] = v;
   return new Promise((resolvePromise) => {
     execFile(process.execPath, [join(ACTION_DIR, 'index.js')], { env, timeout: 60_000 }, (err, stdout, stderr) => {
-      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? ((err as { code: number }).code) : 1) : 0;
+      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0;
       resolvePromise({ code, stdout: stdout + stderr, outputs: parseOutputs(readFileSync(outputFile, 'utf8')) });
     });
   });

@@ -33,20 +33,39 @@ export interface RelayFixture {
   /** A GitHub run of acme/<repo>'s deploy.yml, and a Port run whose record names it (externalRunId and link). */
   linkedRun(repo?: string, record?: 'externalRunId' | 'link'): Promise<{ ghRunId: number; portRun: SimPortRun }>;
   token(ghRunId: number, opts?: Partial<MintOptions>): Promise<string>;
-  call(method: string, path: string, opts?: { token?: string; body?: unknown; rawBody?: string }): Promise<{ status: number; body: Record<string, unknown> }>;
+  call(
+    method: string,
+    path: string,
+    opts?: { token?: string; body?: unknown; rawBody?: string },
+  ): Promise<{ status: number; body: Record<string, unknown> }>;
   /** Port's request log from `since` on, without the token POSTs and the relay's own run reads. */
   portWrites(since: number): Array<{ method: string; path: string; query?: string; body?: unknown; status: number }>;
   close(): Promise<void>;
 }
 
-export const DEFAULT_POLICY: RelayRule[] = [{ repository: 'acme/infra', workflows: [], refs: [], environments: [], read: ['service', 'environment'], write: ['service'] }];
+export const DEFAULT_POLICY: RelayRule[] = [
+  { repository: 'acme/infra', workflows: [], refs: [], environments: [], read: ['service', 'environment'], write: ['service'] },
+];
 
-export async function startRelayFixture(opts: { policy?: RelayRule[]; maxBodyBytes?: number; perMinute?: number; deadlineMs?: number; jwksMinRefreshMs?: number; tls?: { certFile: string; keyFile: string } } = {}): Promise<RelayFixture> {
+export async function startRelayFixture(
+  opts: {
+    policy?: RelayRule[];
+    maxBodyBytes?: number;
+    perMinute?: number;
+    deadlineMs?: number;
+    jwksMinRefreshMs?: number;
+    tls?: { certFile: string; keyFile: string };
+  } = {},
+): Promise<RelayFixture> {
   const ghes = await startGhesSim({ runAppearDelayMs: 0 });
   ghes.addInstallation('acme');
   addSampleRepo(ghes, 'acme', 'infra');
   addSampleRepo(ghes, 'acme', 'other');
-  const port = await startPortSim({ orgId: 'org_relay', clientId: 'client_relay', clientSecret: `secret_${randomBytes(18).toString('hex')}` });
+  const port = await startPortSim({
+    orgId: 'org_relay',
+    clientId: 'client_relay',
+    clientSecret: `secret_${randomBytes(18).toString('hex')}`,
+  });
   const logLines: Array<Record<string, unknown>> = [];
   const stream = new Writable({
     write(chunk: Buffer, _enc, cb) {
@@ -56,11 +75,25 @@ export async function startRelayFixture(opts: { policy?: RelayRule[]; maxBodyByt
   });
   const logger = createLogger({ level: 'info', secrets: createSecretScrubber([port.clientSecret]), stream });
   const metrics = createMetrics({ defaultMetrics: false });
-  const portHttp = createPortHttp({ baseUrl: port.url, clientId: port.clientId, clientSecret: port.clientSecret, fetch: createFetch({ timeoutMs: 5000, name: 'port.caFile' }), clock: realClock, metrics, logger });
+  const portHttp = createPortHttp({
+    baseUrl: port.url,
+    clientId: port.clientId,
+    clientSecret: port.clientSecret,
+    fetch: createFetch({ timeoutMs: 5000, name: 'port.caFile' }),
+    clock: realClock,
+    metrics,
+    logger,
+  });
   const portClient = createPortClient({ http: portHttp });
   const now = () => Date.now();
   const handle = createRelayHandler({
-    verifier: createOidcVerifier({ issuer: ghes.oidc.issuer(), audience: AUDIENCE, fetch: createFetch({ timeoutMs: 5000, name: 'github.caFile' }), now, minRefreshMs: opts.jwksMinRefreshMs ?? 0 }),
+    verifier: createOidcVerifier({
+      issuer: ghes.oidc.issuer(),
+      audience: AUDIENCE,
+      fetch: createFetch({ timeoutMs: 5000, name: 'github.caFile' }),
+      now,
+      minRefreshMs: opts.jwksMinRefreshMs ?? 0,
+    }),
     portHttp,
     runScope: createRunScope({ getRun: (id) => portClient.getRun(id), ghesOrigins: ghesOriginsOf([ghes.origin, ghes.url]), now }),
     rate: createRepoRateLimit({ perMinute: opts.perMinute ?? 600, now }),
@@ -68,7 +101,17 @@ export async function startRelayFixture(opts: { policy?: RelayRule[]; maxBodyByt
     logger,
     now,
   });
-  const server: RelayServer = await startRelayServer({ host: '127.0.0.1', port: 0, tls: opts.tls, maxBodyBytes: opts.maxBodyBytes ?? 1024 * 1024, requestDeadlineMs: opts.deadlineMs ?? 10_000, handle, metrics, logger, now });
+  const server: RelayServer = await startRelayServer({
+    host: '127.0.0.1',
+    port: 0,
+    tls: opts.tls,
+    maxBodyBytes: opts.maxBodyBytes ?? 1024 * 1024,
+    requestDeadlineMs: opts.deadlineMs ?? 10_000,
+    handle,
+    metrics,
+    logger,
+    now,
+  });
   const url = `${opts.tls ? 'https' : 'http'}://127.0.0.1:${server.port}`;
 
   return {
@@ -78,7 +121,13 @@ export async function startRelayFixture(opts: { policy?: RelayRule[]; maxBodyByt
     logLines,
     metrics,
     async linkedRun(repo = 'infra', record = 'externalRunId') {
-      const [ghRunId] = ghes.addRuns({ owner: 'acme', repo, workflow: 'deploy.yml', actor: 'ghes-agent-sim[bot]', script: { conclusion: 'success', queuedMs: 100, durationMs: 600_000 } });
+      const [ghRunId] = ghes.addRuns({
+        owner: 'acme',
+        repo,
+        workflow: 'deploy.yml',
+        actor: 'ghes-agent-sim[bot]',
+        script: { conclusion: 'success', queuedMs: 100, durationMs: 600_000 },
+      });
       const claims = decodeClaims(await ghes.oidc.mintForRun(ghRunId!, { audience: AUDIENCE }));
       const portRun = port.createRun({ invocation: { type: 'GITHUB', org: 'acme', repo, workflow: 'deploy.yml' } });
       // What the agent writes after the dispatch (run/process-message.ts; Port's GitHub integration alike).
@@ -102,7 +151,13 @@ export async function startRelayFixture(opts: { policy?: RelayRule[]; maxBodyByt
         .requests()
         .slice(since)
         .filter((r) => r.route !== '/v1/auth/access_token' && !(r.method === 'GET' && r.route === '/v1/actions/runs/:id'))
-        .map((r) => ({ method: r.method, path: r.path, ...(r.query ? { query: r.query } : {}), ...(r.body !== undefined ? { body: r.body } : {}), status: r.status }));
+        .map((r) => ({
+          method: r.method,
+          path: r.path,
+          ...(r.query ? { query: r.query } : {}),
+          ...(r.body !== undefined ? { body: r.body } : {}),
+          status: r.status,
+        }));
     },
     async close() {
       await server.close();

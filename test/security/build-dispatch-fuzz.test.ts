@@ -24,7 +24,29 @@ function rng(seed: number) {
 }
 type R = ReturnType<typeof rng>;
 
-const ODD = ['', ' ', '\u0000', '\u202e', '\ud800', '💥', 'é', '日本語', '\n', '"', '\\', '__proto__', 'constructor', 'refs/heads/x', '..', '~', '^', ':', '*', '?', '['];
+const ODD = [
+  '',
+  ' ',
+  '\u0000',
+  '\u202e',
+  '\ud800',
+  '💥',
+  'é',
+  '日本語',
+  '\n',
+  '"',
+  '\\',
+  '__proto__',
+  'constructor',
+  'refs/heads/x',
+  '..',
+  '~',
+  '^',
+  ':',
+  '*',
+  '?',
+  '[',
+];
 
 function str(r: R): string {
   switch (r.int(5)) {
@@ -68,7 +90,8 @@ function value(r: R, depth: number): unknown {
 
 function inputs(r: R): Record<string, unknown> {
   const o: Record<string, unknown> = {};
-  for (let i = r.int(30); i > 0; i--) o[r.next() < 0.2 ? r.pick(['ref', '__proto__', 'port_run_id', 'port_payload']) : str(r).slice(0, 60)] = value(r, 0);
+  for (let i = r.int(30); i > 0; i--)
+    o[r.next() < 0.2 ? r.pick(['ref', '__proto__', 'port_run_id', 'port_payload']) : str(r).slice(0, 60)] = value(r, 0);
   return o;
 }
 
@@ -127,8 +150,14 @@ describe('buildDispatch on generated inputs', () => {
   it('a deeply nested input that got past the decoder is still an inputs error, not a RangeError', () => {
     let v: unknown = 1;
     for (let i = 0; i < 50_000; i++) v = [v];
-    assert.throws(() => buildDispatch(run({ x: v }), { defaultBranch: 'main', maxInputs: 10, runIdInput: '' }), (e: unknown) => e instanceof AgentError && e.code === 'inputs' && /"x" cannot be sent as JSON/.test(e.message));
-    assert.throws(() => buildDispatch(run({ ref: v }), { defaultBranch: 'main', maxInputs: 10, runIdInput: '' }), (e: unknown) => e instanceof AgentError && e.code === 'inputs');
+    assert.throws(
+      () => buildDispatch(run({ x: v }), { defaultBranch: 'main', maxInputs: 10, runIdInput: '' }),
+      (e: unknown) => e instanceof AgentError && e.code === 'inputs' && /"x" cannot be sent as JSON/.test(e.message),
+    );
+    assert.throws(
+      () => buildDispatch(run({ ref: v }), { defaultBranch: 'main', maxInputs: 10, runIdInput: '' }),
+      (e: unknown) => e instanceof AgentError && e.code === 'inputs',
+    );
   });
 });
 
@@ -153,7 +182,11 @@ describe('decodeMessage on hostile nesting', () => {
       reason: 'message is nested deeper than 64 levels',
       runId: 'r_deep2',
       // The names of its keys, for the refusal's log line (never their values).
-      keys: { messageKeys: ['context', 'payload'], payloadKeys: ['action', 'properties'], invocationMethodKeys: ['type', 'org', 'repo', 'workflow'] },
+      keys: {
+        messageKeys: ['context', 'payload'],
+        payloadKeys: ['action', 'properties'],
+        invocationMethodKeys: ['type', 'org', 'repo', 'workflow'],
+      },
     });
   });
 });

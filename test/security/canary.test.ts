@@ -25,7 +25,11 @@ function forms(secret: string): string[] {
 
 function assertNoLeak(where: string, text: string, secrets: string[]): void {
   for (const s of secrets) {
-    for (const f of forms(s)) assert.ok(!text.includes(f), `${where} leaks a secret (${f.slice(0, 12)}…):\n${text.slice(Math.max(0, text.indexOf(f) - 300), text.indexOf(f) + 100)}`);
+    for (const f of forms(s))
+      assert.ok(
+        !text.includes(f),
+        `${where} leaks a secret (${f.slice(0, 12)}…):\n${text.slice(Math.max(0, text.indexOf(f) - 300), text.indexOf(f) + 100)}`,
+      );
   }
   assert.doesNotMatch(text, /ghs_[A-Za-z0-9]{16,}/, `${where} leaks an installation token`);
   assert.doesNotMatch(text, /eyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}/, `${where} leaks a JWT`);
@@ -35,7 +39,11 @@ function runCli(yaml: string, env: Record<string, string>, args: string[] = []) 
   const dir = mkdtempSync(join(tmpdir(), 'ghes-agent-canary-'));
   const file = join(dir, 'agent.yaml');
   writeFileSync(file, yaml);
-  const res = spawnSync(process.execPath, ['--import', 'tsx', 'agent/main.ts', '--config', file, ...args], { env: { PATH: process.env.PATH ?? '', ...env }, encoding: 'utf8', timeout: 30_000 });
+  const res = spawnSync(process.execPath, ['--import', 'tsx', 'agent/main.ts', '--config', file, ...args], {
+    env: { PATH: process.env.PATH ?? '', ...env },
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
   return { code: res.status, out: `${res.stdout}${res.stderr}` };
 }
 
@@ -60,12 +68,15 @@ describe('canary secrets never appear in output or metrics', () => {
     assert.equal((await stack.waitForRun(ok.id, isFinal)).status, 'SUCCESS');
     for (const r of [failed, missing]) assert.equal((await stack.waitForRun(r.id, isFinal)).status, 'FAILURE');
     // Issue 23: the forged message is refused without a write to its run; it is only logged.
-    await waitFor(`${label}: the forged message refused`, () => agent.lines().some((l) => l.runId === forged.id && /message refused/.test(String(l.message))));
+    await waitFor(`${label}: the forged message refused`, () =>
+      agent.lines().some((l) => l.runId === forged.id && /message refused/.test(String(l.message))),
+    );
     assert.equal(stack.port.getRun(forged.id)!.status, 'IN_PROGRESS');
     assertNoLeak(`${label} /metrics`, await agent.metrics(), secrets);
     assert.equal(await agent.stop(), 0);
     assertNoLeak(`${label} output`, agent.output(), secrets);
-    for (const r of [ok, failed, forged, missing]) assertNoLeak(`${label} Port run ${r.id}`, JSON.stringify(stack.port.getRun(r.id)), secrets);
+    for (const r of [ok, failed, forged, missing])
+      assertNoLeak(`${label} Port run ${r.id}`, JSON.stringify(stack.port.getRun(r.id)), secrets);
   }
 
   test('GitHub App (key from a file), debug logs: success, failure, forged signature, 404, garbage', async () => {
@@ -91,7 +102,10 @@ describe('canary secrets never appear in output or metrics', () => {
   });
 
   test('both intakes, debug logs: also runs of the Ocean backend and a workflow node claimed over HTTPS (Port tokens are JWTs)', async () => {
-    const agent = await startAgentProcess(stack, { auth: 'app', overrides: { log: { level: 'debug' }, portApi: { enabled: true, claimIntervalSeconds: 0.5 } } });
+    const agent = await startAgentProcess(stack, {
+      auth: 'app',
+      overrides: { log: { level: 'debug' }, portApi: { enabled: true, claimIntervalSeconds: 0.5 } },
+    });
     await agent.waitReady();
     const claimed = [
       stack.createIntegrationRun({ org: 'acme', repo: 'infra', workflow: 'deploy.yml', workflowInputs: { service: 'api' } }),
@@ -124,7 +138,9 @@ kafka: { brokers: ["127.0.0.1:9"], username: agent, password: "${stack.broker.ag
     assert.match(malformed.out, /github\.privateKey: is not a PEM private key/);
     assertNoLeak('malformed key', malformed.out, [...secrets, badKey]);
 
-    const badPem = `-----BEGIN RSA PRIVATE KEY-----\n${Buffer.from(canary('pem-body').repeat(3)).toString('base64').replace(/(.{64})/g, '$1\n')}\n-----END RSA PRIVATE KEY-----\n`;
+    const badPem = `-----BEGIN RSA PRIVATE KEY-----\n${Buffer.from(canary('pem-body').repeat(3))
+      .toString('base64')
+      .replace(/(.{64})/g, '$1\n')}\n-----END RSA PRIVATE KEY-----\n`;
     const garbage = runCli(yaml, { GHES_AGENT_GITHUB_PRIVATE_KEY: badPem });
     assert.equal(garbage.code, 2, garbage.out);
     assert.match(garbage.out, /github\.privateKey: .*cannot be read as a private key/);
@@ -138,7 +154,10 @@ kafka: { brokers: ["127.0.0.1:9"], username: agent, password: "${stack.broker.ag
     const a = await startAgentProcess(stack, { overrides: { port: { clientSecretFile: '', clientSecret: wrongPort } } });
     const b = await startAgentProcess(stack, { auth: 'token', overrides: { github: { tokenFile: '', token: revoked } } });
     const c = await startAgentProcess(stack, {
-      overrides: { kafka: { brokers: stack.broker.brokers, username: stack.broker.agent.username, password: wrongKafka }, log: { level: 'debug' } },
+      overrides: {
+        kafka: { brokers: stack.broker.brokers, username: stack.broker.agent.username, password: wrongKafka },
+        log: { level: 'debug' },
+      },
     });
     try {
       assert.equal(await a.waitExit(), 1);

@@ -34,13 +34,13 @@ export async function startRecordingProxy(): Promise<RecordingProxy> {
         up.pipe(res);
       },
     );
-    upstream.on('error', () => res.headersSent ? res.destroy() : res.writeHead(502).end());
+    upstream.on('error', () => (res.headersSent ? res.destroy() : res.writeHead(502).end()));
     req.pipe(upstream);
   });
   server.on('connect', (req: IncomingMessage, socket, head) => {
     hosts.push(req.url ?? '');
     const [host, port] = (req.url ?? '').split(':');
-    const upstream = connect(Number(port), host!, () => {
+    const upstream = connect(Number(port), host, () => {
       socket.write('HTTP/1.1 200 Connection Established\r\n\r\n');
       if (head.length) upstream.write(head);
       upstream.pipe(socket);
@@ -58,14 +58,20 @@ export async function startRecordingProxy(): Promise<RecordingProxy> {
 }
 
 /** HTTPS in front of an http server (the Port simulator speaks http only). */
-export async function startTlsTerminator(tls: { certPem: string; keyPem: string }, target: string): Promise<{ url: string; close(): Promise<void> }> {
+export async function startTlsTerminator(
+  tls: { certPem: string; keyPem: string },
+  target: string,
+): Promise<{ url: string; close(): Promise<void> }> {
   const to = new URL(target);
   const server = createHttpsServer({ cert: tls.certPem, key: tls.keyPem }, (req, res) => {
-    const upstream = httpRequest({ host: to.hostname, port: to.port, method: req.method, path: req.url, headers: { ...req.headers, host: to.host } }, (up) => {
-      res.writeHead(up.statusCode ?? 502, up.headers);
-      up.pipe(res);
-    });
-    upstream.on('error', () => res.headersSent ? res.destroy() : res.writeHead(502).end());
+    const upstream = httpRequest(
+      { host: to.hostname, port: to.port, method: req.method, path: req.url, headers: { ...req.headers, host: to.host } },
+      (up) => {
+        res.writeHead(up.statusCode ?? 502, up.headers);
+        up.pipe(res);
+      },
+    );
+    upstream.on('error', () => (res.headersSent ? res.destroy() : res.writeHead(502).end()));
     req.pipe(upstream);
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -86,12 +92,18 @@ export async function publishWithTimes(
   if (opts.sign !== false) msg = signRunMessage(msg, stack.port.clientSecret, opts.signedAtS);
   await stack.producer.send({
     topic: stack.topic,
-    messages: [{ key: run.id, value: JSON.stringify(msg), timestamp: opts.writtenAtMs === undefined ? undefined : String(opts.writtenAtMs) }],
+    messages: [
+      { key: run.id, value: JSON.stringify(msg), timestamp: opts.writtenAtMs === undefined ? undefined : String(opts.writtenAtMs) },
+    ],
   });
   return run;
 }
 
-export async function waitFor<T>(what: string, probe: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 30_000): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  probe: () => T | undefined | false | Promise<T | undefined | false>,
+  timeoutMs = 30_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await probe();

@@ -3,7 +3,7 @@
 // finishes every run once the work in hand shrinks.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { type AgentProcess, metricValue, startAgentProcess } from '../stack/agent-process.js';
+import { metricValue, startAgentProcess } from '../stack/agent-process.js';
 import { type LocalStack, isFinal, startLocalStack } from '../stack/local-stack.js';
 import { waitFor } from './helpers.js';
 
@@ -30,7 +30,10 @@ describe('resource bounds', () => {
         .sort((a, b) => a.createdAt.localeCompare(b.createdAt));
       assert.equal(gh.length, 3);
       for (let i = 1; i < gh.length; i++) {
-        assert.ok(gh[i]!.createdAt >= gh[i - 1]!.updatedAt, `run ${i} started ${gh[i]!.createdAt} before run ${i - 1} ended ${gh[i - 1]!.updatedAt}`);
+        assert.ok(
+          gh[i]!.createdAt >= gh[i - 1]!.updatedAt,
+          `run ${i} started ${gh[i]!.createdAt} before run ${i - 1} ended ${gh[i - 1]!.updatedAt}`,
+        );
       }
       assert.ok(metricValue(await agent.metrics(), 'ghes_agent_limit_reached_total', { limit: 'inflight_runs' }) >= 1);
       assert.ok(agent.lines().some((l) => l.level === 'warn' && /limits\.maxInflightRuns \(1\) reached/.test(String(l.message))));
@@ -48,7 +51,11 @@ describe('resource bounds', () => {
       for (let i = 0; i < 6; i++) runs.push(await stack.publish(deploy));
       await waitFor('10 queued reports', async () => metricValue(await agent.metrics(), 'ghes_agent_port_reports_pending') >= 10, 20_000);
       for (let i = 0; i < 2; i++) runs.push(await stack.publish(deploy));
-      await waitFor('the queued-reports bound', async () => metricValue(await agent.metrics(), 'ghes_agent_limit_reached_total', { limit: 'queued_reports' }) >= 1, 10_000);
+      await waitFor(
+        'the queued-reports bound',
+        async () => metricValue(await agent.metrics(), 'ghes_agent_limit_reached_total', { limit: 'queued_reports' }) >= 1,
+        10_000,
+      );
       for (const r of runs) assert.equal((await stack.waitForRun(r.id, isFinal, 90_000)).status, 'SUCCESS');
       remove();
       assert.ok(agent.lines().some((l) => /limits\.maxQueuedReports \(10\) reached/.test(String(l.message))));

@@ -6,7 +6,13 @@ import { type AgentProcess, metricValue, startAgentProcess } from '../stack/agen
 import { type LocalStack, isFinal, startLocalStack } from '../stack/local-stack.js';
 import { publishWithTimes, waitFor } from './helpers.js';
 
-const inv = (workflow: string, workflowInputs: Record<string, unknown> = { service: 'api' }) => ({ type: 'GITHUB' as const, org: 'acme', repo: 'infra', workflow, workflowInputs });
+const inv = (workflow: string, workflowInputs: Record<string, unknown> = { service: 'api' }) => ({
+  type: 'GITHUB' as const,
+  org: 'acme',
+  repo: 'infra',
+  workflow,
+  workflowInputs,
+});
 const RULES = [
   { org: 'acme', repo: 'infra', workflow: 'deploy.yml', refs: ['@default', 'refs/tags/v*'] },
   { org: 'acme', repo: 'infra', workflow: 'fail.yml' },
@@ -33,7 +39,9 @@ describe('message edge: signatures, policy, sizes', () => {
   // able to write to the topic could name a live run); it is logged and counted.
   test('required mode: an unsigned message is refused, logged with the reason, counted, never dispatched, nothing written to Port', async () => {
     const run = await stack.publish(inv('deploy.yml'), { sign: false });
-    const line = await waitFor('the refusal logged with the run id', () => agent.lines().find((l) => l.runId === run.id && /message refused/.test(String(l.message))));
+    const line = await waitFor('the refusal logged with the run id', () =>
+      agent.lines().find((l) => l.runId === run.id && /message refused/.test(String(l.message))),
+    );
     assert.match(String(line.message), /not signed \(no X-Port-Signature\) and signature\.mode is "required"/);
     assert.equal(dispatched(run.id).length, 0);
     assert.ok(metricValue(await agent.metrics(), 'ghes_agent_messages_total', { outcome: 'unsigned' }) >= 1);
@@ -44,7 +52,9 @@ describe('message edge: signatures, policy, sizes', () => {
 
   test('a replay (an hour-old signature written to the topic now) is refused, logged, counted, nothing written', async () => {
     const run = await publishWithTimes(stack, inv('deploy.yml'), { signedAtS: Math.floor(Date.now() / 1000) - 3600 });
-    const line = await waitFor('the refusal logged with the run id', () => agent.lines().find((l) => l.runId === run.id && /message refused/.test(String(l.message))));
+    const line = await waitFor('the refusal logged with the run id', () =>
+      agent.lines().find((l) => l.runId === run.id && /message refused/.test(String(l.message))),
+    );
     assert.match(String(line.message), /outside the accepted window of 300s \(signature\.maxAgeSeconds\)/);
     assert.equal(dispatched(run.id).length, 0);
     assert.ok(metricValue(await agent.metrics(), 'ghes_agent_messages_total', { outcome: 'replayed' }) >= 1);
@@ -71,7 +81,10 @@ describe('message edge: signatures, policy, sizes', () => {
     assert.equal(dispatched(onTag.id)[0]?.ref, 'refs/tags/v1.0.0');
     const refused = await stack.waitForRun(onBranch.id, isFinal);
     assert.equal(refused.status, 'FAILURE');
-    assert.match(refused.summary ?? '', /ref release of acme\/infra workflow deploy\.yml is refused by rule acme\/infra\/deploy\.yml refs \[@default, refs\/tags\/v\*\]/);
+    assert.match(
+      refused.summary ?? '',
+      /ref release of acme\/infra workflow deploy\.yml is refused by rule acme\/infra\/deploy\.yml refs \[@default, refs\/tags\/v\*\]/,
+    );
     const noRule = await stack.waitForRun(otherWorkflow.id, isFinal);
     assert.equal(noRule.status, 'FAILURE');
     assert.match(noRule.summary ?? '', /acme\/infra workflow cancel\.yml matches no rule of policy\.allow/);
@@ -93,7 +106,10 @@ describe('message edge: signatures, policy, sizes', () => {
       return metricValue(t, 'ghes_agent_limit_reached_total', { limit: 'message_bytes' }) >= 1 && t;
     });
     assert.ok(metricValue(text, 'ghes_agent_messages_total', { outcome: 'invalid' }) >= 1);
-    assert.ok(agent.lines().some((l) => /exceeds kafka\.maxMessageBytes \(100000\)/.test(String(l.message))), 'logged with the setting');
+    assert.ok(
+      agent.lines().some((l) => /exceeds kafka\.maxMessageBytes \(100000\)/.test(String(l.message))),
+      'logged with the setting',
+    );
     assert.equal(dispatched(big.id).length, 0);
     assert.equal(agent.proc.exitCode, null);
   });

@@ -29,7 +29,10 @@ describe('proxies', () => {
 
   test('every GHES and Port call goes through the proxy; Kafka does not', async () => {
     proxy = await startRecordingProxy();
-    const agent = await startAgentProcess(stack, { overrides: { github: { caFile: ca.certFile } }, env: { HTTPS_PROXY: proxy.url, HTTP_PROXY: proxy.url } });
+    const agent = await startAgentProcess(stack, {
+      overrides: { github: { caFile: ca.certFile } },
+      env: { HTTPS_PROXY: proxy.url, HTTP_PROXY: proxy.url },
+    });
     try {
       await agent.waitReady();
       const run = await stack.publish(deploy);

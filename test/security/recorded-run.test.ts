@@ -17,17 +17,27 @@ import { type AgentProcess, startAgentProcess } from '../stack/agent-process.js'
 import { type LocalStack, isFinal, startLocalStack } from '../stack/local-stack.js';
 
 const POLICY = { allow: [{ org: 'acme', repo: 'infra' }] };
-const HTTPS_TOO = { portApi: { enabled: true, claimIntervalSeconds: 0.2, visibilityTimeoutMs: 10_000, leaseSeconds: 20, rediscoveryIntervalSeconds: 1 } };
+const HTTPS_TOO = {
+  portApi: { enabled: true, claimIntervalSeconds: 0.2, visibilityTimeoutMs: 10_000, leaseSeconds: 20, rediscoveryIntervalSeconds: 1 },
+};
 
 /** A Port user with write access to runs (the organization's credentials: the agent's own can do no more) writes a run's record. */
 async function portUserPatch(stack: LocalStack, runId: string, body: Record<string, unknown>): Promise<void> {
-  const auth = await fetch(`${stack.port.url}/v1/auth/access_token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ clientId: stack.port.clientId, clientSecret: stack.port.clientSecret }) });
+  const auth = await fetch(`${stack.port.url}/v1/auth/access_token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ clientId: stack.port.clientId, clientSecret: stack.port.clientSecret }),
+  });
   const { accessToken } = (await auth.json()) as { accessToken: string };
-  const res = await fetch(`${stack.port.url}/v1/actions/runs/${runId}`, { method: 'PATCH', headers: { authorization: `Bearer ${accessToken}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const res = await fetch(`${stack.port.url}/v1/actions/runs/${runId}`, {
+    method: 'PATCH',
+    headers: { authorization: `Bearer ${accessToken}`, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
   assert.equal(res.status, 200, `Port took the write: ${await res.text()}`);
 }
 
-describe('a recorded GitHub run is followed only when it is the invocation\'s own', () => {
+describe("a recorded GitHub run is followed only when it is the invocation's own", () => {
   let stack: LocalStack;
   let agent: AgentProcess;
   let bot: string;
@@ -39,12 +49,15 @@ describe('a recorded GitHub run is followed only when it is the invocation\'s ow
   let adoptedTarget: number;
 
   /** A live run (10 minutes long) of `workflow` in acme/`repo`, dispatched by `actor`, whose run-name names no Port run. */
-  const liveRun = (repo: string, workflow: string, actor: string, inputs: Record<string, string> = {}) => stack.ghes.addRuns({ owner: 'acme', repo, workflow, actor, inputs })[0]!;
+  const liveRun = (repo: string, workflow: string, actor: string, inputs: Record<string, string> = {}) =>
+    stack.ghes.addRuns({ owner: 'acme', repo, workflow, actor, inputs })[0]!;
   const link = (repo: string, id: number, origin = stack.ghes.origin) => `${origin}/acme/${repo}/actions/runs/${id}`;
 
   /** The Port run, created, its record written by a Port user, then its signed message published. */
   async function recordedAndPublished(inv: { repo: string; workflow: string }, record: Record<string, unknown>): Promise<SimPortRun> {
-    const run = stack.port.createRun({ invocation: { type: 'GITHUB', org: 'acme', repo: inv.repo, workflow: inv.workflow, workflowInputs: {} } });
+    const run = stack.port.createRun({
+      invocation: { type: 'GITHUB', org: 'acme', repo: inv.repo, workflow: inv.workflow, workflowInputs: {} },
+    });
     await portUserPatch(stack, run.id, record);
     const msg = signRunMessage(buildRunMessage({ orgId: stack.port.orgId, run }), stack.port.clientSecret);
     await publishMessages(stack.producer, stack.topic, [{ key: run.id, value: msg }]);
@@ -62,7 +75,10 @@ describe('a recorded GitHub run is followed only when it is the invocation\'s ow
     const done = await stack.waitForRun(run.id, isFinal, 30_000);
     assert.equal(done.status, 'FAILURE', done.summary);
     assert.match(done.summary ?? '', reason);
-    assert.ok(done.logs.some((l) => reason.test(l.message)), `the reason is in Port's log: ${done.logs.map((l) => l.message).join(' | ')}`);
+    assert.ok(
+      done.logs.some((l) => reason.test(l.message)),
+      `the reason is in Port's log: ${done.logs.map((l) => l.message).join(' | ')}`,
+    );
     // Two status sweeps and a Port end check later, still nothing of N was read or cancelled.
     await new Promise((r) => setTimeout(r, 2500));
     assert.deepEqual(touched(n), [], 'no jobs, logs, pending deployments or cancel of the recorded run');
@@ -95,9 +111,13 @@ describe('a recorded GitHub run is followed only when it is the invocation\'s ow
     assert.equal(stack.port.getRun(claimed.id)!.acks, 1, 'acknowledged: Port does not offer it again');
   });
 
-  test('a run taken over (labelled handed over) whose link names someone else\'s run N: refused, N neither read nor cancelled', async () => {
+  test("a run taken over (labelled handed over) whose link names someone else's run N: refused, N neither read nor cancelled", async () => {
     await refused(adopted, adoptedTarget, /started by mallory, not by this agent/);
-    assert.equal(stack.port.getRun(adopted.id)!.history.filter((w) => /taken over by/.test(JSON.stringify(w))).length, 1, 'it was taken over, then refused');
+    assert.equal(
+      stack.port.getRun(adopted.id)!.history.filter((w) => /taken over by/.test(JSON.stringify(w))).length,
+      1,
+      'it was taken over, then refused',
+    );
   });
 
   test('an externalRunId gh_1_2_N on a Kafka run: refused before N is read at all', async () => {
@@ -109,11 +129,14 @@ describe('a recorded GitHub run is followed only when it is the invocation\'s ow
 
   test('a link to run N on another host: refused', async () => {
     const n = liveRun('infra', 'long.yml', bot);
-    const run = await recordedAndPublished({ repo: 'infra', workflow: 'long.yml' }, { link: link('infra', n, 'https://ghes.attacker.invalid') });
+    const run = await recordedAndPublished(
+      { repo: 'infra', workflow: 'long.yml' },
+      { link: link('infra', n, 'https://ghes.attacker.invalid') },
+    );
     await refused(run, n, /recorded run link is on https:\/\/ghes\.attacker\.invalid, not on this agent's GHES/);
   });
 
-  test('a link to the agent\'s run N of another workflow: refused', async () => {
+  test("a link to the agent's run N of another workflow: refused", async () => {
     const n = liveRun('infra', 'long.yml', bot);
     const run = await recordedAndPublished({ repo: 'infra', workflow: 'deploy.yml' }, { link: link('infra', n) });
     await refused(run, n, /is a run of \.github\/workflows\/long\.yml, not of \.github\/workflows\/deploy\.yml/);
@@ -125,12 +148,22 @@ describe('a recorded GitHub run is followed only when it is the invocation\'s ow
     await refused(run, n, new RegExp(`started by mallory, not by this agent \\(${bot.replace(/[[\]]/g, '\\$&')}\\)`));
   });
 
-  test('a link to run N in a repository the policy denies: the policy\'s refusal, and no GHES request about that repository', async () => {
+  test("a link to run N in a repository the policy denies: the policy's refusal, and no GHES request about that repository", async () => {
     const before = stack.ghes.requests().length;
     const n = liveRun('secret', 'long.yml', bot);
-    const run = await recordedAndPublished({ repo: 'secret', workflow: 'long.yml' }, { link: link('secret', n), externalRunId: `gh_1_2_${n}` });
+    const run = await recordedAndPublished(
+      { repo: 'secret', workflow: 'long.yml' },
+      { link: link('secret', n), externalRunId: `gh_1_2_${n}` },
+    );
     await refused(run, n, /not allowed by this agent's policy: acme\/secret workflow long\.yml matches no rule of policy\.allow/);
-    assert.deepEqual(stack.ghes.requests().slice(before).filter((r) => r.path.includes('/acme/secret')).map((r) => `${r.method} ${r.path}`), []);
+    assert.deepEqual(
+      stack.ghes
+        .requests()
+        .slice(before)
+        .filter((r) => r.path.includes('/acme/secret'))
+        .map((r) => `${r.method} ${r.path}`),
+      [],
+    );
   });
 
   test('a denied repository that exists and one that does not: the same answer, and no GHES request for either', async () => {
@@ -140,19 +173,41 @@ describe('a recorded GitHub run is followed only when it is the invocation\'s ow
     const [a, b] = [await stack.waitForRun(exists.id, isFinal), await stack.waitForRun(missing.id, isFinal)];
     assert.equal(a.status, 'FAILURE');
     assert.equal(b.status, 'FAILURE');
-    assert.equal(a.summary?.replace('acme/secret', 'acme/X'), b.summary?.replace('acme/nowhere', 'acme/X'), `the same answer: ${a.summary} | ${b.summary}`);
+    assert.equal(
+      a.summary?.replace('acme/secret', 'acme/X'),
+      b.summary?.replace('acme/nowhere', 'acme/X'),
+      `the same answer: ${a.summary} | ${b.summary}`,
+    );
     assert.match(a.summary ?? '', /not allowed by this agent's policy/);
-    assert.deepEqual(stack.ghes.requests().slice(before).filter((r) => /\/acme\/(secret|nowhere)\b/.test(r.path)).map((r) => `${r.method} ${r.path}`), []);
+    assert.deepEqual(
+      stack.ghes
+        .requests()
+        .slice(before)
+        .filter((r) => /\/acme\/(secret|nowhere)\b/.test(r.path))
+        .map((r) => `${r.method} ${r.path}`),
+      [],
+    );
   });
 
-  test('the agent\'s own run of this workflow recorded for this Port run is still resumed: tracked to SUCCESS, not dispatched again', async () => {
-    const run = stack.port.createRun({ invocation: { type: 'GITHUB', org: 'acme', repo: 'infra', workflow: 'deploy.yml', workflowInputs: {} } });
+  test("the agent's own run of this workflow recorded for this Port run is still resumed: tracked to SUCCESS, not dispatched again", async () => {
+    const run = stack.port.createRun({
+      invocation: { type: 'GITHUB', org: 'acme', repo: 'infra', workflow: 'deploy.yml', workflowInputs: {} },
+    });
     const n = stack.ghes.addRuns({ owner: 'acme', repo: 'infra', workflow: 'deploy.yml', actor: bot, inputs: { port_run_id: run.id } })[0]!;
     await portUserPatch(stack, run.id, { link: link('infra', n), statusLabel: 'Workflow dispatched' });
-    await publishMessages(stack.producer, stack.topic, [{ key: run.id, value: signRunMessage(buildRunMessage({ orgId: stack.port.orgId, run }), stack.port.clientSecret) }]);
+    await publishMessages(stack.producer, stack.topic, [
+      { key: run.id, value: signRunMessage(buildRunMessage({ orgId: stack.port.orgId, run }), stack.port.clientSecret) },
+    ]);
     const done = await stack.waitForRun(run.id, isFinal, 30_000);
     assert.equal(done.status, 'SUCCESS', done.summary);
     assert.match(done.summary ?? '', new RegExp(`actions/runs/${n} completed: success`));
-    assert.deepEqual(stack.ghes.runs().filter((r) => r.inputs.port_run_id === run.id).map((r) => r.id), [n], 'no second run');
+    assert.deepEqual(
+      stack.ghes
+        .runs()
+        .filter((r) => r.inputs.port_run_id === run.id)
+        .map((r) => r.id),
+      [n],
+      'no second run',
+    );
   });
 });

@@ -28,12 +28,18 @@ describe('relay: tokens', () => {
     const token = await f.token(ghRunId);
     const t = await f.call('POST', '/v1/auth/access_token', { body: { clientId: 'any', clientSecret: token } });
     assert.equal(t.status, 200);
-    assert.deepEqual({ ok: t.body.ok, tokenType: t.body.tokenType, accessToken: t.body.accessToken }, { ok: true, tokenType: 'Bearer', accessToken: token });
+    assert.deepEqual(
+      { ok: t.body.ok, tokenType: t.body.tokenType, accessToken: t.body.accessToken },
+      { ok: true, tokenType: 'Bearer', accessToken: token },
+    );
     assert.ok(typeof t.body.expiresIn === 'number' && t.body.expiresIn > 200 && t.body.expiresIn <= 300);
     const since = f.port.requests().length;
     const r = await f.call('POST', '/v1/blueprints/service/entities?upsert=true&merge=true', { token, body: upsert('service', 'svc-ok') });
     assert.equal(r.status, 201, JSON.stringify(r.body));
-    assert.deepEqual(f.portWrites(since).map((w) => `${w.method} ${w.path} ${w.status}`), ['POST /v1/blueprints/service/entities 201']);
+    assert.deepEqual(
+      f.portWrites(since).map((w) => `${w.method} ${w.path} ${w.status}`),
+      ['POST /v1/blueprints/service/entities 201'],
+    );
   });
 
   const refusedTokens: Array<[string, (f: RelayFixture) => Promise<string>, RegExp]> = [
@@ -51,7 +57,10 @@ describe('relay: tokens', () => {
       assert.equal(t.status, 401);
       assert.equal(t.body.ok, false);
       assert.match(String(t.body.message), reason);
-      const w = await f.call('POST', '/v1/blueprints/service/entities?upsert=true&merge=true', { token, body: upsert('service', 'svc-forged') });
+      const w = await f.call('POST', '/v1/blueprints/service/entities?upsert=true&merge=true', {
+        token,
+        body: upsert('service', 'svc-forged'),
+      });
       assert.equal(w.status, 401);
       assert.deepEqual(f.port.requests().slice(since), []);
       assert.ok(!f.logLines.some((l) => JSON.stringify(l).includes(token)), 'the token is never logged');
@@ -59,7 +68,10 @@ describe('relay: tokens', () => {
   }
 
   test("GHES's simulator hands out the same tokens over its control surface (/_sim/oidc/token), for the demo and bench", async () => {
-    const res = await fetch(`${f.ghes.origin}/_sim/oidc/token`, { method: 'POST', body: JSON.stringify({ runId: ghRunId, audience: 'ghes-agent-relay-test' }) });
+    const res = await fetch(`${f.ghes.origin}/_sim/oidc/token`, {
+      method: 'POST',
+      body: JSON.stringify({ runId: ghRunId, audience: 'ghes-agent-relay-test' }),
+    });
     assert.equal(res.status, 201);
     const { token } = (await res.json()) as { token: string };
     assert.equal((await f.call('POST', '/v1/auth/access_token', { body: { clientId: 'any', clientSecret: token } })).status, 200);
@@ -84,17 +96,35 @@ describe('relay: scope of a token', () => {
     const { ghRunId, portRun } = await f.linkedRun();
     const token = await f.token(ghRunId);
     const since = f.port.requests().length;
-    assert.equal((await f.call('POST', `/v1/actions/runs/${portRun.id}/logs`, { token, body: { message: 'hello from the workflow' } })).status, 201);
-    assert.equal((await f.call('PATCH', `/v1/actions/runs/${portRun.id}?runId=${portRun.id}`, { token, body: { summary: 'done' } })).status, 200);
-    assert.deepEqual(f.portWrites(since).map((w) => `${w.method} ${w.path} ${w.status}`), [`POST /v1/actions/runs/${portRun.id}/logs 201`, `PATCH /v1/actions/runs/${portRun.id} 200`]);
+    assert.equal(
+      (await f.call('POST', `/v1/actions/runs/${portRun.id}/logs`, { token, body: { message: 'hello from the workflow' } })).status,
+      201,
+    );
+    assert.equal(
+      (await f.call('PATCH', `/v1/actions/runs/${portRun.id}?runId=${portRun.id}`, { token, body: { summary: 'done' } })).status,
+      200,
+    );
+    assert.deepEqual(
+      f.portWrites(since).map((w) => `${w.method} ${w.path} ${w.status}`),
+      [`POST /v1/actions/runs/${portRun.id}/logs 201`, `PATCH /v1/actions/runs/${portRun.id} 200`],
+    );
     assert.equal(f.port.getRun(portRun.id)!.summary, 'done');
     // One Port read of the run for both writes (cached for the run's life).
-    assert.equal(f.port.requests().slice(since).filter((r) => r.method === 'GET' && r.route === '/v1/actions/runs/:id').length, 1);
+    assert.equal(
+      f.port
+        .requests()
+        .slice(since)
+        .filter((r) => r.method === 'GET' && r.route === '/v1/actions/runs/:id').length,
+      1,
+    );
     const audit = f.logLines.filter((l) => l.audit === true && l.portRunId === portRun.id);
-    assert.deepEqual(audit.map((l) => [l.route, l.repository, l.githubRunId, l.workflow, l.status]), [
-      ['add_run_log', 'acme/infra', ghRunId, 'deploy.yml', 201],
-      ['patch_run', 'acme/infra', ghRunId, 'deploy.yml', 200],
-    ]);
+    assert.deepEqual(
+      audit.map((l) => [l.route, l.repository, l.githubRunId, l.workflow, l.status]),
+      [
+        ['add_run_log', 'acme/infra', ghRunId, 'deploy.yml', 201],
+        ['patch_run', 'acme/infra', ghRunId, 'deploy.yml', 200],
+      ],
+    );
   });
 
   test('a run recorded by its link alone may be written by the run it links', async () => {
@@ -140,7 +170,10 @@ describe('relay: scope of a token', () => {
     const { portRun } = await f.linkedRun();
     const { ghRunId: mine } = await f.linkedRun();
     const since = f.port.requests().length;
-    const r = await f.call('POST', `/v1/blueprints/service/entities?upsert=true&merge=true&run_id=${portRun.id}`, { token: await f.token(mine), body: upsert('service', 'svc-x') });
+    const r = await f.call('POST', `/v1/blueprints/service/entities?upsert=true&merge=true&run_id=${portRun.id}`, {
+      token: await f.token(mine),
+      body: upsert('service', 'svc-x'),
+    });
     assert.equal(r.status, 403);
     assert.deepEqual(f.portWrites(since), []);
   });
@@ -156,17 +189,50 @@ describe('relay: scope of a token', () => {
     assert.equal((await f.call('DELETE', '/v1/blueprints/environment/entities/prod?delete_dependents=false', { token })).status, 403);
     assert.equal((await f.call('GET', '/v1/blueprints/cluster/entities/c1', { token })).status, 403);
     // A search must name readable blueprints, at the top of an "and".
-    assert.equal((await f.call('POST', '/v1/entities/search', { token, body: { combinator: 'and', rules: [{ property: '$blueprint', operator: '=', value: 'cluster' }] } })).status, 403);
-    assert.equal((await f.call('POST', '/v1/entities/search', { token, body: { combinator: 'or', rules: [{ property: '$blueprint', operator: '=', value: 'service' }, { property: '$identifier', operator: '=', value: 'x' }] } })).status, 403);
+    assert.equal(
+      (
+        await f.call('POST', '/v1/entities/search', {
+          token,
+          body: { combinator: 'and', rules: [{ property: '$blueprint', operator: '=', value: 'cluster' }] },
+        })
+      ).status,
+      403,
+    );
+    assert.equal(
+      (
+        await f.call('POST', '/v1/entities/search', {
+          token,
+          body: {
+            combinator: 'or',
+            rules: [
+              { property: '$blueprint', operator: '=', value: 'service' },
+              { property: '$identifier', operator: '=', value: 'x' },
+            ],
+          },
+        })
+      ).status,
+      403,
+    );
     // delete_dependents=true reaches other blueprints: refused without a write-everything rule.
     assert.equal((await f.call('DELETE', '/v1/blueprints/service/entities/svc-ok?delete_dependents=true', { token })).status, 403);
     const { ghRunId: otherRepoRun } = await f.linkedRun('other');
-    const o = await f.call('POST', '/v1/blueprints/service/entities?upsert=true&merge=true', { token: await f.token(otherRepoRun), body: upsert('service', 's2') });
+    const o = await f.call('POST', '/v1/blueprints/service/entities?upsert=true&merge=true', {
+      token: await f.token(otherRepoRun),
+      body: upsert('service', 's2'),
+    });
     assert.equal(o.status, 403);
     assert.match(String(o.body.message), /relay.policy has no rule for acme\/other/);
     assert.deepEqual(f.portWrites(since), []);
     // What the policy allows goes through.
-    assert.equal((await f.call('POST', '/v1/entities/search', { token, body: { combinator: 'and', rules: [{ property: '$blueprint', operator: '=', value: 'service' }] } })).status, 200);
+    assert.equal(
+      (
+        await f.call('POST', '/v1/entities/search', {
+          token,
+          body: { combinator: 'and', rules: [{ property: '$blueprint', operator: '=', value: 'service' }] },
+        })
+      ).status,
+      200,
+    );
   });
 });
 
@@ -186,7 +252,10 @@ describe('relay: limits', () => {
     assert.equal(r.status, 413);
     assert.equal(r.body.error, 'payload_too_large');
     assert.deepEqual(f.port.requests().slice(since), []);
-    assert.equal(metricValue(await f.metrics.registry.metrics(), 'ghes_agent_relay_requests_total', { route: 'upsert_entity', outcome: 'too_large' }), 1);
+    assert.equal(
+      metricValue(await f.metrics.registry.metrics(), 'ghes_agent_relay_requests_total', { route: 'upsert_entity', outcome: 'too_large' }),
+      1,
+    );
   });
 
   test("a flood from one repository is cut at relay.requestsPerRepoPerMinute while another repository's writes pass", async () => {
@@ -203,7 +272,12 @@ describe('relay: limits', () => {
       assert.equal(r.status, 201, JSON.stringify(r.body));
     }
     assert.equal((await f.call('GET', '/v1/blueprints/service/entities/none', { token: flooder })).status, 429);
-    assert.ok(metricValue(await f.metrics.registry.metrics(), 'ghes_agent_relay_requests_total', { route: 'get_entity', outcome: 'rate_limited' }) >= 19);
+    assert.ok(
+      metricValue(await f.metrics.registry.metrics(), 'ghes_agent_relay_requests_total', {
+        route: 'get_entity',
+        outcome: 'rate_limited',
+      }) >= 19,
+    );
   });
 });
 
@@ -218,12 +292,18 @@ describe('relay: deadline', () => {
     const { ghRunId } = await f.linkedRun();
     const remove = f.port.fault({ route: '/v1/blueprints/:blueprint/entities', kind: 'latency', latencyMs: 3000 });
     const started = Date.now();
-    const r = await f.call('POST', '/v1/blueprints/service/entities?upsert=true&merge=true', { token: await f.token(ghRunId), body: upsert('service', 'svc-slow') });
+    const r = await f.call('POST', '/v1/blueprints/service/entities?upsert=true&merge=true', {
+      token: await f.token(ghRunId),
+      body: upsert('service', 'svc-slow'),
+    });
     remove();
     assert.equal(r.status, 504);
     assert.equal(r.body.error, 'timeout');
     assert.ok(Date.now() - started < 2500, `answered after ${Date.now() - started} ms`);
-    assert.equal(metricValue(await f.metrics.registry.metrics(), 'ghes_agent_relay_requests_total', { route: 'upsert_entity', outcome: 'timeout' }), 1);
+    assert.equal(
+      metricValue(await f.metrics.registry.metrics(), 'ghes_agent_relay_requests_total', { route: 'upsert_entity', outcome: 'timeout' }),
+      1,
+    );
   });
 });
 
@@ -241,11 +321,21 @@ describe('relay: TLS', () => {
   test('with relay.tlsCertFile the listener is HTTPS, and the action reaches it trusting the private CA', async () => {
     const { ghRunId, portRun } = await f.linkedRun();
     const r = await runPortGithubAction(
-      { baseUrl: f.url, clientId: 'github-oidc', clientSecret: await f.token(ghRunId), operation: 'PATCH_RUN', runId: portRun.id, logMessage: 'over TLS' },
+      {
+        baseUrl: f.url,
+        clientId: 'github-oidc',
+        clientSecret: await f.token(ghRunId),
+        operation: 'PATCH_RUN',
+        runId: portRun.id,
+        logMessage: 'over TLS',
+      },
       { NODE_EXTRA_CA_CERTS: caFile },
     );
     assert.equal(r.code, 0, r.stdout);
     assert.match(f.url, /^https:/);
-    assert.deepEqual(f.port.getRun(portRun.id)!.logs.map((l) => l.message), ['over TLS']);
+    assert.deepEqual(
+      f.port.getRun(portRun.id)!.logs.map((l) => l.message),
+      ['over TLS'],
+    );
   });
 });

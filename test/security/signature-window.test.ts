@@ -28,7 +28,11 @@ describe('signature replay window', () => {
   const signed = signRunMessage(msg(), SECRET, T0_S);
 
   it('a message written when signed is accepted days later (backlog, redelivery)', () => {
-    assert.deepEqual(check(signed, { writtenAtMs: T0_S * 1000 + 800, nowMs: (T0_S + 3 * 86400) * 1000 }), { ok: true, checked: true, variant: 'signature_keys_deleted' });
+    assert.deepEqual(check(signed, { writtenAtMs: T0_S * 1000 + 800, nowMs: (T0_S + 3 * 86400) * 1000 }), {
+      ok: true,
+      checked: true,
+      variant: 'signature_keys_deleted',
+    });
   });
 
   it('the same signed message written to the topic again an hour later is refused as a replay', () => {
@@ -54,7 +58,14 @@ describe('signature replay window', () => {
     let deep: unknown = 1;
     for (let i = 0; i < 50_000; i++) deep = [deep];
     const m = { ...msg(), headers: { 'X-Port-Signature': 'v1,AAAA', 'X-Port-Timestamp': T0_S }, extra: deep };
-    const v = verifySignature({ message: m, signature: { value: 'v1,AAAA', timestamp: String(T0_S) }, secret: SECRET, mode: 'required', maxAgeSeconds: 0, nowMs: 0 });
+    const v = verifySignature({
+      message: m,
+      signature: { value: 'v1,AAAA', timestamp: String(T0_S) },
+      secret: SECRET,
+      mode: 'required',
+      maxAgeSeconds: 0,
+      nowMs: 0,
+    });
     assert.equal(v.ok, false);
     assert.match((v as { reason: string }).reason, /nested too deeply/);
   });

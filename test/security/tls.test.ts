@@ -32,7 +32,9 @@ describe('TLS with a private CA', () => {
 
   test('GHES and Port over HTTPS, trusted through github.caFile and port.caFile: a run succeeds', async () => {
     assert.match(stack.ghes.origin, /^https:/);
-    const agent = await startAgentProcess(stack, { overrides: { github: { caFile: ca.certFile }, port: { apiUrl: portTls.url, caFile: ca.certFile } } });
+    const agent = await startAgentProcess(stack, {
+      overrides: { github: { caFile: ca.certFile }, port: { apiUrl: portTls.url, caFile: ca.certFile } },
+    });
     try {
       await agent.waitReady();
       const run = await stack.publish(deploy);
@@ -47,16 +49,31 @@ describe('TLS with a private CA', () => {
     const ghesHost = new URL(stack.ghes.origin).host;
     const portHost = new URL(portTls.url).host;
     const agents: Array<[string, AgentProcess, RegExp]> = [
-      ['github', await startAgentProcess(stack, { overrides: { port: { apiUrl: portTls.url, caFile: ca.certFile } } }), new RegExp(`TLS certificate of ${ghesHost} is not trusted .*github\\.caFile`)],
-      ['port', await startAgentProcess(stack, { overrides: { github: { caFile: ca.certFile }, port: { apiUrl: portTls.url } } }), new RegExp(`TLS certificate of ${portHost} is not trusted .*port\\.caFile`)],
-      ['kafka', await startAgentProcess(stack, { overrides: { github: { caFile: ca.certFile }, kafka: { caFile: '' } } }), new RegExp(`TLS certificate of the Kafka broker ${stack.broker.brokers[0]} is not trusted .*kafka\\.caFile`)],
+      [
+        'github',
+        await startAgentProcess(stack, { overrides: { port: { apiUrl: portTls.url, caFile: ca.certFile } } }),
+        new RegExp(`TLS certificate of ${ghesHost} is not trusted .*github\\.caFile`),
+      ],
+      [
+        'port',
+        await startAgentProcess(stack, { overrides: { github: { caFile: ca.certFile }, port: { apiUrl: portTls.url } } }),
+        new RegExp(`TLS certificate of ${portHost} is not trusted .*port\\.caFile`),
+      ],
+      [
+        'kafka',
+        await startAgentProcess(stack, { overrides: { github: { caFile: ca.certFile }, kafka: { caFile: '' } } }),
+        new RegExp(`TLS certificate of the Kafka broker ${stack.broker.brokers[0]} is not trusted .*kafka\\.caFile`),
+      ],
     ];
     try {
       for (const [name, agent, expected] of agents) {
         await waitFor(`${name}: an error naming the setting`, () => expected.test(agent.output()), 30_000).catch((err) => {
           throw new Error(`${(err as Error).message}\n${agent.output().slice(-3000)}`);
         });
-        const ready = await fetch(`${agent.metricsUrl}/readyz`).then((r) => r.status, () => 0);
+        const ready = await fetch(`${agent.metricsUrl}/readyz`).then(
+          (r) => r.status,
+          () => 0,
+        );
         assert.notEqual(ready, 200, `${name}: never ready without trust`);
       }
     } finally {
@@ -65,7 +82,9 @@ describe('TLS with a private CA', () => {
   });
 
   test('github.tlsInsecureSkipVerify: works, with a loud warning at start', async () => {
-    const agent = await startAgentProcess(stack, { overrides: { github: { tlsInsecureSkipVerify: true }, port: { apiUrl: portTls.url, caFile: ca.certFile } } });
+    const agent = await startAgentProcess(stack, {
+      overrides: { github: { tlsInsecureSkipVerify: true }, port: { apiUrl: portTls.url, caFile: ca.certFile } },
+    });
     try {
       await agent.waitReady();
       const warning = agent.lines().find((l) => /TLS VERIFICATION IS DISABLED for github/.test(String(l.message)));

@@ -51,7 +51,11 @@ export function buildRunMessage(args: BuildRunMessageArgs): Record<string, unkno
 export type SignatureVariant = 'signature_keys_deleted' | 'headers_deleted';
 
 /** The string Port's HMAC covers: `${ts}.${compact JSON}` without the signature (see SignatureVariant). */
-export function signedContent(msg: Record<string, unknown>, timestampS: number | string, variant: SignatureVariant = 'signature_keys_deleted'): string {
+export function signedContent(
+  msg: Record<string, unknown>,
+  timestampS: number | string,
+  variant: SignatureVariant = 'signature_keys_deleted',
+): string {
   const base = withoutSignatureHeaders(msg);
   if (variant === 'headers_deleted') {
     const { headers: _h, ...rest } = base;
@@ -69,10 +73,17 @@ function withoutSignatureHeaders(msg: Record<string, unknown>): Record<string, u
   return { ...msg, headers };
 }
 
-export function signRunMessage(msg: Record<string, unknown>, secret: string, timestampS?: number, variant?: SignatureVariant): Record<string, unknown> {
+export function signRunMessage(
+  msg: Record<string, unknown>,
+  secret: string,
+  timestampS?: number,
+  variant?: SignatureVariant,
+): Record<string, unknown> {
   const ts = timestampS ?? Math.floor(Date.now() / 1000);
   const base = withoutSignatureHeaders(msg);
-  const mac = createHmac('sha256', secret).update(signedContent(base, ts, variant), 'utf8').digest('base64');
+  const mac = createHmac('sha256', secret)
+    .update(signedContent(base, ts, variant), 'utf8')
+    .digest('base64');
   return { ...base, headers: { ...(base.headers as Record<string, unknown>), [SIGNATURE_HEADER]: `v1,${mac}`, [TIMESTAMP_HEADER]: ts } };
 }
 

@@ -30,7 +30,12 @@ export type AgentAuth = 'app' | 'token';
 export function agentConfig(
   stack: LocalStack,
   dir: string,
-  opts: { auth?: AgentAuth; metricsPort: number; overrides?: Record<string, Record<string, unknown>>; mounts?: { secrets: string; caFile: string } },
+  opts: {
+    auth?: AgentAuth;
+    metricsPort: number;
+    overrides?: Record<string, Record<string, unknown>>;
+    mounts?: { secrets: string; caFile: string };
+  },
 ) {
   const secretDir = join(dir, 'secrets');
   // Paths as the agent sees them: the host's, or the container's mount points.
@@ -86,7 +91,21 @@ export async function startAgentProcess(
   const configFile = join(dir, 'agent.yaml');
   writeFileSync(configFile, opts.configText ?? stringify(config));
   const [command, args] = opts.image
-    ? ['bash', [join(REPO_ROOT, 'test/image/run-image.sh'), '-i', opts.image, '-c', configFile, '-s', secretDir, '-a', stack.broker.caFile, ...(opts.args ? ['--', 'node', 'dist/agent/main.js', ...opts.args] : [])]]
+    ? [
+        'bash',
+        [
+          join(REPO_ROOT, 'test/image/run-image.sh'),
+          '-i',
+          opts.image,
+          '-c',
+          configFile,
+          '-s',
+          secretDir,
+          '-a',
+          stack.broker.caFile,
+          ...(opts.args ? ['--', 'node', 'dist/agent/main.js', ...opts.args] : []),
+        ],
+      ]
     : [process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'agent/main.ts'), ...(opts.args ?? []), '--config', configFile]];
   const proc = spawn(command, args, {
     cwd: REPO_ROOT,
@@ -98,8 +117,8 @@ export async function startAgentProcess(
     out += d.toString();
     if (opts.echo) process.stdout.write(d);
   };
-  proc.stdout!.on('data', onData);
-  proc.stderr!.on('data', onData);
+  proc.stdout.on('data', onData);
+  proc.stderr.on('data', onData);
   const exited = new Promise<number | null>((r) => proc.once('exit', (code) => r(code)));
   const metricsUrl = `http://127.0.0.1:${metricsPort}`;
 
@@ -133,7 +152,8 @@ export async function startAgentProcess(
       }
       throw new Error(`agent not ready after ${timeoutMs} ms:\n${out.slice(-3000)}`);
     },
-    waitExit: (timeoutMs = 30_000) => Promise.race([exited, new Promise<null>((_, rej) => setTimeout(() => rej(new Error('agent did not exit')), timeoutMs))]),
+    waitExit: (timeoutMs = 30_000) =>
+      Promise.race([exited, new Promise<null>((_, rej) => setTimeout(() => rej(new Error('agent did not exit')), timeoutMs))]),
     async metrics() {
       return (await fetch(`${metricsUrl}/metrics`)).text();
     },

@@ -73,7 +73,7 @@ export function reapLeftoverBrokers(baseDir: string, abandonedAfterMs = 10 * 60_
         }
       }
     } else {
-      let ageMs = 0;
+      let ageMs: number;
       try {
         ageMs = Date.now() - statSync(dir).mtimeMs;
       } catch {

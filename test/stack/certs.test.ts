@@ -40,7 +40,9 @@ describe('certs', () => {
     await handshake(port, { host: '127.0.0.1', servername: 'localhost', ca: ca.certPem });
     await handshake(port, { host: '127.0.0.1', ca: ca.certPem }); // IP SAN
     await assert.rejects(handshake(port, { host: '127.0.0.1', servername: 'localhost' }), { code: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' });
-    await assert.rejects(handshake(port, { host: '127.0.0.1', servername: 'example.com', ca: ca.certPem }), { code: 'ERR_TLS_CERT_ALTNAME_INVALID' });
+    await assert.rejects(handshake(port, { host: '127.0.0.1', servername: 'example.com', ca: ca.certPem }), {
+      code: 'ERR_TLS_CERT_ALTNAME_INVALID',
+    });
   });
 
   it('refuses malformed names and SANs', async () => {

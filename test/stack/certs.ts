@@ -40,7 +40,7 @@ async function openssl(args: string[]): Promise<void> {
     await run('openssl', args, { maxBuffer: 1024 * 1024 });
   } catch (err) {
     const e = err as { stderr?: string; message: string };
-    throw new Error(`openssl ${args[0]} failed: ${e.stderr?.trim() || e.message}`);
+    throw new Error(`openssl ${args[0]} failed: ${e.stderr?.trim() || e.message}`, { cause: err });
   }
 }
 
@@ -61,10 +61,21 @@ export async function generateCa(dir: string, name: string): Promise<Certificate
   const certFile = join(dir, `${name}.crt.pem`);
   await newKey(keyFile);
   await openssl([
-    'req', '-x509', '-new', '-key', keyFile, '-out', certFile, '-days', VALID_DAYS,
-    '-subj', `/CN=${name} test CA`,
-    '-addext', 'basicConstraints=critical,CA:TRUE,pathlen:0',
-    '-addext', 'keyUsage=critical,keyCertSign,cRLSign',
+    'req',
+    '-x509',
+    '-new',
+    '-key',
+    keyFile,
+    '-out',
+    certFile,
+    '-days',
+    VALID_DAYS,
+    '-subj',
+    `/CN=${name} test CA`,
+    '-addext',
+    'basicConstraints=critical,CA:TRUE,pathlen:0',
+    '-addext',
+    'keyUsage=critical,keyCertSign,cRLSign',
   ]);
   return { name, keyFile, certFile, certPem: await readFile(certFile, 'utf8'), keyPem: await readFile(keyFile, 'utf8') };
 }
@@ -87,16 +98,33 @@ export async function issueServerCert(
   const extFile = join(dir, `${name}.ext.cnf`);
   await newKey(keyFile);
   await openssl(['req', '-new', '-key', keyFile, '-out', csrFile, '-subj', `/CN=${name}`]);
-  await writeFile(extFile, [
-    'basicConstraints=critical,CA:FALSE',
-    'keyUsage=critical,digitalSignature,keyEncipherment',
-    'extendedKeyUsage=serverAuth',
-    `subjectAltName=${sans.join(',')}`,
-    '',
-  ].join('\n'));
+  await writeFile(
+    extFile,
+    [
+      'basicConstraints=critical,CA:FALSE',
+      'keyUsage=critical,digitalSignature,keyEncipherment',
+      'extendedKeyUsage=serverAuth',
+      `subjectAltName=${sans.join(',')}`,
+      '',
+    ].join('\n'),
+  );
   await openssl([
-    'x509', '-req', '-in', csrFile, '-CA', ca.certFile, '-CAkey', ca.keyFile, '-CAcreateserial',
-    '-out', certFile, '-days', VALID_DAYS, '-sha256', '-extfile', extFile,
+    'x509',
+    '-req',
+    '-in',
+    csrFile,
+    '-CA',
+    ca.certFile,
+    '-CAkey',
+    ca.keyFile,
+    '-CAcreateserial',
+    '-out',
+    certFile,
+    '-days',
+    VALID_DAYS,
+    '-sha256',
+    '-extfile',
+    extFile,
   ]);
   return {
     name,

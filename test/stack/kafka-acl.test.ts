@@ -132,14 +132,19 @@ describe('local Kafka broker security (SASL_SSL, SCRAM-SHA-512, ACLs)', () => {
     const config: KafkaConfig = {
       ...noRetry(kafkaClientConfig(broker, 'agent')),
       logLevel: kafkajs.logLevel.DEBUG,
-      logCreator: () => ({ log }) => {
-        if ((log as { error?: unknown }).error) logged.push((log as { error?: unknown }).error);
-      },
+      logCreator:
+        () =>
+        ({ log }) => {
+          if ((log as { error?: unknown }).error) logged.push((log as { error?: unknown }).error);
+        },
     };
     const consumer = new Kafka(config).consumer({ groupId: `${otherOrg}.x` });
     try {
       assertIncludes(await refusal(() => consume(consumer, topic, 1)), 'KafkaJSGroupCoordinatorNotFound');
-      assertIncludes(logged.flatMap((e) => describeError(e)), 'GROUP_AUTHORIZATION_FAILED');
+      assertIncludes(
+        logged.flatMap((e) => describeError(e)),
+        'GROUP_AUTHORIZATION_FAILED',
+      );
     } finally {
       await consumer.disconnect();
     }
@@ -178,7 +183,10 @@ describe('local Kafka broker security (SASL_SSL, SCRAM-SHA-512, ACLs)', () => {
 
   it('rejects a wrong password', async () => {
     const config = noRetry(kafkaClientConfig(broker, 'agent'));
-    const admin = new Kafka({ ...config, sasl: { mechanism: 'scram-sha-512', username: broker.agent.username, password: 'wrong' } }).admin();
+    const admin = new Kafka({
+      ...config,
+      sasl: { mechanism: 'scram-sha-512', username: broker.agent.username, password: 'wrong' },
+    }).admin();
     try {
       assertIncludes(await refusal(() => admin.connect()), 'KafkaJSSASLAuthenticationError');
     } finally {

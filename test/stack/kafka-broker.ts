@@ -17,7 +17,10 @@ import { reapLeftoverBrokers, removePidRecord, writePidRecord } from './broker-l
 const { Kafka, logLevel } = kafkajs;
 const run = promisify(execFile);
 
-export interface KafkaUser { username: string; password: string }
+export interface KafkaUser {
+  username: string;
+  password: string;
+}
 
 /** The serializable part of a broker: what a client needs to connect. */
 export interface KafkaBrokerInfo {
@@ -37,7 +40,7 @@ export interface KafkaBroker extends KafkaBrokerInfo {
   /** Stop and delete the data dir. */
   destroy(): Promise<void>;
   /** The broker JVM's process id while it runs (the bench reads its CPU time from /proc). */
-  pid(): number | undefined;
+  pid: () => number | undefined;
 }
 
 export interface StartKafkaBrokerOptions {
@@ -68,10 +71,15 @@ export function tailOf(file: string, lines = 40): string {
   }
 }
 
-interface Credentials { admin: KafkaUser; agent: KafkaUser }
+interface Credentials {
+  admin: KafkaUser;
+  agent: KafkaUser;
+}
 
 function newPassword(): string {
-  return randomBytes(18).toString('base64url').replace(/[^A-Za-z0-9]/g, 'x');
+  return randomBytes(18)
+    .toString('base64url')
+    .replace(/[^A-Za-z0-9]/g, 'x');
 }
 
 // Kafka cluster ids are 16 random bytes in URL-safe base64 without padding. About one in 32
@@ -106,7 +114,7 @@ export async function startKafkaBroker(opts: StartKafkaBrokerOptions = {}): Prom
   // Everything before the JVM runs: on failure, a data dir we created must not be left behind.
   async function prepare(): Promise<{ ports: BrokerPorts; caPem: string; caFile: string; credentials: Credentials }> {
     const ports: BrokerPorts = {
-      client: opts.port ?? await freePort(),
+      client: opts.port ?? (await freePort()),
       internal: await freePort(),
       controller: await freePort(),
     };
@@ -138,15 +146,27 @@ export async function startKafkaBroker(opts: StartKafkaBrokerOptions = {}): Prom
     if (!formatted) {
       const t0 = Date.now();
       try {
-        await run('java', [
-          '-Xmx256m', '-XX:TieredStopAtLevel=1', ...javaBase,
-          'kafka.tools.StorageTool', 'format', '-c', propsFile, `--cluster-id=${newClusterId()}`,
-          '--add-scram', `SCRAM-SHA-512=[name=${credentials.admin.username},password=${credentials.admin.password}]`,
-          '--add-scram', `SCRAM-SHA-512=[name=${credentials.agent.username},password=${credentials.agent.password}]`,
-        ], { maxBuffer: 16 * 1024 * 1024 });
+        await run(
+          'java',
+          [
+            '-Xmx256m',
+            '-XX:TieredStopAtLevel=1',
+            ...javaBase,
+            'kafka.tools.StorageTool',
+            'format',
+            '-c',
+            propsFile,
+            `--cluster-id=${newClusterId()}`,
+            '--add-scram',
+            `SCRAM-SHA-512=[name=${credentials.admin.username},password=${credentials.admin.password}]`,
+            '--add-scram',
+            `SCRAM-SHA-512=[name=${credentials.agent.username},password=${credentials.agent.password}]`,
+          ],
+          { maxBuffer: 16 * 1024 * 1024 },
+        );
       } catch (err) {
         const e = err as { stdout?: string; stderr?: string; message: string };
-        throw new Error(`formatting Kafka storage failed: ${e.message}\n${e.stdout ?? ''}${e.stderr ?? ''}`);
+        throw new Error(`formatting Kafka storage failed: ${e.message}\n${e.stdout ?? ''}${e.stderr ?? ''}`, { cause: err });
       }
       log(`formatted KRaft storage in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     }
@@ -174,8 +194,14 @@ export async function startKafkaBroker(opts: StartKafkaBrokerOptions = {}): Prom
   let child: ChildProcess | undefined;
 
   const jvmArgs = [
-    `-Xms${HEAP}`, `-Xmx${HEAP}`, '-XX:+UseG1GC', '-XX:MaxGCPauseMillis=20',
-    '-Djava.awt.headless=true', ...javaBase, 'kafka.Kafka', propsFile,
+    `-Xms${HEAP}`,
+    `-Xmx${HEAP}`,
+    '-XX:+UseG1GC',
+    '-XX:MaxGCPauseMillis=20',
+    '-Djava.awt.headless=true',
+    ...javaBase,
+    'kafka.Kafka',
+    propsFile,
   ];
 
   // setpriv --pdeathsig makes the kernel SIGKILL the JVM the moment this Node process dies,
@@ -184,7 +210,11 @@ export async function startKafkaBroker(opts: StartKafkaBrokerOptions = {}): Prom
 
   function killNow(): void {
     if (child?.pid !== undefined && child.exitCode === null && child.signalCode === null) {
-      try { process.kill(child.pid, 'SIGKILL'); } catch { /* gone */ }
+      try {
+        process.kill(child.pid, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
     }
   }
 
@@ -192,8 +222,8 @@ export async function startKafkaBroker(opts: StartKafkaBrokerOptions = {}): Prom
     const fd = openSync(logFile, 'a');
     try {
       const [cmd, args] = usePdeathsig
-        ? ['setpriv', ['--pdeathsig', 'KILL', '--', 'java', ...jvmArgs]] as const
-        : ['java', jvmArgs] as const;
+        ? (['setpriv', ['--pdeathsig', 'KILL', '--', 'java', ...jvmArgs]] as const)
+        : (['java', jvmArgs] as const);
       const proc = spawn(cmd, [...args], { stdio: ['ignore', fd, fd], cwd: dataDir });
       // The broker must not keep the owning process alive: tests end when their work ends,
       // and the exit hook below takes the JVM down with us.
@@ -222,7 +252,9 @@ export async function startKafkaBroker(opts: StartKafkaBrokerOptions = {}): Prom
     });
     while (Date.now() < deadline) {
       if (proc.exitCode !== null || proc.signalCode !== null) {
-        throw new Error(`Kafka broker exited (${proc.exitCode ?? proc.signalCode}) before it was ready; log ${logFile}:\n${tailOf(logFile)}`);
+        throw new Error(
+          `Kafka broker exited (${proc.exitCode ?? proc.signalCode}) before it was ready; log ${logFile}:\n${tailOf(logFile)}`,
+        );
       }
       const admin = kafka.admin();
       try {

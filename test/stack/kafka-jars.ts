@@ -21,7 +21,7 @@ export async function ensureKafkaJars(libsDir = DEFAULT_KAFKA_LIBS, log: (line: 
   } catch (err) {
     const e = err as { stdout?: string; stderr?: string; message: string };
     const output = `${e.stdout ?? ''}${e.stderr ?? ''}`.trim().split('\n').slice(-30).join('\n');
-    throw new Error(`fetching Kafka jars failed (needs mvn and Java 17 on PATH): ${e.message}\n${output}`);
+    throw new Error(`fetching Kafka jars failed (needs mvn and Java 17 on PATH): ${e.message}\n${output}`, { cause: err });
   }
   return libsDir;
 }

@@ -43,10 +43,34 @@ export async function createOrgTopic(broker: KafkaBrokerInfo, org: string, opts:
     // Kafka stores ACL bindings as a set, so creating an existing one again is a no-op.
     await admin.createAcls({
       acl: [
-        { ...allow, resourceType: AclResourceTypes.TOPIC, resourceName: topic, resourcePatternType: ResourcePatternTypes.LITERAL, operation: AclOperationTypes.READ },
-        { ...allow, resourceType: AclResourceTypes.TOPIC, resourceName: topic, resourcePatternType: ResourcePatternTypes.LITERAL, operation: AclOperationTypes.DESCRIBE },
-        { ...allow, resourceType: AclResourceTypes.GROUP, resourceName: `${org}.`, resourcePatternType: ResourcePatternTypes.PREFIXED, operation: AclOperationTypes.READ },
-        { ...allow, resourceType: AclResourceTypes.GROUP, resourceName: `${org}.`, resourcePatternType: ResourcePatternTypes.PREFIXED, operation: AclOperationTypes.DESCRIBE },
+        {
+          ...allow,
+          resourceType: AclResourceTypes.TOPIC,
+          resourceName: topic,
+          resourcePatternType: ResourcePatternTypes.LITERAL,
+          operation: AclOperationTypes.READ,
+        },
+        {
+          ...allow,
+          resourceType: AclResourceTypes.TOPIC,
+          resourceName: topic,
+          resourcePatternType: ResourcePatternTypes.LITERAL,
+          operation: AclOperationTypes.DESCRIBE,
+        },
+        {
+          ...allow,
+          resourceType: AclResourceTypes.GROUP,
+          resourceName: `${org}.`,
+          resourcePatternType: ResourcePatternTypes.PREFIXED,
+          operation: AclOperationTypes.READ,
+        },
+        {
+          ...allow,
+          resourceType: AclResourceTypes.GROUP,
+          resourceName: `${org}.`,
+          resourcePatternType: ResourcePatternTypes.PREFIXED,
+          operation: AclOperationTypes.DESCRIBE,
+        },
       ],
     });
   } finally {

@@ -60,7 +60,11 @@ export function brokerProperties(input: BrokerPropertiesInput): string {
     'log.segment.bytes': String(16 * 1024 * 1024),
     'controlled.shutdown.enable': 'true',
   };
-  return Object.entries(props).map(([k, v]) => `${k}=${escapeValue(v)}`).join('\n') + '\n';
+  return (
+    Object.entries(props)
+      .map(([k, v]) => `${k}=${escapeValue(v)}`)
+      .join('\n') + '\n'
+  );
 }
 
 // java.util.Properties treats backslashes as escapes; paths are the only values at risk.

@@ -22,12 +22,18 @@ export interface LocalStack {
   producer: Producer;
   /** The GitHub org the sample repositories live in. */
   ghOrg: string;
-  publish(invocation: GithubInvocation, opts?: { sign?: boolean; tamper?: boolean; kind?: 'action' | 'workflow-node'; signatureVariant?: SignatureVariant }): Promise<SimPortRun>;
+  publish(
+    invocation: GithubInvocation,
+    opts?: { sign?: boolean; tamper?: boolean; kind?: 'action' | 'workflow-node'; signatureVariant?: SignatureVariant },
+  ): Promise<SimPortRun>;
   /**
    * A run of the GitHub Ocean backend (INTEGRATION_ACTION, dispatch_workflow) for an installation
    * (default 'ghes-agent'), or a workflow-node run of it: Port keeps it for a claim, nothing goes to Kafka.
    */
-  createIntegrationRun(props: IntegrationProps, opts?: { kind?: 'action' | 'workflow-node'; installationId?: string; actionIdentifier?: string; integrationActionType?: string }): SimPortRun;
+  createIntegrationRun(
+    props: IntegrationProps,
+    opts?: { kind?: 'action' | 'workflow-node'; installationId?: string; actionIdentifier?: string; integrationActionType?: string },
+  ): SimPortRun;
   publishRaw(value: string | Buffer | Record<string, unknown>, key?: string): Promise<void>;
   waitForRun(runId: string, done: (r: SimPortRun) => boolean, timeoutMs?: number): Promise<SimPortRun>;
   close(): Promise<void>;
@@ -53,7 +59,19 @@ export const FAILING_JOBS = [
     name: 'test',
     steps: [
       { name: 'Set up' },
-      { name: 'Run tests', conclusion: 'failure' as const, log: ['> npm test', 'PASS src/api.test.ts', 'FAIL src/deploy.test.ts', '  ● deploy › rolls back on error', '    Expected: "rolled back"', '    Received: "stuck"', 'Tests: 1 failed, 41 passed, 42 total'] },
+      {
+        name: 'Run tests',
+        conclusion: 'failure' as const,
+        log: [
+          '> npm test',
+          'PASS src/api.test.ts',
+          'FAIL src/deploy.test.ts',
+          '  ● deploy › rolls back on error',
+          '    Expected: "rolled back"',
+          '    Received: "stuck"',
+          'Tests: 1 failed, 41 passed, 42 total',
+        ],
+      },
       { name: 'Upload coverage' },
     ],
   },
@@ -66,7 +84,11 @@ export const APPROVERS = [{ name: 'production', reviewers: ['alice', 'team:relea
 export function addSampleRepo(ghes: GhesSim, owner: string, name = 'infra'): void {
   ghes.addRepo({ owner, name, defaultBranch: 'main', branches: ['main', 'release'], tags: ['v1.0.0'] });
   const inputs = { port_run_id: { required: false }, service: { required: false }, port_payload: { required: false } };
-  const wf = (path: string, conclusion: WorkflowSpec extends { script?: infer S } ? (S extends { conclusion: infer C } ? C : never) : never, extra: Partial<WorkflowSpec> = {}): WorkflowSpec => ({
+  const wf = (
+    path: string,
+    conclusion: WorkflowSpec extends { script?: infer S } ? (S extends { conclusion: infer C } ? C : never) : never,
+    extra: Partial<WorkflowSpec> = {},
+  ): WorkflowSpec => ({
     path,
     name: path.replace(/\.ya?ml$/, ''),
     runName: RUN_NAME,
@@ -76,19 +98,47 @@ export function addSampleRepo(ghes: GhesSim, owner: string, name = 'infra'): voi
   });
   ghes.addWorkflow(owner, name, wf('deploy.yml', 'success'));
   // A failing test step, with its log: the failure excerpt (issue 13) shows its last lines.
-  ghes.addWorkflow(owner, name, wf('fail.yml', 'failure', { script: { conclusion: 'failure', queuedMs: 300, durationMs: 1500, jobs: FAILING_JOBS } }));
+  ghes.addWorkflow(
+    owner,
+    name,
+    wf('fail.yml', 'failure', { script: { conclusion: 'failure', queuedMs: 300, durationMs: 1500, jobs: FAILING_JOBS } }),
+  );
   ghes.addWorkflow(owner, name, wf('cancel.yml', 'cancelled'));
   ghes.addWorkflow(owner, name, wf('skip.yml', 'skipped'));
   // The approval outlasts the agent's status sweep (3 poll intervals of 0.5 s in tests): status
   // lines come at the sweep's pace, and a human approval takes minutes, not a second.
-  ghes.addWorkflow(owner, name, wf('approve.yml', 'success', { script: { conclusion: 'success', queuedMs: 200, waitingMs: 2500, durationMs: 800, environments: APPROVERS } }));
+  ghes.addWorkflow(
+    owner,
+    name,
+    wf('approve.yml', 'success', {
+      script: { conclusion: 'success', queuedMs: 200, waitingMs: 2500, durationMs: 800, environments: APPROVERS },
+    }),
+  );
   // Long enough for job progress lines at the sweep's pace, and to be cancelled from Port.
-  ghes.addWorkflow(owner, name, wf('build-and-test.yml', 'success', { script: { conclusion: 'success', queuedMs: 200, durationMs: 6000, jobs: [{ name: 'build' }, { name: 'test' }] } }));
-  ghes.addWorkflow(owner, name, wf('long.yml', 'success', { script: { conclusion: 'success', queuedMs: 200, durationMs: 600_000, cancelDelayMs: 500 } }));
+  ghes.addWorkflow(
+    owner,
+    name,
+    wf('build-and-test.yml', 'success', {
+      script: { conclusion: 'success', queuedMs: 200, durationMs: 6000, jobs: [{ name: 'build' }, { name: 'test' }] },
+    }),
+  );
+  ghes.addWorkflow(
+    owner,
+    name,
+    wf('long.yml', 'success', { script: { conclusion: 'success', queuedMs: 200, durationMs: 600_000, cancelDelayMs: 500 } }),
+  );
   // A job with `if: always()`: a cancel does not take, only a force-cancel ends it.
-  ghes.addWorkflow(owner, name, wf('stubborn.yml', 'success', { script: { conclusion: 'success', queuedMs: 200, durationMs: 600_000, ignoresCancel: true } }));
+  ghes.addWorkflow(
+    owner,
+    name,
+    wf('stubborn.yml', 'success', { script: { conclusion: 'success', queuedMs: 200, durationMs: 600_000, ignoresCancel: true } }),
+  );
   ghes.addWorkflow(owner, name, wf('no-run-name.yml', 'success', { runName: undefined, inputs: { service: { required: false } } }));
-  ghes.addWorkflow(owner, name, wf('needs-env.yml', 'success', { inputs: { environment: { required: true }, port_run_id: { required: false } } }));
+  ghes.addWorkflow(
+    owner,
+    name,
+    wf('needs-env.yml', 'success', { inputs: { environment: { required: true }, port_run_id: { required: false } } }),
+  );
 }
 
 export async function startLocalStack(
@@ -140,7 +190,10 @@ export async function startLocalStack(
       for (;;) {
         const run = port.getRun(runId);
         if (run && done(run)) return run;
-        if (Date.now() > deadline) throw new Error(`run ${runId} did not reach the expected state in ${timeoutMs} ms: ${JSON.stringify(run, null, 1)?.slice(0, 1500)}`);
+        if (Date.now() > deadline)
+          throw new Error(
+            `run ${runId} did not reach the expected state in ${timeoutMs} ms: ${JSON.stringify(run, null, 1)?.slice(0, 1500)}`,
+          );
         await new Promise((r) => setTimeout(r, 100));
       }
     },

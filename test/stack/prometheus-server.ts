@@ -36,7 +36,11 @@ export interface PrometheusServer {
   stop(): Promise<void>;
 }
 
-export async function startPrometheus(opts: { targets: ScrapeTarget[]; rulesYaml?: string; intervalSeconds?: number }): Promise<PrometheusServer> {
+export async function startPrometheus(opts: {
+  targets: ScrapeTarget[];
+  rulesYaml?: string;
+  intervalSeconds?: number;
+}): Promise<PrometheusServer> {
   if (!existsSync(PROMETHEUS_BIN)) throw new Error(`prometheus not found at ${PROMETHEUS_BIN}: run bash test/tools/install-prometheus.sh`);
   const dir = mkdtempSync(join(tmpdir(), 'ghes-agent-prometheus-'));
   const interval = `${opts.intervalSeconds ?? 1}s`;
@@ -58,7 +62,13 @@ export async function startPrometheus(opts: { targets: ScrapeTarget[]; rulesYaml
   const port = await freePort();
   const proc: ChildProcess = spawn(
     PROMETHEUS_BIN,
-    [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn', '--web.enable-lifecycle'],
+    [
+      `--config.file=${join(dir, 'prometheus.yml')}`,
+      `--storage.tsdb.path=${join(dir, 'data')}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+      '--log.level=warn',
+      '--web.enable-lifecycle',
+    ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let out = '';
@@ -70,7 +80,10 @@ export async function startPrometheus(opts: { targets: ScrapeTarget[]; rulesYaml
   const deadline = Date.now() + 30_000;
   for (;;) {
     if (proc.exitCode !== null) throw new Error(`prometheus exited with ${proc.exitCode}:\n${out}`);
-    const ready = await fetch(`${url}/-/ready`).then((r) => r.ok, () => false);
+    const ready = await fetch(`${url}/-/ready`).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ready) break;
     if (Date.now() > deadline) throw new Error(`prometheus not ready after 30 s:\n${out}`);
     await new Promise((r) => setTimeout(r, 200));
@@ -91,7 +104,12 @@ export async function startPrometheus(opts: { targets: ScrapeTarget[]; rulesYaml
       return data.result;
     },
     async queryRange(expr, start, end, step) {
-      const data = await api<{ result: PromResult[] }>('query_range', { query: expr, start: String(start), end: String(end), step: String(step) });
+      const data = await api<{ result: PromResult[] }>('query_range', {
+        query: expr,
+        start: String(start),
+        end: String(end),
+        step: String(step),
+      });
       return data.result;
     },
     output: () => out,

@@ -14,7 +14,10 @@ const REPO_ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 // A private dir under .cache/, so a stack a developer left running is not touched.
 const dir = mkdtempSync(join(REPO_ROOT, '.cache', 'stack-test-'));
 const cli = (command: string) =>
-  run(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'test/stack/stack-cli.ts'), command, '--dir', dir], { cwd: REPO_ROOT, timeout: 300_000 });
+  run(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'test/stack/stack-cli.ts'), command, '--dir', dir], {
+    cwd: REPO_ROOT,
+    timeout: 300_000,
+  });
 
 after(async () => {
   await cli('down').catch(() => undefined);

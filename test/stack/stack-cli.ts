@@ -72,7 +72,11 @@ async function up(): Promise<number> {
   const running = recordedPid();
   if (running !== undefined && isStackProcess(running)) {
     const info = readStackInfo(dir);
-    process.stdout.write(info ? `${describe(info, undefined)}\n\nAlready running; nothing to do.\n` : `The stack is already starting (pid ${running}); see ${show(files.logFile)}.\n`);
+    process.stdout.write(
+      info
+        ? `${describe(info, undefined)}\n\nAlready running; nothing to do.\n`
+        : `The stack is already starting (pid ${running}); see ${show(files.logFile)}.\n`,
+    );
     return 0;
   }
   // Leftovers of a stack that died without `down`: the broker died with it (pdeathsig).
@@ -100,13 +104,17 @@ async function up(): Promise<number> {
       return 0;
     }
     if (exitCode !== undefined) {
-      process.stderr.write(`The stack process exited (${exitCode}) before it was ready. ${show(files.logFile)}:\n${tailOf(files.logFile, 60)}\n`);
+      process.stderr.write(
+        `The stack process exited (${exitCode}) before it was ready. ${show(files.logFile)}:\n${tailOf(files.logFile, 60)}\n`,
+      );
       rmSync(files.pidFile, { force: true });
       return 1;
     }
     await sleep(250);
   }
-  process.stderr.write(`The stack was not ready after ${READY_TIMEOUT_MS / 1000} s; stopping it. ${show(files.logFile)}:\n${tailOf(files.logFile, 60)}\n`);
+  process.stderr.write(
+    `The stack was not ready after ${READY_TIMEOUT_MS / 1000} s; stopping it. ${show(files.logFile)}:\n${tailOf(files.logFile, 60)}\n`,
+  );
   await down();
   return 1;
 }
@@ -153,11 +161,21 @@ async function publish(): Promise<number> {
     workflowInputs: values.inputs ? (JSON.parse(values.inputs) as Record<string, unknown>) : {},
     reportWorkflowStatus: true,
   };
-  const res = await fetch(`${info.port.url}/_sim/runs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ invocation }) });
+  const res = await fetch(`${info.port.url}/_sim/runs`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ invocation }),
+  });
   if (!res.ok) throw new Error(`Port simulator refused the run: ${res.status} ${await res.text()}`);
   const run = ((await res.json()) as { run: SimPortRun }).run;
   const msg = signRunMessage(buildRunMessage({ orgId: info.port.orgId, run }), info.port.clientSecret);
-  const broker = { brokers: info.kafka.brokers, caPem: readFileSync(info.kafka.caFile, 'utf8'), caFile: info.kafka.caFile, admin: info.kafka.admin, agent: info.kafka.agent };
+  const broker = {
+    brokers: info.kafka.brokers,
+    caPem: readFileSync(info.kafka.caFile, 'utf8'),
+    caFile: info.kafka.caFile,
+    admin: info.kafka.admin,
+    agent: info.kafka.agent,
+  };
   const producer = new kafkajs.Kafka(kafkaClientConfig(broker, 'admin', 'stack-cli-publish')).producer();
   await producer.connect();
   try {
@@ -166,13 +184,17 @@ async function publish(): Promise<number> {
     await producer.disconnect();
   }
   const runUrl = `${info.port.url}/_sim/runs/${run.id}`;
-  process.stdout.write(`Published run ${run.id}: ${invocation.org}/${invocation.repo} ${invocation.workflow}. Follow it: curl -s ${runUrl}\n`);
+  process.stdout.write(
+    `Published run ${run.id}: ${invocation.org}/${invocation.repo} ${invocation.workflow}. Follow it: curl -s ${runUrl}\n`,
+  );
   if (!values.wait) return 0;
   const deadline = Date.now() + 120_000;
   while (Date.now() < deadline) {
     const current = ((await (await fetch(runUrl)).json()) as { run: SimPortRun }).run;
     if (current.status !== 'IN_PROGRESS') {
-      process.stdout.write(`${current.status}${current.link ? ` ${String(current.link)}` : ''}\n${current.logs.map((l) => `  ${l.message}`).join('\n')}\n`);
+      process.stdout.write(
+        `${current.status}${current.link ? ` ${String(current.link)}` : ''}\n${current.logs.map((l) => `  ${l.message}`).join('\n')}\n`,
+      );
       return current.status === 'SUCCESS' ? 0 : 3;
     }
     await sleep(500);

@@ -31,7 +31,9 @@ export function ghesDescriptions(): string[] {
 }
 
 /** Pure over the files: the availability of every route the module lists. */
-export function computeRoutes(keys: readonly GhesRouteKey[] = Object.keys(GHES_ROUTES) as GhesRouteKey[]): Record<string, RouteAvailability> {
+export function computeRoutes(
+  keys: readonly GhesRouteKey[] = Object.keys(GHES_ROUTES) as GhesRouteKey[],
+): Record<string, RouteAvailability> {
   const versions = ghesDescriptions();
   const ghes = versions.map((v) => [v, pathsOf(`ghes-${v}.json`)] as const);
   const dotcom = pathsOf('api.github.com.json');
@@ -50,7 +52,10 @@ export function computeRoutes(keys: readonly GhesRouteKey[] = Object.keys(GHES_R
 }
 
 /** The table as test/sim/ghes/README.md shows it (a unit test keeps the two in step). */
-export function routesMarkdown(routes: Record<string, RouteAvailability> = GHES_ROUTES, actions: Record<string, readonly string[]> = ACTION_ROUTES): string {
+export function routesMarkdown(
+  routes: Record<string, RouteAvailability> = GHES_ROUTES,
+  actions: Record<string, readonly string[]> = ACTION_ROUTES,
+): string {
   const users = (key: string): string =>
     Object.entries(actions)
       .filter(([, rs]) => rs.includes(key))
@@ -68,7 +73,8 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const computed = computeRoutes();
   if (process.argv.includes('--check')) {
     const wrong = Object.entries(computed).filter(([k, v]) => JSON.stringify(v) !== JSON.stringify(GHES_ROUTES[k as GhesRouteKey]));
-    for (const [k, v] of wrong) console.error(`${k}: module says ${JSON.stringify(GHES_ROUTES[k as GhesRouteKey])}, OpenAPI says ${JSON.stringify(v)}`);
+    for (const [k, v] of wrong)
+      console.error(`${k}: module says ${JSON.stringify(GHES_ROUTES[k as GhesRouteKey])}, OpenAPI says ${JSON.stringify(v)}`);
     process.exit(wrong.length === 0 ? 0 : 1);
   }
   console.log(`GHES descriptions: ${ghesDescriptions().join(', ')}`);

@@ -65,10 +65,13 @@ describe('retry', () => {
     const clock = fakeClock();
     let calls = 0;
     await assert.rejects(
-      retry(async () => {
-        calls++;
-        throw new AgentError('not_found', 'no such workflow');
-      }, { clock }),
+      retry(
+        async () => {
+          calls++;
+          throw new AgentError('not_found', 'no such workflow');
+        },
+        { clock },
+      ),
       (err: unknown) => err instanceof AgentError && err.code === 'not_found',
     );
     assert.equal(calls, 1);
@@ -79,10 +82,13 @@ describe('retry', () => {
     const clock = fakeClock();
     let calls = 0;
     await assert.rejects(
-      retry(async () => {
-        calls++;
-        throw new TypeError('boom');
-      }, { clock }),
+      retry(
+        async () => {
+          calls++;
+          throw new TypeError('boom');
+        },
+        { clock },
+      ),
       (err: unknown) => err instanceof AgentError && err.code === 'internal' && err.message === 'boom',
     );
     assert.equal(calls, 1);
@@ -93,10 +99,13 @@ describe('retry', () => {
     let calls = 0;
     const retries: number[] = [];
     await assert.rejects(
-      retry(async () => {
-        calls++;
-        throw transient();
-      }, { clock, maxAttempts: 3, onRetry: (_e, attempt) => retries.push(attempt) }),
+      retry(
+        async () => {
+          calls++;
+          throw transient();
+        },
+        { clock, maxAttempts: 3, onRetry: (_e, attempt) => retries.push(attempt) },
+      ),
       (err: unknown) => err instanceof AgentError && err.code === 'server',
     );
     assert.equal(calls, 3);
@@ -107,10 +116,13 @@ describe('retry', () => {
   it('waits at least the server retry-after', async () => {
     const clock = fakeClock();
     let calls = 0;
-    await retry(async () => {
-      if (calls++ === 0) throw transient(45_000);
-      return 1;
-    }, { clock, baseMs: 10 });
+    await retry(
+      async () => {
+        if (calls++ === 0) throw transient(45_000);
+        return 1;
+      },
+      { clock, baseMs: 10 },
+    );
     assert.deepEqual(clock.delays, [45_000]);
   });
 
@@ -118,7 +130,10 @@ describe('retry', () => {
     const controller = new AbortController();
     controller.abort();
     let calls = 0;
-    await assert.rejects(retry(async () => ++calls, { clock: fakeClock(), signal: controller.signal }), /aborted/);
+    await assert.rejects(
+      retry(async () => ++calls, { clock: fakeClock(), signal: controller.signal }),
+      /aborted/,
+    );
     assert.equal(calls, 0);
   });
 });

@@ -61,13 +61,27 @@ interface FakeRun extends WorkflowRun {
 
 function fakeGithub(clock: Clock) {
   const runs: FakeRun[] = [];
-  const calls: Array<{ at: number; kind: 'list' | 'get'; repo: string; status?: string; conditional: boolean; notModified: boolean; runId?: number; page?: number }> = [];
+  const calls: Array<{
+    at: number;
+    kind: 'list' | 'get';
+    repo: string;
+    status?: string;
+    conditional: boolean;
+    notModified: boolean;
+    runId?: number;
+    page?: number;
+  }> = [];
   let nextId = 1000;
   let pollIntervalMs: number | undefined;
   let listError: AgentError | undefined;
   const etagOf = (body: unknown) => `W/"${createHash('sha1').update(JSON.stringify(body)).digest('hex')}"`;
   const api = {
-    async listRepoRuns(owner: string, repo: string, q: { createdSince?: string; status?: string; perPage?: number; page?: number }, etag?: string) {
+    async listRepoRuns(
+      owner: string,
+      repo: string,
+      q: { createdSince?: string; status?: string; perPage?: number; page?: number },
+      etag?: string,
+    ) {
       const key = `${owner}/${repo}`;
       if (listError) {
         const e = listError;
@@ -87,12 +101,24 @@ function fakeGithub(clock: Clock) {
       const notModified = etag === tag;
       calls.push({ at: clock.now(), kind: 'list', repo: key, status: q.status, conditional: !!etag, notModified, page: q.page ?? 1 });
       if (notModified) return { notModified: true as const, pollIntervalMs };
-      return { notModified: false as const, page: { runs: page, totalCount: all.length, serverDateMs: clock.now() }, etag: tag, pollIntervalMs };
+      return {
+        notModified: false as const,
+        page: { runs: page, totalCount: all.length, serverDateMs: clock.now() },
+        etag: tag,
+        pollIntervalMs,
+      };
     },
     async getRun(owner: string, repo: string, runId: number, etag?: string) {
       const run = runs.find((r) => r.id === runId && r.repo === `${owner}/${repo}`);
       const tag = run ? etagOf(run) : '';
-      calls.push({ at: clock.now(), kind: 'get', repo: `${owner}/${repo}`, conditional: !!etag, notModified: !!run && etag === tag, runId });
+      calls.push({
+        at: clock.now(),
+        kind: 'get',
+        repo: `${owner}/${repo}`,
+        conditional: !!etag,
+        notModified: !!run && etag === tag,
+        runId,
+      });
       if (!run) throw new AgentError('not_found', `run ${runId} not found`, { status: 404 });
       if (etag === tag) return undefined;
       const { repo: _r, ...rest } = run;
@@ -142,7 +168,14 @@ function setup(opts: { perPage?: number; maxPages?: number; maxWaitMs?: number }
     clock: fc.clock,
     logger: silent,
     random: () => 0.5,
-    settings: { intervalMs: INTERVAL, maxIntervalMs: 6 * INTERVAL, sweepMs: 3 * INTERVAL, maxWaitMs: opts.maxWaitMs ?? 3600_000, perPage: opts.perPage, maxPages: opts.maxPages },
+    settings: {
+      intervalMs: INTERVAL,
+      maxIntervalMs: 6 * INTERVAL,
+      sweepMs: 3 * INTERVAL,
+      maxWaitMs: opts.maxWaitMs ?? 3600_000,
+      perPage: opts.perPage,
+      maxPages: opts.maxPages,
+    },
   });
   const outcomes = new Map<number, WatchOutcome>();
   const statuses = new Map<number, string[]>();
@@ -154,7 +187,15 @@ function setup(opts: { perPage?: number; maxPages?: number; maxWaitMs?: number }
     controllers.set(run.id, ac);
     statuses.set(run.id, []);
     const p = watcher.watch(
-      { portRunId: `r_${run.id}`, org, repo, ghRunId: run.id, sinceMs: fc.clock.now(), fresh: opts.fresh, createdAfterMs: opts.createdAfterMs },
+      {
+        portRunId: `r_${run.id}`,
+        org,
+        repo,
+        ghRunId: run.id,
+        sinceMs: fc.clock.now(),
+        fresh: opts.fresh,
+        createdAfterMs: opts.createdAfterMs,
+      },
       { signal: ac.signal, onStatus: (s) => statuses.get(run.id)!.push(s) },
     );
     p.then(
@@ -198,9 +239,15 @@ describe('batched watcher', () => {
     assert.ok(lists.length >= 5);
     const later = (kind: string | undefined) => lists.filter((c) => c.status === kind).slice(1);
     assert.ok(later('completed').length >= 3 && later(undefined).length >= 1);
-    assert.ok([...later('completed'), ...later(undefined)].every((c) => c.conditional), 'every list after the first of its kind carries If-None-Match');
+    assert.ok(
+      [...later('completed'), ...later(undefined)].every((c) => c.conditional),
+      'every list after the first of its kind carries If-None-Match',
+    );
     const later2 = lists.slice(1);
-    assert.ok(later2.some((c) => c.notModified && c.status === 'completed'), 'completed lists answered 304');
+    assert.ok(
+      later2.some((c) => c.notModified && c.status === 'completed'),
+      'completed lists answered 304',
+    );
     assert.equal(s.outcomes.size, 0);
     s.gh.set(run, 'completed', 'failure');
     await s.advance(INTERVAL * 1.2);
@@ -215,7 +262,11 @@ describe('batched watcher', () => {
     for (const r of mine) void s.watch(r);
     await s.advance(INTERVAL * 4);
     const lists = s.gh.calls.filter((c) => c.kind === 'list' && c.status === undefined);
-    assert.deepEqual(lists.map((c) => c.page), [1, 2, 3], 'the first sweep reads three pages of five');
+    assert.deepEqual(
+      lists.map((c) => c.page),
+      [1, 2, 3],
+      'the first sweep reads three pages of five',
+    );
     assert.equal(s.gh.calls.filter((c) => c.kind === 'get').length, 0);
     assert.ok(mine.every((r) => s.statuses.get(r.id)?.[0] === 'in_progress'));
     s.gh.set(mine[0]!, 'completed', 'success');
@@ -235,7 +286,12 @@ describe('batched watcher', () => {
     const gets = () => s.gh.calls.filter((c) => c.kind === 'get');
     assert.ok(gets().length >= 1 && gets().every((c) => c.runId === old.id || c.runId === near.id));
     await s.advance(INTERVAL * 3);
-    assert.ok(gets().filter((c) => c.runId === old.id).some((c) => c.conditional && c.notModified), 'GETs are conditional');
+    assert.ok(
+      gets()
+        .filter((c) => c.runId === old.id)
+        .some((c) => c.conditional && c.notModified),
+      'GETs are conditional',
+    );
     s.gh.set(old, 'completed', 'success');
     await s.advance(INTERVAL * 1.2);
     assert.equal(s.outcomes.get(old.id)?.kind, 'completed');
@@ -271,7 +327,10 @@ describe('batched watcher', () => {
     assert.equal(deeper.length, 0, `pages beyond the first: ${deeper.length}`);
     const gets = s.gh.calls.filter((c) => c.kind === 'get' && c.runId === mine.id);
     assert.ok(gets.length >= 4, `per-run GETs: ${gets.length}`);
-    assert.ok(gets.slice(1).every((c) => c.conditional), 'conditional after the first');
+    assert.ok(
+      gets.slice(1).every((c) => c.conditional),
+      'conditional after the first',
+    );
   });
 
   it('pages are still read when they cover several tracked runs each', async () => {
@@ -282,7 +341,10 @@ describe('batched watcher', () => {
     for (let i = 0; i < 10; i++) s.gh.create('acme/a', { status: 'in_progress' });
     await s.advance(INTERVAL * 4);
     const sweeps = s.gh.calls.filter((c) => c.kind === 'list' && c.status === undefined);
-    assert.deepEqual(sweeps.map((c) => c.page), [1, 2, 3, 4]);
+    assert.deepEqual(
+      sweeps.map((c) => c.page),
+      [1, 2, 3, 4],
+    );
     assert.equal(s.gh.calls.filter((c) => c.kind === 'get').length, 0);
   });
 
@@ -308,7 +370,15 @@ describe('batched watcher', () => {
     await s.advance(INTERVAL * 1.2);
     assert.equal(s.gh.calls.filter((c) => c.kind === 'get').length, 0, 'no per-run GET');
     const lists = s.gh.calls.filter((c) => c.kind === 'list');
-    assert.deepEqual(lists.map((c) => [c.status ?? 'all', c.page]), [['all', 1], ['all', 2], ['all', 3]], 'one sweep, paged, locates all 250');
+    assert.deepEqual(
+      lists.map((c) => [c.status ?? 'all', c.page]),
+      [
+        ['all', 1],
+        ['all', 2],
+        ['all', 3],
+      ],
+      'one sweep, paged, locates all 250',
+    );
     s.gh.set(resumed[7]!, 'completed', 'success');
     await s.advance(INTERVAL * 1.2);
     assert.equal(s.outcomes.get(resumed[7]!.id)?.kind, 'completed');
@@ -320,7 +390,11 @@ describe('batched watcher', () => {
     const old = s.gh.create('acme/a', { status: 'in_progress', agoMs: 3 * 3600_000 });
     void s.watch(old, { fresh: false, createdAfterMs: T0 - 60_000 });
     await s.advance(INTERVAL * 1.2);
-    assert.deepEqual(s.gh.calls.filter((c) => c.kind === 'get').map((c) => c.runId), [old.id], 'the sweep did not show it: one GET');
+    assert.deepEqual(
+      s.gh.calls.filter((c) => c.kind === 'get').map((c) => c.runId),
+      [old.id],
+      'the sweep did not show it: one GET',
+    );
     s.gh.set(old, 'completed', 'success');
     await s.advance(INTERVAL * 1.2);
     assert.equal(s.outcomes.get(old.id)?.kind, 'completed');
@@ -350,7 +424,10 @@ describe('batched watcher', () => {
     void s.watch(resumed, { fresh: false });
     await s.advance(INTERVAL * 1.2);
     const calls = s.gh.calls.slice(before);
-    assert.deepEqual(calls.filter((c) => c.kind === 'get').map((c) => c.runId), [resumed.id]);
+    assert.deepEqual(
+      calls.filter((c) => c.kind === 'get').map((c) => c.runId),
+      [resumed.id],
+    );
     assert.equal(calls.filter((c) => c.kind === 'list' && c.status === undefined).length, 0, 'no sweep brought forward');
   });
 
@@ -375,7 +452,10 @@ describe('batched watcher', () => {
     await s.advance(INTERVAL * 6);
     assert.deepEqual(s.statuses.get(run.id), ['queued', 'waiting', 'in_progress', 'queued']);
     const lists = s.gh.calls.filter((c) => c.kind === 'list');
-    assert.ok(lists.filter((c) => c.status === 'completed').length > lists.filter((c) => c.status === undefined).length, 'sweeps are the minority');
+    assert.ok(
+      lists.filter((c) => c.status === 'completed').length > lists.filter((c) => c.status === undefined).length,
+      'sweeps are the minority',
+    );
   });
 
   it('adaptive interval: short while runs are young or running, growing while they only wait', async () => {
@@ -385,14 +465,20 @@ describe('batched watcher', () => {
     await s.advance(30 * 60_000);
     const at = s.gh.calls.map((c) => c.at);
     const gaps = at.slice(1).map((t, i) => t - at[i]!);
-    assert.ok(gaps.slice(0, 3).every((g) => g <= INTERVAL * 1.1), `young: ${gaps.slice(0, 3)}`);
-    assert.ok(Math.max(...gaps) >= 5 * INTERVAL && Math.max(...gaps) <= 6 * INTERVAL * 1.1, `grows to the cap: ${gaps}`);
+    assert.ok(
+      gaps.slice(0, 3).every((g) => g <= INTERVAL * 1.1),
+      `young: ${gaps.slice(0, 3).join(',')}`,
+    );
+    assert.ok(Math.max(...gaps) >= 5 * INTERVAL && Math.max(...gaps) <= 6 * INTERVAL * 1.1, `grows to the cap: ${gaps.join(',')}`);
     s.gh.set(run, 'in_progress');
     const n = s.gh.calls.length;
     await s.advance(20 * 60_000);
     const after = s.gh.calls.slice(n).map((c) => c.at);
     const gaps2 = after.slice(1).map((t, i) => t - after[i]!);
-    assert.ok(gaps2.slice(-5).every((g) => g <= INTERVAL * 1.1), `running: back to the base pace ${gaps2.slice(-5)}`);
+    assert.ok(
+      gaps2.slice(-5).every((g) => g <= INTERVAL * 1.1),
+      `running: back to the base pace ${gaps2.slice(-5).join(',')}`,
+    );
   });
 
   it('a new run brings a long wait forward', async () => {
@@ -413,7 +499,10 @@ describe('batched watcher', () => {
     void s.watch(s.gh.create('acme/a', { status: 'in_progress' }));
     await s.advance(5 * 60_000);
     let at = s.gh.calls.map((c) => c.at);
-    assert.ok(at.slice(1).every((t, i) => t - at[i]! >= 45_000), 'never faster than x-poll-interval');
+    assert.ok(
+      at.slice(1).every((t, i) => t - at[i]! >= 45_000),
+      'never faster than x-poll-interval',
+    );
     s.gh.setPollInterval(undefined);
     await s.advance(2 * 60_000);
     s.gh.failNextList(new AgentError('rate_limited', 'secondary rate limit', { retriable: true, retryAfterMs: 120_000, status: 403 }));
@@ -474,12 +563,24 @@ describe('batched watcher on whole-millisecond timers', () => {
     // Jittered intervals whose fractions of a millisecond differ from one poll to the next.
     let jitter = 0;
     const random = () => (jitter = (jitter + 0.37) % 1);
-    const watcher = createBatchedWatcher({ api, clock, logger: silent, random, settings: { intervalMs: 1001, maxIntervalMs: 1001, sweepMs: 1e9, maxWaitMs: 3600_000 } });
+    const watcher = createBatchedWatcher({
+      api,
+      clock,
+      logger: silent,
+      random,
+      settings: { intervalMs: 1001, maxIntervalMs: 1001, sweepMs: 1e9, maxWaitMs: 3600_000 },
+    });
     const ac = new AbortController();
-    const outcome = watcher.watch({ portRunId: 'r_1', org: 'acme', repo: 'a', ghRunId: 1, sinceMs: now, fresh: true }, { signal: ac.signal, onStatus: () => {} }).catch(() => 'aborted');
+    const outcome = watcher
+      .watch({ portRunId: 'r_1', org: 'acme', repo: 'a', ghRunId: 1, sinceMs: now, fresh: true }, { signal: ac.signal, onStatus: () => {} })
+      .catch(() => 'aborted');
     while (asked.length < 200) await new Promise((r) => setImmediate(r));
     ac.abort();
     assert.equal(await outcome, 'aborted');
-    assert.deepEqual(asked.filter((ms) => ms <= 0), [], `${asked.length} sleeps asked for`);
+    assert.deepEqual(
+      asked.filter((ms) => ms <= 0),
+      [],
+      `${asked.length} sleeps asked for`,
+    );
   });
 });

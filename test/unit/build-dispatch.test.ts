@@ -113,10 +113,16 @@ describe('buildDispatch', () => {
 
   it('refuses too many inputs with a message saying what to change', () => {
     const wi = Object.fromEntries(Array.from({ length: 11 }, (_, i) => [`in${i}`, String(i)]));
-    const err = inputsError(() => buildDispatch(run(wi), OPTS), /sends 11 workflow inputs but this GitHub Enterprise Server accepts at most 10/);
+    const err = inputsError(
+      () => buildDispatch(run(wi), OPTS),
+      /sends 11 workflow inputs but this GitHub Enterprise Server accepts at most 10/,
+    );
     assert.match(err.message, /Combine inputs into one JSON input|remove some/);
     // ref does not count: 10 inputs + ref is fine
-    assert.equal(Object.keys(buildDispatch(run({ ...Object.fromEntries(Object.entries(wi).slice(0, 10)), ref: 'main' }), OPTS).inputs).length, 10);
+    assert.equal(
+      Object.keys(buildDispatch(run({ ...Object.fromEntries(Object.entries(wi).slice(0, 10)), ref: 'main' }), OPTS).inputs).length,
+      10,
+    );
   });
 
   it('port_payload counts towards the input limit', () => {
@@ -147,7 +153,7 @@ describe('buildDispatch', () => {
     assert.equal(JSON.parse(JSON.stringify(d.inputs)).__proto__, 'x');
   });
 
-  it('never mutates the run\'s workflowInputs', () => {
+  it("never mutates the run's workflowInputs", () => {
     const wi = { ref: 'main', n: 1 };
     buildDispatch(run(wi), OPTS);
     assert.deepEqual(wi, { ref: 'main', n: 1 });

@@ -24,11 +24,16 @@ describe('claim answer cut to the limit (issue 23)', () => {
   let port: RawServer;
   before(async () => {
     port = await startRawServer((req, res) => {
-      if (req.url === '/v1/auth/access_token') return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ accessToken: 'tok', expiresIn: 3600 }));
+      if (req.url === '/v1/auth/access_token')
+        return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ accessToken: 'tok', expiresIn: 3600 }));
       if (req.method === 'POST' && (req.url === routes.claimActionRuns || req.url === routes.claimNodeRuns)) {
         const { limit } = JSON.parse(req.body) as { limit: number };
         const key = req.url === routes.claimActionRuns ? 'runs' : 'nodeRuns';
-        const runs = Array.from({ length: limit * 10 }, (_, i) => ({ id: `${key === 'runs' ? 'r' : 'wfnr'}_${i}`, status: 'IN_PROGRESS', installationId: 'ghes-agent' }));
+        const runs = Array.from({ length: limit * 10 }, (_, i) => ({
+          id: `${key === 'runs' ? 'r' : 'wfnr'}_${i}`,
+          status: 'IN_PROGRESS',
+          installationId: 'ghes-agent',
+        }));
         return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ ok: true, [key]: runs }));
       }
       res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');

@@ -19,21 +19,40 @@ import type { RunRequest } from '../../agent/types/run-request.js';
 import type { Clock } from '../../agent/util/backoff.js';
 import { virtualClock } from './virtual-clock.js';
 
-const quiet = { child: () => quiet, warn: () => undefined, info: () => undefined, error: () => undefined, debug: () => undefined } as unknown as Logger;
+const quiet = {
+  child: () => quiet,
+  warn: () => undefined,
+  info: () => undefined,
+  error: () => undefined,
+  debug: () => undefined,
+} as unknown as Logger;
 const T = Date.parse('2026-05-01T00:00:00Z');
 const LEASE = 600_000;
 
 describe('hand-over decisions', () => {
-  const base: PortRun = { id: 'r_m', status: 'IN_PROGRESS', pendingExecution: false, externalRunId: 'gh_1_2_3', updatedAt: new Date(T).toISOString() };
+  const base: PortRun = {
+    id: 'r_m',
+    status: 'IN_PROGRESS',
+    pendingExecution: false,
+    externalRunId: 'gh_1_2_3',
+    updatedAt: new Date(T).toISOString(),
+  };
   const none = new Map<string, LockState>();
   it('a hand-over label names its lock; the lock run itself (and the plain label of older agents) is taken over by itself', () => {
     assert.equal(handOverLockOf({ id: 'r_m', statusLabel: handOverLabel('r_lock') }), 'r_lock');
     assert.equal(handOverLockOf({ id: 'wfnr_m', statusLabel: handOverLabel('wfnr_lock-1') }), 'wfnr_lock-1');
     assert.equal(handOverLockOf({ id: 'r_lock', statusLabel: handOverLabel('r_lock') }), undefined);
     assert.equal(handOverLockOf({ id: 'r_m', statusLabel: 'Handed over to another ghes-agent replica (hand-over x)' }), undefined);
-    assert.match(orphanReason({ ...base, id: 'r_lock', statusLabel: handOverLabel('r_lock') }, { nowMs: T, leaseMs: LEASE, held: false }) ?? '', /handed over/);
+    assert.match(
+      orphanReason({ ...base, id: 'r_lock', statusLabel: handOverLabel('r_lock') }, { nowMs: T, leaseMs: LEASE, held: false }) ?? '',
+      /handed over/,
+    );
     assert.match(orphanReason({ ...base, statusLabel: RELEASED_LABEL }, { nowMs: T, leaseMs: LEASE, held: false }) ?? '', /handed over/);
-    assert.equal(orphanReason({ ...base, statusLabel: handOverLabel('r_lock') }, { nowMs: T, leaseMs: LEASE, held: false }), undefined, 'a member alone is no orphan');
+    assert.equal(
+      orphanReason({ ...base, statusLabel: handOverLabel('r_lock') }, { nowMs: T, leaseMs: LEASE, held: false }),
+      undefined,
+      'a member alone is no orphan',
+    );
   });
   it('a member: its lock looked at first; held without a write only while its hand-over is under half a lease old and its lock was taken here', () => {
     const member = { ...base, statusLabel: handOverLabel('r_lock') };
@@ -47,10 +66,18 @@ describe('hand-over decisions', () => {
     // Half a lease after the hand-over another replica could soon see it stale: the lease rule decides, with a write.
     assert.equal(decideListed(member, { ...at, nowMs: T + LEASE / 2, locks: won }), undefined);
     assert.match(JSON.stringify(decideListed(member, { ...at, nowMs: T + LEASE, locks: won })), /"orphan".*not written for 600 s/);
-    assert.match(JSON.stringify(decideListed(member, { ...at, nowMs: T + LEASE, locks: lost })), /"orphan"/, 'its taker died: the lease rule');
+    assert.match(
+      JSON.stringify(decideListed(member, { ...at, nowMs: T + LEASE, locks: lost })),
+      /"orphan"/,
+      'its taker died: the lease rule',
+    );
     assert.equal(decideListed({ ...member, status: 'SUCCESS' }, { ...at, locks: won }), undefined);
     assert.equal(decideListed({ ...member, externalRunId: null }, { ...at, locks: won }), undefined, 'never a run without its GitHub run');
-    assert.deepEqual(decideListed({ ...base, statusLabel: 'Workflow dispatched' }, { ...at, locks: won }), undefined, 'a live replica’s run');
+    assert.deepEqual(
+      decideListed({ ...base, statusLabel: 'Workflow dispatched' }, { ...at, locks: won }),
+      undefined,
+      'a live replica’s run',
+    );
   });
 });
 
@@ -68,21 +95,43 @@ function sharedPort(clock: Clock, count: number, listLimit = 1000) {
   const records = new Map<string, PortRun & { action: string }>();
   for (let i = 0; i < count; i++) {
     const id = `r_run${String(i).padStart(5, '0')}`;
-    records.set(id, { id, action: `action_${i % 7}`, status: 'IN_PROGRESS', pendingExecution: false, installationId: 'ghes-agent', externalRunId: `gh_1_2_${i + 1}`, link: `https://ghes/acme/infra/actions/runs/${i + 1}`, statusLabel: 'Workflow dispatched', updatedAt: stamp(), createdAt: new Date(T).toISOString() });
+    records.set(id, {
+      id,
+      action: `action_${i % 7}`,
+      status: 'IN_PROGRESS',
+      pendingExecution: false,
+      installationId: 'ghes-agent',
+      externalRunId: `gh_1_2_${i + 1}`,
+      link: `https://ghes/acme/infra/actions/runs/${i + 1}`,
+      statusLabel: 'Workflow dispatched',
+      updatedAt: stamp(),
+      createdAt: new Date(T).toISOString(),
+    });
   }
   const raw = (r: PortRun & { action: string }) => ({
     ...r,
     action: { identifier: r.action },
-    payload: { type: 'INTEGRATION_ACTION', installationId: 'ghes-agent', integrationActionType: 'dispatch_workflow', integrationActionExecutionProperties: { org: 'acme', repo: 'infra', workflow: 'deploy.yml' } },
+    payload: {
+      type: 'INTEGRATION_ACTION',
+      installationId: 'ghes-agent',
+      integrationActionType: 'dispatch_workflow',
+      integrationActionExecutionProperties: { org: 'acme', repo: 'infra', workflow: 'deploy.yml' },
+    },
   });
   const calls: Array<{ who: string; what: string; runId?: string; patch?: PortPatch }> = [];
   const write = (runId: string, patch: PortPatch) => {
     const r = records.get(runId)!;
-    Object.assign(r, patch.statusLabel ? { statusLabel: patch.statusLabel } : {}, patch.status ? { status: patch.status } : {}, { updatedAt: stamp() });
+    Object.assign(r, patch.statusLabel ? { statusLabel: patch.statusLabel } : {}, patch.status ? { status: patch.status } : {}, {
+      updatedAt: stamp(),
+    });
     return { ...r };
   };
   const portFor = (who: string): PortRunApi => ({
-    getRun: async (runId) => (calls.push({ who, what: 'get', runId }), await clock.sleep(10), records.has(runId) ? { ...records.get(runId)! } : undefined),
+    getRun: async (runId) => (
+      calls.push({ who, what: 'get', runId }),
+      await clock.sleep(10),
+      records.has(runId) ? { ...records.get(runId)! } : undefined
+    ),
     patchRun: async (runId, patch) => (calls.push({ who, what: 'patch', runId, patch }), await clock.sleep(10), write(runId, patch)),
     addLog: async () => undefined,
   });
@@ -111,7 +160,16 @@ function sharedPort(clock: Clock, count: number, listLimit = 1000) {
   return { records, calls, portFor, claimApiFor, reporterFor };
 }
 
-const settings: ClaimIntakeSettings = { installationId: 'ghes-agent', kinds: ['action'], batchSize: 100, intervalMs: 1000, visibilityTimeoutMs: 60_000, maxSharePercent: 30, leaseMs: LEASE, rediscoveryIntervalMs: 60_000 };
+const settings: ClaimIntakeSettings = {
+  installationId: 'ghes-agent',
+  kinds: ['action'],
+  batchSize: 100,
+  intervalMs: 1000,
+  visibilityTimeoutMs: 60_000,
+  maxSharePercent: 30,
+  leaseMs: LEASE,
+  rediscoveryIntervalMs: 60_000,
+};
 
 function replica(name: string, port: ReturnType<typeof sharedPort>, clock: Clock, room = 100_000) {
   const jobs: Array<{ run: RunRequest; ctx: RunContext }> = [];
@@ -119,9 +177,19 @@ function replica(name: string, port: ReturnType<typeof sharedPort>, clock: Clock
     // Tracking forever (until stopped); a job taken over only tracks: its handOff is kept.
     job: (run: RunRequest, ctx: RunContext): PreparedRun => {
       jobs.push({ run, ctx });
-      return { where: ctx.where, intake: ctx.intake, runId: run.runId, handle: (signal) => new Promise((_, reject) => signal.addEventListener('abort', () => reject(new Error('aborted')))) };
+      return {
+        where: ctx.where,
+        intake: ctx.intake,
+        runId: run.runId,
+        handle: (signal) => new Promise((_, reject) => signal.addEventListener('abort', () => reject(new Error('aborted')))),
+      };
     },
-    refusal: (runId: string, ctx: RunContext): PreparedRun => ({ where: ctx.where, intake: ctx.intake, runId, handle: async () => undefined }),
+    refusal: (runId: string, ctx: RunContext): PreparedRun => ({
+      where: ctx.where,
+      intake: ctx.intake,
+      runId,
+      handle: async () => undefined,
+    }),
     count: () => undefined,
     finalReport: async () => undefined,
     servesOrg: () => true,
@@ -163,7 +231,10 @@ describe('a rolling update of the HTTPS intake', () => {
     const handOver = port.calls.slice(before).filter((c) => c.who === 'old');
     assert.equal(handOver.length, count, 'one write per run, no reads');
     const lock = handOver[0]!.runId!;
-    assert.ok(handOver.every((c) => c.what === 'patch' && c.patch?.statusLabel === handOverLabel(lock) && c.patch?.externalRunId), 'every run names the lock, and keeps its GitHub run');
+    assert.ok(
+      handOver.every((c) => c.what === 'patch' && c.patch?.statusLabel === handOverLabel(lock) && c.patch?.externalRunId),
+      'every run names the lock, and keeps its GitHub run',
+    );
 
     // Two replicas look at once (a successor and the survivor): one takes the hand-over.
     const since = port.calls.length;
@@ -180,7 +251,10 @@ describe('a rolling update of the HTTPS intake', () => {
       assert.equal([...aIds].filter((id) => bIds.has(id)).length, 0, 'no run tracked twice');
       assert.ok(aIds.size === 0 || bIds.size === 0, 'the hand-over went whole to one replica');
       const jobs = [...a.jobs, ...b.jobs];
-      assert.ok(jobs.every((j) => j.ctx.dispatchBy! < clock.now() && j.ctx.record?.externalRunId), 'only tracked, from the record');
+      assert.ok(
+        jobs.every((j) => j.ctx.dispatchBy! < clock.now() && j.ctx.record?.externalRunId),
+        'only tracked, from the record',
+      );
       const after = port.calls.slice(since);
       const writes = after.filter((c) => c.what === 'patch' && Object.keys(c.patch ?? {}).length > 0);
       const reads = after.filter((c) => c.what === 'get');
@@ -192,7 +266,10 @@ describe('a rolling update of the HTTPS intake', () => {
       assert.ok((writes.length + reads.length + lists.length) / count < 0.1, 'well under a request per run to take them over');
     } finally {
       let stopped = false;
-      await Promise.all([Promise.all([a.intake.stop({ deadlineMs: clock.now() }), b.intake.stop({ deadlineMs: clock.now() })]).then(() => (stopped = true)), runUntil(() => stopped)]);
+      await Promise.all([
+        Promise.all([a.intake.stop({ deadlineMs: clock.now() }), b.intake.stop({ deadlineMs: clock.now() })]).then(() => (stopped = true)),
+        runUntil(() => stopped),
+      ]);
     }
   });
 
@@ -211,7 +288,11 @@ describe('a rolling update of the HTTPS intake', () => {
       late!.updatedAt = new Date(clock.now()).toISOString();
       await runUntil(() => a.intake.held() === 3 || clock.now() - T > 5 * 60_000);
       assert.deepEqual(a.jobs.map((j) => j.run.runId).sort(), [lock!.id, m1!.id, late!.id]);
-      assert.deepEqual(port.calls.filter((c) => c.what === 'patch').map((c) => c.runId), [lock!.id], 'the lock only is written');
+      assert.deepEqual(
+        port.calls.filter((c) => c.what === 'patch').map((c) => c.runId),
+        [lock!.id],
+        'the lock only is written',
+      );
     } finally {
       let stopped = false;
       await Promise.all([a.intake.stop({ deadlineMs: clock.now() }).then(() => (stopped = true)), runUntil(() => stopped)]);
@@ -231,7 +312,10 @@ describe('a rolling update of the HTTPS intake', () => {
       await a.intake.start();
       await runUntil(() => clock.now() - T > 30_000);
       assert.deepEqual(a.jobs.map((j) => j.run.runId).sort(), [m2!.id], 'only the stale member, by itself');
-      assert.ok(port.calls.some((c) => c.what === 'patch' && c.runId === m2!.id), 'taken over with a write');
+      assert.ok(
+        port.calls.some((c) => c.what === 'patch' && c.runId === m2!.id),
+        'taken over with a write',
+      );
       assert.ok(!port.calls.some((c) => c.what === 'patch' && c.runId === m1!.id), 'the fresh member is left to its taker');
     } finally {
       let stopped = false;

@@ -19,8 +19,23 @@ import type { RunRequest } from '../../agent/types/run-request.js';
 import type { Clock } from '../../agent/util/backoff.js';
 import { virtualClock } from './virtual-clock.js';
 
-const quiet = { child: () => quiet, warn: () => undefined, info: () => undefined, error: () => undefined, debug: () => undefined } as unknown as Logger;
-const settings: ClaimIntakeSettings = { installationId: 'ghes-agent', kinds: ['action'], batchSize: 100, intervalMs: 1000, visibilityTimeoutMs: 60_000, maxSharePercent: 30, leaseMs: 600_000, rediscoveryIntervalMs: 60_000 };
+const quiet = {
+  child: () => quiet,
+  warn: () => undefined,
+  info: () => undefined,
+  error: () => undefined,
+  debug: () => undefined,
+} as unknown as Logger;
+const settings: ClaimIntakeSettings = {
+  installationId: 'ghes-agent',
+  kinds: ['action'],
+  batchSize: 100,
+  intervalMs: 1000,
+  visibilityTimeoutMs: 60_000,
+  maxSharePercent: 30,
+  leaseMs: 600_000,
+  rediscoveryIntervalMs: 60_000,
+};
 const flush = () => new Promise((r) => setImmediate(r));
 
 /** A clock whose sleeps resolve at once (advancing time) unless aborted. */
@@ -28,7 +43,8 @@ function fakeClock(start = Date.parse('2026-05-01T00:00:00Z')) {
   let now = start;
   const clock: Clock = {
     now: () => now,
-    sleep: (ms, signal) => (signal?.aborted ? Promise.reject(new Error('aborted')) : new Promise((r) => setImmediate(() => ((now += ms), r())))),
+    sleep: (ms, signal) =>
+      signal?.aborted ? Promise.reject(new Error('aborted')) : new Promise((r) => setImmediate(() => ((now += ms), r()))),
   };
   return { clock, advance: (ms: number) => (now += ms) };
 }
@@ -58,7 +74,12 @@ function fakeProcessor(handle: (run: RunRequest, ctx: RunContext) => Promise<voi
       jobs.push({ run, ctx });
       return { where: ctx.where, intake: ctx.intake, runId: run.runId, handle: () => handle(run, ctx) };
     },
-    refusal: (runId: string, ctx: RunContext): PreparedRun => ({ where: ctx.where, intake: ctx.intake, runId, handle: async () => undefined }),
+    refusal: (runId: string, ctx: RunContext): PreparedRun => ({
+      where: ctx.where,
+      intake: ctx.intake,
+      runId,
+      handle: async () => undefined,
+    }),
     count: () => undefined,
     finalReport: async () => undefined,
     servesOrg: () => true,
@@ -69,7 +90,12 @@ function fakeProcessor(handle: (run: RunRequest, ctx: RunContext) => Promise<voi
 const reporter: Reporter = { send: async () => undefined, pending: () => 0, drain: async () => undefined, stop: () => undefined };
 const noPort: PortRunApi = { getRun: async () => undefined, patchRun: async () => undefined, addLog: async () => undefined };
 
-function fakeClaimApi(script: { claim?: (kind: RunKind, req: ClaimRequest) => unknown[]; ack?: (runId: string, n: number) => 'acked' | 'conflict' | Error } = {}) {
+function fakeClaimApi(
+  script: {
+    claim?: (kind: RunKind, req: ClaimRequest) => unknown[];
+    ack?: (runId: string, n: number) => 'acked' | 'conflict' | Error;
+  } = {},
+) {
   const claims: ClaimRequest[] = [];
   const acks: string[] = [];
   const api: ClaimApi = {
@@ -87,7 +113,11 @@ function fakeClaimApi(script: { claim?: (kind: RunKind, req: ClaimRequest) => un
 
 describe('fairness', () => {
   it("leaves out the keys holding the share of the buffer (Ocean's 30 %)", () => {
-    const waiting = new Map([['flood', 30], ['other', 5], ['', 99]]);
+    const waiting = new Map([
+      ['flood', 30],
+      ['other', 5],
+      ['', 99],
+    ]);
     assert.deepEqual(saturatedKeys(waiting, 100, 30), ['flood']);
     assert.deepEqual(saturatedKeys(waiting, 100, 100), []);
     assert.deepEqual(saturatedKeys(new Map([['a', 1]]), 2, 30), ['a'], 'at least one run per key');
@@ -95,7 +125,13 @@ describe('fairness', () => {
 });
 
 describe('orphans', () => {
-  const base: PortRun = { id: 'r_1', status: 'IN_PROGRESS', pendingExecution: false, externalRunId: 'gh_1_2_3', updatedAt: '2026-05-01T00:00:00.000Z' };
+  const base: PortRun = {
+    id: 'r_1',
+    status: 'IN_PROGRESS',
+    pendingExecution: false,
+    externalRunId: 'gh_1_2_3',
+    updatedAt: '2026-05-01T00:00:00.000Z',
+  };
   const t = Date.parse('2026-05-01T00:00:00Z');
   it('an acknowledged, dispatched, unfinished run not written for a lease, or handed over', () => {
     assert.match(orphanReason(base, { nowMs: t + 600_000, leaseMs: 600_000, held: false }) ?? '', /not written for 600 s/);
@@ -117,10 +153,23 @@ describe('claim intake', () => {
   it('claims only what there is room for, and excludes an action holding its share of the dispatch stage', async () => {
     const { clock } = fakeClock();
     let claimNo = 0;
-    const { api, claims } = fakeClaimApi({ claim: () => (claimNo++ === 0 ? Array.from({ length: 4 }, (_, i) => claimedRun(`r_flood${i}`, 'flood')) : []) });
+    const { api, claims } = fakeClaimApi({
+      claim: () => (claimNo++ === 0 ? Array.from({ length: 4 }, (_, i) => claimedRun(`r_flood${i}`, 'flood')) : []),
+    });
     const { processor } = fakeProcessor(() => new Promise(() => undefined)); // dispatching forever
     let room = 4;
-    const intake = createClaimIntake({ settings, claimApi: api, port: noPort, processor, reporter, room: () => room, dispatchCapacity: 10, metrics: createMetrics({ defaultMetrics: false }), logger: quiet, clock });
+    const intake = createClaimIntake({
+      settings,
+      claimApi: api,
+      port: noPort,
+      processor,
+      reporter,
+      room: () => room,
+      dispatchCapacity: 10,
+      metrics: createMetrics({ defaultMetrics: false }),
+      logger: quiet,
+      clock,
+    });
     await intake.start();
     assert.equal(claims[0]!.limit, 4, 'the room, not the batch size');
     assert.equal(intake.dispatching(), 4);
@@ -142,9 +191,22 @@ describe('claim intake', () => {
       ack: (_id, n) => (n === 1 ? new AgentError('port', 'Port API ack_run answered 503', { retriable: true, status: 503 }) : 'conflict'),
     });
     let handedOff: boolean | undefined;
-    const { processor } = fakeProcessor(async (_run, ctx) => void (handedOff = await ctx.handOff!({ link: 'https://ghes/o/r/actions/runs/1', externalRunId: 'gh_1_2_1' })));
+    const { processor } = fakeProcessor(
+      async (_run, ctx) => void (handedOff = await ctx.handOff!({ link: 'https://ghes/o/r/actions/runs/1', externalRunId: 'gh_1_2_1' })),
+    );
     const metrics = createMetrics({ defaultMetrics: false });
-    const intake = createClaimIntake({ settings, claimApi: api, port: noPort, processor, reporter, room: () => 10, dispatchCapacity: 10, metrics, logger: quiet, clock });
+    const intake = createClaimIntake({
+      settings,
+      claimApi: api,
+      port: noPort,
+      processor,
+      reporter,
+      room: () => 10,
+      dispatchCapacity: 10,
+      metrics,
+      logger: quiet,
+      clock,
+    });
     await intake.start();
     for (let i = 0; i < 10 && handedOff === undefined; i++) await flush();
     assert.equal(handedOff, true);
@@ -165,7 +227,18 @@ describe('claim intake', () => {
     let handedOff: boolean | undefined;
     const { processor } = fakeProcessor(async (_run, ctx) => void (handedOff = await ctx.handOff!({})));
     const metrics = createMetrics({ defaultMetrics: false });
-    const intake = createClaimIntake({ settings, claimApi: api, port: noPort, processor, reporter, room: () => 10, dispatchCapacity: 10, metrics, logger: quiet, clock });
+    const intake = createClaimIntake({
+      settings,
+      claimApi: api,
+      port: noPort,
+      processor,
+      reporter,
+      room: () => 10,
+      dispatchCapacity: 10,
+      metrics,
+      logger: quiet,
+      clock,
+    });
     await intake.start();
     for (let i = 0; i < 10; i++) await flush();
     assert.equal(handedOff, false);
@@ -178,9 +251,25 @@ describe('claim intake', () => {
   it('gives each claimed run a dispatch deadline two thirds into its claim, and Port’s record from the claim', async () => {
     const { clock } = fakeClock();
     const t0 = clock.now();
-    const { api } = fakeClaimApi({ claim: (() => { let n = 0; return () => (n++ === 0 ? [claimedRun('r_deadline', 'deploy', { statusLabel: 'Dispatching workflow' })] : []); })() });
+    const { api } = fakeClaimApi({
+      claim: (() => {
+        let n = 0;
+        return () => (n++ === 0 ? [claimedRun('r_deadline', 'deploy', { statusLabel: 'Dispatching workflow' })] : []);
+      })(),
+    });
     const { processor, jobs } = fakeProcessor(() => new Promise(() => undefined));
-    const intake = createClaimIntake({ settings, claimApi: api, port: noPort, processor, reporter, room: () => 10, dispatchCapacity: 10, metrics: createMetrics({ defaultMetrics: false }), logger: quiet, clock });
+    const intake = createClaimIntake({
+      settings,
+      claimApi: api,
+      port: noPort,
+      processor,
+      reporter,
+      room: () => 10,
+      dispatchCapacity: 10,
+      metrics: createMetrics({ defaultMetrics: false }),
+      logger: quiet,
+      clock,
+    });
     await intake.start();
     assert.equal(jobs[0]!.ctx.dispatchBy, t0 + 40_000);
     assert.equal(jobs[0]!.ctx.record?.statusLabel, 'Dispatching workflow');
@@ -197,8 +286,19 @@ describe('taking an orphan over', () => {
   function sharedPort(clock: Clock, opts: { sameMillisecond?: boolean } = {}) {
     let seq = 0;
     // Real Port stamps updatedAt in milliseconds (ISO 8601): two writes in one millisecond read back alike.
-    const stamp = () => (opts.sameMillisecond ? new Date(clock.now()).toISOString() : new Date(clock.now() + seq++ / 1000).toISOString() + `#${seq}`);
-    const record: PortRun = { id: 'r_orphan', status: 'IN_PROGRESS', pendingExecution: false, installationId: 'ghes-agent', externalRunId: 'gh_1_2_7', link: 'https://ghes/o/r/actions/runs/7', statusLabel: 'Workflow dispatched', updatedAt: '2026-04-30T00:00:00.000Z', createdAt: '2026-04-30T00:00:00.000Z' };
+    const stamp = () =>
+      opts.sameMillisecond ? new Date(clock.now()).toISOString() : new Date(clock.now() + seq++ / 1000).toISOString() + `#${seq}`;
+    const record: PortRun = {
+      id: 'r_orphan',
+      status: 'IN_PROGRESS',
+      pendingExecution: false,
+      installationId: 'ghes-agent',
+      externalRunId: 'gh_1_2_7',
+      link: 'https://ghes/o/r/actions/runs/7',
+      statusLabel: 'Workflow dispatched',
+      updatedAt: '2026-04-30T00:00:00.000Z',
+      createdAt: '2026-04-30T00:00:00.000Z',
+    };
     const raw = () => ({ ...claimedRun('r_orphan'), ...record });
     const patches: PortPatch[] = [];
     const port: PortRunApi = {
@@ -215,34 +315,52 @@ describe('taking an orphan over', () => {
   }
 
   for (const sameMillisecond of [false, true]) {
-  it(`two replicas find the same orphan: exactly one takes it, and it only tracks (never dispatches)${sameMillisecond ? '; both writes stamped in the same millisecond' : ''}`, async () => {
-    const { clock, runUntil } = virtualClock();
-    const shared = sharedPort(clock, { sameMillisecond });
-    const adopters: string[] = [];
-    const make = (name: string) => {
-      const api: ClaimApi = { claim: async () => [], ack: async () => 'acked', listActive: async () => [shared.raw()] };
-      const { processor, jobs } = fakeProcessor(() => new Promise(() => undefined));
-      const intake = createClaimIntake({ settings: { ...settings, rediscoveryIntervalMs: 1000 }, claimApi: api, port: shared.port, processor, reporter, room: () => 10, dispatchCapacity: 10, metrics: createMetrics({ defaultMetrics: false }), logger: quiet, clock, random: () => 0.5, replicaId: `replica-${name}` });
-      return { name, intake, jobs };
-    };
-    const a = make('a');
-    const b = make('b');
-    try {
-      await Promise.all([a.intake.start(), b.intake.start()]);
-      const t0 = clock.now();
-      // Both look every second; a take-over pauses 5 s: a minute of virtual time is plenty.
-      await runUntil(() => clock.now() - t0 > 60_000);
-      for (const x of [a, b]) if (x.jobs.length) adopters.push(x.name);
-      assert.equal(shared.patches.length, 2, 'both replicas saw the orphan at the same time and wrote to it');
-      assert.equal(adopters.length, 1, `one adopter, got ${adopters.join(', ') || 'none'}`);
-      const job = (a.jobs[0] ?? b.jobs[0])!;
-      assert.ok(job.ctx.dispatchBy! < clock.now(), 'an adopted run can never be dispatched');
-      assert.equal(job.ctx.record?.externalRunId, 'gh_1_2_7');
-      assert.ok(shared.patches.every((p) => p.statusLabel?.startsWith('Workflow dispatched (taken over by replica-') && p.externalRunId === 'gh_1_2_7'), 'the take-over write keeps the run link, and names its replica');
-      assert.notEqual(shared.patches[0]!.statusLabel, shared.patches[1]!.statusLabel, 'each replica writes its own name');
-    } finally {
-      await Promise.all([a.intake.stop({ deadlineMs: clock.now() }), b.intake.stop({ deadlineMs: clock.now() })]);
-    }
-  });
+    it(`two replicas find the same orphan: exactly one takes it, and it only tracks (never dispatches)${sameMillisecond ? '; both writes stamped in the same millisecond' : ''}`, async () => {
+      const { clock, runUntil } = virtualClock();
+      const shared = sharedPort(clock, { sameMillisecond });
+      const adopters: string[] = [];
+      const make = (name: string) => {
+        const api: ClaimApi = { claim: async () => [], ack: async () => 'acked', listActive: async () => [shared.raw()] };
+        const { processor, jobs } = fakeProcessor(() => new Promise(() => undefined));
+        const intake = createClaimIntake({
+          settings: { ...settings, rediscoveryIntervalMs: 1000 },
+          claimApi: api,
+          port: shared.port,
+          processor,
+          reporter,
+          room: () => 10,
+          dispatchCapacity: 10,
+          metrics: createMetrics({ defaultMetrics: false }),
+          logger: quiet,
+          clock,
+          random: () => 0.5,
+          replicaId: `replica-${name}`,
+        });
+        return { name, intake, jobs };
+      };
+      const a = make('a');
+      const b = make('b');
+      try {
+        await Promise.all([a.intake.start(), b.intake.start()]);
+        const t0 = clock.now();
+        // Both look every second; a take-over pauses 5 s: a minute of virtual time is plenty.
+        await runUntil(() => clock.now() - t0 > 60_000);
+        for (const x of [a, b]) if (x.jobs.length) adopters.push(x.name);
+        assert.equal(shared.patches.length, 2, 'both replicas saw the orphan at the same time and wrote to it');
+        assert.equal(adopters.length, 1, `one adopter, got ${adopters.join(', ') || 'none'}`);
+        const job = (a.jobs[0] ?? b.jobs[0])!;
+        assert.ok(job.ctx.dispatchBy! < clock.now(), 'an adopted run can never be dispatched');
+        assert.equal(job.ctx.record?.externalRunId, 'gh_1_2_7');
+        assert.ok(
+          shared.patches.every(
+            (p) => p.statusLabel?.startsWith('Workflow dispatched (taken over by replica-') && p.externalRunId === 'gh_1_2_7',
+          ),
+          'the take-over write keeps the run link, and names its replica',
+        );
+        assert.notEqual(shared.patches[0]!.statusLabel, shared.patches[1]!.statusLabel, 'each replica writes its own name');
+      } finally {
+        await Promise.all([a.intake.stop({ deadlineMs: clock.now() }), b.intake.stop({ deadlineMs: clock.now() })]);
+      }
+    });
   }
 });

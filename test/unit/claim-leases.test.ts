@@ -13,7 +13,13 @@ import type { Report, Reporter } from '../../agent/port/reporter.js';
 import type { MessageProcessor } from '../../agent/run/process-message.js';
 import { virtualClock } from './virtual-clock.js';
 
-const quiet = { child: () => quiet, warn: () => undefined, info: () => undefined, error: () => undefined, debug: () => undefined } as unknown as Logger;
+const quiet = {
+  child: () => quiet,
+  warn: () => undefined,
+  info: () => undefined,
+  error: () => undefined,
+  debug: () => undefined,
+} as unknown as Logger;
 /** Not used by the lease loop: any call would throw. */
 const unused = <T>() => ({}) as T;
 
@@ -25,9 +31,23 @@ describe('keeping leases', () => {
     const { clock, runUntil } = virtualClock(T0);
     const sent: Array<{ runId: string; report: Report; at: number }> = [];
     // Never delivered by itself: only renewed() below tells the intake a write was accepted.
-    const reporter: Reporter = { send: async (runId, report) => void sent.push({ runId, report, at: clock.now() }), pending: () => 0, drain: async () => undefined, stop: () => undefined };
+    const reporter: Reporter = {
+      send: async (runId, report) => void sent.push({ runId, report, at: clock.now() }),
+      pending: () => 0,
+      drain: async () => undefined,
+      stop: () => undefined,
+    };
     const s = createClaimIntakeState({
-      settings: { installationId: 'ghes-agent', kinds: ['action'], batchSize: 10, intervalMs: 1000, visibilityTimeoutMs: 60_000, maxSharePercent: 30, leaseMs: LEASE, rediscoveryIntervalMs: 60_000 },
+      settings: {
+        installationId: 'ghes-agent',
+        kinds: ['action'],
+        batchSize: 10,
+        intervalMs: 1000,
+        visibilityTimeoutMs: 60_000,
+        maxSharePercent: 30,
+        leaseMs: LEASE,
+        rediscoveryIntervalMs: 60_000,
+      },
       claimApi: unused<ClaimApi>(),
       port: unused<PortRunApi>(),
       processor: unused<MessageProcessor>(),

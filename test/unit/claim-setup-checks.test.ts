@@ -43,9 +43,15 @@ describe('claim setup: registering the installation', () => {
 
   it('a 409 with no record to read afterwards, and any other refusal, still stop the start', async () => {
     const gone = racingPort(conflict, undefined);
-    await assert.rejects(checkClaimSetup({ tokenClaims: async () => ({ isMachine: true }), integrations: gone.integrations, settings, logger }), /409/);
+    await assert.rejects(
+      checkClaimSetup({ tokenClaims: async () => ({ isMachine: true }), integrations: gone.integrations, settings, logger }),
+      /409/,
+    );
     const refused = racingPort(new AgentError('port', 'Port API create_integration answered 422: bad', { status: 422 }), undefined);
-    await assert.rejects(checkClaimSetup({ tokenClaims: async () => ({ isMachine: true }), integrations: refused.integrations, settings, logger }), /422/);
+    await assert.rejects(
+      checkClaimSetup({ tokenClaims: async () => ({ isMachine: true }), integrations: refused.integrations, settings, logger }),
+      /422/,
+    );
     assert.deepEqual(refused.calls, ['get', 'create']);
   });
 });

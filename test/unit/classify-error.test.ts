@@ -48,7 +48,9 @@ describe('classifyGithubError', () => {
   });
 
   it('a reset already in the past still waits at least a second', () => {
-    const e = classify(requestError(403, 'API rate limit exceeded', { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(NOW / 1000 - 5) }));
+    const e = classify(
+      requestError(403, 'API rate limit exceeded', { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(NOW / 1000 - 5) }),
+    );
     assert.equal(e.retryAfterMs, 1000);
   });
 
@@ -68,7 +70,7 @@ describe('classifyGithubError', () => {
   });
 
   it("422 → inputs, permanent, with GitHub's own message and errors", () => {
-    const e = classify(requestError(422, "Unexpected inputs provided: [\"colour\"]", {}, { errors: [{ field: 'inputs' }] }));
+    const e = classify(requestError(422, 'Unexpected inputs provided: ["colour"]', {}, { errors: [{ field: 'inputs' }] }));
     assert.equal(e.code, 'inputs');
     assert.equal(e.retriable, false);
     assert.equal(e.status, 422);
@@ -91,7 +93,10 @@ describe('classifyGithubError', () => {
   });
 
   it('network error without response (cause ECONNREFUSED) → network, retriable, naming the host', () => {
-    const raw = Object.assign(new Error('fetch failed'), { status: 500, cause: Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }) });
+    const raw = Object.assign(new Error('fetch failed'), {
+      status: 500,
+      cause: Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }),
+    });
     const e = classify(raw);
     assert.equal(e.code, 'network');
     assert.equal(e.retriable, true);

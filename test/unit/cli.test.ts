@@ -17,7 +17,11 @@ describe('parseCommand', () => {
   });
   it('help and version wherever they are asked for', () => {
     for (const argv of [['--help'], ['-h'], ['help'], ['--config', 'x', '--help']]) assert.deepEqual(parseCommand(argv), { kind: 'help' });
-    for (const argv of [['check', '--help'], ['help', 'check']]) assert.deepEqual(parseCommand(argv), { kind: 'help', topic: 'check' });
+    for (const argv of [
+      ['check', '--help'],
+      ['help', 'check'],
+    ])
+      assert.deepEqual(parseCommand(argv), { kind: 'help', topic: 'check' });
     for (const argv of [['--version'], ['-V'], ['version']]) assert.deepEqual(parseCommand(argv), { kind: 'version' });
   });
   it('usage names every command and option', () => {
@@ -50,7 +54,12 @@ describe('clockSkew', () => {
 });
 
 describe('runChecks', () => {
-  const ok = (id: string, part: Check<object>['part'] = 'github', needs?: string[]): Check<object> => ({ id, part, needs, run: async () => pass(`${id} fine`) });
+  const ok = (id: string, part: Check<object>['part'] = 'github', needs?: string[]): Check<object> => ({
+    id,
+    part,
+    needs,
+    run: async () => pass(`${id} fine`),
+  });
   it('skips a disabled part and checks whose needs did not pass; a throw or a hang fails', async () => {
     const lines: string[] = [];
     const results = await runChecks(
@@ -59,14 +68,23 @@ describe('runChecks', () => {
         { id: 'b', part: 'port', run: async () => fail('b broke', 'fix b') },
         ok('c', 'port', ['b']),
         ok('d', 'kafka'),
-        { id: 'e', part: 'github', run: async () => { throw new Error('boom'); } },
+        {
+          id: 'e',
+          part: 'github',
+          run: async () => {
+            throw new Error('boom');
+          },
+        },
         { id: 'f', part: 'github', run: () => new Promise(() => undefined) },
         ok('g', 'github', ['a']),
       ],
       {},
       { disabled: { kafka: 'the Kafka intake is off' }, print: (l) => lines.push(l), timeoutMs: 50 },
     );
-    assert.deepEqual(results.map((r) => `${r.id}:${r.status}`), ['a:pass', 'b:fail', 'c:skip', 'd:skip', 'e:fail', 'f:fail', 'g:pass']);
+    assert.deepEqual(
+      results.map((r) => `${r.id}:${r.status}`),
+      ['a:pass', 'b:fail', 'c:skip', 'd:skip', 'e:fail', 'f:fail', 'g:pass'],
+    );
     assert.equal(results[2]!.message, 'needs b to pass first');
     assert.equal(results[3]!.message, 'the Kafka intake is off');
     assert.equal(results[4]!.message, 'boom');

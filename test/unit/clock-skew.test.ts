@@ -47,13 +47,14 @@ describe('clock skew from Date headers', () => {
     assert.equal(skew.offsetMs(), 600_500);
   });
 
-  it('the App JWT is made on GHES\'s clock (iat 30 s before it, exp 10 minutes after iat); auth-app\'s own figure wins', async () => {
+  it("the App JWT is made on GHES's clock (iat 30 s before it, exp 10 minutes after iat); auth-app's own figure wins", async () => {
     const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
     const pem = privateKey.export({ type: 'pkcs1', format: 'pem' }).toString();
     const skew = createClockSkew();
     skew.observe(header(T - 120_000), T); // GHES 2 min behind (119.5 s measured)
     const make = jwtOnServerClock(pem, skew, { now: () => T });
-    const claims = (jwt: string) => JSON.parse(Buffer.from(jwt.split('.')[1]!, 'base64url').toString()) as { iat: number; exp: number; iss: number };
+    const claims = (jwt: string) =>
+      JSON.parse(Buffer.from(jwt.split('.')[1]!, 'base64url').toString()) as { iat: number; exp: number; iss: number };
     const { jwt, expiresAt } = await make(42);
     const c = claims(jwt);
     assert.equal(c.iat, Math.floor((T - 119_500) / 1000) - 30);
@@ -77,16 +78,24 @@ describe('clock skew from Date headers', () => {
     await new Promise((r) => setImmediate(r));
     const text = await metrics.registry.getSingleMetricAsString('ghes_agent_github_clock_skew_seconds');
     assert.match(text, /ghes_agent_github_clock_skew_seconds -1$/m);
-    const lines = chunks.join('').trim().split('\n').map((l) => JSON.parse(l) as { level: string; message: string });
-    assert.deepEqual(lines.map((l) => l.level), ['warn', 'info']);
+    const lines = chunks
+      .join('')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { level: string; message: string });
+    assert.deepEqual(
+      lines.map((l) => l.level),
+      ['warn', 'info'],
+    );
     assert.match(lines[0]!.message, /GHES's clock is 121 s behind this host's/);
   });
 });
 
 describe('installation token cache', () => {
-  const entry = (createdMs: number, expiresMs: number) => `ghs_x|${new Date(createdMs).toISOString()}|${new Date(expiresMs).toISOString()}|all|actions!|`;
+  const entry = (createdMs: number, expiresMs: number) =>
+    `ghs_x|${new Date(createdMs).toISOString()}|${new Date(expiresMs).toISOString()}|all|actions!|`;
 
-  it('keeps an hour-long token until 5 minutes before GHES says it expires, on GHES\'s clock', () => {
+  it("keeps an hour-long token until 5 minutes before GHES says it expires, on GHES's clock", () => {
     let serverNow = T;
     const cache = createTokenCache({ serverNow: () => serverNow });
     cache.set('k', entry(Date.now(), T + 3_600_000));

@@ -30,7 +30,11 @@ github:
 `;
 
 /** Sources with an in-memory file system; reading an unknown path fails like fs does. */
-function sources(files: Record<string, string>, env: Record<string, string | undefined> = {}, argv = ['--config', '/etc/agent.yaml']): ConfigSources & { reads: string[] } {
+function sources(
+  files: Record<string, string>,
+  env: Record<string, string | undefined> = {},
+  argv = ['--config', '/etc/agent.yaml'],
+): ConfigSources & { reads: string[] } {
   const reads: string[] = [];
   return {
     argv,
@@ -122,20 +126,26 @@ describe('loadConfig: valid configurations', () => {
     const viaEnv = loadConfig(sources(appFiles(), { GHES_AGENT_CONFIG: '/etc/agent.yaml' }, []));
     assert.equal(viaEnv.configFile, '/etc/agent.yaml');
     const envOnly = loadConfig(
-      sources({}, {
-        GHES_AGENT_PORT_ORG_ID: 'org_1',
-        GHES_AGENT_PORT_CLIENT_ID: 'c',
-        GHES_AGENT_PORT_CLIENT_SECRET: PORT_SECRET,
-        GHES_AGENT_GITHUB_URL: 'https://ghes.example.com',
-        GHES_AGENT_GITHUB_TOKEN: GH_TOKEN,
-      }, []),
+      sources(
+        {},
+        {
+          GHES_AGENT_PORT_ORG_ID: 'org_1',
+          GHES_AGENT_PORT_CLIENT_ID: 'c',
+          GHES_AGENT_PORT_CLIENT_SECRET: PORT_SECRET,
+          GHES_AGENT_GITHUB_URL: 'https://ghes.example.com',
+          GHES_AGENT_GITHUB_TOKEN: GH_TOKEN,
+        },
+        [],
+      ),
     );
     assert.equal(envOnly.configFile, undefined);
     assert.equal(envOnly.config.github.token, GH_TOKEN);
   });
 
   it('an explicit port.apiUrl wins over region (trailing slash dropped)', () => {
-    const { config } = loadConfig(sources(appFiles(APP_YAML.replace('  clientId: client-1', '  clientId: client-1\n  apiUrl: https://api.getport.io/'))));
+    const { config } = loadConfig(
+      sources(appFiles(APP_YAML.replace('  clientId: client-1', '  clientId: client-1\n  apiUrl: https://api.getport.io/'))),
+    );
     assert.equal(config.port.apiUrl, 'https://api.getport.io');
   });
 
@@ -162,8 +172,16 @@ describe('loadConfig: errors name the key', () => {
   });
 
   it('malformed github.url', () => {
-    configError(sources(appFiles(APP_YAML.replace('https://github.example.com/', 'github.example.com'))), /github\.url/, /absolute http\(s\) URL/);
-    configError(sources(appFiles(APP_YAML.replace('https://github.example.com/', 'ftp://github.example.com'))), /github\.url/, /https:\/\//);
+    configError(
+      sources(appFiles(APP_YAML.replace('https://github.example.com/', 'github.example.com'))),
+      /github\.url/,
+      /absolute http\(s\) URL/,
+    );
+    configError(
+      sources(appFiles(APP_YAML.replace('https://github.example.com/', 'ftp://github.example.com'))),
+      /github\.url/,
+      /https:\/\//,
+    );
   });
 
   it('missing github.url', () => {
@@ -171,12 +189,19 @@ describe('loadConfig: errors name the key', () => {
   });
 
   it('a boolean that is neither true nor false ("maybe"), from env and from the file', () => {
-    configError(sources(appFiles(), { GHES_AGENT_GITHUB_TLS_INSECURE_SKIP_VERIFY: 'maybe' }), /github\.tlsInsecureSkipVerify/, /true or false/);
+    configError(
+      sources(appFiles(), { GHES_AGENT_GITHUB_TLS_INSECURE_SKIP_VERIFY: 'maybe' }),
+      /github\.tlsInsecureSkipVerify/,
+      /true or false/,
+    );
     configError(sources(appFiles(APP_YAML + '  tlsInsecureSkipVerify: maybe\n')), /github\.tlsInsecureSkipVerify/);
   });
 
   it('appId without privateKey', () => {
-    configError(sources({ '/etc/agent.yaml': APP_YAML.replace('  privateKeyFile: /secrets/app.pem\n', '') }), /github\.privateKey: a GitHub App needs its private key/);
+    configError(
+      sources({ '/etc/agent.yaml': APP_YAML.replace('  privateKeyFile: /secrets/app.pem\n', '') }),
+      /github\.privateKey: a GitHub App needs its private key/,
+    );
   });
 
   it('an unreadable privateKeyFile names the key and the file', () => {
@@ -201,7 +226,10 @@ describe('loadConfig: errors name the key', () => {
   });
 
   it('brokers without username', () => {
-    configError(sources(appFiles(APP_YAML + 'kafka:\n  brokers: [b1:9196]\n')), /kafka: brokers are set but not kafka\.username\/kafka\.password/);
+    configError(
+      sources(appFiles(APP_YAML + 'kafka:\n  brokers: [b1:9196]\n')),
+      /kafka: brokers are set but not kafka\.username\/kafka\.password/,
+    );
   });
 
   it('a bad enum value and a bad number name their keys', () => {
@@ -210,7 +238,11 @@ describe('loadConfig: errors name the key', () => {
   });
 
   it('a bad policy rule', () => {
-    configError(sources(appFiles(APP_YAML + 'policy:\n  allow:\n    - org: acme\n      branch: main\n')), /policy\.allow/, /unknown key "branch"/);
+    configError(
+      sources(appFiles(APP_YAML + 'policy:\n  allow:\n    - org: acme\n      branch: main\n')),
+      /policy\.allow/,
+      /unknown key "branch"/,
+    );
   });
 
   it('an unreadable or non-YAML config file', () => {
@@ -225,8 +257,15 @@ describe('loadConfig: errors name the key', () => {
   });
 
   it('github.logHosts (issue 23): host names, from the file or comma separated in env; a URL or host:port is refused', () => {
-    assert.deepEqual(loadConfig(sources(appFiles(APP_YAML.replace('  appId:', '  logHosts: [blob.example.net, "10.0.0.7"]\n  appId:')))).config.github.logHosts, ['blob.example.net', '10.0.0.7']);
-    assert.deepEqual(loadConfig(sources(appFiles(), { GHES_AGENT_GITHUB_LOG_HOSTS: 'a.example,b.example' })).config.github.logHosts, ['a.example', 'b.example']);
+    assert.deepEqual(
+      loadConfig(sources(appFiles(APP_YAML.replace('  appId:', '  logHosts: [blob.example.net, "10.0.0.7"]\n  appId:')))).config.github
+        .logHosts,
+      ['blob.example.net', '10.0.0.7'],
+    );
+    assert.deepEqual(loadConfig(sources(appFiles(), { GHES_AGENT_GITHUB_LOG_HOSTS: 'a.example,b.example' })).config.github.logHosts, [
+      'a.example',
+      'b.example',
+    ]);
     assert.deepEqual(loadConfig(sources(appFiles())).config.github.logHosts, [], 'empty by default');
     for (const bad of ['https://blob.example.net', 'blob.example.net:443', 'blob.example.net/logs']) {
       configError(sources(appFiles(), { GHES_AGENT_GITHUB_LOG_HOSTS: bad }), /github\.logHosts: ".*" is not a host name/);

@@ -78,7 +78,11 @@ describe('correlateRun', () => {
     const early = candidate({ id: 31, created_at: '2025-01-01T11:59:59Z' });
     const atDispatch = candidate({ id: 32, created_at: '2025-01-01T12:00:00Z' });
     assert.deepEqual(correlateRun([early], opts({ knownBefore: new Set() })), { kind: 'none' });
-    assert.deepEqual(correlateRun([early, atDispatch], opts({ knownBefore: new Set() })), { kind: 'found', run: atDispatch, by: 'newest-after-dispatch' });
+    assert.deepEqual(correlateRun([early, atDispatch], opts({ knownBefore: new Set() })), {
+      kind: 'found',
+      run: atDispatch,
+      by: 'newest-after-dispatch',
+    });
   });
 
   it('fallback ignores runs of other events', () => {

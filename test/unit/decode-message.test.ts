@@ -39,11 +39,11 @@ const decode = (v: unknown, max = MAX): DecodeResult => decodeMessage(Buffer.fro
 
 function expectRun(r: DecodeResult) {
   assert.equal(r.kind, 'run', `expected a run, got ${JSON.stringify(r)}`);
-  return (r as Extract<DecodeResult, { kind: 'run' }>).run;
+  return r.run;
 }
 function expectInvalid(r: DecodeResult, reason: RegExp, runId?: string) {
   assert.equal(r.kind, 'invalid', `expected invalid, got ${JSON.stringify(r).slice(0, 300)}`);
-  const inv = r as Extract<DecodeResult, { kind: 'invalid' }>;
+  const inv = r;
   assert.match(inv.reason, reason);
   assert.equal(inv.runId, runId);
 }
@@ -152,7 +152,9 @@ describe('decodeMessage: the documented envelope', () => {
   });
 
   it('v1 with workflowInputs too: those win over a user input of the same name', () => {
-    const run = expectRun(decode(envelope({ omitPayload: true, omitUserInputs: false, workflowInputs: { secretish: 'from the action', ref: 'main' } })));
+    const run = expectRun(
+      decode(envelope({ omitPayload: true, omitUserInputs: false, workflowInputs: { secretish: 'from the action', ref: 'main' } })),
+    );
     assert.deepEqual(run.workflowInputs, { secretish: 'from the action', ref: 'main' });
   });
 
@@ -198,7 +200,7 @@ describe('decodeMessage: refused messages name their keys, never their values', 
 });
 
 describe('decodeGithubInvocation: the fields any intake validates', () => {
-  it('names problems under the caller\'s prefix', () => {
+  it("names problems under the caller's prefix", () => {
     const r = decodeGithubInvocation({ org: 'acme', repo: 'a b', workflow: 'deploy.yml' }, 'integrationActionExecutionProperties');
     assert.deepEqual(r, { ok: false, problems: ['integrationActionExecutionProperties.repo is not a repository name'] });
     assert.deepEqual(decodeGithubInvocation({ org: 'acme', repo: 'infra', workflow: 7, reportWorkflowStatus: 'false' }, 'x'), {
@@ -308,22 +310,67 @@ function prng(seed: number): () => number {
 }
 
 const ODD_STRINGS = [
-  '', ' ', '../x', '..', '/', 'a/b', '%2e%2e', '\u0000', '\uD800', '💥', 'ａｃｍｅ', 'acme\n', 'acme ', 'r_abc', 'wfnr_x',
-  '__proto__', 'constructor', 'prototype', 'toString', 'GITHUB', 'TRIGGERED', 'deploy.yml', '123', '\u202Eevil.yml', 'x'.repeat(300),
+  '',
+  ' ',
+  '../x',
+  '..',
+  '/',
+  'a/b',
+  '%2e%2e',
+  '\u0000',
+  '\uD800',
+  '💥',
+  'ａｃｍｅ',
+  'acme\n',
+  'acme ',
+  'r_abc',
+  'wfnr_x',
+  '__proto__',
+  'constructor',
+  'prototype',
+  'toString',
+  'GITHUB',
+  'TRIGGERED',
+  'deploy.yml',
+  '123',
+  '\u202Eevil.yml',
+  'x'.repeat(300),
 ];
-const KEYS = ['__proto__', 'constructor', 'prototype', 'type', 'org', 'repo', 'workflow', 'workflowInputs', 'ref', 'runId', 'headers', 'payload', 'status'];
+const KEYS = [
+  '__proto__',
+  'constructor',
+  'prototype',
+  'type',
+  'org',
+  'repo',
+  'workflow',
+  'workflowInputs',
+  'ref',
+  'runId',
+  'headers',
+  'payload',
+  'status',
+];
 
 function randomValue(rnd: () => number, depth: number): unknown {
   const pick = Math.floor(rnd() * 10);
   if (depth > 6 && pick >= 7) return null;
   switch (pick) {
-    case 0: return null;
-    case 1: return rnd() < 0.5;
-    case 2: return [0, -1, 1.5, 1e308, -0, 2 ** 53 + 1, 123456][Math.floor(rnd() * 7)];
-    case 3: return ODD_STRINGS[Math.floor(rnd() * ODD_STRINGS.length)];
-    case 4: return String.fromCharCode(...Array.from({ length: Math.floor(rnd() * 20) }, () => Math.floor(rnd() * 0xffff)));
-    case 5: return 'y'.repeat(Math.floor(rnd() * 5000));
-    case 6: case 7: return Array.from({ length: Math.floor(rnd() * 4) }, () => randomValue(rnd, depth + 1));
+    case 0:
+      return null;
+    case 1:
+      return rnd() < 0.5;
+    case 2:
+      return [0, -1, 1.5, 1e308, -0, 2 ** 53 + 1, 123456][Math.floor(rnd() * 7)];
+    case 3:
+      return ODD_STRINGS[Math.floor(rnd() * ODD_STRINGS.length)];
+    case 4:
+      return String.fromCharCode(...Array.from({ length: Math.floor(rnd() * 20) }, () => Math.floor(rnd() * 0xffff)));
+    case 5:
+      return 'y'.repeat(Math.floor(rnd() * 5000));
+    case 6:
+    case 7:
+      return Array.from({ length: Math.floor(rnd() * 4) }, () => randomValue(rnd, depth + 1));
     default: {
       const o: Record<string, unknown> = {};
       const n = Math.floor(rnd() * 5);
@@ -341,11 +388,17 @@ function mutate(rnd: () => number, msg: unknown, depth = 0): unknown {
   if (typeof msg !== 'object' || msg === null || depth > 8) return randomValue(rnd, depth);
   const keys = Object.keys(msg);
   if (keys.length === 0 || rnd() < 0.15) return randomValue(rnd, depth);
-  const copy: Record<string, unknown> = Array.isArray(msg) ? ([...msg] as unknown as Record<string, unknown>) : { ...(msg as object) };
+  const copy: Record<string, unknown> = Array.isArray(msg) ? ([...msg] as unknown as Record<string, unknown>) : { ...msg };
   const key = keys[Math.floor(rnd() * keys.length)]!;
   const r = rnd();
   if (r < 0.1) delete copy[key];
-  else if (r < 0.2) Object.defineProperty(copy, '__proto__', { value: { polluted: true, type: 'GITHUB' }, enumerable: true, writable: true, configurable: true });
+  else if (r < 0.2)
+    Object.defineProperty(copy, '__proto__', {
+      value: { polluted: true, type: 'GITHUB' },
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
   else copy[key] = mutate(rnd, copy[key], depth + 1);
   return copy;
 }
@@ -399,7 +452,16 @@ describe('decodeMessage: fuzz', () => {
 
   it('field-targeted: every invocationMethod field × every odd value gives a valid run or a refusal', () => {
     const odd: unknown[] = [...ODD_STRINGS, null, true, false, 0, -1, 1.5, 1e21, 2 ** 53 + 2, [], ['acme'], {}, { a: 1 }];
-    for (const fieldName of ['type', 'org', 'repo', 'workflow', 'workflowInputs', 'reportWorkflowStatus', 'omitPayload', 'omitUserInputs']) {
+    for (const fieldName of [
+      'type',
+      'org',
+      'repo',
+      'workflow',
+      'workflowInputs',
+      'reportWorkflowStatus',
+      'omitPayload',
+      'omitUserInputs',
+    ]) {
       for (const value of odd) {
         const text = JSON.stringify(envelope({ [fieldName]: value }));
         let r: DecodeResult;

@@ -36,7 +36,10 @@ describe('dispatch pacer', () => {
     assert.ok(under.every((t, i) => t === i * 250));
     const over = Array.from({ length: 600 }, (_, i) => pacer.reserve('a/over', i * 100)); // 100 per 10 s
     assert.equal(busiestWindow(over), 50);
-    assert.ok(over.every((t, i) => i === 0 || t >= over[i - 1]!), 'starts keep their order');
+    assert.ok(
+      over.every((t, i) => i === 0 || t >= over[i - 1]!),
+      'starts keep their order',
+    );
   });
 
   it('forgets quiet repositories', () => {
@@ -76,7 +79,7 @@ function virtualClock() {
 
 /** Deterministic pseudo-random numbers in [0, 1). */
 function seeded(seed: number) {
-  return () => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
+  return () => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
 }
 
 describe('dispatch gate (right before the POST)', () => {

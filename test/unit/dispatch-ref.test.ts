@@ -9,7 +9,16 @@ import type { RunRequest } from '../../agent/types/run-request.js';
 import { evaluatePolicy, qualifiedRef } from '../../agent/policy/evaluate-policy.js';
 import { KeyedMutex } from '../../agent/util/semaphore.js';
 
-const run: RunRequest = { runId: 'r_refcheck0001', runKind: 'action', org: 'acme', repo: 'infra', workflow: 'deploy.yml', workflowInputs: {}, reportWorkflowStatus: true, portPayload: undefined };
+const run: RunRequest = {
+  runId: 'r_refcheck0001',
+  runKind: 'action',
+  org: 'acme',
+  repo: 'infra',
+  workflow: 'deploy.yml',
+  workflowInputs: {},
+  reportWorkflowStatus: true,
+  portPayload: undefined,
+};
 
 /** GHES < 3.21 (no run details) or ≥ 3.21, recording each POST's ref and each list's branch filter. */
 function fakeGhes(runDetails: boolean) {
@@ -19,7 +28,17 @@ function fakeGhes(runDetails: boolean) {
   const api = {
     async dispatch(_o: string, _r: string, _w: string, body: { ref: string }) {
       posted.push(body.ref);
-      created = { id: 5, status: 'queued', conclusion: null, html_url: 'https://ghes/acme/infra/actions/runs/5', display_title: `Deploy ${run.runId}`, head_branch: body.ref.replace(/^refs\/(heads|tags)\//, ''), created_at: new Date().toISOString(), updated_at: new Date().toISOString(), event: 'workflow_dispatch' };
+      created = {
+        id: 5,
+        status: 'queued',
+        conclusion: null,
+        html_url: 'https://ghes/acme/infra/actions/runs/5',
+        display_title: `Deploy ${run.runId}`,
+        head_branch: body.ref.replace(/^refs\/(heads|tags)\//, ''),
+        created_at: new Date().toISOString(),
+        updated_at: new Date().toISOString(),
+        event: 'workflow_dispatch',
+      };
       return runDetails ? { status: 200, runId: 5, htmlUrl: created.html_url } : { status: 204 };
     },
     async listWorkflowRuns(_o: string, _r: string, _w: string, q: { branch?: string }): Promise<RunsPage> {
@@ -28,8 +47,22 @@ function fakeGhes(runDetails: boolean) {
       return { runs, totalCount: runs.length, serverDateMs: Date.now() };
     },
   } as unknown as GithubApi;
-  const logger = { child: () => logger, warn: () => undefined, info: () => undefined, debug: () => undefined, error: () => undefined } as unknown as Logger;
-  const ctx: DispatchContext = { api, clock: { now: Date.now, sleep: async () => undefined }, logger, locks: new KeyedMutex(), learned: { noRunIdInput: new Set(), runDetails }, correlationTimeoutMs: 5_000, pollMs: 1 };
+  const logger = {
+    child: () => logger,
+    warn: () => undefined,
+    info: () => undefined,
+    debug: () => undefined,
+    error: () => undefined,
+  } as unknown as Logger;
+  const ctx: DispatchContext = {
+    api,
+    clock: { now: Date.now, sleep: async () => undefined },
+    logger,
+    locks: new KeyedMutex(),
+    learned: { noRunIdInput: new Set(), runDetails },
+    correlationTimeoutMs: 5_000,
+    pollMs: 1,
+  };
   return { ctx, posted, branches };
 }
 
@@ -40,7 +73,12 @@ describe('the dispatched ref (issue 23)', () => {
       assert.equal((await dispatchWorkflow(g.ctx, run, { ref: 'main', inputs: {}, runIdInput: undefined })).runId, 5);
       assert.equal((await dispatchWorkflow(g.ctx, run, { ref: 'refs/tags/v1', inputs: {}, runIdInput: undefined })).runId, 5);
       assert.deepEqual(g.posted, ['refs/heads/main', 'refs/tags/v1']);
-      if (!runDetails) assert.deepEqual(g.branches.filter((b) => b !== undefined), ['main', 'v1'], 'run lists filter by the short name');
+      if (!runDetails)
+        assert.deepEqual(
+          g.branches.filter((b) => b !== undefined),
+          ['main', 'v1'],
+          'run lists filter by the short name',
+        );
     });
   }
 
@@ -53,7 +91,11 @@ describe('the dispatched ref (issue 23)', () => {
       for (const ref of ['main', 'trunk', 'release/1.0', 'v1', 'refs/tags/v1', 'refs/heads/main', 'refs/tags/main']) {
         const rules = refs.length ? [{ org: '*', repo: '*', workflow: '*', refs }] : [{ org: '*', repo: '*', workflow: '*', refs: [] }];
         const subject = { org: 'acme', repo: 'infra', workflow: 'deploy.yml', defaultBranch: 'main' };
-        assert.equal(evaluatePolicy(rules, { ...subject, ref: qualifiedRef(ref) }).allowed, evaluatePolicy(rules, { ...subject, ref }).allowed, `${ref} under [${refs.join(', ')}]`);
+        assert.equal(
+          evaluatePolicy(rules, { ...subject, ref: qualifiedRef(ref) }).allowed,
+          evaluatePolicy(rules, { ...subject, ref }).allowed,
+          `${ref} under [${refs.join(', ')}]`,
+        );
       }
     }
   });

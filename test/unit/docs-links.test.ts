@@ -9,13 +9,18 @@ import { README, REPO_ROOT } from '../docs/generated-docs.js';
 import { anchors, headings, relativeLinks, slug } from '../docs/markdown-links.js';
 
 const DOCS = join(REPO_ROOT, 'docs');
-const docsPages = (): string[] => readdirSync(DOCS).filter((f) => f.endsWith('.md')).map((f) => join(DOCS, f));
+const docsPages = (): string[] =>
+  readdirSync(DOCS)
+    .filter((f) => f.endsWith('.md'))
+    .map((f) => join(DOCS, f));
 const read = (file: string): string => readFileSync(file, 'utf8');
 /** The Markdown a reader of the project meets: README, docs/, the policies, the chart's READMEs. */
 const MARKDOWN = (): string[] => [
   README,
   ...docsPages(),
-  ...['CONTRIBUTING.md', 'SECURITY.md', 'CHANGELOG.md', 'charts/ghes-agent/README.md', 'charts/ghes-agent/examples/README.md'].map((f) => join(REPO_ROOT, f)),
+  ...['CONTRIBUTING.md', 'SECURITY.md', 'CHANGELOG.md', 'charts/ghes-agent/README.md', 'charts/ghes-agent/examples/README.md'].map((f) =>
+    join(REPO_ROOT, f),
+  ),
 ];
 
 /** The files README.md links to, resolved. */
@@ -53,7 +58,10 @@ describe('README.md, the front door', () => {
   it('opens with the two commands: make demo, then make test', () => {
     const firstBlock = /```sh\n([\s\S]*?)```/.exec(read(README))?.[1] ?? '';
     assert.deepEqual(
-      firstBlock.split('\n').filter(Boolean).map((l) => l.split(/\s+#/)[0]!.trim()),
+      firstBlock
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => l.split(/\s+#/)[0]!.trim()),
       ['make demo', 'make test'],
     );
   });
@@ -92,8 +100,14 @@ describe('links of the project Markdown', () => {
   it('anchors are made as GitHub makes them', () => {
     assert.equal(slug("Port's API: what the agent relies on"), 'ports-api-what-the-agent-relies-on');
     assert.equal(slug('Which Port backend?'), 'which-port-backend');
-    assert.equal(slug('The HTTPS intake (GitHub Ocean backend and workflow-node runs)'), 'the-https-intake-github-ocean-backend-and-workflow-node-runs');
-    assert.equal(slug('Registering an installation, or executing for an existing one'), 'registering-an-installation-or-executing-for-an-existing-one');
+    assert.equal(
+      slug('The HTTPS intake (GitHub Ocean backend and workflow-node runs)'),
+      'the-https-intake-github-ocean-backend-and-workflow-node-runs',
+    );
+    assert.equal(
+      slug('Registering an installation, or executing for an existing one'),
+      'registering-an-installation-or-executing-for-an-existing-one',
+    );
     assert.equal(slug('`make bench` and [the docs](x.md)'), 'make-bench-and-the-docs');
     const seen = new Map<string, number>();
     assert.deepEqual([slug('Limits', seen), slug('Limits', seen)], ['limits', 'limits-1']);

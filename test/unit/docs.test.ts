@@ -8,7 +8,14 @@ import { describe, it } from 'node:test';
 import { loadConfig } from '../../agent/config/load.js';
 import { leaves } from '../../agent/config/schema.js';
 import { renderConfigReference, renderExampleYaml, replaceSection } from '../../agent/config/reference.js';
-import { EXAMPLE_CONFIG, REPO_ROOT, UPDATE_COMMAND, expectedExampleConfig, expectedPages, generatedSections } from '../docs/generated-docs.js';
+import {
+  EXAMPLE_CONFIG,
+  REPO_ROOT,
+  UPDATE_COMMAND,
+  expectedExampleConfig,
+  expectedPages,
+  generatedSections,
+} from '../docs/generated-docs.js';
 
 const STALE = `stale: run \`${UPDATE_COMMAND}\` and commit the result`;
 

@@ -7,7 +7,10 @@ describe('externalRunId', () => {
     assert.equal(externalRunId(12, 345, 6789), 'gh_12_345_6789');
   });
   it('round-trips through recordedGithubRunId', () => {
-    for (const [o, r, id] of [[1, 2, 3], [9007199254740, 77, 123456789012]] as const) {
+    for (const [o, r, id] of [
+      [1, 2, 3],
+      [9007199254740, 77, 123456789012],
+    ] as const) {
       assert.equal(recordedGithubRunId({ externalRunId: externalRunId(o, r, id) }), id);
     }
   });

@@ -25,7 +25,16 @@ const job = (over: Partial<WorkflowJob> = {}): WorkflowJob => ({
   started_at: '2026-01-01T10:00:00Z',
   completed_at: '2026-01-01T10:00:09Z',
   html_url: 'https://ghes/acme/infra/actions/runs/5/job/1',
-  steps: [{ name: 'Run tests', number: 1, status: 'completed', conclusion: 'failure', started_at: '2026-01-01T10:00:01Z', completed_at: '2026-01-01T10:00:04Z' }],
+  steps: [
+    {
+      name: 'Run tests',
+      number: 1,
+      status: 'completed',
+      conclusion: 'failure',
+      started_at: '2026-01-01T10:00:01Z',
+      completed_at: '2026-01-01T10:00:04Z',
+    },
+  ],
   ...over,
 });
 
@@ -45,21 +54,41 @@ function textFetch(body: string): FetchFn {
   return async (url) => {
     const stream = Readable.from([Buffer.from(body)]);
     Object.assign(stream, { dump: async () => undefined });
-    return { ok: true, status: 200, statusText: '', url: String(url), headers: new ResponseHeaders({}), body: stream as never, text: async () => body, json: async () => JSON.parse(body), arrayBuffer: async () => new ArrayBuffer(0) };
+    return {
+      ok: true,
+      status: 200,
+      statusText: '',
+      url: String(url),
+      headers: new ResponseHeaders({}),
+      body: stream as never,
+      text: async () => body,
+      json: async () => JSON.parse(body),
+      arrayBuffer: async () => new ArrayBuffer(0),
+    };
   };
 }
 
 function insight(api: Partial<InsightDeps['api']>, log = '') {
   const clock = { now: Date.now, sleep: async () => undefined };
   return createRunInsight({
-    api: { listJobs: async () => undefined, jobLogLocation: async () => 'https://storage.example/log', pendingDeployments: async () => [], ...api },
+    api: {
+      listJobs: async () => undefined,
+      jobLogLocation: async () => 'https://storage.example/log',
+      pendingDeployments: async () => [],
+      ...api,
+    },
     storageFetch: textFetch(log),
     scrub: (t) => t,
     clock,
     metrics: createMetrics({ defaultMetrics: false }),
     logger: quiet,
     jobReads: createJobReadPacer({ perMinute: 0, clock }),
-    settings: { jobProgress: true, approvals: true, failureExcerpt: true, excerpt: { lines: 20, maxBytes: 4000, logMaxBytes: 100_000, timeoutMs: 2000 } },
+    settings: {
+      jobProgress: true,
+      approvals: true,
+      failureExcerpt: true,
+      excerpt: { lines: 20, maxBytes: 4000, logMaxBytes: 100_000, timeoutMs: 2000 },
+    },
   });
 }
 
@@ -74,14 +103,22 @@ function fencedBlock(markdown: string): { opener: string; inside: string[]; afte
   assert.ok(open >= 0, 'the summary has a code fence');
   const n = /`+/.exec(lines[open]!)![0].length;
   const close = lines.findIndex((l, i) => i > open && new RegExp(`^ {0,3}\`{${n},}[ \\t]*$`).test(l));
-  return { opener: lines[open]!, inside: lines.slice(open + 1, close < 0 ? undefined : close), after: close < 0 ? [] : lines.slice(close + 1) };
+  return {
+    opener: lines[open]!,
+    inside: lines.slice(open + 1, close < 0 ? undefined : close),
+    after: close < 0 ? [] : lines.slice(close + 1),
+  };
 }
 
+// eslint-disable-next-line no-control-regex -- the controls the text must no longer hold
 const CONTROLS = /[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2069]/;
 
 describe('failure excerpt: a hostile log and hostile names (issue 23)', () => {
   it('a log with ANSI codes, a ``` line and Markdown: a clean summary whose fence holds to the end', async () => {
-    const got = await insight({ listJobs: async () => ({ jobs: [job()] }) }, HOSTILE_LOG).onFailure({ portRunId: 'r_1', org: 'acme', repo: 'infra', ghRunId: 5, htmlUrl: '' }, new AbortController().signal);
+    const got = await insight({ listJobs: async () => ({ jobs: [job()] }) }, HOSTILE_LOG).onFailure(
+      { portRunId: 'r_1', org: 'acme', repo: 'infra', ghRunId: 5, htmlUrl: '' },
+      new AbortController().signal,
+    );
     const summary = got.summary ?? '';
     assert.doesNotMatch(summary, CONTROLS, 'no escape sequence or control character (but \\n) reaches Port');
     const block = fencedBlock(summary);
@@ -98,8 +135,15 @@ describe('failure excerpt: a hostile log and hostile names (issue 23)', () => {
   });
 
   it('job and step names with control characters, backticks, quotes and Markdown: scrubbed in the summary and the failed-job line', async () => {
-    const hostile = job({ name: HOSTILE_NAME, html_url: 'https://ghes/acme/infra/actions/runs/5/job/1\n"` <x>', steps: [{ ...job().steps[0]!, name: `Run\r\n\`\`\`\n${HOSTILE_NAME}` }] });
-    const got = await insight({ listJobs: async () => ({ jobs: [hostile] }) }, HOSTILE_LOG).onFailure({ portRunId: 'r_1', org: 'acme', repo: 'infra', ghRunId: 5, htmlUrl: '' }, new AbortController().signal);
+    const hostile = job({
+      name: HOSTILE_NAME,
+      html_url: 'https://ghes/acme/infra/actions/runs/5/job/1\n"` <x>',
+      steps: [{ ...job().steps[0]!, name: `Run\r\n\`\`\`\n${HOSTILE_NAME}` }],
+    });
+    const got = await insight({ listJobs: async () => ({ jobs: [hostile] }) }, HOSTILE_LOG).onFailure(
+      { portRunId: 'r_1', org: 'acme', repo: 'infra', ghRunId: 5, htmlUrl: '' },
+      new AbortController().signal,
+    );
     const head = (got.summary ?? '').split('\n')[0]!;
     assert.equal(
       head,
@@ -109,13 +153,14 @@ describe('failure excerpt: a hostile log and hostile names (issue 23)', () => {
     assert.deepEqual(got.lines, [
       "Failed job \"te'st' boldevil **x** [click](https://evil.example)\", step \"Run ''' te'st' boldevil **x** [click](https://evil.example)\" (failure): https://ghes/acme/infra/actions/runs/5/job/1x",
     ]);
+    // eslint-disable-next-line no-control-regex -- ESC is what must be gone
     for (const line of got.lines) assert.doesNotMatch(line, /[\n`]|\x1b/);
   });
 
   it('job progress and approval lines: names scrubbed the same way', () => {
     const seen = new Map<number, string>();
     const started = progressLines(seen, [job({ name: HOSTILE_NAME, status: 'in_progress', conclusion: null, completed_at: null })]);
-    assert.deepEqual(started, ["Job \"te'st' boldevil **x** [click](https://evil.example)\" started"]);
+    assert.deepEqual(started, ['Job "te\'st\' boldevil **x** [click](https://evil.example)" started']);
     const ended = progressLines(seen, [job({ name: HOSTILE_NAME, conclusion: 'failure\n`x`' })]);
     assert.deepEqual(ended, ["Job \"te'st' boldevil **x** [click](https://evil.example)\" failure 'x' in 9s"]);
     const approval = approvalLine([{ environment: 'prod`\nuction\x1b[2J', reviewers: ['al"ice\u202e', '@acme/sre\n'] }], 'https://x/r/1');
@@ -125,7 +170,10 @@ describe('failure excerpt: a hostile log and hostile names (issue 23)', () => {
 
 describe('safe-text', () => {
   it('strips CSI, OSC, string and two-byte escapes, 8-bit CSI, C0/C1 controls and invisible reordering characters; keeps \\n and \\t', () => {
-    assert.equal(stripControls('a\x1b[0;31mb\x1b[0m\x1b]0;title\x1b\\c\x1bPdcs\x1b\\d\x1b(Be\x9b1mf\x00\x7f\x85g\u202eh\u2066i\ufeffj\n\tk'), 'abcdefghij\n\tk');
+    assert.equal(
+      stripControls('a\x1b[0;31mb\x1b[0m\x1b]0;title\x1b\\c\x1bPdcs\x1b\\d\x1b(Be\x9b1mf\x00\x7f\x85g\u202eh\u2066i\ufeffj\n\tk'),
+      'abcdefghij\n\tk',
+    );
   });
   it('a fence longer than any backtick run, three at least', () => {
     assert.equal(fenced('plain'), '```\nplain\n```');
@@ -134,6 +182,9 @@ describe('safe-text', () => {
   it('names: one line, no quotes or backticks, at most 200 characters; Markdown punctuation escaped only for the summary', () => {
     assert.equal(lineName('x'.repeat(300)).length, 201);
     assert.equal(lineName(undefined), '');
-    assert.equal(markdownName('a_b*c <d> ![e](f) #g ~h~ |i| &j; \\k'), 'a\\_b\\*c \\<d\\> \\!\\[e\\]\\(f\\) \\#g \\~h\\~ \\|i\\| \\&j; \\\\k');
+    assert.equal(
+      markdownName('a_b*c <d> ![e](f) #g ~h~ |i| &j; \\k'),
+      'a\\_b\\*c \\<d\\> \\!\\[e\\]\\(f\\) \\#g \\~h\\~ \\|i\\| \\&j; \\\\k',
+    );
   });
 });

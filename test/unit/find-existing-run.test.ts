@@ -11,7 +11,16 @@ import { KeyedMutex } from '../../agent/util/semaphore.js';
 const T0 = Date.parse('2026-01-01T10:00:00Z');
 /** The agent's login: runs of it, of the invocation's workflow, are the agent's own (own-run.ts). */
 const AGENT = 'port-app[bot]';
-const run: RunRequest = { runId: 'r_target000001', runKind: 'action', org: 'acme', repo: 'infra', workflow: 'deploy.yml', workflowInputs: {}, reportWorkflowStatus: true, portPayload: undefined };
+const run: RunRequest = {
+  runId: 'r_target000001',
+  runKind: 'action',
+  org: 'acme',
+  repo: 'infra',
+  workflow: 'deploy.yml',
+  workflowInputs: {},
+  reportWorkflowStatus: true,
+  portPayload: undefined,
+};
 
 /** Runs newest first; `titles[i]` is the i-th newest run's display title. */
 function context(titles: string[]): { ctx: DispatchContext; pages: number[] } {
@@ -37,7 +46,13 @@ function context(titles: string[]): { ctx: DispatchContext; pages: number[] } {
       return { runs: runs.slice((page - 1) * per, page * per), totalCount: runs.length, serverDateMs: T0 };
     },
   } as unknown as GithubApi;
-  const logger = { child: () => logger, warn: () => undefined, info: () => undefined, debug: () => undefined, error: () => undefined } as unknown as Logger;
+  const logger = {
+    child: () => logger,
+    warn: () => undefined,
+    info: () => undefined,
+    debug: () => undefined,
+    error: () => undefined,
+  } as unknown as Logger;
   const ctx: DispatchContext = {
     api,
     clock: { now: () => T0 + 120_000, sleep: async () => undefined },
@@ -66,7 +81,11 @@ describe('findExistingRun', () => {
   });
 
   it('two runs showing the id anywhere in the window: ambiguous, never a guess', async () => {
-    const titles = [`Deploy ${run.runId}`, ...Array.from({ length: 120 }, (_, i) => `Deploy r_other${String(i).padStart(6, '0')}`), `Deploy ${run.runId}`];
+    const titles = [
+      `Deploy ${run.runId}`,
+      ...Array.from({ length: 120 }, (_, i) => `Deploy r_other${String(i).padStart(6, '0')}`),
+      `Deploy ${run.runId}`,
+    ];
     const { ctx } = context(titles);
     await assert.rejects(findExistingRun(ctx, run, 'main', T0), (err: Error & { code?: string }) => err.code === 'ambiguous');
   });

@@ -8,7 +8,18 @@ const clock: Clock = { now: () => 0, sleep: async () => undefined };
 /** The agent's login: runs of it, of the invocation's workflow, are the agent's own (own-run.ts). */
 const AGENT = 'port-app[bot]';
 const ghRun = (id: number, title: string): WorkflowRun =>
-  ({ id, display_title: title, head_branch: 'main', created_at: '2026-01-01T00:00:00Z', event: 'workflow_dispatch', html_url: `https://ghes/runs/${id}`, status: 'queued', conclusion: null, actor: AGENT, path: '.github/workflows/deploy.yml' }) as WorkflowRun;
+  ({
+    id,
+    display_title: title,
+    head_branch: 'main',
+    created_at: '2026-01-01T00:00:00Z',
+    event: 'workflow_dispatch',
+    html_url: `https://ghes/runs/${id}`,
+    status: 'queued',
+    conclusion: null,
+    actor: AGENT,
+    path: '.github/workflows/deploy.yml',
+  }) as WorkflowRun;
 
 /** A repository with `n` runs, newest first, served 100 per page. */
 function repoWith(titles: string[]) {
@@ -39,9 +50,15 @@ describe('findRunByRunName', () => {
 
   it('undefined when no run shows the id; refuses to choose between two', async () => {
     const none = repoWith(['Port run r_a', 'Port run r_b']);
-    assert.equal(await findRunByRunName({ api: none.api, clock, signal: new AbortController().signal, actor: AGENT }, target, 0), undefined);
+    assert.equal(
+      await findRunByRunName({ api: none.api, clock, signal: new AbortController().signal, actor: AGENT }, target, 0),
+      undefined,
+    );
     assert.deepEqual(none.pages, [1], 'a short page is the last');
     const two = repoWith(['Port run r_target', 'x', 'Port run r_target (again)']);
-    await assert.rejects(findRunByRunName({ api: two.api, clock, signal: new AbortController().signal, actor: AGENT }, target, 0), /2 runs .* will not guess/);
+    await assert.rejects(
+      findRunByRunName({ api: two.api, clock, signal: new AbortController().signal, actor: AGENT }, target, 0),
+      /2 runs .* will not guess/,
+    );
   });
 });

@@ -39,7 +39,10 @@ describe('GitHub client: installation tokens and the per-host bound', () => {
     const posts = () => sim.requests().filter((r) => r.method === 'POST' && r.route?.endsWith('/dispatches')).length;
     const postsBefore = posts();
     sim.fault({ kind: 'status', status: 502, route: 'POST /repos/{owner}/{repo}/actions/workflows/{workflow_id}/dispatches', count: 1 });
-    await assert.rejects(api.dispatch('acme', 'svc-0', 'deploy.yml', { ref: 'main', inputs: {}, return_run_details: true }), (err: Error & { status?: number }) => err.status === 502);
+    await assert.rejects(
+      api.dispatch('acme', 'svc-0', 'deploy.yml', { ref: 'main', inputs: {}, return_run_details: true }),
+      (err: Error & { status?: number }) => err.status === 502,
+    );
     assert.equal(posts() - postsBefore, 1, 'a 502 on the POST is not retried by Octokit');
     const ok = await api.dispatch('acme', 'svc-0', 'deploy.yml', { ref: 'main', inputs: {}, return_run_details: true });
     assert.equal(ok.status, 200);
@@ -47,12 +50,24 @@ describe('GitHub client: installation tokens and the per-host bound', () => {
     assert.deepEqual(ok, { status: 200, runId: created.runId, htmlUrl: `${sim.origin}/acme/svc-0/actions/runs/${created.runId}` });
     // Without the flag GHES answers 204; a 200 without the details (here a fault's body after the run was created) is read as one without them.
     assert.deepEqual(await api.dispatch('acme', 'svc-0', 'deploy.yml', { ref: 'main', inputs: {} }), { status: 204 });
-    sim.fault({ kind: 'status', status: 200, when: 'after', route: 'POST /repos/{owner}/{repo}/actions/workflows/{workflow_id}/dispatches', count: 1 });
-    assert.deepEqual(await api.dispatch('acme', 'svc-0', 'deploy.yml', { ref: 'main', inputs: {}, return_run_details: true }), { status: 204 });
+    sim.fault({
+      kind: 'status',
+      status: 200,
+      when: 'after',
+      route: 'POST /repos/{owner}/{repo}/actions/workflows/{workflow_id}/dispatches',
+      count: 1,
+    });
+    assert.deepEqual(await api.dispatch('acme', 'svc-0', 'deploy.yml', { ref: 'main', inputs: {}, return_run_details: true }), {
+      status: 204,
+    });
     sim.fault({ kind: 'status', status: 502, route: 'GET /repos/{owner}/{repo}/actions/runs/{run_id}', count: 1 });
     const read = await api.getRun('acme', 'svc-0', ok.status === 200 ? ok.runId : 0);
     assert.equal(read?.run.id, ok.status === 200 ? ok.runId : -1, 'a 502 on a read is retried by plugin-retry');
-    assert.equal(sim.requests().filter((r) => r.route?.endsWith('/access_tokens')).length - tokensBefore, 1, 'both clients share one token');
+    assert.equal(
+      sim.requests().filter((r) => r.route?.endsWith('/access_tokens')).length - tokensBefore,
+      1,
+      'both clients share one token',
+    );
   });
 
   it('many first requests for an installation, more than maxConcurrency, all complete', async () => {

@@ -29,7 +29,11 @@ describe('heap budget', () => {
     assert.equal(oldSpaceLimitMb(166, ['--enable-source-maps', '--max-old-space-size=160', '--max-semi-space-size=2']), 160);
     assert.equal(oldSpaceLimitMb(300, ['--max_old_space_size=96']), 96, 'V8 accepts underscores');
     assert.equal(oldSpaceLimitMb(300, ['--max-old-space-size', '64']), 64, 'value as the next argument');
-    assert.equal(oldSpaceLimitMb(300, ['--max-old-space-size=160', '--max-old-space-size=256']), 256, 'the command line (last) wins over NODE_OPTIONS');
+    assert.equal(
+      oldSpaceLimitMb(300, ['--max-old-space-size=160', '--max-old-space-size=256']),
+      256,
+      'the command line (last) wins over NODE_OPTIONS',
+    );
     assert.equal(oldSpaceLimitMb(4144, ['', '--enable-source-maps']), 4144, 'no flag: V8 default, heap_size_limit');
     assert.equal(oldSpaceLimitMb(4144, ['--max-old-space-size=lots']), 4144);
   });

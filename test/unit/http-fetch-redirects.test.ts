@@ -39,7 +39,10 @@ describe('redirects (issue 23)', () => {
     cert = await issueServerCert(ca, dir, 'port');
     // The redirect target: answers like the real thing would, so a followed redirect succeeds.
     elsewhere = await startRawServer((req, res) => {
-      if (req.url.endsWith('/access_token')) return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ accessToken: 'stolen', expiresIn: 3600 }));
+      if (req.url.endsWith('/access_token'))
+        return void res
+          .writeHead(200, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ accessToken: 'stolen', expiresIn: 3600 }));
       res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
     });
   });
@@ -64,7 +67,10 @@ describe('redirects (issue 23)', () => {
       const portApi = await startRawServer(
         (req, res) => {
           if (req.url === '/v1/auth/access_token') {
-            const location = target === 'same-origin' ? '/v1/auth/access_token/again' : `${target === 'http' ? elsewhere.origin : elsewhere.origin.replace('127.0.0.1', 'localhost')}/v1/auth/access_token`;
+            const location =
+              target === 'same-origin'
+                ? '/v1/auth/access_token/again'
+                : `${target === 'http' ? elsewhere.origin : elsewhere.origin.replace('127.0.0.1', 'localhost')}/v1/auth/access_token`;
             return void res.writeHead(307, { location }).end();
           }
           res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ accessToken: 'tok', expiresIn: 3600 }));
@@ -95,7 +101,10 @@ describe('redirects (issue 23)', () => {
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ accessToken: 'tok', expiresIn: 3600 }));
     });
     try {
-      const ctx = { config: { port: { apiUrl: portApi.origin, clientId: 'client-id', clientSecret: SECRET } }, portFetch: createFetch({ timeoutMs: 5000, name: 'port.caFile' }) } as unknown as CheckContext;
+      const ctx = {
+        config: { port: { apiUrl: portApi.origin, clientId: 'client-id', clientSecret: SECRET } },
+        portFetch: createFetch({ timeoutMs: 5000, name: 'port.caFile' }),
+      } as unknown as CheckContext;
       const outcome = await portCredentials.run(ctx);
       assert.equal(outcome.status, 'fail');
       assert.match(outcome.message, /Port's token endpoint answered 307, a redirect not followed: this request follows none/);
@@ -108,14 +117,21 @@ describe('redirects (issue 23)', () => {
   it('a cross-origin 307 on a Port POST with a body and on a GHES dispatch POST: not followed, the error names it; a same-origin rename is still followed', async () => {
     elsewhere.seen.length = 0;
     const portApi = await startRawServer((req, res) => {
-      if (req.url === '/v1/auth/access_token') return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ accessToken: 'port-bearer', expiresIn: 3600 }));
+      if (req.url === '/v1/auth/access_token')
+        return void res
+          .writeHead(200, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ accessToken: 'port-bearer', expiresIn: 3600 }));
       res.writeHead(307, { location: `${elsewhere.origin}${req.url}` }).end();
     });
     const ghes = await startRawServer((req, res) => {
       // GitHub's rename redirects stay on its origin (301 for a GET, 307 for the dispatch POST).
       if (req.url === '/api/v3/repos/acme/old-name') return void res.writeHead(301, { location: '/api/v3/repositories/42' }).end();
-      if (req.url === '/api/v3/repositories/42') return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ id: 42, owner: { id: 7 }, default_branch: 'main' }));
-      if (req.url === '/api/v3/repos/acme/old-name/actions/workflows/deploy.yml/dispatches') return void res.writeHead(307, { location: '/api/v3/repositories/42/actions/workflows/deploy.yml/dispatches' }).end();
+      if (req.url === '/api/v3/repositories/42')
+        return void res
+          .writeHead(200, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ id: 42, owner: { id: 7 }, default_branch: 'main' }));
+      if (req.url === '/api/v3/repos/acme/old-name/actions/workflows/deploy.yml/dispatches')
+        return void res.writeHead(307, { location: '/api/v3/repositories/42/actions/workflows/deploy.yml/dispatches' }).end();
       if (req.url === '/api/v3/repositories/42/actions/workflows/deploy.yml/dispatches') return void res.writeHead(204).end();
       res.writeHead(307, { location: `${elsewhere.origin}${req.url}` }).end();
     });
@@ -126,7 +142,12 @@ describe('redirects (issue 23)', () => {
           () => assert.fail('the log went through the redirect'),
           (e: Error) => e,
         );
-      assert.match(portErr.message, new RegExp(`Port API add_log answered 307, a redirect not followed to ${elsewhere.origin}: it leads to another origin and the request has a body`));
+      assert.match(
+        portErr.message,
+        new RegExp(
+          `Port API add_log answered 307, a redirect not followed to ${elsewhere.origin}: it leads to another origin and the request has a body`,
+        ),
+      );
 
       const clients = createGithubClients({
         apiUrl: `${ghes.origin}/api/v3`,
@@ -142,7 +163,12 @@ describe('redirects (issue 23)', () => {
         () => assert.fail('the dispatch passed for done through a redirect elsewhere'),
         (e: Error & { retriable?: boolean }) => e,
       );
-      assert.match(ghErr.message, new RegExp(`dispatching acme/infra deploy.yml: GHES answered 307, a redirect not followed to ${elsewhere.origin}: it leads to another origin and the request has a body`));
+      assert.match(
+        ghErr.message,
+        new RegExp(
+          `dispatching acme/infra deploy.yml: GHES answered 307, a redirect not followed to ${elsewhere.origin}: it leads to another origin and the request has a body`,
+        ),
+      );
       assert.equal(ghErr.retriable, false);
       assert.deepEqual(reached(elsewhere), [], 'the redirect target saw no request');
       assert.equal(leaked(elsewhere, TOKEN) || leaked(elsewhere, 'port-bearer'), false);
@@ -161,7 +187,10 @@ describe('redirects (issue 23)', () => {
 
   it('https → http on a GET without credentials: not followed, the 3xx is the answer', async () => {
     elsewhere.seen.length = 0;
-    const secure = await startRawServer((_req, res) => void res.writeHead(301, { location: `${elsewhere.origin}/plain` }).end(), { certPem: cert.certPem, keyPem: cert.keyPem });
+    const secure = await startRawServer((_req, res) => void res.writeHead(301, { location: `${elsewhere.origin}/plain` }).end(), {
+      certPem: cert.certPem,
+      keyPem: cert.keyPem,
+    });
     try {
       const res = await createFetch({ timeoutMs: 5000, name: 'github.caFile', caFile: ca.certFile })(`${secure.origin}/x`);
       assert.equal(res.status, 301);

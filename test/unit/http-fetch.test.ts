@@ -5,7 +5,14 @@ import assert from 'node:assert/strict';
 import { type Server, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { MAX_REDIRECTS, createFetch, describeNetworkError, proxyConfigured, redirectRequest, requestTarget } from '../../agent/util/http-fetch.js';
+import {
+  MAX_REDIRECTS,
+  createFetch,
+  describeNetworkError,
+  proxyConfigured,
+  redirectRequest,
+  requestTarget,
+} from '../../agent/util/http-fetch.js';
 
 describe('createFetch', () => {
   let server: Server;
@@ -19,7 +26,8 @@ describe('createFetch', () => {
         seen.push({ method: req.method, url: req.url, body, auth: req.headers.authorization });
         if (req.url === '/old') return void res.writeHead(301, { location: '/new' }).end();
         if (req.url === '/moved-post') return void res.writeHead(307, { location: '/new' }).end('a body never read');
-        if (req.url === '/away') return void res.writeHead(302, { location: `http://localhost:${(server.address() as AddressInfo).port}/new` }).end();
+        if (req.url === '/away')
+          return void res.writeHead(302, { location: `http://localhost:${(server.address() as AddressInfo).port}/new` }).end();
         const hop = /^\/loop\/(\d+)$/.exec(req.url ?? '');
         if (hop) return void res.writeHead(302, { location: `/loop/${Number(hop[1]) + 1}` }).end();
         if (req.url === '/new') return void res.writeHead(200, { 'content-type': 'application/json' }).end('{"moved":true}');
@@ -40,7 +48,11 @@ describe('createFetch', () => {
 
   it('sends method, headers and body; answers status, headers and JSON like a fetch Response', async () => {
     const fetch = createFetch({ timeoutMs: 5000, name: 'test' });
-    const res = await fetch(`${origin}/v1/runs?x=1`, { method: 'PATCH', headers: { authorization: 'Bearer t', 'content-type': 'application/json' }, body: '{"a":1}' });
+    const res = await fetch(`${origin}/v1/runs?x=1`, {
+      method: 'PATCH',
+      headers: { authorization: 'Bearer t', 'content-type': 'application/json' },
+      body: '{"a":1}',
+    });
     assert.equal(res.status, 201);
     assert.equal(res.ok, true);
     assert.equal(res.statusText, 'Created Here');
@@ -63,7 +75,10 @@ describe('createFetch', () => {
   it('a 307 repeats the POST with its body; another origin is not followed with credentials; a chain stops after MAX_REDIRECTS', async () => {
     const fetch = createFetch({ timeoutMs: 5000, name: 'test' });
     seen.length = 0;
-    assert.equal((await fetch(`${origin}/moved-post`, { method: 'POST', headers: { authorization: 'token t' }, body: '{"ref":"main"}' })).status, 200);
+    assert.equal(
+      (await fetch(`${origin}/moved-post`, { method: 'POST', headers: { authorization: 'token t' }, body: '{"ref":"main"}' })).status,
+      200,
+    );
     assert.deepEqual(seen.at(-1), { method: 'POST', url: '/new', body: '{"ref":"main"}', auth: 'token t' });
     // 127.0.0.1 → localhost: another origin for the URL rules, the same server here. Issue 23:
     // with credentials the redirect is the answer (it used to be followed without them).
@@ -97,7 +112,7 @@ describe('createFetch', () => {
       (e: unknown) => e,
     );
     assert.ok(err instanceof TypeError);
-    assert.equal((err as Error).message, 'fetch failed');
+    assert.equal(err.message, 'fetch failed');
     assert.equal(describeNetworkError(err, '127.0.0.1:1', 'port.caFile'), 'connection to 127.0.0.1:1 refused');
   });
 
@@ -107,14 +122,22 @@ describe('createFetch', () => {
     const reason = new Error('shutting down');
     setTimeout(() => ac.abort(reason), 20);
     await assert.rejects(fetch(`${origin}/slow`, { signal: ac.signal }), (e) => e === reason);
-    const err = await fetch(`${origin}/slow`).then(() => undefined, (e: unknown) => e);
+    const err = await fetch(`${origin}/slow`).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     assert.equal(describeNetworkError(err, 'ghes.example', 'github.caFile'), 'request to ghes.example timed out');
   });
 });
 
 describe('redirectRequest', () => {
   const from = new URL('https://ghes.example/api/v3/repos/acme/old/actions/workflows/a.yml/dispatches');
-  const post = { url: from, method: 'POST', headers: { authorization: 'token t', 'content-type': 'application/json', host: 'ghes.example' }, body: '{"ref":"main"}' };
+  const post = {
+    url: from,
+    method: 'POST',
+    headers: { authorization: 'token t', 'content-type': 'application/json', host: 'ghes.example' },
+    body: '{"ref":"main"}',
+  };
   it('307/308 repeat the request as it was, without the Host header', () => {
     for (const status of [307, 308]) {
       assert.deepEqual(redirectRequest(post, status, '/api/v3/repos/acme/new/actions/workflows/a.yml/dispatches'), {
@@ -126,14 +149,29 @@ describe('redirectRequest', () => {
     }
   });
   it('a 301/302 to a POST and a 303 become a GET without a body; a 303 drops the Content-* headers', () => {
-    for (const status of [301, 302]) assert.deepEqual(redirectRequest(post, status, '/x'), { url: new URL('https://ghes.example/x'), method: 'GET', headers: { authorization: 'token t', 'content-type': 'application/json' }, body: undefined });
-    assert.deepEqual(redirectRequest({ ...post, method: 'PATCH' }, 303, '/x'), { url: new URL('https://ghes.example/x'), method: 'GET', headers: { authorization: 'token t' }, body: undefined });
+    for (const status of [301, 302])
+      assert.deepEqual(redirectRequest(post, status, '/x'), {
+        url: new URL('https://ghes.example/x'),
+        method: 'GET',
+        headers: { authorization: 'token t', 'content-type': 'application/json' },
+        body: undefined,
+      });
+    assert.deepEqual(redirectRequest({ ...post, method: 'PATCH' }, 303, '/x'), {
+      url: new URL('https://ghes.example/x'),
+      method: 'GET',
+      headers: { authorization: 'token t' },
+      body: undefined,
+    });
     assert.equal(redirectRequest({ ...post, method: 'HEAD', body: undefined }, 303, '/x')?.method, 'HEAD');
     assert.equal(redirectRequest({ ...post, method: 'GET', body: undefined }, 301, '/x')?.method, 'GET');
   });
   it('credentials never follow to another origin', () => {
     // Issue 23: such a redirect is no longer followed without the credentials; it is not followed at all.
-    const r = redirectRequest({ ...post, headers: { Authorization: 'token t', Cookie: 'a=1', 'Proxy-Authorization': 'Basic x', accept: 'application/json' } }, 307, 'https://storage.example/blob');
+    const r = redirectRequest(
+      { ...post, headers: { Authorization: 'token t', Cookie: 'a=1', 'Proxy-Authorization': 'Basic x', accept: 'application/json' } },
+      307,
+      'https://storage.example/blob',
+    );
     assert.equal(r, undefined);
     assert.equal(redirectRequest(post, 307, 'http://ghes.example/x')?.headers?.authorization, undefined, 'http is another origin');
   });
@@ -174,9 +212,17 @@ describe('requestTarget', () => {
     ];
     for (const input of inputs) {
       const url = new URL(input);
-      assert.deepEqual(requestTarget(input), { origin: url.origin, path: `${url.pathname}${url.search}`, href: input === url.href ? input : url.href }, input);
+      assert.deepEqual(
+        requestTarget(input),
+        { origin: url.origin, path: `${url.pathname}${url.search}`, href: input === url.href ? input : url.href },
+        input,
+      );
     }
-    assert.deepEqual(requestTarget(new URL('https://ghes.example/x?y=1')), { origin: 'https://ghes.example', path: '/x?y=1', href: 'https://ghes.example/x?y=1' });
+    assert.deepEqual(requestTarget(new URL('https://ghes.example/x?y=1')), {
+      origin: 'https://ghes.example',
+      path: '/x?y=1',
+      href: 'https://ghes.example/x?y=1',
+    });
   });
 });
 
@@ -184,6 +230,7 @@ describe('proxyConfigured', () => {
   it('is true when any of the variables undici reads names a proxy, false when none does', () => {
     assert.equal(proxyConfigured({}), false);
     assert.equal(proxyConfigured({ NO_PROXY: 'localhost', http_proxy: '' }), false);
-    for (const name of ['http_proxy', 'HTTP_PROXY', 'https_proxy', 'HTTPS_PROXY']) assert.equal(proxyConfigured({ [name]: 'http://proxy:3128' }), true, name);
+    for (const name of ['http_proxy', 'HTTP_PROXY', 'https_proxy', 'HTTPS_PROXY'])
+      assert.equal(proxyConfigured({ [name]: 'http://proxy:3128' }), true, name);
   });
 });

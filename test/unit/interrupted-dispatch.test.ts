@@ -13,7 +13,16 @@ import { KeyedMutex } from '../../agent/util/semaphore.js';
 import { interruptedLookUntil } from '../../agent/run/resume.js';
 
 const T0 = Date.parse('2026-01-01T10:00:00Z');
-const run: RunRequest = { runId: 'r_target000001', runKind: 'action', org: 'acme', repo: 'infra', workflow: 'deploy.yml', workflowInputs: {}, reportWorkflowStatus: true, portPayload: undefined };
+const run: RunRequest = {
+  runId: 'r_target000001',
+  runKind: 'action',
+  org: 'acme',
+  repo: 'infra',
+  workflow: 'deploy.yml',
+  workflowInputs: {},
+  reportWorkflowStatus: true,
+  portPayload: undefined,
+};
 /** The agent's login: runs of it, of the invocation's workflow, are the agent's own (own-run.ts). */
 const AGENT = 'port-app[bot]';
 const req = { ref: 'main', inputs: { port_run_id: run.runId }, runIdInput: 'port_run_id' };
@@ -38,7 +47,12 @@ function scenario(opts: { listedAfterMs: number; runDetails: boolean; serverOffs
     actor: AGENT,
     path: '.github/workflows/deploy.yml',
   };
-  const older: WorkflowRun = { ...ours, id: 70, display_title: 'Deploy r_someone0001', created_at: new Date(T0 - 60_000 + (opts.serverOffsetMs ?? 0)).toISOString() };
+  const older: WorkflowRun = {
+    ...ours,
+    id: 70,
+    display_title: 'Deploy r_someone0001',
+    created_at: new Date(T0 - 60_000 + (opts.serverOffsetMs ?? 0)).toISOString(),
+  };
   const api = {
     async dispatch() {
       posts.push(now);
@@ -52,7 +66,13 @@ function scenario(opts: { listedAfterMs: number; runDetails: boolean; serverOffs
       return { runs: (q.page ?? 1) > 1 ? [] : runs, totalCount: runs.length, serverDateMs: now + (opts.serverOffsetMs ?? 0) };
     },
   } as unknown as GithubApi;
-  const logger = { child: () => logger, warn: () => undefined, info: () => undefined, debug: () => undefined, error: () => undefined } as unknown as Logger;
+  const logger = {
+    child: () => logger,
+    warn: () => undefined,
+    info: () => undefined,
+    debug: () => undefined,
+    error: () => undefined,
+  } as unknown as Logger;
   const ctx: DispatchContext = {
     api,
     clock: {

@@ -16,8 +16,15 @@ describe('job read pacer', () => {
     pacer.enqueue('r_15', () => done.push({ key: 'r_15 again', at: clock.now() }), live); // still waiting: no second place
     assert.equal(done.length, 10, 'the burst');
     await runUntil(() => done.length >= 30);
-    assert.deepEqual(done.map((d) => d.key), Array.from({ length: 30 }, (_, i) => `r_${i}`));
-    assert.deepEqual(done.slice(10).map((d) => d.at), Array.from({ length: 20 }, (_, i) => (i + 1) * 1000), 'then one a second');
+    assert.deepEqual(
+      done.map((d) => d.key),
+      Array.from({ length: 30 }, (_, i) => `r_${i}`),
+    );
+    assert.deepEqual(
+      done.slice(10).map((d) => d.at),
+      Array.from({ length: 20 }, (_, i) => (i + 1) * 1000),
+      'then one a second',
+    );
     pacer.stop();
   });
 

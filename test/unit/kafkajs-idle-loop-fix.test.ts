@@ -7,13 +7,30 @@ import { afterEach, describe, it } from 'node:test';
 import { fixKafkajsIdleLoop } from '../../agent/kafka/kafkajs-idle-loop-fix.js';
 
 const require = createRequire(import.meta.url);
-type Queue = { pending: unknown[]; throttledUntil: number; throttleCheckTimeoutId: ReturnType<typeof setTimeout> | null; scheduleCheckPendingRequests(): void; checkPendingRequests(): void };
+type Queue = {
+  pending: unknown[];
+  throttledUntil: number;
+  throttleCheckTimeoutId: ReturnType<typeof setTimeout> | null;
+  scheduleCheckPendingRequests(): void;
+  checkPendingRequests(): void;
+};
 const RequestQueue = require('kafkajs/src/network/requestQueue/index.js') as new (opts: Record<string, unknown>) => Queue;
-const { createLogger, LEVELS } = require('kafkajs/src/loggers/index.js') as { createLogger: (o: Record<string, unknown>) => unknown; LEVELS: Record<string, number> };
+const { createLogger, LEVELS } = require('kafkajs/src/loggers/index.js') as {
+  createLogger: (o: Record<string, unknown>) => unknown;
+  LEVELS: Record<string, number>;
+};
 
 function queue(): Queue {
   const logger = createLogger({ level: LEVELS.NOTHING, logCreator: () => () => undefined });
-  return new RequestQueue({ maxInFlightRequests: 10, requestTimeout: 30_000, enforceRequestTimeout: true, clientId: 'test', broker: 'b:9092', logger, isConnected: () => true });
+  return new RequestQueue({
+    maxInFlightRequests: 10,
+    requestTimeout: 30_000,
+    enforceRequestTimeout: true,
+    clientId: 'test',
+    broker: 'b:9092',
+    logger,
+    isConnected: () => true,
+  });
 }
 
 describe('kafkajs idle-loop fix', () => {
@@ -23,11 +40,20 @@ describe('kafkajs idle-loop fix', () => {
   });
   const track = (q: Queue) => (made.push(q), q);
 
-  it("kafkajs's own scheduler arms a timer with nothing pending (the loop the fix removes)", { skip: (RequestQueue.prototype as unknown as Record<symbol, unknown>)[Symbol.for('ghes-agent.kafkajs-idle-loop-fix')] === true ? 'fix already applied in this process' : false }, () => {
-    const q = track(queue());
-    q.scheduleCheckPendingRequests();
-    assert.notEqual(q.throttleCheckTimeoutId, null, 'unfixed kafkajs 2.2.4 arms a timer although nothing is pending');
-  });
+  it(
+    "kafkajs's own scheduler arms a timer with nothing pending (the loop the fix removes)",
+    {
+      skip:
+        (RequestQueue.prototype as unknown as Record<symbol, unknown>)[Symbol.for('ghes-agent.kafkajs-idle-loop-fix')] === true
+          ? 'fix already applied in this process'
+          : false,
+    },
+    () => {
+      const q = track(queue());
+      q.scheduleCheckPendingRequests();
+      assert.notEqual(q.throttleCheckTimeoutId, null, 'unfixed kafkajs 2.2.4 arms a timer although nothing is pending');
+    },
+  );
 
   it('after the fix: nothing pending, no throttle: no timer; pending or throttled: a check is scheduled', async () => {
     assert.deepEqual(fixKafkajsIdleLoop(), { applied: true, reason: 'applied' });

@@ -55,7 +55,10 @@ describe('createLogger', () => {
     const { logger, lines } = memoryLogger(createSecretScrubber(), 'warn');
     logger.info('hidden');
     logger.warn('shown');
-    assert.deepEqual((await lines()).map((l) => l.json.message), ['shown']);
+    assert.deepEqual(
+      (await lines()).map((l) => l.json.message),
+      ['shown'],
+    );
   });
 
   it('a disabled level returns before the line is built or written, on children too', async () => {
@@ -64,7 +67,7 @@ describe('createLogger', () => {
     const written: unknown[] = [];
     const write = logger.write.bind(logger);
     // A child writes through its root: nothing reaches it for a level that is off.
-    logger.write = ((info: unknown) => (written.push(info), write(info as never))) as typeof logger.write;
+    logger.write = ((info: unknown) => (written.push(info), write(info))) as typeof logger.write;
     child.info('hidden', { big: 'x'.repeat(100) });
     child.debug('hidden too');
     assert.equal(written.length, 0);
@@ -72,7 +75,10 @@ describe('createLogger', () => {
     child.warn('shown');
     assert.equal(written.length, 1);
     const out = await lines();
-    assert.deepEqual(out.map((l) => [l.json.message, l.json.runId]), [['shown', 'r_1']]);
+    assert.deepEqual(
+      out.map((l) => [l.json.message, l.json.runId]),
+      [['shown', 'r_1']],
+    );
   });
 
   it('redacts a secret and its base64 in the message and in metadata (flat and nested)', async () => {

@@ -16,19 +16,35 @@ const silent: Logger = { child: () => silent, debug() {}, info() {}, warn() {}, 
 const defaults = () =>
   loadConfig({
     argv: [],
-    env: { GHES_AGENT_PORT_ORG_ID: 'org_1', GHES_AGENT_PORT_CLIENT_ID: 'c', GHES_AGENT_PORT_CLIENT_SECRET: 's', GHES_AGENT_GITHUB_URL: 'https://ghes.example', GHES_AGENT_GITHUB_TOKEN: 't' },
+    env: {
+      GHES_AGENT_PORT_ORG_ID: 'org_1',
+      GHES_AGENT_PORT_CLIENT_ID: 'c',
+      GHES_AGENT_PORT_CLIENT_SECRET: 's',
+      GHES_AGENT_GITHUB_URL: 'https://ghes.example',
+      GHES_AGENT_GITHUB_TOKEN: 't',
+    },
     readFile: () => '',
   }).config;
 
 describe('long waits', () => {
-  it('the default maxWaitSeconds outlasts GitHub\'s own limits (30-day approvals, 35-day runs)', () => {
+  it("the default maxWaitSeconds outlasts GitHub's own limits (30-day approvals, 35-day runs)", () => {
     assert.ok(defaults().tracking.maxWaitSeconds * 1000 > 35 * DAY);
   });
 
   it('a run waiting 29 days for approval, then running 5 days, is followed to its conclusion with the defaults', async () => {
     const config = defaults();
     let now = Date.parse('2026-01-01T00:00:00Z');
-    const run: WorkflowRun = { id: 1, status: 'waiting', conclusion: null, html_url: 'u', display_title: 't', head_branch: 'main', created_at: new Date(now).toISOString(), updated_at: new Date(now).toISOString(), event: 'workflow_dispatch' };
+    const run: WorkflowRun = {
+      id: 1,
+      status: 'waiting',
+      conclusion: null,
+      html_url: 'u',
+      display_title: 't',
+      head_branch: 'main',
+      created_at: new Date(now).toISOString(),
+      updated_at: new Date(now).toISOString(),
+      event: 'workflow_dispatch',
+    };
     const api = {
       async listRepoRuns() {
         return { notModified: false as const, page: { runs: [{ ...run }], totalCount: 1, serverDateMs: now } };
@@ -48,10 +64,20 @@ describe('long waits', () => {
       clock,
       logger: silent,
       random: () => 0.5,
-      settings: { intervalMs: interval, maxIntervalMs: interval * config.tracking.idleIntervalMultiplier, sweepMs: interval * config.tracking.statusSweepMultiplier, maxWaitMs: config.tracking.maxWaitSeconds * 1000 },
+      settings: {
+        intervalMs: interval,
+        maxIntervalMs: interval * config.tracking.idleIntervalMultiplier,
+        sweepMs: interval * config.tracking.statusSweepMultiplier,
+        maxWaitMs: config.tracking.maxWaitSeconds * 1000,
+      },
     });
     let outcome: WatchOutcome | undefined;
-    void watcher.watch({ portRunId: 'r_1', org: 'acme', repo: 'infra', ghRunId: 1, sinceMs: now, fresh: true }, { signal: new AbortController().signal, onStatus: () => undefined }).then((o) => (outcome = o));
+    void watcher
+      .watch(
+        { portRunId: 'r_1', org: 'acme', repo: 'infra', ghRunId: 1, sinceMs: now, fresh: true },
+        { signal: new AbortController().signal, onStatus: () => undefined },
+      )
+      .then((o) => (outcome = o));
     // Jump from timer to timer (the loop sleeps between polls) through 34 days.
     const until = async (end: number) => {
       for (;;) {

@@ -47,8 +47,16 @@ describe('Node versions of the repository', () => {
   it('the base image is pinned by a real digest on one line (no placeholder)', () => {
     const base = dockerfileBaseImage(readFileSync(DOCKERFILE, 'utf8'));
     assert.match(base.digest, /^sha256:[0-9a-f]{64}$/);
-    assert.notEqual(base.digest, 'sha256:d8b3cb2c2c86f287b71e130056e736db1eb941ccb57b047f0eab8bcf1a01e08f', 'the placeholder digest is back');
-    assert.equal(readFileSync(DOCKERFILE, 'utf8').match(/^FROM \$\{NODE_IMAGE\} AS /gm)?.length, 3, 'every stage builds FROM ${NODE_IMAGE}');
+    assert.notEqual(
+      base.digest,
+      'sha256:d8b3cb2c2c86f287b71e130056e736db1eb941ccb57b047f0eab8bcf1a01e08f',
+      'the placeholder digest is back',
+    );
+    assert.equal(
+      readFileSync(DOCKERFILE, 'utf8').match(/^FROM \$\{NODE_IMAGE\} AS /gm)?.length,
+      3,
+      'every stage builds FROM ${NODE_IMAGE}',
+    );
   });
 
   it('a consistent set has no problems', () => {
@@ -64,22 +72,42 @@ describe('Node versions of the repository', () => {
 
   it('the Dockerfile bumped alone (a bot moving tag and digest): .nvmrc is named', () => {
     const files = consistent();
-    const problems = checkNodeVersions({ ...files, dockerfile: files.dockerfile.replace('24.18.0', '24.19.0'), standInPlan: 'node 24.18.0\nimage docker.io/library/node:24.19.0-bookworm-slim' });
-    assert.deepEqual(problems, ['docker/Dockerfile: the base image tag 24.19.0-bookworm-slim is not Node 24.18.0 (.nvmrc); bump the tag and its digest together with .nvmrc']);
+    const problems = checkNodeVersions({
+      ...files,
+      dockerfile: files.dockerfile.replace('24.18.0', '24.19.0'),
+      standInPlan: 'node 24.18.0\nimage docker.io/library/node:24.19.0-bookworm-slim',
+    });
+    assert.deepEqual(problems, [
+      'docker/Dockerfile: the base image tag 24.19.0-bookworm-slim is not Node 24.18.0 (.nvmrc); bump the tag and its digest together with .nvmrc',
+    ]);
   });
 
   it('the stand-in tagged with another name than the Dockerfile pulls', () => {
     const problems = checkNodeVersions({ ...consistent(), standInPlan: 'node 24.18.0\nimage docker.io/library/node:24-bookworm-slim' });
-    assert.deepEqual(problems, ['docker/build-base.sh: the stand-in is tagged docker.io/library/node:24-bookworm-slim, not docker.io/library/node:24.18.0-bookworm-slim (docker/Dockerfile)']);
+    assert.deepEqual(problems, [
+      'docker/build-base.sh: the stand-in is tagged docker.io/library/node:24-bookworm-slim, not docker.io/library/node:24.18.0-bookworm-slim (docker/Dockerfile)',
+    ]);
   });
 
   it('engines that no longer admit a tested version, or promise an untested line', () => {
-    const tooHigh = checkNodeVersions({ ...consistent(), packageJson: JSON.stringify({ engines: { node: '^20.20.2 || ^22.23.5 || ^24.19.0' } }) });
-    assert.deepEqual(tooHigh, ['package.json engines.node "^20.20.2 || ^22.23.5 || ^24.19.0" does not admit 24.18.0, which the project tests (.nvmrc)']);
-    const untested = checkNodeVersions({ ...consistent(), packageJson: JSON.stringify({ engines: { node: '^18.20.0 || ^20.20.2 || ^22.23.5 || ^24.18.0' } }) });
-    assert.deepEqual(untested, ['package.json engines.node "^18.20.0 || ^20.20.2 || ^22.23.5 || ^24.18.0" promises Node 18, which no test runs on (add it to test/node/compat-versions or drop it)']);
+    const tooHigh = checkNodeVersions({
+      ...consistent(),
+      packageJson: JSON.stringify({ engines: { node: '^20.20.2 || ^22.23.5 || ^24.19.0' } }),
+    });
+    assert.deepEqual(tooHigh, [
+      'package.json engines.node "^20.20.2 || ^22.23.5 || ^24.19.0" does not admit 24.18.0, which the project tests (.nvmrc)',
+    ]);
+    const untested = checkNodeVersions({
+      ...consistent(),
+      packageJson: JSON.stringify({ engines: { node: '^18.20.0 || ^20.20.2 || ^22.23.5 || ^24.18.0' } }),
+    });
+    assert.deepEqual(untested, [
+      'package.json engines.node "^18.20.0 || ^20.20.2 || ^22.23.5 || ^24.18.0" promises Node 18, which no test runs on (add it to test/node/compat-versions or drop it)',
+    ]);
     const dropped = checkNodeVersions({ ...consistent(), compatVersions: '22.23.5\n' });
-    assert.deepEqual(dropped, ['package.json engines.node "^20.20.2 || ^22.23.5 || ^24.18.0" promises Node 20, which no test runs on (add it to test/node/compat-versions or drop it)']);
+    assert.deepEqual(dropped, [
+      'package.json engines.node "^20.20.2 || ^22.23.5 || ^24.18.0" promises Node 20, which no test runs on (add it to test/node/compat-versions or drop it)',
+    ]);
     const open = checkNodeVersions({ ...consistent(), packageJson: JSON.stringify({ engines: { node: '>=20.18.1' } }) });
     assert.deepEqual(open, ['package.json engines.node: ">=20.18.1" is not a ^x.y.z range (one per supported Node line, joined by ||)']);
   });
@@ -104,8 +132,10 @@ describe('Node versions of the repository', () => {
 describe('engines ranges', () => {
   it('^x.y.z admits the same major from x.y.z on, nothing else', () => {
     const range = '^20.20.2 || ^22.23.5 || ^24.18.0';
-    for (const v of ['20.20.2', '20.21.0', '22.23.5', '22.30.1', '24.18.0', '24.18.1', '24.20.0']) assert.equal(satisfiesEngines(v, range), true, v);
-    for (const v of ['20.20.1', '20.18.1', '21.0.0', '22.12.0', '23.1.0', '24.17.9', '25.0.0', '26.1.0']) assert.equal(satisfiesEngines(v, range), false, v);
+    for (const v of ['20.20.2', '20.21.0', '22.23.5', '22.30.1', '24.18.0', '24.18.1', '24.20.0'])
+      assert.equal(satisfiesEngines(v, range), true, v);
+    for (const v of ['20.20.1', '20.18.1', '21.0.0', '22.12.0', '23.1.0', '24.17.9', '25.0.0', '26.1.0'])
+      assert.equal(satisfiesEngines(v, range), false, v);
   });
 
   it('parses the project form and refuses the rest', () => {
@@ -113,7 +143,8 @@ describe('engines ranges', () => {
       [20, 20, 2],
       [24, 18, 0],
     ]);
-    for (const bad of ['>=20', '20.x', '^20', '~20.1.0', '^20.1.0 || *']) assert.throws(() => parseEnginesRange(bad), /is not a \^x\.y\.z range/, bad);
+    for (const bad of ['>=20', '20.x', '^20', '~20.1.0', '^20.1.0 || *'])
+      assert.throws(() => parseEnginesRange(bad), /is not a \^x\.y\.z range/, bad);
   });
 
   it('compat-versions: comments and blank lines ignored, v prefix accepted', () => {

@@ -20,7 +20,16 @@ const T0 = Date.parse('2026-01-01T10:00:00Z');
 const AGENT = 'port-app[bot]';
 const RUN_ID = 'r_victim000001';
 const invocation = { actor: AGENT, org: 'acme', repo: 'infra', workflow: 'deploy.yml' };
-const run: RunRequest = { runId: RUN_ID, runKind: 'action', org: 'acme', repo: 'infra', workflow: 'deploy.yml', workflowInputs: {}, reportWorkflowStatus: true, portPayload: undefined };
+const run: RunRequest = {
+  runId: RUN_ID,
+  runKind: 'action',
+  org: 'acme',
+  repo: 'infra',
+  workflow: 'deploy.yml',
+  workflowInputs: {},
+  reportWorkflowStatus: true,
+  portPayload: undefined,
+};
 
 function ghRun(id: number, o: Partial<WorkflowRun> = {}): WorkflowRun {
   const at = new Date(T0 + 1000).toISOString();
@@ -45,7 +54,13 @@ const byPerson = () => ghRun(501, { actor: 'mallory' });
 const otherWorkflow = () => ghRun(502, { path: '.github/workflows/echo.yml', workflow_id: 12 });
 
 const warnings: string[] = [];
-const logger = { child: () => logger, warn: (m: string) => void warnings.push(m), info: () => undefined, debug: () => undefined, error: () => undefined } as unknown as Logger;
+const logger = {
+  child: () => logger,
+  warn: (m: string) => void warnings.push(m),
+  info: () => undefined,
+  debug: () => undefined,
+  error: () => undefined,
+} as unknown as Logger;
 const clock: Clock = { now: () => T0 + 60_000, sleep: async () => undefined };
 
 describe('own-run verdicts (pure)', () => {
@@ -58,13 +73,14 @@ describe('own-run verdicts (pure)', () => {
     const person = ownership(byPerson(), invocation);
     assert.equal(person.kind, 'foreign');
     assert.match((person as { reason: string }).reason, /dispatched by mallory, not by the agent \(port-app\[bot\]\)/);
-    for (const actor of ['github-actions[bot]', 'other-app[bot]']) assert.equal(ownership(ghRun(1, { actor }), invocation).kind, 'foreign', actor);
+    for (const actor of ['github-actions[bot]', 'other-app[bot]'])
+      assert.equal(ownership(ghRun(1, { actor }), invocation).kind, 'foreign', actor);
     const other = ownership(otherWorkflow(), invocation);
     assert.equal(other.kind, 'foreign');
     assert.match((other as { reason: string }).reason, /echo\.yml, not of deploy\.yml/);
   });
 
-  it('unknown login (the agent\'s or the run\'s) or unknown workflow: unverifiable, never own', () => {
+  it("unknown login (the agent's or the run's) or unknown workflow: unverifiable, never own", () => {
     assert.equal(ownership(ghRun(1), { ...invocation, actor: undefined }).kind, 'unverifiable');
     assert.equal(ownership(ghRun(1, { actor: undefined }), invocation).kind, 'unverifiable');
     assert.equal(ownership(ghRun(1, { path: undefined }), invocation).kind, 'unverifiable');
@@ -73,7 +89,8 @@ describe('own-run verdicts (pure)', () => {
   });
 
   it("the workflow by file (both path forms of GitHub's OpenAPI description) or by numeric id", () => {
-    const of = (path: string | undefined, workflow = 'deploy.yml', workflow_id?: number) => isRunOfWorkflow({ path, workflow_id }, { org: 'acme', repo: 'infra', workflow });
+    const of = (path: string | undefined, workflow = 'deploy.yml', workflow_id?: number) =>
+      isRunOfWorkflow({ path, workflow_id }, { org: 'acme', repo: 'infra', workflow });
     assert.equal(of('.github/workflows/deploy.yml'), true);
     assert.equal(of('.github/workflows/Deploy.yml'), true, 'file names compare without case');
     assert.equal(of('acme/infra/.github/workflows/deploy.yml@main'), true);
@@ -93,14 +110,20 @@ describe('own-run verdicts (pure)', () => {
     const m = matchRunName([byPerson(), ours, otherWorkflow(), ghRun(3, { display_title: 'Deploy r_someone' })], RUN_ID, invocation);
     assert.equal(m.kind, 'found');
     assert.equal((m as { run: WorkflowRun }).run, ours);
-    assert.deepEqual(m.ignored.map((i) => i.run.id), [501, 502]);
+    assert.deepEqual(
+      m.ignored.map((i) => i.run.id),
+      [501, 502],
+    );
     assert.equal(matchRunName([byPerson(), otherWorkflow()], RUN_ID, invocation).kind, 'none');
     assert.equal(matchRunName([ours, ghRun(2)], RUN_ID, invocation).kind, 'ambiguous');
     assert.equal(matchRunName([ours], RUN_ID, { ...invocation, actor: undefined }).kind, 'unverifiable');
   });
 
-  it('ownRuns keeps the agent\'s runs of one workflow only', () => {
-    assert.deepEqual(ownRuns([byPerson(), ghRun(1), otherWorkflow()], invocation).map((r) => r.id), [1]);
+  it("ownRuns keeps the agent's runs of one workflow only", () => {
+    assert.deepEqual(
+      ownRuns([byPerson(), ghRun(1), otherWorkflow()], invocation).map((r) => r.id),
+      [1],
+    );
   });
 });
 
@@ -109,16 +132,26 @@ function ghes(runs: WorkflowRun[]) {
   const page = (q: { page?: number }): RunsPage => ({ runs: (q.page ?? 1) > 1 ? [] : runs, totalCount: runs.length, serverDateMs: T0 });
   return {
     listRepoRuns: async (_o: string, _r: string, q: { page?: number }) => ({ notModified: false as const, page: page(q) }),
-    listWorkflowRuns: async (_o: string, _r: string, wf: string, q: { page?: number }) => ({ ...page(q), runs: page(q).runs.filter((r) => isRunOfWorkflow(r, { org: 'acme', repo: 'infra', workflow: wf })) }),
+    listWorkflowRuns: async (_o: string, _r: string, wf: string, q: { page?: number }) => ({
+      ...page(q),
+      runs: page(q).runs.filter((r) => isRunOfWorkflow(r, { org: 'acme', repo: 'infra', workflow: wf })),
+    }),
   } as unknown as GithubApi;
 }
 
 describe('a planted run is not adopted after an interrupted dispatch', () => {
   const signal = new AbortController().signal;
-  it('findRunByRunName (the repository list): a person\'s run and another workflow\'s run showing the id are ignored and logged', async () => {
+  it("findRunByRunName (the repository list): a person's run and another workflow's run showing the id are ignored and logged", async () => {
     warnings.length = 0;
     const counted: string[] = [];
-    const deps = { api: ghes([byPerson(), otherWorkflow()]), clock, signal, actor: AGENT, logger, onRunNameMismatch: (why: string) => void counted.push(why) };
+    const deps = {
+      api: ghes([byPerson(), otherWorkflow()]),
+      clock,
+      signal,
+      actor: AGENT,
+      logger,
+      onRunNameMismatch: (why: string) => void counted.push(why),
+    };
     assert.equal(await findRunByRunName(deps, run, T0), undefined);
     assert.equal(warnings.filter((w) => /shows Port run id r_victim000001 but is not the agent's/.test(w)).length, 2);
     assert.deepEqual(counted, ['other_actor', 'other_workflow'], 'each counted (ghes_agent_run_name_mismatches_total) by reason');
@@ -127,7 +160,15 @@ describe('a planted run is not adopted after an interrupted dispatch', () => {
   });
 
   it('findExistingRun (the workflow list): a person\'s run is ignored, so "not found" holds and the agent may dispatch', async () => {
-    const ctx: DispatchContext = { api: ghes([byPerson(), ghRun(8, { display_title: 'Deploy r_someone0001' })]), clock, logger, locks: new KeyedMutex(), learned: { noRunIdInput: new Set(), runDetails: true }, correlationTimeoutMs: 1000, actor: AGENT };
+    const ctx: DispatchContext = {
+      api: ghes([byPerson(), ghRun(8, { display_title: 'Deploy r_someone0001' })]),
+      clock,
+      logger,
+      locks: new KeyedMutex(),
+      learned: { noRunIdInput: new Set(), runDetails: true },
+      correlationTimeoutMs: 1000,
+      actor: AGENT,
+    };
     assert.equal(await findExistingRun(ctx, run, 'main', T0), undefined);
     assert.equal((await findExistingRun({ ...ctx, api: ghes([byPerson(), ghRun(9)]) }, run, 'main', T0))?.runId, 9);
   });
@@ -139,16 +180,35 @@ describe('a planted run is not adopted after an interrupted dispatch', () => {
       (e: Error & { code?: string }) => e.code === 'ambiguous' && /cannot tell whether it dispatched them/.test(e.message),
     );
     assert.deepEqual(counted, ['unverifiable']);
-    const ctx: DispatchContext = { api: ghes([ghRun(9)]), clock, logger, locks: new KeyedMutex(), learned: { noRunIdInput: new Set(), runDetails: true }, correlationTimeoutMs: 1000 };
+    const ctx: DispatchContext = {
+      api: ghes([ghRun(9)]),
+      clock,
+      logger,
+      locks: new KeyedMutex(),
+      learned: { noRunIdInput: new Set(), runDetails: true },
+      correlationTimeoutMs: 1000,
+    };
     await assert.rejects(findExistingRun(ctx, run, 'main', T0), (e: Error & { code?: string }) => e.code === 'ambiguous');
   });
 });
 
 describe('a planted run is not adopted by the redelivery locator', () => {
-  const silent = { child: () => silent, warn: (m: string) => void warnings.push(m), info: () => undefined, debug: () => undefined } as unknown as Logger;
+  const silent = {
+    child: () => silent,
+    warn: (m: string) => void warnings.push(m),
+    info: () => undefined,
+    debug: () => undefined,
+  } as unknown as Logger;
   const counted: string[] = [];
   const locator = (runs: WorkflowRun[], actor: string | undefined) =>
-    createResumeLocator({ api: ghes(runs), clock: { now: () => T0, sleep: (ms) => new Promise((r) => setTimeout(r, Math.min(ms, 5))) }, logger: silent, actor, gatherMs: 5, onRunNameMismatch: (why) => void counted.push(why) });
+    createResumeLocator({
+      api: ghes(runs),
+      clock: { now: () => T0, sleep: (ms) => new Promise((r) => setTimeout(r, Math.min(ms, 5))) },
+      logger: silent,
+      actor,
+      gatherMs: 5,
+      onRunNameMismatch: (why) => void counted.push(why),
+    });
   const signal = new AbortController().signal;
 
   it("a person's run or another workflow's showing the id: undefined (the run reads Port's record), logged", async () => {
@@ -158,8 +218,11 @@ describe('a planted run is not adopted by the redelivery locator', () => {
     assert.deepEqual(counted.splice(0), ['other_actor', 'other_workflow'], 'each counted (ghes_agent_run_name_mismatches_total) by reason');
   });
 
-  it('one list serves lookups of several workflows: each gets only its own workflow\'s run', async () => {
-    const l = locator([ghRun(21), ghRun(22, { path: '.github/workflows/echo.yml', display_title: 'Echo r_other0000001' }), otherWorkflow()], AGENT);
+  it("one list serves lookups of several workflows: each gets only its own workflow's run", async () => {
+    const l = locator(
+      [ghRun(21), ghRun(22, { path: '.github/workflows/echo.yml', display_title: 'Echo r_other0000001' }), otherWorkflow()],
+      AGENT,
+    );
     const [deploy, echo, echoForVictim] = await Promise.all([
       l.locate(run, T0, signal),
       l.locate({ ...run, runId: 'r_other0000001', workflow: 'echo.yml' }, T0, signal),

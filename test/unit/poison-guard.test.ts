@@ -9,7 +9,13 @@ import { signRunMessage } from '../sim/publisher.js';
 import type { PreparedRun as PreparedMessage } from '../../agent/run/process-message.js';
 import type { Clock } from '../../agent/util/backoff.js';
 
-const quietLogger = { child: () => quietLogger, warn: () => undefined, error: () => undefined, info: () => undefined, debug: () => undefined } as unknown as Logger;
+const quietLogger = {
+  child: () => quietLogger,
+  warn: () => undefined,
+  error: () => undefined,
+  info: () => undefined,
+  debug: () => undefined,
+} as unknown as Logger;
 
 function setup() {
   const sent: Array<{ runId: string; report: Report }> = [];
@@ -25,16 +31,29 @@ function setup() {
   return { sent, reporter, delays, clock, metrics };
 }
 
-const message = (value: unknown): IncomingMessage => ({ value: Buffer.from(JSON.stringify(value)), timestampMs: 0, topic: 't', partition: 0, offset: '7' });
+const message = (value: unknown): IncomingMessage => ({
+  value: Buffer.from(JSON.stringify(value)),
+  timestampMs: 0,
+  topic: 't',
+  partition: 0,
+  offset: '7',
+});
 // Signed as Port signs (issue 23: only a verified message's run may be reported FAILURE); the
 // clock of setup() reads 0, so the replay window is off here (tested in prepare-record.test.ts).
 const trust: RecordTrust = { maxBytes: 1 << 20, mode: 'required', maxAgeSeconds: 0, secret: 'poison-guard-secret' };
 const runMessage = message(signRunMessage({ context: { runId: 'r_poison0000000001' }, payload: {} }, trust.secret, 1_800_000_000));
 /** A prepare step whose handling is `handle`, counting how often messages are prepared. */
-const prepared = (handle: () => Promise<void>, counter = { prepares: 0 }) => (msg: IncomingMessage): PreparedMessage => {
-  counter.prepares++;
-  return { where: { topic: msg.topic, partition: msg.partition, offset: msg.offset }, intake: 'kafka', runId: runIdOf(msg, trust, 0), handle };
-};
+const prepared =
+  (handle: () => Promise<void>, counter = { prepares: 0 }) =>
+  (msg: IncomingMessage): PreparedMessage => {
+    counter.prepares++;
+    return {
+      where: { topic: msg.topic, partition: msg.partition, offset: msg.offset },
+      intake: 'kafka',
+      runId: runIdOf(msg, trust, 0),
+      handle,
+    };
+  };
 
 describe('poison guard', () => {
   it('retries a failing message with backoff, then reports FAILURE, counts it and resolves (so it is committed)', async () => {
@@ -61,7 +80,10 @@ describe('poison guard', () => {
 
   it('a message without a run id is committed and counted, nothing reported', async () => {
     const s = setup();
-    const guarded = guardPoison(prepared(async () => Promise.reject(new Error('boom'))), { ...s, logger: quietLogger, trust, attempts: 2 });
+    const guarded = guardPoison(
+      prepared(async () => Promise.reject(new Error('boom'))),
+      { ...s, logger: quietLogger, trust, attempts: 2 },
+    );
     await guarded(message({ unrelated: true }), new AbortController().signal);
     assert.equal(s.sent.length, 0);
   });
@@ -69,24 +91,33 @@ describe('poison guard', () => {
   it('success on a retry is plain success; an abort is passed through, never retried or reported', async () => {
     const s = setup();
     let calls = 0;
-    await guardPoison(prepared(async () => {
-      if (++calls === 1) throw new Error('transient');
-    }), { ...s, logger: quietLogger, trust })(runMessage, new AbortController().signal);
+    await guardPoison(
+      prepared(async () => {
+        if (++calls === 1) throw new Error('transient');
+      }),
+      { ...s, logger: quietLogger, trust },
+    )(runMessage, new AbortController().signal);
     assert.equal(calls, 2);
     const abort = new AbortController();
-    const guarded = guardPoison(prepared(async () => {
-      abort.abort();
-      throw new Error('aborted');
-    }), { ...s, logger: quietLogger, trust });
+    const guarded = guardPoison(
+      prepared(async () => {
+        abort.abort();
+        throw new Error('aborted');
+      }),
+      { ...s, logger: quietLogger, trust },
+    );
     await assert.rejects(guarded(runMessage, abort.signal), /aborted/);
     assert.equal(s.sent.length, 0);
   });
 
   it('a prepare step that throws (a decoding bug) is answered like a failing handling: FAILURE for the run it names', async () => {
     const s = setup();
-    const guarded = guardPoison(() => {
-      throw new Error('decoder bug');
-    }, { ...s, logger: quietLogger, trust, attempts: 2 });
+    const guarded = guardPoison(
+      () => {
+        throw new Error('decoder bug');
+      },
+      { ...s, logger: quietLogger, trust, attempts: 2 },
+    );
     await guarded(runMessage, new AbortController().signal);
     const patch = s.sent.find((x) => x.report.kind === 'patch');
     assert.equal(patch?.runId, 'r_poison0000000001');

@@ -46,7 +46,9 @@ describe('globToRegExp', () => {
 
 describe('evaluatePolicy', () => {
   it('no rules allow everything', () => {
-    assert.deepEqual(evaluatePolicy([], subject({ org: 'anything', repo: 'x', workflow: 'y.yml', ref: 'refs/tags/v1' })), { allowed: true });
+    assert.deepEqual(evaluatePolicy([], subject({ org: 'anything', repo: 'x', workflow: 'y.yml', ref: 'refs/tags/v1' })), {
+      allowed: true,
+    });
   });
 
   it('default deny: a subject matching no rule is refused with a reason naming it', () => {

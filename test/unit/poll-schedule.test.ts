@@ -33,7 +33,11 @@ describe('poll schedule (pure)', () => {
     assert.equal(worthAnotherPage({ beyond: 17, shownSoFar: 100, totalCount: 1000, perPage: 100 }), false);
     assert.equal(worthAnotherPage({ beyond: 18, shownSoFar: 100, totalCount: 1000, perPage: 100 }), true);
     assert.equal(worthAnotherPage({ beyond: 2, shownSoFar: 100, totalCount: 150, perPage: 100 }), true);
-    assert.equal(worthAnotherPage({ beyond: 50, shownSoFar: 1000, totalCount: 1000, perPage: 100 }), false, 'nothing beyond 1,000 can be read');
+    assert.equal(
+      worthAnotherPage({ beyond: 50, shownSoFar: 1000, totalCount: 1000, perPage: 100 }),
+      false,
+      'nothing beyond 1,000 can be read',
+    );
     assert.equal(worthAnotherPage({ beyond: 0, shownSoFar: 100, totalCount: 300, perPage: 100 }), false);
   });
 });

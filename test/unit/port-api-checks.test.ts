@@ -6,7 +6,11 @@ import type { AgentConfig } from '../../agent/config/schema.js';
 import { AgentError } from '../../agent/errors.js';
 import type { IntegrationRecord } from '../../agent/port/integration-api.js';
 
-function ctx(claims: Record<string, unknown>, record: IntegrationRecord | undefined | Error, mode: 'register' | 'existing' = 'register'): CheckContext {
+function ctx(
+  claims: Record<string, unknown>,
+  record: IntegrationRecord | undefined | Error,
+  mode: 'register' | 'existing' = 'register',
+): CheckContext {
   return {
     config: { port: { clientId: 'cid' }, portApi: { installationId: 'ghes-agent', integrationMode: mode } } as unknown as AgentConfig,
     portApi: {
@@ -39,6 +43,9 @@ describe('port-api checks', () => {
     const forbidden = new AgentError('forbidden', 'no role', { status: 403 });
     assert.match((await portApiInstallation.run(ctx({}, forbidden))).fix ?? '', /moderator or admin|integrationMode: existing/);
     assert.equal((await portApiInstallation.run(ctx({}, forbidden, 'existing'))).status, 'pass');
-    assert.match((await portApiInstallation.run(ctx({}, { installationId: 'ghes-agent', actionsProcessingEnabled: false }, 'existing'))).message, /actions processing OFF/);
+    assert.match(
+      (await portApiInstallation.run(ctx({}, { installationId: 'ghes-agent', actionsProcessingEnabled: false }, 'existing'))).message,
+      /actions processing OFF/,
+    );
   });
 });

@@ -9,7 +9,13 @@ import { createPortHttp, decodeJwtClaims } from '../../agent/port/port-http.js';
 import type { Clock } from '../../agent/util/backoff.js';
 import { type FetchFn, type HttpResponse, ResponseHeaders } from '../../agent/util/http-fetch.js';
 
-const quiet = { child: () => quiet, warn: () => undefined, info: () => undefined, error: () => undefined, debug: () => undefined } as unknown as Logger;
+const quiet = {
+  child: () => quiet,
+  warn: () => undefined,
+  info: () => undefined,
+  error: () => undefined,
+  debug: () => undefined,
+} as unknown as Logger;
 
 function response(status: number, body: unknown, headers: Record<string, string> = {}): HttpResponse {
   const text = JSON.stringify(body);
@@ -36,12 +42,17 @@ function setup(answer: (url: string, n: number) => HttpResponse) {
     return answer(String(url), urls.length);
   };
   const metrics = createMetrics({ defaultMetrics: false });
-  const client = createPortClient({ http: createPortHttp({ baseUrl: 'https://port.test', clientId: 'c', clientSecret: 's', fetch, clock, metrics, logger: quiet }) });
+  const client = createPortClient({
+    http: createPortHttp({ baseUrl: 'https://port.test', clientId: 'c', clientSecret: 's', fetch, clock, metrics, logger: quiet }),
+  });
   return { client, sleeps, urls, metrics, now: () => now };
 }
 
 const token = response(200, { ok: true, accessToken: 'tok', expiresIn: 3600, tokenType: 'Bearer' });
-const run = { ok: true, run: { id: 'r_1', status: 'IN_PROGRESS', action: { identifier: 'a' }, properties: {}, requiredApproval: false, source: 'UI' } };
+const run = {
+  ok: true,
+  run: { id: 'r_1', status: 'IN_PROGRESS', action: { identifier: 'a' }, properties: {}, requiredApproval: false, source: 'UI' },
+};
 
 describe('Port client', () => {
   it('reads runs with version=v2', async () => {
@@ -53,10 +64,15 @@ describe('Port client', () => {
   it('slows down when x-ratelimit-remaining runs low, before Port answers 429', async () => {
     const resetS = Math.ceil(Date.parse('2026-03-01T10:00:00Z') / 1000) + 30;
     const s = setup((url) =>
-      url.endsWith('access_token') ? token : response(200, run, { 'x-ratelimit-limit': '100', 'x-ratelimit-remaining': '6', 'x-ratelimit-reset': String(resetS) }),
+      url.endsWith('access_token')
+        ? token
+        : response(200, run, { 'x-ratelimit-limit': '100', 'x-ratelimit-remaining': '6', 'x-ratelimit-reset': String(resetS) }),
     );
     for (let i = 0; i < 4; i++) await s.client.getRun('r_1');
-    assert.ok(s.sleeps.some((ms) => ms > 1000), `waited towards the reset: ${s.sleeps.join(', ')}`);
+    assert.ok(
+      s.sleeps.some((ms) => ms > 1000),
+      `waited towards the reset: ${s.sleeps.join(', ')}`,
+    );
     assert.match(await s.metrics.registry.metrics(), /ghes_agent_port_rate_limit_remaining 6/);
     assert.match(await s.metrics.registry.metrics(), /ghes_agent_limit_reached_total\{limit="port_rate"\} [1-9]/);
   });
@@ -66,9 +82,16 @@ describe('Port client', () => {
     const s = setup((url) =>
       url.endsWith('access_token')
         ? token
-        : response(429, { ok: false, error: 'rate_limit_exceeded', message: 'slow down' }, { 'x-ratelimit-limit': '100', 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(resetS) }),
+        : response(
+            429,
+            { ok: false, error: 'rate_limit_exceeded', message: 'slow down' },
+            { 'x-ratelimit-limit': '100', 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(resetS) },
+          ),
     );
-    const err = await s.client.getRun('r_1').then(() => undefined, (e: unknown) => e as { retriable: boolean; retryAfterMs: number; code: string });
+    const err = await s.client.getRun('r_1').then(
+      () => undefined,
+      (e: unknown) => e as { retriable: boolean; retryAfterMs: number; code: string },
+    );
     assert.equal(err?.code, 'rate_limited');
     assert.equal(err?.retriable, true);
     assert.equal(err?.retryAfterMs, 12_000);

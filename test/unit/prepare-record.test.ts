@@ -26,12 +26,25 @@ const T0_S = 1_800_000_000;
 const RUN_ID = 'r_trusted00000001';
 
 /** Port's envelope for RUN_ID; `repo` lets a test make a field invalid. */
-const envelope = (repo = 'infra') => buildRunMessage({ orgId: 'org_1', run: { id: RUN_ID, invocation: { type: 'GITHUB', org: 'acme', repo, workflow: 'deploy.yml', workflowInputs: { service: 'api' } } } });
-const record = (msg: Record<string, unknown>, writtenAtS = T0_S, offset = '1'): IncomingMessage => ({ value: Buffer.from(JSON.stringify(msg)), timestampMs: writtenAtS * 1000, topic: 't', partition: 0, offset });
+const envelope = (repo = 'infra') =>
+  buildRunMessage({
+    orgId: 'org_1',
+    run: { id: RUN_ID, invocation: { type: 'GITHUB', org: 'acme', repo, workflow: 'deploy.yml', workflowInputs: { service: 'api' } } },
+  });
+const record = (msg: Record<string, unknown>, writtenAtS = T0_S, offset = '1'): IncomingMessage => ({
+  value: Buffer.from(JSON.stringify(msg)),
+  timestampMs: writtenAtS * 1000,
+  topic: 't',
+  partition: 0,
+  offset,
+});
 
 type Line = { level: string; message: string; fields: Record<string, unknown> };
 function recordingLogger(lines: Line[]): Logger {
-  const at = (level: string) => (message: string, fields: Record<string, unknown> = {}) => void lines.push({ level, message, fields });
+  const at =
+    (level: string) =>
+    (message: string, fields: Record<string, unknown> = {}) =>
+      void lines.push({ level, message, fields });
   const logger = { child: () => logger, warn: at('warn'), info: at('info'), error: at('error'), debug: at('debug') };
   return logger as unknown as Logger;
 }
@@ -49,7 +62,10 @@ function recordingProcessor() {
   const handle = async () => undefined;
   const processor = {
     job: (run: RunRequest) => (calls.push({ kind: 'job', runId: run.runId }), { where: {}, intake: 'kafka', runId: run.runId, handle }),
-    refusal: (runId: string, _ctx: unknown, reason: string, outcome: string) => (calls.push({ kind: 'refusal', runId, reason, outcome }), { where: {}, intake: 'kafka', runId, handle }),
+    refusal: (runId: string, _ctx: unknown, reason: string, outcome: string) => (
+      calls.push({ kind: 'refusal', runId, reason, outcome }),
+      { where: {}, intake: 'kafka', runId, handle }
+    ),
     count: (_intake: string, outcome: string) => void counted.push(outcome),
   } as unknown as MessageProcessor;
   return { processor, calls, counted };
@@ -60,7 +76,11 @@ function preparer(mode: 'required' | 'if-present' | 'off', nowS = T0_S + 1) {
   const metrics = createMetrics({ defaultMetrics: false });
   const { clock, advance } = manualClock(nowS * 1000);
   const p = recordingProcessor();
-  const config = { kafka: { maxMessageBytes: 1 << 20 }, signature: { mode, maxAgeSeconds: 300 }, port: { clientSecret: SECRET } } as unknown as AgentConfig;
+  const config = {
+    kafka: { maxMessageBytes: 1 << 20 },
+    signature: { mode, maxAgeSeconds: 300 },
+    port: { clientSecret: SECRET },
+  } as unknown as AgentConfig;
   const prepare = createRecordPreparer({ config, processor: p.processor, metrics, logger: recordingLogger(lines), clock });
   return { prepare, lines, metrics, advance, ...p };
 }
@@ -111,7 +131,11 @@ describe('Kafka records: the signature is checked before any field is read (issu
     for (const repo of ['.', '..']) {
       const t = preparer('required');
       t.prepare(record(signed(envelope(repo))));
-      assert.deepEqual(t.calls.map((c) => c.kind), ['refusal'], repo);
+      assert.deepEqual(
+        t.calls.map((c) => c.kind),
+        ['refusal'],
+        repo,
+      );
       const u = preparer('if-present');
       u.prepare(record(envelope(repo)));
       assert.deepEqual(u.calls, [], repo);
@@ -134,7 +158,10 @@ describe('Kafka records: the signature is checked before any field is read (issu
     t.prepare(record(tamperSignature(signed(envelope('a b')))));
     assert.deepEqual(t.counted, ['signature_rejected']);
     t.prepare(record(signed(envelope())));
-    assert.deepEqual(t.calls.map((c) => c.kind), ['job']);
+    assert.deepEqual(
+      t.calls.map((c) => c.kind),
+      ['job'],
+    );
   });
 
   it('if-present: an unsigned valid message is handled, but without a run id for the poison guard', () => {
@@ -182,7 +209,12 @@ describe('the poison guard never reports FAILURE for an unverified message (issu
 
   it('a prepare step that throws on an unsigned or forged message reports nothing; on a signed one, FAILURE', async () => {
     const sent: Array<{ runId: string; report: Report }> = [];
-    const reporter: Reporter = { send: async (runId, report) => void sent.push({ runId, report }), pending: () => 0, drain: async () => undefined, stop: () => undefined };
+    const reporter: Reporter = {
+      send: async (runId, report) => void sent.push({ runId, report }),
+      pending: () => 0,
+      drain: async () => undefined,
+      stop: () => undefined,
+    };
     const { clock } = manualClock((T0_S + 1) * 1000);
     const guarded = guardRecords(
       () => {
@@ -192,7 +224,7 @@ describe('the poison guard never reports FAILURE for an unverified message (issu
     );
     await guarded(record(envelope()), new AbortController().signal);
     await guarded(record(tamperSignature(signed(envelope()))), new AbortController().signal);
-    assert.equal(sent.length, 0, "nothing reported for an unverified message");
+    assert.equal(sent.length, 0, 'nothing reported for an unverified message');
     await guarded(record(signed(envelope())), new AbortController().signal);
     assert.equal(sent.find((s) => s.report.kind === 'patch')?.runId, RUN_ID);
   });
@@ -207,7 +239,12 @@ describe('a refusal never ends a run Port shows dispatched (issue 23, defence in
     assert.equal(showsDispatch({ ...base, link: 'https://ghes.example.com/acme/infra/actions/runs/7' }), true);
     assert.equal(showsDispatch({ ...base, link: ['https://ghes.example.com/acme/infra/actions/runs/7'] }), true);
     assert.equal(showsDispatch({ ...base, externalRunId: 'gh_1_2_7' }), true);
-    for (const label of [DISPATCHING_LABEL, 'Workflow dispatched', 'Workflow dispatched (taken over by replica-abc)', 'Workflow completed: success']) {
+    for (const label of [
+      DISPATCHING_LABEL,
+      'Workflow dispatched',
+      'Workflow dispatched (taken over by replica-abc)',
+      'Workflow completed: success',
+    ]) {
       assert.equal(showsDispatch({ ...base, statusLabel: label }), true, label);
     }
   });
@@ -217,21 +254,41 @@ describe('a refusal never ends a run Port shows dispatched (issue 23, defence in
     const lines: Line[] = [];
     const reads = { n: 0 };
     const metrics = createMetrics({ defaultMetrics: false });
-    const reporter: Reporter = { send: async (runId, report) => void sent.push({ runId, report }), pending: () => 0, drain: async () => undefined, stop: () => undefined };
+    const reporter: Reporter = {
+      send: async (runId, report) => void sent.push({ runId, report }),
+      pending: () => 0,
+      drain: async () => undefined,
+      stop: () => undefined,
+    };
     const port = { getRun: async () => (reads.n++, run) } as unknown as PortRunApi;
-    const deps = { settings: { ghesUrls: [] }, port, reporter, metrics, logger: recordingLogger(lines), clock: manualClock(0).clock } as unknown as ProcessorDeps;
+    const deps = {
+      settings: { ghesUrls: [] },
+      port,
+      reporter,
+      metrics,
+      logger: recordingLogger(lines),
+      clock: manualClock(0).clock,
+    } as unknown as ProcessorDeps;
     return { processor: createMessageProcessor(deps), sent, lines, metrics, reads };
   }
   const ctx = { intake: 'kafka' as const, where: { topic: 't', partition: 0, offset: '1' }, writtenAtMs: 0 };
   const handle = (p: PreparedRun) => p.handle(new AbortController().signal, new AbortController().signal);
 
   it('a run Port shows linked or labelled by the agent: nothing written, counted refusal_ignored, logged', async () => {
-    for (const shown of [{ link: 'https://ghes.example.com/acme/infra/actions/runs/7' }, { externalRunId: 'gh_1_2_7' }, { statusLabel: DISPATCHING_LABEL }, { statusLabel: 'Workflow dispatched (taken over by replica-abc)' }]) {
+    for (const shown of [
+      { link: 'https://ghes.example.com/acme/infra/actions/runs/7' },
+      { externalRunId: 'gh_1_2_7' },
+      { statusLabel: DISPATCHING_LABEL },
+      { statusLabel: 'Workflow dispatched (taken over by replica-abc)' },
+    ]) {
       const t = processorWith({ id: RUN_ID, status: 'IN_PROGRESS', ...shown });
       await handle(t.processor.refusal(RUN_ID, ctx, 'invalid run message: invocationMethod.repo is not a repository name', 'invalid'));
       assert.deepEqual(t.sent, [], JSON.stringify(shown));
       assert.match(await t.metrics.registry.metrics(), /ghes_agent_messages_total\{outcome="refusal_ignored",intake="kafka"\} 1/);
-      assert.match(t.lines.find((l) => l.level === 'warn')?.message ?? '', /is dispatched already .*a refusal does not end it, nothing written/);
+      assert.match(
+        t.lines.find((l) => l.level === 'warn')?.message ?? '',
+        /is dispatched already .*a refusal does not end it, nothing written/,
+      );
     }
   });
 

@@ -6,7 +6,11 @@ const headers = (h: Record<string, string>) => ({ get: (name: string) => h[name]
 const T0 = Date.parse('2026-03-01T10:00:00Z');
 /** Port's headers: limit, remaining, reset as UTC epoch seconds. */
 const answer = (remaining: number, resetInS: number, limit = 1000) =>
-  headers({ 'x-ratelimit-limit': String(limit), 'x-ratelimit-remaining': String(remaining), 'x-ratelimit-reset': String(Math.ceil(T0 / 1000) + resetInS) });
+  headers({
+    'x-ratelimit-limit': String(limit),
+    'x-ratelimit-remaining': String(remaining),
+    'x-ratelimit-reset': String(Math.ceil(T0 / 1000) + resetInS),
+  });
 
 describe('Port rate-limit pacer', () => {
   it('lets requests go at once while much of the window is left, and before any answer', () => {
@@ -22,7 +26,10 @@ describe('Port rate-limit pacer', () => {
     const waits = Array.from({ length: 5 }, () => p.take(T0));
     assert.equal(waits[0], 0);
     assert.ok(waits[1]! > 500 && waits[1]! < 700, `about 0.6 s apart: ${waits.join(', ')}`);
-    assert.ok(waits.every((w, i) => i === 0 || w > waits[i - 1]!), 'each later than the one before');
+    assert.ok(
+      waits.every((w, i) => i === 0 || w > waits[i - 1]!),
+      'each later than the one before',
+    );
   });
 
   it('waits for the reset at the reserve (x-ratelimit-reset is epoch seconds), and not after it', () => {
@@ -37,7 +44,10 @@ describe('Port rate-limit pacer', () => {
     const p = createRateLimitPacer();
     p.observe(answer(55, 30), T0); // 5 above the reserve of 50
     const waits = Array.from({ length: 8 }, () => p.take(T0));
-    assert.ok(waits.slice(5).every((w) => w === 30_000), `the 6th request on waits for the reset: ${waits.join(', ')}`);
+    assert.ok(
+      waits.slice(5).every((w) => w === 30_000),
+      `the 6th request on waits for the reset: ${waits.join(', ')}`,
+    );
   });
 
   it('reads a small reset as seconds from now, never as 1970', () => {

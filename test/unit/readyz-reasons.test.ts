@@ -31,10 +31,15 @@ describe('/readyz names the failing dependency, not its answer (issue 23)', () =
   let ghes: RawServer;
   before(async () => {
     port = await startRawServer((req, res) => {
-      if (req.url === '/v1/auth/access_token') return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ accessToken: 'tok', expiresIn: 3600 }));
-      res.writeHead(503, { 'content-type': 'application/json' }).end(JSON.stringify({ ok: false, error: 'unavailable', message: PORT_SAYS }));
+      if (req.url === '/v1/auth/access_token')
+        return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ accessToken: 'tok', expiresIn: 3600 }));
+      res
+        .writeHead(503, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ ok: false, error: 'unavailable', message: PORT_SAYS }));
     });
-    ghes = await startRawServer((_req, res) => void res.writeHead(502, { 'content-type': 'application/json' }).end(JSON.stringify({ message: GHES_SAYS })));
+    ghes = await startRawServer(
+      (_req, res) => void res.writeHead(502, { 'content-type': 'application/json' }).end(JSON.stringify({ message: GHES_SAYS })),
+    );
   });
   after(async () => {
     await port?.close();
@@ -45,17 +50,42 @@ describe('/readyz names the failing dependency, not its answer (issue 23)', () =
     const health = createDependencyHealth({ now: () => Date.now(), unreachableAfterMs: 0 });
     const metrics = createMetrics({ defaultMetrics: false });
     const portClient = observeCalls(
-      createPortClient({ http: createPortHttp({ baseUrl: port.origin, clientId: 'c', clientSecret: 's', fetch: createFetch({ timeoutMs: 5000, name: 'port.caFile' }), clock: realClock, metrics, logger }) }),
+      createPortClient({
+        http: createPortHttp({
+          baseUrl: port.origin,
+          clientId: 'c',
+          clientSecret: 's',
+          fetch: createFetch({ timeoutMs: 5000, name: 'port.caFile' }),
+          clock: realClock,
+          metrics,
+          logger,
+        }),
+      }),
       'port',
       health,
     );
-    const clients = createGithubClients({ apiUrl: `${ghes.origin}/api/v3`, auth: { kind: 'token', token: 't' }, fetch: createFetch({ timeoutMs: 5000, name: 'github.caFile' }), maxConcurrency: 4, metrics, logger, clock: realClock });
+    const clients = createGithubClients({
+      apiUrl: `${ghes.origin}/api/v3`,
+      auth: { kind: 'token', token: 't' },
+      fetch: createFetch({ timeoutMs: 5000, name: 'github.caFile' }),
+      maxConcurrency: 4,
+      metrics,
+      logger,
+      clock: realClock,
+    });
     const api = observeCalls(createGithubApi({ clients, clock: realClock }), 'github', health);
     // The errors themselves carry the answers (for the agent's log): only /readyz must not.
     await assert.rejects(portClient.getRun('r_1'), (e: Error) => e.message.includes(PORT_SAYS));
-    await assert.rejects(api.dispatch('acme', 'infra', 'deploy.yml', { ref: 'main', inputs: {} }), (e: Error) => e.message.includes(GHES_SAYS));
+    await assert.rejects(api.dispatch('acme', 'infra', 'deploy.yml', { ref: 'main', inputs: {} }), (e: Error) =>
+      e.message.includes(GHES_SAYS),
+    );
 
-    const server = await startHealthServer({ host: '127.0.0.1', port: 0, metrics, ready: () => ({ ready: false, reasons: health.unhealthy() }) });
+    const server = await startHealthServer({
+      host: '127.0.0.1',
+      port: 0,
+      metrics,
+      ready: () => ({ ready: false, reasons: health.unhealthy() }),
+    });
     try {
       const res = await fetch(`http://127.0.0.1:${server.port}/readyz`);
       const body = await res.text();
@@ -72,7 +102,8 @@ describe('/readyz names the failing dependency, not its answer (issue 23)', () =
     let now = Date.parse('2026-05-01T00:00:00Z');
     const clock: Clock = {
       now: () => now,
-      sleep: (ms, signal) => (signal?.aborted ? Promise.reject(new Error('aborted')) : new Promise((r) => setImmediate(() => ((now += ms), r())))),
+      sleep: (ms, signal) =>
+        signal?.aborted ? Promise.reject(new Error('aborted')) : new Promise((r) => setImmediate(() => ((now += ms), r()))),
     };
     let claims = 0;
     const claimApi: ClaimApi = {
@@ -85,7 +116,16 @@ describe('/readyz names the failing dependency, not its answer (issue 23)', () =
     };
     const reporter: Reporter = { send: async () => undefined, pending: () => 0, drain: async () => undefined, stop: () => undefined };
     const intake = createClaimIntake({
-      settings: { installationId: 'ghes-agent', kinds: ['action'], batchSize: 10, intervalMs: 1000, visibilityTimeoutMs: 60_000, maxSharePercent: 30, leaseMs: 600_000, rediscoveryIntervalMs: 60_000 },
+      settings: {
+        installationId: 'ghes-agent',
+        kinds: ['action'],
+        batchSize: 10,
+        intervalMs: 1000,
+        visibilityTimeoutMs: 60_000,
+        maxSharePercent: 30,
+        leaseMs: 600_000,
+        rediscoveryIntervalMs: 60_000,
+      },
       claimApi,
       port: { getRun: async () => undefined, patchRun: async () => undefined, addLog: async () => undefined },
       processor: { count: () => undefined, servesOrg: () => true } as unknown as MessageProcessor,

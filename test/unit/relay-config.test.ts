@@ -14,7 +14,11 @@ github:
   url: https://ghes.example.com/
   token: ghp_tokenAbCdEf0123456789
 `;
-const src = (extra = '', env: Record<string, string> = {}): ConfigSources => ({ argv: ['--config', '/c.yaml'], env, readFile: () => BASE + extra });
+const src = (extra = '', env: Record<string, string> = {}): ConfigSources => ({
+  argv: ['--config', '/c.yaml'],
+  env,
+  readFile: () => BASE + extra,
+});
 
 test('the relay is off by default; on, its issuer is GHES’s /_services/token and the policy lists are filled in', () => {
   assert.equal(loadConfig(src()).config.relay.enabled, false);
@@ -22,7 +26,13 @@ test('the relay is off by default; on, its issuer is GHES’s /_services/token a
   assert.equal(relay.oidcIssuer, 'https://ghes.example.com/_services/token');
   assert.equal(relay.audience, 'ghes-agent');
   assert.deepEqual(relay.policy, [{ repository: 'acme/*', workflows: [], refs: [], environments: [], read: [], write: ['service'] }]);
-  const fromEnv = loadConfig(src('', { GHES_AGENT_RELAY_ENABLED: 'true', GHES_AGENT_RELAY_POLICY: '[{"repository":"acme/infra","read":["*"]}]', GHES_AGENT_RELAY_OIDC_ISSUER: 'https://ghes.example.com/_services/token/' })).config.relay;
+  const fromEnv = loadConfig(
+    src('', {
+      GHES_AGENT_RELAY_ENABLED: 'true',
+      GHES_AGENT_RELAY_POLICY: '[{"repository":"acme/infra","read":["*"]}]',
+      GHES_AGENT_RELAY_OIDC_ISSUER: 'https://ghes.example.com/_services/token/',
+    }),
+  ).config.relay;
   assert.deepEqual(fromEnv.policy[0]!.read, ['*']);
   assert.equal(fromEnv.oidcIssuer, 'https://ghes.example.com/_services/token');
 });
@@ -34,6 +44,10 @@ test('a bad relay policy or half a TLS pair is refused at load, naming the key',
     ['relay:\n  policy:\n    - repository: acme/x\n      write: service\n', /rule 0.write must be a list of glob strings/],
     ['relay:\n  enabled: true\n  tlsCertFile: /tls/crt\n', /relay.tlsCertFile and relay.tlsKeyFile: give both/],
   ] as const) {
-    assert.throws(() => loadConfig(src(extra)), (err: unknown) => err instanceof AgentError && err.code === 'config' && pattern.test(err.message), extra);
+    assert.throws(
+      () => loadConfig(src(extra)),
+      (err: unknown) => err instanceof AgentError && err.code === 'config' && pattern.test(err.message),
+      extra,
+    );
   }
 });

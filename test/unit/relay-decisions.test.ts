@@ -20,16 +20,30 @@ const claims = {
   actor: 'octocat',
 };
 const who: WorkflowIdentity = workflowIdentity(claims);
-const rule = (r: Partial<RelayRule>): RelayRule => ({ repository: 'acme/*', workflows: [], refs: [], environments: [], read: [], write: [], ...r });
+const rule = (r: Partial<RelayRule>): RelayRule => ({
+  repository: 'acme/*',
+  workflows: [],
+  refs: [],
+  environments: [],
+  read: [],
+  write: [],
+  ...r,
+});
 
 describe('relay routes: what port-github-action sends (v1.7.10 src/clients/port)', () => {
   test('each operation maps to its Port route with only the parameters the action sends', () => {
     assert.deepEqual(matchRelayRoute('POST', '/v1/auth/access_token'), { name: 'token' });
     const up = matchRelayRoute('POST', '/v1/blueprints/service/entities?upsert=true&merge=true&run_id=r_abc');
     assert.equal(up.name, 'upsert_entity');
-    assert.deepEqual([(up as { portPath: string }).portPath, (up as { runId?: string }).runId], ['/v1/blueprints/service/entities?upsert=true&merge=true&run_id=r_abc', 'r_abc']);
+    assert.deepEqual(
+      [(up as { portPath: string }).portPath, (up as { runId?: string }).runId],
+      ['/v1/blueprints/service/entities?upsert=true&merge=true&run_id=r_abc', 'r_abc'],
+    );
     const get = matchRelayRoute('GET', '/v1/blueprints/service/entities/a%2Fb?include=identifier&include=properties.tier');
-    assert.deepEqual([get.name, (get as { entity?: string }).entity, (get as { portPath: string }).portPath], ['get_entity', 'a/b', '/v1/blueprints/service/entities/a%2Fb?include=identifier&include=properties.tier']);
+    assert.deepEqual(
+      [get.name, (get as { entity?: string }).entity, (get as { portPath: string }).portPath],
+      ['get_entity', 'a/b', '/v1/blueprints/service/entities/a%2Fb?include=identifier&include=properties.tier'],
+    );
     assert.equal(matchRelayRoute('DELETE', '/v1/blueprints/service/entities/x?delete_dependents=false').name, 'delete_entity');
     assert.equal(matchRelayRoute('POST', '/v1/entities/search?include=identifier').name, 'search_entities');
     assert.equal(matchRelayRoute('PATCH', '/v1/actions/runs/r_1?runId=r_1').name, 'patch_run');
@@ -57,10 +71,26 @@ describe('relay routes: what port-github-action sends (v1.7.10 src/clients/port)
 
 describe('workflow identity from verified claims', () => {
   test('reads the documented claims', () => {
-    assert.deepEqual(who, { repository: 'acme/infra', repositoryId: 74, ownerId: 65, runId: 9001, workflowFile: 'deploy.yml', workflowRef: claims.workflow_ref, ref: 'refs/heads/main', environment: undefined, actor: 'octocat' });
+    assert.deepEqual(who, {
+      repository: 'acme/infra',
+      repositoryId: 74,
+      ownerId: 65,
+      runId: 9001,
+      workflowFile: 'deploy.yml',
+      workflowRef: claims.workflow_ref,
+      ref: 'refs/heads/main',
+      environment: undefined,
+      actor: 'octocat',
+    });
   });
   test('refuses a token without them, or whose workflow_ref is of another repository', () => {
-    for (const bad of [{ run_id: undefined }, { repository_id: 'x' }, { repository: 'acme' }, { workflow_ref: 'evil/repo/.github/workflows/deploy.yml@refs/heads/main' }, { ref: '' }]) {
+    for (const bad of [
+      { run_id: undefined },
+      { repository_id: 'x' },
+      { repository: 'acme' },
+      { workflow_ref: 'evil/repo/.github/workflows/deploy.yml@refs/heads/main' },
+      { ref: '' },
+    ]) {
       assert.throws(() => workflowIdentity({ ...claims, ...bad }), /claim is missing or malformed/, JSON.stringify(bad));
     }
   });
@@ -68,14 +98,25 @@ describe('workflow identity from verified claims', () => {
 
 describe('relay.policy', () => {
   test('a rule applies by repository glob, workflow file, ref and environment', () => {
-    const rules = [rule({ repository: 'acme/inf*', workflows: ['deploy.yml'], refs: ['refs/heads/main'], write: ['service'], read: ['service', 'env*'] })];
+    const rules = [
+      rule({
+        repository: 'acme/inf*',
+        workflows: ['deploy.yml'],
+        refs: ['refs/heads/main'],
+        write: ['service'],
+        read: ['service', 'env*'],
+      }),
+    ];
     assert.deepEqual(decideEntityAccess(rules, who, 'write', 'service'), { allowed: true });
     assert.deepEqual(decideEntityAccess(rules, who, 'read', 'environment'), { allowed: true });
     assert.equal(decideEntityAccess(rules, who, 'write', 'environment').allowed, false);
     assert.equal(decideEntityAccess(rules, { ...who, workflowFile: 'ci.yml' }, 'write', 'service').allowed, false);
     assert.equal(decideEntityAccess(rules, { ...who, ref: 'refs/heads/feature' }, 'write', 'service').allowed, false);
     assert.equal(decideEntityAccess([rule({ environments: ['prod'], write: ['*'] })], who, 'write', 'service').allowed, false);
-    assert.equal(decideEntityAccess([rule({ environments: ['prod'], write: ['*'] })], { ...who, environment: 'prod' }, 'write', 'service').allowed, true);
+    assert.equal(
+      decideEntityAccess([rule({ environments: ['prod'], write: ['*'] })], { ...who, environment: 'prod' }, 'write', 'service').allowed,
+      true,
+    );
     assert.match((decideEntityAccess([], who, 'read', 'service') as { reason: string }).reason, /no rule for acme\/infra/);
   });
   test('writes reaching other blueprints need a write-everything rule', () => {
@@ -83,10 +124,27 @@ describe('relay.policy', () => {
     assert.equal(decideWideWrite([rule({ write: ['*'] })], who, 'delete_dependents=true').allowed, true);
   });
   test('a search is confined by a top-level $blueprint rule under "and"', () => {
-    assert.deepEqual(searchedBlueprints({ combinator: 'and', rules: [{ property: '$blueprint', operator: '=', value: 'service' }, { property: 'tier', operator: '=', value: 'gold' }] }), { blueprints: ['service'] });
-    assert.deepEqual(searchedBlueprints({ combinator: 'or', rules: [{ property: '$blueprint', operator: 'in', value: ['a', 'b'] }] }), { blueprints: ['a', 'b'] });
+    assert.deepEqual(
+      searchedBlueprints({
+        combinator: 'and',
+        rules: [
+          { property: '$blueprint', operator: '=', value: 'service' },
+          { property: 'tier', operator: '=', value: 'gold' },
+        ],
+      }),
+      { blueprints: ['service'] },
+    );
+    assert.deepEqual(searchedBlueprints({ combinator: 'or', rules: [{ property: '$blueprint', operator: 'in', value: ['a', 'b'] }] }), {
+      blueprints: ['a', 'b'],
+    });
     for (const body of [
-      { combinator: 'or', rules: [{ property: '$blueprint', operator: '=', value: 'service' }, { property: '$identifier', operator: '=', value: 'x' }] },
+      {
+        combinator: 'or',
+        rules: [
+          { property: '$blueprint', operator: '=', value: 'service' },
+          { property: '$identifier', operator: '=', value: 'x' },
+        ],
+      },
       { combinator: 'and', not: true, rules: [{ property: '$blueprint', operator: '=', value: 'service' }] },
       { combinator: 'and', rules: [{ combinator: 'and', rules: [{ property: '$blueprint', operator: '=', value: 'service' }] }] },
       { combinator: 'and', rules: [{ property: '$blueprint', operator: '!=', value: 'service' }] },
@@ -105,7 +163,9 @@ describe("run scope: the run Port's record names", () => {
     assert.equal(decideRunScope('r_1', { ghRunId: 9001, ids: { ownerId: 66, repoId: 74 } }, [], who).allowed, false);
   });
   test('a link alone: the run id and the repository in its path', () => {
-    assert.deepEqual(decideRunScope('r_1', { ghRunId: 9001 }, ['https://ghes.example.com/Acme/Infra/actions/runs/9001'], who), { allowed: true });
+    assert.deepEqual(decideRunScope('r_1', { ghRunId: 9001 }, ['https://ghes.example.com/Acme/Infra/actions/runs/9001'], who), {
+      allowed: true,
+    });
     assert.equal(decideRunScope('r_1', { ghRunId: 9001 }, ['https://ghes.example.com/acme/other/actions/runs/9001'], who).allowed, false);
   });
 });

@@ -7,7 +7,13 @@ import type { PortClient } from '../../agent/port/port-client.js';
 import { createReporter } from '../../agent/port/reporter.js';
 import type { Clock } from '../../agent/util/backoff.js';
 
-const quietLogger = { child: () => quietLogger, warn: () => undefined, error: () => undefined, info: () => undefined, debug: () => undefined } as unknown as Logger;
+const quietLogger = {
+  child: () => quietLogger,
+  warn: () => undefined,
+  error: () => undefined,
+  info: () => undefined,
+  debug: () => undefined,
+} as unknown as Logger;
 
 describe('reporter: reports of a run handed to another replica', () => {
   it('are not retried after the signal aborts, and queued ones are never sent', async () => {

@@ -22,7 +22,7 @@ function fakePort(script: (call: Call, n: number) => Error | undefined = () => u
   };
   const port: PortClient = {
     getRun: async () => undefined,
-    patchRun: (runId: string, patch: PortPatch) => record({ runId, what: `patch ${patch.status ?? patch.link ?? ''}` }),
+    patchRun: (runId: string, patch: PortPatch) => record({ runId, what: `patch ${String(patch.status ?? patch.link ?? '')}` }),
     addLog: (runId: string, log: PortLog) => record({ runId, what: `log ${log.message}` }),
     getKafkaCredentials: async () => ({ brokers: [], username: '', password: '' }),
   };
@@ -74,9 +74,13 @@ function setup(script?: Parameters<typeof fakePort>[0], clockOpts?: { hold?: boo
 }
 
 describe('reporter', () => {
-  it('delivers one run\'s reports in order even when the first fails transiently twice', async () => {
+  it("delivers one run's reports in order even when the first fails transiently twice", async () => {
     const t = setup((call, n) => (call.what === 'log Dispatched' && n <= 2 ? transient() : undefined));
-    const sends = [t.reporter.send('r_1', log('Dispatched')), t.reporter.send('r_1', log('Workflow completed: success')), t.reporter.send('r_1', patch('SUCCESS'))];
+    const sends = [
+      t.reporter.send('r_1', log('Dispatched')),
+      t.reporter.send('r_1', log('Workflow completed: success')),
+      t.reporter.send('r_1', patch('SUCCESS')),
+    ];
     await Promise.all(sends);
     assert.deepEqual(
       t.delivered.map((c) => c.what),
@@ -92,7 +96,7 @@ describe('reporter', () => {
     assert.equal(t.reporter.pending(), 0);
   });
 
-  it('different runs are independent: one run\'s retries do not hold another\'s', async () => {
+  it("different runs are independent: one run's retries do not hold another's", async () => {
     const t = setup((call) => (call.runId === 'r_slow' ? transient() : undefined), { hold: true });
     const slow = t.reporter.send('r_slow', patch('FAILURE'));
     slow.catch(() => undefined);
@@ -104,10 +108,15 @@ describe('reporter', () => {
   });
 
   it('a non-retriable refusal is logged and dropped; the next report is still delivered', async () => {
-    const t = setup((call) => (call.what === 'patch SUCCESS' ? new AgentError('port', 'Port answered 422: status already set') : undefined));
+    const t = setup((call) =>
+      call.what === 'patch SUCCESS' ? new AgentError('port', 'Port answered 422: status already set') : undefined,
+    );
     await t.reporter.send('r_1', patch('SUCCESS')); // resolves: refused for good is not an error to the caller
     await t.reporter.send('r_1', log('after'));
-    assert.deepEqual(t.delivered.map((c) => c.what), ['log after']);
+    assert.deepEqual(
+      t.delivered.map((c) => c.what),
+      ['log after'],
+    );
     assert.equal(t.calls.filter((c) => c.what === 'patch SUCCESS').length, 1, 'not retried');
     assert.equal(t.delays.length, 0);
     assert.ok(t.warnings.some((w) => /refused/.test(w.message) && /422/.test(String(w.meta.error)) && w.meta.runId === 'r_1'));

@@ -16,7 +16,19 @@ const AGENT = 'port-app[bot]';
 
 function ghRun(id: number, title: string, status = 'in_progress', createdMs = T0): WorkflowRun {
   const at = new Date(createdMs).toISOString();
-  return { id, display_title: title, status, conclusion: null, html_url: `https://ghes/acme/a/actions/runs/${id}`, head_branch: 'main', created_at: at, updated_at: at, event: 'workflow_dispatch', actor: AGENT, path: '.github/workflows/bench.yml' };
+  return {
+    id,
+    display_title: title,
+    status,
+    conclusion: null,
+    html_url: `https://ghes/acme/a/actions/runs/${id}`,
+    head_branch: 'main',
+    created_at: at,
+    updated_at: at,
+    event: 'workflow_dispatch',
+    actor: AGENT,
+    path: '.github/workflows/bench.yml',
+  };
 }
 
 describe('resume decisions (pure)', () => {
@@ -24,7 +36,11 @@ describe('resume decisions (pure)', () => {
     assert.equal(mayBeRedelivered(T0 - 1, T0), true);
     assert.equal(mayBeRedelivered(T0 + 1, T0), false);
     assert.equal(mayBeRedelivered(0, T0), false);
-    assert.equal(mayBeRedelivered(T0 - 1, undefined), false, 'the HTTPS intake has no partition: Port is read (the claim answer is the record anyway)');
+    assert.equal(
+      mayBeRedelivered(T0 - 1, undefined),
+      false,
+      'the HTTPS intake has no partition: Port is read (the claim answer is the record anyway)',
+    );
   });
 
   it('run-names index unfinished GitHub runs by Port run id; completed and ambiguous ones are left to Port', () => {
@@ -43,9 +59,16 @@ describe('resume decisions (pure)', () => {
   });
 
   it('a located run carries its repository ids from the list entry (no repository read to resume it)', () => {
-    const index = indexByPortRunId([{ ...ghRun(8, 'Port run r_eee'), repository_id: 42, repository_owner_id: 7 }, ghRun(9, 'Port run r_fff')]);
+    const index = indexByPortRunId([
+      { ...ghRun(8, 'Port run r_eee'), repository_id: 42, repository_owner_id: 7 },
+      ghRun(9, 'Port run r_fff'),
+    ]);
     assert.deepEqual([index.get('r_eee')!.repoId, index.get('r_eee')!.ownerId], [42, 7]);
-    assert.deepEqual([index.get('r_fff')!.repoId, index.get('r_fff')!.ownerId], [undefined, undefined], 'absent: the processor reads the repository');
+    assert.deepEqual(
+      [index.get('r_fff')!.repoId, index.get('r_fff')!.ownerId],
+      [undefined, undefined],
+      'absent: the processor reads the repository',
+    );
   });
 
   it('a resumed run was created no earlier than its Port record and its message, whichever is earlier', () => {
@@ -65,7 +88,10 @@ describe('resume locator', () => {
         const since = q.createdSince ? Date.parse(q.createdSince) : -Infinity;
         const all = runs.filter((r) => Date.parse(r.created_at) >= since);
         const per = q.perPage ?? 100;
-        return { notModified: false as const, page: { runs: all.slice(((q.page ?? 1) - 1) * per, (q.page ?? 1) * per), totalCount: all.length, serverDateMs: T0 } };
+        return {
+          notModified: false as const,
+          page: { runs: all.slice(((q.page ?? 1) - 1) * per, (q.page ?? 1) * per), totalCount: all.length, serverDateMs: T0 },
+        };
       },
     } as unknown as GithubApi;
     const clock: Clock = { now: () => T0, sleep: (ms) => new Promise((r) => setTimeout(r, Math.min(ms, 5))) };
@@ -76,18 +102,29 @@ describe('resume locator', () => {
     const runs = Array.from({ length: 250 }, (_, i) => ghRun(1000 + i, `Bench r_${String(i).padStart(4, '0')}`));
     const { calls, locator } = setup(runs);
     const signal = new AbortController().signal;
-    const found = await Promise.all(runs.map((_, i) => locator.locate({ runId: `r_${String(i).padStart(4, '0')}`, org: 'acme', repo: 'a', workflow: 'bench.yml' }, T0 - 60_000, signal)));
+    const found = await Promise.all(
+      runs.map((_, i) =>
+        locator.locate({ runId: `r_${String(i).padStart(4, '0')}`, org: 'acme', repo: 'a', workflow: 'bench.yml' }, T0 - 60_000, signal),
+      ),
+    );
     assert.equal(found.filter(Boolean).length, 250);
     assert.equal(found[42]!.runId, 1042);
-    assert.deepEqual(calls.map((c) => c.page), [1, 2, 3]);
+    assert.deepEqual(
+      calls.map((c) => c.page),
+      [1, 2, 3],
+    );
     assert.ok(Date.parse(calls[0]!.createdSince!) <= T0 - 60_000, 'the window reaches back to the oldest message');
   });
 
-  it('a backlog trickling in reuses the repository\'s last list while it covers the lookups (one list, not one per gathering)', async () => {
+  it("a backlog trickling in reuses the repository's last list while it covers the lookups (one list, not one per gathering)", async () => {
     const runs = Array.from({ length: 20 }, (_, i) => ghRun(1000 + i, `Bench r_${i}`));
     const { calls, locator } = setup(runs);
     const signal = new AbortController().signal;
-    for (let i = 0; i < 20; i++) assert.equal((await locator.locate({ runId: `r_${i}`, org: 'acme', repo: 'a', workflow: 'bench.yml' }, T0 - 60_000 + i, signal))?.runId, 1000 + i);
+    for (let i = 0; i < 20; i++)
+      assert.equal(
+        (await locator.locate({ runId: `r_${i}`, org: 'acme', repo: 'a', workflow: 'bench.yml' }, T0 - 60_000 + i, signal))?.runId,
+        1000 + i,
+      );
     assert.equal(calls.length, 1);
     // A message older than the list's window needs a new list.
     await locator.locate({ runId: 'r_0', org: 'acme', repo: 'a', workflow: 'bench.yml' }, T0 - 3600_000, signal);

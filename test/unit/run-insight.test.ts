@@ -36,9 +36,30 @@ const job = (over: Partial<WorkflowJob>): WorkflowJob => ({
   completed_at: '2026-01-01T10:00:09Z',
   html_url: 'https://ghes/acme/infra/actions/runs/5/job/1',
   steps: [
-    { name: 'Set up', number: 1, status: 'completed', conclusion: 'success', started_at: '2026-01-01T10:00:00Z', completed_at: '2026-01-01T10:00:00Z' },
-    { name: 'Run tests', number: 2, status: 'completed', conclusion: 'failure', started_at: '2026-01-01T10:00:01Z', completed_at: '2026-01-01T10:00:04Z' },
-    { name: 'Upload', number: 3, status: 'completed', conclusion: 'skipped', started_at: '2026-01-01T10:00:04Z', completed_at: '2026-01-01T10:00:04Z' },
+    {
+      name: 'Set up',
+      number: 1,
+      status: 'completed',
+      conclusion: 'success',
+      started_at: '2026-01-01T10:00:00Z',
+      completed_at: '2026-01-01T10:00:00Z',
+    },
+    {
+      name: 'Run tests',
+      number: 2,
+      status: 'completed',
+      conclusion: 'failure',
+      started_at: '2026-01-01T10:00:01Z',
+      completed_at: '2026-01-01T10:00:04Z',
+    },
+    {
+      name: 'Upload',
+      number: 3,
+      status: 'completed',
+      conclusion: 'skipped',
+      started_at: '2026-01-01T10:00:04Z',
+      completed_at: '2026-01-01T10:00:04Z',
+    },
   ],
   ...over,
 });
@@ -48,8 +69,25 @@ const quiet = createLogger({ level: 'error', secrets: { scrub: (t: string) => t,
 /** Run insight with fakes: job progress only (unless `jobProgress` is false), paced by `perMinute` (0: no budget). */
 function insightWith(api: InsightDeps['api'], clock: Clock, opts: { jobProgress?: boolean; perMinute?: number } = {}) {
   const jobReads = createJobReadPacer({ perMinute: opts.perMinute ?? 0, clock });
-  const settings = { jobProgress: opts.jobProgress ?? true, approvals: false, failureExcerpt: false, excerpt: { lines: 1, maxBytes: 100, logMaxBytes: 1024, timeoutMs: 100 } };
-  return { jobReads, insight: createRunInsight({ api, storageFetch: textFetch(''), scrub: (t) => t, clock, metrics: createMetrics({ defaultMetrics: false }), logger: quiet, jobReads, settings }) };
+  const settings = {
+    jobProgress: opts.jobProgress ?? true,
+    approvals: false,
+    failureExcerpt: false,
+    excerpt: { lines: 1, maxBytes: 100, logMaxBytes: 1024, timeoutMs: 100 },
+  };
+  return {
+    jobReads,
+    insight: createRunInsight({
+      api,
+      storageFetch: textFetch(''),
+      scrub: (t) => t,
+      clock,
+      metrics: createMetrics({ defaultMetrics: false }),
+      logger: quiet,
+      jobReads,
+      settings,
+    }),
+  };
 }
 
 function textFetch(body: string, status = 200, seen: Array<Record<string, string> | undefined> = []): FetchFn {
@@ -57,20 +95,48 @@ function textFetch(body: string, status = 200, seen: Array<Record<string, string
     seen.push(init?.headers);
     const stream = Readable.from([Buffer.from(body)]) as unknown as Parameters<typeof Object>[0];
     Object.assign(stream, { dump: async () => undefined, text: async () => body });
-    return { ok: status < 300, status, statusText: '', url: String(_url), headers: new ResponseHeaders({}), body: stream as never, text: async () => body, json: async () => JSON.parse(body), arrayBuffer: async () => new ArrayBuffer(0) };
+    return {
+      ok: status < 300,
+      status,
+      statusText: '',
+      url: String(_url),
+      headers: new ResponseHeaders({}),
+      body: stream as never,
+      text: async () => body,
+      json: async () => JSON.parse(body),
+      arrayBuffer: async () => new ArrayBuffer(0),
+    };
   };
 }
 
 describe('failure excerpt', () => {
-  it('picks the failed step\'s lines by their timestamps, without the group markers', () => {
-    assert.deepEqual(stepLines(LOG, job({}).steps[1]), ['FAIL src/deploy.test.ts', 'Tests: 1 failed', 'Error: Process completed with exit code 1.']);
+  it("picks the failed step's lines by their timestamps, without the group markers", () => {
+    assert.deepEqual(stepLines(LOG, job({}).steps[1]), [
+      'FAIL src/deploy.test.ts',
+      'Tests: 1 failed',
+      'Error: Process completed with exit code 1.',
+    ]);
   });
   it('without step times, the last step that opened before the last error, through that error', () => {
-    assert.deepEqual(stepLines(LOG, undefined), ['FAIL src/deploy.test.ts', 'Tests: 1 failed', 'Error: Process completed with exit code 1.']);
+    assert.deepEqual(stepLines(LOG, undefined), [
+      'FAIL src/deploy.test.ts',
+      'Tests: 1 failed',
+      'Error: Process completed with exit code 1.',
+    ]);
   });
-  it('steps shorter than the timestamps\' second share the window: the neighbours are cut off', () => {
-    const short = ['2026-01-01T10:00:01.1000000Z ##[group]Run Set up', '2026-01-01T10:00:01.2000000Z Set up: ok', '2026-01-01T10:00:01.3000000Z ##[group]Run npm test', '2026-01-01T10:00:01.4000000Z FAIL', '2026-01-01T10:00:01.5000000Z ##[error]Process completed with exit code 1.', '2026-01-01T10:00:01.6000000Z Cleaning up orphan processes'].join('\n');
-    assert.deepEqual(stepLines(short, { started_at: '2026-01-01T10:00:01Z', completed_at: '2026-01-01T10:00:01Z' }), ['FAIL', 'Error: Process completed with exit code 1.']);
+  it("steps shorter than the timestamps' second share the window: the neighbours are cut off", () => {
+    const short = [
+      '2026-01-01T10:00:01.1000000Z ##[group]Run Set up',
+      '2026-01-01T10:00:01.2000000Z Set up: ok',
+      '2026-01-01T10:00:01.3000000Z ##[group]Run npm test',
+      '2026-01-01T10:00:01.4000000Z FAIL',
+      '2026-01-01T10:00:01.5000000Z ##[error]Process completed with exit code 1.',
+      '2026-01-01T10:00:01.6000000Z Cleaning up orphan processes',
+    ].join('\n');
+    assert.deepEqual(stepLines(short, { started_at: '2026-01-01T10:00:01Z', completed_at: '2026-01-01T10:00:01Z' }), [
+      'FAIL',
+      'Error: Process completed with exit code 1.',
+    ]);
   });
   it('keeps the last lines within the line and byte bounds', () => {
     assert.equal(tail(['a', 'b', 'c', 'd'], 2, 100), 'c\nd');
@@ -78,14 +144,19 @@ describe('failure excerpt', () => {
     assert.equal(tail(['x'.repeat(1000)], 1, 1000).length, 501, 'one very long line is cut');
   });
   it('names each failed job and its failed step, ten at most', () => {
-    assert.deepEqual(describeFailedJobs([job({})]), ['Failed job "test", step "Run tests" (failure): https://ghes/acme/infra/actions/runs/5/job/1']);
+    assert.deepEqual(describeFailedJobs([job({})]), [
+      'Failed job "test", step "Run tests" (failure): https://ghes/acme/infra/actions/runs/5/job/1',
+    ]);
     assert.equal(describeFailedJobs(Array.from({ length: 12 }, (_, i) => job({ id: i }))).at(-1), '… and 2 more failed jobs');
   });
   it('downloads the log without credentials and scrubs it', async () => {
     const seen: Array<Record<string, string> | undefined> = [];
     const got = await fetchFailureExcerpt(
       {
-        api: { listJobs: async () => ({ jobs: [job({ conclusion: 'success', id: 9, name: 'build' }), job({})] }), jobLogLocation: async () => 'https://storage/log?sig=x' },
+        api: {
+          listJobs: async () => ({ jobs: [job({ conclusion: 'success', id: 9, name: 'build' }), job({})] }),
+          jobLogLocation: async () => 'https://storage/log?sig=x',
+        },
         storageFetch: textFetch(LOG, 200, seen),
         scrub: (t) => t.replace('deploy', '[REDACTED]'),
         settings: { lines: 2, maxBytes: 4000, logMaxBytes: 100_000, timeoutMs: 1000 },
@@ -115,7 +186,12 @@ describe('failure excerpt', () => {
   it('reads at most logMaxBytes of the log', async () => {
     const big = `${LOG}\n${'2026-01-01T10:00:03.0000000Z filler\n'.repeat(10_000)}`;
     const got = await fetchFailureExcerpt(
-      { api: { listJobs: async () => ({ jobs: [job({})] }), jobLogLocation: async () => 'u' }, storageFetch: textFetch(big), scrub: (t) => t, settings: { lines: 100, maxBytes: 100_000, logMaxBytes: 2048, timeoutMs: 1000 } },
+      {
+        api: { listJobs: async () => ({ jobs: [job({})] }), jobLogLocation: async () => 'u' },
+        storageFetch: textFetch(big),
+        scrub: (t) => t,
+        settings: { lines: 100, maxBytes: 100_000, logMaxBytes: 2048, timeoutMs: 1000 },
+      },
       { owner: 'acme', repo: 'infra', runId: 5 },
     );
     assert.ok((got.excerpt?.text.length ?? 0) < 2048);
@@ -127,16 +203,33 @@ describe('job progress and approvals', () => {
     const seen = new Map<number, string>();
     assert.deepEqual(progressLines(seen, [job({ status: 'in_progress', conclusion: null, completed_at: null })]), ['Job "test" started']);
     assert.deepEqual(progressLines(seen, [job({ status: 'in_progress', conclusion: null, completed_at: null })]), []);
-    assert.deepEqual(progressLines(seen, [job({}), job({ id: 2, name: 'lint', status: 'completed', conclusion: 'success', completed_at: '2026-01-01T10:01:10Z' })]), ['Job "test" failure in 9s', 'Job "lint" success in 1m 10s']);
+    assert.deepEqual(
+      progressLines(seen, [
+        job({}),
+        job({ id: 2, name: 'lint', status: 'completed', conclusion: 'success', completed_at: '2026-01-01T10:01:10Z' }),
+      ]),
+      ['Job "test" failure in 9s', 'Job "lint" success in 1m 10s'],
+    );
   });
   it('names environments and reviewers', () => {
-    assert.equal(approvalLine([{ environment: 'production', reviewers: ['bob', '@acme/sre'] }], 'https://x/r/1'), 'Waiting for approval: environment production (reviewers: bob, @acme/sre). Review: https://x/r/1');
+    assert.equal(
+      approvalLine([{ environment: 'production', reviewers: ['bob', '@acme/sre'] }], 'https://x/r/1'),
+      'Waiting for approval: environment production (reviewers: bob, @acme/sre). Review: https://x/r/1',
+    );
   });
   it('turned off, job progress and approvals send no request', () => {
     let calls = 0;
-    const api = { listJobs: async () => (calls++, undefined), jobLogLocation: async () => '', pendingDeployments: async () => (calls++, []) };
+    const api = {
+      listJobs: async () => (calls++, undefined),
+      jobLogLocation: async () => '',
+      pendingDeployments: async () => (calls++, []),
+    };
     const { insight } = insightWith(api, { now: Date.now, sleep: async () => undefined }, { jobProgress: false });
-    const hooks = insight.follow({ portRunId: 'r_1', org: 'acme', repo: 'infra', ghRunId: 1, htmlUrl: '' }, () => undefined, new AbortController().signal);
+    const hooks = insight.follow(
+      { portRunId: 'r_1', org: 'acme', repo: 'infra', ghRunId: 1, htmlUrl: '' },
+      () => undefined,
+      new AbortController().signal,
+    );
     hooks.onStatus('waiting');
     hooks.onSweep();
     assert.equal(calls, 0);
@@ -155,12 +248,18 @@ describe('job progress of a resumed run (issue 15)', () => {
     const fresh: string[] = [];
     const run = { portRunId: 'r_1', org: 'acme', repo: 'infra', ghRunId: 1, htmlUrl: '' };
     const settle = () => new Promise((r) => setImmediate(r));
-    answers[0] = [job({ status: 'in_progress', conclusion: null, completed_at: null }), job({ id: 2, name: 'lint', status: 'in_progress', conclusion: null, started_at: '2026-01-01T10:00:06Z', completed_at: null })];
+    answers[0] = [
+      job({ status: 'in_progress', conclusion: null, completed_at: null }),
+      job({ id: 2, name: 'lint', status: 'in_progress', conclusion: null, started_at: '2026-01-01T10:00:06Z', completed_at: null }),
+    ];
     const resumed = insight.follow(run, (l) => said.push(l), new AbortController().signal, { resumed: true });
     resumed.onSweep();
     await settle();
     assert.deepEqual(said, ['Job "lint" started'], 'its previous follower logged "test" started; "lint" started after the resumption');
-    answers[1] = [job({}), job({ id: 2, name: 'lint', status: 'in_progress', conclusion: null, started_at: '2026-01-01T10:00:06Z', completed_at: null })];
+    answers[1] = [
+      job({}),
+      job({ id: 2, name: 'lint', status: 'in_progress', conclusion: null, started_at: '2026-01-01T10:00:06Z', completed_at: null }),
+    ];
     resumed.onSweep();
     await settle();
     assert.deepEqual(said, ['Job "lint" started', 'Job "test" failure in 9s']);
@@ -186,14 +285,19 @@ describe('job progress of a resumed run (issue 15)', () => {
     const { clock, runUntil } = virtualClock(Date.parse('2026-01-01T10:00:05Z'));
     const readsAt: Array<{ run: number; at: number }> = [];
     const api = {
-      listJobs: async (_o: string, _r: string, runId: number) => (readsAt.push({ run: runId, at: clock.now() }), { jobs: [job({ id: runId, status: 'in_progress', conclusion: null, completed_at: null })] }),
+      listJobs: async (_o: string, _r: string, runId: number) => (
+        readsAt.push({ run: runId, at: clock.now() }),
+        { jobs: [job({ id: runId, status: 'in_progress', conclusion: null, completed_at: null })] }
+      ),
       jobLogLocation: async () => '',
       pendingDeployments: async () => [],
     };
     const { insight, jobReads } = insightWith(api, clock, { perMinute: 60 });
     const t0 = clock.now();
     const ends = Array.from({ length: 100 }, () => new AbortController());
-    const hooks = ends.map((end, i) => insight.follow({ portRunId: `r_${i}`, org: 'acme', repo: 'infra', ghRunId: i, htmlUrl: '' }, () => undefined, end.signal));
+    const hooks = ends.map((end, i) =>
+      insight.follow({ portRunId: `r_${i}`, org: 'acme', repo: 'infra', ghRunId: i, htmlUrl: '' }, () => undefined, end.signal),
+    );
     ends[50]!.abort(); // run 50 ends before its turn
     // A status sweep every 10 s, each run asking for its jobs at each one, for 3 minutes.
     let sweeps = 0;
@@ -221,7 +325,7 @@ describe('job progress of a resumed run (issue 15)', () => {
 });
 
 describe('org routing', () => {
-  it('mine, another agent\'s, or nobody\'s (catch-all)', () => {
+  it("mine, another agent's, or nobody's (catch-all)", () => {
     const route = createOrgRouting({ orgs: ['acme', 'team-*'], catchAll: true, otherAgentsOrgs: ['globex'] });
     assert.deepEqual(['ACME', 'team-a', 'globex', 'initech'].map(route), ['mine', 'mine', 'not_mine', 'unserved']);
     const plain = createOrgRouting({ orgs: ['acme'], catchAll: false, otherAgentsOrgs: [] });
@@ -239,10 +343,14 @@ function manualClock(): Clock & { advance(ms: number): Promise<void> } {
       new Promise<void>((resolve, reject) => {
         const t = { at: now + ms, resolve };
         timers.push(t);
-        signal?.addEventListener('abort', () => {
-          timers = timers.filter((x) => x !== t);
-          reject(new Error('aborted'));
-        }, { once: true });
+        signal?.addEventListener(
+          'abort',
+          () => {
+            timers = timers.filter((x) => x !== t);
+            reject(new Error('aborted'));
+          },
+          { once: true },
+        );
       }),
     async advance(ms) {
       const end = now + ms;
@@ -303,7 +411,7 @@ describe('Port end checks', () => {
     const reads: string[] = [];
     const ended = new Set<string>();
     const watch = createPortEndWatch({
-      port: { getRun: async (id) => (reads.push(id), { id, status: ended.has(id) ? 'FAILURE' : 'IN_PROGRESS' } as never) },
+      port: { getRun: async (id) => (reads.push(id), { id, status: ended.has(id) ? 'FAILURE' : 'IN_PROGRESS' }) },
       clock,
       logger: quiet,
       metrics: createMetrics({ defaultMetrics: false }),
@@ -329,7 +437,7 @@ describe('Port end checks', () => {
     const clock = manualClock();
     const reads: string[] = [];
     const watch = createPortEndWatch({
-      port: { getRun: async (id) => (reads.push(id), { id, status: 'IN_PROGRESS' } as never) },
+      port: { getRun: async (id) => (reads.push(id), { id, status: 'IN_PROGRESS' }) },
       clock,
       logger: quiet,
       metrics: createMetrics({ defaultMetrics: false }),

@@ -42,9 +42,12 @@ describe('Semaphore', () => {
 
   it('releases its slot when the work throws', async () => {
     const sem = new Semaphore(1);
-    await assert.rejects(sem.run(async () => {
-      throw new Error('fail');
-    }), /fail/);
+    await assert.rejects(
+      sem.run(async () => {
+        throw new Error('fail');
+      }),
+      /fail/,
+    );
     assert.equal(sem.inUse, 0);
     assert.equal(await sem.run(async () => 'next'), 'next');
   });

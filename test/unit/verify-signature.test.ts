@@ -10,8 +10,10 @@ const NOW_MS = NOW_S * 1000;
 /** Signs exactly as port-protocol.md describes Port doing it, independently of the agent's code. */
 function sign(message: Record<string, unknown>, ts: number | string, secret = SECRET): Record<string, unknown> {
   const unsigned = { ...message, headers: { ...((message.headers as object) ?? {}) } };
-  const mac = createHmac('sha256', secret).update(`${ts}.${JSON.stringify(unsigned)}`).digest('base64');
-  return { ...message, headers: { ...((message.headers as object) ?? {}), 'X-Port-Signature': `v1,${mac}`, 'X-Port-Timestamp': ts } };
+  const mac = createHmac('sha256', secret)
+    .update(`${ts}.${JSON.stringify(unsigned)}`)
+    .digest('base64');
+  return { ...message, headers: { ...(message.headers ?? {}), 'X-Port-Signature': `v1,${mac}`, 'X-Port-Timestamp': ts } };
 }
 
 function message(extra: Record<string, unknown> = {}): Record<string, unknown> {
@@ -19,17 +21,24 @@ function message(extra: Record<string, unknown> = {}): Record<string, unknown> {
     action: 'Create',
     status: 'TRIGGERED',
     context: { runId: 'r_abc123' },
-    payload: { action: { invocationMethod: { type: 'GITHUB', org: 'acme', repo: 'infra', workflow: 'deploy.yml' } }, properties: { name: 'api' } },
+    payload: {
+      action: { invocationMethod: { type: 'GITHUB', org: 'acme', repo: 'infra', workflow: 'deploy.yml' } },
+      properties: { name: 'api' },
+    },
     headers: {},
     ...extra,
   };
 }
 
 /** What the decoder hands over: the parsed message and the signature taken from its headers. */
-function verify(signed: Record<string, unknown>, opts: { mode?: 'required' | 'if-present' | 'off'; secret?: string; maxAgeSeconds?: number; nowMs?: number } = {}) {
+function verify(
+  signed: Record<string, unknown>,
+  opts: { mode?: 'required' | 'if-present' | 'off'; secret?: string; maxAgeSeconds?: number; nowMs?: number } = {},
+) {
   const parsed = JSON.parse(JSON.stringify(signed)) as Record<string, unknown>;
   const h = parsed.headers as Record<string, unknown> | undefined;
-  const signature = h && typeof h['X-Port-Signature'] === 'string' ? { value: h['X-Port-Signature'] as string, timestamp: String(h['X-Port-Timestamp']) } : undefined;
+  const signature =
+    h && typeof h['X-Port-Signature'] === 'string' ? { value: h['X-Port-Signature'], timestamp: String(h['X-Port-Timestamp']) } : undefined;
   return verifySignature({
     message: parsed,
     signature,
@@ -62,7 +71,7 @@ describe('verifySignature', () => {
     assert.equal(verify(sign(message(), String(NOW_S))).ok, true);
     const signed = sign(message(), NOW_S);
     const h = signed.headers as Record<string, unknown>;
-    h['X-Port-Signature'] = `v1,${Buffer.alloc(32).toString('base64')} ${h['X-Port-Signature']}`;
+    h['X-Port-Signature'] = `v1,${Buffer.alloc(32).toString('base64')} ${String(h['X-Port-Signature'])}`;
     assert.deepEqual(verify(signed), { ok: true, checked: true, variant: 'signature_keys_deleted' });
   });
 
@@ -107,14 +116,20 @@ describe('verifySignature', () => {
     /** GITLAB form: the HMAC covers the message with its whole `headers` object deleted. */
     function signWithoutHeaders(m: Record<string, unknown>, ts: number, secret = SECRET): Record<string, unknown> {
       const { headers, ...rest } = m;
-      const mac = createHmac('sha256', secret).update(`${ts}.${JSON.stringify(rest)}`).digest('base64');
-      return { ...m, headers: { ...((headers as object) ?? {}), 'X-Port-Signature': `v1,${mac}`, 'X-Port-Timestamp': ts } };
+      const mac = createHmac('sha256', secret)
+        .update(`${ts}.${JSON.stringify(rest)}`)
+        .digest('base64');
+      return { ...m, headers: { ...(headers ?? {}), 'X-Port-Signature': `v1,${mac}`, 'X-Port-Timestamp': ts } };
     }
 
     it('accepts a message signed with its headers object deleted, and says so', () => {
       assert.deepEqual(verify(signWithoutHeaders(message(), NOW_S)), { ok: true, checked: true, variant: 'headers_deleted' });
       // With other headers present too: they are outside the signed text in this form.
-      assert.deepEqual(verify(signWithoutHeaders(message({ headers: { 'X-Other': 'x' } }), NOW_S)), { ok: true, checked: true, variant: 'headers_deleted' });
+      assert.deepEqual(verify(signWithoutHeaders(message({ headers: { 'X-Other': 'x' } }), NOW_S)), {
+        ok: true,
+        checked: true,
+        variant: 'headers_deleted',
+      });
     });
 
     it('the headers-deleted form still refuses a tampered body or a wrong secret', () => {
@@ -137,11 +152,19 @@ describe('verifySignature', () => {
       const v = verify(message(), { mode: 'required' });
       assert.equal(v.ok, false);
       assert.match((v as { reason: string }).reason, /not signed.*required/);
-      assert.deepEqual(verify(sign(message(), NOW_S), { mode: 'required' }), { ok: true, checked: true, variant: 'signature_keys_deleted' });
+      assert.deepEqual(verify(sign(message(), NOW_S), { mode: 'required' }), {
+        ok: true,
+        checked: true,
+        variant: 'signature_keys_deleted',
+      });
     });
     it('if-present: unsigned accepted unchecked, signed checked, bad signature refused', () => {
       assert.deepEqual(verify(message(), { mode: 'if-present' }), { ok: true, checked: false });
-      assert.deepEqual(verify(sign(message(), NOW_S), { mode: 'if-present' }), { ok: true, checked: true, variant: 'signature_keys_deleted' });
+      assert.deepEqual(verify(sign(message(), NOW_S), { mode: 'if-present' }), {
+        ok: true,
+        checked: true,
+        variant: 'signature_keys_deleted',
+      });
       assert.equal(verify(sign(message(), NOW_S, 'wrong-secret'), { mode: 'if-present' }).ok, false);
     });
     it('off: nothing is checked, even a bad signature', () => {

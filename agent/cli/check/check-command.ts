@@ -33,15 +33,38 @@ export function disabledParts(config: AgentConfig): Partial<Record<Part, string>
 }
 
 /** `ghes-agent check`: builds the agent's own clients from the configuration and runs the checks. Returns the exit code. */
-export async function checkCommand(config: AgentConfig, opts: { configFile?: string; print?: (line: string) => void; checks?: Check<CheckContext>[] } = {}): Promise<number> {
+export async function checkCommand(
+  config: AgentConfig,
+  opts: { configFile?: string; print?: (line: string) => void; checks?: Check<CheckContext>[] } = {},
+): Promise<number> {
   const print = opts.print ?? ((line: string) => process.stdout.write(`${line}\n`));
   const secrets = createSecretScrubber([config.port.clientSecret, config.github.privateKey, config.github.token, config.kafka.password]);
   // The clients log through winston; a check reports on stdout, so only their errors go to stderr.
   const logger = createLogger({ level: 'error', secrets, stream: process.stderr });
   const metrics = createMetrics({ defaultMetrics: false });
-  const githubFetch = createFetch({ caFile: config.github.caFile, insecure: config.github.tlsInsecureSkipVerify, timeoutMs: config.github.requestTimeoutMs, name: 'github.caFile', limits: responseLimits(config, 'github') });
-  const portFetch = createFetch({ caFile: config.port.caFile, insecure: config.port.tlsInsecureSkipVerify, timeoutMs: config.port.requestTimeoutMs, name: 'port.caFile', limits: responseLimits(config, 'port') });
-  const portHttp = createPortHttp({ baseUrl: config.port.apiUrl, clientId: config.port.clientId, clientSecret: config.port.clientSecret, fetch: portFetch, clock: realClock, metrics, logger });
+  const githubFetch = createFetch({
+    caFile: config.github.caFile,
+    insecure: config.github.tlsInsecureSkipVerify,
+    timeoutMs: config.github.requestTimeoutMs,
+    name: 'github.caFile',
+    limits: responseLimits(config, 'github'),
+  });
+  const portFetch = createFetch({
+    caFile: config.port.caFile,
+    insecure: config.port.tlsInsecureSkipVerify,
+    timeoutMs: config.port.requestTimeoutMs,
+    name: 'port.caFile',
+    limits: responseLimits(config, 'port'),
+  });
+  const portHttp = createPortHttp({
+    baseUrl: config.port.apiUrl,
+    clientId: config.port.clientId,
+    clientSecret: config.port.clientSecret,
+    fetch: portFetch,
+    clock: realClock,
+    metrics,
+    logger,
+  });
   const ctx: CheckContext = {
     config,
     now: () => Date.now(),
@@ -66,10 +89,15 @@ export async function checkCommand(config: AgentConfig, opts: { configFile?: str
     },
     facts: {},
   };
-  print(`ghes-agent check${opts.configFile ? ` (${opts.configFile})` : ''}: GHES ${config.github.apiUrl}, Port ${config.port.apiUrl} (org ${config.port.orgId})`);
+  print(
+    `ghes-agent check${opts.configFile ? ` (${opts.configFile})` : ''}: GHES ${config.github.apiUrl}, Port ${config.port.apiUrl} (org ${config.port.orgId})`,
+  );
   let results: CheckResult[];
   try {
-    results = await runChecks(opts.checks ?? ALL_CHECKS, ctx, { disabled: disabledParts(config), print: (line) => print(secrets.scrub(line)) });
+    results = await runChecks(opts.checks ?? ALL_CHECKS, ctx, {
+      disabled: disabledParts(config),
+      print: (line) => print(secrets.scrub(line)),
+    });
   } finally {
     await ctx.facts.kafkaProbe?.close();
   }

@@ -4,7 +4,11 @@
  * second, so its true time lies in [date, date + 1 s): the estimate is date + 0.5 s, good to
  * half a second plus half the round trip (`uncertaintyMs`). Positive: this clock is ahead.
  */
-export function clockSkew(dateHeader: string | undefined | null, sentAtMs: number, receivedAtMs: number): { skewMs: number; uncertaintyMs: number } | undefined {
+export function clockSkew(
+  dateHeader: string | undefined | null,
+  sentAtMs: number,
+  receivedAtMs: number,
+): { skewMs: number; uncertaintyMs: number } | undefined {
   if (!dateHeader) return undefined;
   const server = Date.parse(dateHeader);
   if (!Number.isFinite(server)) return undefined;

@@ -33,7 +33,14 @@ export const kafkaTls: Check<CheckContext> = {
       const host = hostPort.slice(0, i).replace(/^\[|\]$/g, '');
       const port = Number(hostPort.slice(i + 1));
       const code = await new Promise<string | undefined>((resolve) => {
-        const socket = connect({ host, port, ca, servername: isIP(host) ? undefined : host, rejectUnauthorized: !tlsInsecureSkipVerify, timeout: 10_000 });
+        const socket = connect({
+          host,
+          port,
+          ca,
+          servername: isIP(host) ? undefined : host,
+          rejectUnauthorized: !tlsInsecureSkipVerify,
+          timeout: 10_000,
+        });
         socket.once('secureConnect', () => (socket.end(), resolve(undefined)));
         socket.once('timeout', () => (socket.destroy(), resolve('TIMEOUT')));
         socket.once('error', (err: NodeJS.ErrnoException) => (socket.destroy(), resolve(err.code ?? err.message)));
@@ -44,7 +51,9 @@ export const kafkaTls: Check<CheckContext> = {
       const untrusted = problems.some((p) => /CERT|SELF_SIGNED|UNABLE_TO/.test(p));
       return fail(
         `TLS to the brokers failed (${problems.join('; ')})`,
-        untrusted ? 'give the brokers\' CA bundle as kafka.caFile (Helm: caBundle.pem)' : 'allow egress to the brokers (Port: port 9196; NetworkPolicy egressPorts, firewall); Kafka does not go through an HTTP proxy',
+        untrusted
+          ? "give the brokers' CA bundle as kafka.caFile (Helm: caBundle.pem)"
+          : 'allow egress to the brokers (Port: port 9196; NetworkPolicy egressPorts, firewall); Kafka does not go through an HTTP proxy',
       );
     }
     return pass(`TLS ${tlsInsecureSkipVerify ? 'NOT verified (kafka.tlsInsecureSkipVerify)' : 'verified'} for ${brokers.join(', ')}`);
@@ -74,10 +83,17 @@ export const kafkaSasl: Check<CheckContext> = {
     ctx.facts.kafkaProbe = probe;
     try {
       const c = await probe.connect();
-      return pass(`SASL ${k.saslMechanism.toUpperCase()} accepted for user ${creds.username} (cluster ${c.clusterId}, ${c.brokers} broker${c.brokers === 1 ? '' : 's'})`);
+      return pass(
+        `SASL ${k.saslMechanism.toUpperCase()} accepted for user ${creds.username} (cluster ${c.clusterId}, ${c.brokers} broker${c.brokers === 1 ? '' : 's'})`,
+      );
     } catch (err) {
       const why = explain(ctx, err);
-      return fail(`the brokers refused the connection: ${why}`, k.brokers.length ? 'check kafka.username, kafka.password(File) and kafka.saslMechanism' : "Port's credentials were refused: regenerate them in Port, or check kafka.saslMechanism (Port: scram-sha-512)");
+      return fail(
+        `the brokers refused the connection: ${why}`,
+        k.brokers.length
+          ? 'check kafka.username, kafka.password(File) and kafka.saslMechanism'
+          : "Port's credentials were refused: regenerate them in Port, or check kafka.saslMechanism (Port: scram-sha-512)",
+      );
     }
   },
 };
@@ -99,7 +115,9 @@ export const kafkaTopic: Check<CheckContext> = {
     } catch (err) {
       return fail(explain(ctx, err), KAFKA_FIX.topic);
     }
-    return pass(`topic ${topic} readable by ${creds.username} (${partitions.length} partitions; read with a one-byte Fetch, nothing consumed)`);
+    return pass(
+      `topic ${topic} readable by ${creds.username} (${partitions.length} partitions; read with a one-byte Fetch, nothing consumed)`,
+    );
   },
 };
 
@@ -110,14 +128,15 @@ export const kafkaGroup: Check<CheckContext> = {
   needs: ['kafka.sasl'],
   async run(ctx) {
     const { groupId, topic } = ctx.config.kafka;
-    const creds = ctx.facts.kafkaCredentials!;
     const probe = ctx.facts.kafkaProbe!;
     try {
       const g = await probe.describeGroup(groupId);
       const offsets = await probe.committedOffsets(groupId, topic);
       const committed = offsets.filter((o) => Number(o.offset) >= 0).length;
       const members = g.members ? `${g.members} member${g.members === 1 ? '' : 's'} (other replicas running)` : 'no members';
-      return pass(`consumer group ${groupId} allowed (${g.state}, ${members}; offsets committed on ${committed} of ${offsets.length} partitions); not joined`);
+      return pass(
+        `consumer group ${groupId} allowed (${g.state}, ${members}; offsets committed on ${committed} of ${offsets.length} partitions); not joined`,
+      );
     } catch (err) {
       return fail(explain(ctx, err), KAFKA_FIX.group);
     }

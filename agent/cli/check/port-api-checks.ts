@@ -13,14 +13,23 @@ export const portApiMachineToken: Check<CheckContext> = {
   needs: ['port.credentials'],
   async run(ctx) {
     const claims = await ctx.portApi.tokenClaims();
-    const isMachine = typeof claims.isMachine === 'boolean' ? claims.isMachine : typeof claims.personalToken === 'boolean' ? !claims.personalToken : undefined;
+    const isMachine =
+      typeof claims.isMachine === 'boolean'
+        ? claims.isMachine
+        : typeof claims.personalToken === 'boolean'
+          ? !claims.personalToken
+          : undefined;
     if (isMachine === false) {
       return fail(
         `client id ${ctx.config.port.clientId} is a personal or service-account credential (isMachine: false); Port hands GitHub Ocean and workflow-node runs to machine credentials only`,
         'use the organization credentials from Port → Settings → Credentials for port.clientId/port.clientSecret, or set portApi.enabled: false',
       );
     }
-    return pass(isMachine ? 'a machine (organization) credential: Port hands it integration runs' : "Port's token carries no isMachine claim: claims will tell whether Port hands it runs");
+    return pass(
+      isMachine
+        ? 'a machine (organization) credential: Port hands it integration runs'
+        : "Port's token carries no isMachine claim: claims will tell whether Port hands it runs",
+    );
   },
 };
 
@@ -37,15 +46,22 @@ export const portApiInstallation: Check<CheckContext> = {
       const e = toAgentError(err);
       if (e.status !== 403) throw err;
       return integrationMode === 'register'
-        ? fail(`Port refused to read integration "${installationId}" (403): registering it needs the moderator or admin role`, 'give the credential that role, or create the installation in Port and set portApi.integrationMode: existing')
+        ? fail(
+            `Port refused to read integration "${installationId}" (403): registering it needs the moderator or admin role`,
+            'give the credential that role, or create the installation in Port and set portApi.integrationMode: existing',
+          )
         : pass(`cannot read integration "${installationId}" (403, needs the moderator or admin role); the agent claims for it anyway`);
     }
     if (!record) {
       return integrationMode === 'register'
         ? pass(`integration "${installationId}" does not exist yet: the agent registers it at start (portApi.integrationMode: register)`)
-        : fail(`Port has no integration installation "${installationId}"`, 'name an installation listed in Port → Data sources in portApi.installationId, or set portApi.integrationMode: register');
+        : fail(
+            `Port has no integration installation "${installationId}"`,
+            'name an installation listed in Port → Data sources in portApi.installationId, or set portApi.integrationMode: register',
+          );
     }
-    if (record.actionsProcessingEnabled === true) return pass(`integration "${installationId}" (${record.installationAppType ?? 'unknown type'}) exists with actions processing on`);
+    if (record.actionsProcessingEnabled === true)
+      return pass(`integration "${installationId}" (${record.installationAppType ?? 'unknown type'}) exists with actions processing on`);
     return integrationMode === 'register'
       ? pass(`integration "${installationId}" exists with actions processing off: the agent turns it on at start`)
       : pass(`integration "${installationId}" exists with actions processing OFF: Port may hand out none of its runs; turn it on in Port`);

@@ -21,14 +21,30 @@ export const portCredentials: Check<CheckContext> = {
       });
     } catch (err) {
       const why = describeNetworkError(err, host, 'port.caFile');
-      return fail(`Port API at ${apiUrl}: ${why}`, /not trusted/.test(why) ? 'a TLS-inspecting proxy? give its CA as port.caFile (Helm: caBundle.pem)' : `allow egress to ${host}:443 (proxy: HTTPS_PROXY), or check port.region / port.apiUrl`);
+      return fail(
+        `Port API at ${apiUrl}: ${why}`,
+        /not trusted/.test(why)
+          ? 'a TLS-inspecting proxy? give its CA as port.caFile (Helm: caBundle.pem)'
+          : `allow egress to ${host}:443 (proxy: HTTPS_PROXY), or check port.region / port.apiUrl`,
+      );
     }
     const body = await res.text().catch(() => '');
     if (res.status === 401 || res.status === 403) {
-      return fail(`Port rejected client id ${clientId} (${res.status}) at ${apiUrl}`, 'copy port.clientId and port.clientSecret again from Port → Settings → Credentials, and check port.region (eu or us)');
+      return fail(
+        `Port rejected client id ${clientId} (${res.status}) at ${apiUrl}`,
+        'copy port.clientId and port.clientSecret again from Port → Settings → Credentials, and check port.region (eu or us)',
+      );
     }
-    if (res.redirectRefused) return fail(`Port's token endpoint answered ${res.status}, a redirect ${res.redirectRefused}`, 'set port.apiUrl (or port.region) to the URL that answers itself; the client secret is never sent on to a redirect');
-    if (!res.ok) return fail(`Port's token endpoint answered ${res.status}: ${body.slice(0, 200)}`, 'retry later; if it persists, check port.apiUrl and Port\'s status page');
+    if (res.redirectRefused)
+      return fail(
+        `Port's token endpoint answered ${res.status}, a redirect ${res.redirectRefused}`,
+        'set port.apiUrl (or port.region) to the URL that answers itself; the client secret is never sent on to a redirect',
+      );
+    if (!res.ok)
+      return fail(
+        `Port's token endpoint answered ${res.status}: ${body.slice(0, 200)}`,
+        "retry later; if it persists, check port.apiUrl and Port's status page",
+      );
     return pass(`Port at ${apiUrl} accepted client id ${clientId}`);
   },
 };
@@ -49,7 +65,10 @@ export const portKafkaCredentials: Check<CheckContext> = {
     } catch (err) {
       const e = err instanceof AgentError ? err : undefined;
       if (e?.status === 404 || e?.status === 403) {
-        return fail(`Port has no Kafka credentials for this organization (${e.status})`, "the GitHub App (Kafka) integration must be enabled for the organization in Port; or use the HTTPS intake");
+        return fail(
+          `Port has no Kafka credentials for this organization (${e.status})`,
+          'the GitHub App (Kafka) integration must be enabled for the organization in Port; or use the HTTPS intake',
+        );
       }
       throw err;
     }

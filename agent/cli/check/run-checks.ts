@@ -36,7 +36,15 @@ async function runOne<C>(check: Check<C>, ctx: C, timeoutMs: number): Promise<Ch
     return await Promise.race([
       check.run(ctx),
       new Promise<CheckOutcome>((resolve) => {
-        timer = setTimeout(() => resolve({ status: 'fail', message: `no answer within ${timeoutMs / 1000} s`, fix: 'check the network path (firewall, proxy, NetworkPolicy) to this dependency' }), timeoutMs);
+        timer = setTimeout(
+          () =>
+            resolve({
+              status: 'fail',
+              message: `no answer within ${timeoutMs / 1000} s`,
+              fix: 'check the network path (firewall, proxy, NetworkPolicy) to this dependency',
+            }),
+          timeoutMs,
+        );
       }),
     ]);
   } catch (err) {
@@ -58,5 +66,7 @@ export function summarize(results: CheckResult[]): string {
   const skipped = results.filter((r) => r.status === 'skip').length;
   const passed = results.filter((r) => r.status === 'pass').length;
   const head = `check: ${passed} of ${results.length} checks passed`;
-  return failed.length ? `${head}; failing: ${failed.join(', ')}${skipped ? ` (${skipped} skipped)` : ''}` : `${head}${skipped ? ` (${skipped} skipped)` : ''}; ready for a first run`;
+  return failed.length
+    ? `${head}; failing: ${failed.join(', ')}${skipped ? ` (${skipped} skipped)` : ''}`
+    : `${head}${skipped ? ` (${skipped} skipped)` : ''}; ready for a first run`;
 }

@@ -21,7 +21,8 @@ export interface Check<C> {
   part: Part;
   /** Ids of checks that must have passed first; otherwise this one is skipped. */
   needs?: string[];
-  run(ctx: C): Promise<CheckOutcome>;
+  /** A check that needs no request (it reads facts gathered before) answers at once. */
+  run(ctx: C): CheckOutcome | Promise<CheckOutcome>;
 }
 
 export const pass = (message: string): CheckOutcome => ({ status: 'pass', message });

@@ -10,7 +10,7 @@ import type { FaultRegistry } from './faults.js';
 import { JWT_MESSAGES } from './jwt.js';
 import { rateHeaders, type RateLimiter, type RateState } from './rate-limit.js';
 import type { ApiResponse, Router } from './router.js';
-import type { AuthKind, FaultSpec, RequestLogEntry } from './types.js';
+import type { FaultSpec, RequestLogEntry } from './types.js';
 
 export interface PipelineDeps {
   ctx: SimContext;
@@ -63,7 +63,14 @@ function rateLimitedMessage(p: Principal, req: IncomingMessage): string {
   return `API rate limit exceeded for ${req.socket.remoteAddress ?? 'your address'}.`;
 }
 
-export async function handleApi(deps: PipelineDeps, req: IncomingMessage, res: ServerResponse, apiPath: string, query: URLSearchParams, rawBody: string): Promise<void> {
+export async function handleApi(
+  deps: PipelineDeps,
+  req: IncomingMessage,
+  res: ServerResponse,
+  apiPath: string,
+  query: URLSearchParams,
+  rawBody: string,
+): Promise<void> {
   const { ctx, router, faults, rateLimiter } = deps;
   const method = (req.method ?? 'GET').toUpperCase();
   const match = router.match(method, apiPath);
@@ -155,7 +162,7 @@ export async function handleApi(deps: PipelineDeps, req: IncomingMessage, res: S
     return send(fail(ctx, 401, auth.message));
   }
   const principal = auth.principal;
-  entry.auth = principal.kind as AuthKind;
+  entry.auth = principal.kind;
   if (principal.kind === 'pat' && principal.access.scopes) oauthScopes = principal.access.scopes.join(', ');
 
   if (!match) return send(fail(ctx, 404, 'Not Found'));

@@ -23,7 +23,8 @@ describe('authentication and authorization', () => {
   });
   after(() => sim.close());
 
-  const jwt = (o: Parameters<typeof makeJwt>[2] = {}, iss: number | string = sim.app.appId, key = sim.app.privateKeyPem) => makeJwt(key, iss, o);
+  const jwt = (o: Parameters<typeof makeJwt>[2] = {}, iss: number | string = sim.app.appId, key = sim.app.privateKeyPem) =>
+    makeJwt(key, iss, o);
 
   it('a valid App JWT (iss as number or string) reads /app and installations', async () => {
     for (const iss of [sim.app.appId, String(sim.app.appId)]) {
@@ -47,7 +48,14 @@ describe('authentication and authorization', () => {
       [jwt({ nowS: now - 1200 }), JWT_MESSAGES.expired],
       [jwt({ lifetimeS: 3600 }), JWT_MESSAGES.tooFar],
       [jwt({ iatOffsetS: 300, lifetimeS: 200 }), JWT_MESSAGES.iatFuture],
-      [jwt({}, sim.app.appId, generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs1', format: 'pem' }).toString()), JWT_MESSAGES.undecodable],
+      [
+        jwt(
+          {},
+          sim.app.appId,
+          generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs1', format: 'pem' }).toString(),
+        ),
+        JWT_MESSAGES.undecodable,
+      ],
       [jwt({}, sim.app.appId + 1), JWT_MESSAGES.unknownApp],
     ];
     for (const [token, message] of cases) {

@@ -5,7 +5,7 @@
 // timestamps.
 export interface SimClock {
   /** The server's ms since the epoch: real time plus the offset. */
-  now(): number;
+  now: () => number;
   timeScale: number;
   /** Simulated ms elapsed since a server instant. */
   simElapsedSince(serverMs: number): number;

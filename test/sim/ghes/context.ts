@@ -79,7 +79,14 @@ export function grants(p: Principal, permission: string, level: 'read' | 'write'
 }
 
 /** repoFor, then the permission: GitHub answers 403 "Resource not accessible by integration". */
-export function repoWith(ctx: SimContext, p: Principal, owner: string, name: string, permission: string, level: 'read' | 'write'): { repo: RepoRecord } | { res: ApiResponse } {
+export function repoWith(
+  ctx: SimContext,
+  p: Principal,
+  owner: string,
+  name: string,
+  permission: string,
+  level: 'read' | 'write',
+): { repo: RepoRecord } | { res: ApiResponse } {
   const f = repoFor(ctx, p, owner, name);
   if ('res' in f) return f;
   return grants(p, permission, level) ? f : { res: fail(ctx, 403, forbiddenMessage(p)) };

@@ -8,7 +8,15 @@ import type { RepoRecord, WorkflowRecord } from './state.js';
 export const MAX_INPUTS_PAYLOAD = 65_535;
 
 export type DispatchDecision =
-  | { ok: true; ref: string; headBranch: string; resolvedRef: string; inputs: Record<string, string>; rawInputs: Record<string, unknown>; returnRunDetails: boolean }
+  | {
+      ok: true;
+      ref: string;
+      headBranch: string;
+      resolvedRef: string;
+      inputs: Record<string, string>;
+      rawInputs: Record<string, unknown>;
+      returnRunDetails: boolean;
+    }
   | { ok: false; status: number; message: string };
 
 export function maxInputs(version: string): number {
@@ -50,9 +58,10 @@ export function validateDispatch(version: string, repo: RepoRecord, wf: Workflow
   }
   if (typeof body.ref !== 'string' || body.ref === '') return fail(422, 'Invalid request.\n\n"ref" wasn\'t supplied.');
   const rrd = body.return_run_details;
-  if (rrd !== undefined && typeof rrd !== 'boolean') return fail(422, 'Invalid request.\n\nFor \'properties/return_run_details\', "' + String(rrd) + '" is not a boolean.');
+  if (rrd !== undefined && typeof rrd !== 'boolean')
+    return fail(422, "Invalid request.\n\nFor 'properties/return_run_details', \"" + String(rrd) + '" is not a boolean.');
   const raw = body.inputs ?? {};
-  if (!isObject(raw)) return fail(422, 'Invalid request.\n\nFor \'properties/inputs\', the value is not an object.');
+  if (!isObject(raw)) return fail(422, "Invalid request.\n\nFor 'properties/inputs', the value is not an object.");
   const max = maxInputs(version);
   const count = Object.keys(raw).length;
   // SIM wording: the limit is documented, GitHub's exact message is not.
@@ -85,5 +94,13 @@ export function validateDispatch(version: string, repo: RepoRecord, wf: Workflow
       return fail(422, `Provided value '${value}' for input '${name}' not in the list of allowed values`);
     }
   }
-  return { ok: true, ref: body.ref, headBranch: resolved.name, resolvedRef: resolved.ref, inputs, rawInputs: raw, returnRunDetails: rrd === true };
+  return {
+    ok: true,
+    ref: body.ref,
+    headBranch: resolved.name,
+    resolvedRef: resolved.ref,
+    inputs,
+    rawInputs: raw,
+    returnRunDetails: rrd === true,
+  };
 }

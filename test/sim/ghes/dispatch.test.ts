@@ -73,7 +73,12 @@ describe('workflow dispatch', () => {
       assert.equal(r.status, 422, ref);
       assert.equal(r.json.message, `No ref found for: ${ref}`);
     }
-    for (const [ref, branch] of [['feature/x', 'feature/x'], ['refs/heads/main', 'main'], ['refs/tags/v1.0.0', 'v1.0.0'], ['v1.0.0', 'v1.0.0']]) {
+    for (const [ref, branch] of [
+      ['feature/x', 'feature/x'],
+      ['refs/heads/main', 'main'],
+      ['refs/tags/v1.0.0', 'v1.0.0'],
+      ['v1.0.0', 'v1.0.0'],
+    ]) {
       const r = await dispatch({ ref, inputs: { service: 'api' } });
       assert.equal(r.status, 204, ref);
       assert.equal(sim.runs().find((x) => x.id === sim.dispatches().at(-1)!.runId)!.headBranch, branch);
@@ -83,9 +88,18 @@ describe('workflow dispatch', () => {
   it('a short name that is both a branch and a tag runs the tag (SIM, as git resolves it); refs/heads/ and refs/tags/ pick one', async () => {
     sim.addRepo({ owner: 'acme', name: 'twin', defaultBranch: 'main', tags: ['main'] });
     sim.addWorkflow('acme', 'twin', { path: 'deploy.yml', inputs: { service: {} } });
-    const twin = (ref: string) => call(sim, '/repos/acme/twin/actions/workflows/deploy.yml/dispatches', { token: pat, method: 'POST', body: { ref, inputs: { service: 'api' } } });
+    const twin = (ref: string) =>
+      call(sim, '/repos/acme/twin/actions/workflows/deploy.yml/dispatches', {
+        token: pat,
+        method: 'POST',
+        body: { ref, inputs: { service: 'api' } },
+      });
     sim.addToken(pat, { repos: ['acme/infra', 'acme/twin'], login: 'alice' });
-    for (const [ref, resolved] of [['main', 'refs/tags/main'], ['refs/heads/main', 'refs/heads/main'], ['refs/tags/main', 'refs/tags/main']]) {
+    for (const [ref, resolved] of [
+      ['main', 'refs/tags/main'],
+      ['refs/heads/main', 'refs/heads/main'],
+      ['refs/tags/main', 'refs/tags/main'],
+    ]) {
       assert.equal((await twin(ref!)).status, 204, ref);
       const d = sim.dispatches().at(-1)!;
       assert.equal(d.resolvedRef, resolved, ref);
@@ -139,7 +153,10 @@ describe('workflow dispatch', () => {
     assert.equal(r.status, 422);
     assert.match(r.json.message, /disabled workflow/);
     const recorded = sim.dispatches().slice(n);
-    assert.deepEqual(recorded.map((d) => d.status), [404, 404, 422]);
+    assert.deepEqual(
+      recorded.map((d) => d.status),
+      [404, 404, 422],
+    );
     assert.equal(recorded[0]!.workflowId, null);
   });
 

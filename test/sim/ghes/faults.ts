@@ -9,9 +9,9 @@ interface ActiveFault {
 
 export interface FaultRegistry {
   add(f: FaultSpec): { id: number; remove: () => void };
-  remove(id: number): boolean;
+  remove: (id: number) => boolean;
   clear(): void;
-  list(): Array<FaultSpec & { id: number; fired: number }>;
+  list: () => Array<FaultSpec & { id: number; fired: number }>;
   /** Picks the first active fault matching the request and counts it as fired. */
   take(method: string, route: string | null, path: string): FaultSpec | null;
 }

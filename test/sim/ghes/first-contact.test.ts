@@ -14,7 +14,8 @@ describe('GHES simulator: first contact with the real thing', () => {
   let inst: number;
   const pat = 'pat-first';
   const jwt = (o: Parameters<typeof makeJwt>[2] = {}) => makeJwt(sim.app.privateKeyPem, sim.app.appId, o);
-  const token = async () => (await call(sim, `/app/installations/${inst}/access_tokens`, { token: jwt(), method: 'POST' })).json.token as string;
+  const token = async () =>
+    (await call(sim, `/app/installations/${inst}/access_tokens`, { token: jwt(), method: 'POST' })).json.token as string;
   const dispatch = (t: string, inputs: Record<string, string> = {}) =>
     call(sim, '/repos/acme/infra/actions/workflows/deploy.yml/dispatches', { token: t, method: 'POST', body: { ref: 'main', inputs } });
 
@@ -47,7 +48,10 @@ describe('GHES simulator: first contact with the real thing', () => {
     assert.equal((await call(sim, '/app', { token: jwt({ nowS: callerNowS - 120, iatOffsetS: -30, lifetimeS: 600 }) })).status, 200);
     // 20 s ahead without backdating: the caller's iat is in the appliance's future.
     sim.setClockOffset(-20_000);
-    assert.equal((await call(sim, '/app', { token: jwt({ nowS: callerNowS, iatOffsetS: 0, lifetimeS: 540 }) })).json.message, JWT_MESSAGES.iatFuture);
+    assert.equal(
+      (await call(sim, '/app', { token: jwt({ nowS: callerNowS, iatOffsetS: 0, lifetimeS: 540 }) })).json.message,
+      JWT_MESSAGES.iatFuture,
+    );
     // auth-app's own backdating (30 s) absorbs that much.
     assert.equal((await call(sim, '/app', { token: jwt({ nowS: callerNowS, iatOffsetS: -30, lifetimeS: 600 }) })).status, 200);
     sim.setClockOffset(0);
@@ -78,7 +82,10 @@ describe('GHES simulator: first contact with the real thing', () => {
     sim.setRunTiming({ appearDelayMs: 150, listLagMs: 300 });
     await dispatch(pat, { id: 'late' });
     const id = sim.dispatches().at(-1)!.runId!;
-    const listed = async () => (await call(sim, '/repos/acme/infra/actions/runs?event=workflow_dispatch', { token: pat })).json.workflow_runs.some((r: { id: number }) => r.id === id);
+    const listed = async () =>
+      (await call(sim, '/repos/acme/infra/actions/runs?event=workflow_dispatch', { token: pat })).json.workflow_runs.some(
+        (r: { id: number }) => r.id === id,
+      );
     assert.equal((await call(sim, `/repos/acme/infra/actions/runs/${id}`, { token: pat })).status, 404);
     await sleep(200);
     assert.equal((await call(sim, `/repos/acme/infra/actions/runs/${id}`, { token: pat })).status, 200);
@@ -112,13 +119,16 @@ describe('GHES simulator: first contact with the real thing', () => {
   it('x-poll-interval on run lists, 304s included', async () => {
     const first = await call(sim, '/repos/acme/infra/actions/runs?status=completed', { token: pat });
     assert.equal(first.headers.get('x-poll-interval'), '1');
-    const again = await call(sim, '/repos/acme/infra/actions/runs?status=completed', { token: pat, headers: { 'if-none-match': first.headers.get('etag')! } });
+    const again = await call(sim, '/repos/acme/infra/actions/runs?status=completed', {
+      token: pat,
+      headers: { 'if-none-match': first.headers.get('etag')! },
+    });
     assert.equal(again.status, 304);
     assert.equal(again.headers.get('x-poll-interval'), '1');
     assert.equal((await call(sim, '/repos/acme/infra', { token: pat })).headers.get('x-poll-interval'), null);
   });
 
-  it('a list\'s ETag is per token: a renewed installation token gets a 200 for an unchanged list', async () => {
+  it("a list's ETag is per token: a renewed installation token gets a 200 for an unchanged list", async () => {
     const a = await token();
     const b = await token();
     const path = '/repos/acme/infra/actions/runs?status=completed';
@@ -129,7 +139,7 @@ describe('GHES simulator: first contact with the real thing', () => {
     assert.notEqual(withB.headers.get('etag'), withA.headers.get('etag'));
   });
 
-  it('GET /user names a token\'s owner (installation tokens are refused); installation by user account', async () => {
+  it("GET /user names a token's owner (installation tokens are refused); installation by user account", async () => {
     const me = await call(sim, '/user', { token: pat });
     assert.equal(me.status, 200);
     assert.equal(me.json.login, 'alice');
@@ -141,7 +151,7 @@ describe('GHES simulator: first contact with the real thing', () => {
     assert.equal((await call(sim, '/users/nobody/installation', { token: jwt() })).status, 404);
   });
 
-  it('uninstalling revokes the installation\'s tokens; a reinstall has a new id', async () => {
+  it("uninstalling revokes the installation's tokens; a reinstall has a new id", async () => {
     const t = await token();
     assert.equal((await call(sim, '/repos/acme/infra', { token: t })).status, 200);
     sim.removeInstallation(inst);

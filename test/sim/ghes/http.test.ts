@@ -24,7 +24,11 @@ describe('HTTP behaviour: headers, ETags, rate limit, faults, log', () => {
 
   it('every /api/v3 response carries the GHES version, a request id, JSON content type and Date', async () => {
     const ids = new Set<string>();
-    for (const r of [await call(sim, '/meta'), await call(sim, '/repos/acme/infra', { token: 'x' }), await call(sim, '/nope', { token: pat })]) {
+    for (const r of [
+      await call(sim, '/meta'),
+      await call(sim, '/repos/acme/infra', { token: 'x' }),
+      await call(sim, '/nope', { token: pat }),
+    ]) {
       assert.equal(r.headers.get('x-github-enterprise-version'), '3.19.0');
       assert.match(r.headers.get('x-github-request-id')!, /^[0-9A-F]{4}:[0-9A-F]{4}:[0-9A-F]{6}:[0-9A-F]{6}$/);
       ids.add(r.headers.get('x-github-request-id')!);
@@ -62,10 +66,17 @@ describe('HTTP behaviour: headers, ETags, rate limit, faults, log', () => {
     assert.equal(log.length, 3);
     assert.ok(log.every((e) => e.conditional && e.auth === 'pat'));
     // A list's ETag changes when a run appears in it.
-    const d = await call(sim, '/repos/acme/infra/actions/workflows/deploy.yml/dispatches', { token: 'pat-0', method: 'POST', body: { ref: 'main' } });
+    const d = await call(sim, '/repos/acme/infra/actions/workflows/deploy.yml/dispatches', {
+      token: 'pat-0',
+      method: 'POST',
+      body: { ref: 'main' },
+    });
     assert.equal(d.status, 204);
     await until(() => sim.runs().some((r) => r.visible));
-    const after = await call(sim, '/repos/acme/infra/actions/runs', { token: 'pat-0', headers: { 'if-none-match': list.headers.get('etag')! } });
+    const after = await call(sim, '/repos/acme/infra/actions/runs', {
+      token: 'pat-0',
+      headers: { 'if-none-match': list.headers.get('etag')! },
+    });
     assert.equal(after.status, 200);
     assert.equal(after.json.total_count, 1);
   });
@@ -81,7 +92,11 @@ describe('HTTP behaviour: headers, ETags, rate limit, faults, log', () => {
     const refused = await call(sim, '/repos/acme/infra', { token: 'pat-2' });
     assert.equal(refused.status, 403);
     assert.match(refused.json.message, /^API rate limit exceeded/);
-    const post = await call(sim, '/repos/acme/infra/actions/workflows/deploy.yml/dispatches', { token: 'pat-2', method: 'POST', body: { ref: 'main' } });
+    const post = await call(sim, '/repos/acme/infra/actions/workflows/deploy.yml/dispatches', {
+      token: 'pat-2',
+      method: 'POST',
+      body: { ref: 'main' },
+    });
     assert.equal(post.status, 403);
     assert.equal(sim.dispatches().filter((d) => d.status !== 204 && d.ref === 'main' && d.at > Date.now() - 1000).length, 0);
     assert.equal((await call(sim, '/repos/acme/infra', { token: 'pat-3' })).status, 200);
@@ -146,13 +161,24 @@ describe('control surface /_sim', () => {
   it('configures repos, workflows, tokens, installations, faults and version over HTTP', async () => {
     const sim = await startGhesSim({ runAppearDelayMs: 0 });
     const ctl = async (method: string, path: string, body?: unknown) => {
-      const r = await fetch(`${sim.origin}/_sim${path}`, { method, headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+      const r = await fetch(`${sim.origin}/_sim${path}`, {
+        method,
+        headers: { 'content-type': 'application/json' },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
       const text = await r.text();
       return { status: r.status, json: text ? JSON.parse(text) : undefined };
     };
     try {
       assert.equal((await ctl('POST', '/repos', { owner: 'acme', name: 'infra' })).status, 201);
-      const wf = await ctl('POST', '/workflows', { owner: 'acme', repo: 'infra', path: 'deploy.yml', runName: 'D ${{ inputs.id }}', inputs: { id: {} }, script: { conclusion: 'failure', queuedMs: 0, durationMs: 0 } });
+      const wf = await ctl('POST', '/workflows', {
+        owner: 'acme',
+        repo: 'infra',
+        path: 'deploy.yml',
+        runName: 'D ${{ inputs.id }}',
+        inputs: { id: {} },
+        script: { conclusion: 'failure', queuedMs: 0, durationMs: 0 },
+      });
       assert.equal(typeof wf.json.id, 'number');
       assert.equal((await ctl('POST', '/tokens', { token: 'pat-c', orgs: ['acme'], login: 'carol' })).status, 201);
       const inst = await ctl('POST', '/installations', { account: 'acme', repositories: ['infra'] });
@@ -161,7 +187,11 @@ describe('control surface /_sim', () => {
       assert.equal(app.json.appId, sim.app.appId);
       assert.match(app.json.privateKeyPem, /BEGIN RSA PRIVATE KEY/);
 
-      const d = await call(sim, '/repos/acme/infra/actions/workflows/deploy.yml/dispatches', { token: 'pat-c', method: 'POST', body: { ref: 'main', inputs: { id: '7' } } });
+      const d = await call(sim, '/repos/acme/infra/actions/workflows/deploy.yml/dispatches', {
+        token: 'pat-c',
+        method: 'POST',
+        body: { ref: 'main', inputs: { id: '7' } },
+      });
       assert.equal(d.status, 204);
       const runs = await ctl('GET', '/runs');
       assert.equal(runs.json[0].displayTitle, 'D 7');
@@ -195,7 +225,27 @@ describe('TLS', () => {
   it('serves https with the given certificate', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ghes-sim-tls-'));
     try {
-      execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'k.pem'), '-out', join(dir, 'c.pem'), '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
+      execFileSync(
+        'openssl',
+        [
+          'req',
+          '-x509',
+          '-newkey',
+          'rsa:2048',
+          '-nodes',
+          '-keyout',
+          join(dir, 'k.pem'),
+          '-out',
+          join(dir, 'c.pem'),
+          '-days',
+          '1',
+          '-subj',
+          '/CN=127.0.0.1',
+          '-addext',
+          'subjectAltName=IP:127.0.0.1',
+        ],
+        { stdio: 'ignore' },
+      );
       const certPem = readFileSync(join(dir, 'c.pem'), 'utf8');
       const sim = await startGhesSim({ tls: { certPem, keyPem: readFileSync(join(dir, 'k.pem'), 'utf8') } });
       try {

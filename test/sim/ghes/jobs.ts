@@ -59,7 +59,15 @@ export function jobsOf(clock: SimClock, run: RunRecord, attempt: Attempt): JobVi
     const failedAt = steps.findIndex((st) => st.conclusion === 'failure');
     const scripted: Conclusion = failedAt >= 0 ? 'failure' : index === scripts.length - 1 ? s.conclusion : 'success';
     const base = { id: jobIdOf(run.id, attempt.number, index), index, name: job.name, createdAtMs: attempt.startedAtMs };
-    if (start >= cut && elapsed >= cut) return { ...base, status: 'completed', conclusion: attempt.cut!.conclusion, startedAtMs: real(cut), completedAtMs: real(cut), steps: [] };
+    if (start >= cut && elapsed >= cut)
+      return {
+        ...base,
+        status: 'completed',
+        conclusion: attempt.cut!.conclusion,
+        startedAtMs: real(cut),
+        completedAtMs: real(cut),
+        steps: [],
+      };
     if (elapsed < start) return { ...base, status: waitingStatus, conclusion: null, startedAtMs: null, completedAtMs: null, steps: [] };
     const until = Math.min(end, cut);
     const done = elapsed >= until;
@@ -78,11 +86,20 @@ export function jobsOf(clock: SimClock, run: RunRecord, attempt: Attempt): JobVi
         conclusion: !stepDone ? null : skipped ? 'skipped' : cutHere ? 'cancelled' : (st.conclusion ?? 'success'),
         startedAtMs: real(sStart),
         completedAtMs: stepDone ? real(sEnd) : null,
-        log: skipped ? [] : [...(st.log ?? [`${st.name}: ok`]), ...(st.conclusion === 'failure' ? ['##[error]Process completed with exit code 1.'] : [])],
+        log: skipped
+          ? []
+          : [...(st.log ?? [`${st.name}: ok`]), ...(st.conclusion === 'failure' ? ['##[error]Process completed with exit code 1.'] : [])],
       });
     });
     const conclusion = !done ? null : until === cut && cut < end ? attempt.cut!.conclusion : scripted;
-    return { ...base, status: done ? 'completed' : 'in_progress', conclusion, startedAtMs: real(start), completedAtMs: done ? real(until) : null, steps: stepViews };
+    return {
+      ...base,
+      status: done ? 'completed' : 'in_progress',
+      conclusion,
+      startedAtMs: real(start),
+      completedAtMs: done ? real(until) : null,
+      steps: stepViews,
+    };
   });
 }
 

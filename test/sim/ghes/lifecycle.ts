@@ -8,7 +8,8 @@ export const DEFAULT_SCRIPT: Required<Pick<RunScript, 'conclusion' | 'queuedMs' 
 };
 
 /** A script with every phase length known. */
-export type FullScript = RunScript & Required<Pick<RunScript, 'conclusion' | 'queuedMs' | 'requestedMs' | 'pendingMs' | 'waitingMs' | 'durationMs'>>;
+export type FullScript = RunScript &
+  Required<Pick<RunScript, 'conclusion' | 'queuedMs' | 'requestedMs' | 'pendingMs' | 'waitingMs' | 'durationMs'>>;
 
 export interface PhaseAt {
   status: RunStatus;
@@ -40,7 +41,13 @@ export function phaseAt(script: FullScript, elapsedSimMs: number): PhaseAt {
   const q = script.queuedMs;
   const w = q + script.waitingMs;
   const done = w + script.durationMs;
-  const waitingToStart = (status: RunStatus, phaseStartSimMs: number): PhaseAt => ({ status, conclusion: null, phaseStartSimMs, startedSimMs: null, completedSimMs: null });
+  const waitingToStart = (status: RunStatus, phaseStartSimMs: number): PhaseAt => ({
+    status,
+    conclusion: null,
+    phaseStartSimMs,
+    startedSimMs: null,
+    completedSimMs: null,
+  });
   if (elapsedSimMs < r) return waitingToStart('requested', 0);
   if (elapsedSimMs < p) return waitingToStart('pending', r);
   if (elapsedSimMs < q) return waitingToStart('queued', p);
@@ -64,5 +71,11 @@ export function phaseWithCut(script: FullScript, elapsedSimMs: number, cut: Cut 
   const natural = phaseAt(script, Number.MAX_SAFE_INTEGER).completedSimMs!;
   if (cut.atSimMs >= natural || elapsedSimMs < cut.atSimMs) return plain;
   const started = plain.startedSimMs !== null && plain.startedSimMs <= cut.atSimMs ? plain.startedSimMs : null;
-  return { status: 'completed', conclusion: cut.conclusion, phaseStartSimMs: cut.atSimMs, startedSimMs: started, completedSimMs: cut.atSimMs };
+  return {
+    status: 'completed',
+    conclusion: cut.conclusion,
+    phaseStartSimMs: cut.atSimMs,
+    startedSimMs: started,
+    completedSimMs: cut.atSimMs,
+  };
 }

@@ -31,13 +31,18 @@ export async function startLogStorage(ctx: SimContext, tls?: { certPem: string; 
     };
     const m = /^\/actions-results\/job-logs\/(\d+)\.txt$/.exec(url.pathname);
     if (!m || req.method !== 'GET') return answer(404, '<Error><Code>ResourceNotFound</Code></Error>');
-    if (authorization !== null) return answer(403, '<Error><Code>AuthenticationFailed</Code><Message>Authorization header not accepted with a signed URL</Message></Error>');
+    if (authorization !== null)
+      return answer(
+        403,
+        '<Error><Code>AuthenticationFailed</Code><Message>Authorization header not accepted with a signed URL</Message></Error>',
+      );
     const jobId = Number(m[1]);
     const se = Number(url.searchParams.get('se'));
     const want = createHmac('sha256', key).update(`${jobId}.${se}`).digest();
     const got = Buffer.from(url.searchParams.get('sig') ?? '', 'hex');
     if (got.length !== want.length || !timingSafeEqual(got, want)) return answer(403, '<Error><Code>AuthenticationFailed</Code></Error>');
-    if (ctx.clock.now() > se) return answer(403, '<Error><Code>AuthenticationFailed</Code><Message>Signed expiry time has passed</Message></Error>');
+    if (ctx.clock.now() > se)
+      return answer(403, '<Error><Code>AuthenticationFailed</Code><Message>Signed expiry time has passed</Message></Error>');
     const found = findJob(ctx, jobId);
     if (!found) return answer(404, '<Error><Code>BlobNotFound</Code></Error>');
     answer(200, jobLog(found.job), 'text/plain; charset=utf-8');

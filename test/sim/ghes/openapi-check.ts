@@ -19,7 +19,7 @@ export function loadSpec(file: 'ghes-3.19.json' | 'api.github.com.json'): Spec {
 function deref(spec: Spec, s: Schema): Schema {
   let cur = s;
   for (let i = 0; i < 20 && typeof cur.$ref === 'string'; i++) {
-    const [, , group, name] = (cur.$ref as string).split('/');
+    const [, , group, name] = cur.$ref.split('/');
     const next = spec.components[group!]?.[name!];
     if (!next) throw new Error(`unresolvable $ref ${String(cur.$ref)}`);
     cur = next;
@@ -92,11 +92,13 @@ export function check(spec: Spec, value: unknown, schema: Schema, opts: { strict
     const obj = value as Record<string, unknown>;
     const props = (s.properties ?? {}) as Record<string, Schema>;
     for (const r of (s.required ?? []) as string[]) if (!(r in obj)) errs.push(`${at}: missing required ${r}`);
-    if (typeof s.maxProperties === 'number' && Object.keys(obj).length > s.maxProperties) errs.push(`${at}: more than ${s.maxProperties} properties`);
+    if (typeof s.maxProperties === 'number' && Object.keys(obj).length > s.maxProperties)
+      errs.push(`${at}: more than ${s.maxProperties} properties`);
     for (const [k, v] of Object.entries(obj)) {
-      if (props[k]) errs.push(...check(spec, v, props[k]!, opts, `${at}.${k}`));
+      if (props[k]) errs.push(...check(spec, v, props[k], opts, `${at}.${k}`));
       else if (s.additionalProperties === false) errs.push(`${at}: additional property ${k}`);
-      else if (typeof s.additionalProperties === 'object' && s.additionalProperties !== null) errs.push(...check(spec, v, s.additionalProperties as Schema, opts, `${at}.${k}`));
+      else if (typeof s.additionalProperties === 'object' && s.additionalProperties !== null)
+        errs.push(...check(spec, v, s.additionalProperties as Schema, opts, `${at}.${k}`));
       else if (opts.strict && s.properties && !s.allOf && !s.anyOf && !s.oneOf) errs.push(`${at}: undeclared property ${k}`);
     }
   }

@@ -30,7 +30,10 @@ describe('pure helpers', () => {
       ['requested', 'pending', 'queued', 'queued', 'waiting', 'waiting', 'in_progress', 'in_progress', 'completed', 'completed'],
     );
     const explicit = fillScript({ conclusion: 'success', queuedMs: 100, requestedMs: 30, pendingMs: 50, durationMs: 10 });
-    assert.deepEqual([0, 29, 30, 79, 80, 99, 100].map((e) => phaseAt(explicit, e).status), ['requested', 'requested', 'pending', 'pending', 'queued', 'queued', 'in_progress']);
+    assert.deepEqual(
+      [0, 29, 30, 79, 80, 99, 100].map((e) => phaseAt(explicit, e).status),
+      ['requested', 'requested', 'pending', 'pending', 'queued', 'queued', 'in_progress'],
+    );
     assert.equal(phaseAt(fillScript({ conclusion: 'success', queuedMs: 0 }), 0).status, 'in_progress');
     assert.equal(phaseAt(s, 35).conclusion, 'timed_out');
     assert.equal(phaseAt(s, 35).completedSimMs, 35);
@@ -40,7 +43,10 @@ describe('pure helpers', () => {
   });
 
   it('renderRunName substitutes inputs and falls back to the workflow name', () => {
-    assert.equal(renderRunName('Deploy ${{ inputs.id }} (${{github.event.inputs.env}})${{ inputs.x }}', { id: 'r_1', env: 'prod' }, 'W'), 'Deploy r_1 (prod)');
+    assert.equal(
+      renderRunName('Deploy ${{ inputs.id }} (${{github.event.inputs.env}})${{ inputs.x }}', { id: 'r_1', env: 'prod' }, 'W'),
+      'Deploy r_1 (prod)',
+    );
     assert.equal(renderRunName(undefined, { id: 'r_1' }, 'Workflow'), 'Workflow');
   });
 

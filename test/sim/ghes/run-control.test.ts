@@ -17,7 +17,11 @@ describe('GHES simulator: jobs, logs, approvals, cancel', () => {
     assert.deepEqual(errs, [], `${method} ${path} ${status}:\n${errs.join('\n')}`);
   };
   const dispatch = async (wf: string): Promise<number> => {
-    const d = await call(sim, `/repos/acme/infra/actions/workflows/${wf}/dispatches`, { token: pat, method: 'POST', body: { ref: 'main', return_run_details: true } });
+    const d = await call(sim, `/repos/acme/infra/actions/workflows/${wf}/dispatches`, {
+      token: pat,
+      method: 'POST',
+      body: { ref: 'main', return_run_details: true },
+    });
     assert.equal(d.status, 200, d.text);
     return d.json.workflow_run_id as number;
   };
@@ -36,13 +40,34 @@ describe('GHES simulator: jobs, logs, approvals, cancel', () => {
         durationMs: 3000,
         jobs: [
           { name: 'build', steps: [{ name: 'Checkout' }, { name: 'Compile' }] },
-          { name: 'test', steps: [{ name: 'Setup' }, { name: 'Run tests', conclusion: 'failure', log: ['FAIL src/a.test.ts', 'Expected 1, got 2'] }, { name: 'Upload' }] },
+          {
+            name: 'test',
+            steps: [
+              { name: 'Setup' },
+              { name: 'Run tests', conclusion: 'failure', log: ['FAIL src/a.test.ts', 'Expected 1, got 2'] },
+              { name: 'Upload' },
+            ],
+          },
         ],
       },
     });
-    sim.addWorkflow('acme', 'infra', { path: 'gated.yml', script: { conclusion: 'success', queuedMs: 100, waitingMs: 10_000_000, environments: [{ name: 'production', reviewers: ['bob', 'team:platform'] }] } });
-    sim.addWorkflow('acme', 'infra', { path: 'long.yml', script: { conclusion: 'success', queuedMs: 100, durationMs: 10_000_000, cancelDelayMs: 50_000 } });
-    sim.addWorkflow('acme', 'infra', { path: 'stubborn.yml', script: { conclusion: 'success', queuedMs: 100, durationMs: 10_000_000, ignoresCancel: true } });
+    sim.addWorkflow('acme', 'infra', {
+      path: 'gated.yml',
+      script: {
+        conclusion: 'success',
+        queuedMs: 100,
+        waitingMs: 10_000_000,
+        environments: [{ name: 'production', reviewers: ['bob', 'team:platform'] }],
+      },
+    });
+    sim.addWorkflow('acme', 'infra', {
+      path: 'long.yml',
+      script: { conclusion: 'success', queuedMs: 100, durationMs: 10_000_000, cancelDelayMs: 50_000 },
+    });
+    sim.addWorkflow('acme', 'infra', {
+      path: 'stubborn.yml',
+      script: { conclusion: 'success', queuedMs: 100, durationMs: 10_000_000, ignoresCancel: true },
+    });
   });
   after(() => sim.close());
 
@@ -54,14 +79,20 @@ describe('GHES simulator: jobs, logs, approvals, cancel', () => {
     valid(r.json, '/repos/{owner}/{repo}/actions/runs/{run_id}/jobs', 'get', '200');
     const [build, test] = r.json.jobs;
     assert.deepEqual([build.name, build.conclusion, test.name, test.conclusion], ['build', 'success', 'test', 'failure']);
-    assert.deepEqual(test.steps.map((s: { conclusion: string }) => s.conclusion), ['success', 'failure', 'skipped']);
+    assert.deepEqual(
+      test.steps.map((s: { conclusion: string }) => s.conclusion),
+      ['success', 'failure', 'skipped'],
+    );
   });
 
   it('job logs: a 302 to another host, which serves the log by its signed URL and refuses credentials', async () => {
     const id = await dispatch('fail.yml');
     await until(() => runOf(id).status === 'completed', 5000);
     const jobs = (await call(sim, `/repos/acme/infra/actions/runs/${id}/jobs`, { token: pat })).json.jobs;
-    const res = await fetch(`${sim.url}/repos/acme/infra/actions/jobs/${jobs[1].id}/logs`, { headers: { authorization: `token ${pat}` }, redirect: 'manual' });
+    const res = await fetch(`${sim.url}/repos/acme/infra/actions/jobs/${jobs[1].id}/logs`, {
+      headers: { authorization: `token ${pat}` },
+      redirect: 'manual',
+    });
     assert.equal(res.status, 302);
     const location = res.headers.get('location')!;
     assert.equal(new URL(location).origin, sim.storageOrigin);
@@ -74,7 +105,13 @@ describe('GHES simulator: jobs, logs, approvals, cancel', () => {
     assert.match(text, /^\S+Z ##\[group\]Run Run tests$/m);
     assert.match(text, /Expected 1, got 2/);
     assert.match(text, /##\[error\]Process completed with exit code 1\./);
-    assert.deepEqual(sim.storageRequests().map((e) => [e.status, e.authorization !== null]), [[403, true], [200, false]]);
+    assert.deepEqual(
+      sim.storageRequests().map((e) => [e.status, e.authorization !== null]),
+      [
+        [403, true],
+        [200, false],
+      ],
+    );
     const tampered = await fetch(location.replace(/sig=../, 'sig=00'));
     assert.equal(tampered.status, 403);
   });
@@ -85,7 +122,12 @@ describe('GHES simulator: jobs, logs, approvals, cancel', () => {
     const r = await call(sim, `/repos/acme/infra/actions/runs/${id}/pending_deployments`, { token: pat });
     valid(r.json, '/repos/{owner}/{repo}/actions/runs/{run_id}/pending_deployments', 'get', '200');
     assert.equal(r.json[0].environment.name, 'production');
-    assert.deepEqual(r.json[0].reviewers.map((x: { type: string; reviewer: { login?: string; slug?: string } }) => `${x.type}:${x.reviewer.login ?? x.reviewer.slug}`), ['User:bob', 'Team:platform']);
+    assert.deepEqual(
+      r.json[0].reviewers.map(
+        (x: { type: string; reviewer: { login?: string; slug?: string } }) => `${x.type}:${x.reviewer.login ?? x.reviewer.slug}`,
+      ),
+      ['User:bob', 'Team:platform'],
+    );
   });
 
   it('cancel: 202, the run ends cancelled after a moment; 409 once completed', async () => {
@@ -118,7 +160,13 @@ describe('GHES simulator: jobs, logs, approvals, cancel', () => {
   it('faults after the request took effect: the cancel lands, the answer is lost', async () => {
     const id = await dispatch('long.yml');
     await until(() => runOf(id).status === 'in_progress', 5000);
-    const remove = sim.fault({ route: 'POST /repos/{owner}/{repo}/actions/runs/{run_id}/cancel', kind: 'status', status: 502, when: 'after', count: 1 });
+    const remove = sim.fault({
+      route: 'POST /repos/{owner}/{repo}/actions/runs/{run_id}/cancel',
+      kind: 'status',
+      status: 502,
+      when: 'after',
+      count: 1,
+    });
     const c = await call(sim, `/repos/acme/infra/actions/runs/${id}/cancel`, { token: pat, method: 'POST' });
     remove();
     assert.equal(c.status, 502);

@@ -4,7 +4,17 @@ import { startGhesSim } from './server.js';
 import { call, until } from './test-helpers.js';
 import type { Conclusion, GhesSim } from './types.js';
 
-const CONCLUSIONS: Conclusion[] = ['success', 'failure', 'neutral', 'cancelled', 'skipped', 'timed_out', 'action_required', 'stale', 'startup_failure'];
+const CONCLUSIONS: Conclusion[] = [
+  'success',
+  'failure',
+  'neutral',
+  'cancelled',
+  'skipped',
+  'timed_out',
+  'action_required',
+  'stale',
+  'startup_failure',
+];
 
 describe('workflow runs (manual clock)', () => {
   let sim: GhesSim;
@@ -33,7 +43,11 @@ describe('workflow runs (manual clock)', () => {
       path: 'scripted.yml',
       inputs: { outcome: { required: true } },
       // First attempt ends as asked, re-runs succeed.
-      script: (d, attempt) => ({ conclusion: attempt === 1 ? (d.inputs.outcome as Conclusion) : 'success', queuedMs: 100, durationMs: 100 }),
+      script: (d, attempt) => ({
+        conclusion: attempt === 1 ? (d.inputs.outcome as Conclusion) : 'success',
+        queuedMs: 100,
+        durationMs: 100,
+      }),
     });
     sim.addWorkflow('acme', 'infra', { path: 'plain.yml', name: 'Plain' });
     sim.addToken(pat, { orgs: ['acme'], login: 'alice' });
@@ -127,7 +141,13 @@ describe('workflow runs (manual clock)', () => {
     run = (await get(`/repos/acme/infra/actions/runs/${id}`)).json;
     assert.equal(run.conclusion, 'success');
     const all = (await get(`/repos/acme/infra/actions/runs/${id}/jobs?filter=all`)).json;
-    assert.deepEqual(all.jobs.map((j: { run_attempt: number; conclusion: string }) => [j.run_attempt, j.conclusion]), [[2, 'success'], [1, 'failure']]);
+    assert.deepEqual(
+      all.jobs.map((j: { run_attempt: number; conclusion: string }) => [j.run_attempt, j.conclusion]),
+      [
+        [2, 'success'],
+        [1, 'failure'],
+      ],
+    );
     assert.equal((await get(`/repos/acme/infra/actions/runs/${id}/jobs`)).json.total_count, 1);
     sim.rerun(id);
     assert.equal(sim.runs().find((r) => r.id === id)!.runAttempt, 3);
@@ -173,7 +193,9 @@ describe('workflow runs (manual clock)', () => {
     const p2 = await call(sim, next.slice(sim.url.length), { token: pat });
     assert.deepEqual(idsOf(p2.json), [ids[2], ids[1]]);
     assert.match(p2.headers.get('link')!, /rel="prev"/);
-    const p3 = await get(`/repos/acme/infra/actions/workflows/plain.yml/runs?per_page=2&page=3&created=${encodeURIComponent('>=' + since)}`);
+    const p3 = await get(
+      `/repos/acme/infra/actions/workflows/plain.yml/runs?per_page=2&page=3&created=${encodeURIComponent('>=' + since)}`,
+    );
     assert.deepEqual(idsOf(p3.json), [ids[0]]);
     assert.doesNotMatch(p3.headers.get('link')!, /rel="next"/);
     // per_page is capped at 100; default 30.

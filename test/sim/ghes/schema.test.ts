@@ -52,7 +52,11 @@ describe('GHES simulator responses match the OpenAPI description', () => {
     assert.ok(check(ghes, { id: 1 }, wf).some((e) => e.includes('missing required node_id')));
     const job = componentSchema(ghes, 'job');
     assert.ok(check(ghes, { status: 'bogus' }, job).some((e) => e.includes('not in enum')));
-    assert.ok(check(ghes, { id: 1, extra: true }, componentSchema(ghes, 'referenced-workflow'), { strict: true }).some((e) => e.includes('undeclared')));
+    assert.ok(
+      check(ghes, { id: 1, extra: true }, componentSchema(ghes, 'referenced-workflow'), { strict: true }).some((e) =>
+        e.includes('undeclared'),
+      ),
+    );
   });
 
   it('GET /meta', async () => {
@@ -98,7 +102,11 @@ describe('GHES simulator responses match the OpenAPI description', () => {
   });
 
   it('a run and its job while requested, then pending (the statuses before queued)', async () => {
-    const d = await call(sim, '/repos/acme/infra/actions/workflows/slow.yml/dispatches', { token: inst, method: 'POST', body: { ref: 'main', return_run_details: true } });
+    const d = await call(sim, '/repos/acme/infra/actions/workflows/slow.yml/dispatches', {
+      token: inst,
+      method: 'POST',
+      body: { ref: 'main', return_run_details: true },
+    });
     const id = d.json.workflow_run_id;
     const checkNow = async (status: string) => {
       const run = await call(sim, `/repos/acme/infra/actions/runs/${id}`, { token: inst });
@@ -113,7 +121,7 @@ describe('GHES simulator responses match the OpenAPI description', () => {
     await checkNow('pending');
   });
 
-  it('GET /user (a PAT\'s owner) and the installation on a user account', async () => {
+  it("GET /user (a PAT's owner) and the installation on a user account", async () => {
     const me = await call(sim, '/user', { token: pat });
     valid(me.json, '/user', 'get', '200');
     assert.equal(me.json.login, 'alice');
@@ -140,20 +148,37 @@ describe('GHES simulator responses match the OpenAPI description', () => {
 
   // Issue 24, item 6: the routes Port's GitHub Ocean executors use (agent/github/ghes-routes.ts).
   it('pull requests: create, list by head and base, get, update, merge, check-if-merged, reviews', async () => {
-    const c = await call(sim, '/repos/acme/infra/pulls', { token: inst, method: 'POST', body: { title: 'Add feature', head: 'feature', base: 'main', body: 'marker r_1' } });
+    const c = await call(sim, '/repos/acme/infra/pulls', {
+      token: inst,
+      method: 'POST',
+      body: { title: 'Add feature', head: 'feature', base: 'main', body: 'marker r_1' },
+    });
     assert.equal(c.status, 201);
     valid(c.json, '/repos/{owner}/{repo}/pulls', 'post', '201');
     assert.equal(c.headers.get('location'), c.json.url);
     const n = c.json.number;
     const l = await call(sim, '/repos/acme/infra/pulls?head=acme:feature&base=main', { token: inst });
     valid(l.json, '/repos/{owner}/{repo}/pulls', 'get', '200');
-    assert.deepEqual(l.json.map((p: { number: number }) => p.number), [n]);
-    valid((await call(sim, `/repos/acme/infra/pulls/${n}`, { token: inst })).json, '/repos/{owner}/{repo}/pulls/{pull_number}', 'get', '200');
+    assert.deepEqual(
+      l.json.map((p: { number: number }) => p.number),
+      [n],
+    );
+    valid(
+      (await call(sim, `/repos/acme/infra/pulls/${n}`, { token: inst })).json,
+      '/repos/{owner}/{repo}/pulls/{pull_number}',
+      'get',
+      '200',
+    );
     const u = await call(sim, `/repos/acme/infra/pulls/${n}`, { token: inst, method: 'PATCH', body: { title: 'Add the feature' } });
     valid(u.json, '/repos/{owner}/{repo}/pulls/{pull_number}', 'patch', '200');
     const rv = await call(sim, `/repos/acme/infra/pulls/${n}/reviews`, { token: pat, method: 'POST', body: { event: 'APPROVE' } });
     valid(rv.json, '/repos/{owner}/{repo}/pulls/{pull_number}/reviews', 'post', '200');
-    valid((await call(sim, `/repos/acme/infra/pulls/${n}/reviews`, { token: pat })).json, '/repos/{owner}/{repo}/pulls/{pull_number}/reviews', 'get', '200');
+    valid(
+      (await call(sim, `/repos/acme/infra/pulls/${n}/reviews`, { token: pat })).json,
+      '/repos/{owner}/{repo}/pulls/{pull_number}/reviews',
+      'get',
+      '200',
+    );
     const m = await call(sim, `/repos/acme/infra/pulls/${n}/merge`, { token: inst, method: 'PUT', body: { merge_method: 'squash' } });
     assert.equal(m.status, 200);
     valid(m.json, '/repos/{owner}/{repo}/pulls/{pull_number}/merge', 'put', '200');
@@ -165,16 +190,32 @@ describe('GHES simulator responses match the OpenAPI description', () => {
   });
 
   it('pull requests: the documented refusals (422 existing and invalid head, 405 not mergeable, 409 head moved, 404)', async () => {
-    const c = await call(sim, '/repos/acme/infra/pulls', { token: inst, method: 'POST', body: { title: 'Conflict', head: 'acme:conflict', base: 'main' } });
+    const c = await call(sim, '/repos/acme/infra/pulls', {
+      token: inst,
+      method: 'POST',
+      body: { title: 'Conflict', head: 'acme:conflict', base: 'main' },
+    });
     assert.equal(c.status, 201);
-    const again = await call(sim, '/repos/acme/infra/pulls', { token: inst, method: 'POST', body: { title: 'Conflict', head: 'conflict', base: 'main' } });
+    const again = await call(sim, '/repos/acme/infra/pulls', {
+      token: inst,
+      method: 'POST',
+      body: { title: 'Conflict', head: 'conflict', base: 'main' },
+    });
     assert.equal(again.status, 422);
     valid(again.json, '/repos/{owner}/{repo}/pulls', 'post', '422');
     assert.equal(again.json.errors[0].message, 'A pull request already exists for acme:conflict.');
-    const badHead = await call(sim, '/repos/acme/infra/pulls', { token: inst, method: 'POST', body: { title: 'x', head: 'nope', base: 'main' } });
+    const badHead = await call(sim, '/repos/acme/infra/pulls', {
+      token: inst,
+      method: 'POST',
+      body: { title: 'x', head: 'nope', base: 'main' },
+    });
     assert.equal(badHead.status, 422);
     assert.deepEqual(badHead.json.errors, [{ resource: 'PullRequest', field: 'head', code: 'invalid' }]);
-    const moved = await call(sim, `/repos/acme/infra/pulls/${c.json.number}/merge`, { token: inst, method: 'PUT', body: { sha: '0'.repeat(40) } });
+    const moved = await call(sim, `/repos/acme/infra/pulls/${c.json.number}/merge`, {
+      token: inst,
+      method: 'PUT',
+      body: { sha: '0'.repeat(40) },
+    });
     assert.equal(moved.status, 409);
     valid(moved.json, '/repos/{owner}/{repo}/pulls/{pull_number}/merge', 'put', '409');
     sim.tracker.setMergeState('acme', 'infra', c.json.number, 'dirty');
@@ -191,22 +232,45 @@ describe('GHES simulator responses match the OpenAPI description', () => {
   });
 
   it('issues and their comments: create, list, get, edit, close; comment create, list, get, edit, delete', async () => {
-    const c = await call(sim, '/repos/acme/infra/issues', { token: inst, method: 'POST', body: { title: 'Broken', body: 'port-run: r_2', labels: ['bug'], assignees: ['alice'] } });
+    const c = await call(sim, '/repos/acme/infra/issues', {
+      token: inst,
+      method: 'POST',
+      body: { title: 'Broken', body: 'port-run: r_2', labels: ['bug'], assignees: ['alice'] },
+    });
     assert.equal(c.status, 201);
     valid(c.json, '/repos/{owner}/{repo}/issues', 'post', '201');
     const n = c.json.number;
     const l = await call(sim, `/repos/acme/infra/issues?creator=${encodeURIComponent(`${sim.app.slug}[bot]`)}&state=all`, { token: inst });
     valid(l.json, '/repos/{owner}/{repo}/issues', 'get', '200');
     assert.ok(l.json.some((i: { number: number }) => i.number === n));
-    valid((await call(sim, `/repos/acme/infra/issues/${n}`, { token: inst })).json, '/repos/{owner}/{repo}/issues/{issue_number}', 'get', '200');
-    const closed = await call(sim, `/repos/acme/infra/issues/${n}`, { token: inst, method: 'PATCH', body: { state: 'closed', state_reason: 'not_planned' } });
+    valid(
+      (await call(sim, `/repos/acme/infra/issues/${n}`, { token: inst })).json,
+      '/repos/{owner}/{repo}/issues/{issue_number}',
+      'get',
+      '200',
+    );
+    const closed = await call(sim, `/repos/acme/infra/issues/${n}`, {
+      token: inst,
+      method: 'PATCH',
+      body: { state: 'closed', state_reason: 'not_planned' },
+    });
     valid(closed.json, '/repos/{owner}/{repo}/issues/{issue_number}', 'patch', '200');
     assert.equal(closed.json.state_reason, 'not_planned');
     const k = await call(sim, `/repos/acme/infra/issues/${n}/comments`, { token: inst, method: 'POST', body: { body: 'hello' } });
     assert.equal(k.status, 201);
     valid(k.json, '/repos/{owner}/{repo}/issues/{issue_number}/comments', 'post', '201');
-    valid((await call(sim, `/repos/acme/infra/issues/${n}/comments`, { token: inst })).json, '/repos/{owner}/{repo}/issues/{issue_number}/comments', 'get', '200');
-    valid((await call(sim, `/repos/acme/infra/issues/comments/${k.json.id}`, { token: inst })).json, '/repos/{owner}/{repo}/issues/comments/{comment_id}', 'get', '200');
+    valid(
+      (await call(sim, `/repos/acme/infra/issues/${n}/comments`, { token: inst })).json,
+      '/repos/{owner}/{repo}/issues/{issue_number}/comments',
+      'get',
+      '200',
+    );
+    valid(
+      (await call(sim, `/repos/acme/infra/issues/comments/${k.json.id}`, { token: inst })).json,
+      '/repos/{owner}/{repo}/issues/comments/{comment_id}',
+      'get',
+      '200',
+    );
     const e = await call(sim, `/repos/acme/infra/issues/comments/${k.json.id}`, { token: inst, method: 'PATCH', body: { body: 'edited' } });
     valid(e.json, '/repos/{owner}/{repo}/issues/comments/{comment_id}', 'patch', '200');
     assert.equal((await call(sim, `/repos/acme/infra/issues/comments/${k.json.id}`, { token: inst, method: 'DELETE' })).status, 204);
@@ -220,7 +284,11 @@ describe('GHES simulator responses match the OpenAPI description', () => {
   });
 
   it('GET /search/issues finds an issue by a marker in its body', async () => {
-    await call(sim, '/repos/acme/infra/issues', { token: inst, method: 'POST', body: { title: 'Found', body: 'made by port run r_search_1' } });
+    await call(sim, '/repos/acme/infra/issues', {
+      token: inst,
+      method: 'POST',
+      body: { title: 'Found', body: 'made by port run r_search_1' },
+    });
     const r = await call(sim, `/search/issues?q=${encodeURIComponent('repo:acme/infra is:issue in:body "r_search_1"')}`, { token: inst });
     assert.equal(r.status, 200);
     valid(r.json, '/search/issues', 'get', '200');
@@ -234,14 +302,39 @@ describe('GHES simulator responses match the OpenAPI description', () => {
     sim.addInstallation('acme', { permissions: { organization_custom_properties: 'write', repository_custom_properties: 'write' } });
     const schema = await call(sim, '/orgs/acme/properties/schema', { token: pat });
     valid(schema.json, '/orgs/{org}/properties/schema', 'get', '200');
-    assert.equal((await call(sim, '/orgs/acme/properties/values', { token: pat, method: 'PATCH', body: { repository_names: ['infra'], properties: [{ property_name: 'team', value: 'core' }] } })).status, 204);
-    assert.equal((await call(sim, '/repos/acme/infra/properties/values', { token: pat, method: 'PATCH', body: { properties: [{ property_name: 'owner', value: 'alice' }] } })).status, 204);
+    assert.equal(
+      (
+        await call(sim, '/orgs/acme/properties/values', {
+          token: pat,
+          method: 'PATCH',
+          body: { repository_names: ['infra'], properties: [{ property_name: 'team', value: 'core' }] },
+        })
+      ).status,
+      204,
+    );
+    assert.equal(
+      (
+        await call(sim, '/repos/acme/infra/properties/values', {
+          token: pat,
+          method: 'PATCH',
+          body: { properties: [{ property_name: 'owner', value: 'alice' }] },
+        })
+      ).status,
+      204,
+    );
     const repoValues = await call(sim, '/repos/acme/infra/properties/values', { token: pat });
     valid(repoValues.json, '/repos/{owner}/{repo}/properties/values', 'get', '200');
-    assert.deepEqual(repoValues.json, [{ property_name: 'team', value: 'core' }, { property_name: 'owner', value: 'alice' }]);
+    assert.deepEqual(repoValues.json, [
+      { property_name: 'team', value: 'core' },
+      { property_name: 'owner', value: 'alice' },
+    ]);
     const orgValues = await call(sim, '/orgs/acme/properties/values', { token: pat });
     valid(orgValues.json, '/orgs/{org}/properties/values', 'get', '200');
-    const bad = await call(sim, '/repos/acme/infra/properties/values', { token: pat, method: 'PATCH', body: { properties: [{ property_name: 'team', value: 'nope' }] } });
+    const bad = await call(sim, '/repos/acme/infra/properties/values', {
+      token: pat,
+      method: 'PATCH',
+      body: { properties: [{ property_name: 'team', value: 'nope' }] },
+    });
     assert.equal(bad.status, 422);
     valid(bad.json, '/repos/{owner}/{repo}/properties/values', 'patch', '422');
   });
@@ -257,7 +350,11 @@ describe('GHES simulator responses match the OpenAPI description', () => {
     const e404 = await call(sim, '/repos/acme/nope', { token: pat });
     assert.equal(e404.status, 404);
     valid(e404.json, '/repos/{owner}/{repo}', 'get', '404');
-    const e422 = await call(sim, '/repos/acme/infra/actions/workflows/deploy.yml/dispatches', { token: pat, method: 'POST', body: { ref: 'nope' } });
+    const e422 = await call(sim, '/repos/acme/infra/actions/workflows/deploy.yml/dispatches', {
+      token: pat,
+      method: 'POST',
+      body: { ref: 'nope' },
+    });
     assert.equal(e422.status, 422);
     valid(e422.json, '/app/installations/{installation_id}/access_tokens', 'post', '422');
   });

@@ -180,7 +180,9 @@ export async function startGhesSim(opts: GhesSimOptions = {}): Promise<GhesSim> 
           return;
         }
         if (url.pathname !== API_PREFIX && !url.pathname.startsWith(`${API_PREFIX}/`)) {
-          res.writeHead(404, { 'content-type': 'application/json; charset=utf-8', date: new Date(clock.now()).toUTCString() }).end(JSON.stringify({ message: 'Not Found' }));
+          res
+            .writeHead(404, { 'content-type': 'application/json; charset=utf-8', date: new Date(clock.now()).toUTCString() })
+            .end(JSON.stringify({ message: 'Not Found' }));
           return;
         }
         const apiPath = url.pathname.slice(API_PREFIX.length) || '/';
@@ -189,7 +191,9 @@ export async function startGhesSim(opts: GhesSimOptions = {}): Promise<GhesSim> 
       .catch((e: unknown) => {
         // A simulator bug must surface loudly in tests, not hang the client.
         if (!res.headersSent) {
-          res.writeHead(500, { 'content-type': 'application/json; charset=utf-8', date: new Date(clock.now()).toUTCString() }).end(JSON.stringify({ message: `simulator error: ${String(e)}` }));
+          res
+            .writeHead(500, { 'content-type': 'application/json; charset=utf-8', date: new Date(clock.now()).toUTCString() })
+            .end(JSON.stringify({ message: `simulator error: ${String(e)}` }));
         } else res.destroy();
       });
   };

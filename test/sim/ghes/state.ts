@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { SimClock } from './clock.js';
 import { type Cut, type FullScript, fillScript, phaseWithCut, type PhaseAt } from './lifecycle.js';
 import { createTrackerState, type TrackerState } from './tracker-state.js';
-import type { DispatchRecord, RepoSpec, RunScript, TokenAccess, WorkflowSpec } from './types.js';
+import type { DispatchRecord, RepoSpec, TokenAccess, WorkflowSpec } from './types.js';
 
 export interface Account {
   login: string;
@@ -196,7 +196,8 @@ export function createState(clock: SimClock, version: string): SimState {
     },
     removeInstallation(id) {
       state.installations.delete(id);
-      for (const [token, cred] of state.credentials) if (cred.kind === 'installation' && cred.installationId === id) state.credentials.delete(token);
+      for (const [token, cred] of state.credentials)
+        if (cred.kind === 'installation' && cred.installationId === id) state.credentials.delete(token);
     },
     createRun(args) {
       const { startAtMs, ...rest } = args;

@@ -5,7 +5,7 @@ import type { GhesSim } from './types.js';
 export interface Reply {
   status: number;
   headers: Headers;
-  json: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+  json: any;
   text: string;
 }
 
@@ -23,7 +23,7 @@ export async function call(
     body: o.body === undefined ? undefined : typeof o.body === 'string' ? o.body : JSON.stringify(o.body),
   });
   const text = await res.text();
-  let json: unknown = undefined;
+  let json: unknown;
   try {
     json = text ? JSON.parse(text) : undefined;
   } catch {
@@ -32,7 +32,11 @@ export async function call(
   return { status: res.status, headers: res.headers, json, text };
 }
 
-export function makeJwt(privateKeyPem: string, iss: number | string, o: { iatOffsetS?: number; lifetimeS?: number; nowS?: number } = {}): string {
+export function makeJwt(
+  privateKeyPem: string,
+  iss: number | string,
+  o: { iatOffsetS?: number; lifetimeS?: number; nowS?: number } = {},
+): string {
   const now = o.nowS ?? Math.floor(Date.now() / 1000);
   const iat = now + (o.iatOffsetS ?? -30);
   const enc = (x: unknown): string => Buffer.from(JSON.stringify(x)).toString('base64url');
@@ -47,7 +51,7 @@ export async function until<T>(f: () => T | Promise<T>, timeoutMs = 3000, stepMs
   const end = Date.now() + timeoutMs;
   for (;;) {
     const v = await f();
-    if (v) return v as NonNullable<T>;
+    if (v) return v;
     if (Date.now() > end) throw new Error('until: timed out');
     await sleep(stepMs);
   }

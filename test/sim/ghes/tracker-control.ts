@@ -32,11 +32,37 @@ export function createTrackerControl(ctx: SimContext): SimTracker {
     pulls: () =>
       all()
         .filter((i) => i.pull)
-        .map((i): SimPull => ({ ...issueView(i), head: i.pull!.head, base: i.pull!.base, draft: i.pull!.draft, merged: i.pull!.mergedAtMs !== null, mergeState: i.pull!.mergeState })),
-    issues: () => all().filter((i) => !i.pull).map(issueView),
+        .map((i): SimPull => ({
+          ...issueView(i),
+          head: i.pull!.head,
+          base: i.pull!.base,
+          draft: i.pull!.draft,
+          merged: i.pull!.mergedAtMs !== null,
+          mergeState: i.pull!.mergeState,
+        })),
+    issues: () =>
+      all()
+        .filter((i) => !i.pull)
+        .map(issueView),
     comments: () =>
-      [...t.comments.values()].map((c): SimComment => ({ id: c.id, owner: c.issue.repo.owner.login, repo: c.issue.repo.name, issueNumber: c.issue.number, body: c.body, user: c.user.login })),
-    reviews: () => t.reviews.map((v): SimReview => ({ id: v.id, owner: v.pull.repo.owner.login, repo: v.pull.repo.name, pullNumber: v.pull.number, state: v.state, body: v.body, user: v.user.login })),
+      [...t.comments.values()].map((c): SimComment => ({
+        id: c.id,
+        owner: c.issue.repo.owner.login,
+        repo: c.issue.repo.name,
+        issueNumber: c.issue.number,
+        body: c.body,
+        user: c.user.login,
+      })),
+    reviews: () =>
+      t.reviews.map((v): SimReview => ({
+        id: v.id,
+        owner: v.pull.repo.owner.login,
+        repo: v.pull.repo.name,
+        pullNumber: v.pull.number,
+        state: v.state,
+        body: v.body,
+        user: v.user.login,
+      })),
     setMergeState(owner, name, number, s: PullFacts['mergeState']) {
       const i = t.issue(repoOf(owner, name), number);
       if (!i?.pull) throw new Error(`no pull request ${owner}/${name}#${number}`);
@@ -59,7 +85,14 @@ export function createTrackerControl(ctx: SimContext): SimTracker {
       if (!issue) throw new Error(`no issue ${owner}/${name}#${number}`);
       const now = clock.now();
       const id = state.nextId();
-      t.comments.set(id, { id, issue, body: o.body, user: state.account(o.user ?? 'sim-user', 'User'), createdAtMs: now, updatedAtMs: now });
+      t.comments.set(id, {
+        id,
+        issue,
+        body: o.body,
+        user: state.account(o.user ?? 'sim-user', 'User'),
+        createdAtMs: now,
+        updatedAtMs: now,
+      });
       return id;
     },
     defineProperty(org, def) {
@@ -69,7 +102,9 @@ export function createTrackerControl(ctx: SimContext): SimTracker {
     },
     propertyValues(owner, name) {
       // Unset values are deleted from the map (apply in routes/properties.ts), so none is null.
-      return Object.fromEntries([...(t.propertyValues.get(repoOf(owner, name)) ?? [])].filter((e): e is [string, string | string[]] => e[1] !== null));
+      return Object.fromEntries(
+        [...(t.propertyValues.get(repoOf(owner, name)) ?? [])].filter((e): e is [string, string | string[]] => e[1] !== null),
+      );
     },
   };
 }

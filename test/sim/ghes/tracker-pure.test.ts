@@ -8,12 +8,26 @@ import type { RepoRecord } from './state.js';
 
 const repo = { owner: { login: 'acme', id: 1, type: 'Organization' }, name: 'infra' } as RepoRecord;
 const issue = (o: Partial<IssueRecord>): IssueRecord =>
-  ({ repo, title: 'Deploy', body: 'made for r_42', state: 'open', user: { login: 'ghes-agent-sim[bot]', id: 2, type: 'Bot' }, ...o }) as IssueRecord;
+  ({
+    repo,
+    title: 'Deploy',
+    body: 'made for r_42',
+    state: 'open',
+    user: { login: 'ghes-agent-sim[bot]', id: 2, type: 'Bot' },
+    ...o,
+  }) as IssueRecord;
 
 describe('issue search (the subset the agent uses)', () => {
   it('parses qualifiers, words and quoted phrases; refuses what it does not model', () => {
     const s = parseIssueSearch('repo:Acme/Infra is:issue state:open author:app/ghes-agent-sim in:body "r_42" deploy') as IssueSearch;
-    assert.deepEqual(s, { repos: ['acme/infra'], kind: 'issue', state: 'open', author: 'app/ghes-agent-sim', fields: ['body'], terms: ['r_42', 'deploy'] });
+    assert.deepEqual(s, {
+      repos: ['acme/infra'],
+      kind: 'issue',
+      state: 'open',
+      author: 'app/ghes-agent-sim',
+      fields: ['body'],
+      terms: ['r_42', 'deploy'],
+    });
     assert.ok('error' in parseIssueSearch('label:bug'));
   });
 

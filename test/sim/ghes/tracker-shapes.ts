@@ -17,13 +17,23 @@ export const issueHtml = (c: ShapeCtx, i: IssueRecord): string => `${c.origin}/$
 function labelShape(c: ShapeCtx, r: RepoRecord, name: string): Record<string, unknown> {
   // Labels are modelled by name only; a stable id per repository and name.
   const id = parseInt(refSha(r, `label:${name}`).slice(0, 8), 16);
-  return { id, node_id: nodeId('LA_', id), url: `${repoApi(c, r)}/labels/${encodeURIComponent(name)}`, name, description: null, color: 'ededed', default: false };
+  return {
+    id,
+    node_id: nodeId('LA_', id),
+    url: `${repoApi(c, r)}/labels/${encodeURIComponent(name)}`,
+    name,
+    description: null,
+    color: 'ededed',
+    default: false,
+  };
 }
 
-const assigneeShapes = (c: ShapeCtx, logins: string[], account: (l: string) => Account): Record<string, unknown>[] => logins.map((l) => userShape(c, account(l)));
+const assigneeShapes = (c: ShapeCtx, logins: string[], account: (l: string) => Account): Record<string, unknown>[] =>
+  logins.map((l) => userShape(c, account(l)));
 
 /** 'OWNER' for the organization itself, else 'MEMBER' (the simulator's users are members). */
-const association = (i: { repo: RepoRecord }, u: Account): string => (u.login === i.repo.owner.login ? 'OWNER' : u.type === 'Bot' ? 'NONE' : 'MEMBER');
+const association = (i: { repo: RepoRecord }, u: Account): string =>
+  u.login === i.repo.owner.login ? 'OWNER' : u.type === 'Bot' ? 'NONE' : 'MEMBER';
 
 export function issueShape(c: ShapeCtx, i: IssueRecord, account: (l: string) => Account, comments: number): Record<string, unknown> {
   const api = `${repoApi(c, i.repo)}/issues/${i.number}`;
@@ -59,7 +69,13 @@ export function issueShape(c: ShapeCtx, i: IssueRecord, account: (l: string) => 
   };
   if (i.pull) {
     const p = `${repoApi(c, i.repo)}/pulls/${i.number}`;
-    shape.pull_request = { url: p, html_url: issueHtml(c, i), diff_url: `${issueHtml(c, i)}.diff`, patch_url: `${issueHtml(c, i)}.patch`, merged_at: i.pull.mergedAtMs === null ? null : iso(i.pull.mergedAtMs) };
+    shape.pull_request = {
+      url: p,
+      html_url: issueHtml(c, i),
+      diff_url: `${issueHtml(c, i)}.diff`,
+      patch_url: `${issueHtml(c, i)}.patch`,
+      merged_at: i.pull.mergedAtMs === null ? null : iso(i.pull.mergedAtMs),
+    };
     shape.draft = i.pull.draft;
   }
   return shape;
@@ -208,6 +224,9 @@ export function propertyDefShape(c: ShapeCtx, org: string, d: PropertyDef): Reco
  * A repository's values in definition order: "Gets all custom property values that are set for a
  * repository" (GitHub's OpenAPI description, repos/custom-properties-for-repos-get-repository-values).
  */
-export function propertyValuesShape(defs: readonly PropertyDef[], values: ReadonlyMap<string, PropertyValue> | undefined): Array<{ property_name: string; value: PropertyValue }> {
+export function propertyValuesShape(
+  defs: readonly PropertyDef[],
+  values: ReadonlyMap<string, PropertyValue> | undefined,
+): Array<{ property_name: string; value: PropertyValue }> {
   return defs.filter((d) => values?.get(d.name) != null).map((d) => ({ property_name: d.name, value: values!.get(d.name)! }));
 }

@@ -19,12 +19,16 @@ describe('GHES simulator: pull requests, issues, comments, custom properties', (
     sim.addRepo({ owner: 'other', name: 'secret', branches: ['x'] });
     sim.addToken(pat, { orgs: ['acme'], login: 'alice' });
     const id = sim.addInstallation('acme');
-    const t = await call(sim, `/app/installations/${id}/access_tokens`, { token: makeJwt(sim.app.privateKeyPem, sim.app.appId), method: 'POST' });
+    const t = await call(sim, `/app/installations/${id}/access_tokens`, {
+      token: makeJwt(sim.app.privateKeyPem, sim.app.appId),
+      method: 'POST',
+    });
     inst = t.json.token;
   });
   after(() => sim.close());
 
-  const openPull = (head: string, token = inst) => call(sim, '/repos/acme/infra/pulls', { token, method: 'POST', body: { title: `PR ${head}`, head, base: 'main' } });
+  const openPull = (head: string, token = inst) =>
+    call(sim, '/repos/acme/infra/pulls', { token, method: 'POST', body: { title: `PR ${head}`, head, base: 'main' } });
 
   it('a pull request created behind a 502 (after effect) exists once: the retry gets 422 and the list by owner:head finds it', async () => {
     sim.fault({ route: 'POST /repos/{owner}/{repo}/pulls', kind: 'status', status: 502, when: 'after', count: 1 });
@@ -53,27 +57,43 @@ describe('GHES simulator: pull requests, issues, comments, custom properties', (
     const bare = await call(sim, '/repos/acme/infra/pulls?head=c', { token: inst });
     const qualified = await call(sim, '/repos/acme/infra/pulls?head=acme:c', { token: inst });
     assert.ok(bare.json.length > 1, 'every open pull request is listed');
-    assert.deepEqual(qualified.json.map((p: { head: { ref: string } }) => p.head.ref), ['c']);
+    assert.deepEqual(
+      qualified.json.map((p: { head: { ref: string } }) => p.head.ref),
+      ['c'],
+    );
   });
 
   it('an issue and a comment written behind a lost answer are found by the marker in their body', async () => {
     const marker = 'port-run-id: r_lost_1';
     sim.fault({ route: 'POST /repos/{owner}/{repo}/issues', kind: 'reset', when: 'after', count: 1 });
-    await assert.rejects(call(sim, '/repos/acme/infra/issues', { token: inst, method: 'POST', body: { title: 'From Port', body: `text\n\n${marker}` } }));
+    await assert.rejects(
+      call(sim, '/repos/acme/infra/issues', { token: inst, method: 'POST', body: { title: 'From Port', body: `text\n\n${marker}` } }),
+    );
     const byCreator = await call(sim, `/repos/acme/infra/issues?creator=${encodeURIComponent(bot())}&state=all`, { token: inst });
     // The issue list carries pull requests too (every pull request is an issue), bodies may be null.
     assert.equal(byCreator.json.filter((i: { body: string | null }) => i.body?.includes(marker)).length, 1);
-    const search = await call(sim, `/search/issues?q=${encodeURIComponent(`repo:acme/infra is:issue author:app/${sim.app.slug} in:body "${marker}"`)}`, { token: inst });
+    const search = await call(
+      sim,
+      `/search/issues?q=${encodeURIComponent(`repo:acme/infra is:issue author:app/${sim.app.slug} in:body "${marker}"`)}`,
+      { token: inst },
+    );
     assert.equal(search.json.total_count, 1);
     const n = search.json.items[0].number;
     sim.fault({ route: 'POST /repos/{owner}/{repo}/issues/{issue_number}/comments', kind: 'status', status: 500, when: 'after', count: 1 });
-    assert.equal((await call(sim, `/repos/acme/infra/issues/${n}/comments`, { token: inst, method: 'POST', body: { body: `done\n${marker}` } })).status, 500);
+    assert.equal(
+      (await call(sim, `/repos/acme/infra/issues/${n}/comments`, { token: inst, method: 'POST', body: { body: `done\n${marker}` } }))
+        .status,
+      500,
+    );
     const comments = await call(sim, `/repos/acme/infra/issues/${n}/comments`, { token: inst });
     assert.equal(comments.json.filter((c: { body: string }) => c.body.includes(marker)).length, 1);
     // Someone else can plant the marker too: the author tells them apart.
     sim.tracker.addComment('acme', 'infra', n, { body: marker, user: 'mallory' });
     const all = await call(sim, `/repos/acme/infra/issues/${n}/comments`, { token: inst });
-    assert.deepEqual(all.json.filter((c: { body: string }) => c.body.includes(marker)).map((c: { user: { login: string } }) => c.user.login), [bot(), 'mallory']);
+    assert.deepEqual(
+      all.json.filter((c: { body: string }) => c.body.includes(marker)).map((c: { user: { login: string } }) => c.user.login),
+      [bot(), 'mallory'],
+    );
   });
 
   it('search lags the write (searchLagMs); the repository list does not', async () => {
@@ -105,23 +125,37 @@ describe('GHES simulator: pull requests, issues, comments, custom properties', (
   });
 
   it('who may write: another organization is refused, an installation without the permission gets 403', async () => {
-    assert.equal((await call(sim, '/repos/other/secret/pulls', { token: inst, method: 'POST', body: { title: 't', head: 'x', base: 'main' } })).status, 403);
+    assert.equal(
+      (await call(sim, '/repos/other/secret/pulls', { token: inst, method: 'POST', body: { title: 't', head: 'x', base: 'main' } })).status,
+      403,
+    );
     sim.addRepo({ owner: 'lean', name: 'app', branches: ['f'] });
     const id = sim.addInstallation('lean', { permissions: { actions: 'write', contents: 'read', metadata: 'read' } });
-    const t = await call(sim, `/app/installations/${id}/access_tokens`, { token: makeJwt(sim.app.privateKeyPem, sim.app.appId), method: 'POST' });
-    const r = await call(sim, '/repos/lean/app/pulls', { token: t.json.token, method: 'POST', body: { title: 't', head: 'f', base: 'main' } });
+    const t = await call(sim, `/app/installations/${id}/access_tokens`, {
+      token: makeJwt(sim.app.privateKeyPem, sim.app.appId),
+      method: 'POST',
+    });
+    const r = await call(sim, '/repos/lean/app/pulls', {
+      token: t.json.token,
+      method: 'POST',
+      body: { title: 't', head: 'f', base: 'main' },
+    });
     assert.equal(r.status, 403);
     assert.equal(r.json.message, 'Resource not accessible by integration');
     assert.equal((await call(sim, '/repos/lean/app/issues', { token: t.json.token, method: 'POST', body: { title: 't' } })).status, 403);
     assert.equal(sim.tracker.pulls().filter((p) => p.owner === 'lean').length, 0);
   });
 
-  it('merge: 405 once merged (a retried merge is refused; GET …/merge says 204), review of one\'s own pull request 422', async () => {
+  it("merge: 405 once merged (a retried merge is refused; GET …/merge says 204), review of one's own pull request 422", async () => {
     const c = await openPull('d');
     const n = c.json.number;
     const own = await call(sim, `/repos/acme/infra/pulls/${n}/reviews`, { token: inst, method: 'POST', body: { event: 'APPROVE' } });
     assert.equal(own.status, 422);
-    const noBody = await call(sim, `/repos/acme/infra/pulls/${n}/reviews`, { token: pat, method: 'POST', body: { event: 'REQUEST_CHANGES' } });
+    const noBody = await call(sim, `/repos/acme/infra/pulls/${n}/reviews`, {
+      token: pat,
+      method: 'POST',
+      body: { event: 'REQUEST_CHANGES' },
+    });
     assert.equal(noBody.status, 422);
     sim.fault({ route: 'PUT /repos/{owner}/{repo}/pulls/{pull_number}/merge', kind: 'status', status: 502, when: 'after', count: 1 });
     assert.equal((await call(sim, `/repos/acme/infra/pulls/${n}/merge`, { token: inst, method: 'PUT', body: {} })).status, 502);
@@ -130,7 +164,7 @@ describe('GHES simulator: pull requests, issues, comments, custom properties', (
     assert.equal(sim.tracker.pulls().find((p) => p.number === n)?.merged, true);
   });
 
-  it('Ocean\'s external custom-property route is in no GHES description: 404, nothing written; the documented one writes', async () => {
+  it("Ocean's external custom-property route is in no GHES description: 404, nothing written; the documented one writes", async () => {
     sim.tracker.defineProperty('acme', { name: 'tier', valueType: 'string' });
     const body = { repository_names: ['infra'], properties: [{ property_name: 'tier', value: '1' }] };
     const r = await call(sim, '/orgs/acme/properties/installations/values', { token: inst, method: 'PATCH', body });
@@ -138,23 +172,45 @@ describe('GHES simulator: pull requests, issues, comments, custom properties', (
     assert.deepEqual(sim.tracker.propertyValues('acme', 'infra'), {});
     assert.equal((await call(sim, '/orgs/acme/properties/values', { token: inst, method: 'PATCH', body })).status, 204);
     assert.deepEqual(sim.tracker.propertyValues('acme', 'infra'), { tier: '1' });
-    assert.equal((await call(sim, '/orgs/acme/properties/values', { token: inst, method: 'PATCH', body: { ...body, properties: [{ property_name: 'tier', value: null }] } })).status, 204);
+    assert.equal(
+      (
+        await call(sim, '/orgs/acme/properties/values', {
+          token: inst,
+          method: 'PATCH',
+          body: { ...body, properties: [{ property_name: 'tier', value: null }] },
+        })
+      ).status,
+      204,
+    );
   });
 
   it('custom property values: null unsets, an undefined property or a value outside the allowed set is 422 and changes nothing', async () => {
     sim.tracker.defineProperty('acme', { name: 'env', valueType: 'single_select', allowedValues: ['prod', 'dev'] });
-    const patch = (properties: unknown) => call(sim, '/repos/acme/infra/properties/values', { token: inst, method: 'PATCH', body: { properties } });
+    const patch = (properties: unknown) =>
+      call(sim, '/repos/acme/infra/properties/values', { token: inst, method: 'PATCH', body: { properties } });
     assert.equal((await patch([{ property_name: 'env', value: 'prod' }])).status, 204);
     assert.equal((await patch([{ property_name: 'env', value: 'staging' }])).status, 422);
-    assert.equal((await patch([{ property_name: 'env', value: 'dev' }, { property_name: 'nope', value: 'x' }])).status, 422);
+    assert.equal(
+      (
+        await patch([
+          { property_name: 'env', value: 'dev' },
+          { property_name: 'nope', value: 'x' },
+        ])
+      ).status,
+      422,
+    );
     assert.deepEqual(sim.tracker.propertyValues('acme', 'infra'), { env: 'prod' });
     assert.equal((await patch([{ property_name: 'env', value: null }])).status, 204);
     assert.deepEqual(sim.tracker.propertyValues('acme', 'infra'), {});
-    const tooMany = await call(sim, '/orgs/acme/properties/values', { token: inst, method: 'PATCH', body: { repository_names: Array.from({ length: 31 }, () => 'infra'), properties: [] } });
+    const tooMany = await call(sim, '/orgs/acme/properties/values', {
+      token: inst,
+      method: 'PATCH',
+      body: { repository_names: Array.from({ length: 31 }, () => 'infra'), properties: [] },
+    });
     assert.equal(tooMany.status, 422);
   });
 
-  it('a new pull request\'s mergeable is null until GitHub has computed it (mergeabilityDelayMs)', async () => {
+  it("a new pull request's mergeable is null until GitHub has computed it (mergeabilityDelayMs)", async () => {
     sim.setRunTiming({ mergeabilityDelayMs: 300 });
     try {
       sim.addRepo({ owner: 'acme', name: 'slow', branches: ['m'] });
@@ -172,21 +228,44 @@ describe('GHES simulator: pull requests, issues, comments, custom properties', (
 
   it('the same controls over HTTP (/_sim/*) for a simulator in another process', async () => {
     const ctl = async (method: string, path: string, body?: unknown) => {
-      const r = await fetch(`${sim.origin}${path}`, { method, headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+      const r = await fetch(`${sim.origin}${path}`, {
+        method,
+        headers: { 'content-type': 'application/json' },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
       return { status: r.status, json: r.status === 204 ? undefined : await r.json() };
     };
-    const planted = await ctl('POST', '/_sim/issues', { owner: 'acme', repo: 'infra', title: 'planted', body: 'r_http_1', user: 'mallory' });
+    const planted = await ctl('POST', '/_sim/issues', {
+      owner: 'acme',
+      repo: 'infra',
+      title: 'planted',
+      body: 'r_http_1',
+      user: 'mallory',
+    });
     assert.equal(planted.status, 201);
-    assert.equal((await ctl('POST', '/_sim/comments', { owner: 'acme', repo: 'infra', number: planted.json.number, body: 'r_http_1' })).status, 201);
+    assert.equal(
+      (await ctl('POST', '/_sim/comments', { owner: 'acme', repo: 'infra', number: planted.json.number, body: 'r_http_1' })).status,
+      201,
+    );
     const issues = await ctl('GET', '/_sim/issues');
     assert.equal(issues.json.find((i: { number: number }) => i.number === planted.json.number).user, 'mallory');
     assert.equal((await ctl('GET', '/_sim/comments')).json.filter((c: { body: string }) => c.body === 'r_http_1').length, 1);
     const pr = await openPull('e');
-    assert.equal((await ctl('POST', '/_sim/pulls/merge-state', { owner: 'acme', repo: 'infra', number: pr.json.number, state: 'blocked' })).status, 204);
+    assert.equal(
+      (await ctl('POST', '/_sim/pulls/merge-state', { owner: 'acme', repo: 'infra', number: pr.json.number, state: 'blocked' })).status,
+      204,
+    );
     assert.equal((await ctl('GET', '/_sim/pulls')).json.find((p: { number: number }) => p.number === pr.json.number).mergeState, 'blocked');
-    assert.equal((await call(sim, `/repos/acme/infra/pulls/${pr.json.number}/merge`, { token: inst, method: 'PUT', body: {} })).status, 405);
+    assert.equal(
+      (await call(sim, `/repos/acme/infra/pulls/${pr.json.number}/merge`, { token: inst, method: 'PUT', body: {} })).status,
+      405,
+    );
     assert.equal((await ctl('POST', '/_sim/properties', { org: 'acme', name: 'cost', valueType: 'string' })).status, 204);
-    await call(sim, '/repos/acme/infra/properties/values', { token: inst, method: 'PATCH', body: { properties: [{ property_name: 'cost', value: '7' }] } });
+    await call(sim, '/repos/acme/infra/properties/values', {
+      token: inst,
+      method: 'PATCH',
+      body: { properties: [{ property_name: 'cost', value: '7' }] },
+    });
     assert.deepEqual((await ctl('GET', '/_sim/properties/values/acme/infra')).json, { cost: '7' });
     assert.equal((await ctl('POST', '/_sim/timing', { searchLagMs: 60_000 })).status, 204);
     await call(sim, '/repos/acme/infra/issues', { token: inst, method: 'POST', body: { title: 't', body: 'r_http_lag' } });

@@ -5,15 +5,7 @@ import type { MintOptions } from './oidc.js';
 export type { MintOptions } from './oidc.js';
 
 export type Conclusion =
-  | 'success'
-  | 'failure'
-  | 'neutral'
-  | 'cancelled'
-  | 'skipped'
-  | 'timed_out'
-  | 'action_required'
-  | 'stale'
-  | 'startup_failure';
+  'success' | 'failure' | 'neutral' | 'cancelled' | 'skipped' | 'timed_out' | 'action_required' | 'stale' | 'startup_failure';
 
 export type RunStatus = 'requested' | 'queued' | 'pending' | 'waiting' | 'in_progress' | 'completed';
 
@@ -344,7 +336,13 @@ export interface SimTracker {
   /** Defines (or redefines) an organization's custom property. */
   defineProperty(
     org: string,
-    def: { name: string; valueType: 'string' | 'single_select' | 'multi_select' | 'true_false'; required?: boolean; defaultValue?: string | null; allowedValues?: string[] | null },
+    def: {
+      name: string;
+      valueType: 'string' | 'single_select' | 'multi_select' | 'true_false';
+      required?: boolean;
+      defaultValue?: string | null;
+      allowedValues?: string[] | null;
+    },
   ): void;
   /** A repository's set custom-property values. */
   propertyValues(owner: string, repo: string): Record<string, string | string[]>;

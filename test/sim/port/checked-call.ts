@@ -20,7 +20,11 @@ export async function checkedCall(
 ): Promise<Answer> {
   const headers: Record<string, string> = { 'content-type': 'application/json', ...opts.headers };
   if (opts.token) headers.authorization = `Bearer ${opts.token}`;
-  const res = await fetch(sim.url + path, { method, headers, body: opts.raw ?? (opts.body === undefined ? undefined : JSON.stringify(opts.body)) });
+  const res = await fetch(sim.url + path, {
+    method,
+    headers,
+    body: opts.raw ?? (opts.body === undefined ? undefined : JSON.stringify(opts.body)),
+  });
   const body = (await res.json()) as Record<string, unknown>;
   const key = `${method} ${resolveRoute(new URL(path, sim.url).pathname).route}`;
   const schema = responseSchema(key, res.status);

@@ -26,15 +26,28 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
  */
 export function checkClaimBody(body: unknown): Checked<ClaimRequest> {
   if (!isObject(body)) return refuse('body must be an object');
-  const extra = Object.keys(body).find((k) => !['installationId', 'limit', 'visibilityTimeoutMs', 'exclude', 'invocationMethod'].includes(k));
+  const extra = Object.keys(body).find(
+    (k) => !['installationId', 'limit', 'visibilityTimeoutMs', 'exclude', 'invocationMethod'].includes(k),
+  );
   if (extra) return refuse(`body/${extra} is not allowed: body must NOT have additional properties`);
-  if (typeof body.installationId !== 'string' || body.installationId === '') return refuse("body must have required property 'installationId'");
-  if (!Number.isInteger(body.limit) || (body.limit as number) < 1 || (body.limit as number) > 1000) return refuse('body/limit must be an integer within 1..1000');
+  if (typeof body.installationId !== 'string' || body.installationId === '')
+    return refuse("body must have required property 'installationId'");
+  if (!Number.isInteger(body.limit) || (body.limit as number) < 1 || (body.limit as number) > 1000)
+    return refuse('body/limit must be an integer within 1..1000');
   const v = body.visibilityTimeoutMs ?? 60_000;
-  if (!Number.isInteger(v) || (v as number) < 1 || (v as number) > 600_000) return refuse('body/visibilityTimeoutMs must be an integer within 1..600000');
+  if (!Number.isInteger(v) || (v as number) < 1 || (v as number) > 600_000)
+    return refuse('body/visibilityTimeoutMs must be an integer within 1..600000');
   const exclude = body.exclude ?? [];
   if (!Array.isArray(exclude) || exclude.some((e) => typeof e !== 'string')) return refuse('body/exclude must be an array of strings');
-  return { ok: true, value: { installationId: body.installationId, limit: body.limit as number, visibilityTimeoutMs: v as number, exclude: exclude as string[] } };
+  return {
+    ok: true,
+    value: {
+      installationId: body.installationId,
+      limit: body.limit as number,
+      visibilityTimeoutMs: v as number,
+      exclude: exclude as string[],
+    },
+  };
 }
 
 /** The key a claim's `exclude` names: the action identifier of an action run, the node uid of a node run. */
@@ -67,7 +80,8 @@ export function checkAckBody(body: unknown, kind: SimPortRun['kind']): Checked<{
     return { ok: true, value: { ids: [body.nodeRunIdentifier], batch: false } };
   }
   if (typeof body.runId === 'string') return { ok: true, value: { ids: [body.runId], batch: false } };
-  if (Array.isArray(body.runIds) && body.runIds.every((x) => typeof x === 'string')) return { ok: true, value: { ids: body.runIds as string[], batch: true } };
+  if (Array.isArray(body.runIds) && body.runIds.every((x) => typeof x === 'string'))
+    return { ok: true, value: { ids: body.runIds, batch: true } };
   return refuse("body must have required property 'runId'");
 }
 

@@ -8,7 +8,7 @@ const req = { method: 'GET', path: '/v1/actions/runs/r_1', route: '/v1/actions/r
 
 describe('fault table', () => {
   it('matches by route template, exact path, RegExp and method', () => {
-    let t = 0;
+    const t = 0;
     const table = createFaultTable({ now: () => t, random: () => 0 });
     table.add({ kind: 'status', route: '/v1/actions/runs/:id', method: 'patch' });
     assert.equal(table.pick(req).decisive, undefined);
@@ -93,10 +93,13 @@ describe('Port simulator: faults over HTTP', () => {
     sim.clearFaults();
     assert.equal((await fetch(`${sim.url}/v1/actions/runs/r_1`)).status, 401);
     const last = sim.requests().slice(-3);
-    assert.deepEqual(last.map((r) => [r.method, r.status, r.fault]), [
-      ['PATCH', 0, 'reset'],
-      ['GET', 0, 'outage'],
-      ['GET', 401, undefined],
-    ]);
+    assert.deepEqual(
+      last.map((r) => [r.method, r.status, r.fault]),
+      [
+        ['PATCH', 0, 'reset'],
+        ['GET', 0, 'outage'],
+        ['GET', 401, undefined],
+      ],
+    );
   });
 });

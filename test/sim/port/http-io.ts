@@ -1,8 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
-export type BodyRead =
-  | { kind: 'ok'; raw: string }
-  | { kind: 'too-large'; bytes: number };
+export type BodyRead = { kind: 'ok'; raw: string } | { kind: 'too-large'; bytes: number };
 
 // Reads the whole body but keeps at most `limit` bytes: draining the rest lets
 // the 413 reach a client that is still sending instead of breaking its pipe.

@@ -2,7 +2,13 @@
 // top level, INTEGRATION_ACTION inside integrationActionExecutionProperties.
 import type { Invocation, SimPortRun } from './types.js';
 
-export function workflowOf(inv: Invocation): { org?: unknown; repo?: unknown; workflow?: unknown; workflowInputs?: Record<string, unknown>; reportWorkflowStatus?: unknown } {
+export function workflowOf(inv: Invocation): {
+  org?: unknown;
+  repo?: unknown;
+  workflow?: unknown;
+  workflowInputs?: Record<string, unknown>;
+  reportWorkflowStatus?: unknown;
+} {
   return inv.type === 'GITHUB' ? inv : inv.integrationActionExecutionProperties;
 }
 

@@ -43,7 +43,13 @@ function fakeProducer(): { producer: Producer; sent: ProducerRecord[] } {
 describe('publisher: envelope', () => {
   it('builds the documented run message', () => {
     const at = new Date('2026-03-01T10:00:00.000Z');
-    const msg = buildRunMessage({ orgId: 'org_1', run: { id: 'r_abcdefghijklmnop', invocation }, userId: 'user_1', at, properties: { env: 'prod' } });
+    const msg = buildRunMessage({
+      orgId: 'org_1',
+      run: { id: 'r_abcdefghijklmnop', invocation },
+      userId: 'user_1',
+      at,
+      properties: { env: 'prod' },
+    });
     assert.equal(msg.action, 'Create');
     assert.equal(msg.resourceType, 'run');
     assert.equal(msg.status, 'TRIGGERED');
@@ -116,7 +122,10 @@ describe('publisher: Kafka side (fake producer)', () => {
     await publishMessages(producer, 'org_1.github.runs', [{ key: 'k', value: { a: 'é' } }, { value: 'raw' }, { value: Buffer.from('b') }]);
     assert.equal(sent.length, 1);
     assert.equal(sent[0]?.topic, 'org_1.github.runs');
-    assert.deepEqual(sent[0]?.messages.map((m) => m.value), ['{"a":"é"}', 'raw', Buffer.from('b')]);
+    assert.deepEqual(
+      sent[0]?.messages.map((m) => m.value),
+      ['{"a":"é"}', 'raw', Buffer.from('b')],
+    );
     assert.equal(sent[0]?.messages[0]?.key, 'k');
   });
 

@@ -17,12 +17,7 @@ export interface RateLimiter {
 // headers (port-docs docs/api-reference/rate-limits.mdx): x-ratelimit-period (the window in
 // seconds), -limit, -remaining, and -reset: "the time at which the current rate limit window
 // resets, in UTC epoch seconds".
-export function createRateLimiter(opts: {
-  limit: number;
-  windowMs: number;
-  enforce: boolean;
-  now: () => number;
-}): RateLimiter {
+export function createRateLimiter(opts: { limit: number; windowMs: number; enforce: boolean; now: () => number }): RateLimiter {
   let windowStart = opts.now();
   let used = 0;
   return {

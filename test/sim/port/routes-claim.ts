@@ -57,7 +57,8 @@ export function handleClaimRoutes(ctx: RouteContext): boolean {
     for (const r of runs) applyClaim(r, now, req.visibilityTimeoutMs);
     // Claimed runs are the run records themselves (port-agent's tests: _id, id, payload,
     // pendingExecution, claimedUntil, installationId).
-    if (spec.kind === 'action') ctx.reply(200, { ok: true, runs: runs.map((r) => runView(r, { withExternalRunId: ctx.options.servesExternalRunId })) });
+    if (spec.kind === 'action')
+      ctx.reply(200, { ok: true, runs: runs.map((r) => runView(r, { withExternalRunId: ctx.options.servesExternalRunId })) });
     else ctx.reply(200, { ok: true, nodeRuns: runs.map((r) => nodeRunView(r)) });
     return true;
   }

@@ -28,7 +28,8 @@ const key = (bp: string, id: string) => `${bp}\u0000${id}`;
 
 function matchesRule(e: SimEntity, rule: Record<string, unknown>): boolean {
   if (Array.isArray(rule.rules)) return matchesQuery(e, rule);
-  const value = rule.property === '$blueprint' ? e.blueprint : rule.property === '$identifier' ? e.identifier : (e.properties as Record<string, unknown>)[String(rule.property)];
+  const value =
+    rule.property === '$blueprint' ? e.blueprint : rule.property === '$identifier' ? e.identifier : e.properties[String(rule.property)];
   if (rule.operator === '=') return value === rule.value;
   if (rule.operator === 'in') return Array.isArray(rule.value) && rule.value.includes(value);
   return false;

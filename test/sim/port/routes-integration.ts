@@ -63,7 +63,18 @@ export function handleIntegrationRoutes(ctx: RouteContext): boolean {
       return true;
     }
     const b = ctx.body;
-    const allowed = ['title', 'installationAppType', 'version', 'spec', 'actionsProcessingEnabled', 'config', 'changelogDestination', 'incrementalSyncEnabled', 'processingMode', 'arePortResourcesInitialized'];
+    const allowed = [
+      'title',
+      'installationAppType',
+      'version',
+      'spec',
+      'actionsProcessingEnabled',
+      'config',
+      'changelogDestination',
+      'incrementalSyncEnabled',
+      'processingMode',
+      'arePortResourcesInitialized',
+    ];
     const extra = isObject(b) ? Object.keys(b).find((k) => !allowed.includes(k)) : 'body';
     if (!isObject(b) || extra) {
       ctx.reply(422, portError('invalid_request', `body/${extra} is not allowed`));

@@ -64,7 +64,7 @@ export function checkPatchBody(body: unknown): Checked<RunPatch> {
   if (link !== undefined && typeof link !== 'string' && !(Array.isArray(link) && link.every((l) => typeof l === 'string'))) {
     return refuse('body/link must be a string or an array of strings');
   }
-  return { ok: true, value: body as RunPatch };
+  return { ok: true, value: body };
 }
 
 export function checkLogBody(body: unknown): Checked<LogWrite> {

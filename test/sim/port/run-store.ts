@@ -23,7 +23,8 @@ export function createRunStore(opts: { now: () => number }): RunStore {
     create(spec) {
       const type = spec.invocation?.type;
       if (type !== 'GITHUB' && type !== 'INTEGRATION_ACTION') throw new Error('invocation.type must be GITHUB or INTEGRATION_ACTION');
-      if (type === 'INTEGRATION_ACTION' && typeof spec.invocation.installationId !== 'string') throw new Error('an INTEGRATION_ACTION invocation needs installationId');
+      if (type === 'INTEGRATION_ACTION' && typeof spec.invocation.installationId !== 'string')
+        throw new Error('an INTEGRATION_ACTION invocation needs installationId');
       const kind = spec.kind ?? (spec.runId?.startsWith('wfnr_') ? 'workflow-node' : 'action');
       const id = spec.runId ?? randomRunId(kind === 'workflow-node' ? 'wfnr_' : 'r_');
       if (runs.has(id)) throw new Error(`run ${id} already exists`);

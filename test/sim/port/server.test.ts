@@ -3,7 +3,13 @@ import assert from 'node:assert/strict';
 import { startPortSim, type PortSim } from './server.js';
 import type { GithubInvocation } from './types.js';
 
-const invocation: GithubInvocation = { type: 'GITHUB', org: 'acme', repo: 'infra', workflow: 'deploy.yml', workflowInputs: { service: 'api' } };
+const invocation: GithubInvocation = {
+  type: 'GITHUB',
+  org: 'acme',
+  repo: 'infra',
+  workflow: 'deploy.yml',
+  workflowInputs: { service: 'api' },
+};
 const creds = { orgId: 'org_test', clientId: 'cid', clientSecret: 'csecret' };
 
 interface Reply {
@@ -12,7 +18,12 @@ interface Reply {
   body: Record<string, unknown>;
 }
 
-async function call(sim: PortSim, method: string, path: string, opts: { token?: string; body?: unknown; raw?: string } = {}): Promise<Reply> {
+async function call(
+  sim: PortSim,
+  method: string,
+  path: string,
+  opts: { token?: string; body?: unknown; raw?: string } = {},
+): Promise<Reply> {
   const headers: Record<string, string> = { 'content-type': 'application/json' };
   if (opts.token) headers.authorization = `Bearer ${opts.token}`;
   const res = await fetch(sim.url + path, {
@@ -43,13 +54,16 @@ describe('Port simulator: auth', () => {
     assert.equal(r.body.ok, true);
     assert.equal(r.body.tokenType, 'Bearer');
     assert.equal(r.body.expiresIn, 60);
-    assert.match(r.body.accessToken as string, /^[\w-]+\.[\w-]+\.[\w-]{20,}$/, "a JWT");
+    assert.match(r.body.accessToken as string, /^[\w-]+\.[\w-]+\.[\w-]{20,}$/, 'a JWT');
     const again = await login(sim);
     assert.notEqual(again, r.body.accessToken);
   });
 
   it('refuses bad credentials with 401 in Port error shape, a body that is not the schema with 422', async () => {
-    for (const body of [{ clientId: 'cid', clientSecret: 'wrong' }, { clientId: 'other', clientSecret: 'csecret' }]) {
+    for (const body of [
+      { clientId: 'cid', clientSecret: 'wrong' },
+      { clientId: 'other', clientSecret: 'csecret' },
+    ]) {
       const r = await call(sim, 'POST', '/v1/auth/access_token', { body });
       assert.equal(r.status, 401);
       assert.equal(r.body.ok, false);
@@ -132,13 +146,19 @@ describe('Port simulator: runs', () => {
     assert.equal(badStatus.status, 422);
     const badLink = await call(sim, 'PATCH', `/v1/actions/runs/${run.id}`, { token, body: { link: [1] } });
     assert.equal(badLink.status, 422);
-    assert.deepEqual(sim.getRun(run.id)?.history.map((h) => h.status), [422, 422, 422]);
+    assert.deepEqual(
+      sim.getRun(run.id)?.history.map((h) => h.status),
+      [422, 422, 422],
+    );
   });
 
   it('updates link/externalRunId/summary in progress, then sets status exactly once', async () => {
     const run = sim.createRun({ invocation });
     const path = `/v1/actions/runs/${run.id}`;
-    const p1 = await call(sim, 'PATCH', path, { token, body: { link: ['https://ghe/run/1'], externalRunId: 'gh_1_2_3', summary: 'dispatched' } });
+    const p1 = await call(sim, 'PATCH', path, {
+      token,
+      body: { link: ['https://ghe/run/1'], externalRunId: 'gh_1_2_3', summary: 'dispatched' },
+    });
     assert.equal(p1.status, 200);
     assert.equal(sim.getRun(run.id)?.status, 'IN_PROGRESS');
     assert.equal(sim.getRun(run.id)?.statusWrites, 0);
@@ -153,7 +173,10 @@ describe('Port simulator: runs', () => {
     assert.equal(stored.status, 'SUCCESS');
     assert.equal(stored.statusWrites, 2);
     assert.deepEqual(stored.link, ['https://ghe/run/1']);
-    assert.deepEqual(stored.history.map((h) => h.status), [200, 200, 422]);
+    assert.deepEqual(
+      stored.history.map((h) => h.status),
+      [200, 200, 422],
+    );
     const g = await call(sim, 'GET', path, { token });
     assert.equal((g.body.run as Record<string, unknown>).externalRunId, 'gh_1_2_3');
   });
@@ -165,7 +188,10 @@ describe('Port simulator: runs', () => {
     const broken = await call(sim, 'PATCH', `/v1/actions/runs/${run.id}`, { token, raw: '{"summary":' });
     assert.equal(broken.status, 400);
     assert.equal(sim.getRun(run.id)?.summary, undefined);
-    assert.deepEqual(sim.getRun(run.id)?.history.map((h) => h.status), [413, 400]);
+    assert.deepEqual(
+      sim.getRun(run.id)?.history.map((h) => h.status),
+      [413, 400],
+    );
   });
 
   it('appends logs; terminationStatus ends the run and is accepted once', async () => {
@@ -174,7 +200,10 @@ describe('Port simulator: runs', () => {
     assert.equal((await call(sim, 'POST', path, { token, body: { message: 'Workflow started' } })).status, 201);
     assert.equal((await call(sim, 'POST', path, { token, body: { note: 'x', message: 'y' } })).status, 422);
     assert.equal((await call(sim, 'POST', path, { token, body: {} })).status, 422);
-    const end = await call(sim, 'POST', path, { token, body: { message: 'Workflow completed: failure', terminationStatus: 'FAILURE', statusLabel: 'failed' } });
+    const end = await call(sim, 'POST', path, {
+      token,
+      body: { message: 'Workflow completed: failure', terminationStatus: 'FAILURE', statusLabel: 'failed' },
+    });
     assert.equal(end.status, 201);
     const again = await call(sim, 'POST', path, { token, body: { message: 'again', terminationStatus: 'SUCCESS' } });
     assert.equal(again.status, 422);
@@ -184,7 +213,10 @@ describe('Port simulator: runs', () => {
     assert.equal(stored.status, 'FAILURE');
     assert.equal(stored.statusLabel, 'failed');
     assert.equal(stored.statusWrites, 3);
-    assert.deepEqual(stored.logs.map((l) => l.message), ['Workflow started', 'Workflow completed: failure']);
+    assert.deepEqual(
+      stored.logs.map((l) => l.message),
+      ['Workflow started', 'Workflow completed: failure'],
+    );
   });
 
   it('looks runs up by external_run_id (empty list when none)', async () => {
@@ -192,7 +224,10 @@ describe('Port simulator: runs', () => {
     await call(sim, 'PATCH', `/v1/actions/runs/${run.id}`, { token, body: { externalRunId: 'gh_9_9_42' } });
     const hit = await call(sim, 'GET', '/v1/actions/runs?version=v2&external_run_id=gh_9_9_42', { token });
     assert.equal(hit.status, 200);
-    assert.deepEqual((hit.body.runs as Array<{ id: string }>).map((r) => r.id), [run.id]);
+    assert.deepEqual(
+      (hit.body.runs as Array<{ id: string }>).map((r) => r.id),
+      [run.id],
+    );
     const miss = await call(sim, 'GET', '/v1/actions/runs?version=v2&external_run_id=nope', { token });
     assert.deepEqual(miss.body, { ok: true, runs: [] });
   });
@@ -242,7 +277,10 @@ describe('Port simulator: control surface', () => {
       assert.equal(created.status, 201);
       assert.equal(sim.getRun('r_fixed')?.status, 'IN_PROGRESS');
       const listed = await call(sim, 'GET', '/_sim/runs');
-      assert.deepEqual((listed.body.runs as Array<{ id: string }>).map((r) => r.id), ['r_fixed']);
+      assert.deepEqual(
+        (listed.body.runs as Array<{ id: string }>).map((r) => r.id),
+        ['r_fixed'],
+      );
       assert.equal((await call(sim, 'POST', '/_sim/runs', { body: { invocation: { type: 'GITLAB' } } })).status, 400);
 
       const f = await call(sim, 'POST', '/_sim/faults', { body: { kind: 'status', status: 502, routeRegex: '^/v1/kafka' } });
@@ -252,7 +290,10 @@ describe('Port simulator: control surface', () => {
       assert.equal((await call(sim, 'GET', '/v1/kafka-credentials')).status, 401);
 
       const reqs = await call(sim, 'GET', '/_sim/requests');
-      assert.deepEqual((reqs.body.requests as Array<{ status: number }>).map((r) => r.status), [502, 401]);
+      assert.deepEqual(
+        (reqs.body.requests as Array<{ status: number }>).map((r) => r.status),
+        [502, 401],
+      );
     } finally {
       await sim.close();
     }

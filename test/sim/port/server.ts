@@ -56,7 +56,13 @@ export async function startPortSim(options: PortSimOptions): Promise<PortSim> {
   let kafka: KafkaCredentials | undefined = options.kafka;
   let logSeq = 0;
   const entities: EntityStore = new Map();
-  const handlers: RouteHandler[] = [handleRunRoutes, handleClaimRoutes, handleNodeRoutes, handleIntegrationRoutes, createEntityHandler(entities)];
+  const handlers: RouteHandler[] = [
+    handleRunRoutes,
+    handleClaimRoutes,
+    handleNodeRoutes,
+    handleIntegrationRoutes,
+    createEntityHandler(entities),
+  ];
 
   function addIntegration(i: Partial<SimIntegration> & { installationId: string }): SimIntegration {
     const at = new Date(now()).toISOString();
@@ -115,17 +121,25 @@ export async function startPortSim(options: PortSimOptions): Promise<PortSim> {
 
     const rate = limiter.take();
     const rlHeaders = rateLimitHeaders(rate);
-    const reply = (status: number, body: unknown, extra: Record<string, string> = {}): void => send(status, body, { ...rlHeaders, ...extra });
+    const reply = (status: number, body: unknown, extra: Record<string, string> = {}): void =>
+      send(status, body, { ...rlHeaders, ...extra });
     if (rate.limited) {
       req.resume();
-      return reply(429, portError('rate_limit_exceeded', 'Too many requests for this organization'), { 'retry-after': String(Math.max(1, rate.resetInS)) });
+      return reply(429, portError('rate_limit_exceeded', 'Too many requests for this organization'), {
+        'retry-after': String(Math.max(1, rate.resetInS)),
+      });
     }
 
     const read = await readBody(req, MAX_BODY_BYTES);
     let body: unknown;
     let bodyError: Refusal | undefined;
     if (read.kind === 'too-large') {
-      bodyError = { ok: false, status: 413, error: 'payload_too_large', message: `request body of ${read.bytes} bytes exceeds ${MAX_BODY_BYTES}` };
+      bodyError = {
+        ok: false,
+        status: 413,
+        error: 'payload_too_large',
+        message: `request body of ${read.bytes} bytes exceeds ${MAX_BODY_BYTES}`,
+      };
     } else {
       const parsed = parseJson(read.raw);
       if (parsed.ok) body = parsed.value;
@@ -140,7 +154,13 @@ export async function startPortSim(options: PortSimOptions): Promise<PortSim> {
       // The description's body schema: both strings required, nothing else (422 otherwise).
       const extra = Object.keys(b).find((k) => k !== 'clientId' && k !== 'clientSecret');
       if (typeof b.clientId !== 'string' || typeof b.clientSecret !== 'string' || extra) {
-        return reply(422, portError('invalid_request', extra ? `body/${extra} is not allowed` : "body must have required properties 'clientId' and 'clientSecret'"));
+        return reply(
+          422,
+          portError(
+            'invalid_request',
+            extra ? `body/${extra} is not allowed` : "body must have required properties 'clientId' and 'clientSecret'",
+          ),
+        );
       }
       const good = b.clientId === options.clientId && sameSecret(b.clientSecret, options.clientSecret);
       if (!good) return reply(401, portError('unauthorized', 'Invalid clientId or clientSecret'));

@@ -26,7 +26,13 @@ export function createTokenStore(opts: { ttlS: number; now: () => number; orgId?
   return {
     issue() {
       const iat = Math.floor(opts.now() / 1000);
-      const payload = { orgId: opts.orgId ?? 'org_sim', isMachine: machine, iat, exp: iat + opts.ttlS, jti: randomBytes(8).toString('hex') };
+      const payload = {
+        orgId: opts.orgId ?? 'org_sim',
+        isMachine: machine,
+        iat,
+        exp: iat + opts.ttlS,
+        jti: randomBytes(8).toString('hex'),
+      };
       const accessToken = `${b64({ alg: 'RS256', typ: 'JWT' })}.${b64(payload)}.${randomBytes(24).toString('base64url')}`;
       expiries.set(accessToken, opts.now() + opts.ttlS * 1000);
       return { accessToken, expiresIn: opts.ttlS };

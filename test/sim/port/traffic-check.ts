@@ -17,11 +17,15 @@ export function checkTraffic(sim: PortSim): { problems: string[]; seen: Set<stri
       continue;
     }
     seen.add(`${key} ${r.status}`);
-    if (route.request && r.body !== undefined && r.route !== '/v1/auth/access_token') problems.push(...checkSchema(r.body, route.request).map((e) => `${key} request: ${e}`));
+    if (route.request && r.body !== undefined && r.route !== '/v1/auth/access_token')
+      problems.push(...checkSchema(r.body, route.request).map((e) => `${key} request: ${e}`));
     problems.push(...checkQuery(new URLSearchParams(r.query ?? ''), route.query ?? {}).map((e) => `${key}: ${e}`));
     const schema = responseSchema(key, r.status);
     if (!schema) problems.push(`${key} ${r.status}: an answer the description does not document`);
-    else problems.push(...checkSchema(r.response, schema, { strict: true, allowExtra: UNPROMISED_RUN_FIELDS }).map((e) => `${key} ${r.status}: ${e}`));
+    else
+      problems.push(
+        ...checkSchema(r.response, schema, { strict: true, allowExtra: UNPROMISED_RUN_FIELDS }).map((e) => `${key} ${r.status}: ${e}`),
+      );
   }
   return { problems, seen };
 }

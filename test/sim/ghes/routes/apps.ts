@@ -46,7 +46,12 @@ export function addAppRoutes(r: Router, ctx: SimContext): void {
     const repo = state.findRepo(req.params.owner!, req.params.repo!);
     if (!repo) return notFound(ctx);
     const i = [...state.installations.values()].find(
-      (x) => x.account.id === repo.owner.id && (x.repositories === 'all' || x.repositories.some((n) => n.toLowerCase() === repo.name.toLowerCase() || n.toLowerCase() === `${repo.owner.login}/${repo.name}`.toLowerCase())),
+      (x) =>
+        x.account.id === repo.owner.id &&
+        (x.repositories === 'all' ||
+          x.repositories.some(
+            (n) => n.toLowerCase() === repo.name.toLowerCase() || n.toLowerCase() === `${repo.owner.login}/${repo.name}`.toLowerCase(),
+          )),
     );
     return i ? { status: 200, body: installationShape(ctx.shape, ctx.app, i) } : notFound(ctx);
   });

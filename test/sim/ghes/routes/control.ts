@@ -1,7 +1,7 @@
 // /_sim/* : the same controls as the in-process GhesSim object, as JSON over HTTP, for a
 // test or `make stack-up` user driving a simulator in another process.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { FaultSpec, GhesSim, MintOptions, RepoSpec, RunSeed, TokenAccess, WorkflowSpec } from '../types.js';
+import type { FaultSpec, GhesSim, MintOptions, RepoSpec, RunSeed, WorkflowSpec } from '../types.js';
 
 export interface ControlDeps {
   sim: Omit<GhesSim, 'close'>;
@@ -34,7 +34,7 @@ export function faultFromJson(j: Json): FaultSpec {
 export function handleControl(deps: ControlDeps, req: IncomingMessage, res: ServerResponse, path: string, rawBody: string): void {
   const { sim } = deps;
   const method = (req.method ?? 'GET').toUpperCase();
-  let body: Json = {};
+  let body: Json;
   try {
     body = rawBody.trim() ? (JSON.parse(rawBody) as Json) : {};
   } catch {
@@ -55,7 +55,8 @@ export function handleControl(deps: ControlDeps, req: IncomingMessage, res: Serv
     }
     if (delFault) return reply(res, deps.removeFault(Number(delFault[1])) ? 204 : 404);
     const propValues = /^GET \/_sim\/properties\/values\/([^/]+)\/([^/]+)$/.exec(at);
-    if (propValues) return reply(res, 200, sim.tracker.propertyValues(decodeURIComponent(propValues[1]!), decodeURIComponent(propValues[2]!)));
+    if (propValues)
+      return reply(res, 200, sim.tracker.propertyValues(decodeURIComponent(propValues[1]!), decodeURIComponent(propValues[2]!)));
     switch (at) {
       case 'GET /_sim/health':
         return reply(res, 200, { ok: true, url: sim.url });
@@ -86,13 +87,18 @@ export function handleControl(deps: ControlDeps, req: IncomingMessage, res: Serv
       case 'POST /_sim/tokens': {
         const { token, ...access } = body;
         if (typeof token !== 'string' || token === '') throw new Error('token is required');
-        sim.addToken(token, access as TokenAccess);
+        sim.addToken(token, access);
         return reply(res, 201, { ok: true });
       }
       case 'POST /_sim/installations': {
         const repositories = body.repositories as 'all' | string[] | undefined;
         const permissions = body.permissions as Record<string, string> | undefined;
-        return reply(res, 201, { id: sim.addInstallation(String(body.account), { ...(repositories ? { repositories } : {}), ...(permissions ? { permissions } : {}) }) });
+        return reply(res, 201, {
+          id: sim.addInstallation(String(body.account), {
+            ...(repositories ? { repositories } : {}),
+            ...(permissions ? { permissions } : {}),
+          }),
+        });
       }
       // Pull requests, issues, comments, reviews, custom properties (GhesSim.tracker).
       case 'GET /_sim/pulls':

@@ -4,7 +4,8 @@ import { renderRunName } from '../render-title.js';
 import type { Router } from '../router.js';
 import type { DispatchRecord } from '../types.js';
 
-const asRecord = (v: unknown): Record<string, unknown> => (v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {});
+const asRecord = (v: unknown): Record<string, unknown> =>
+  v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
 
 export function addDispatchRoute(r: Router, ctx: SimContext): void {
   const { state, clock } = ctx;

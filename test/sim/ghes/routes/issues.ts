@@ -51,7 +51,12 @@ export function addIssueRoutes(r: Router, ctx: SimContext): void {
     if (assignees === null) return { res: validationFailed(ctx, [{ resource: 'Issue', field: 'assignees', code: 'invalid' }]) };
     // An assignee must be someone who can be assigned: the simulator knows accounts it has seen.
     const unknown = (assignees ?? []).find((a) => !state.accounts.has(a.toLowerCase()));
-    if (unknown !== undefined) return { res: validationFailed(ctx, [{ resource: 'Issue', field: 'assignees', code: 'invalid', message: `${unknown} is not a valid assignee` }]) };
+    if (unknown !== undefined)
+      return {
+        res: validationFailed(ctx, [
+          { resource: 'Issue', field: 'assignees', code: 'invalid', message: `${unknown} is not a valid assignee` },
+        ]),
+      };
     return { ...(labels ? { labels } : {}), ...(assignees ? { assignees } : {}) };
   };
 
@@ -111,12 +116,14 @@ export function addIssueRoutes(r: Router, ctx: SimContext): void {
     const b = asRecord(req.body);
     const i = f.issue;
     const st = optString(b.state);
-    if (st !== undefined && st !== 'open' && st !== 'closed') return validationFailed(ctx, [{ resource: 'Issue', field: 'state', code: 'invalid' }]);
+    if (st !== undefined && st !== 'open' && st !== 'closed')
+      return validationFailed(ctx, [{ resource: 'Issue', field: 'state', code: 'invalid' }]);
     const reason = b.state_reason;
     if (reason !== undefined && reason !== null && !(typeof reason === 'string' && STATE_REASONS.has(reason))) {
       return validationFailed(ctx, [{ resource: 'Issue', field: 'state_reason', code: 'invalid' }]);
     }
-    if (b.title !== undefined && (typeof b.title !== 'string' || b.title === '')) return validationFailed(ctx, [{ resource: 'Issue', field: 'title', code: 'invalid' }]);
+    if (b.title !== undefined && (typeof b.title !== 'string' || b.title === ''))
+      return validationFailed(ctx, [{ resource: 'Issue', field: 'title', code: 'invalid' }]);
     const lists = listsOf(b);
     if ('res' in lists) return lists.res;
     const now = clock.now();
@@ -145,7 +152,14 @@ export function addIssueRoutes(r: Router, ctx: SimContext): void {
     const body = optString(asRecord(req.body).body);
     if (!body) return validationFailed(ctx, [{ resource: 'IssueComment', field: 'body', code: 'missing_field' }]);
     const now = clock.now();
-    const c: CommentRecord = { id: state.nextId(), issue: f.issue, body, user: actorFor(ctx, req.principal)!, createdAtMs: now, updatedAtMs: now };
+    const c: CommentRecord = {
+      id: state.nextId(),
+      issue: f.issue,
+      body,
+      user: actorFor(ctx, req.principal)!,
+      createdAtMs: now,
+      updatedAtMs: now,
+    };
     t.comments.set(c.id, c);
     f.issue.updatedAtMs = now;
     const shape = commentShape(ctx.shape, c);
@@ -157,7 +171,8 @@ export function addIssueRoutes(r: Router, ctx: SimContext): void {
     if ('res' in f) return f.res;
     const since = req.query.get('since');
     const sinceMs = since ? Date.parse(since) : null;
-    if (sinceMs !== null && Number.isNaN(sinceMs)) return validationFailed(ctx, [{ resource: 'IssueComment', field: 'since', code: 'invalid' }]);
+    if (sinceMs !== null && Number.isNaN(sinceMs))
+      return validationFailed(ctx, [{ resource: 'IssueComment', field: 'since', code: 'invalid' }]);
     // Ascending by id, as GitHub lists an issue's comments.
     const all = t.commentsOf(f.issue).filter((c) => sinceMs === null || c.updatedAtMs >= sinceMs);
     const page = paginate(all, req.query);
@@ -199,13 +214,26 @@ export function addIssueRoutes(r: Router, ctx: SimContext): void {
     const cutoff = clock.now() - ctx.searchLagMs;
     const rows = visible
       .flatMap((repo) => t.issuesOf(repo))
-      .filter((i) => i.createdAtMs <= cutoff && matchesSearch(parsed, i, t.commentsOf(i).map((c) => c.body)))
+      .filter(
+        (i) =>
+          i.createdAtMs <= cutoff &&
+          matchesSearch(
+            parsed,
+            i,
+            t.commentsOf(i).map((c) => c.body),
+          ),
+      )
       .sort((a, b) => b.createdAtMs - a.createdAtMs || b.id - a.id);
     // Search returns "up to 1,000 results for each search" (GitHub docs, search).
     const capped = rows.slice(0, ctx.searchCap);
     const page = paginate(capped, req.query);
     const link = linkHeader(`${ctx.shape.api}${req.path}`, req.query, page);
     const items = page.items.map((i) => searchItemShape(ctx.shape, i, account, count(i)));
-    return { status: 200, list: true, body: { total_count: rows.length, incomplete_results: false, items, search_type: 'lexical' }, headers: link ? { link } : {} };
+    return {
+      status: 200,
+      list: true,
+      body: { total_count: rows.length, incomplete_results: false, items, search_type: 'lexical' },
+      headers: link ? { link } : {},
+    };
   });
 }

@@ -19,7 +19,7 @@ export function propertyValueError(def: PropertyDef | undefined, name: string, v
   if (value === null) return def.required ? `Property ${name} is required and cannot be unset` : null;
   if (def.valueType === 'multi_select') {
     if (!Array.isArray(value) || !value.every((v) => typeof v === 'string')) return `Property ${name} expects an array of strings`;
-    const bad = (value as string[]).find((v) => !(def.allowedValues ?? []).includes(v));
+    const bad = value.find((v) => !(def.allowedValues ?? []).includes(v));
     return bad === undefined ? null : `${bad} is not a valid value for ${name}`;
   }
   if (typeof value !== 'string') return `Property ${name} expects a string`;
@@ -53,7 +53,11 @@ export function addPropertyRoutes(r: Router, ctx: SimContext): void {
     for (const item of props) {
       const it = asRecord(item);
       const name = typeof it.property_name === 'string' ? it.property_name : '';
-      const err = propertyValueError(defsOf(org).find((d) => d.name === name), name, it.value);
+      const err = propertyValueError(
+        defsOf(org).find((d) => d.name === name),
+        name,
+        it.value,
+      );
       if (err) return { res: validationFailed(ctx, [{ resource, field: 'properties', code: 'invalid', message: err }]) };
       out.push([name, it.value as PropertyValue]);
     }
@@ -101,9 +105,12 @@ export function addPropertyRoutes(r: Router, ctx: SimContext): void {
       return validationFailed(ctx, [{ resource: 'Repository', field: 'repository_names', code: 'invalid' }]);
     }
     const repos: RepoRecord[] = [];
-    for (const n of names as string[]) {
+    for (const n of names) {
       const repo = f.repos.find((x) => x.name.toLowerCase() === n.toLowerCase());
-      if (!repo) return validationFailed(ctx, [{ resource: 'Repository', field: 'repository_names', code: 'invalid', message: `Repository ${n} not found` }]);
+      if (!repo)
+        return validationFailed(ctx, [
+          { resource: 'Repository', field: 'repository_names', code: 'invalid', message: `Repository ${n} not found` },
+        ]);
       repos.push(repo);
     }
     const values = readValues(f.org, b.properties, 'CustomPropertyValue');

@@ -10,7 +10,11 @@ import { pullShape, pullSimpleShape, reviewShape } from '../tracker-shapes.js';
 import type { IssueRecord, ReviewRecord } from '../tracker-state.js';
 import { asRecord, optBool, optString, sortIssues } from './tracker-input.js';
 
-const REVIEW_STATES: Record<string, ReviewRecord['state']> = { APPROVE: 'APPROVED', REQUEST_CHANGES: 'CHANGES_REQUESTED', COMMENT: 'COMMENTED' };
+const REVIEW_STATES: Record<string, ReviewRecord['state']> = {
+  APPROVE: 'APPROVED',
+  REQUEST_CHANGES: 'CHANGES_REQUESTED',
+  COMMENT: 'COMMENTED',
+};
 const MERGE_METHODS = new Set(['merge', 'squash', 'rebase']);
 
 export function addPullRoutes(r: Router, ctx: SimContext): void {
@@ -42,19 +46,28 @@ export function addPullRoutes(r: Router, ctx: SimContext): void {
     const head = optString(b.head);
     const base = optString(b.base);
     const missing = (['title', 'head', 'base'] as const).filter((k) => !{ title, head, base }[k]);
-    if (missing.length) return validationFailed(ctx, missing.map((field) => ({ resource: 'PullRequest', field, code: 'missing_field' })));
+    if (missing.length)
+      return validationFailed(
+        ctx,
+        missing.map((field) => ({ resource: 'PullRequest', field, code: 'missing_field' })),
+      );
     const branch = headBranch(f.repo, head!);
     // A head branch that does not exist (or a fork the simulator does not model) and a base that
     // does not exist: {"resource":"PullRequest","field":"head","code":"invalid"}, as GitHub answers
     // (reported in shepherd-tools/shepherd#51 and stackitcloud/cloud-provider-stackit#10).
-    if (branch === null || !f.repo.branches.has(branch)) return validationFailed(ctx, [{ resource: 'PullRequest', field: 'head', code: 'invalid' }]);
+    if (branch === null || !f.repo.branches.has(branch))
+      return validationFailed(ctx, [{ resource: 'PullRequest', field: 'head', code: 'invalid' }]);
     if (!f.repo.branches.has(base!)) return validationFailed(ctx, [{ resource: 'PullRequest', field: 'base', code: 'invalid' }]);
     // SIM: a branch has no commits the other lacks only when it is the same branch.
-    if (branch === base) return validationFailed(ctx, [{ resource: 'PullRequest', code: 'custom', message: `No commits between ${base} and ${branch}` }]);
+    if (branch === base)
+      return validationFailed(ctx, [{ resource: 'PullRequest', code: 'custom', message: `No commits between ${base} and ${branch}` }]);
     // One open pull request per head and base: GitHub's 422 "A pull request already exists for
     // owner:branch." (code custom; github/VisualStudio#453, vsoch/pull-request-action#86).
     const open = t.issuesOf(f.repo).find((i) => i.pull && i.state === 'open' && i.pull.head === branch && i.pull.base === base);
-    if (open) return validationFailed(ctx, [{ resource: 'PullRequest', code: 'custom', message: `A pull request already exists for ${f.repo.owner.login}:${branch}.` }]);
+    if (open)
+      return validationFailed(ctx, [
+        { resource: 'PullRequest', code: 'custom', message: `A pull request already exists for ${f.repo.owner.login}:${branch}.` },
+      ]);
     const now = clock.now();
     const pull = t.addIssue({
       repo: f.repo,
@@ -117,11 +130,16 @@ export function addPullRoutes(r: Router, ctx: SimContext): void {
     const b = asRecord(req.body);
     const p = f.pull;
     const st = optString(b.state);
-    if (st !== undefined && st !== 'open' && st !== 'closed') return validationFailed(ctx, [{ resource: 'PullRequest', field: 'state', code: 'invalid' }]);
+    if (st !== undefined && st !== 'open' && st !== 'closed')
+      return validationFailed(ctx, [{ resource: 'PullRequest', field: 'state', code: 'invalid' }]);
     const base = optString(b.base);
-    if (base !== undefined && !f.repo.branches.has(base)) return validationFailed(ctx, [{ resource: 'PullRequest', field: 'base', code: 'invalid' }]);
+    if (base !== undefined && !f.repo.branches.has(base))
+      return validationFailed(ctx, [{ resource: 'PullRequest', field: 'base', code: 'invalid' }]);
     // SIM wording: a merged pull request cannot be reopened (GitHub refuses it on its web page too).
-    if (st === 'open' && p.pull!.mergedAtMs !== null) return validationFailed(ctx, [{ resource: 'PullRequest', field: 'state', code: 'invalid', message: 'state cannot be changed. The pull request has been merged.' }]);
+    if (st === 'open' && p.pull!.mergedAtMs !== null)
+      return validationFailed(ctx, [
+        { resource: 'PullRequest', field: 'state', code: 'invalid', message: 'state cannot be changed. The pull request has been merged.' },
+      ]);
     const now = clock.now();
     if (optString(b.title) !== undefined) p.title = optString(b.title)!;
     if (typeof b.body === 'string' || b.body === null) p.body = b.body;
@@ -160,12 +178,24 @@ export function addPullRoutes(r: Router, ctx: SimContext): void {
     // 405 "if merge cannot be performed" (pulls/merge): already merged, closed, a conflict or
     // unmet protection rules. GitHub's message: "Pull Request is not mergeable" (octokit.net#373).
     if (p.mergedAtMs !== null || pull.state !== 'open' || p.mergeState !== 'clean') {
-      return { status: 405, body: { message: 'Pull Request is not mergeable', documentation_url: `${ctx.shape.origin}/docs/rest/pulls/pulls#merge-a-pull-request` } };
+      return {
+        status: 405,
+        body: {
+          message: 'Pull Request is not mergeable',
+          documentation_url: `${ctx.shape.origin}/docs/rest/pulls/pulls#merge-a-pull-request`,
+        },
+      };
     }
     // 409 "if sha was provided and pull request head did not match" (pulls/merge). SIM wording.
     const sha = optString(b.sha);
     if (sha !== undefined && sha !== p.headSha) {
-      return { status: 409, body: { message: 'Head branch was modified. Review and try the merge again.', documentation_url: `${ctx.shape.origin}/docs/rest/pulls/pulls#merge-a-pull-request` } };
+      return {
+        status: 409,
+        body: {
+          message: 'Head branch was modified. Review and try the merge again.',
+          documentation_url: `${ctx.shape.origin}/docs/rest/pulls/pulls#merge-a-pull-request`,
+        },
+      };
     }
     const now = clock.now();
     p.mergedAtMs = now;
@@ -199,16 +229,31 @@ export function addPullRoutes(r: Router, ctx: SimContext): void {
     const body = optString(b.body) ?? '';
     // "REQUEST_CHANGES or COMMENT … require a body" (pulls/create-review, body parameter):
     // GitHub answers 422 without one.
-    if (st !== 'APPROVED' && body === '') return validationFailed(ctx, [{ resource: 'PullRequestReview', field: 'body', code: 'missing_field' }]);
+    if (st !== 'APPROVED' && body === '')
+      return validationFailed(ctx, [{ resource: 'PullRequestReview', field: 'body', code: 'missing_field' }]);
     const user = actorFor(ctx, req.principal)!;
     // SIM wording: GitHub refuses a review of one's own pull request with an approval or change request.
     if (st !== 'COMMENTED' && user === f.pull.user) {
-      return validationFailed(ctx, [{ resource: 'PullRequestReview', code: 'custom', message: `Can not ${st === 'APPROVED' ? 'approve' : 'request changes on'} your own pull request` }]);
+      return validationFailed(ctx, [
+        {
+          resource: 'PullRequestReview',
+          code: 'custom',
+          message: `Can not ${st === 'APPROVED' ? 'approve' : 'request changes on'} your own pull request`,
+        },
+      ]);
     }
-    if (f.pull.state !== 'open') return validationFailed(ctx, [{ resource: 'PullRequestReview', code: 'custom', message: 'Pull request is closed' }]);
-    const review: ReviewRecord = { id: state.nextId(), pull: f.pull, user, body, state: st, submittedAtMs: clock.now(), commitId: f.pull.pull!.headSha };
+    if (f.pull.state !== 'open')
+      return validationFailed(ctx, [{ resource: 'PullRequestReview', code: 'custom', message: 'Pull request is closed' }]);
+    const review: ReviewRecord = {
+      id: state.nextId(),
+      pull: f.pull,
+      user,
+      body,
+      state: st,
+      submittedAtMs: clock.now(),
+      commitId: f.pull.pull!.headSha,
+    };
     t.reviews.push(review);
     return { status: 200, body: reviewShape(ctx.shape, review) };
   });
-
 }

@@ -59,7 +59,8 @@ export function addRunControlRoutes(r: Router, ctx: SimContext, links: LogLinks)
     const attempt = run.attempts[run.attempts.length - 1]!;
     const now = clock.simElapsedSince(attempt.startedAtMs);
     if (force) attempt.cut = { atSimMs: Math.min(attempt.cut?.atSimMs ?? Infinity, now), conclusion: 'cancelled' };
-    else if (!attempt.script.ignoresCancel && !attempt.cut) attempt.cut = { atSimMs: now + (attempt.script.cancelDelayMs ?? DEFAULT_CANCEL_DELAY_MS), conclusion: 'cancelled' };
+    else if (!attempt.script.ignoresCancel && !attempt.cut)
+      attempt.cut = { atSimMs: now + (attempt.script.cancelDelayMs ?? DEFAULT_CANCEL_DELAY_MS), conclusion: 'cancelled' };
     return { status: 202, body: {} };
   };
   r.add('POST', '/repos/{owner}/{repo}/actions/runs/{run_id}/cancel', 'token', cancelRoute(false));

@@ -8,7 +8,6 @@ import type { RepoRecord, RunRecord, WorkflowRecord } from '../state.js';
 
 const SEARCH_PARAMS = ['actor', 'branch', 'check_suite_id', 'created', 'event', 'head_sha', 'status'];
 
-
 export function addRunRoutes(r: Router, ctx: SimContext): void {
   const { state, clock } = ctx;
 
