@@ -5,7 +5,7 @@ import { rootCertificates } from 'node:tls';
 import { Agent, type Dispatcher, EnvHttpProxyAgent } from 'undici';
 import { AgentError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
-import { type FetchFn, ResponseHeaders, proxyConfigured } from '../util/http-fetch.js';
+import { type FetchFn, httpResponse, proxyConfigured } from '../util/http-fetch.js';
 import { type LogHostRules, checkLogUrl, forbiddenAddress, isGhesHost, normalHost } from './log-archive-rules.js';
 
 /** dns.lookup's shape, injectable so tests can make a name lead where they want. */
@@ -127,17 +127,6 @@ export function createLogArchiveFetch(opts: {
       if (cause instanceof AgentError) throw cause;
       throw new TypeError('fetch failed', { cause: err });
     }
-    const { statusCode: status, body } = res;
-    return {
-      ok: status >= 200 && status < 300,
-      status,
-      statusText: res.statusText ?? '',
-      url: url.href,
-      headers: new ResponseHeaders(res.headers),
-      body,
-      text: () => body.text(),
-      json: () => body.json(),
-      arrayBuffer: () => body.arrayBuffer(),
-    };
+    return httpResponse(res, res.body, url.href);
   };
 }

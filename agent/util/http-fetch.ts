@@ -45,6 +45,26 @@ export interface HttpRequestInit {
 
 export type FetchFn = (url: string | URL, init?: HttpRequestInit) => Promise<HttpResponse>;
 
+/** fetch's Response over one of undici's answers and its body (read whole, or the stream itself). */
+export function httpResponse(
+  res: Pick<Dispatcher.ResponseData, 'statusCode' | 'statusText' | 'headers'>,
+  body: ResponseBody,
+  href: string,
+): HttpResponse {
+  const status = res.statusCode;
+  return {
+    ok: status >= 200 && status < 300,
+    status,
+    statusText: res.statusText ?? '',
+    url: href,
+    headers: new ResponseHeaders(res.headers),
+    body,
+    text: () => body.text(),
+    json: () => body.json(),
+    arrayBuffer: () => body.arrayBuffer(),
+  };
+}
+
 /** Read-only response headers with the fetch `Headers` interface the clients use (get, iteration). */
 export class ResponseHeaders implements Iterable<[string, string]> {
   constructor(private readonly raw: Record<string, string | string[] | undefined>) {}
@@ -322,19 +342,8 @@ async function send(client: Dispatcher, input: string | URL, init: HttpRequestIn
     const body: ResponseBody = opts.stream ? res.body : new BufferedBody(Buffer.from(await res.body.arrayBuffer()));
     if (opts.stream) res.body.once('close', done);
     else done();
-    const { statusCode: status } = res;
-    return {
-      ok: status >= 200 && status < 300,
-      status,
-      statusText: res.statusText ?? '',
-      url: target.href,
-      headers: new ResponseHeaders(res.headers),
-      body,
-      text: () => body.text(),
-      json: () => body.json(),
-      arrayBuffer: () => body.arrayBuffer(),
-      ...(redirectRefused ? { redirectRefused } : {}),
-    };
+    const response = httpResponse(res, body, target.href);
+    return redirectRefused ? { ...response, redirectRefused } : response;
   } catch (err) {
     done();
     res?.body.on('error', () => undefined).destroy();
