@@ -18,10 +18,11 @@ const JOB_READS_PER_MINUTE = 30;
 /** Leases far beyond the test: every take-over here is a hand-over's, none a lease's. */
 const HTTPS = { kafka: { enabled: false }, portApi: { enabled: true, claimIntervalSeconds: 0.2, visibilityTimeoutMs: 30_000, leaseSeconds: 600, rediscoveryIntervalSeconds: 5 }, limits: { maxInflightRuns: 75 }, insight: { jobReadsPerMinute: JOB_READS_PER_MINUTE } };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-/** The label a PATCH writes: an action run's statusLabel, a node run's output.statusLabel. */
+/** The label a PATCH writes: an action run's statusLabel, a node run's statusLabel.text (as Ocean sends it). */
 const labelOf = (body: unknown) => {
-  const b = body as { statusLabel?: unknown; output?: { statusLabel?: unknown } } | undefined;
-  return String(b?.statusLabel ?? b?.output?.statusLabel ?? '');
+  const b = body as { statusLabel?: unknown } | undefined;
+  const label = b?.statusLabel;
+  return String(typeof label === 'object' && label !== null ? (label as { text?: unknown }).text : (label ?? ''));
 };
 const RUN_PATH = /^\/v1\/(?:actions\/runs|workflows\/nodes\/runs)\/((?:r|wfnr)_[A-Za-z0-9_-]+)$/;
 

@@ -123,6 +123,8 @@ export const NODE_RUN: JsonSchema = {
     },
     output: { type: ['object', 'null'] },
     externalRunId: { type: ['string', 'null'] },
+    // As written (Ocean's {"text"}); INFERRED, Ocean never reads it back.
+    statusLabel: { type: 'object', properties: { text: { type: 'string' } }, required: ['text'] },
     links: { type: 'array', items: { type: 'string' } },
     pendingExecution: { type: 'boolean' },
     claimedUntil: { type: ['string', 'null'], format: 'date-time' },
@@ -329,7 +331,7 @@ Object.assign(ROUTES, {
     responses: { '200': { type: 'object', properties: { ok: { enum: [true] }, acked: { type: 'boolean' } } }, '401': ERROR_401, '404': ERROR_404, '409': ERROR_OTHER },
   },
   'PATCH /v1/workflows/nodes/runs/:id': {
-    source: `${OCEAN}/workflow_nodes.py patch_wf_node_run and actions_and_workflow_runs.py (status, result, externalRunId, links, output)`,
+    source: `${OCEAN}/workflow_nodes.py patch_wf_node_run and actions_and_workflow_runs.py (status, result, externalRunId, links, output, statusLabel {text}: _wf_node_completion_patch, update_run_started, post_run_log)`,
     request: {
       type: 'object',
       properties: {
@@ -338,6 +340,7 @@ Object.assign(ROUTES, {
         externalRunId: { type: 'string' },
         links: { type: 'array', items: { type: 'string' } },
         output: { type: 'object' },
+        statusLabel: { type: 'object', properties: { text: { type: 'string' } }, required: ['text'], additionalProperties: false },
       },
       additionalProperties: false,
     },
