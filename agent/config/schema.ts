@@ -115,7 +115,12 @@ export const schemaTree: Tree = {
     integrationType: str("installationAppType of the record the agent registers: Port's UI offers GitHub Ocean installations to the GitHub Ocean backend.", 'github-ocean'),
     workflowNodeRuns: bool('Also claim Port Workflows node runs (wfnr_…) of the installation. false if your organization does not use Port Workflows.', true),
     claimBatchSize: range('Runs asked for in one claim, at most (fewer when the agent has less room: limits.maxInflightRuns and the dispatch stage).', 100, 1, 1000),
-    claimIntervalSeconds: { doc: 'Seconds between claims while Port has nothing to hand out (a full batch is followed by the next claim at once).', format: 'positive-number', default: 2 },
+    // Ocean's poll_check_interval_seconds default (port-ocean 0.56.2 config/settings.py).
+    claimIntervalSeconds: {
+      doc: "Seconds between claims while Port has nothing to hand out (Ocean's default, 10). The kinds of run take turns, so each is claimed every this many seconds times the kinds claimed; a kind whose batch came back full is claimed again at once.",
+      format: 'positive-number',
+      default: 10,
+    },
     visibilityTimeoutMs: range(
       'How long a claimed run stays hidden from other claims. The agent acknowledges a run only once its dispatch is recorded in Port, and never dispatches after two thirds of this have passed since the claim: an unacknowledged run is offered again after it.',
       120000,

@@ -181,6 +181,12 @@ export function createMetrics(opts: { version?: string; defaultMetrics?: boolean
       help: "1 while the HTTPS intake's last claim succeeded, else 0 (also 0 when portApi is off: see intake_enabled).",
       registers,
     }),
+    claimKindDisabled: new Gauge({
+      name: `${p}claim_kind_disabled`,
+      help: '1 for a kind of run (action, workflow-node) this agent stopped claiming because its claim route answered 404 or 403 (the route, the header or the role is missing); the other kind goes on.',
+      labelNames: ['kind'],
+      registers,
+    }),
     intakeEnabled: new Gauge({
       name: `${p}intake_enabled`,
       help: "1 for each intake the configuration turns on (intake: kafka, port-api), else 0: alerts on an intake's health apply only where it is on.",
@@ -250,6 +256,7 @@ export function initIntakeSeries(metrics: Metrics, intakes: Array<'kafka' | 'por
   if (!intakes.includes('port-api')) return;
   for (const kind of ['action', 'workflow-node']) {
     for (const c of [metrics.runsClaimed, metrics.runsAcknowledged, metrics.claimConflicts, metrics.runsAbandoned, metrics.runsAdopted]) c.inc({ kind }, 0);
+    metrics.claimKindDisabled.set({ kind }, 0);
   }
 }
 
