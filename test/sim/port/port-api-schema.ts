@@ -363,11 +363,11 @@ Object.assign(ROUTES, {
   },
   // INFERRED (a setting in the agent): one node run read by its identifier.
   'GET /v1/workflows/nodes/runs/:id': {
-    source: 'INFERRED: the node-run update route read with GET (portApi.routes.nodeRun)',
+    source: 'INFERRED: the node-run update route read with GET (portApi.routes.nodeRun), with the reserved header as Ocean sends on its node-run read',
     responses: { '200': { type: 'object', properties: { ok: { enum: [true] }, nodeRun: NODE_RUN }, required: ['nodeRun'] }, '401': ERROR_401, '404': ERROR_404 },
   },
   'GET /v1/workflows/nodes/runs': {
-    source: `${OCEAN}/workflow_nodes.py get_wf_node_run_by_external_id (external_run_id, include=nodeConfig → "nodeRuns"); installationId and status filters INFERRED (portApi.routes.nodeRuns)`,
+    source: `${OCEAN}/workflow_nodes.py get_wf_node_run_by_external_id (external_run_id, include=nodeConfig, x-port-reserved-usage: true → "nodeRuns"); installationId and status filters INFERRED (portApi.routes.nodeRuns)`,
     query: { external_run_id: { type: 'string' }, include: { type: 'string', enum: ['nodeConfig'] }, installationId: { type: 'string' }, status: { type: 'string', enum: ['IN_PROGRESS', 'COMPLETED'] }, limit: { type: 'number', minimum: 1, maximum: 1000 } },
     responses: { '200': { type: 'object', properties: { ok: { enum: [true] }, nodeRuns: { type: 'array', items: NODE_RUN_WITH_NODE } }, required: ['nodeRuns'] }, '401': ERROR_401, '404': ERROR_404 },
   },
