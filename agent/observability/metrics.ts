@@ -181,6 +181,12 @@ export function createMetrics(opts: { version?: string; defaultMetrics?: boolean
       help: "1 while the HTTPS intake's last claim succeeded, else 0 (also 0 when portApi is off: see intake_enabled).",
       registers,
     }),
+    rateLimitDelays: new Counter({
+      name: `${p}rate_limit_delays_total`,
+      help: 'Runs held back a second or more by GitHub\'s budget (the per-repository dispatch pace, or a rate-limited dispatch), each told so in Port with a log line ("Delayed due to low remaining rate limit", as Ocean writes it), by intake.',
+      labelNames: ['intake'],
+      registers,
+    }),
     claimKindDisabled: new Gauge({
       name: `${p}claim_kind_disabled`,
       help: '1 for a kind of run (action, workflow-node) this agent stopped claiming because its claim route answered 404 or 403 (the route, the header or the role is missing); the other kind goes on.',

@@ -4,6 +4,7 @@ import { dispatchWorkflow } from '../github/dispatch-workflow.js';
 import { evaluatePolicy } from '../policy/evaluate-policy.js';
 import { retry } from '../util/backoff.js';
 import { externalRunId } from './external-run-id.js';
+import { rateLimitDelayLine } from './rate-limit-delay.js';
 import type { ProcessorDeps } from './processor-deps.js';
 import type { Resume } from './resume.js';
 import { DISPATCHED_LABEL, DISPATCHING_LABEL } from './run-labels.js';
@@ -25,6 +26,20 @@ export function createDispatchStage(
   const { settings, reporter, metrics, clock } = deps;
 
   /** The run dispatched, or undefined when it was refused, reported FAILURE or found done (all reported and counted). */
+  /**
+   * GitHub's budget holds the run back: the run says so in Port, as Ocean's does (a log line;
+   * rate-limit-delay.ts). Who can cause it: anyone whose runs fill a repository's dispatch budget
+   * (each run is a trusted, decoded message or claim by now), or GHES answering a dispatch with a
+   * rate limit. What it writes is the agent's own sentence with a number of seconds, never
+   * GitHub's text; it is a log line (no status, no label), sent while this replica owns the run.
+   */
+  function noteDelay(scope: RunScope, delayMs: number): void {
+    const line = rateLimitDelayLine(delayMs);
+    if (line === undefined) return;
+    metrics.rateLimitDelays.inc({ intake: scope.ctx.intake });
+    void reporter.send(scope.run.runId, { kind: 'log', log: { message: line, level: 'WARN' } }, scope.owned).catch(() => undefined);
+  }
+
   async function dispatch(scope: RunScope): Promise<StagedRun | undefined> {
     const { run, signal } = scope;
     // Paced before taking a dispatch slot: a backlog for one repository waits here while
@@ -32,6 +47,7 @@ export function createDispatchStage(
     const startAt = deps.dispatchPacer?.reserve(`${run.org}/${run.repo}`.toLowerCase(), clock.now()) ?? 0;
     if (startAt > clock.now()) {
       metrics.limitReached.inc({ limit: 'dispatch_rate' });
+      noteDelay(scope, startAt - clock.now());
       await clock.sleep(startAt - clock.now(), signal);
     }
     return deps.dispatchSlots ? await deps.dispatchSlots.run(() => dispatchStage(scope)) : await dispatchStage(scope);
@@ -71,7 +87,7 @@ export function createDispatchStage(
         // The label write may have waited through an outage of Port: the lease is checked again
         // right before the one request that must never be sent twice.
         scope.checkLease(clock.now());
-        const made = await dispatchWorkflow({ ...deps.dispatch, signal }, run, request);
+        const made = await dispatchWorkflow({ ...deps.dispatch, signal, onRateLimitWait: (ms) => noteDelay(scope, ms) }, run, request);
         // Dispatched by this process into the invocation's repository and workflow, after the policy: followed as it is.
         const verified = dispatchedHere({ portRunId: run.runId, org: run.org, repo: run.repo, ghRunId: made.runId, htmlUrl: made.htmlUrl });
         dispatched = { ...made, verified, fresh: true, externalRunId: externalRunId(repo.ownerId, repo.id, made.runId) };
