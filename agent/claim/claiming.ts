@@ -14,7 +14,7 @@ import type { RunKind } from '../port/claim-api.js';
 import { decodeClaimedRun } from '../port/decode-claimed-run.js';
 import type { RunContext } from '../run/run-scope.js';
 import { backoffDelay } from '../util/backoff.js';
-import { handOff, hold, runHeld } from './acknowledging.js';
+import { ackFirst, handOff, hold, runHeld } from './acknowledging.js';
 import { saturatedKeys } from './fairness.js';
 import { type ClaimIntakeState, portFailed, sleep } from './intake-state.js';
 
@@ -152,6 +152,7 @@ function take(s: ClaimIntakeState, kind: RunKind, raw: unknown, sentAt: number):
     // the run, must be done before anyone else can be handed the run.
     dispatchBy: sentAt + (s.settings.visibilityTimeoutMs * 2) / 3,
     handOff: (d) => handOff(s, h, d),
+    ackFirst: () => ackFirst(s, h),
   };
   runHeld(s, h, decoded.kind === 'run' ? processor.job(decoded.run, ctx) : processor.refusal(runId, ctx, decoded.reason, decoded.outcome));
 }

@@ -187,6 +187,12 @@ export function createMetrics(opts: { version?: string; defaultMetrics?: boolean
       labelNames: ['intake'],
       registers,
     }),
+    ackFirstFallbacks: new Counter({
+      name: `${p}ack_first_fallbacks_total`,
+      help: "Claimed runs acknowledged before their first write because Port refused that write while they were unacknowledged (a 4xx other than 404/409/429): Ocean's order, by intake.",
+      labelNames: ['intake'],
+      registers,
+    }),
     claimKindDisabled: new Gauge({
       name: `${p}claim_kind_disabled`,
       help: '1 for a kind of run (action, workflow-node) this agent stopped claiming because its claim route answered 404 or 403 (the route, the header or the role is missing); the other kind goes on.',

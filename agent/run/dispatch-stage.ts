@@ -1,8 +1,9 @@
-import { toAgentError } from '../errors.js';
+import { type AgentError, toAgentError } from '../errors.js';
 import { buildDispatch, maxInputsFor } from '../github/build-dispatch.js';
 import { dispatchWorkflow } from '../github/dispatch-workflow.js';
 import { evaluatePolicy } from '../policy/evaluate-policy.js';
 import { retry } from '../util/backoff.js';
+import { needsAckFirst } from './ack-first.js';
 import { externalRunId } from './external-run-id.js';
 import { rateLimitDelayLine } from './rate-limit-delay.js';
 import type { ProcessorDeps } from './processor-deps.js';
@@ -38,6 +39,27 @@ export function createDispatchStage(
     if (line === undefined) return;
     metrics.rateLimitDelays.inc({ intake: scope.ctx.intake });
     void reporter.send(scope.run.runId, { kind: 'log', log: { message: line, level: 'WARN' } }, scope.owned).catch(() => undefined);
+  }
+
+  /**
+   * The intent ("Dispatching workflow") written before the POST. For a claimed run not yet
+   * acknowledged, a refusal that Port would not take back (ack-first.ts needsAckFirst) makes the
+   * run fall back to Ocean's order: acknowledged, then the intent written again. Who can cause
+   * it: only Port's answer to the agent's own write; the acknowledgement is the one the intake
+   * would send after the dispatch anyway (ctx.ackFirst: only for a run Port handed to this
+   * replica's claim, while the claim holds). False: the run is no longer this replica's.
+   */
+  async function writeIntent(scope: RunScope): Promise<boolean> {
+    const { run, ctx, owned } = scope;
+    let refused: AgentError | undefined;
+    const label = { kind: 'patch' as const, patch: { statusLabel: DISPATCHING_LABEL } };
+    await reporter.send(run.runId, label, owned, { onRefused: (err) => (refused = err) });
+    if (refused === undefined || !ctx.ackFirst || !needsAckFirst(refused)) return true;
+    metrics.ackFirstFallbacks.inc({ intake: ctx.intake });
+    scope.log.warn(`Port refused a write to run ${run.runId} before its acknowledgement (${refused.status}: ${refused.message}); acknowledging it first, as Ocean does, then writing again`, { status: refused.status });
+    if (!(await ctx.ackFirst())) return false;
+    await reporter.send(run.runId, label, owned);
+    return true;
   }
 
   async function dispatch(scope: RunScope): Promise<StagedRun | undefined> {
@@ -82,7 +104,7 @@ export function createDispatchStage(
         if (!policy.allowed) return void (await reports.fail(scope, policy.reason, 'policy_denied'));
 
         scope.checkLease(clock.now());
-        await reporter.send(run.runId, { kind: 'patch', patch: { statusLabel: DISPATCHING_LABEL } }, owned);
+        if (!(await writeIntent(scope))) return undefined;
         if (signal.aborted) throw new Error('aborted');
         // The label write may have waited through an outage of Port: the lease is checked again
         // right before the one request that must never be sent twice.

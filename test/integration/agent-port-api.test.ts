@@ -273,3 +273,34 @@ describe('refusals at start: a personal token', () => {
     }
   });
 });
+
+// Issue 24 item 5: a Port that refuses writes to a run not yet acknowledged (the simulator's
+// writesNeedAck mode; nobody has shown which Port does): the run falls back to Ocean's order,
+// acknowledged first and then written, counted and logged, and still runs once.
+describe('Port refuses writes before the acknowledgement: the run falls back to Ocean\'s order', () => {
+  test('the intent is refused (422), the run is acknowledged, the intent written again; dispatched once, SUCCESS, counted', async () => {
+    const stack = await startLocalStack({ ghes: { version: '3.21.0' }, port: { writesNeedAck: true } });
+    try {
+      const agent = await startAgentProcess(stack, { auth: 'app', overrides: { ...HTTPS_ONLY, policy: { allow: [{ org: 'acme', repo: 'infra' }] } } });
+      try {
+        await agent.waitReady();
+        const run = stack.createIntegrationRun(props('deploy.yml'));
+        const done = await stack.waitForRun(run.id, isFinal);
+        assert.equal(done.status, 'SUCCESS');
+        assert.equal(done.acks, 1, 'acknowledged once: the hand-off found it acknowledged');
+        assert.equal(dispatchesFor(stack, run.id).length, 1);
+        const writes = done.history.map((w) => `${w.status} ${JSON.stringify(w.body)}`);
+        assert.match(writes[0] ?? '', /^422 .*Dispatching workflow/, 'the first write, before the ack, refused');
+        assert.match(writes[1] ?? '', /^200 .*Dispatching workflow/, 'written again after the ack');
+        const ackAt = stack.port.requests().find((r) => r.route === '/v1/actions/runs/ack' && (r.body as { runId?: string })?.runId === run.id)?.at ?? Infinity;
+        assert.ok(ackAt <= Date.parse(done.history[1]!.at), 'acknowledged before the second write');
+        assert.equal(metricValue(await agent.metrics(), 'ghes_agent_ack_first_fallbacks_total', { intake: 'port-api' }), 1);
+        assert.match(agent.output(), /before its acknowledgement \(422/);
+      } finally {
+        await agent.stop();
+      }
+    } finally {
+      await stack.close();
+    }
+  });
+});
