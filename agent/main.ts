@@ -43,19 +43,29 @@ export interface RunningAgent {
  * called in order by Probot#initialize in src/probot.ts). Each part adds its stop to one list
  * as it starts; a failed start and stop() both run that list backwards.
  */
-export async function startAgent(config: AgentConfig, opts: { logger?: Logger; secrets?: SecretScrubber; clock?: Clock } = {}): Promise<RunningAgent> {
+export async function startAgent(
+  config: AgentConfig,
+  opts: { logger?: Logger; secrets?: SecretScrubber; clock?: Clock } = {},
+): Promise<RunningAgent> {
   const clock = opts.clock ?? realClock;
   const secrets = opts.secrets ?? configSecrets(config);
   const logger = opts.logger ?? createLogger({ level: config.log.level, secrets });
   const log = logger.child({ component: 'main' });
   const version = agentVersion();
   const metrics = createMetrics({ version });
-  initIntakeSeries(metrics, [...(config.kafka.enabled ? ['kafka' as const] : []), ...(config.portApi.enabled ? ['port-api' as const] : [])]);
+  initIntakeSeries(metrics, [
+    ...(config.kafka.enabled ? ['kafka' as const] : []),
+    ...(config.portApi.enabled ? ['port-api' as const] : []),
+  ]);
   let stopping = false;
   const intakes = new Intakes();
   const stops = new StopList();
   // GHES, Port's API or the broker failing for this long makes /readyz say so (/livez does not).
-  const dependencies = createDependencyHealth({ now: () => clock.now(), unreachableAfterMs: DEPENDENCY_GRACE_MS, expectContact: config.kafka.enabled ? ['kafka'] : [] });
+  const dependencies = createDependencyHealth({
+    now: () => clock.now(),
+    unreachableAfterMs: DEPENDENCY_GRACE_MS,
+    expectContact: config.kafka.enabled ? ['kafka'] : [],
+  });
   const readiness = () => {
     const reasons: string[] = [];
     if (stopping) reasons.push('shutting down');
@@ -70,7 +80,12 @@ export async function startAgent(config: AgentConfig, opts: { logger?: Logger; s
   stops.add(() => health.close());
   log.info(`ghes-agent ${version} starting; metrics and health on :${health.port}`, { version });
   warnOfRisks(config, log);
-  const startupRetry = { clock, maxAttempts: Infinity, capMs: 30_000, onRetry: (e: AgentError) => log.warn(`start-up step failed, retrying: ${e.message}`) };
+  const startupRetry = {
+    clock,
+    maxAttempts: Infinity,
+    capMs: 30_000,
+    onRetry: (e: AgentError) => log.warn(`start-up step failed, retrying: ${e.message}`),
+  };
   const parts = { clock, metrics, logger, log, dependencies, startupRetry, secrets, stops, agentVersion: version };
 
   try {
@@ -91,7 +106,9 @@ export async function startAgent(config: AgentConfig, opts: { logger?: Logger; s
     async stop() {
       if (stopping) return;
       stopping = true;
-      log.info('shutting down: no new runs; delivering queued reports, then leaving the consumer group and handing tracked claimed runs over');
+      log.info(
+        'shutting down: no new runs; delivering queued reports, then leaving the consumer group and handing tracked claimed runs over',
+      );
       await stops.run({ deadlineMs: clock.now() + SHUTDOWN_DRAIN_MS, drain: true });
       log.info('stopped');
     },
@@ -101,10 +118,20 @@ export async function startAgent(config: AgentConfig, opts: { logger?: Logger; s
 /** Settings that work but put the agent at risk: said once at start. */
 function warnOfRisks(config: AgentConfig, log: Logger): void {
   const nodeFlags = [...(process.env.NODE_OPTIONS ?? '').split(/\s+/), ...process.execArgv];
-  const heapWarning = heapBudgetWarning(oldSpaceLimitMb(getHeapStatistics().heap_size_limit / 2 ** 20, nodeFlags), config.limits.maxInflightRuns);
+  const heapWarning = heapBudgetWarning(
+    oldSpaceLimitMb(getHeapStatistics().heap_size_limit / 2 ** 20, nodeFlags),
+    config.limits.maxInflightRuns,
+  );
   if (heapWarning) log.warn(heapWarning);
-  for (const [name, insecure] of [['github', config.github.tlsInsecureSkipVerify], ['port', config.port.tlsInsecureSkipVerify], ['kafka', config.kafka.tlsInsecureSkipVerify]] as const) {
-    if (insecure && (name !== 'kafka' || config.kafka.enabled)) log.warn(`TLS VERIFICATION IS DISABLED for ${name} (${name}.tlsInsecureSkipVerify=true): connections can be intercepted. Use ${name}.caFile instead.`);
+  for (const [name, insecure] of [
+    ['github', config.github.tlsInsecureSkipVerify],
+    ['port', config.port.tlsInsecureSkipVerify],
+    ['kafka', config.kafka.tlsInsecureSkipVerify],
+  ] as const) {
+    if (insecure && (name !== 'kafka' || config.kafka.enabled))
+      log.warn(
+        `TLS VERIFICATION IS DISABLED for ${name} (${name}.tlsInsecureSkipVerify=true): connections can be intercepted. Use ${name}.caFile instead.`,
+      );
   }
 }
 

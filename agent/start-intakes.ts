@@ -89,7 +89,12 @@ export async function startIntakes(
   const hasCapacity = createCapacityGate({
     bounds: [
       { limit: 'inflight_runs', setting: 'limits.maxInflightRuns', max: config.limits.maxInflightRuns, current: inFlight },
-      { limit: 'queued_reports', setting: 'limits.maxQueuedReports', max: config.limits.maxQueuedReports, current: () => reporter.pending() },
+      {
+        limit: 'queued_reports',
+        setting: 'limits.maxQueuedReports',
+        max: config.limits.maxQueuedReports,
+        current: () => reporter.pending(),
+      },
     ],
     metrics,
     logger,
@@ -97,7 +102,17 @@ export async function startIntakes(
   deps.stops.add((shutdown) => intakes.stop(shutdown.deadlineMs));
 
   if (config.portApi.enabled) {
-    const claim = await startClaimIntake(config, { ...deps, portHttp: deps.port.http, port: deps.port.client, processor, reporter, dispatchSlots: processing.dispatchSlots, inFlight, hasCapacity, version: deps.agentVersion });
+    const claim = await startClaimIntake(config, {
+      ...deps,
+      portHttp: deps.port.http,
+      port: deps.port.client,
+      processor,
+      reporter,
+      dispatchSlots: processing.dispatchSlots,
+      inFlight,
+      hasCapacity,
+      version: deps.agentVersion,
+    });
     intakes.claim = claim;
     intakes.running(claim);
   }

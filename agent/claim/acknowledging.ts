@@ -17,7 +17,14 @@ import { backoffDelay } from '../util/backoff.js';
 import type { HeldRun } from './held-runs.js';
 import type { ClaimIntakeState } from './intake-state.js';
 
-export function hold(s: ClaimIntakeState, runId: string, kind: RunKind, fairnessKey: string, atMs: number, opts: { acked: boolean } & Partial<HeldRun>): HeldRun {
+export function hold(
+  s: ClaimIntakeState,
+  runId: string,
+  kind: RunKind,
+  fairnessKey: string,
+  atMs: number,
+  opts: { acked: boolean } & Partial<HeldRun>,
+): HeldRun {
   const h: HeldRun = {
     runId,
     kind,
@@ -102,7 +109,9 @@ async function ack(s: ClaimIntakeState, h: HeldRun): Promise<boolean> {
         return true;
       }
       metrics.claimConflicts.inc({ kind: h.kind });
-      log.warn(`run ${h.runId} was acknowledged by another worker first (409): it resumes the run from Port's record; letting go`, { runId: h.runId });
+      log.warn(`run ${h.runId} was acknowledged by another worker first (409): it resumes the run from Port's record; letting go`, {
+        runId: h.runId,
+      });
       return false;
     } catch (raw) {
       const err = toAgentError(raw);
@@ -114,10 +123,19 @@ async function ack(s: ClaimIntakeState, h: HeldRun): Promise<boolean> {
       const wait = backoffDelay(attempt, { baseMs: 500, capMs: 10_000 }, err.retryAfterMs);
       if (clock.now() + wait >= expiresAt) {
         metrics.runsAbandoned.inc({ kind: h.kind });
-        log.warn(`could not acknowledge run ${h.runId} before its claim ran out (${err.message}): Port offers it again, and whoever takes it resumes it from Port's record`, { runId: h.runId });
+        log.warn(
+          `could not acknowledge run ${h.runId} before its claim ran out (${err.message}): Port offers it again, and whoever takes it resumes it from Port's record`,
+          { runId: h.runId },
+        );
         return false;
       }
-      if (!(await clock.sleep(wait, h.owned.signal).then(() => true, () => false))) return false;
+      if (
+        !(await clock.sleep(wait, h.owned.signal).then(
+          () => true,
+          () => false,
+        ))
+      )
+        return false;
     }
   }
   return false;

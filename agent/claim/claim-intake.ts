@@ -79,7 +79,9 @@ export function createClaimIntake(deps: ClaimIntakeDeps): ClaimIntake {
       if (!s.started) return ['HTTPS intake: first claim not done yet'];
       const failingSince = s.failingSince;
       if (failingSince && clock.now() - failingSince.atMs >= CLAIM_FAILURE_GRACE_MS) {
-        return [`HTTPS intake: claiming runs from Port has failed for ${Math.round((clock.now() - failingSince.atMs) / 1000)} s: ${failingSince.reason}`];
+        return [
+          `HTTPS intake: claiming runs from Port has failed for ${Math.round((clock.now() - failingSince.atMs) / 1000)} s: ${failingSince.reason}`,
+        ];
       }
       return [];
     },

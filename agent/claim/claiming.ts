@@ -53,7 +53,10 @@ function disableKind(s: ClaimIntakeState, kind: RunKind, err: AgentError): void 
   s.disabled.set(kind, why);
   s.dueAt.delete(kind);
   s.metrics.claimKindDisabled.set({ kind }, 1);
-  s.log.warn(`${err.message}. No more ${kind} runs are claimed by this agent until it is restarted${claimedKinds(s).length > 0 ? `; it goes on claiming ${claimedKinds(s).join(' and ')} runs` : ''}.`, { kind, status: err.status });
+  s.log.warn(
+    `${err.message}. No more ${kind} runs are claimed by this agent until it is restarted${claimedKinds(s).length > 0 ? `; it goes on claiming ${claimedKinds(s).join(' and ')} runs` : ''}.`,
+    { kind, status: err.status },
+  );
   if (claimedKinds(s).length === 0) throw new AgentError('config', `${err.message}. No kind of run is left to claim.`, { cause: err });
 }
 
@@ -74,7 +77,12 @@ export async function claimRound(s: ClaimIntakeState, due: RunKind[]): Promise<'
     const sentAt = clock.now();
     let raws: unknown[];
     try {
-      raws = await s.claimApi.claim(kind, { installationId: settings.installationId, limit, visibilityTimeoutMs: settings.visibilityTimeoutMs, exclude });
+      raws = await s.claimApi.claim(kind, {
+        installationId: settings.installationId,
+        limit,
+        visibilityTimeoutMs: settings.visibilityTimeoutMs,
+        exclude,
+      });
     } catch (raw) {
       const err = toAgentError(raw);
       if (err.code !== 'not_found' && err.code !== 'forbidden') throw err;

@@ -98,7 +98,9 @@ export async function dispatchWorkflow(ctx: DispatchContext, run: RunRequest, re
     const postedAtMs = ctx.clock.now();
     try {
       if (useDetails) {
-        const res = await gated(ctx, run, () => ctx.api.dispatch(run.org, run.repo, run.workflow, { ref, inputs, return_run_details: true }));
+        const res = await gated(ctx, run, () =>
+          ctx.api.dispatch(run.org, run.repo, run.workflow, { ref, inputs, return_run_details: true }),
+        );
         if (res.status === 200) return { runId: res.runId, htmlUrl: res.htmlUrl, via: 'run-details' };
         // A 204 although we asked for details: find the run as an older server would.
         const found = await awaitCorrelation(ctx, run, req.ref, undefined, serverNow(ctx) - CREATED_SLACK_MS);
@@ -106,7 +108,11 @@ export async function dispatchWorkflow(ctx: DispatchContext, run: RunRequest, re
       }
       // Before 3.21: serialize per workflow so the fallback (newest new run) cannot mix two dispatches.
       return await ctx.locks.run(wfKey, async () => {
-        const before = await ctx.api.listWorkflowRuns(run.org, run.repo, run.workflow, { branch: branchName(req.ref), actor: ctx.actor, perPage: 30 });
+        const before = await ctx.api.listWorkflowRuns(run.org, run.repo, run.workflow, {
+          branch: branchName(req.ref),
+          actor: ctx.actor,
+          perPage: 30,
+        });
         const known = new Set(before.runs.map((r) => r.id));
         await gated(ctx, run, () => ctx.api.dispatch(run.org, run.repo, run.workflow, { ref, inputs }));
         const found = await awaitCorrelation(ctx, run, req.ref, known, before.serverDateMs - 5_000);
@@ -121,7 +127,13 @@ export async function dispatchWorkflow(ctx: DispatchContext, run: RunRequest, re
         ctx.learned.runDetails = false;
         continue;
       }
-      if (err.status === 422 && runIdInput && /unexpected inputs/i.test(text) && text.includes(runIdInput) && onlyUnexpected(text, runIdInput)) {
+      if (
+        err.status === 422 &&
+        runIdInput &&
+        /unexpected inputs/i.test(text) &&
+        text.includes(runIdInput) &&
+        onlyUnexpected(text, runIdInput)
+      ) {
         ctx.learned.noRunIdInput.add(wfKey);
         delete inputs[runIdInput];
         runIdInput = undefined;
@@ -138,14 +150,29 @@ export async function dispatchWorkflow(ctx: DispatchContext, run: RunRequest, re
       if (err.code !== 'rate_limited') {
         // 5xx or network: the POST may have gone through, and its run may be listed only
         // seconds later. Look for it for correlationTimeoutMs before dispatching again.
-        ctx.logger.warn('dispatch failed; looking for its run before dispatching again', { component: 'dispatch', runId: run.runId, attempt, error: text });
+        ctx.logger.warn('dispatch failed; looking for its run before dispatching again', {
+          component: 'dispatch',
+          runId: run.runId,
+          attempt,
+          error: text,
+        });
         const existing = await awaitExistingRun(ctx, run, req.ref, postedAtMs);
         if (existing) return existing;
-        ctx.logger.warn(`no run of this dispatch appeared in ${Math.round(ctx.correlationTimeoutMs / 1000)} s; dispatching again`, { component: 'dispatch', runId: run.runId, attempt });
+        ctx.logger.warn(`no run of this dispatch appeared in ${Math.round(ctx.correlationTimeoutMs / 1000)} s; dispatching again`, {
+          component: 'dispatch',
+          runId: run.runId,
+          attempt,
+        });
         continue;
       }
       const delay = backoffDelay(attempt, { baseMs: 1000, capMs: 60_000 }, err.retryAfterMs);
-      ctx.logger.warn('dispatch rate limited; will retry', { component: 'dispatch', runId: run.runId, attempt, delayMs: Math.round(delay), error: text });
+      ctx.logger.warn('dispatch rate limited; will retry', {
+        component: 'dispatch',
+        runId: run.runId,
+        attempt,
+        delayMs: Math.round(delay),
+        error: text,
+      });
       ctx.onRateLimitWait?.(delay);
       await ctx.clock.sleep(delay, ctx.signal);
     }
@@ -157,7 +184,12 @@ export async function dispatchWorkflow(ctx: DispatchContext, run: RunRequest, re
  * for its run until `correlationTimeoutMs` after the POST, since GitHub lists a new run only
  * once it has created it, asynchronously. `undefined` when none appeared in that time.
  */
-async function awaitExistingRun(ctx: DispatchContext, run: RunRequest, ref: string, postedAtMs: number): Promise<DispatchedRun | undefined> {
+async function awaitExistingRun(
+  ctx: DispatchContext,
+  run: RunRequest,
+  ref: string,
+  postedAtMs: number,
+): Promise<DispatchedRun | undefined> {
   const deadline = postedAtMs + ctx.correlationTimeoutMs;
   for (let i = 0; ; i++) {
     await ctx.clock.sleep(Math.min(ctx.pollMs ?? 2000, 500 * 2 ** i), ctx.signal);
@@ -182,21 +214,38 @@ async function awaitExistingRun(ctx: DispatchContext, run: RunRequest, ref: stri
  * rather than adopting whatever a person planted. With the agent's login unknown, a run showing
  * the id is neither adopted nor dispatched again ('ambiguous', with the runs named).
  */
-export async function findExistingRun(ctx: DispatchContext, run: RunRequest, ref: string, localSinceMs: number): Promise<DispatchedRun | undefined> {
+export async function findExistingRun(
+  ctx: DispatchContext,
+  run: RunRequest,
+  ref: string,
+  localSinceMs: number,
+): Promise<DispatchedRun | undefined> {
   const sinceMs = localSinceMs + (ctx.serverOffsetMs?.() ?? 0);
   // On a busy workflow the run may sit behind a hundred newer ones.
-  const runs = await everyPage(async (page, perPage) =>
-    (await withRetries(ctx, () => ctx.api.listWorkflowRuns(run.org, run.repo, run.workflow, { createdSince: new Date(sinceMs).toISOString(), perPage, page }))).runs,
+  const runs = await everyPage(
+    async (page, perPage) =>
+      (
+        await withRetries(ctx, () =>
+          ctx.api.listWorkflowRuns(run.org, run.repo, run.workflow, { createdSince: new Date(sinceMs).toISOString(), perPage, page }),
+        )
+      ).runs,
   );
   const found = matchRunName(runs, run.runId, { actor: ctx.actor, org: run.org, repo: run.repo, workflow: run.workflow });
   for (const { why } of [...found.ignored, ...(found.kind === 'unverifiable' ? found.runs : [])]) ctx.onRunNameMismatch?.(why);
   for (const { run: other, reason } of found.ignored) {
-    ctx.logger.warn(`run ${other.html_url} shows Port run id ${run.runId} but is not the agent's: ${reason}; ignored`, { component: 'dispatch', runId: run.runId, ghRunId: other.id });
+    ctx.logger.warn(`run ${other.html_url} shows Port run id ${run.runId} but is not the agent's: ${reason}; ignored`, {
+      component: 'dispatch',
+      runId: run.runId,
+      ghRunId: other.id,
+    });
   }
   if (found.kind === 'found') return { runId: found.run.id, htmlUrl: found.run.html_url, via: 'run-name' };
   if (found.kind === 'ambiguous') throw ambiguous(run, found);
   if (found.kind === 'unverifiable') throw unverifiedRuns(run, found.runs);
-  const recent = runs.length > 0 ? runs : (await withRetries(ctx, () => ctx.api.listWorkflowRuns(run.org, run.repo, run.workflow, { perPage: 20 }))).runs;
+  const recent =
+    runs.length > 0
+      ? runs
+      : (await withRetries(ctx, () => ctx.api.listWorkflowRuns(run.org, run.repo, run.workflow, { perPage: 20 }))).runs;
   if (recent.length === 0 || runNameShowsRunIds(recent)) return undefined;
   throw new AgentError(
     'ambiguous',
@@ -206,13 +255,23 @@ export async function findExistingRun(ctx: DispatchContext, run: RunRequest, ref
 }
 
 /** `notBeforeMs` is on GHES's clock. */
-async function awaitCorrelation(ctx: DispatchContext, run: RunRequest, ref: string, known: Set<number> | undefined, notBeforeMs: number): Promise<Correlation> {
+async function awaitCorrelation(
+  ctx: DispatchContext,
+  run: RunRequest,
+  ref: string,
+  known: Set<number> | undefined,
+  notBeforeMs: number,
+): Promise<Correlation> {
   const deadline = ctx.clock.now() + ctx.correlationTimeoutMs;
   let last: Correlation = { kind: 'none' };
   for (let i = 0; ctx.clock.now() < deadline; i++) {
     await ctx.clock.sleep(Math.min(ctx.pollMs ?? 1000, 250 * 2 ** i), ctx.signal);
     const page = await withRetries(ctx, () =>
-      ctx.api.listWorkflowRuns(run.org, run.repo, run.workflow, { createdSince: new Date(notBeforeMs - CREATED_SLACK_MS).toISOString(), actor: ctx.actor, perPage: 100 }),
+      ctx.api.listWorkflowRuns(run.org, run.repo, run.workflow, {
+        createdSince: new Date(notBeforeMs - CREATED_SLACK_MS).toISOString(),
+        actor: ctx.actor,
+        perPage: 100,
+      }),
     );
     last = correlateRun(page.runs, { portRunId: run.runId, ref, knownBefore: known, notBeforeMs, actor: ctx.actor });
     if (last.kind !== 'none') return last;

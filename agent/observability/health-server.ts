@@ -34,7 +34,9 @@ export function startHealthServer(deps: {
       const r = deps.ready();
       deps.metrics.ready.set(r.ready ? 1 : 0);
       const notes = r.notes?.length ? ` (${r.notes.join('; ')})` : '';
-      res.writeHead(r.ready ? 200 : 503, { 'content-type': 'text/plain' }).end(r.ready ? `ready${notes}\n` : `not ready: ${[...r.reasons, ...(r.notes ?? [])].join('; ')}\n`);
+      res
+        .writeHead(r.ready ? 200 : 503, { 'content-type': 'text/plain' })
+        .end(r.ready ? `ready${notes}\n` : `not ready: ${[...r.reasons, ...(r.notes ?? [])].join('; ')}\n`);
       return;
     }
     if (path === '/metrics') {

@@ -61,7 +61,7 @@ export function createMetrics(opts: { version?: string; defaultMetrics?: boolean
     }),
     runCancels: new Counter({
       name: `${p}run_cancels_total`,
-      help: "GHES runs the agent cancelled, by trigger (port: the run was ended in Port; timeout: tracking.cancelOnTimeout) and result (cancelled, force_cancelled, already_completed, did_not_take, failed).",
+      help: 'GHES runs the agent cancelled, by trigger (port: the run was ended in Port; timeout: tracking.cancelOnTimeout) and result (cancelled, force_cancelled, already_completed, did_not_take, failed).',
       labelNames: ['trigger', 'result'],
       registers,
     }),
@@ -135,7 +135,7 @@ export function createMetrics(opts: { version?: string; defaultMetrics?: boolean
     }),
     limitReached: new Counter({
       name: `${p}limit_reached_total`,
-      help: "Times a resource bound was hit (limit: message_bytes, inflight_runs, queued_reports, dispatch_rate, port_rate, github_response_deadline, github_response_bytes, port_response_deadline, port_response_bytes, claim_excess); the agent refuses or waits, never crashes.",
+      help: 'Times a resource bound was hit (limit: message_bytes, inflight_runs, queued_reports, dispatch_rate, port_rate, github_response_deadline, github_response_bytes, port_response_deadline, port_response_bytes, claim_excess); the agent refuses or waits, never crashes.',
       labelNames: ['limit'],
       registers,
     }),
@@ -267,7 +267,8 @@ export function initIntakeSeries(metrics: Metrics, intakes: Array<'kafka' | 'por
   for (const intake of (['kafka', 'port-api'] as const).filter((i) => !intakes.includes(i))) metrics.intakeEnabled.set({ intake }, 0);
   if (!intakes.includes('port-api')) return;
   for (const kind of ['action', 'workflow-node']) {
-    for (const c of [metrics.runsClaimed, metrics.runsAcknowledged, metrics.claimConflicts, metrics.runsAbandoned, metrics.runsAdopted]) c.inc({ kind }, 0);
+    for (const c of [metrics.runsClaimed, metrics.runsAcknowledged, metrics.claimConflicts, metrics.runsAbandoned, metrics.runsAdopted])
+      c.inc({ kind }, 0);
     metrics.claimKindDisabled.set({ kind }, 0);
   }
 }

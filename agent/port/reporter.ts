@@ -73,14 +73,25 @@ export function createReporter(deps: {
         const err = toAgentError(raw);
         mayHaveLanded ||= err.status === undefined || err.status >= 500;
         if (!err.retriable) {
-          deps.logger.warn('Port refused a report; dropping it', { component: 'reporter', runId, report: describe(report), error: err.message });
+          deps.logger.warn('Port refused a report; dropping it', {
+            component: 'reporter',
+            runId,
+            report: describe(report),
+            error: err.message,
+          });
           deps.onRefused?.(runId, report, err);
           opts?.onRefused?.(err);
           return true;
         }
         const delay = backoffDelay(attempt, { baseMs: 500, capMs: deps.capMs ?? 30_000 }, err.retryAfterMs);
         if (attempt === 0 || attempt % 10 === 0) {
-          deps.logger.warn('Port report failed; will retry', { component: 'reporter', runId, attempt, delayMs: Math.round(delay), error: err.message });
+          deps.logger.warn('Port report failed; will retry', {
+            component: 'reporter',
+            runId,
+            attempt,
+            delayMs: Math.round(delay),
+            error: err.message,
+          });
         }
         try {
           wait ??= signal ? AbortSignal.any([stopController.signal, signal]) : stopController.signal;
@@ -117,7 +128,9 @@ export function createReporter(deps: {
             : reject(
                 new AgentError(
                   'internal',
-                  signal?.aborted ? 'report cancelled: the run was handed to another replica' : 'agent stopping: report not delivered (the run resumes after restart)',
+                  signal?.aborted
+                    ? 'report cancelled: the run was handed to another replica'
+                    : 'agent stopping: report not delivered (the run resumes after restart)',
                 ),
               );
         count++;

@@ -20,7 +20,10 @@ import { dispatchedHere } from './verified-run.js';
  * each call takes the run's scope.
  */
 export function createDispatchStage(
-  deps: Pick<ProcessorDeps, 'settings' | 'api' | 'reporter' | 'dispatchSlots' | 'dispatchPacer' | 'dispatch' | 'version' | 'metrics' | 'clock'>,
+  deps: Pick<
+    ProcessorDeps,
+    'settings' | 'api' | 'reporter' | 'dispatchSlots' | 'dispatchPacer' | 'dispatch' | 'version' | 'metrics' | 'clock'
+  >,
   reports: Pick<RunReports, 'fail' | 'refuseRecorded' | 'openRecord'>,
   resumption: Pick<Resume, 'resume'>,
 ) {
@@ -56,7 +59,10 @@ export function createDispatchStage(
     await reporter.send(run.runId, label, owned, { onRefused: (err) => (refused = err) });
     if (refused === undefined || !ctx.ackFirst || !needsAckFirst(refused)) return true;
     metrics.ackFirstFallbacks.inc({ intake: ctx.intake });
-    scope.log.warn(`Port refused a write to run ${run.runId} before its acknowledgement (${refused.status}: ${refused.message}); acknowledging it first, as Ocean does, then writing again`, { status: refused.status });
+    scope.log.warn(
+      `Port refused a write to run ${run.runId} before its acknowledgement (${refused.status}: ${refused.message}); acknowledging it first, as Ocean does, then writing again`,
+      { status: refused.status },
+    );
     if (!(await ctx.ackFirst())) return false;
     await reporter.send(run.runId, label, owned);
     return true;
@@ -98,9 +104,19 @@ export function createDispatchStage(
       } else {
         scope.checkLease(clock.now());
         const repo = await retry(() => deps.api.repo(run.org, run.repo), retryOpts);
-        const request = buildDispatch(run, { defaultBranch: repo.defaultBranch, maxInputs: maxInputsFor([deps.version[0], deps.version[1]]), runIdInput: settings.runIdInput });
+        const request = buildDispatch(run, {
+          defaultBranch: repo.defaultBranch,
+          maxInputs: maxInputsFor([deps.version[0], deps.version[1]]),
+          runIdInput: settings.runIdInput,
+        });
         ref = request.ref;
-        const policy = evaluatePolicy(settings.policy, { org: run.org, repo: run.repo, workflow: run.workflow, ref: request.ref, defaultBranch: repo.defaultBranch });
+        const policy = evaluatePolicy(settings.policy, {
+          org: run.org,
+          repo: run.repo,
+          workflow: run.workflow,
+          ref: request.ref,
+          defaultBranch: repo.defaultBranch,
+        });
         if (!policy.allowed) return void (await reports.fail(scope, policy.reason, 'policy_denied'));
 
         scope.checkLease(clock.now());
@@ -125,7 +141,11 @@ export function createDispatchStage(
       const err = toAgentError(raw);
       if (signal.aborted || err instanceof LeaseExpired) throw err;
       metrics.dispatches.inc({ outcome: 'failure', reason: err.code, intake: ctx.intake });
-      return void (await reports.fail(scope, `could not dispatch ${run.org}/${run.repo} ${run.workflow}${ref ? ` on ${ref}` : ''}: ${err.message}`, 'dispatch_failed'));
+      return void (await reports.fail(
+        scope,
+        `could not dispatch ${run.org}/${run.repo} ${run.workflow}${ref ? ` on ${ref}` : ''}: ${err.message}`,
+        'dispatch_failed',
+      ));
     }
     return dispatched;
   }

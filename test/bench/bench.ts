@@ -26,7 +26,17 @@ import { jobProgressPhase } from './job-progress-phase.js';
 import { restartPhase, restartReport } from './restart-phase.js';
 import { restartHttpsPhase, restartHttpsReport } from './restart-https-phase.js';
 import { percentile, round, table } from './stats.js';
-import { type BenchContext, type BenchPhase, type CpuShare, cpuMeterFor, cpuRow, figure, formatSpread, jsonFigure, perUnit } from './phase.js';
+import {
+  type BenchContext,
+  type BenchPhase,
+  type CpuShare,
+  cpuMeterFor,
+  cpuRow,
+  figure,
+  formatSpread,
+  jsonFigure,
+  perUnit,
+} from './phase.js';
 
 const SCALE = Number(process.env.BENCH_SCALE ?? '1');
 const REPEAT = Math.max(1, Number(process.env.BENCH_REPEAT ?? '3'));
@@ -39,7 +49,13 @@ const t0 = Date.now();
 const say = (line: string) => process.stderr.write(`[${((Date.now() - t0) / 1000).toFixed(0).padStart(4)}s] ${line}\n`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function until(what: string, done: () => boolean | Promise<boolean>, timeoutMs: number, everyMs = 250, onTick?: () => void): Promise<void> {
+async function until(
+  what: string,
+  done: () => boolean | Promise<boolean>,
+  timeoutMs: number,
+  everyMs = 250,
+  onTick?: () => void,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await done())) {
     onTick?.();
@@ -78,10 +94,18 @@ const describeRuntime = (r: Runtime) => [...Object.entries(r.env).map(([k, v]) =
 /** The image's runtime with the old-space limit a user sets for `maxInflightRuns` (the agent's own advice). */
 const sizedFor = (maxInflightRuns: number): Runtime => ({
   env: IMAGE.env,
-  nodeArgs: [...IMAGE.nodeArgs.filter((a) => !a.startsWith('--max-old-space-size=')), `--max-old-space-size=${Math.max(recommendedHeapMb(maxInflightRuns), 160)}`],
+  nodeArgs: [
+    ...IMAGE.nodeArgs.filter((a) => !a.startsWith('--max-old-space-size=')),
+    `--max-old-space-size=${Math.max(recommendedHeapMb(maxInflightRuns), 160)}`,
+  ],
 });
 
-async function withAgent<T>(stack: LocalStack, overrides: Record<string, Record<string, unknown>>, fn: (agent: CompiledAgent) => Promise<T>, runtime: Runtime = IMAGE): Promise<T> {
+async function withAgent<T>(
+  stack: LocalStack,
+  overrides: Record<string, Record<string, unknown>>,
+  fn: (agent: CompiledAgent) => Promise<T>,
+  runtime: Runtime = IMAGE,
+): Promise<T> {
   // BENCH_NODE_ARGS: "a b|c" alternates between "a b" and "c" from one agent start to the next.
   const variants = (process.env.BENCH_NODE_ARGS ?? '').split('|');
   const extraArgs = variants[agentStarts % variants.length]!.split(' ').filter(Boolean);
@@ -90,8 +114,23 @@ async function withAgent<T>(stack: LocalStack, overrides: Record<string, Record<
   if (variants.length > 1 || agentMains.length > 1) say(`agent ${agentMain} ${extraArgs.join(' ')}`);
   const nodeArgs = [...runtime.nodeArgs, ...extraArgs];
   // BENCH_NODE_ARGS and BENCH_AGENT_ENV ("NAME=value ...") add to the runtime, for experiments.
-  const env = { ...runtime.env, ...Object.fromEntries((process.env.BENCH_AGENT_ENV ?? '').split(' ').filter((kv) => kv.includes('=')).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)])) };
-  const agent = await startCompiledAgent(agentMain, stack, { log: { level: 'warn' }, ...overrides }, process.env.BENCH_ECHO === '1', nodeArgs, env);
+  const env = {
+    ...runtime.env,
+    ...Object.fromEntries(
+      (process.env.BENCH_AGENT_ENV ?? '')
+        .split(' ')
+        .filter((kv) => kv.includes('='))
+        .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
+    ),
+  };
+  const agent = await startCompiledAgent(
+    agentMain,
+    stack,
+    { log: { level: 'warn' }, ...overrides },
+    process.env.BENCH_ECHO === '1',
+    nodeArgs,
+    env,
+  );
   try {
     await agent.waitReady(120_000);
     return await fn(agent);
@@ -116,36 +155,50 @@ async function throughput(broker: KafkaBrokerInfo) {
   const spawnAt = Date.now();
   // Every run stays in flight (an hour long): the heap is sized for that many, as the agent advises.
   const runtime = sizedFor(count + 1000);
-  return withAgent(stack, { tracking: { pollIntervalSeconds: 30 }, limits: { maxInflightRuns: count + 1000 } }, async (agent) => {
-    const readyAt = Date.now();
-    const cpu = meterFor(agent);
-    const gcBefore = metricValue(await agent.metrics(), 'nodejs_gc_duration_seconds_sum');
-    const before = stack.ghes.dispatches().length;
-    let peakMb = 0;
-    await until(
-      'dispatching the backlog',
-      () => stack.ghes.dispatches().length >= count,
-      15 * 60_000,
-      500,
-      () => {
-        const m = memoryOf(agent.pid);
-        if (m) peakMb = Math.max(peakMb, m.peakMb);
-        say(`throughput: ${stack.ghes.dispatches().length}/${count} dispatched`);
-      },
-    );
-    // CPU per dispatch between ready and the last dispatch (start-up excluded; the few dispatched
-    // before the harness saw "ready" are not counted).
-    const dispatchedNow = stack.ghes.dispatches().length - before;
-    const cpuPer = perUnit(cpu.stop(), dispatchedNow);
-    // GC pauses of the agent's main thread (prom-client's, from perf_hooks), per dispatch: wall-clock
-    // durations, so on a busy machine they include time the agent waited for a core.
-    const gcMs = ((metricValue(await agent.metrics(), 'nodejs_gc_duration_seconds_sum') - gcBefore) * 1000) / dispatchedNow;
-    const at = dispatchedIds(stack).map((d) => d.at);
-    const first = Math.min(...at);
-    const last = Math.max(...at);
-    peakMb = Math.max(peakMb, memoryOf(agent.pid)?.peakMb ?? 0);
-    return { count, perS: count / ((last - first) / 1000), fromReadyS: (last - readyAt) / 1000, startS: (readyAt - spawnAt) / 1000, peakMb, runtime, cpu: cpuPer, gcMs };
-  }, runtime);
+  return withAgent(
+    stack,
+    { tracking: { pollIntervalSeconds: 30 }, limits: { maxInflightRuns: count + 1000 } },
+    async (agent) => {
+      const readyAt = Date.now();
+      const cpu = meterFor(agent);
+      const gcBefore = metricValue(await agent.metrics(), 'nodejs_gc_duration_seconds_sum');
+      const before = stack.ghes.dispatches().length;
+      let peakMb = 0;
+      await until(
+        'dispatching the backlog',
+        () => stack.ghes.dispatches().length >= count,
+        15 * 60_000,
+        500,
+        () => {
+          const m = memoryOf(agent.pid);
+          if (m) peakMb = Math.max(peakMb, m.peakMb);
+          say(`throughput: ${stack.ghes.dispatches().length}/${count} dispatched`);
+        },
+      );
+      // CPU per dispatch between ready and the last dispatch (start-up excluded; the few dispatched
+      // before the harness saw "ready" are not counted).
+      const dispatchedNow = stack.ghes.dispatches().length - before;
+      const cpuPer = perUnit(cpu.stop(), dispatchedNow);
+      // GC pauses of the agent's main thread (prom-client's, from perf_hooks), per dispatch: wall-clock
+      // durations, so on a busy machine they include time the agent waited for a core.
+      const gcMs = ((metricValue(await agent.metrics(), 'nodejs_gc_duration_seconds_sum') - gcBefore) * 1000) / dispatchedNow;
+      const at = dispatchedIds(stack).map((d) => d.at);
+      const first = Math.min(...at);
+      const last = Math.max(...at);
+      peakMb = Math.max(peakMb, memoryOf(agent.pid)?.peakMb ?? 0);
+      return {
+        count,
+        perS: count / ((last - first) / 1000),
+        fromReadyS: (last - readyAt) / 1000,
+        startS: (readyAt - spawnAt) / 1000,
+        peakMb,
+        runtime,
+        cpu: cpuPer,
+        gcMs,
+      };
+    },
+    runtime,
+  );
 }
 
 /** A steady 100 messages/s; message timestamp → dispatch received by GHES. */
@@ -181,7 +234,12 @@ async function latency(broker: KafkaBrokerInfo) {
     if (process.env.BENCH_ONLY) {
       // Where the slow ones are: second of the run → worst latency in it.
       const worst = new Map<number, number>();
-      runs.forEach((r, i) => worst.set(Math.floor((r.publishedAt! - start) / 1000), Math.max(worst.get(Math.floor((r.publishedAt! - start) / 1000)) ?? 0, ms[i]!)));
+      runs.forEach((r, i) =>
+        worst.set(
+          Math.floor((r.publishedAt! - start) / 1000),
+          Math.max(worst.get(Math.floor((r.publishedAt! - start) / 1000)) ?? 0, ms[i]!),
+        ),
+      );
       say(`latency: worst per second ${JSON.stringify([...worst].map(([k, v]) => `${k}:${v}`))}`);
       // Stages, from the simulators' request logs: publish → Port GET → Port PATCH → GHES POST.
       const portAt = new Map<string, { get?: number; patch?: number }>();
@@ -201,8 +259,10 @@ async function latency(broker: KafkaBrokerInfo) {
         stage.get.push(e.patch - e.get);
         stage.patch.push(dispatchedAt.get(r.id)! - e.patch);
       }
-      for (const [k, v] of Object.entries(stage)) say(`latency stage ${k}: p50 ${percentile(v, 50)} p99 ${percentile(v, 99)} max ${Math.max(...v)}`);
-      for (const l of (await agent.metrics()).split('\n')) if (/^nodejs_eventloop_lag_(p50|p99|max)_seconds|^nodejs_gc_duration_seconds_sum/.test(l)) say(l);
+      for (const [k, v] of Object.entries(stage))
+        say(`latency stage ${k}: p50 ${percentile(v, 50)} p99 ${percentile(v, 99)} max ${Math.max(...v)}`);
+      for (const l of (await agent.metrics()).split('\n'))
+        if (/^nodejs_eventloop_lag_(p50|p99|max)_seconds|^nodejs_gc_duration_seconds_sum/.test(l)) say(l);
     }
     return { count: runs.length, p50: percentile(ms, 50), p99: percentile(ms, 99), max: Math.max(...ms), cpu: cpuPer };
   });
@@ -216,11 +276,23 @@ async function tracking(broker: KafkaBrokerInfo, mode: 'batched' | 'naive', coun
     const before = stack.ghes.requests().length;
     const cpu = meterFor(agent);
     // Durations spread evenly over 1–5 minutes (a fixed permutation, not random: repeatable).
-    const runs = planRuns(mode === 'batched' ? 'tb' : 'tn', count, stack.repoNames, (i) => 60_000 + ((i * 7919) % count) * (240_000 / count), 5_000);
+    const runs = planRuns(
+      mode === 'batched' ? 'tb' : 'tn',
+      count,
+      stack.repoNames,
+      (i) => 60_000 + ((i * 7919) % count) * (240_000 / count),
+      5_000,
+    );
     await publishRuns(stack, runs);
     say(`tracking (${mode}): ${count} runs over ${repos} repositories, poll interval ${POLL_S} s simulated = ${intervalS} s real`);
     const final = () => runs.filter((r) => stack.port.getRun(r.id)?.status !== 'IN_PROGRESS').length;
-    await until(`${mode}: every run reported`, () => final() >= count, (300_000 / TIME_SCALE) * 4 + 120_000, 1000, () => say(`tracking (${mode}): ${final()}/${count} reported`));
+    await until(
+      `${mode}: every run reported`,
+      () => final() >= count,
+      (300_000 / TIME_SCALE) * 4 + 120_000,
+      1000,
+      () => say(`tracking (${mode}): ${final()}/${count} reported`),
+    );
     const cpuUsed = cpu.stop();
     const requests = stack.ghes.requests().slice(before);
     const byRoute = new Map<string, number>();
@@ -243,7 +315,19 @@ async function tracking(broker: KafkaBrokerInfo, mode: 'batched' | 'naive', coun
       detect.push((Date.parse(ended) - completedAt) / 1000);
     }
     // CPU per completed run: its dispatch and all of its tracking up to the terminal report.
-    return { mode, count, repos, completed, requests: counted, perRun: counted / completed, byRoute, detectP50: percentile(detect, 50), detectP95: percentile(detect, 95), intervalS, cpu: perUnit(cpuUsed, completed) };
+    return {
+      mode,
+      count,
+      repos,
+      completed,
+      requests: counted,
+      perRun: counted / completed,
+      byRoute,
+      detectP50: percentile(detect, 50),
+      detectP95: percentile(detect, 95),
+      intervalS,
+      cpu: perUnit(cpuUsed, completed),
+    };
   });
 }
 
@@ -251,35 +335,65 @@ async function tracking(broker: KafkaBrokerInfo, mode: 'batched' | 'naive', coun
 async function memory(broker: KafkaBrokerInfo, runtime: Runtime = IMAGE) {
   const count = n(10_000);
   const stack = await startBenchStack(broker, { repos: 50, timeScale: 1 });
-  return withAgent(stack, { tracking: { pollIntervalSeconds: 2 }, limits: { maxInflightRuns: count } }, async (agent) => {
-    await publishRuns(stack, planRuns('mm', count, stack.repoNames, () => 3600_000));
-    say(`memory: ${count} runs to bring in flight`);
-    let inflight = 0;
-    await until(
-      `${count} runs in flight`,
-      async () => (inflight = metricValue(await agent.metrics(), 'ghes_agent_runs_in_flight')) >= count,
-      15 * 60_000,
-      1000,
-      () => say(`memory: ${inflight}/${count} in flight, RSS ${round(memoryOf(agent.pid)?.rssMb ?? NaN)} MB`),
-    );
-    const reachedAt = Date.now();
-    const logBefore = stack.ghes.requests().length;
-    // Hold while every repository is polled a few times.
-    await sleep(20_000);
-    if (process.env.BENCH_ONLY) {
-      const byRoute = new Map<string, number>();
-      for (const r of stack.ghes.requests().slice(logBefore)) byRoute.set(`${r.route} ${r.status}${/page=[2-9]/.test(r.path) ? ' page>1' : ''}`, (byRoute.get(`${r.route} ${r.status}${/page=[2-9]/.test(r.path) ? ' page>1' : ''}`) ?? 0) + 1);
-      say(`memory: GHES requests while holding ${JSON.stringify(Object.fromEntries(byRoute))}`);
-      for (const r of stack.ghes.requests().slice(logBefore).filter((x) => x.status === 200).slice(0, 8)) say(`  ${r.path} cond=${r.conditional}`);
-    }
-    const m = memoryOf(agent.pid)!;
-    const metrics = await agent.metrics();
-    const heapMb = metricValue(metrics, 'nodejs_heap_size_used_bytes') / 2 ** 20;
-    const externalMb = metricValue(metrics, 'nodejs_external_memory_bytes') / 2 ** 20;
-    say(`memory: RSS ${round(m.rssMb)} MB (peak ${round(m.peakMb)}; now anonymous ${round(m.anonMb)} + file-backed ${round(m.fileMb)}), V8 heap used ${round(heapMb)} MB, external ${round(externalMb)} MB`);
-    if (process.env.BENCH_ONLY) for (const l of metrics.split('\n')) if (/^nodejs_heap_space_size_(total|used)_bytes|^nodejs_heap_size_total/.test(l)) say(l);
-    return { count, inflight, peakMb: m.peakMb, rssMb: m.rssMb, anonMb: m.anonMb, fileMb: m.fileMb, heapMb, externalMb, heldS: (Date.now() - reachedAt) / 1000 };
-  }, runtime);
+  return withAgent(
+    stack,
+    { tracking: { pollIntervalSeconds: 2 }, limits: { maxInflightRuns: count } },
+    async (agent) => {
+      await publishRuns(
+        stack,
+        planRuns('mm', count, stack.repoNames, () => 3600_000),
+      );
+      say(`memory: ${count} runs to bring in flight`);
+      let inflight = 0;
+      await until(
+        `${count} runs in flight`,
+        async () => (inflight = metricValue(await agent.metrics(), 'ghes_agent_runs_in_flight')) >= count,
+        15 * 60_000,
+        1000,
+        () => say(`memory: ${inflight}/${count} in flight, RSS ${round(memoryOf(agent.pid)?.rssMb ?? NaN)} MB`),
+      );
+      const reachedAt = Date.now();
+      const logBefore = stack.ghes.requests().length;
+      // Hold while every repository is polled a few times.
+      await sleep(20_000);
+      if (process.env.BENCH_ONLY) {
+        const byRoute = new Map<string, number>();
+        for (const r of stack.ghes.requests().slice(logBefore))
+          byRoute.set(
+            `${r.route} ${r.status}${/page=[2-9]/.test(r.path) ? ' page>1' : ''}`,
+            (byRoute.get(`${r.route} ${r.status}${/page=[2-9]/.test(r.path) ? ' page>1' : ''}`) ?? 0) + 1,
+          );
+        say(`memory: GHES requests while holding ${JSON.stringify(Object.fromEntries(byRoute))}`);
+        for (const r of stack.ghes
+          .requests()
+          .slice(logBefore)
+          .filter((x) => x.status === 200)
+          .slice(0, 8))
+          say(`  ${r.path} cond=${r.conditional}`);
+      }
+      const m = memoryOf(agent.pid)!;
+      const metrics = await agent.metrics();
+      const heapMb = metricValue(metrics, 'nodejs_heap_size_used_bytes') / 2 ** 20;
+      const externalMb = metricValue(metrics, 'nodejs_external_memory_bytes') / 2 ** 20;
+      say(
+        `memory: RSS ${round(m.rssMb)} MB (peak ${round(m.peakMb)}; now anonymous ${round(m.anonMb)} + file-backed ${round(m.fileMb)}), V8 heap used ${round(heapMb)} MB, external ${round(externalMb)} MB`,
+      );
+      if (process.env.BENCH_ONLY)
+        for (const l of metrics.split('\n')) if (/^nodejs_heap_space_size_(total|used)_bytes|^nodejs_heap_size_total/.test(l)) say(l);
+      return {
+        count,
+        inflight,
+        peakMb: m.peakMb,
+        rssMb: m.rssMb,
+        anonMb: m.anonMb,
+        fileMb: m.fileMb,
+        heapMb,
+        externalMb,
+        heldS: (Date.now() - reachedAt) / 1000,
+      };
+    },
+    runtime,
+  );
 }
 
 type Tp = Awaited<ReturnType<typeof throughput>>;
@@ -313,9 +427,27 @@ const PHASES: BenchPhase<any>[] = [
       const cpu = figure(rs, (r) => r.cpu.agent);
       return {
         rows: [
-          [`throughput: ${rs[0]!.count} messages already on the topic`, `${formatSpread(perS, 1, ' dispatches/s')} (all dispatched ${formatSpread(figure(rs, (r) => r.fromReadyS), 1, ' s')} after ready)`, '>= 500/s', met(perS.min >= 500)],
+          [
+            `throughput: ${rs[0]!.count} messages already on the topic`,
+            `${formatSpread(perS, 1, ' dispatches/s')} (all dispatched ${formatSpread(
+              figure(rs, (r) => r.fromReadyS),
+              1,
+              ' s',
+            )} after ready)`,
+            '>= 500/s',
+            met(perS.min >= 500),
+          ],
           cpuRow('  CPU per dispatch (throughput)', 'dispatch', rs),
-          ['  agent GC pauses per dispatch (throughput)', `${formatSpread(figure(rs, (r) => r.gcMs), 3, ' ms')} (wall-clock: on a busy machine it holds waits for a core)`, '(measured)', '-'],
+          [
+            '  agent GC pauses per dispatch (throughput)',
+            `${formatSpread(
+              figure(rs, (r) => r.gcMs),
+              3,
+              ' ms',
+            )} (wall-clock: on a busy machine it holds waits for a core)`,
+            '(measured)',
+            '-',
+          ],
         ],
         json: {
           ...jsonFigure('dispatch_per_s', perS, 'higher'),
@@ -324,7 +456,11 @@ const PHASES: BenchPhase<any>[] = [
           bench_cpu_ms_per_dispatch: round(figure(rs, (r) => r.cpu.bench).median, 3),
           broker_cpu_ms_per_dispatch: round(figure(rs, (r) => r.cpu.broker).median, 3),
           throughput_messages: rs[0]!.count,
-          ...jsonFigure('throughput_peak_rss_mb', figure(rs, (r) => r.peakMb), 'lower'),
+          ...jsonFigure(
+            'throughput_peak_rss_mb',
+            figure(rs, (r) => r.peakMb),
+            'lower',
+          ),
         },
         notes: [`throughput phase runs the agent as: ${describeRuntime(rs[0]!.runtime)}`],
       };
@@ -340,16 +476,33 @@ const PHASES: BenchPhase<any>[] = [
         rows: [
           [
             `latency at 100 messages/s (${rs[0]!.count} messages)`,
-            `p50 ${formatSpread(figure(rs, (r) => r.p50), 0, ' ms')}, p99 ${formatSpread(p99, 0, ' ms')}, max ${formatSpread(figure(rs, (r) => r.max), 0, ' ms')}`,
+            `p50 ${formatSpread(
+              figure(rs, (r) => r.p50),
+              0,
+              ' ms',
+            )}, p99 ${formatSpread(p99, 0, ' ms')}, max ${formatSpread(
+              figure(rs, (r) => r.max),
+              0,
+              ' ms',
+            )}`,
             'p99 <= 50 ms',
             met(p99.max <= 50),
           ],
           cpuRow('  CPU per message (latency)', 'message', rs),
         ],
         json: {
-          ...jsonFigure('dispatch_p50_ms', figure(rs, (r) => r.p50), 'lower'),
+          ...jsonFigure(
+            'dispatch_p50_ms',
+            figure(rs, (r) => r.p50),
+            'lower',
+          ),
           ...jsonFigure('dispatch_p99_ms', p99, 'lower'),
-          ...jsonFigure('agent_cpu_ms_per_message', figure(rs, (r) => r.cpu.agent), 'lower', 3),
+          ...jsonFigure(
+            'agent_cpu_ms_per_message',
+            figure(rs, (r) => r.cpu.agent),
+            'lower',
+            3,
+          ),
         },
       };
     },
@@ -364,10 +517,19 @@ const PHASES: BenchPhase<any>[] = [
       const r0 = rs[0]!;
       return {
         rows: [
-          [`tracking, batched: ${r0.count} runs / ${r0.repos} repos, 1-5 min`, `${formatSpread(perRun, 2)} GitHub requests per completed run`, '<= 1.5', met(perRun.max <= 1.5)],
+          [
+            `tracking, batched: ${r0.count} runs / ${r0.repos} repos, 1-5 min`,
+            `${formatSpread(perRun, 2)} GitHub requests per completed run`,
+            '<= 1.5',
+            met(perRun.max <= 1.5),
+          ],
           [
             'completion detected (batched)',
-            `p50 ${formatSpread(figure(rs, (r) => r.detectP50), 2, ' s')}, p95 ${formatSpread(p95, 2, ' s')} (poll interval ${r0.intervalS} s real)`,
+            `p50 ${formatSpread(
+              figure(rs, (r) => r.detectP50),
+              2,
+              ' s',
+            )}, p95 ${formatSpread(p95, 2, ' s')} (poll interval ${r0.intervalS} s real)`,
             `p95 <= ${r0.intervalS + 1} s`,
             met(p95.max <= r0.intervalS + 1),
           ],
@@ -379,9 +541,17 @@ const PHASES: BenchPhase<any>[] = [
           completion_detect_p50_s: round(figure(rs, (r) => r.detectP50).median, 3),
           poll_interval_real_s: r0.intervalS,
           time_scale: TIME_SCALE,
-          ...jsonFigure('agent_cpu_ms_per_tracked_run', figure(rs, (r) => r.cpu.agent), 'lower', 3),
+          ...jsonFigure(
+            'agent_cpu_ms_per_tracked_run',
+            figure(rs, (r) => r.cpu.agent),
+            'lower',
+            3,
+          ),
         },
-        notes: ['GitHub requests by route, batched (all runs; dispatch POSTs excluded)', ...[...routesOf(rs)].sort((a, b) => b[1] - a[1]).map(([k, v]) => `  ${String(v).padStart(7)}  ${k}`)],
+        notes: [
+          'GitHub requests by route, batched (all runs; dispatch POSTs excluded)',
+          ...[...routesOf(rs)].sort((a, b) => b[1] - a[1]).map(([k, v]) => `  ${String(v).padStart(7)}  ${k}`),
+        ],
       };
     },
   },
@@ -411,9 +581,17 @@ const PHASES: BenchPhase<any>[] = [
           ...jsonFigure('naive_requests_per_completed_run', perRun, 'higher', 3),
           naive_over_batched: round(ratio, 1),
           naive_over_batched_worst: round(worstRatio, 1),
-          ...jsonFigure('agent_cpu_ms_per_tracked_run_naive', figure(rs, (r) => r.cpu.agent), 'lower', 3),
+          ...jsonFigure(
+            'agent_cpu_ms_per_tracked_run_naive',
+            figure(rs, (r) => r.cpu.agent),
+            'lower',
+            3,
+          ),
         },
-        notes: ['GitHub requests by route, naive (all runs; dispatch POSTs excluded)', ...[...routesOf(rs)].sort((a, b) => b[1] - a[1]).map(([k, v]) => `  ${String(v).padStart(7)}  ${k}`)],
+        notes: [
+          'GitHub requests by route, naive (all runs; dispatch POSTs excluded)',
+          ...[...routesOf(rs)].sort((a, b) => b[1] - a[1]).map(([k, v]) => `  ${String(v).padStart(7)}  ${k}`),
+        ],
       };
     },
   },
@@ -427,7 +605,23 @@ const PHASES: BenchPhase<any>[] = [
         rows: [
           [
             `memory: ${rs[0]!.inflight} runs in flight`,
-            `peak RSS ${formatSpread(peak, 0, ' MB')}; after the hold ${formatSpread(figure(rs, (r) => r.rssMb), 0, ' MB')} = anonymous ${formatSpread(figure(rs, (r) => r.anonMb), 0, ' MB')} + file-backed ${formatSpread(figure(rs, (r) => r.fileMb), 0, ' MB')}; V8 heap used ${formatSpread(figure(rs, (r) => r.heapMb), 0, ' MB')}`,
+            `peak RSS ${formatSpread(peak, 0, ' MB')}; after the hold ${formatSpread(
+              figure(rs, (r) => r.rssMb),
+              0,
+              ' MB',
+            )} = anonymous ${formatSpread(
+              figure(rs, (r) => r.anonMb),
+              0,
+              ' MB',
+            )} + file-backed ${formatSpread(
+              figure(rs, (r) => r.fileMb),
+              0,
+              ' MB',
+            )}; V8 heap used ${formatSpread(
+              figure(rs, (r) => r.heapMb),
+              0,
+              ' MB',
+            )}`,
             '<= 200 MB',
             met(peak.max <= 200),
           ],
@@ -447,7 +641,18 @@ const PHASES: BenchPhase<any>[] = [
     run: (ctx) => memory(ctx.broker, NODE_DEFAULTS),
     report(rs: Mem[]) {
       return {
-        rows: [[`memory, same, plain node (Node's heap sizing, glibc's malloc defaults)`, `peak RSS ${formatSpread(figure(rs, (r) => r.peakMb), 0, ' MB')}`, '(reference)', '-']],
+        rows: [
+          [
+            `memory, same, plain node (Node's heap sizing, glibc's malloc defaults)`,
+            `peak RSS ${formatSpread(
+              figure(rs, (r) => r.peakMb),
+              0,
+              ' MB',
+            )}`,
+            '(reference)',
+            '-',
+          ],
+        ],
         json: { rss_mb_at_peak_node_default_heap: round(figure(rs, (r) => r.peakMb).median) },
       };
     },
@@ -463,14 +668,32 @@ const PHASES: BenchPhase<any>[] = [
       for (const r of rs) for (const [k, v] of r.byRoute) routes.set(k, (routes.get(k) ?? 0) + v);
       return {
         rows: [
-          [`HTTPS intake: ${rs[0]!.count} runs queued in Port (1 in 5 workflow-node)`, `${formatSpread(perS, 1, ' claimed runs dispatched/s')}`, '>= 200/s', met(perS.min >= 200)],
-          [`HTTPS intake: Port requests per run besides reports`, `${formatSpread(perRun, 2)} (${[...routes].sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v}`).join(', ')})`, '<= 3', met(perRun.max <= 3)],
+          [
+            `HTTPS intake: ${rs[0]!.count} runs queued in Port (1 in 5 workflow-node)`,
+            `${formatSpread(perS, 1, ' claimed runs dispatched/s')}`,
+            '>= 200/s',
+            met(perS.min >= 200),
+          ],
+          [
+            `HTTPS intake: Port requests per run besides reports`,
+            `${formatSpread(perRun, 2)} (${[...routes]
+              .sort((a, b) => b[1] - a[1])
+              .map(([k, v]) => `${k} ${v}`)
+              .join(', ')})`,
+            '<= 3',
+            met(perRun.max <= 3),
+          ],
           cpuRow('  CPU per claimed run dispatched', 'run', rs),
         ],
         json: {
           ...jsonFigure('port_api_dispatch_per_s', perS, 'higher'),
           ...jsonFigure('port_api_port_requests_per_run', perRun, 'lower', 3),
-          ...jsonFigure('port_api_agent_cpu_ms_per_dispatch', figure(rs, (r) => r.cpu.agent), 'lower', 3),
+          ...jsonFigure(
+            'port_api_agent_cpu_ms_per_dispatch',
+            figure(rs, (r) => r.cpu.agent),
+            'lower',
+            3,
+          ),
         },
       };
     },
@@ -519,7 +742,14 @@ const PHASES: BenchPhase<any>[] = [
     name: 'job-progress',
     // insight.jobProgress's cost: the same runs tracked with it off and on (two passes per run).
     runs: 'repeat',
-    run: (ctx) => jobProgressPhase(ctx.broker, ctx.n(200), { timeScale: TIME_SCALE, pollS: POLL_S, withAgent: ctx.withAgent, until: ctx.until, say: ctx.say }),
+    run: (ctx) =>
+      jobProgressPhase(ctx.broker, ctx.n(200), {
+        timeScale: TIME_SCALE,
+        pollS: POLL_S,
+        withAgent: ctx.withAgent,
+        until: ctx.until,
+        say: ctx.say,
+      }),
     report(rs: JobProgress[]) {
       const extra = figure(rs, (r) => r.extraPerRun);
       const jp = rs[0]!;
@@ -543,7 +773,12 @@ const PHASES: BenchPhase<any>[] = [
     runs: process.env.BENCH_ONLY?.split(',').includes('restart') ? 'repeat' : 1,
     run: (ctx) => {
       const runtime = sizedFor(ctx.n(10_000) + 2000);
-      return restartPhase(ctx.broker, ctx.n(10_000), { agentMain: agentMains[0]!, nodeArgs: runtime.nodeArgs, env: runtime.env, say: ctx.say });
+      return restartPhase(ctx.broker, ctx.n(10_000), {
+        agentMain: agentMains[0]!,
+        nodeArgs: runtime.nodeArgs,
+        env: runtime.env,
+        say: ctx.say,
+      });
     },
     report(rs: Restart[]) {
       // Each run's own rows when repeated: the phase's figures are counts of one update each.
@@ -558,7 +793,12 @@ const PHASES: BenchPhase<any>[] = [
     runs: process.env.BENCH_ONLY?.split(',').includes('restart-https') ? 'repeat' : 1,
     run: (ctx) => {
       const runtime = sizedFor(ctx.n(5000) + 2000);
-      return restartHttpsPhase(ctx.broker, ctx.n(5000), { agentMain: agentMains[0]!, nodeArgs: runtime.nodeArgs, env: runtime.env, say: ctx.say });
+      return restartHttpsPhase(ctx.broker, ctx.n(5000), {
+        agentMain: agentMains[0]!,
+        nodeArgs: runtime.nodeArgs,
+        env: runtime.env,
+        say: ctx.say,
+      });
     },
     report(rs: Awaited<ReturnType<typeof restartHttpsPhase>>[]) {
       const worst = rs.reduce((w, r) => (r.resumeS > w.resumeS ? r : w), rs[0]!);
@@ -578,7 +818,14 @@ async function main(): Promise<void> {
   say('starting Kafka (KRaft, SASL_SSL + SCRAM-SHA-512)');
   const broker = await startKafkaBroker({});
   meterFor = cpuMeterFor(broker.pid);
-  const ctx: BenchContext = { broker: brokerInfo(broker), n, say, until, withAgent: (stack, o, fn) => withAgent(stack, o, fn), cpu: (agent) => meterFor(agent) };
+  const ctx: BenchContext = {
+    broker: brokerInfo(broker),
+    n,
+    say,
+    until,
+    withAgent: (stack, o, fn) => withAgent(stack, o, fn),
+    cpu: (agent) => meterFor(agent),
+  };
   try {
     // BENCH_ONLY=a,b runs the named phases and prints each run's raw result too (for profiling).
     const only = process.env.BENCH_ONLY?.split(',').filter(Boolean);
@@ -594,7 +841,10 @@ async function main(): Promise<void> {
         say(`phase ${phase.name}: run ${i} of ${times}`);
         const r = await phase.run(ctx);
         results.push(r);
-        if (only) console.log(JSON.stringify({ phase: phase.name, run: i, ...(r as object) }, (_k, v) => (v instanceof Map ? Object.fromEntries(v) : v)));
+        if (only)
+          console.log(
+            JSON.stringify({ phase: phase.name, run: i, ...(r as object) }, (_k, v) => (v instanceof Map ? Object.fromEntries(v) : v)),
+          );
       }
       done[phase.name] = results;
       const report = phase.report(results, done);
@@ -602,13 +852,27 @@ async function main(): Promise<void> {
       for (const row of report.rows) say(`${phase.name}: ${row[0]!.trim()}: ${row[1]}`);
     }
 
-    console.log(`\nghes-agent benchmark (compiled agent as a process; real Kafka; GHES 3.21 and Port simulators on loopback; ${cpus().length} cores shared by all)`);
+    console.log(
+      `\nghes-agent benchmark (compiled agent as a process; real Kafka; GHES 3.21 and Port simulators on loopback; ${cpus().length} cores shared by all)`,
+    );
     console.log(`agent runs as in its image: ${describeRuntime(IMAGE)}; Node ${process.version}`);
-    console.log(`each figure: median (lowest–highest, runs) over ${REPEAT} runs per phase (BENCH_REPEAT); a target is met only if the worst run meets it`);
-    console.log(`CPU: user + system ms from /proc per unit of work; "bench process" is this process, which runs both simulators and the publisher\n`);
+    console.log(
+      `each figure: median (lowest–highest, runs) over ${REPEAT} runs per phase (BENCH_REPEAT); a target is met only if the worst run meets it`,
+    );
+    console.log(
+      `CPU: user + system ms from /proc per unit of work; "bench process" is this process, which runs both simulators and the publisher\n`,
+    );
     console.log(table([['scenario', 'result', 'target', 'met'], ...reports.flatMap((r) => r.rows)]));
     for (const note of reports.flatMap((r) => r.notes ?? [])) console.log(note);
-    console.log(JSON.stringify({ ...Object.assign({}, ...reports.map((r) => r.json)), runs_per_phase: REPEAT, scale: SCALE, node: process.version, cores: cpus().length }));
+    console.log(
+      JSON.stringify({
+        ...Object.assign({}, ...reports.map((r) => r.json)),
+        runs_per_phase: REPEAT,
+        scale: SCALE,
+        node: process.version,
+        cores: cpus().length,
+      }),
+    );
   } finally {
     await broker.destroy();
   }

@@ -17,7 +17,11 @@ export interface IdleClaimsResult {
 /** The window: BENCH_IDLE_WINDOW_S (default 300 s; a shorter one rounds to the interval). */
 export const idleWindowS = (env: NodeJS.ProcessEnv = process.env) => Math.max(20, Number(env.BENCH_IDLE_WINDOW_S ?? 300) || 300);
 
-export async function portApiIdlePhase(broker: KafkaBrokerInfo, withAgent: WithAgent, say: (line: string) => void): Promise<IdleClaimsResult> {
+export async function portApiIdlePhase(
+  broker: KafkaBrokerInfo,
+  withAgent: WithAgent,
+  say: (line: string) => void,
+): Promise<IdleClaimsResult> {
   const stack = await startBenchStack(broker, { repos: 1, timeScale: 1 });
   const windowS = idleWindowS();
   say(`port-api-idle: no runs in Port; counting the agent's claims for ${windowS} s after ready (default claim settings)`);

@@ -22,7 +22,15 @@ import type { KafkaBrokerInfo } from '../stack/kafka-broker.js';
 import type { SimPortRun } from '../sim/port/types.js';
 import { BENCH_WORKFLOW, planRuns, startBenchStack } from './bench-stack.js';
 import { type CompiledAgent, startCompiledAgent } from './compiled-agent.js';
-import { finalVerdict, RESTART_PORT_RATE_LIMIT, reportsDelivered, type RestartDeps, type RestartResult, restartJson, restartRows } from './restart-phase.js';
+import {
+  finalVerdict,
+  RESTART_PORT_RATE_LIMIT,
+  reportsDelivered,
+  type RestartDeps,
+  type RestartResult,
+  restartJson,
+  restartRows,
+} from './restart-phase.js';
 
 const SETTLE_MS = 60_000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -66,13 +74,22 @@ export async function restartHttpsPhase(broker: KafkaBrokerInfo, count: number, 
     // Held runs end 4-7 minutes after they were queued: none before the rolling update begins.
     const held = queue('rh', count, (i) => 240_000 + ((i * 7919) % count) * (180_000 / count));
     const heldIds = new Set(held.map((r) => r.id));
-    say(`restart-https: ${count} runs over ${repos} repositories queued in Port; waiting until all are dispatched and tracked by the two replicas`);
-    const dispatchedHeld = () => new Set(stack.ghes.dispatches().filter((d) => d.status < 300 && heldIds.has(String(d.inputs.port_run_id))).map((d) => String(d.inputs.port_run_id))).size;
+    say(
+      `restart-https: ${count} runs over ${repos} repositories queued in Port; waiting until all are dispatched and tracked by the two replicas`,
+    );
+    const dispatchedHeld = () =>
+      new Set(
+        stack.ghes
+          .dispatches()
+          .filter((d) => d.status < 300 && heldIds.has(String(d.inputs.port_run_id)))
+          .map((d) => String(d.inputs.port_run_id)),
+      ).size;
     const unfinished = () => stack.ghes.runs().filter((r) => r.status !== 'completed').length;
     const reachDeadline = Date.now() + 10 * 60_000;
     let tracked = 0;
     while ((tracked = (await inflight(a)) + (await inflight(b))) < unfinished() || dispatchedHeld() < count) {
-      if (Date.now() > reachDeadline) throw new Error(`restart-https: only ${tracked}/${count} runs in flight after 10 min (${dispatchedHeld()} dispatched)`);
+      if (Date.now() > reachDeadline)
+        throw new Error(`restart-https: only ${tracked}/${count} runs in flight after 10 min (${dispatchedHeld()} dispatched)`);
       say(`restart-https: ${dispatchedHeld()} dispatched, ${tracked} in flight`);
       await sleep(2000);
     }
@@ -97,7 +114,10 @@ export async function restartHttpsPhase(broker: KafkaBrokerInfo, count: number, 
         const sum = each.reduce((x, y) => x + y, 0);
         const active = unfinished();
         if (each.every((x) => x > 0) && sum >= active) return (Date.now() - spawnedAt) / 1000;
-        if (Date.now() > deadline) throw new Error(`restart-https: runs not tracked again 10 min after ${successor.pid} started (${sum} tracked, ${active} unfinished)`);
+        if (Date.now() > deadline)
+          throw new Error(
+            `restart-https: runs not tracked again 10 min after ${successor.pid} started (${sum} tracked, ${active} unfinished)`,
+          );
         await sleep(250);
       }
     }
@@ -112,7 +132,9 @@ export async function restartHttpsPhase(broker: KafkaBrokerInfo, count: number, 
       await successor.waitReady();
       live.add(successor);
       resumeEachS.push(await resumed(successor, spawnedAt));
-      say(`restart-https: successor ${successor.pid} ready ${((Date.now() - spawnedAt) / 1000).toFixed(1)} s after start; every run tracked again after ${resumeEachS.at(-1)!.toFixed(1)} s`);
+      say(
+        `restart-https: successor ${successor.pid} ready ${((Date.now() - spawnedAt) / 1000).toFixed(1)} s after start; every run tracked again after ${resumeEachS.at(-1)!.toFixed(1)} s`,
+      );
     }
     const resumedAt = Date.now();
     say(`restart-https: counting requests for another ${SETTLE_MS / 1000} s`);
@@ -129,7 +151,10 @@ export async function restartHttpsPhase(broker: KafkaBrokerInfo, count: number, 
       const key = `${r.route ?? `${r.method} ${r.path}`}${r.status === 304 ? ' (304)' : ''}`;
       githubByRoute.set(key, (githubByRoute.get(key) ?? 0) + 1);
     }
-    const portWindow = stack.port.requests().slice(portBefore).filter((r) => r.at <= windowEnd);
+    const portWindow = stack.port
+      .requests()
+      .slice(portBefore)
+      .filter((r) => r.at <= windowEnd);
     const isFinal = (body: Record<string, unknown> | undefined) => typeof body?.status === 'string' && body.status !== 'IN_PROGRESS';
     const finishedInWindow = new Set<string>();
     for (const r of portWindow) {
@@ -154,7 +179,12 @@ export async function restartHttpsPhase(broker: KafkaBrokerInfo, count: number, 
       if (id !== undefined && !heldIds.has(id)) continue; // a new run's traffic
       if (id && finishedInWindow.has(id)) {
         if (r.method === 'PATCH' && isFinal(body)) continue;
-        const message = typeof body?.message === 'string' ? body.message : Array.isArray(body?.logs) ? String((body.logs[0] as { message?: unknown })?.message ?? '') : '';
+        const message =
+          typeof body?.message === 'string'
+            ? body.message
+            : Array.isArray(body?.logs)
+              ? String((body.logs[0] as { message?: unknown })?.message ?? '')
+              : '';
         if (m?.[2] && message.startsWith('Workflow completed')) continue;
         if (r.method === 'GET' && !readBeforeFinalLeftOut.has(id)) {
           readBeforeFinalLeftOut.add(id);
@@ -174,12 +204,19 @@ export async function restartHttpsPhase(broker: KafkaBrokerInfo, count: number, 
       portByRoute.set(key, (portByRoute.get(key) ?? 0) + 1);
     }
     const port429s = stack.port.requests().filter((r) => r.status === 429).length;
-    const dispatchedAt = new Map(stack.ghes.dispatches().filter((d) => d.status < 300).map((d) => [String(d.inputs.port_run_id), d.at]));
+    const dispatchedAt = new Map(
+      stack.ghes
+        .dispatches()
+        .filter((d) => d.status < 300)
+        .map((d) => [String(d.inputs.port_run_id), d.at]),
+    );
     const newLatencyMs = fresh
       .filter((r) => Date.parse(r.createdAt) <= resumedAt && dispatchedAt.has(r.id))
       .map((r) => dispatchedAt.get(r.id)! - Date.parse(r.createdAt))
       .sort((x, y) => x - y);
-    say(`restart-https: window ${((windowEnd - windowStart) / 1000).toFixed(0)} s; ${githubRequests} GitHub and ${portRequests} Port requests counted; waiting for every run to finish`);
+    say(
+      `restart-https: window ${((windowEnd - windowStart) / 1000).toFixed(0)} s; ${githubRequests} GitHub and ${portRequests} Port requests counted; waiting for every run to finish`,
+    );
 
     const v = await finalVerdict(stack, [...held, ...fresh], 'restart-https', say);
     return {
@@ -222,8 +259,17 @@ export function restartHttpsReport(r: RestartHttpsResult) {
   return {
     rows: [
       ...restartRows(r, 'restart-https'),
-      [`restart-https: not counted above (the window's steady cost)`, `${r.claimPolls} claim polls, ${r.leaseRenewals} lease renewals; counted: ${r.handOverWrites} hand-over writes`, '(measured)', '-'],
+      [
+        `restart-https: not counted above (the window's steady cost)`,
+        `${r.claimPolls} claim polls, ${r.leaseRenewals} lease renewals; counted: ${r.handOverWrites} hand-over writes`,
+        '(measured)',
+        '-',
+      ],
     ],
-    json: { ...restartJson(r, 'restart_https'), restart_https_hand_over_writes: r.handOverWrites, restart_https_lease_renewals: r.leaseRenewals },
+    json: {
+      ...restartJson(r, 'restart_https'),
+      restart_https_hand_over_writes: r.handOverWrites,
+      restart_https_lease_renewals: r.leaseRenewals,
+    },
   };
 }

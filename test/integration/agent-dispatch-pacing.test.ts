@@ -19,13 +19,25 @@ describe('dispatch pacing per repository', () => {
   });
 
   test('seven runs at once, three per 10 s: no window holds more than three dispatches, all SUCCESS', async () => {
-    const runs = await Promise.all(Array.from({ length: 7 }, () => stack.publish({ type: 'GITHUB', org: 'acme', repo: 'infra', workflow: 'deploy.yml', workflowInputs: { service: 'api' } })));
+    const runs = await Promise.all(
+      Array.from({ length: 7 }, () =>
+        stack.publish({ type: 'GITHUB', org: 'acme', repo: 'infra', workflow: 'deploy.yml', workflowInputs: { service: 'api' } }),
+      ),
+    );
     const done = await Promise.all(runs.map((r) => stack.waitForRun(r.id, isFinal, 60_000)));
-    assert.deepEqual(done.map((r) => r.status), Array(7).fill('SUCCESS'));
+    assert.deepEqual(
+      done.map((r) => r.status),
+      Array(7).fill('SUCCESS'),
+    );
     const ids = new Set(runs.map((r) => r.id));
-    const at = stack.ghes.dispatches().filter((d) => ids.has(String(d.inputs.port_run_id))).map((d) => d.at).sort((a, b) => a - b);
+    const at = stack.ghes
+      .dispatches()
+      .filter((d) => ids.has(String(d.inputs.port_run_id)))
+      .map((d) => d.at)
+      .sort((a, b) => a - b);
     assert.equal(at.length, 7, 'one dispatch per run');
-    for (let i = 3; i < at.length; i++) assert.ok(at[i]! - at[i - 3]! >= 9_900, `dispatches ${i - 3} and ${i} only ${at[i]! - at[i - 3]!} ms apart`);
+    for (let i = 3; i < at.length; i++)
+      assert.ok(at[i]! - at[i - 3]! >= 9_900, `dispatches ${i - 3} and ${i} only ${at[i]! - at[i - 3]!} ms apart`);
     assert.ok(metricValue(await agent.metrics(), 'ghes_agent_limit_reached_total', { limit: 'dispatch_rate' }) >= 4);
   });
 
@@ -34,10 +46,18 @@ describe('dispatch pacing per repository', () => {
   test('a run held back by the budget gets "Delayed due to low remaining rate limit" in its log; the first three do not', async () => {
     addSampleRepo(stack.ghes, 'acme', 'paced');
     const runs: Array<{ id: string }> = [];
-    for (let i = 0; i < 4; i++) runs.push(await stack.publish({ type: 'GITHUB', org: 'acme', repo: 'paced', workflow: 'deploy.yml', workflowInputs: { service: 'api' } }));
+    for (let i = 0; i < 4; i++)
+      runs.push(
+        await stack.publish({ type: 'GITHUB', org: 'acme', repo: 'paced', workflow: 'deploy.yml', workflowInputs: { service: 'api' } }),
+      );
     const done = await Promise.all(runs.map((r) => stack.waitForRun(r.id, isFinal, 60_000)));
-    assert.deepEqual(done.map((r) => r.status), Array(4).fill('SUCCESS'));
-    const delayed = done.filter((r) => r.logs.some((l) => /^Delayed due to low remaining rate limit\. Will attempt to re-run in \d+ seconds$/.test(l.message)));
+    assert.deepEqual(
+      done.map((r) => r.status),
+      Array(4).fill('SUCCESS'),
+    );
+    const delayed = done.filter((r) =>
+      r.logs.some((l) => /^Delayed due to low remaining rate limit\. Will attempt to re-run in \d+ seconds$/.test(l.message)),
+    );
     assert.equal(delayed.length, 1, 'only the fourth waits for the next 10 s window');
     assert.ok(metricValue(await agent.metrics(), 'ghes_agent_rate_limit_delays_total', { intake: 'kafka' }) >= 1);
   });

@@ -17,8 +17,23 @@ import type { MessageProcessor } from '../../agent/run/process-message.js';
 import { virtualClock } from './virtual-clock.js';
 
 const warnings: string[] = [];
-const quiet = { child: () => quiet, warn: (m: string) => void warnings.push(m), info: () => undefined, error: () => undefined, debug: () => undefined } as unknown as Logger;
-const settings: ClaimIntakeSettings = { installationId: 'ghes-agent', kinds: ['action', 'workflow-node'], batchSize: 2, intervalMs: 10_000, visibilityTimeoutMs: 60_000, maxSharePercent: 100, leaseMs: 600_000, rediscoveryIntervalMs: 3_600_000 };
+const quiet = {
+  child: () => quiet,
+  warn: (m: string) => void warnings.push(m),
+  info: () => undefined,
+  error: () => undefined,
+  debug: () => undefined,
+} as unknown as Logger;
+const settings: ClaimIntakeSettings = {
+  installationId: 'ghes-agent',
+  kinds: ['action', 'workflow-node'],
+  batchSize: 2,
+  intervalMs: 10_000,
+  visibilityTimeoutMs: 60_000,
+  maxSharePercent: 100,
+  leaseMs: 600_000,
+  rediscoveryIntervalMs: 3_600_000,
+};
 const reporter: Reporter = { send: async () => undefined, pending: () => 0, drain: async () => undefined, stop: () => undefined };
 const noPort: PortRunApi = { getRun: async () => undefined, patchRun: async () => undefined, addLog: async () => undefined };
 const processor = {
@@ -35,15 +50,35 @@ const claimedRun = (id: string) => ({
   installationId: 'ghes-agent',
   pendingExecution: true,
   createdAt: '2026-05-01T00:00:00.000Z',
-  payload: { type: 'INTEGRATION_ACTION', installationId: 'ghes-agent', integrationActionType: 'dispatch_workflow', integrationActionExecutionProperties: { org: 'acme', repo: 'infra', workflow: 'deploy.yml' } },
+  payload: {
+    type: 'INTEGRATION_ACTION',
+    installationId: 'ghes-agent',
+    integrationActionType: 'dispatch_workflow',
+    integrationActionExecutionProperties: { org: 'acme', repo: 'infra', workflow: 'deploy.yml' },
+  },
 });
 
 function intakeWith(claim: (kind: RunKind) => unknown[]) {
   const { clock, runUntil } = virtualClock();
   const claims: Array<{ kind: RunKind; at: number }> = [];
-  const api: ClaimApi = { claim: async (kind) => (claims.push({ kind, at: clock.now() }), claim(kind)), ack: async () => 'acked', listActive: async () => [] };
+  const api: ClaimApi = {
+    claim: async (kind) => (claims.push({ kind, at: clock.now() }), claim(kind)),
+    ack: async () => 'acked',
+    listActive: async () => [],
+  };
   const metrics = createMetrics({ defaultMetrics: false });
-  const intake = createClaimIntake({ settings, claimApi: api, port: noPort, processor, reporter, room: () => 1000, dispatchCapacity: 1000, metrics, logger: quiet, clock });
+  const intake = createClaimIntake({
+    settings,
+    claimApi: api,
+    port: noPort,
+    processor,
+    reporter,
+    room: () => 1000,
+    dispatchCapacity: 1000,
+    metrics,
+    logger: quiet,
+    clock,
+  });
   return { intake, claims, clock, runUntil, metrics };
 }
 
@@ -66,26 +101,44 @@ describe('claim cadence', () => {
     const inHour = claims.filter((c) => c.at > t0 && c.at <= t0 + 3_600_000);
     assert.equal(inHour.length, 360);
     const gaps = inHour.slice(1).map((c, i) => c.at - inHour[i]!.at);
-    assert.ok(gaps.every((g) => g === 10_000), 'one every 10 s');
-    assert.ok(inHour.slice(1).every((c, i) => c.kind !== inHour[i]!.kind), 'the kinds alternate');
+    assert.ok(
+      gaps.every((g) => g === 10_000),
+      'one every 10 s',
+    );
+    assert.ok(
+      inHour.slice(1).every((c, i) => c.kind !== inHour[i]!.kind),
+      'the kinds alternate',
+    );
     await intake.stop({ deadlineMs: clock.now() });
   });
 
   it('a full batch is followed by the next claim of that kind at once; the other kind keeps its turn', async () => {
     let n = 0;
-    const { intake, claims, clock, runUntil } = intakeWith((kind) => (kind === 'action' && n < 5 ? [claimedRun(`r_${n++}`), claimedRun(`r_${n++}`)] : []));
+    const { intake, claims, clock, runUntil } = intakeWith((kind) =>
+      kind === 'action' && n < 5 ? [claimedRun(`r_${n++}`), claimedRun(`r_${n++}`)] : [],
+    );
     await intake.start();
     const t0 = clock.now();
     await runUntil(() => clock.now() - t0 >= 30_000, 1000);
     const actions = claims.filter((c) => c.kind === 'action');
-    assert.deepEqual(actions.slice(0, 4).map((c) => c.at - t0), [0, 0, 0, 0], 'full, full, full, then less: all at once');
-    assert.ok(claims.some((c) => c.kind === 'workflow-node' && c.at > t0), 'node runs are still claimed');
+    assert.deepEqual(
+      actions.slice(0, 4).map((c) => c.at - t0),
+      [0, 0, 0, 0],
+      'full, full, full, then less: all at once',
+    );
+    assert.ok(
+      claims.some((c) => c.kind === 'workflow-node' && c.at > t0),
+      'node runs are still claimed',
+    );
     await intake.stop({ deadlineMs: clock.now() });
   });
 });
 
 describe('a claim route answering 404 or 403', () => {
-  const refusal = (status: 404 | 403) => new AgentError(status === 404 ? 'not_found' : 'forbidden', `Port answered ${status} to POST /v1/workflows/runs/claim-pending`, { status });
+  const refusal = (status: 404 | 403) =>
+    new AgentError(status === 404 ? 'not_found' : 'forbidden', `Port answered ${status} to POST /v1/workflows/runs/claim-pending`, {
+      status,
+    });
 
   for (const status of [404, 403] as const) {
     it(`${status} from the node-run route: that kind is off (warning, metric, /readyz note); action runs are still claimed`, async () => {
@@ -111,6 +164,9 @@ describe('a claim route answering 404 or 403', () => {
     const { intake } = intakeWith(() => {
       throw refusal(404);
     });
-    await assert.rejects(intake.start(), (e: unknown) => e instanceof AgentError && e.code === 'config' && /No kind of run is left to claim/.test(e.message));
+    await assert.rejects(
+      intake.start(),
+      (e: unknown) => e instanceof AgentError && e.code === 'config' && /No kind of run is left to claim/.test(e.message),
+    );
   });
 });

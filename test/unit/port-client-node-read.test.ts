@@ -23,7 +23,15 @@ describe('reading a workflow-node run', () => {
   after(async () => sim?.close());
 
   it('sends x-port-reserved-usage: true, and Port (the simulator) answers with the run', async () => {
-    const run = sim.createRun({ kind: 'workflow-node', invocation: { type: 'INTEGRATION_ACTION', installationId: 'ghes-agent', integrationActionType: 'dispatch_workflow', integrationActionExecutionProperties: {} } });
+    const run = sim.createRun({
+      kind: 'workflow-node',
+      invocation: {
+        type: 'INTEGRATION_ACTION',
+        installationId: 'ghes-agent',
+        integrationActionType: 'dispatch_workflow',
+        integrationActionExecutionProperties: {},
+      },
+    });
     const http = createPortHttp({
       baseUrl: sim.url,
       ...creds,

@@ -21,15 +21,31 @@ describe('rate-limit delay line', () => {
 
 describe('a dispatch GitHub refuses for its rate limit', () => {
   it('tells the run how long it waits (onRateLimitWait) before trying again', async () => {
-    const run: RunRequest = { runId: 'r_ratelimit0001', runKind: 'action', org: 'acme', repo: 'infra', workflow: 'deploy.yml', workflowInputs: {}, reportWorkflowStatus: true, portPayload: undefined };
+    const run: RunRequest = {
+      runId: 'r_ratelimit0001',
+      runKind: 'action',
+      org: 'acme',
+      repo: 'infra',
+      workflow: 'deploy.yml',
+      workflowInputs: {},
+      reportWorkflowStatus: true,
+      portPayload: undefined,
+    };
     let posts = 0;
     const api = {
       async dispatch() {
-        if (posts++ === 0) throw new AgentError('rate_limited', 'secondary rate limit', { status: 403, retriable: true, retryAfterMs: 30_000 });
+        if (posts++ === 0)
+          throw new AgentError('rate_limited', 'secondary rate limit', { status: 403, retriable: true, retryAfterMs: 30_000 });
         return { status: 200, runId: 5, htmlUrl: 'https://ghes/acme/infra/actions/runs/5' };
       },
     } as unknown as GithubApi;
-    const logger = { child: () => logger, warn: () => undefined, info: () => undefined, debug: () => undefined, error: () => undefined } as unknown as Logger;
+    const logger = {
+      child: () => logger,
+      warn: () => undefined,
+      info: () => undefined,
+      debug: () => undefined,
+      error: () => undefined,
+    } as unknown as Logger;
     const waits: number[] = [];
     const ctx: DispatchContext = {
       api,

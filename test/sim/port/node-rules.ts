@@ -28,13 +28,19 @@ export function checkNodePatchBody(body: unknown): Checked<NodePatch> {
   if (!isObject(body)) return refuse('body must be an object');
   const extra = Object.keys(body).find((k) => !['status', 'result', 'externalRunId', 'links', 'output', 'statusLabel'].includes(k));
   if (extra) return refuse(`body/${extra} is not allowed: body must NOT have additional properties`);
-  if (body.status !== undefined && body.status !== 'IN_PROGRESS' && body.status !== 'COMPLETED') return refuse('body/status must be one of IN_PROGRESS, COMPLETED');
-  if (body.result !== undefined && !['SUCCESS', 'FAILED', 'CANCELLED'].includes(body.result as string)) return refuse('body/result must be one of SUCCESS, FAILED, CANCELLED');
+  if (body.status !== undefined && body.status !== 'IN_PROGRESS' && body.status !== 'COMPLETED')
+    return refuse('body/status must be one of IN_PROGRESS, COMPLETED');
+  if (body.result !== undefined && !['SUCCESS', 'FAILED', 'CANCELLED'].includes(body.result as string))
+    return refuse('body/result must be one of SUCCESS, FAILED, CANCELLED');
   if (body.status === 'COMPLETED' && body.result === undefined) return refuse('body/result is required when status is COMPLETED');
   if (body.externalRunId !== undefined && typeof body.externalRunId !== 'string') return refuse('body/externalRunId must be a string');
-  if (body.links !== undefined && !(Array.isArray(body.links) && body.links.every((l) => typeof l === 'string'))) return refuse('body/links must be an array of strings');
+  if (body.links !== undefined && !(Array.isArray(body.links) && body.links.every((l) => typeof l === 'string')))
+    return refuse('body/links must be an array of strings');
   if (body.output !== undefined && !isObject(body.output)) return refuse('body/output must be an object');
-  if (body.statusLabel !== undefined && !(isObject(body.statusLabel) && typeof body.statusLabel.text === 'string' && Object.keys(body.statusLabel).length === 1)) {
+  if (
+    body.statusLabel !== undefined &&
+    !(isObject(body.statusLabel) && typeof body.statusLabel.text === 'string' && Object.keys(body.statusLabel).length === 1)
+  ) {
     return refuse('body/statusLabel must be an object {text: string}');
   }
   return { ok: true, value: body as NodePatch };
@@ -64,7 +70,8 @@ export function applyNodePatch(run: SimPortRun, patch: NodePatch, at: string): v
 }
 
 export function checkNodeLogBody(body: unknown): Checked<Array<{ level: string; message: string }>> {
-  if (!isObject(body) || !Array.isArray(body.logs) || body.logs.length === 0) return refuse("body must have required property 'logs' (a non-empty array)");
+  if (!isObject(body) || !Array.isArray(body.logs) || body.logs.length === 0)
+    return refuse("body must have required property 'logs' (a non-empty array)");
   const extra = Object.keys(body).find((k) => k !== 'logs');
   if (extra) return refuse(`body/${extra} is not allowed`);
   for (const l of body.logs) {

@@ -30,7 +30,12 @@ const ERROR_OTHER = errorBody(true);
 
 const titled = (): JsonSchema => ({
   type: 'object',
-  properties: { identifier: { type: 'string' }, title: { type: ['string', 'null'] }, icon: { type: ['string', 'null'] }, deleted: { type: 'boolean' } },
+  properties: {
+    identifier: { type: 'string' },
+    title: { type: ['string', 'null'] },
+    icon: { type: ['string', 'null'] },
+    deleted: { type: 'boolean' },
+  },
   required: ['identifier'],
 });
 
@@ -176,7 +181,12 @@ const version = { type: 'string', enum: ['v1', 'v2'] } as const;
 export const ROUTES: Record<string, RouteSchema> = {
   'POST /v1/auth/access_token': {
     source: `${SPEC} /v1/auth/access_token post`,
-    request: { type: 'object', properties: { clientId: { type: 'string' }, clientSecret: { type: 'string' } }, additionalProperties: false, required: ['clientId', 'clientSecret'] },
+    request: {
+      type: 'object',
+      properties: { clientId: { type: 'string' }, clientSecret: { type: 'string' } },
+      additionalProperties: false,
+      required: ['clientId', 'clientSecret'],
+    },
     responses: {
       '200': {
         type: 'object',
@@ -238,7 +248,11 @@ export const ROUTES: Record<string, RouteSchema> = {
       source: { type: 'array', items: { type: 'string', enum: ['UI', 'API', 'AUTOMATION'] } },
     },
     responses: {
-      '200': { properties: { ok: { enum: [true] }, runs: { type: 'array', items: ACTION_RUN } }, required: ['ok'], additionalProperties: false },
+      '200': {
+        properties: { ok: { enum: [true] }, runs: { type: 'array', items: ACTION_RUN } },
+        required: ['ok'],
+        additionalProperties: false,
+      },
       '401': ERROR_401,
       '404': ERROR_404,
     },
@@ -247,7 +261,11 @@ export const ROUTES: Record<string, RouteSchema> = {
     source: `${SPEC} /v1/actions/runs/{run_id}/logs post`,
     request: {
       type: 'object',
-      properties: { terminationStatus: { type: 'string', enum: ['SUCCESS', 'FAILURE'] }, statusLabel: { type: 'string' }, message: { type: 'string' } },
+      properties: {
+        terminationStatus: { type: 'string', enum: ['SUCCESS', 'FAILURE'] },
+        statusLabel: { type: 'string' },
+        message: { type: 'string' },
+      },
       additionalProperties: false,
       required: ['message'],
     },
@@ -257,7 +275,13 @@ export const ROUTES: Record<string, RouteSchema> = {
           ok: { enum: [true] },
           runLog: {
             type: 'object',
-            properties: { id: { type: 'string' }, runId: { type: 'string' }, message: { type: 'string' }, createdBy: { type: 'string' }, createdAt: { type: 'string', format: 'date-time' } },
+            properties: {
+              id: { type: 'string' },
+              runId: { type: 'string' },
+              message: { type: 'string' },
+              createdBy: { type: 'string' },
+              createdAt: { type: 'string', format: 'date-time' },
+            },
             required: ['id', 'runId', 'message', 'createdBy', 'createdAt'],
           },
         },
@@ -281,7 +305,11 @@ export const ROUTES: Record<string, RouteSchema> = {
           ok: { enum: [true] },
           credentials: {
             type: 'object',
-            properties: { brokers: { type: 'array', items: { type: 'string' } }, username: { type: 'string' }, password: { type: 'string' } },
+            properties: {
+              brokers: { type: 'array', items: { type: 'string' } },
+              username: { type: 'string' },
+              password: { type: 'string' },
+            },
             required: ['brokers', 'username', 'password'],
           },
         },
@@ -313,22 +341,49 @@ Object.assign(ROUTES, {
   'POST /v1/actions/runs/claim-pending': {
     source: `${OCEAN}/actions.py claim_pending_action_runs (reads "runs"); port-agent tests: claimed runs are run records`,
     request: claimBody,
-    responses: { '200': { type: 'object', properties: { ok: { enum: [true] }, runs: { type: 'array', items: ACTION_RUN } }, required: ['runs'] }, '401': ERROR_401, '404': ERROR_404 },
+    responses: {
+      '200': { type: 'object', properties: { ok: { enum: [true] }, runs: { type: 'array', items: ACTION_RUN } }, required: ['runs'] },
+      '401': ERROR_401,
+      '404': ERROR_404,
+    },
   },
   'PATCH /v1/actions/runs/ack': {
     source: `${OCEAN}/actions.py acknowledge_action_run ({"runId"}; 409: another worker has it); port-agent ack_runs ({"runIds"} → {"ackedCount"})`,
-    request: { type: 'object', properties: { runId: { type: 'string' }, runIds: { type: 'array', items: { type: 'string' } } }, additionalProperties: false },
-    responses: { '200': { type: 'object', properties: { ok: { enum: [true] }, ackedCount: { type: 'number' } } }, '401': ERROR_401, '404': ERROR_404, '409': ERROR_OTHER },
+    request: {
+      type: 'object',
+      properties: { runId: { type: 'string' }, runIds: { type: 'array', items: { type: 'string' } } },
+      additionalProperties: false,
+    },
+    responses: {
+      '200': { type: 'object', properties: { ok: { enum: [true] }, ackedCount: { type: 'number' } } },
+      '401': ERROR_401,
+      '404': ERROR_404,
+      '409': ERROR_OTHER,
+    },
   },
   'POST /v1/workflows/runs/claim-pending': {
     source: `${OCEAN}/workflow_nodes.py claim_pending_wf_node_runs (reads "nodeRuns"); Port API reference "Claim pending workflow node runs"`,
     request: claimBody,
-    responses: { '200': { type: 'object', properties: { ok: { enum: [true] }, nodeRuns: { type: 'array', items: NODE_RUN } }, required: ['nodeRuns'] }, '401': ERROR_401, '404': ERROR_404 },
+    responses: {
+      '200': { type: 'object', properties: { ok: { enum: [true] }, nodeRuns: { type: 'array', items: NODE_RUN } }, required: ['nodeRuns'] },
+      '401': ERROR_401,
+      '404': ERROR_404,
+    },
   },
   'PATCH /v1/workflows/runs/ack': {
     source: `${OCEAN}/workflow_nodes.py acknowledge_wf_node_run ({"nodeRunIdentifier"}); port-agent ack_wf_node_run (reads "acked")`,
-    request: { type: 'object', properties: { nodeRunIdentifier: { type: 'string' } }, required: ['nodeRunIdentifier'], additionalProperties: false },
-    responses: { '200': { type: 'object', properties: { ok: { enum: [true] }, acked: { type: 'boolean' } } }, '401': ERROR_401, '404': ERROR_404, '409': ERROR_OTHER },
+    request: {
+      type: 'object',
+      properties: { nodeRunIdentifier: { type: 'string' } },
+      required: ['nodeRunIdentifier'],
+      additionalProperties: false,
+    },
+    responses: {
+      '200': { type: 'object', properties: { ok: { enum: [true] }, acked: { type: 'boolean' } } },
+      '401': ERROR_401,
+      '404': ERROR_404,
+      '409': ERROR_OTHER,
+    },
   },
   'PATCH /v1/workflows/nodes/runs/:id': {
     source: `${OCEAN}/workflow_nodes.py patch_wf_node_run and actions_and_workflow_runs.py (status, result, externalRunId, links, output, statusLabel {text}: _wf_node_completion_patch, update_run_started, post_run_log)`,
@@ -344,7 +399,12 @@ Object.assign(ROUTES, {
       },
       additionalProperties: false,
     },
-    responses: { '200': { type: 'object', properties: { ok: { enum: [true] }, nodeRun: NODE_RUN } }, '401': ERROR_401, '404': ERROR_404, '422': ERROR_422 },
+    responses: {
+      '200': { type: 'object', properties: { ok: { enum: [true] }, nodeRun: NODE_RUN } },
+      '401': ERROR_401,
+      '404': ERROR_404,
+      '422': ERROR_422,
+    },
   },
   'POST /v1/workflows/nodes/runs/:id/logs': {
     source: `${OCEAN}/workflow_nodes.py post_wf_node_run_logs; port-agent wf_node_run_logger_factory ({"logs": [{level, message}]})`,
@@ -353,7 +413,12 @@ Object.assign(ROUTES, {
       properties: {
         logs: {
           type: 'array',
-          items: { type: 'object', properties: { level: { type: 'string', enum: ['INFO', 'WARN', 'ERROR', 'DEBUG'] }, message: { type: 'string' } }, required: ['level', 'message'], additionalProperties: false },
+          items: {
+            type: 'object',
+            properties: { level: { type: 'string', enum: ['INFO', 'WARN', 'ERROR', 'DEBUG'] }, message: { type: 'string' } },
+            required: ['level', 'message'],
+            additionalProperties: false,
+          },
         },
       },
       required: ['logs'],
@@ -363,17 +428,40 @@ Object.assign(ROUTES, {
   },
   // INFERRED (a setting in the agent): one node run read by its identifier.
   'GET /v1/workflows/nodes/runs/:id': {
-    source: 'INFERRED: the node-run update route read with GET (portApi.routes.nodeRun), with the reserved header as Ocean sends on its node-run read',
-    responses: { '200': { type: 'object', properties: { ok: { enum: [true] }, nodeRun: NODE_RUN }, required: ['nodeRun'] }, '401': ERROR_401, '404': ERROR_404 },
+    source:
+      'INFERRED: the node-run update route read with GET (portApi.routes.nodeRun), with the reserved header as Ocean sends on its node-run read',
+    responses: {
+      '200': { type: 'object', properties: { ok: { enum: [true] }, nodeRun: NODE_RUN }, required: ['nodeRun'] },
+      '401': ERROR_401,
+      '404': ERROR_404,
+    },
   },
   'GET /v1/workflows/nodes/runs': {
     source: `${OCEAN}/workflow_nodes.py get_wf_node_run_by_external_id (external_run_id, include=nodeConfig, x-port-reserved-usage: true → "nodeRuns"); installationId and status filters INFERRED (portApi.routes.nodeRuns)`,
-    query: { external_run_id: { type: 'string' }, include: { type: 'string', enum: ['nodeConfig'] }, installationId: { type: 'string' }, status: { type: 'string', enum: ['IN_PROGRESS', 'COMPLETED'] }, limit: { type: 'number', minimum: 1, maximum: 1000 } },
-    responses: { '200': { type: 'object', properties: { ok: { enum: [true] }, nodeRuns: { type: 'array', items: NODE_RUN_WITH_NODE } }, required: ['nodeRuns'] }, '401': ERROR_401, '404': ERROR_404 },
+    query: {
+      external_run_id: { type: 'string' },
+      include: { type: 'string', enum: ['nodeConfig'] },
+      installationId: { type: 'string' },
+      status: { type: 'string', enum: ['IN_PROGRESS', 'COMPLETED'] },
+      limit: { type: 'number', minimum: 1, maximum: 1000 },
+    },
+    responses: {
+      '200': {
+        type: 'object',
+        properties: { ok: { enum: [true] }, nodeRuns: { type: 'array', items: NODE_RUN_WITH_NODE } },
+        required: ['nodeRuns'],
+      },
+      '401': ERROR_401,
+      '404': ERROR_404,
+    },
   },
   'GET /v1/integration/:id': {
     source: `${SPEC} /v1/integration/{identifier} get (401, 404; no 200 schema: ${OCEAN}/integrations.py reads "integration")`,
-    responses: { '200': { type: 'object', properties: { ok: { enum: [true] }, integration: INTEGRATION }, required: ['integration'] }, '401': ERROR_401, '404': ERROR_404 },
+    responses: {
+      '200': { type: 'object', properties: { ok: { enum: [true] }, integration: INTEGRATION }, required: ['integration'] },
+      '401': ERROR_401,
+      '404': ERROR_404,
+    },
   },
   'POST /v1/integration': {
     source: `${OCEAN}/integrations.py create_integration (not in the description)`,
@@ -389,7 +477,12 @@ Object.assign(ROUTES, {
       },
       required: ['installationId'],
     },
-    responses: { '200': { type: 'object', properties: { ok: { enum: [true] }, integration: INTEGRATION }, required: ['integration'] }, '401': ERROR_401, '409': ERROR_OTHER, '422': ERROR_422 },
+    responses: {
+      '200': { type: 'object', properties: { ok: { enum: [true] }, integration: INTEGRATION }, required: ['integration'] },
+      '401': ERROR_401,
+      '409': ERROR_OTHER,
+      '422': ERROR_422,
+    },
   },
   'PATCH /v1/integration/:id': {
     source: `${SPEC} /v1/integration/{identifier} patch (body; 401, 404, 413, 422; 200 as ${OCEAN}/integrations.py reads it)`,
@@ -404,7 +497,13 @@ Object.assign(ROUTES, {
         config: { type: ['object', 'null'] },
       },
     },
-    responses: { '200': { type: 'object', properties: { ok: { enum: [true] }, integration: INTEGRATION }, required: ['integration'] }, '401': ERROR_401, '404': ERROR_404, '413': ERROR_413, '422': ERROR_422 },
+    responses: {
+      '200': { type: 'object', properties: { ok: { enum: [true] }, integration: INTEGRATION }, required: ['integration'] },
+      '401': ERROR_401,
+      '404': ERROR_404,
+      '413': ERROR_413,
+      '422': ERROR_422,
+    },
   },
 } satisfies Record<string, RouteSchema>);
 
