@@ -72,7 +72,7 @@ export async function startAgent(
     if (!intakes.started) reasons.push('starting');
     reasons.push(...intakes.notReady());
     if (intakes.started) reasons.push(...dependencies.unhealthy());
-    return { ready: reasons.length === 0, reasons };
+    return { ready: reasons.length === 0, reasons, notes: intakes.notes() };
   };
   // Before listening or connecting anywhere: a key OpenSSL cannot read is a configuration error (exit 2).
   if (config.github.appId) checkPrivateKey(config.github.privateKey);

@@ -42,6 +42,11 @@ export class Intakes {
     return reasons;
   }
 
+  /** What works only in part while ready (a kind of run no longer claimed), for /readyz's answer. */
+  notes(): string[] {
+    return this.claim?.notes() ?? [];
+  }
+
   /** A PATCH Port accepted renews the lease of a claimed run (claim-intake.ts). */
   delivered(runId: string): void {
     this.claim?.delivered(runId);

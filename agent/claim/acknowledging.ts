@@ -82,6 +82,17 @@ export async function handOff(s: ClaimIntakeState, h: HeldRun, dispatched: { lin
   return true;
 }
 
+/**
+ * Acknowledges the run before its dispatch is recorded (RunContext.ackFirst: Port refused a write
+ * to it while unacknowledged). The hand-off later finds it acknowledged and does not ack again.
+ */
+export async function ackFirst(s: ClaimIntakeState, h: HeldRun): Promise<boolean> {
+  if (h.acked) return true;
+  if (await ack(s, h)) return true;
+  h.lettingGo = true;
+  return false;
+}
+
 /** Acknowledges a claimed run while its claim holds; false when another worker has it (409) or the claim ran out first. */
 async function ack(s: ClaimIntakeState, h: HeldRun): Promise<boolean> {
   const { clock, metrics, log } = s;

@@ -1,5 +1,5 @@
 import { AgentError, toAgentError } from '../errors.js';
-import { claimLoop, claimRound } from './claiming.js';
+import { claimLoop, claimRound, claimedKinds } from './claiming.js';
 import { stopAndHandOver } from './hand-over.js';
 import { HeldRuns } from './held-runs.js';
 import type { ClaimIntakeDeps, ClaimIntakeState } from './intake-state.js';
@@ -7,7 +7,11 @@ import { leaseLoop, renewed } from './leases.js';
 import { rediscoveryLoop } from './rediscovery.js';
 
 export interface ClaimIntake {
-  /** The first claims: a 404 or 403 stops the start (AgentError 'config', exit 2). Then claims keep coming. */
+  /**
+   * The first claims, one of each kind: a kind whose route answers 404 or 403 is no longer claimed
+   * (claiming.ts disableKind); only when no kind is left does the start stop (AgentError
+   * 'config', exit 2). Then claims keep coming.
+   */
   start(): Promise<void>;
   /** No more claims; runs being dispatched are let go (Port offers them again), tracked ones handed over. */
   stop(opts?: { deadlineMs?: number }): Promise<void>;
@@ -15,6 +19,8 @@ export interface ClaimIntake {
   held(): number;
   /** Of those, the runs not yet past their dispatch. */
   dispatching(): number;
+  /** What works only in part, for /readyz's answer while ready: a kind of run no longer claimed, and why. */
+  notes(): string[];
   /** Why the HTTPS intake is not working, for /readyz (empty when it is). */
   notReady(): string[];
   /** The reporter tells of every PATCH Port accepted: it renews the lease of the run (log lines may not touch the run's updatedAt). */
@@ -55,17 +61,18 @@ export function createClaimIntake(deps: ClaimIntakeDeps): ClaimIntake {
   return {
     async start() {
       try {
-        await claimRound(s);
+        await claimRound(s, settings.kinds);
       } catch (raw) {
         const err = toAgentError(raw);
         if (err.code === 'not_found' || err.code === 'forbidden') throw new AgentError('config', err.message, { cause: err });
         throw err;
       }
       s.started = true;
-      s.log.info(`claiming ${settings.kinds.join(' and ')} runs of installation ${settings.installationId} from Port`);
+      s.log.info(`claiming ${claimedKinds(s).join(' and ')} runs of installation ${settings.installationId} from Port`);
       s.loops.push(claimLoop(s), leaseLoop(s), rediscoveryLoop(s));
     },
     stop: (opts = {}) => stopAndHandOver(s, opts),
+    notes: () => [...s.disabled.values()],
     held: () => s.held.size,
     dispatching: () => s.held.dispatching(),
     notReady() {
@@ -105,6 +112,9 @@ export function createClaimIntakeState(deps: ClaimIntakeDeps): ClaimIntakeState 
     stopping: false,
     active: 0,
     round: 0,
+    dueAt: new Map(),
+    lastIdleSlot: -Infinity,
+    disabled: new Map(),
     failingSince: undefined,
     lastPortFailureMs: -Infinity,
     loops: [],

@@ -8,24 +8,66 @@
  * processor applies the policy (policy.allow) before any GHES request for it, and dispatches only
  * within the claim's first two thirds (dispatchBy). Fairness keeps one action from filling the dispatch stage.
  */
-import { toAgentError } from '../errors.js';
+import { AgentError, toAgentError } from '../errors.js';
 import { outageReason } from '../observability/dependency-health.js';
 import type { RunKind } from '../port/claim-api.js';
 import { decodeClaimedRun } from '../port/decode-claimed-run.js';
 import type { RunContext } from '../run/run-scope.js';
 import { backoffDelay } from '../util/backoff.js';
-import { handOff, hold, runHeld } from './acknowledging.js';
+import { ackFirst, handOff, hold, runHeld } from './acknowledging.js';
 import { saturatedKeys } from './fairness.js';
 import { type ClaimIntakeState, portFailed, sleep } from './intake-state.js';
 
 /**
- * One claim per kind (alternating which goes first, as Ocean does). 'full': a batch came back
- * full, claim again at once; 'no-room': the agent's hands are full, claim as soon as they are
- * not; 'idle': Port had less than asked, wait the claim interval.
+ * When claims are sent. Ocean polls every `poll_check_interval_seconds` (default 10) and claims
+ * both kinds each time (port-ocean 0.56.2 config/settings.py; execution_manager.py
+ * _poll_action_runs, clients/port/mixins/actions_and_workflow_runs.py claim_pending_runs): two
+ * requests every 10 s, 720 an hour for an installation with nothing to do. Here a kind whose
+ * batch came back full is claimed again at once (there is more), as Ocean does; a kind that came
+ * back with less waits for the next idle slot, and idle slots of the installation are
+ * `portApi.claimIntervalSeconds` apart, the kinds taking turns: one request per interval while
+ * idle (360 an hour at 10 s), and a run waits at most the interval times the kinds claimed.
  */
-export async function claimRound(s: ClaimIntakeState): Promise<'full' | 'no-room' | 'idle'> {
+export function nextIdleSlot(nowMs: number, lastIdleSlot: number, intervalMs: number): number {
+  return Math.max(nowMs + intervalMs, lastIdleSlot + intervalMs);
+}
+
+/** The kinds still claimed: those whose route did not answer 404/403. */
+export function claimedKinds(s: ClaimIntakeState): RunKind[] {
+  return s.settings.kinds.filter((k) => !s.disabled.has(k));
+}
+
+/**
+ * A claim route answered 404 or 403: the route, the reserved header or the credential's role is
+ * not there for this kind (an organization without Port Workflows has no node-run claims). Ocean
+ * turns any claim error into an empty list and polls on (workflow_nodes.py
+ * claim_pending_wf_node_runs, actions.py claim_pending_action_runs); the agent says so instead,
+ * once, with a warning, a metric and a note on /readyz, and goes on with the other kind. Retrying
+ * would not help: the same request gets the same refusal until someone changes Port or the
+ * settings, and a restart picks that up. Who could cause it: whoever answers for Port (a proxy
+ * in the way included) can stop a kind being claimed, which loses nothing (the runs wait in
+ * Port) and is visible; when no kind is left the agent stops (exit 2) rather than idle silently.
+ */
+function disableKind(s: ClaimIntakeState, kind: RunKind, err: AgentError): void {
+  const why = `HTTPS intake: ${kind} runs are not claimed: Port's claim route answered ${err.status ?? err.code}`;
+  s.disabled.set(kind, why);
+  s.dueAt.delete(kind);
+  s.metrics.claimKindDisabled.set({ kind }, 1);
+  s.log.warn(
+    `${err.message}. No more ${kind} runs are claimed by this agent until it is restarted${claimedKinds(s).length > 0 ? `; it goes on claiming ${claimedKinds(s).join(' and ')} runs` : ''}.`,
+    { kind, status: err.status },
+  );
+  if (claimedKinds(s).length === 0) throw new AgentError('config', `${err.message}. No kind of run is left to claim.`, { cause: err });
+}
+
+/**
+ * One claim for each kind given (alternating which goes first, as Ocean does). 'full': a batch
+ * came back full, that kind is due again at once; 'no-room': the agent's hands are full, claim as
+ * soon as they are not; 'idle': the kinds claimed wait for their next idle slot.
+ */
+export async function claimRound(s: ClaimIntakeState, due: RunKind[]): Promise<'full' | 'no-room' | 'idle'> {
   const { settings, metrics, clock } = s;
-  const kinds = s.round++ % 2 === 0 ? settings.kinds : [...settings.kinds].reverse();
+  const kinds = s.round++ % 2 === 0 ? due : [...due].reverse();
   let full = false;
   for (const kind of kinds) {
     const room = s.deps.room();
@@ -33,19 +75,33 @@ export async function claimRound(s: ClaimIntakeState): Promise<'full' | 'no-room
     const limit = Math.min(settings.batchSize, room);
     const exclude = saturatedKeys(s.held.waitingByKey(kind), s.deps.dispatchCapacity, settings.maxSharePercent);
     const sentAt = clock.now();
-    const raws = await s.claimApi.claim(kind, {
-      installationId: settings.installationId,
-      limit,
-      visibilityTimeoutMs: settings.visibilityTimeoutMs,
-      exclude,
-    });
+    let raws: unknown[];
+    try {
+      raws = await s.claimApi.claim(kind, {
+        installationId: settings.installationId,
+        limit,
+        visibilityTimeoutMs: settings.visibilityTimeoutMs,
+        exclude,
+      });
+    } catch (raw) {
+      const err = toAgentError(raw);
+      if (err.code !== 'not_found' && err.code !== 'forbidden') throw err;
+      disableKind(s, kind, err);
+      continue;
+    }
     metrics.claimDuration.observe({ kind }, (clock.now() - sentAt) / 1000);
     if (raws.length > 0) {
       metrics.runsClaimed.inc({ kind }, raws.length);
       s.log.debug(`claimed ${raws.length} ${kind} run(s)`, { excluded: exclude });
     }
     for (const raw of raws) take(s, kind, raw, sentAt);
-    if (raws.length >= limit) full = true;
+    if (raws.length >= limit) {
+      full = true;
+      s.dueAt.set(kind, clock.now());
+    } else {
+      s.lastIdleSlot = nextIdleSlot(clock.now(), s.lastIdleSlot, settings.intervalMs);
+      s.dueAt.set(kind, s.lastIdleSlot);
+    }
   }
   s.failingSince = undefined;
   metrics.claimIntakeUp.set(1);
@@ -53,12 +109,19 @@ export async function claimRound(s: ClaimIntakeState): Promise<'full' | 'no-room
 }
 
 export async function claimLoop(s: ClaimIntakeState): Promise<void> {
-  const { settings } = s;
+  const { settings, clock } = s;
   let failures = 0;
   while (!s.stopping) {
+    const kinds = claimedKinds(s);
+    const due = kinds.filter((k) => (s.dueAt.get(k) ?? -Infinity) <= clock.now());
+    if (due.length === 0) {
+      const next = Math.min(...kinds.map((k) => s.dueAt.get(k) ?? clock.now()));
+      if (!(await sleep(s, Math.max(0, next - clock.now())))) return;
+      continue;
+    }
     let outcome: Awaited<ReturnType<typeof claimRound>>;
     try {
-      outcome = await claimRound(s);
+      outcome = await claimRound(s, due);
       failures = 0;
     } catch (raw) {
       const err = toAgentError(raw);
@@ -68,7 +131,6 @@ export async function claimLoop(s: ClaimIntakeState): Promise<void> {
       if (!(await sleep(s, backoffDelay(failures++, { baseMs: settings.intervalMs, capMs: 30_000 }, err.retryAfterMs)))) return;
       continue;
     }
-    if (outcome === 'idle' && !(await sleep(s, settings.intervalMs))) return;
     if (outcome === 'no-room' && !(await sleep(s, Math.min(100, settings.intervalMs)))) return;
   }
 }
@@ -98,6 +160,7 @@ function take(s: ClaimIntakeState, kind: RunKind, raw: unknown, sentAt: number):
     // the run, must be done before anyone else can be handed the run.
     dispatchBy: sentAt + (s.settings.visibilityTimeoutMs * 2) / 3,
     handOff: (d) => handOff(s, h, d),
+    ackFirst: () => ackFirst(s, h),
   };
   runHeld(s, h, decoded.kind === 'run' ? processor.job(decoded.run, ctx) : processor.refusal(runId, ctx, decoded.reason, decoded.outcome));
 }

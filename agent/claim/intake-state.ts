@@ -82,6 +82,15 @@ export interface ClaimIntakeState {
   active: number;
   /** Claim rounds so far: which kind goes first alternates. */
   round: number;
+  /**
+   * When each kind is claimed next (epoch ms): at once after a full batch; after an idle claim,
+   * at the next free idle slot (claiming.ts nextIdleSlot). A kind missing here is due now.
+   */
+  readonly dueAt: Map<RunKind, number>;
+  /** The last idle slot handed out: idle claims of the installation are an interval apart. */
+  lastIdleSlot: number;
+  /** Kinds no longer claimed (their claim route answered 404/403), with the agent's words why: /readyz. */
+  readonly disabled: Map<RunKind, string>;
   /** Since when, and why, talking to Port fails (cleared by a claim round that succeeds). */
   failingSince: { atMs: number; reason: string } | undefined;
   lastPortFailureMs: number;

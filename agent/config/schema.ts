@@ -132,10 +132,11 @@ export const schemaTree: Tree = {
       1,
       1000,
     ),
+    // Ocean's poll_check_interval_seconds default (port-ocean 0.56.2 config/settings.py).
     claimIntervalSeconds: {
-      doc: 'Seconds between claims while Port has nothing to hand out (a full batch is followed by the next claim at once).',
+      doc: "Seconds between claims while Port has nothing to hand out (Ocean's default, 10). The kinds of run take turns, so each is claimed every this many seconds times the kinds claimed; a kind whose batch came back full is claimed again at once.",
       format: 'positive-number',
-      default: 2,
+      default: 10,
     },
     visibilityTimeoutMs: range(
       'How long a claimed run stays hidden from other claims. The agent acknowledges a run only once its dispatch is recorded in Port, and never dispatches after two thirds of this have passed since the claim: an unacknowledged run is offered again after it.',

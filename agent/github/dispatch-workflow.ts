@@ -31,6 +31,8 @@ export interface DispatchContext {
   gate?: DispatchGate;
   /** Called when a POST has to wait at the gate (counted as limit dispatch_rate). */
   onGateWait?: () => void;
+  /** Called before waiting `delayMs` after GitHub refused a POST for its rate limit (the run is told: rate-limit-delay.ts). */
+  onRateLimitWait?: (delayMs: number) => void;
   pollMs?: number;
   signal?: AbortSignal;
   /** GHES's clock minus the local one (clock-skew.ts): run timestamps are GHES's. */
@@ -171,6 +173,7 @@ export async function dispatchWorkflow(ctx: DispatchContext, run: RunRequest, re
         delayMs: Math.round(delay),
         error: text,
       });
+      ctx.onRateLimitWait?.(delay);
       await ctx.clock.sleep(delay, ctx.signal);
     }
   }

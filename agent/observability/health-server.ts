@@ -10,7 +10,8 @@ export function startHealthServer(deps: {
   host: string;
   port: number;
   metrics: Metrics;
-  ready: () => { ready: boolean; reasons: string[] };
+  /** `notes`: what works only in part while ready (a kind of run not claimed), shown after "ready". */
+  ready: () => { ready: boolean; reasons: string[]; notes?: string[] };
   now?: () => number;
 }): Promise<{ server: Server; port: number; close: () => Promise<void> }> {
   const now = deps.now ?? Date.now;
@@ -32,9 +33,10 @@ export function startHealthServer(deps: {
     if (path === '/readyz') {
       const r = deps.ready();
       deps.metrics.ready.set(r.ready ? 1 : 0);
+      const notes = r.notes?.length ? ` (${r.notes.join('; ')})` : '';
       res
         .writeHead(r.ready ? 200 : 503, { 'content-type': 'text/plain' })
-        .end(r.ready ? 'ready\n' : `not ready: ${r.reasons.join('; ')}\n`);
+        .end(r.ready ? `ready${notes}\n` : `not ready: ${[...r.reasons, ...(r.notes ?? [])].join('; ')}\n`);
       return;
     }
     if (path === '/metrics') {

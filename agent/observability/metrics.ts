@@ -181,6 +181,24 @@ export function createMetrics(opts: { version?: string; defaultMetrics?: boolean
       help: "1 while the HTTPS intake's last claim succeeded, else 0 (also 0 when portApi is off: see intake_enabled).",
       registers,
     }),
+    rateLimitDelays: new Counter({
+      name: `${p}rate_limit_delays_total`,
+      help: 'Runs held back a second or more by GitHub\'s budget (the per-repository dispatch pace, or a rate-limited dispatch), each told so in Port with a log line ("Delayed due to low remaining rate limit", as Ocean writes it), by intake.',
+      labelNames: ['intake'],
+      registers,
+    }),
+    ackFirstFallbacks: new Counter({
+      name: `${p}ack_first_fallbacks_total`,
+      help: "Claimed runs acknowledged before their first write because Port refused that write while they were unacknowledged (a 4xx other than 404/409/429): Ocean's order, by intake.",
+      labelNames: ['intake'],
+      registers,
+    }),
+    claimKindDisabled: new Gauge({
+      name: `${p}claim_kind_disabled`,
+      help: '1 for a kind of run (action, workflow-node) this agent stopped claiming because its claim route answered 404 or 403 (the route, the header or the role is missing); the other kind goes on.',
+      labelNames: ['kind'],
+      registers,
+    }),
     intakeEnabled: new Gauge({
       name: `${p}intake_enabled`,
       help: "1 for each intake the configuration turns on (intake: kafka, port-api), else 0: alerts on an intake's health apply only where it is on.",
@@ -251,6 +269,7 @@ export function initIntakeSeries(metrics: Metrics, intakes: Array<'kafka' | 'por
   for (const kind of ['action', 'workflow-node']) {
     for (const c of [metrics.runsClaimed, metrics.runsAcknowledged, metrics.claimConflicts, metrics.runsAbandoned, metrics.runsAdopted])
       c.inc({ kind }, 0);
+    metrics.claimKindDisabled.set({ kind }, 0);
   }
 }
 

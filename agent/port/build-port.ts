@@ -36,6 +36,10 @@ export function buildPort(
     metrics,
     logger,
   });
-  const client = observeCalls(createPortClient({ http, nodeRoutes: config.portApi.routes }), 'port', deps.dependencies);
+  const client = observeCalls(
+    createPortClient({ http, nodeRoutes: config.portApi.routes, reservedHeader: config.portApi.reservedHeader }),
+    'port',
+    deps.dependencies,
+  );
   return { http, client };
 }

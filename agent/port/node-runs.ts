@@ -3,12 +3,16 @@ import type { PortLog, PortPatch, PortRun } from '../types/port-run.js';
 /**
  * Workflow-node runs (wfnr_…, Port Workflows) in the vocabulary of action runs, so the processor
  * and the reporter handle both alike. Port's node-run API (PATCH /v1/workflows/nodes/runs/{id}
- * with status, result, externalRunId, links, output; logs as {"logs": [{level, message}]}: ocean
- * port_ocean/clients/port/mixins/actions_and_workflow_runs.py, port-agent app/port_client.py) has
- * no statusLabel and no summary: they travel in `output`, next to what Ocean puts there
- * (workflowRunUrl, workflowRunId). `output` is replaced by each PATCH that carries it (Ocean
- * resends it on completion so it is not wiped), so every PATCH here rebuilds it whole from what
- * the patch holds: the processor sends the link and externalRunId with the final status.
+ * with status, result, externalRunId, links, output, statusLabel; logs as {"logs": [{level,
+ * message}]}: ocean port_ocean/clients/port/mixins/actions_and_workflow_runs.py, port-agent
+ * app/port_client.py). The status label goes on the run as Ocean sends it, `statusLabel: {"text":
+ * …}` (port-ocean 0.56.2 `_wf_node_completion_patch`, `update_run_started`, and `post_run_log`,
+ * whose docstring says node runs "only accept it on the run"; asserted in its
+ * tests/clients/port/mixins/test_actions_and_workflow_runs.py). Node runs have no summary: it
+ * travels in `output`, next to what Ocean puts there (workflowRunUrl, workflowRunId). `output` is
+ * replaced by each PATCH that carries it (Ocean resends it on completion so it is not wiped), so
+ * every PATCH here rebuilds it whole from what the patch holds: the processor sends the link and
+ * externalRunId with the final status.
  */
 export function nodePatchBody(patch: PortPatch): Record<string, unknown> {
   const body: Record<string, unknown> = {};
@@ -23,9 +27,9 @@ export function nodePatchBody(patch: PortPatch): Record<string, unknown> {
   if (link !== undefined) output.workflowRunUrl = link;
   const runId = /_(\d+)$/.exec(patch.externalRunId ?? '')?.[1];
   if (runId !== undefined) output.workflowRunId = Number(runId);
-  if (patch.statusLabel !== undefined) output.statusLabel = patch.statusLabel;
   if (patch.summary !== undefined) output.summary = patch.summary;
   if (Object.keys(output).length > 0) body.output = output;
+  if (patch.statusLabel !== undefined) body.statusLabel = { text: patch.statusLabel };
   if (body.status === undefined && Object.keys(body).length > 0) body.status = 'IN_PROGRESS';
   return body;
 }
@@ -35,6 +39,16 @@ export function nodeLogBody(log: PortLog): { logs: Array<{ level: string; messag
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * The label on the run (`statusLabel: {"text": …}`, as Ocean writes it), else where agents before
+ * issue 24 kept it (`output.statusLabel`): a run they dispatched is still recognised as the agent's.
+ */
+function labelOf(raw: Record<string, unknown>, output: Record<string, unknown>): string | null {
+  if (isObject(raw.statusLabel) && typeof raw.statusLabel.text === 'string') return raw.statusLabel.text;
+  if (typeof raw.statusLabel === 'string') return raw.statusLabel;
+  return typeof output.statusLabel === 'string' ? output.statusLabel : null;
+}
 
 /** A node run as Port serves it (claims, GET, lists) read as a PortRun: COMPLETED + SUCCESS is SUCCESS, any other result FAILURE. */
 export function nodeRunRecord(raw: unknown): PortRun | undefined {
@@ -46,7 +60,7 @@ export function nodeRunRecord(raw: unknown): PortRun | undefined {
   return {
     id: raw.identifier,
     status,
-    statusLabel: typeof output.statusLabel === 'string' ? output.statusLabel : null,
+    statusLabel: labelOf(raw, output),
     link: link ?? null,
     externalRunId: typeof raw.externalRunId === 'string' ? raw.externalRunId : null,
     updatedAt: typeof raw.updatedAt === 'string' ? raw.updatedAt : undefined,

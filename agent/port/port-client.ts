@@ -39,15 +39,18 @@ export const DEFAULT_NODE_RUN_ROUTES: NodeRunRoutes = { nodeRun: '/v1/workflows/
  * `v2` for the latest version of the API"), and as Ocean's client does on its runs read. Writes
  * send no version, as Ocean's and port-agent's do: the description gives PATCH one body for both.
  */
-export function createPortClient(deps: { http: PortHttp; nodeRoutes?: NodeRunRoutes }): PortClient {
+export function createPortClient(deps: { http: PortHttp; nodeRoutes?: NodeRunRoutes; reservedHeader?: string }): PortClient {
   const { http } = deps;
+  // Ocean sends its reserved header on node-run reads (port-ocean 0.56.2 mixins/workflow_nodes.py
+  // get_wf_node_run_by_external_id: INTERNAL_WORKFLOW_CLIENT_HEADER), as on claims and acks.
+  const nodeReadHeaders = { [deps.reservedHeader ?? 'x-port-reserved-usage']: 'true' };
   const nodeRoutes = deps.nodeRoutes ?? DEFAULT_NODE_RUN_ROUTES;
   const actionPath = (runId: string) => `/v1/actions/runs/${encodeURIComponent(runId)}`;
   const nodePath = (runId: string) => nodeRoutes.nodeRun.replace('{id}', encodeURIComponent(runId));
   const isNode = (runId: string) => runKindOf(runId) === 'workflow-node';
 
-  async function read(operation: string, path: string, key: string): Promise<unknown> {
-    const res = await http.call(operation, 'GET', path);
+  async function read(operation: string, path: string, key: string, headers?: Record<string, string>): Promise<unknown> {
+    const res = await http.call(operation, 'GET', path, headers ? { headers } : undefined);
     if (res.status === 404) {
       await res.text().catch(() => '');
       return undefined;
@@ -61,7 +64,7 @@ export function createPortClient(deps: { http: PortHttp; nodeRoutes?: NodeRunRou
       if (isNode(runId)) {
         // The node-run read route is assumed (no source documents it): a 404 is explained, not
         // taken for "no such run", which would skip a run Port expects to be executed.
-        const raw = await read('get_node_run', nodePath(runId), 'nodeRun');
+        const raw = await read('get_node_run', nodePath(runId), 'nodeRun', nodeReadHeaders);
         if (raw === undefined) {
           throw new AgentError(
             'not_found',

@@ -7,13 +7,18 @@ import type { PortLog, PortPatch } from '../types/port-run.js';
 
 export type Report = { kind: 'patch'; patch: PortPatch } | { kind: 'log'; log: PortLog };
 
+export interface SendOptions {
+  /** Told when Port refused this report for good (before it is dropped): the caller may act on it (the ack-first fallback). */
+  onRefused?: (err: AgentError) => void;
+}
+
 export interface Reporter {
   /**
    * Queues a report; resolves once Port accepted it (or refused it for good, which is logged).
    * Rejects only when stopped first, or when `signal` aborts before the report was sent: the
    * run then belongs to another replica (its partition moved), which reports it itself.
    */
-  send(runId: string, report: Report, signal?: AbortSignal): Promise<void>;
+  send(runId: string, report: Report, signal?: AbortSignal, opts?: SendOptions): Promise<void>;
   pending(): number;
   /** Waits until every queued report is delivered or the signal aborts. */
   drain(signal?: AbortSignal): Promise<void>;
@@ -37,7 +42,7 @@ export function createReporter(deps: {
   /** Told of every report Port refused for good (a final status refused because the run already ended: port-end-watch.ts). */
   onRefused?: (runId: string, report: Report, err: AgentError) => void;
 }): Reporter {
-  const queues = new Map<string, Array<{ report: Report; signal?: AbortSignal; done: (delivered: boolean) => void }>>();
+  const queues = new Map<string, Array<{ report: Report; signal?: AbortSignal; opts?: SendOptions; done: (delivered: boolean) => void }>>();
   let count = 0;
   let stopped = false;
   const stopController = new AbortController();
@@ -48,7 +53,7 @@ export function createReporter(deps: {
    * first. A cancelled report is never sent again after a failed attempt: an attempt already on
    * the wire may land, but no retry races the replica that took the run over.
    */
-  async function deliver(runId: string, report: Report, signal: AbortSignal | undefined): Promise<boolean> {
+  async function deliver(runId: string, report: Report, signal: AbortSignal | undefined, opts?: SendOptions): Promise<boolean> {
     // Joined only when a retry has to wait: AbortSignal.any per report is measurable at hundreds a second.
     let wait: AbortSignal | undefined;
     let mayHaveLanded = false;
@@ -75,6 +80,7 @@ export function createReporter(deps: {
             error: err.message,
           });
           deps.onRefused?.(runId, report, err);
+          opts?.onRefused?.(err);
           return true;
         }
         const delay = backoffDelay(attempt, { baseMs: 500, capMs: deps.capMs ?? 30_000 }, err.retryAfterMs);
@@ -102,7 +108,7 @@ export function createReporter(deps: {
     const queue = queues.get(runId)!;
     while (queue.length > 0) {
       const item = queue[0]!;
-      const delivered = await deliver(runId, item.report, item.signal);
+      const delivered = await deliver(runId, item.report, item.signal, item.opts);
       queue.shift();
       count--;
       deps.metrics.portReportsPending.set(count);
@@ -113,7 +119,7 @@ export function createReporter(deps: {
   }
 
   return {
-    send(runId, report, signal) {
+    send(runId, report, signal, opts) {
       if (stopped) return Promise.reject(new AgentError('internal', 'reporter stopped'));
       return new Promise<void>((resolve, reject) => {
         const done = (delivered: boolean) =>
@@ -130,9 +136,9 @@ export function createReporter(deps: {
         count++;
         deps.metrics.portReportsPending.set(count);
         const queue = queues.get(runId);
-        if (queue) queue.push({ report, signal, done });
+        if (queue) queue.push({ report, signal, opts, done });
         else {
-          queues.set(runId, [{ report, signal, done }]);
+          queues.set(runId, [{ report, signal, opts, done }]);
           void pump(runId);
         }
       });

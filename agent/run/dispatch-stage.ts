@@ -1,9 +1,11 @@
-import { toAgentError } from '../errors.js';
+import { type AgentError, toAgentError } from '../errors.js';
 import { buildDispatch, maxInputsFor } from '../github/build-dispatch.js';
 import { dispatchWorkflow } from '../github/dispatch-workflow.js';
 import { evaluatePolicy } from '../policy/evaluate-policy.js';
 import { retry } from '../util/backoff.js';
+import { needsAckFirst } from './ack-first.js';
 import { externalRunId } from './external-run-id.js';
+import { rateLimitDelayLine } from './rate-limit-delay.js';
 import type { ProcessorDeps } from './processor-deps.js';
 import type { Resume } from './resume.js';
 import { DISPATCHED_LABEL, DISPATCHING_LABEL } from './run-labels.js';
@@ -28,6 +30,44 @@ export function createDispatchStage(
   const { settings, reporter, metrics, clock } = deps;
 
   /** The run dispatched, or undefined when it was refused, reported FAILURE or found done (all reported and counted). */
+  /**
+   * GitHub's budget holds the run back: the run says so in Port, as Ocean's does (a log line;
+   * rate-limit-delay.ts). Who can cause it: anyone whose runs fill a repository's dispatch budget
+   * (each run is a trusted, decoded message or claim by now), or GHES answering a dispatch with a
+   * rate limit. What it writes is the agent's own sentence with a number of seconds, never
+   * GitHub's text; it is a log line (no status, no label), sent while this replica owns the run.
+   */
+  function noteDelay(scope: RunScope, delayMs: number): void {
+    const line = rateLimitDelayLine(delayMs);
+    if (line === undefined) return;
+    metrics.rateLimitDelays.inc({ intake: scope.ctx.intake });
+    void reporter.send(scope.run.runId, { kind: 'log', log: { message: line, level: 'WARN' } }, scope.owned).catch(() => undefined);
+  }
+
+  /**
+   * The intent ("Dispatching workflow") written before the POST. For a claimed run not yet
+   * acknowledged, a refusal that Port would not take back (ack-first.ts needsAckFirst) makes the
+   * run fall back to Ocean's order: acknowledged, then the intent written again. Who can cause
+   * it: only Port's answer to the agent's own write; the acknowledgement is the one the intake
+   * would send after the dispatch anyway (ctx.ackFirst: only for a run Port handed to this
+   * replica's claim, while the claim holds). False: the run is no longer this replica's.
+   */
+  async function writeIntent(scope: RunScope): Promise<boolean> {
+    const { run, ctx, owned } = scope;
+    let refused: AgentError | undefined;
+    const label = { kind: 'patch' as const, patch: { statusLabel: DISPATCHING_LABEL } };
+    await reporter.send(run.runId, label, owned, { onRefused: (err) => (refused = err) });
+    if (refused === undefined || !ctx.ackFirst || !needsAckFirst(refused)) return true;
+    metrics.ackFirstFallbacks.inc({ intake: ctx.intake });
+    scope.log.warn(
+      `Port refused a write to run ${run.runId} before its acknowledgement (${refused.status}: ${refused.message}); acknowledging it first, as Ocean does, then writing again`,
+      { status: refused.status },
+    );
+    if (!(await ctx.ackFirst())) return false;
+    await reporter.send(run.runId, label, owned);
+    return true;
+  }
+
   async function dispatch(scope: RunScope): Promise<StagedRun | undefined> {
     const { run, signal } = scope;
     // Paced before taking a dispatch slot: a backlog for one repository waits here while
@@ -35,6 +75,7 @@ export function createDispatchStage(
     const startAt = deps.dispatchPacer?.reserve(`${run.org}/${run.repo}`.toLowerCase(), clock.now()) ?? 0;
     if (startAt > clock.now()) {
       metrics.limitReached.inc({ limit: 'dispatch_rate' });
+      noteDelay(scope, startAt - clock.now());
       await clock.sleep(startAt - clock.now(), signal);
     }
     return deps.dispatchSlots ? await deps.dispatchSlots.run(() => dispatchStage(scope)) : await dispatchStage(scope);
@@ -79,12 +120,12 @@ export function createDispatchStage(
         if (!policy.allowed) return void (await reports.fail(scope, policy.reason, 'policy_denied'));
 
         scope.checkLease(clock.now());
-        await reporter.send(run.runId, { kind: 'patch', patch: { statusLabel: DISPATCHING_LABEL } }, owned);
+        if (!(await writeIntent(scope))) return undefined;
         if (signal.aborted) throw new Error('aborted');
         // The label write may have waited through an outage of Port: the lease is checked again
         // right before the one request that must never be sent twice.
         scope.checkLease(clock.now());
-        const made = await dispatchWorkflow({ ...deps.dispatch, signal }, run, request);
+        const made = await dispatchWorkflow({ ...deps.dispatch, signal, onRateLimitWait: (ms) => noteDelay(scope, ms) }, run, request);
         // Dispatched by this process into the invocation's repository and workflow, after the policy: followed as it is.
         const verified = dispatchedHere({ portRunId: run.runId, org: run.org, repo: run.repo, ghRunId: made.runId, htmlUrl: made.htmlUrl });
         dispatched = { ...made, verified, fresh: true, externalRunId: externalRunId(repo.ownerId, repo.id, made.runId) };

@@ -36,6 +36,12 @@ export interface RunContext {
    */
   handOff?: (dispatched: { link?: string; externalRunId?: string }) => Promise<boolean>;
   /**
+   * Acknowledges the run now, before its dispatch is recorded (Ocean's order): the fallback when
+   * Port refuses a write to the run while it is unacknowledged (ack-first.ts). Resolving false
+   * means the run is no longer this replica's. Claimed runs only.
+   */
+  ackFirst?: () => Promise<boolean>;
+  /**
    * Since when this replica holds the run's partition (Kafka, epoch ms): a message written
    * before may have been handled by a previous owner, and is first looked for on GHES (issue 15).
    */

@@ -6,7 +6,8 @@
 // more (PHASES below). Each phase runs BENCH_REPEAT times (3 by default;
 // phase.ts) and reports the median of its runs and their spread; beside each rate, the CPU time
 // the agent process spent per unit of work (and the simulators' and the broker's), which depends
-// far less on how busy the machine is. Prints a table, then one JSON line (medians, and `_worst`
+// far less on how busy the machine is. Phase port-api-idle counts the claims of an idle
+// installation (port-api-idle-phase.ts). Prints a table, then one JSON line (medians, and `_worst`
 // for the worst run). BENCH_SCALE=0.1 shrinks every count for a quick look; BENCH_ONLY=a,b runs
 // only the named phases and prints their raw results too.
 import { readFileSync } from 'node:fs';
@@ -20,6 +21,7 @@ import { type BenchRun, planRuns, publishRuns, startBenchStack } from './bench-s
 import { type CompiledAgent, REPO_ROOT, buildAgent, startCompiledAgent } from './compiled-agent.js';
 import { memoryOf } from './process-memory.js';
 import { portApiPhase } from './port-api-phase.js';
+import { type IdleClaimsResult, portApiIdlePhase } from './port-api-idle-phase.js';
 import { tokenRenewal } from './token-renewal.js';
 import { jobProgressPhase } from './job-progress-phase.js';
 import { type RelayResult, relayPhase } from './relay-phase.js';
@@ -695,6 +697,26 @@ const PHASES: BenchPhase<any>[] = [
             3,
           ),
         },
+      };
+    },
+  },
+  {
+    name: 'port-api-idle',
+    // A count of claims at a fixed cadence, the same on every run: once.
+    runs: 1,
+    run: (ctx) => portApiIdlePhase(ctx.broker, ctx.withAgent, ctx.say),
+    report(rs: IdleClaimsResult[]) {
+      const r = rs[0]!;
+      return {
+        rows: [
+          [
+            `HTTPS intake, idle installation: claims over ${round(r.windowS, 0)} s (${[...r.byRoute].map(([k, v]) => `${k} ${v}`).join(', ')})`,
+            `${round(r.perHour, 0)} claim requests per hour`,
+            '<= 400',
+            met(r.perHour <= 400),
+          ],
+        ],
+        json: { port_api_idle_claims_per_hour: round(r.perHour, 0) },
       };
     },
   },

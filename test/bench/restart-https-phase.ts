@@ -195,7 +195,9 @@ export async function restartHttpsPhase(broker: KafkaBrokerInfo, count: number, 
         leaseRenewals++;
         continue;
       }
-      const label = body?.statusLabel ?? (body?.output as Record<string, unknown> | undefined)?.statusLabel;
+      // An action run's statusLabel; a node run's statusLabel.text (as Ocean sends it).
+      const rawLabel = body?.statusLabel;
+      const label = typeof rawLabel === 'object' && rawLabel !== null ? (rawLabel as Record<string, unknown>).text : rawLabel;
       if (r.method === 'PATCH' && m && typeof label === 'string' && label.startsWith('Handed over')) handOverWrites++;
       portRequests++;
       const key = `${r.method} ${r.route}${r.status === 429 ? ' (429)' : ''}`;

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { type AgentProcess, metricValue, startAgentProcess } from '../stack/agent-process.js';
-import { type LocalStack, isFinal, startLocalStack } from '../stack/local-stack.js';
+import { type LocalStack, addSampleRepo, isFinal, startLocalStack } from '../stack/local-stack.js';
 
 describe('dispatch pacing per repository', () => {
   let stack: LocalStack;
@@ -39,5 +39,26 @@ describe('dispatch pacing per repository', () => {
     for (let i = 3; i < at.length; i++)
       assert.ok(at[i]! - at[i - 3]! >= 9_900, `dispatches ${i - 3} and ${i} only ${at[i]! - at[i - 3]!} ms apart`);
     assert.ok(metricValue(await agent.metrics(), 'ghes_agent_limit_reached_total', { limit: 'dispatch_rate' }) >= 4);
+  });
+
+  // Issue 24 item 5: a run the budget holds back says so in Port, in Ocean's words (port-ocean
+  // 0.56.2 execution_manager.py _execute_run); a run dispatched at once gets no such line.
+  test('a run held back by the budget gets "Delayed due to low remaining rate limit" in its log; the first three do not', async () => {
+    addSampleRepo(stack.ghes, 'acme', 'paced');
+    const runs: Array<{ id: string }> = [];
+    for (let i = 0; i < 4; i++)
+      runs.push(
+        await stack.publish({ type: 'GITHUB', org: 'acme', repo: 'paced', workflow: 'deploy.yml', workflowInputs: { service: 'api' } }),
+      );
+    const done = await Promise.all(runs.map((r) => stack.waitForRun(r.id, isFinal, 60_000)));
+    assert.deepEqual(
+      done.map((r) => r.status),
+      Array(4).fill('SUCCESS'),
+    );
+    const delayed = done.filter((r) =>
+      r.logs.some((l) => /^Delayed due to low remaining rate limit\. Will attempt to re-run in \d+ seconds$/.test(l.message)),
+    );
+    assert.equal(delayed.length, 1, 'only the fourth waits for the next 10 s window');
+    assert.ok(metricValue(await agent.metrics(), 'ghes_agent_rate_limit_delays_total', { intake: 'kafka' }) >= 1);
   });
 });

@@ -23,10 +23,11 @@ const HTTPS = {
   insight: { jobReadsPerMinute: JOB_READS_PER_MINUTE },
 };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-/** The label a PATCH writes: an action run's statusLabel, a node run's output.statusLabel. */
+/** The label a PATCH writes: an action run's statusLabel, a node run's statusLabel.text (as Ocean sends it). */
 const labelOf = (body: unknown) => {
-  const b = body as { statusLabel?: unknown; output?: { statusLabel?: unknown } } | undefined;
-  return String(b?.statusLabel ?? b?.output?.statusLabel ?? '');
+  const b = body as { statusLabel?: unknown } | undefined;
+  const label = b?.statusLabel;
+  return String(typeof label === 'object' && label !== null ? (label as { text?: unknown }).text : (label ?? ''));
 };
 const RUN_PATH = /^\/v1\/(?:actions\/runs|workflows\/nodes\/runs)\/((?:r|wfnr)_[A-Za-z0-9_-]+)$/;
 

@@ -252,10 +252,53 @@ describe('refusals at start: exit 2 with what Port expects', () => {
     assert.match(out, /portApi\.reservedHeader/);
   });
 
+  // Issue 24: one route refusing no longer stops the start (see the describe below); both refusing
+  // leaves nothing to claim, and that still stops it.
   test('a claim route that answers 403', async () => {
-    const out = await startsAndFails({}, () => stack.port.fault({ kind: 'status', status: 403, route: '/v1/actions/runs/claim-pending' }));
+    const out = await startsAndFails({}, () => stack.port.fault({ kind: 'status', status: 403, route: /\/runs\/claim-pending$/ }));
     assert.match(out, /machine \(organization\) credentials only/);
   });
+});
+
+// Issue 24 item 5: a claim route answering 404/403 disables that kind of run; the agent goes on
+// with the other. Who could cause it: whoever answers for Port; what it costs: that kind waits in
+// Port, visibly (warning, ghes_agent_claim_kind_disabled, /readyz's answer), nothing is lost.
+describe('one claim route refused: that kind is off, the other goes on', () => {
+  for (const [status, route, off, on] of [
+    [404, '/v1/workflows/runs/claim-pending', 'workflow-node', 'action'],
+    [403, '/v1/actions/runs/claim-pending', 'action', 'workflow-node'],
+  ] as const) {
+    test(`${status} from ${route}: ${on} runs are claimed and run; ${off} runs are not, said on /readyz and in a metric`, async () => {
+      const stack = await startLocalStack({ ghes: { version: '3.21.0' } });
+      try {
+        stack.port.fault({ kind: 'status', status, route });
+        const agent = await startAgentProcess(stack, {
+          auth: 'app',
+          overrides: { ...HTTPS_ONLY, policy: { allow: [{ org: 'acme', repo: 'infra' }] } },
+        });
+        try {
+          await agent.waitReady();
+          const run = stack.createIntegrationRun(props('deploy.yml'), { kind: on });
+          assert.equal((await stack.waitForRun(run.id, isFinal)).status, 'SUCCESS');
+          const ready = await fetch(`${agent.metricsUrl}/readyz`);
+          assert.equal(ready.status, 200);
+          assert.match(
+            await ready.text(),
+            new RegExp(`^ready \\(HTTPS intake: ${off} runs are not claimed: Port's claim route answered ${status}\\)`),
+          );
+          const m = await agent.metrics();
+          assert.equal(metricValue(m, 'ghes_agent_claim_kind_disabled', { kind: off }), 1);
+          assert.equal(metricValue(m, 'ghes_agent_claim_kind_disabled', { kind: on }), 0);
+          assert.match(agent.output(), new RegExp(`No more ${off} runs are claimed by this agent`));
+          assert.equal(stack.port.requests().filter((r) => r.path === route).length, 1, 'asked once, not again');
+        } finally {
+          await agent.stop();
+        }
+      } finally {
+        await stack.close();
+      }
+    });
+  }
 });
 
 describe('refusals at start: a personal token', () => {
@@ -266,6 +309,42 @@ describe('refusals at start: a personal token', () => {
       assert.equal(await agent.waitExit(60_000), 2, agent.output().slice(-2000));
       assert.match(agent.output(), /isMachine: false/);
       assert.match(agent.output(), /Personal tokens or service account tokens are not supported/);
+    } finally {
+      await stack.close();
+    }
+  });
+});
+
+// Issue 24 item 5: a Port that refuses writes to a run not yet acknowledged (the simulator's
+// writesNeedAck mode; nobody has shown which Port does): the run falls back to Ocean's order,
+// acknowledged first and then written, counted and logged, and still runs once.
+describe("Port refuses writes before the acknowledgement: the run falls back to Ocean's order", () => {
+  test('the intent is refused (422), the run is acknowledged, the intent written again; dispatched once, SUCCESS, counted', async () => {
+    const stack = await startLocalStack({ ghes: { version: '3.21.0' }, port: { writesNeedAck: true } });
+    try {
+      const agent = await startAgentProcess(stack, {
+        auth: 'app',
+        overrides: { ...HTTPS_ONLY, policy: { allow: [{ org: 'acme', repo: 'infra' }] } },
+      });
+      try {
+        await agent.waitReady();
+        const run = stack.createIntegrationRun(props('deploy.yml'));
+        const done = await stack.waitForRun(run.id, isFinal);
+        assert.equal(done.status, 'SUCCESS');
+        assert.equal(done.acks, 1, 'acknowledged once: the hand-off found it acknowledged');
+        assert.equal(dispatchesFor(stack, run.id).length, 1);
+        const writes = done.history.map((w) => `${w.status} ${JSON.stringify(w.body)}`);
+        assert.match(writes[0] ?? '', /^422 .*Dispatching workflow/, 'the first write, before the ack, refused');
+        assert.match(writes[1] ?? '', /^200 .*Dispatching workflow/, 'written again after the ack');
+        const ackAt =
+          stack.port.requests().find((r) => r.route === '/v1/actions/runs/ack' && (r.body as { runId?: string })?.runId === run.id)?.at ??
+          Infinity;
+        assert.ok(ackAt <= Date.parse(done.history[1]!.at), 'acknowledged before the second write');
+        assert.equal(metricValue(await agent.metrics(), 'ghes_agent_ack_first_fallbacks_total', { intake: 'port-api' }), 1);
+        assert.match(agent.output(), /before its acknowledgement \(422/);
+      } finally {
+        await agent.stop();
+      }
     } finally {
       await stack.close();
     }

@@ -38,6 +38,7 @@ function fakeClaim(log: string[], done: Promise<void>, over: Partial<ClaimIntake
     },
     held: () => 4,
     dispatching: () => 1,
+    notes: () => [],
     notReady: () => ['claims failing'],
     delivered: (runId) => void log.push(`delivered ${runId}`),
     ...over,

@@ -6,7 +6,7 @@ describe('workflow-node runs in the vocabulary of action runs', () => {
   it('maps the dispatch label, the link and the final status to status/result/externalRunId/links/output', () => {
     assert.deepEqual(nodePatchBody({ statusLabel: 'Dispatching workflow' }), {
       status: 'IN_PROGRESS',
-      output: { statusLabel: 'Dispatching workflow' },
+      statusLabel: { text: 'Dispatching workflow' },
     });
     assert.deepEqual(
       nodePatchBody({ link: 'https://ghes/o/r/actions/runs/42', externalRunId: 'gh_1_2_42', statusLabel: 'Workflow dispatched' }),
@@ -14,7 +14,8 @@ describe('workflow-node runs in the vocabulary of action runs', () => {
         status: 'IN_PROGRESS',
         externalRunId: 'gh_1_2_42',
         links: ['https://ghes/o/r/actions/runs/42'],
-        output: { workflowRunUrl: 'https://ghes/o/r/actions/runs/42', workflowRunId: 42, statusLabel: 'Workflow dispatched' },
+        output: { workflowRunUrl: 'https://ghes/o/r/actions/runs/42', workflowRunId: 42 },
+        statusLabel: { text: 'Workflow dispatched' },
       },
     );
     const final = nodePatchBody({
@@ -28,9 +29,10 @@ describe('workflow-node runs in the vocabulary of action runs', () => {
     assert.equal(final.result, 'FAILED');
     assert.deepEqual(
       final.output,
-      { workflowRunUrl: 'https://ghes/o/r/actions/runs/42', workflowRunId: 42, statusLabel: 'Failed', summary: 'boom' },
+      { workflowRunUrl: 'https://ghes/o/r/actions/runs/42', workflowRunId: 42, summary: 'boom' },
       'the output keeps the run link on completion',
     );
+    assert.deepEqual(final.statusLabel, { text: 'Failed' }, 'the label goes on the run, as Ocean sends it');
     assert.deepEqual(nodePatchBody({ status: 'SUCCESS' }), { status: 'COMPLETED', result: 'SUCCESS' });
     assert.deepEqual(nodePatchBody({}), {}, 'a lease renewal carries nothing');
   });
@@ -68,5 +70,10 @@ describe('workflow-node runs in the vocabulary of action runs', () => {
     assert.equal(nodeRunRecord({ identifier: 'wfnr_1', status: 'COMPLETED', result: 'SUCCESS' })?.status, 'SUCCESS');
     assert.equal(nodeRunRecord({ identifier: 'wfnr_1', status: 'IN_PROGRESS', output: { workflowRunUrl: 'w' } })?.link, 'w');
     assert.equal(nodeRunRecord('x'), undefined);
+    assert.equal(
+      nodeRunRecord({ identifier: 'wfnr_1', status: 'IN_PROGRESS', statusLabel: { text: 'Workflow dispatched' } })?.statusLabel,
+      'Workflow dispatched',
+      'the label on the run, as Ocean writes it',
+    );
   });
 });

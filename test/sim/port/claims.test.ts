@@ -176,14 +176,81 @@ describe('Port simulator: workflow-node runs', () => {
       stored.logs.map((l) => [l.level, l.message]),
       [['INFO', 'dispatched']],
     );
-    const got = await call(sim, 'GET', path, { token });
+    const got = await call(sim, 'GET', path, { token, headers: RESERVED });
     assert.equal((got.body.nodeRun as Record<string, unknown>).result, 'SUCCESS');
-    const looked = await call(sim, 'GET', '/v1/workflows/nodes/runs?external_run_id=gh_1_2_3&include=nodeConfig', { token });
+    const looked = await call(sim, 'GET', '/v1/workflows/nodes/runs?external_run_id=gh_1_2_3&include=nodeConfig', {
+      token,
+      headers: RESERVED,
+    });
     assert.deepEqual(
       (looked.body.nodeRuns as Array<{ identifier: string }>).map((x) => x.identifier),
       [n.id],
     );
     assert.equal((await call(sim, 'GET', '/v1/actions/runs/' + n.id, { token })).status, 404, 'node runs are not action runs');
+  });
+
+  // port-ocean 0.56.2 actions_and_workflow_runs.py: update_run_started, post_run_log and
+  // _wf_node_completion_patch send `statusLabel: {"text": …}` on the node run (its
+  // tests/clients/port/mixins/test_actions_and_workflow_runs.py assert these exact bodies).
+  it('takes status labels on the run as Ocean sends them: statusLabel {text}', async () => {
+    const n = sim.createRun({ invocation: action(), kind: 'workflow-node' });
+    const path = `/v1/workflows/nodes/runs/${n.id}`;
+    const started = await call(sim, 'PATCH', path, {
+      token,
+      body: {
+        status: 'IN_PROGRESS',
+        externalRunId: 'gh_1_2_4',
+        output: { workflowRunUrl: 'u' },
+        links: ['u'],
+        statusLabel: { text: 'Pipeline running' },
+      },
+    });
+    assert.equal(started.status, 200);
+    assert.deepEqual((started.body.nodeRun as Record<string, unknown>).statusLabel, { text: 'Pipeline running' });
+    assert.equal(
+      (await call(sim, 'PATCH', path, { token, body: { statusLabel: { text: 'Triggering pipeline' } } })).status,
+      200,
+      "post_run_log's label-only patch",
+    );
+    assert.equal((await call(sim, 'PATCH', path, { token, body: { statusLabel: { label: 'x' } } })).status, 422, 'only {text}');
+    const done = await call(sim, 'PATCH', path, {
+      token,
+      body: { status: 'COMPLETED', result: 'SUCCESS', output: { workflowRunUrl: 'u' }, statusLabel: { text: 'Pipeline succeeded' } },
+    });
+    assert.equal(done.status, 200);
+    assert.equal(sim.getRun(n.id)!.statusLabel, 'Pipeline succeeded');
+    assert.deepEqual(((await call(sim, 'GET', path, { token, headers: RESERVED })).body.nodeRun as Record<string, unknown>).statusLabel, {
+      text: 'Pipeline succeeded',
+    });
+  });
+
+  // port-ocean 0.56.2 mixins/workflow_nodes.py get_wf_node_run_by_external_id: GET
+  // /v1/workflows/nodes/runs?external_run_id=…&include=nodeConfig with x-port-reserved-usage: true.
+  it('serves node-run reads as Ocean reads them: with the reserved header; 404 without it', async () => {
+    const n = sim.createRun({ invocation: action(), kind: 'workflow-node' });
+    assert.equal(
+      (await call(sim, 'PATCH', `/v1/workflows/nodes/runs/${n.id}`, { token, body: { externalRunId: 'gh_1_2_77' } })).status,
+      200,
+    );
+    const ocean = await call(sim, 'GET', '/v1/workflows/nodes/runs?external_run_id=gh_1_2_77&include=nodeConfig', {
+      token,
+      headers: RESERVED,
+    });
+    assert.equal(ocean.status, 200);
+    const [found] = ocean.body.nodeRuns as Array<Record<string, unknown>>;
+    assert.equal(found?.identifier, n.id);
+    assert.equal(
+      (found?.node as { config?: { type?: string } })?.config?.type,
+      'INTEGRATION_ACTION',
+      "include=nodeConfig: node.config, as Ocean's WorkflowNodeRun parses it",
+    );
+    assert.equal(
+      (await call(sim, 'GET', '/v1/workflows/nodes/runs?external_run_id=gh_1_2_77', { token })).status,
+      404,
+      'no reserved header',
+    );
+    assert.equal((await call(sim, 'GET', `/v1/workflows/nodes/runs/${n.id}`, { token })).status, 404, 'no reserved header');
+    assert.equal((await call(sim, 'GET', `/v1/workflows/nodes/runs/${n.id}`, { token, headers: RESERVED })).status, 200);
   });
 });
 

@@ -3,6 +3,12 @@
 // COMPLETED, result SUCCESS | FAILED | CANCELLED, externalRunId, links, output (ocean
 // port_ocean/clients/port/mixins/actions_and_workflow_runs.py; port-agent app/port_client.py);
 // logs as {"logs": [{level, message}]} (ocean WorkflowNodeRunLog: INFO, WARN, ERROR, DEBUG).
+// statusLabel {"text": …} on the run: port-ocean 0.56.2 sends it in `_wf_node_completion_patch`,
+// `update_run_started` and `post_run_log` (its docstring: "workflow node runs only accept it on
+// the run, so it takes an extra patch there"), asserted by its
+// tests/clients/port/mixins/test_actions_and_workflow_runs.py ({"statusLabel": {"text":
+// "Triggering pipeline"}}). How Port serves it back is not shown by Ocean (it never reads it):
+// the simulator serves it as written (INFERRED).
 import type { Checked } from './run-rules.js';
 import type { SimPortRun } from './types.js';
 
@@ -12,6 +18,7 @@ export interface NodePatch {
   externalRunId?: string;
   links?: string[];
   output?: Record<string, unknown>;
+  statusLabel?: { text: string };
 }
 
 const refuse = (message: string, status = 422, error = 'invalid_request') => ({ ok: false as const, status, error, message });
@@ -19,7 +26,7 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
 
 export function checkNodePatchBody(body: unknown): Checked<NodePatch> {
   if (!isObject(body)) return refuse('body must be an object');
-  const extra = Object.keys(body).find((k) => !['status', 'result', 'externalRunId', 'links', 'output'].includes(k));
+  const extra = Object.keys(body).find((k) => !['status', 'result', 'externalRunId', 'links', 'output', 'statusLabel'].includes(k));
   if (extra) return refuse(`body/${extra} is not allowed: body must NOT have additional properties`);
   if (body.status !== undefined && body.status !== 'IN_PROGRESS' && body.status !== 'COMPLETED')
     return refuse('body/status must be one of IN_PROGRESS, COMPLETED');
@@ -30,6 +37,12 @@ export function checkNodePatchBody(body: unknown): Checked<NodePatch> {
   if (body.links !== undefined && !(Array.isArray(body.links) && body.links.every((l) => typeof l === 'string')))
     return refuse('body/links must be an array of strings');
   if (body.output !== undefined && !isObject(body.output)) return refuse('body/output must be an object');
+  if (
+    body.statusLabel !== undefined &&
+    !(isObject(body.statusLabel) && typeof body.statusLabel.text === 'string' && Object.keys(body.statusLabel).length === 1)
+  ) {
+    return refuse('body/statusLabel must be an object {text: string}');
+  }
   return { ok: true, value: body };
 }
 
@@ -47,6 +60,7 @@ export function applyNodePatch(run: SimPortRun, patch: NodePatch, at: string): v
     run.link = patch.links;
   }
   if (patch.output !== undefined) run.output = patch.output;
+  if (patch.statusLabel !== undefined) run.statusLabel = patch.statusLabel.text;
   if (patch.status === 'COMPLETED') {
     run.result = patch.result;
     run.status = patch.result === 'SUCCESS' ? 'SUCCESS' : 'FAILURE';
@@ -97,6 +111,7 @@ export function nodeRunView(run: SimPortRun, opts: { nodeConfig?: 'config' | 'no
     completedAt: run.endedAt ?? null,
   };
   if (run.externalRunId !== undefined) view.externalRunId = run.externalRunId;
+  if (run.statusLabel !== undefined) view.statusLabel = { text: run.statusLabel };
   if ((opts.nodeConfig ?? 'config') === 'config') view.config = config;
   else view.node = { config };
   if (run.installationId !== undefined) {

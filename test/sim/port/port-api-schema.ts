@@ -128,6 +128,8 @@ export const NODE_RUN: JsonSchema = {
     },
     output: { type: ['object', 'null'] },
     externalRunId: { type: ['string', 'null'] },
+    // As written (Ocean's {"text"}); INFERRED, Ocean never reads it back.
+    statusLabel: { type: 'object', properties: { text: { type: 'string' } }, required: ['text'] },
     links: { type: 'array', items: { type: 'string' } },
     pendingExecution: { type: 'boolean' },
     claimedUntil: { type: ['string', 'null'], format: 'date-time' },
@@ -384,7 +386,7 @@ Object.assign(ROUTES, {
     },
   },
   'PATCH /v1/workflows/nodes/runs/:id': {
-    source: `${OCEAN}/workflow_nodes.py patch_wf_node_run and actions_and_workflow_runs.py (status, result, externalRunId, links, output)`,
+    source: `${OCEAN}/workflow_nodes.py patch_wf_node_run and actions_and_workflow_runs.py (status, result, externalRunId, links, output, statusLabel {text}: _wf_node_completion_patch, update_run_started, post_run_log)`,
     request: {
       type: 'object',
       properties: {
@@ -393,6 +395,7 @@ Object.assign(ROUTES, {
         externalRunId: { type: 'string' },
         links: { type: 'array', items: { type: 'string' } },
         output: { type: 'object' },
+        statusLabel: { type: 'object', properties: { text: { type: 'string' } }, required: ['text'], additionalProperties: false },
       },
       additionalProperties: false,
     },
@@ -425,7 +428,8 @@ Object.assign(ROUTES, {
   },
   // INFERRED (a setting in the agent): one node run read by its identifier.
   'GET /v1/workflows/nodes/runs/:id': {
-    source: 'INFERRED: the node-run update route read with GET (portApi.routes.nodeRun)',
+    source:
+      'INFERRED: the node-run update route read with GET (portApi.routes.nodeRun), with the reserved header as Ocean sends on its node-run read',
     responses: {
       '200': { type: 'object', properties: { ok: { enum: [true] }, nodeRun: NODE_RUN }, required: ['nodeRun'] },
       '401': ERROR_401,
@@ -433,7 +437,7 @@ Object.assign(ROUTES, {
     },
   },
   'GET /v1/workflows/nodes/runs': {
-    source: `${OCEAN}/workflow_nodes.py get_wf_node_run_by_external_id (external_run_id, include=nodeConfig → "nodeRuns"); installationId and status filters INFERRED (portApi.routes.nodeRuns)`,
+    source: `${OCEAN}/workflow_nodes.py get_wf_node_run_by_external_id (external_run_id, include=nodeConfig, x-port-reserved-usage: true → "nodeRuns"); installationId and status filters INFERRED (portApi.routes.nodeRuns)`,
     query: {
       external_run_id: { type: 'string' },
       include: { type: 'string', enum: ['nodeConfig'] },

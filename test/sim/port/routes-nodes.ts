@@ -1,15 +1,24 @@
 // Workflow-node runs (wfnr_…): PATCH /v1/workflows/nodes/runs/{id} and POST …/logs (Port's
 // workflow docs, Ocean, port-agent); GET /v1/workflows/nodes/runs?external_run_id=… with
-// include=nodeConfig (ocean mixins/workflow_nodes.py). INFERRED and configurable in the agent:
-// GET /v1/workflows/nodes/runs/{id} reads one node run, and the list route filters by
-// installationId and status.
+// include=nodeConfig and the reserved header (port-ocean 0.56.2 mixins/workflow_nodes.py
+// get_wf_node_run_by_external_id sends INTERNAL_WORKFLOW_CLIENT_HEADER, x-port-reserved-usage:
+// true). INFERRED and configurable in the agent: GET /v1/workflows/nodes/runs/{id} reads one node
+// run, and the list route filters by installationId and status. Both reads are served only with
+// the reserved header, as the claim routes are (routes-claim.ts; INFERRED: Ocean always sends it
+// there, and nothing shows Port answering these reads without it).
 import { portError } from './http-io.js';
+import { RESERVED_HEADER } from './routes-claim.js';
 import { applyNodePatch, checkNodeLogBody, checkNodePatchBody, checkNodeTerminalWrite, nodeRunView } from './node-rules.js';
 import type { RouteContext } from './route-context.js';
 import { runWrite } from './run-write.js';
 
 export function handleNodeRoutes(ctx: RouteContext): boolean {
   const { method, route, id, url } = ctx;
+  const isRead = method === 'GET' && (route === '/v1/workflows/nodes/runs' || route === '/v1/workflows/nodes/runs/:id');
+  if (isRead && ctx.headers[RESERVED_HEADER] !== 'true') {
+    ctx.reply(404, portError('not_found', `Route ${ctx.method} ${ctx.path} not found`));
+    return true;
+  }
   if (route === '/v1/workflows/nodes/runs' && method === 'GET') {
     const external = url.searchParams.get('external_run_id');
     const installation = url.searchParams.get('installationId');

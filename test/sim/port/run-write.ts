@@ -26,6 +26,14 @@ export function runWrite<T>(
     return true;
   };
   if (ctx.bodyError) return refuse(ctx.bodyError);
+  if (ctx.options.writesNeedAck && run.installationId !== undefined && run.pendingExecution === true) {
+    return refuse({
+      ok: false,
+      status: 422,
+      error: 'run_not_acknowledged',
+      message: `run ${run.id} must be acknowledged before it is written to`,
+    });
+  }
   const checked = step.check(ctx.body);
   if (!checked.ok) return refuse(checked);
   if (step.terminal(checked.value)) run.statusWrites += 1;

@@ -190,6 +190,13 @@ export interface PortSimOptions {
   integrations?: Array<Partial<SimIntegration> & { installationId: string }>;
   /** GET/POST/PATCH /v1/integration answer 403 (a token without the moderator/admin role). */
   integrationsForbidden?: boolean;
+  /**
+   * Writes (PATCH, log lines) to an integration run not yet acknowledged are refused with 422
+   * (issue 24: "nobody has shown that Port accepts writes to an unacknowledged run"; Ocean always
+   * acknowledges first, execution_manager.py _execute_run). A mode for tests of the agent's
+   * fallback, not a documented behaviour of Port; off by default.
+   */
+  writesNeedAck?: boolean;
 }
 
 export interface PortSim {
