@@ -109,11 +109,11 @@ function registerFormats(): void {
   convict.addFormat({
     name: 'policy-rules',
     validate: (v: unknown) => {
-      if (!Array.isArray(v)) throw new Error('must be a list of {org, repo, workflow, refs} rules');
+      if (!Array.isArray(v)) throw new Error('must be a list of {org, repo, workflow, refs, actions} rules');
       v.forEach((rule, i) => {
         if (typeof rule !== 'object' || rule === null || Array.isArray(rule)) throw new Error(`rule ${i} must be an object`);
         for (const key of Object.keys(rule)) {
-          if (!['org', 'repo', 'workflow', 'refs'].includes(key)) throw new Error(`rule ${i} has unknown key "${key}" (allowed: org, repo, workflow, refs)`);
+          if (!['org', 'repo', 'workflow', 'refs', 'actions'].includes(key)) throw new Error(`rule ${i} has unknown key "${key}" (allowed: org, repo, workflow, refs, actions)`);
         }
         for (const key of ['org', 'repo', 'workflow'] as const) {
           const value = (rule as Record<string, unknown>)[key];
@@ -122,6 +122,10 @@ function registerFormats(): void {
         const refs = (rule as Record<string, unknown>).refs;
         if (refs !== undefined && (!Array.isArray(refs) || refs.some((r) => typeof r !== 'string' || r === ''))) {
           throw new Error(`rule ${i}.refs must be a list of glob strings`);
+        }
+        const actions = (rule as Record<string, unknown>).actions;
+        if (actions !== undefined && (!Array.isArray(actions) || actions.length === 0 || actions.some((a) => typeof a !== 'string' || !/^[a-z_]+$/.test(a)))) {
+          throw new Error(`rule ${i}.actions must be a non-empty list of action types (dispatch_workflow, create_pull_request, create_issue)`);
         }
       });
     },
@@ -334,7 +338,7 @@ function resolve(c: AgentConfig, sources: ConfigSources): AgentConfig {
   }
 
   const policy = {
-    allow: c.policy.allow.map((r): PolicyRule => ({ org: r.org ?? '*', repo: r.repo ?? '*', workflow: r.workflow ?? '*', refs: r.refs ?? [] })),
+    allow: c.policy.allow.map((r): PolicyRule => ({ org: r.org ?? '*', repo: r.repo ?? '*', workflow: r.workflow ?? '*', refs: r.refs ?? [], ...(r.actions ? { actions: r.actions } : {}) })),
   };
   const relay = {
     ...c.relay,

@@ -25,6 +25,7 @@ export function nodePatchBody(patch: PortPatch): Record<string, unknown> {
   if (runId !== undefined) output.workflowRunId = Number(runId);
   if (patch.statusLabel !== undefined) output.statusLabel = patch.statusLabel;
   if (patch.summary !== undefined) output.summary = patch.summary;
+  if (patch.nodeOutput !== undefined) Object.assign(output, patch.nodeOutput);
   if (Object.keys(output).length > 0) body.output = output;
   if (body.status === undefined && Object.keys(body).length > 0) body.status = 'IN_PROGRESS';
   return body;

@@ -76,7 +76,7 @@ export function createPortClient(deps: { http: PortHttp; nodeRoutes?: NodeRunRou
     async patchRun(runId, patch) {
       const node = isNode(runId);
       const operation = node ? 'patch_node_run' : 'patch_run';
-      const res = await http.call(operation, 'PATCH', node ? nodePath(runId) : actionPath(runId), { body: node ? nodePatchBody(patch) : patch });
+      const res = await http.call(operation, 'PATCH', node ? nodePath(runId) : actionPath(runId), { body: node ? nodePatchBody(patch) : actionPatchBody(patch) });
       if (!res.ok) await http.fail(operation, res);
       const body = (await res.json().catch(() => ({}))) as Record<string, unknown>;
       return node ? nodeRunRecord(body.nodeRun) : (body.run as PortRun | undefined);
@@ -100,4 +100,10 @@ export function createPortClient(deps: { http: PortHttp; nodeRoutes?: NodeRunRou
       return c;
     },
   };
+}
+
+/** An action run's PATCH: the PortPatch without what only node runs carry (Port's action-run API has no `output`). */
+function actionPatchBody(patch: PortPatch): Omit<PortPatch, 'nodeOutput'> {
+  const { nodeOutput: _nodeOutput, ...rest } = patch;
+  return rest;
 }

@@ -106,6 +106,8 @@ export function buildProcessor(
     }),
     cancellation: createRunCancellation({ cancel: { api, clock, version: github.version, graceMs: t.cancelGraceSeconds * 1000 }, endWatch, metrics, logger }),
     orgRoute: createOrgRouting(config.github),
+    content: github.content,
+    actor: github.actor,
   });
   return { processor, reporter, dispatchSlots };
 }

@@ -18,6 +18,21 @@ export interface RunRequest {
   reportWorkflowStatus: boolean;
   /** Legacy (v1) actions: the `port_payload` input holding the message, unless `omitPayload: true` (decode-message.ts). */
   portPayload: string | undefined;
+  /**
+   * An Ocean action type other than dispatch_workflow (issue 24), with its execution properties
+   * as Port sent them, decoded by its executor (agent/actions/). Absent: dispatch_workflow, the
+   * fields above. For these runs `workflow` is '' and `workflowInputs` empty.
+   */
+  action?: ActionRequest;
+}
+
+/** The action types an executor exists for (agent/actions/registry.ts registers one each). */
+export const ACTION_TYPES = ['dispatch_workflow', 'create_pull_request', 'create_issue'] as const;
+export type ActionType = (typeof ACTION_TYPES)[number];
+
+export interface ActionRequest {
+  type: Exclude<ActionType, 'dispatch_workflow'>;
+  props: Record<string, unknown>;
 }
 
 /** The kind of a Port run by its id: workflow-node runs are `wfnr_…` (port-agent app/core/consts.py). */
