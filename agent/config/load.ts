@@ -2,6 +2,7 @@ import { isIP } from 'node:net';
 import convict from 'convict';
 import { parse as parseYaml } from 'yaml';
 import { AgentError } from '../errors.js';
+import { ACTION_TYPES } from '../types/run-request.js';
 import { type AgentConfig, INT_RANGES, type PolicyRule, type RelayRule, envNameFor, isLeaf, leaves, schemaTree, withEnv } from './schema.js';
 
 /** What loading needs from the outside world; tests pass fakes. */
@@ -124,8 +125,8 @@ function registerFormats(): void {
           throw new Error(`rule ${i}.refs must be a list of glob strings`);
         }
         const actions = (rule as Record<string, unknown>).actions;
-        if (actions !== undefined && (!Array.isArray(actions) || actions.length === 0 || actions.some((a) => typeof a !== 'string' || !/^[a-z_]+$/.test(a)))) {
-          throw new Error(`rule ${i}.actions must be a non-empty list of action types (dispatch_workflow, create_pull_request, create_issue)`);
+        if (actions !== undefined && (!Array.isArray(actions) || actions.length === 0 || actions.some((a) => !(ACTION_TYPES as readonly unknown[]).includes(a)))) {
+          throw new Error(`rule ${i}.actions must be a non-empty list of action types (${ACTION_TYPES.join(', ')})`);
         }
       });
     },
