@@ -20,6 +20,8 @@ export interface SimContext {
   listLagMs: number;
   pollIntervalS: number;
   searchCap: number;
+  /** How long a new issue or pull request stays out of search results (GitHub indexes asynchronously). */
+  searchLagMs: number;
   tokenTtlMs: number;
   dispatchListeners: Set<(d: DispatchRecord) => void>;
 }
@@ -47,4 +49,36 @@ export function actorFor(ctx: SimContext, p: Principal): Account | null {
   if (p.kind === 'installation') return ctx.state.account(`${ctx.app.slug}[bot]`, 'Bot');
   if (p.kind === 'pat') return ctx.state.account(p.login, 'User');
   return null;
+}
+
+/** One entry of validation-error's `errors` (GitHub's OpenAPI description, "Validation Failed"). */
+export interface ValidationItem {
+  resource: string;
+  code: string;
+  field?: string;
+  message?: string;
+}
+
+/** GitHub's 422 for a request that fails validation: "Validation Failed" and what failed. */
+export function validationFailed(ctx: SimContext, errors: ValidationItem[]): ApiResponse {
+  return { status: 422, body: { message: 'Validation Failed', errors, documentation_url: docsBase(ctx.state.version) } };
+}
+
+/**
+ * Does the caller hold `permission` at `level` ('read' < 'write')? An installation installed with
+ * explicit permissions holds those only (an owner may not have approved a new one); the
+ * simulator's default installation holds every permission its routes need. A PAT reaching the
+ * repository holds them (the simulator models classic `repo` scope).
+ */
+export function grants(p: Principal, permission: string, level: 'read' | 'write'): boolean {
+  if (p.kind !== 'installation' || !p.installation.permissions) return p.kind === 'pat' || p.kind === 'installation';
+  const held = p.installation.permissions[permission];
+  return held === 'write' || (held === 'read' && level === 'read');
+}
+
+/** repoFor, then the permission: GitHub answers 403 "Resource not accessible by integration". */
+export function repoWith(ctx: SimContext, p: Principal, owner: string, name: string, permission: string, level: 'read' | 'write'): { repo: RepoRecord } | { res: ApiResponse } {
+  const f = repoFor(ctx, p, owner, name);
+  if ('res' in f) return f;
+  return grants(p, permission, level) ? f : { res: fail(ctx, 403, forbiddenMessage(p)) };
 }

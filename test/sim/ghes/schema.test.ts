@@ -25,7 +25,7 @@ describe('GHES simulator responses match the OpenAPI description', () => {
     ghes = loadSpec('ghes-3.19.json');
     dotcom = loadSpec('api.github.com.json');
     sim = await startGhesSim({ timeScale: 1000, runAppearDelayMs: 0 });
-    sim.addRepo({ owner: 'acme', name: 'infra', branches: ['dev'] });
+    sim.addRepo({ owner: 'acme', name: 'infra', branches: ['dev', 'feature', 'conflict'] });
     sim.addWorkflow('acme', 'infra', { path: 'deploy.yml', name: 'Deploy', inputs: { env: { default: 'dev' } } });
     // Requested for a real second, pending the next (timeScale 1000).
     sim.addWorkflow('acme', 'infra', { path: 'slow.yml', name: 'Slow', script: { conclusion: 'success', queuedMs: 10_000_000 } });
@@ -136,6 +136,114 @@ describe('GHES simulator responses match the OpenAPI description', () => {
     valid((await call(sim, '/app', { token: jwt })).json, '/app', 'get', '200');
     valid((await call(sim, '/orgs/acme/installation', { token: jwt })).json, '/orgs/{org}/installation', 'get', '200');
     valid((await call(sim, '/repos/acme/infra/installation', { token: jwt })).json, '/repos/{owner}/{repo}/installation', 'get', '200');
+  });
+
+  // Issue 24, item 6: the routes Port's GitHub Ocean executors use (agent/github/ghes-routes.ts).
+  it('pull requests: create, list by head and base, get, update, merge, check-if-merged, reviews', async () => {
+    const c = await call(sim, '/repos/acme/infra/pulls', { token: inst, method: 'POST', body: { title: 'Add feature', head: 'feature', base: 'main', body: 'marker r_1' } });
+    assert.equal(c.status, 201);
+    valid(c.json, '/repos/{owner}/{repo}/pulls', 'post', '201');
+    assert.equal(c.headers.get('location'), c.json.url);
+    const n = c.json.number;
+    const l = await call(sim, '/repos/acme/infra/pulls?head=acme:feature&base=main', { token: inst });
+    valid(l.json, '/repos/{owner}/{repo}/pulls', 'get', '200');
+    assert.deepEqual(l.json.map((p: { number: number }) => p.number), [n]);
+    valid((await call(sim, `/repos/acme/infra/pulls/${n}`, { token: inst })).json, '/repos/{owner}/{repo}/pulls/{pull_number}', 'get', '200');
+    const u = await call(sim, `/repos/acme/infra/pulls/${n}`, { token: inst, method: 'PATCH', body: { title: 'Add the feature' } });
+    valid(u.json, '/repos/{owner}/{repo}/pulls/{pull_number}', 'patch', '200');
+    const rv = await call(sim, `/repos/acme/infra/pulls/${n}/reviews`, { token: pat, method: 'POST', body: { event: 'APPROVE' } });
+    valid(rv.json, '/repos/{owner}/{repo}/pulls/{pull_number}/reviews', 'post', '200');
+    valid((await call(sim, `/repos/acme/infra/pulls/${n}/reviews`, { token: pat })).json, '/repos/{owner}/{repo}/pulls/{pull_number}/reviews', 'get', '200');
+    const m = await call(sim, `/repos/acme/infra/pulls/${n}/merge`, { token: inst, method: 'PUT', body: { merge_method: 'squash' } });
+    assert.equal(m.status, 200);
+    valid(m.json, '/repos/{owner}/{repo}/pulls/{pull_number}/merge', 'put', '200');
+    assert.equal((await call(sim, `/repos/acme/infra/pulls/${n}/merge`, { token: inst })).status, 204);
+    const merged = await call(sim, `/repos/acme/infra/pulls/${n}`, { token: inst });
+    valid(merged.json, '/repos/{owner}/{repo}/pulls/{pull_number}', 'get', '200');
+    assert.equal(merged.json.merged, true);
+    assert.equal(merged.json.state, 'closed');
+  });
+
+  it('pull requests: the documented refusals (422 existing and invalid head, 405 not mergeable, 409 head moved, 404)', async () => {
+    const c = await call(sim, '/repos/acme/infra/pulls', { token: inst, method: 'POST', body: { title: 'Conflict', head: 'acme:conflict', base: 'main' } });
+    assert.equal(c.status, 201);
+    const again = await call(sim, '/repos/acme/infra/pulls', { token: inst, method: 'POST', body: { title: 'Conflict', head: 'conflict', base: 'main' } });
+    assert.equal(again.status, 422);
+    valid(again.json, '/repos/{owner}/{repo}/pulls', 'post', '422');
+    assert.equal(again.json.errors[0].message, 'A pull request already exists for acme:conflict.');
+    const badHead = await call(sim, '/repos/acme/infra/pulls', { token: inst, method: 'POST', body: { title: 'x', head: 'nope', base: 'main' } });
+    assert.equal(badHead.status, 422);
+    assert.deepEqual(badHead.json.errors, [{ resource: 'PullRequest', field: 'head', code: 'invalid' }]);
+    const moved = await call(sim, `/repos/acme/infra/pulls/${c.json.number}/merge`, { token: inst, method: 'PUT', body: { sha: '0'.repeat(40) } });
+    assert.equal(moved.status, 409);
+    valid(moved.json, '/repos/{owner}/{repo}/pulls/{pull_number}/merge', 'put', '409');
+    sim.tracker.setMergeState('acme', 'infra', c.json.number, 'dirty');
+    const pr = await call(sim, `/repos/acme/infra/pulls/${c.json.number}`, { token: inst });
+    assert.equal(pr.json.mergeable, false);
+    assert.equal(pr.json.mergeable_state, 'dirty');
+    const conflict = await call(sim, `/repos/acme/infra/pulls/${c.json.number}/merge`, { token: inst, method: 'PUT', body: {} });
+    assert.equal(conflict.status, 405);
+    valid(conflict.json, '/repos/{owner}/{repo}/pulls/{pull_number}/merge', 'put', '405');
+    assert.equal(conflict.json.message, 'Pull Request is not mergeable');
+    const missing = await call(sim, '/repos/acme/infra/pulls/9999', { token: inst });
+    assert.equal(missing.status, 404);
+    valid(missing.json, '/repos/{owner}/{repo}/pulls/{pull_number}', 'get', '404');
+  });
+
+  it('issues and their comments: create, list, get, edit, close; comment create, list, get, edit, delete', async () => {
+    const c = await call(sim, '/repos/acme/infra/issues', { token: inst, method: 'POST', body: { title: 'Broken', body: 'port-run: r_2', labels: ['bug'], assignees: ['alice'] } });
+    assert.equal(c.status, 201);
+    valid(c.json, '/repos/{owner}/{repo}/issues', 'post', '201');
+    const n = c.json.number;
+    const l = await call(sim, `/repos/acme/infra/issues?creator=${encodeURIComponent(`${sim.app.slug}[bot]`)}&state=all`, { token: inst });
+    valid(l.json, '/repos/{owner}/{repo}/issues', 'get', '200');
+    assert.ok(l.json.some((i: { number: number }) => i.number === n));
+    valid((await call(sim, `/repos/acme/infra/issues/${n}`, { token: inst })).json, '/repos/{owner}/{repo}/issues/{issue_number}', 'get', '200');
+    const closed = await call(sim, `/repos/acme/infra/issues/${n}`, { token: inst, method: 'PATCH', body: { state: 'closed', state_reason: 'not_planned' } });
+    valid(closed.json, '/repos/{owner}/{repo}/issues/{issue_number}', 'patch', '200');
+    assert.equal(closed.json.state_reason, 'not_planned');
+    const k = await call(sim, `/repos/acme/infra/issues/${n}/comments`, { token: inst, method: 'POST', body: { body: 'hello' } });
+    assert.equal(k.status, 201);
+    valid(k.json, '/repos/{owner}/{repo}/issues/{issue_number}/comments', 'post', '201');
+    valid((await call(sim, `/repos/acme/infra/issues/${n}/comments`, { token: inst })).json, '/repos/{owner}/{repo}/issues/{issue_number}/comments', 'get', '200');
+    valid((await call(sim, `/repos/acme/infra/issues/comments/${k.json.id}`, { token: inst })).json, '/repos/{owner}/{repo}/issues/comments/{comment_id}', 'get', '200');
+    const e = await call(sim, `/repos/acme/infra/issues/comments/${k.json.id}`, { token: inst, method: 'PATCH', body: { body: 'edited' } });
+    valid(e.json, '/repos/{owner}/{repo}/issues/comments/{comment_id}', 'patch', '200');
+    assert.equal((await call(sim, `/repos/acme/infra/issues/comments/${k.json.id}`, { token: inst, method: 'DELETE' })).status, 204);
+    const gone = await call(sim, `/repos/acme/infra/issues/comments/${k.json.id}`, { token: inst, method: 'DELETE' });
+    assert.equal(gone.status, 404);
+    // DELETE documents only 204; its 404 body is basic-error, as GET's.
+    valid(gone.json, '/repos/{owner}/{repo}/issues/{issue_number}', 'get', '404');
+    const bad = await call(sim, '/repos/acme/infra/issues', { token: inst, method: 'POST', body: { body: 'no title' } });
+    assert.equal(bad.status, 422);
+    valid(bad.json, '/repos/{owner}/{repo}/issues', 'post', '422');
+  });
+
+  it('GET /search/issues finds an issue by a marker in its body', async () => {
+    await call(sim, '/repos/acme/infra/issues', { token: inst, method: 'POST', body: { title: 'Found', body: 'made by port run r_search_1' } });
+    const r = await call(sim, `/search/issues?q=${encodeURIComponent('repo:acme/infra is:issue in:body "r_search_1"')}`, { token: inst });
+    assert.equal(r.status, 200);
+    valid(r.json, '/search/issues', 'get', '200');
+    assert.equal(r.json.total_count, 1);
+    assert.equal(r.json.items[0].title, 'Found');
+  });
+
+  it('custom properties: schema, organization values, repository values', async () => {
+    sim.tracker.defineProperty('acme', { name: 'team', valueType: 'single_select', allowedValues: ['core', 'web'] });
+    sim.tracker.defineProperty('acme', { name: 'owner', valueType: 'string' });
+    sim.addInstallation('acme', { permissions: { organization_custom_properties: 'write', repository_custom_properties: 'write' } });
+    const schema = await call(sim, '/orgs/acme/properties/schema', { token: pat });
+    valid(schema.json, '/orgs/{org}/properties/schema', 'get', '200');
+    assert.equal((await call(sim, '/orgs/acme/properties/values', { token: pat, method: 'PATCH', body: { repository_names: ['infra'], properties: [{ property_name: 'team', value: 'core' }] } })).status, 204);
+    assert.equal((await call(sim, '/repos/acme/infra/properties/values', { token: pat, method: 'PATCH', body: { properties: [{ property_name: 'owner', value: 'alice' }] } })).status, 204);
+    const repoValues = await call(sim, '/repos/acme/infra/properties/values', { token: pat });
+    valid(repoValues.json, '/repos/{owner}/{repo}/properties/values', 'get', '200');
+    assert.deepEqual(repoValues.json, [{ property_name: 'team', value: 'core' }, { property_name: 'owner', value: 'alice' }]);
+    const orgValues = await call(sim, '/orgs/acme/properties/values', { token: pat });
+    valid(orgValues.json, '/orgs/{org}/properties/values', 'get', '200');
+    const bad = await call(sim, '/repos/acme/infra/properties/values', { token: pat, method: 'PATCH', body: { properties: [{ property_name: 'team', value: 'nope' }] } });
+    assert.equal(bad.status, 422);
+    valid(bad.json, '/repos/{owner}/{repo}/properties/values', 'patch', '422');
   });
 
   it('error bodies (401, 403, 404, 422) are basic-error / validation-error', async () => {

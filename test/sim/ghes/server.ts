@@ -20,6 +20,10 @@ import { addRunRoutes } from './routes/runs.js';
 import { addRunControlRoutes } from './routes/run-control.js';
 import { startLogStorage } from './log-storage.js';
 import { addUserRoutes } from './routes/user.js';
+import { addPullRoutes } from './routes/pulls.js';
+import { addIssueRoutes } from './routes/issues.js';
+import { addPropertyRoutes } from './routes/properties.js';
+import { createTrackerControl } from './tracker-control.js';
 import { seedRuns } from './seed-runs.js';
 import { simRun } from './run-view.js';
 import { createState } from './state.js';
@@ -71,6 +75,7 @@ export async function startGhesSim(opts: GhesSimOptions = {}): Promise<GhesSim> 
     listLagMs: opts.listLagMs ?? 0,
     pollIntervalS: opts.pollIntervalS ?? 1,
     searchCap: opts.searchCap ?? 1000,
+    searchLagMs: opts.searchLagMs ?? 0,
     tokenTtlMs: opts.tokenTtlMs ?? 3_600_000,
     dispatchListeners: new Set(),
   };
@@ -82,6 +87,9 @@ export async function startGhesSim(opts: GhesSimOptions = {}): Promise<GhesSim> 
   addDispatchRoute(router, ctx);
   addRunRoutes(router, ctx);
   addUserRoutes(router, ctx);
+  addPullRoutes(router, ctx);
+  addIssueRoutes(router, ctx);
+  addPropertyRoutes(router, ctx);
   const storage = await startLogStorage(ctx, opts.tls);
   let logOrigin: string | undefined;
   addRunControlRoutes(router, ctx, { origin: () => logOrigin ?? storage.origin, key: storage.key });
@@ -143,6 +151,7 @@ export async function startGhesSim(opts: GhesSimOptions = {}): Promise<GhesSim> 
       rotate: (o) => oidc.rotate(o),
     },
     storageOrigin: storage.origin,
+    tracker: createTrackerControl(ctx),
     setLogOrigin(origin) {
       logOrigin = origin;
     },

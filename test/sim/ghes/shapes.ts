@@ -15,7 +15,7 @@ export interface ShapeCtx {
 }
 
 export const iso = (ms: number): string => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
-const nodeId = (prefix: string, id: number): string => Buffer.from(`${prefix}${id}`).toString('base64').replace(/=+$/, '');
+export const nodeId = (prefix: string, id: number): string => Buffer.from(`${prefix}${id}`).toString('base64').replace(/=+$/, '');
 
 export const APP_PERMISSIONS = { actions: 'write', contents: 'read', metadata: 'read' } as const;
 export const APP_EVENTS = ['workflow_run'];

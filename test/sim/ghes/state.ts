@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { SimClock } from './clock.js';
 import { type Cut, type FullScript, fillScript, phaseWithCut, type PhaseAt } from './lifecycle.js';
+import { createTrackerState, type TrackerState } from './tracker-state.js';
 import type { DispatchRecord, RepoSpec, RunScript, TokenAccess, WorkflowSpec } from './types.js';
 
 export interface Account {
@@ -81,6 +82,8 @@ export interface SimState {
   /** A repository's runs in creation order (the same order as `runs`): a list request reads these, not every run. */
   runsOf(repo: RepoRecord): readonly RunRecord[];
   dispatches: DispatchRecord[];
+  /** Pull requests, issues, comments, reviews and custom properties (tracker-state.ts). */
+  tracker: TrackerState;
   nextId(): number;
   account(login: string, type: Account['type']): Account;
   addRepo(spec: RepoSpec): RepoRecord;
@@ -140,6 +143,7 @@ export function createState(clock: SimClock, version: string): SimState {
     runs,
     runsOf: (repo) => byRepo.get(repo) ?? [],
     dispatches: [],
+    tracker: createTrackerState(nextId),
     nextId,
     account,
     findRepo,

@@ -104,6 +104,8 @@ export interface GhesSimOptions {
   pollIntervalS?: number;
   /** Results a filtered run list reaches at most (GitHub: 1,000); default 1000. */
   searchCap?: number;
+  /** A new issue or pull request reaches /search/issues this long after its creation (default 0). */
+  searchLagMs?: number;
   /** Primary rate limit, off by default as on GHES. */
   rateLimit?: { limit: number; windowMs: number };
   /** Installation token lifetime in real ms; default 1 h. */
@@ -274,7 +276,72 @@ export interface GhesSim {
     mintForRun(runId: number, opts: MintOptions): Promise<string>;
     rotate(opts?: { dropOld?: boolean }): Promise<void>;
   };
+  /** Pull requests, issues, comments, reviews and custom properties (tracker-control.ts). */
+  tracker: SimTracker;
   close(): Promise<void>;
+}
+
+export interface SimIssue {
+  owner: string;
+  repo: string;
+  number: number;
+  title: string;
+  body: string | null;
+  state: 'open' | 'closed';
+  stateReason: string | null;
+  labels: string[];
+  assignees: string[];
+  /** Login of its author (`<slug>[bot]` for the App). */
+  user: string;
+  isPull: boolean;
+}
+
+export interface SimPull extends SimIssue {
+  head: string;
+  base: string;
+  draft: boolean;
+  merged: boolean;
+  mergeState: 'clean' | 'dirty' | 'blocked';
+}
+
+export interface SimComment {
+  id: number;
+  owner: string;
+  repo: string;
+  issueNumber: number;
+  body: string;
+  user: string;
+}
+
+export interface SimReview {
+  id: number;
+  owner: string;
+  repo: string;
+  pullNumber: number;
+  state: 'APPROVED' | 'CHANGES_REQUESTED' | 'COMMENTED';
+  body: string;
+  user: string;
+}
+
+export interface SimTracker {
+  pulls(): SimPull[];
+  /** Issues that are not pull requests. */
+  issues(): SimIssue[];
+  comments(): SimComment[];
+  reviews(): SimReview[];
+  /** GitHub's mergeability of a pull request: 'dirty' (a conflict) and 'blocked' make PUT …/merge answer 405. */
+  setMergeState(owner: string, repo: string, number: number, state: 'clean' | 'dirty' | 'blocked'): void;
+  /** An issue someone else opened (default user 'sim-user'); returns its number. */
+  addIssue(owner: string, repo: string, o: { title: string; body?: string; user?: string; labels?: string[] }): number;
+  /** A comment someone else posted on an issue or pull request; returns its id. */
+  addComment(owner: string, repo: string, number: number, o: { body: string; user?: string }): number;
+  /** Defines (or redefines) an organization's custom property. */
+  defineProperty(
+    org: string,
+    def: { name: string; valueType: 'string' | 'single_select' | 'multi_select' | 'true_false'; required?: boolean; defaultValue?: string | null; allowedValues?: string[] | null },
+  ): void;
+  /** A repository's set custom-property values. */
+  propertyValues(owner: string, repo: string): Record<string, string | string[]>;
 }
 
 export interface StorageRequestEntry {
