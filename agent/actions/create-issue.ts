@@ -38,7 +38,7 @@ export function decodeCreateIssue(props: Record<string, unknown>): Decoded<Creat
 }
 
 /**
- * create_issue: POST /repos/{owner}/{repo}/issues (every GHES description from 3.17). Who can
+ * create_issue: POST /repos/{owner}/{repo}/issues (github/ghes-routes.ts: every GHES description from 3.17). Who can
  * trigger it: a Port user who can run an action pointed at this installation. What stops them:
  * the policy (a rule naming create_issue for the repository) before any GHES request. At most
  * once: the body carries the run's marker, and a redelivery whose record shows "Creating issue"
@@ -50,7 +50,6 @@ export function createIssueExecutor(deps: WriteDeps) {
   return createOnce<CreateIssue>(
     {
       type: 'create_issue',
-      since: [3, 17, 0],
       what: 'issue',
       decode: decodeCreateIssue,
       intentLabel: CREATING_ISSUE_LABEL,

@@ -36,7 +36,7 @@ export function decodeCreatePullRequest(props: Record<string, unknown>): Decoded
 }
 
 /**
- * create_pull_request: POST /repos/{owner}/{repo}/pulls (every GHES description from 3.17).
+ * create_pull_request: POST /repos/{owner}/{repo}/pulls (github/ghes-routes.ts: every GHES description from 3.17).
  * Who can trigger it: a Port user who can run an action pointed at this installation. What
  * stops them: the policy (a rule naming create_pull_request for the repository) before any
  * GHES request, and the App's own permissions. At most once: GitHub keeps one open pull request
@@ -47,7 +47,6 @@ export function createPullRequestExecutor(deps: WriteDeps) {
   return createOnce<CreatePullRequest>(
     {
       type: 'create_pull_request',
-      since: [3, 17, 0],
       what: 'pull request',
       decode: decodeCreatePullRequest,
       intentLabel: CREATING_PR_LABEL,

@@ -11,5 +11,5 @@ import type { ActionExecutor } from './executor.js';
  * GHES description @octokit/openapi ships (3.17 to 3.19).
  */
 export function dispatchWorkflowExecutor(path: { handle(scope: RunScope): Promise<void> }): ActionExecutor {
-  return { type: 'dispatch_workflow', since: [3, 17, 0], execute: (scope) => path.handle(scope) };
+  return { type: 'dispatch_workflow', execute: (scope) => path.handle(scope) };
 }

@@ -1,5 +1,6 @@
 import type { PolicyRule } from '../config/schema.js';
 import type { ContentApi } from '../github/content-api.js';
+import { ACTION_ROUTES, actionAvailability } from '../github/ghes-routes.js';
 import type { Version } from '../github/ghes-version.js';
 import type { Reporter } from '../port/reporter.js';
 import type { RunReports } from '../run/run-reports.js';
@@ -20,12 +21,6 @@ export type Decoded<P> = { ok: true; value: P } | { ok: false; problems: string[
  */
 export interface ActionExecutor {
   readonly type: ActionType;
-  /**
-   * The oldest GHES version whose REST description (@octokit/openapi generated/ghes-*.json)
-   * has every route the executor uses: on an older GHES the type is refused with a message that
-   * names this version.
-   */
-  readonly since: Version;
   execute(scope: RunScope): Promise<void>;
 }
 
@@ -42,10 +37,17 @@ export interface WriteDeps {
   clock: Clock;
 }
 
-/** True when `v` is older than `since`. */
-export function olderThan(v: Version, since: Version): boolean {
-  for (let i = 0; i < 3; i++) if (v[i] !== since[i]) return v[i]! < since[i]!;
-  return false;
+/**
+ * Why this GHES cannot run `type`, or undefined when it can: from the route table computed from
+ * GitHub's OpenAPI descriptions (github/ghes-routes.ts, @octokit/openapi generated/ghes-*.json),
+ * naming the first GHES version that has every route the type writes with.
+ */
+export function unavailableOn(type: string, version: Version): string | undefined {
+  const a = actionAvailability(type, version);
+  if (a.ok) return undefined;
+  if ('unknown' in a) return `${type} is not one of Port's GitHub Ocean action types`;
+  if (a.needs === null) return `${type} writes with routes (${(ACTION_ROUTES[type] ?? []).join(', ')}) that no GHES version documents (GitHub's OpenAPI descriptions of GHES 3.17 to 3.19 and of api.github.com lack them), so no GHES can run it`;
+  return `${type} needs GHES ${a.needs} or later (its REST route is in GitHub's description of that version); this GHES is ${version.join('.')}`;
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);

@@ -3,12 +3,11 @@ import type { Made } from '../github/content-api.js';
 import { evaluateAction } from '../policy/evaluate-policy.js';
 import { LeaseExpired, type RunScope } from '../run/run-scope.js';
 import { retry } from '../util/backoff.js';
-import { type ActionExecutor, type Decoded, type WriteDeps, olderThan } from './executor.js';
+import { type ActionExecutor, type Decoded, type WriteDeps, unavailableOn } from './executor.js';
 
 /** One creating action type (a pull request, an issue), as its executor file describes it. */
 export interface CreateSpec<P extends { org: string; repo: string }> {
   type: ActionExecutor['type'];
-  since: ActionExecutor['since'];
   /** "pull request", "issue": in messages. */
   what: string;
   decode(props: Record<string, unknown>): Decoded<P>;
@@ -45,10 +44,8 @@ export function createOnce<P extends { org: string; repo: string }>(spec: Create
     const target = { org: run.org, repo: run.repo, action: spec.type };
     const policy = evaluateAction(deps.policy, target);
     if (!policy.allowed) return void (await openAndFail(scope, policy.reason, 'policy_denied'));
-    if (olderThan(deps.version, spec.since)) {
-      const reason = `${spec.type} needs GHES ${spec.since[0]}.${spec.since[1]} or later (its REST route is in GitHub's description of that version); this GHES is ${deps.version.join('.')}`;
-      return void (await openAndFail(scope, reason, 'unsupported_on_ghes'));
-    }
+    const unavailable = unavailableOn(spec.type, deps.version);
+    if (unavailable) return void (await openAndFail(scope, unavailable, 'unsupported_on_ghes'));
     const decoded = spec.decode(run.action?.props ?? {});
     if (!decoded.ok) return void (await openAndFail(scope, `invalid run: ${decoded.problems.join('; ')}`, 'invalid'));
     const p = decoded.value;
@@ -96,5 +93,5 @@ export function createOnce<P extends { org: string; repo: string }>(spec: Create
     ]);
   }
 
-  return { type: spec.type, since: spec.since, execute };
+  return { type: spec.type, execute };
 }

@@ -1,6 +1,6 @@
 import type { RunRequest } from '../types/run-request.js';
 import type { RunKind } from './claim-api.js';
-import { ACTION_TYPES, type ActionRequest } from '../types/run-request.js';
+import { type ActionRequest, OCEAN_ACTION_TYPES } from '../types/run-request.js';
 import { MAX_DEPTH, OWNER, REPO, decodeGithubInvocation, deeperThan } from './decode-message.js';
 import { nodeRunRecord } from './node-runs.js';
 import type { PortRun } from '../types/port-run.js';
@@ -62,8 +62,8 @@ export function decodeClaimedRun(raw: unknown, kind: RunKind): ClaimedRun {
   const refuse = (reason: string, outcome: 'invalid' | 'unsupported' = 'invalid'): ClaimedRun => ({ kind: 'refuse', runId: id, reason, fairnessKey, outcome });
   if (!method) return refuse(kind === 'action' ? 'run has no payload (invocation method)' : 'node run has no config');
   if (method.type !== 'INTEGRATION_ACTION') return refuse(`invocation type ${JSON.stringify(method.type)} is not INTEGRATION_ACTION`);
-  if (typeof actionType !== 'string' || !(ACTION_TYPES as readonly string[]).includes(actionType)) {
-    return refuse(`ghes-agent executes ${ACTION_TYPES.join(', ')}; this ${kind === 'action' ? 'action' : 'node'} asks for ${JSON.stringify(actionType)}, which no executor here handles`, 'unsupported');
+  if (typeof actionType !== 'string' || !OCEAN_ACTION_TYPES.includes(actionType)) {
+    return refuse(`ghes-agent executes Port's GitHub Ocean action types (${OCEAN_ACTION_TYPES.join(', ')}); this ${kind === 'action' ? 'action' : 'node'} asks for ${JSON.stringify(actionType)}, which no executor here handles`, 'unsupported');
   }
   const props = method.integrationActionExecutionProperties;
   if (!isObject(props)) return refuse('integrationActionExecutionProperties is missing');
@@ -79,7 +79,7 @@ export function decodeClaimedRun(raw: unknown, kind: RunKind): ClaimedRun {
       ...(typeof props.repo === 'string' && REPO.test(props.repo) ? [] : ['integrationActionExecutionProperties.repo is not a repository name']),
     ];
     if (problems.length) return refuse(`invalid run: ${problems.join('; ')}`);
-    const action: ActionRequest = { type: actionType as ActionRequest['type'], props };
+    const action: ActionRequest = { type: actionType, props };
     return {
       kind: 'run',
       run: { runId: id, runKind: kind, org: props.org as string, repo: props.repo as string, workflow: '', workflowInputs: {}, reportWorkflowStatus: true, portPayload: undefined, action },

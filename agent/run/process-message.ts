@@ -1,7 +1,7 @@
 import { createIssueExecutor } from '../actions/create-issue.js';
 import { createPullRequestExecutor } from '../actions/create-pull-request.js';
 import { dispatchWorkflowExecutor } from '../actions/dispatch-workflow.js';
-import type { WriteDeps } from '../actions/executor.js';
+import { type WriteDeps, unavailableOn } from '../actions/executor.js';
 import { createActionRegistry } from '../actions/registry.js';
 import { evaluateTarget } from '../policy/evaluate-policy.js';
 import type { PortPatch } from '../types/port-run.js';
@@ -82,7 +82,11 @@ export function createMessageProcessor(deps: ProcessorDeps): MessageProcessor {
       return refusal(run.runId, ctx, reason, 'unserved_org');
     }
     const executor = registry.executorFor(run);
-    if (!executor) return refusal(run.runId, ctx, `no executor for action type ${run.action?.type} on this agent (it executes ${registry.types().join(', ')})`, 'unsupported');
+    if (!executor) {
+      const type = run.action?.type ?? '';
+      const why = unavailableOn(type, deps.version) ?? `ghes-agent has no executor for ${type} (it executes ${registry.types().join(', ')})`;
+      return refusal(run.runId, ctx, why, 'unsupported');
+    }
     return { where: ctx.where, intake: ctx.intake, runId: run.runId, handle: (signal, owned) => executor.execute(scope(run, ctx, signal, owned)) };
   }
 

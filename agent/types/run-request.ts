@@ -30,8 +30,32 @@ export interface RunRequest {
 export const ACTION_TYPES = ['dispatch_workflow', 'create_pull_request', 'create_issue'] as const;
 export type ActionType = (typeof ACTION_TYPES)[number];
 
+/**
+ * Port's GitHub Ocean catalogue (port-labs/ocean integrations/github/github/actions/, one
+ * executor file per type): a claimed run of one of these is handed to the processor, which
+ * runs it or refuses it saying why (no GHES has its route, or no executor here yet); any other
+ * type is refused at decoding.
+ */
+export const OCEAN_ACTION_TYPES: readonly string[] = [
+  ...ACTION_TYPES,
+  'update_pull_request',
+  'close_pull_request',
+  'merge_pull_request',
+  'review_pull_request',
+  'create_pr_comment',
+  'edit_pr_comment',
+  'delete_pr_comment',
+  'edit_issue',
+  'close_issue',
+  'update_repo_external_custom_properties',
+  'replace_repositories_external_custom_properties',
+  'bulk_update_external_custom_property_values',
+  'bulk_delete_external_custom_property_values',
+];
+
 export interface ActionRequest {
-  type: Exclude<ActionType, 'dispatch_workflow'>;
+  /** One of OCEAN_ACTION_TYPES other than dispatch_workflow. */
+  type: string;
   props: Record<string, unknown>;
 }
 

@@ -282,6 +282,21 @@ describe('policy and GHES version for the new types (issues 23 and 24)', () => {
     assert.match(String(h.final()[0]?.summary), /create_pull_request needs GHES 3\.17 or later .*this GHES is 3\.16\.4/);
     assert.equal(await h.counted('unsupported_on_ghes'), 1);
   });
+
+  it("Ocean's external custom-property types are refused: no GHES version documents the routes they write with", async () => {
+    const h = harness();
+    await h.run(request({ type: 'update_repo_external_custom_properties', props: { org: 'acme', repo: 'infra', properties: { tier: '1' } } }));
+    assert.deepEqual(ghesCalls(h.events), []);
+    assert.match(String(h.final()[0]?.summary), /update_repo_external_custom_properties writes with routes \(PATCH \/orgs\/\{org\}\/properties\/installations\/values\) that no GHES version documents/);
+    assert.equal(await h.counted('unsupported'), 1);
+  });
+
+  it('a catalogue type this agent has no executor for yet is refused naming the types it executes', async () => {
+    const h = harness();
+    await h.run(request({ type: 'merge_pull_request', props: { org: 'acme', repo: 'infra', pull_number: 1 } }));
+    assert.deepEqual(ghesCalls(h.events), []);
+    assert.match(String(h.final()[0]?.summary), /no executor for merge_pull_request \(it executes dispatch_workflow, create_pull_request, create_issue\)/);
+  });
 });
 
 describe('workflow nodes run the new types too', () => {

@@ -82,6 +82,12 @@ describe('claimed runs of the new types', () => {
     }
   });
 
+  it("a claim of another Ocean catalogue type reaches the processor (which says why it cannot run it); an unknown type is refused at decoding", () => {
+    assert.equal(decodeClaimedRun(claimed('update_repo_external_custom_properties', { org: 'acme', repo: 'infra' }), 'action').kind, 'run');
+    const d = decodeClaimedRun(claimed('delete_repository', { org: 'acme', repo: 'infra' }), 'action');
+    assert.equal(d.kind === 'refuse' && d.outcome, 'unsupported');
+  });
+
   it('a create_issue claim with repository ".." is refused as invalid, as a workflow run would be', () => {
     const d = decodeClaimedRun(claimed('create_issue', { org: 'acme', repo: '..', title: 't' }), 'action');
     assert.equal(d.kind, 'refuse');

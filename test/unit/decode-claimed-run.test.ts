@@ -69,7 +69,7 @@ describe('decodeClaimedRun', () => {
 
   it('refuses what it cannot execute, naming why: other action types, bad fields, deep nesting', () => {
     const cases: Array<[unknown, 'action' | 'workflow-node', RegExp, string]> = [
-      [actionRun({}, { payload: { ...actionRun().payload, integrationActionType: 'update_repo_external_custom_properties' } }), 'action', /asks for "update_repo_external_custom_properties", which no executor here handles/, 'unsupported'],
+      [actionRun({}, { payload: { ...actionRun().payload, integrationActionType: 'delete_repository' } }), 'action', /asks for "delete_repository", which no executor here handles/, 'unsupported'],
       [actionRun({ workflow: '../x' }), 'action', /workflow is not a workflow file name/, 'invalid'],
       [actionRun({ org: 'a b' }), 'action', /org is not a GitHub organization name/, 'invalid'],
       [actionRun({ workflowInputs: 'x' }), 'action', /workflowInputs is not an object/, 'invalid'],
