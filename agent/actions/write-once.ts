@@ -31,7 +31,8 @@ export interface CreateSpec<P extends { org: string; repo: string }> {
  * 3. when the record shows the intent label, an earlier attempt may have written: look for it
  *    (a pull request by head and base, an issue by its run-id marker) and report it if found;
  * 4. the intent label, awaited (a crash after it makes the redelivery look first);
- * 5. the one write, never retried blindly (a client without plugin-retry);
+ * 5. the one write, never retried blindly (a client without plugin-retry): after an answer
+ *    lost on the way back it is looked for first, and tried again only when not found;
  * 6. the final report: SUCCESS with Ocean's message, the link, and for a node the number and URL.
  * A crash between 4 and 5 finds nothing in 3 and writes; between 5 and 6 finds the write and
  * reports it: never a second pull request or issue.
@@ -66,13 +67,30 @@ export function createOnce<P extends { org: string; repo: string }>(spec: Create
       void reporter.send(run.runId, { kind: 'log', log: { message: spec.intentLine(p) } }, owned).catch(() => undefined);
       if (signal.aborted) throw new Error('aborted');
       scope.checkLease(clock.now());
-      const made = await spec.create(p, run.runId);
+      const made = await retry(() => createOrFind(p, run.runId), retryOpts);
       scope.count('executed');
       await done(scope, made);
     } catch (raw) {
       const err = toAgentError(raw);
       if (signal.aborted || err instanceof LeaseExpired) throw err;
       await reports.fail(scope, `could not create ${spec.what} in ${run.org}/${run.repo}: ${err.message}`, 'action_failed');
+    }
+  }
+
+  /**
+   * The one POST. An answer lost on the way back (a 5xx, a reset, a timeout: retriable errors)
+   * may hide a write that took effect, so before it is tried again the write is looked for; a
+   * refusal (4xx) had no effect and ends the run FAILURE with GitHub's message.
+   */
+  async function createOrFind(p: P, runId: string): Promise<Made> {
+    try {
+      return await spec.create(p, runId);
+    } catch (raw) {
+      const err = toAgentError(raw);
+      if (!err.retriable) throw err;
+      const found = await spec.find(p, runId);
+      if (found) return found;
+      throw err;
     }
   }
 

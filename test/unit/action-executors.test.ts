@@ -307,3 +307,39 @@ describe('workflow nodes run the new types too', () => {
     assert.equal(h.final()[0]?.status, 'SUCCESS');
   });
 });
+
+describe('an answer lost on the way back (issue 24, item 2)', () => {
+  it('a 502 after the pull request was made: found by head and base, reported, no second POST', async () => {
+    const h = harness();
+    const create = h.ghes.content.createPullRequest;
+    let first = true;
+    h.ghes.content.createPullRequest = async (...args) => {
+      const made = await create(...args);
+      if (first) {
+        first = false;
+        throw new AgentError('server', 'creating a pull request in acme/infra: 502 Bad Gateway', { retriable: true, status: 502 });
+      }
+      return made;
+    };
+    await h.run(request(pr()));
+    assert.equal(h.ghes.pulls.length, 1);
+    assert.equal(ghesCalls(h.events).filter((e) => e.startsWith('ghes POST')).length, 1);
+    assert.equal(h.final()[0]?.summary, 'Pull request #1 created: https://ghes.example.com/acme/infra/pull/1');
+  });
+
+  it('a 503 before any effect: nothing found, the POST is tried again and one issue made', async () => {
+    const h = harness();
+    const create = h.ghes.content.createIssue;
+    let first = true;
+    h.ghes.content.createIssue = async (...args) => {
+      if (first) {
+        first = false;
+        throw new AgentError('server', 'creating an issue in acme/infra: 503 Service Unavailable', { retriable: true, status: 503 });
+      }
+      return create(...args);
+    };
+    await h.run(request(issue()));
+    assert.equal(h.ghes.issues.length, 1);
+    assert.equal(h.final()[0]?.status, 'SUCCESS');
+  });
+});
