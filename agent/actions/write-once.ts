@@ -8,8 +8,8 @@ import { type ActionExecutor, type Decoded, type WriteDeps, unavailableOn } from
 /** One creating action type (a pull request, an issue), as its executor file describes it. */
 export interface CreateSpec<P extends { org: string; repo: string }> {
   type: ActionExecutor['type'];
-  /** "pull request", "issue": in messages. */
-  what: string;
+  /** "pull request in acme/infra": in the failure message. */
+  what: (p: P) => string;
   decode(props: Record<string, unknown>): Decoded<P>;
   /** Written to Port before the POST (as "Dispatching workflow" is): a redelivery that finds it looks on GHES first. */
   intentLabel: string;
@@ -21,6 +21,8 @@ export interface CreateSpec<P extends { org: string; repo: string }> {
   create(p: P, runId: string): Promise<Made>;
   /** Ocean's result message. */
   message(m: Made): string;
+  /** What a workflow node's output carries (Ocean's node output: number and URL). */
+  nodeOutput?(m: Made): Record<string, unknown>;
 }
 
 /**
@@ -58,7 +60,7 @@ export function createOnce<P extends { org: string; repo: string }>(spec: Create
         const found = await retry(() => spec.find(p, run.runId), retryOpts);
         if (found) {
           scope.count('resumed');
-          scope.log.info(`found the ${spec.what} an earlier attempt made for this Port run: #${found.number}; not written again`);
+          scope.log.info(`found the ${spec.what(p)} an earlier attempt made for this Port run (${found.htmlUrl}); not written again`);
           return void (await done(scope, found));
         }
       }
@@ -73,7 +75,7 @@ export function createOnce<P extends { org: string; repo: string }>(spec: Create
     } catch (raw) {
       const err = toAgentError(raw);
       if (signal.aborted || err instanceof LeaseExpired) throw err;
-      await reports.fail(scope, `could not create ${spec.what} in ${run.org}/${run.repo}: ${err.message}`, 'action_failed');
+      await reports.fail(scope, `could not create ${spec.what(p)}: ${err.message}`, 'action_failed');
     }
   }
 
@@ -105,7 +107,7 @@ export function createOnce<P extends { org: string; repo: string }>(spec: Create
       reporter.send(scope.run.runId, { kind: 'log', log: { message } }, scope.owned),
       reports.finalReport(
         scope.run.runId,
-        { status: 'SUCCESS', summary: message, statusLabel: spec.doneLabel, link: made.htmlUrl, nodeOutput: { number: made.number, url: made.htmlUrl } },
+        { status: 'SUCCESS', summary: message, statusLabel: spec.doneLabel, link: made.htmlUrl, nodeOutput: spec.nodeOutput?.(made) ?? { number: made.number, url: made.htmlUrl } },
         scope.owned,
       ),
     ]);

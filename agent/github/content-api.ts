@@ -4,8 +4,11 @@ import type { GithubClients } from './github-client.js';
 
 /** A pull request or an issue as the executors report it: Ocean's result messages carry number and html_url. */
 export interface Made {
+  /** The pull request's or issue's number (for a comment: the number of the pull request it is on). */
   number: number;
   htmlUrl: string;
+  /** A comment's id. */
+  id?: number;
 }
 
 /** The GHES writes of Port's Ocean action types (agent/actions/), and the look-ups that keep them at most once. */
@@ -16,6 +19,10 @@ export interface ContentApi {
   createIssue(owner: string, repo: string, body: { title: string; body: string; labels?: string[]; assignees?: string[] }): Promise<Made>;
   /** An issue (not a pull request) created by `creator` whose body contains `marker`, newest first, among the last 100. */
   findIssueByMarker(owner: string, repo: string, marker: string, creator: string | undefined): Promise<Made | undefined>;
+  /** A comment on issue or pull request `number` (GitHub's issue-comments API, as Ocean's PR comments use). */
+  createIssueComment(owner: string, repo: string, number: number, body: string): Promise<Made>;
+  /** The comment on `number` by `creator` whose body contains `marker`, if any (every page, oldest first, up to 3,000 comments). */
+  findCommentByMarker(owner: string, repo: string, number: number, marker: string, creator: string | undefined): Promise<Made | undefined>;
 }
 
 const made = (data: unknown): Made => {
@@ -28,7 +35,8 @@ const made = (data: unknown): Made => {
  * Routes and shapes: @octokit/openapi ghes-3.17 to 3.19 (`POST /repos/{owner}/{repo}/pulls`,
  * `GET /repos/{owner}/{repo}/pulls?head=owner:branch&base=…&state=open`, `POST
  * /repos/{owner}/{repo}/issues`, `GET /repos/{owner}/{repo}/issues?creator=…&state=all`, whose
- * answer also holds pull requests, marked by a `pull_request` key). Creations go through the
+ * answer also holds pull requests, marked by a `pull_request` key; `POST` and `GET
+ * /repos/{owner}/{repo}/issues/{issue_number}/comments`). Creations go through the
  * client without plugin-retry: a blind retry of a POST that reached GHES would make a second
  * pull request or issue; the caller looks first instead (agent/actions/write-once.ts).
  */
@@ -64,5 +72,29 @@ export function createContentApi(deps: { clients: GithubClients; clock: Clock })
       const hit = (res.data as Array<{ body?: string | null; pull_request?: unknown }>).find((i) => i.pull_request === undefined && typeof i.body === 'string' && i.body.includes(marker));
       return hit === undefined ? undefined : made(hit);
     },
+    async createIssueComment(owner, repo, number, body) {
+      const gh = await clients.onceForOwner(owner);
+      const res = await gh.request('POST /repos/{owner}/{repo}/issues/{issue_number}/comments', { owner, repo, issue_number: number, body }).catch(fail(`commenting on ${owner}/${repo}#${number}`));
+      return comment(number, res.data);
+    },
+    async findCommentByMarker(owner, repo, number, marker, creator) {
+      const gh = await clients.forOwner(owner);
+      for (let page = 1; page <= 30; page++) {
+        const res = await gh
+          .request('GET /repos/{owner}/{repo}/issues/{issue_number}/comments', { owner, repo, issue_number: number, per_page: 100, page })
+          .catch(fail(`listing comments of ${owner}/${repo}#${number}`));
+        const list = res.data as Array<{ body?: string | null; user?: { login?: string } | null }>;
+        const hit = list.find((c) => typeof c.body === 'string' && c.body.includes(marker) && (creator === undefined || c.user?.login?.toLowerCase() === creator.toLowerCase()));
+        if (hit) return comment(number, hit);
+        if (list.length < 100) return undefined;
+      }
+      return undefined;
+    },
   };
 }
+
+const comment = (number: number, data: unknown): Made => {
+  const d = data as { id?: unknown; html_url?: unknown };
+  if (typeof d?.id !== 'number' || typeof d.html_url !== 'string') throw new Error('GHES answered without id and html_url');
+  return { number, id: d.id, htmlUrl: d.html_url };
+};

@@ -27,7 +27,7 @@ export interface RunRequest {
 }
 
 /** The action types an executor exists for (agent/actions/registry.ts registers one each). */
-export const ACTION_TYPES = ['dispatch_workflow', 'create_pull_request', 'create_issue'] as const;
+export const ACTION_TYPES = ['dispatch_workflow', 'create_pull_request', 'create_issue', 'create_pr_comment'] as const;
 export type ActionType = (typeof ACTION_TYPES)[number];
 
 /**
@@ -42,7 +42,6 @@ export const OCEAN_ACTION_TYPES: readonly string[] = [
   'close_pull_request',
   'merge_pull_request',
   'review_pull_request',
-  'create_pr_comment',
   'edit_pr_comment',
   'delete_pr_comment',
   'edit_issue',

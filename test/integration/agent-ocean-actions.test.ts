@@ -12,10 +12,11 @@ import { type IntegrationProps, type LocalStack, isFinal, startLocalStack } from
 
 const CREATE_PULL = 'POST /repos/{owner}/{repo}/pulls';
 const CREATE_ISSUE = 'POST /repos/{owner}/{repo}/issues';
+const CREATE_COMMENT = 'POST /repos/{owner}/{repo}/issues/{issue_number}/comments';
 const POLICY = {
   allow: [
     { org: 'acme', repo: 'infra' },
-    { org: 'acme', repo: 'docs', actions: ['create_pull_request', 'create_issue'] },
+    { org: 'acme', repo: 'docs', actions: ['create_pull_request', 'create_issue', 'create_pr_comment'] },
   ],
 };
 // The HTTPS intake alone, quick to claim, with a short claim window so re-offers after a kill come within the test (as agent-port-api.test.ts).
@@ -37,6 +38,7 @@ describe('Ocean action types on the HTTPS intake and as workflow nodes', () => {
     return a;
   };
   const pullsFor = (head: string) => stack.ghes.tracker.pulls().filter((p) => p.repo === 'docs' && p.head === head);
+  const commentsWith = (runId: string) => stack.ghes.tracker.comments().filter((c) => c.repo === 'docs' && c.body.includes(`<!-- port-run: ${runId} -->`));
   const issuesWith = (runId: string) => stack.ghes.tracker.issues().filter((i) => i.repo === 'docs' && (i.body ?? '').includes(`<!-- port-run: ${runId} -->`));
 
   before(async () => {
@@ -132,5 +134,27 @@ describe('Ocean action types on the HTTPS intake and as workflow nodes', () => {
     assert.equal(pullsFor('pr-crash-2').length, 1, 'one pull request');
     assert.equal(issuesWith(issueRun.id).length, 1, 'one issue');
     assert.match(pr.summary ?? '', new RegExp(`^Pull request #${pullsFor('pr-crash-2')[0]!.number} created`));
+  });
+
+  test('create_pr_comment, killed between the write and its report: one comment on the pull request, SUCCESS with Ocean\'s message', async () => {
+    const pr = pullsFor('pr-ok')[0]!;
+    const remove = stack.ghes.fault({ route: CREATE_COMMENT, when: 'after', count: 1, kind: 'latency', latencyMs: 120_000 });
+    const run = stack.createIntegrationRun(asProps({ org: 'acme', repo: 'docs', prNumber: pr.number, body: 'Deployed to staging' }), { integrationActionType: 'create_pr_comment' });
+    const since = Date.now();
+    while (commentsWith(run.id).length === 0) {
+      assert.ok(Date.now() - since < 30_000, 'the comment never reached GHES');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const first = agents.at(-1)!;
+    first.kill();
+    await first.waitExit();
+    remove();
+    await start();
+    const done = await stack.waitForRun(run.id, isFinal, 60_000);
+    assert.equal(done.status, 'SUCCESS', done.summary);
+    assert.equal(commentsWith(run.id).length, 1, 'one comment');
+    assert.equal(commentsWith(run.id)[0]!.issueNumber, pr.number);
+    assert.match(done.summary ?? '', new RegExp(`^Comment created on pull request #${pr.number}: `));
+    assert.equal(done.statusLabel, 'Comment created');
   });
 });

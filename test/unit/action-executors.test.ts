@@ -28,7 +28,7 @@ import { virtualClock } from './virtual-clock.js';
 
 const RUN_ID = 'r_action0000000001';
 const BOT = 'ghes-agent[bot]';
-const ALLOW_ALL: PolicyRule[] = [{ org: 'acme', repo: 'infra', workflow: '*', refs: [], actions: ['create_pull_request', 'create_issue'] }];
+const ALLOW_ALL: PolicyRule[] = [{ org: 'acme', repo: 'infra', workflow: '*', refs: [], actions: ['create_pull_request', 'create_issue', 'create_pr_comment'] }];
 
 const PR_PROPS = { org: 'acme', repo: 'infra', title: 'Bump api', head: 'bump-api', base: 'main', body: 'Why: CVE', draft: true };
 const ISSUE_PROPS = { org: 'acme', repo: 'infra', title: 'Rotate keys', body: 'Please rotate', labels: ['ops'] };
@@ -51,7 +51,7 @@ function fakeGhes(events: string[]) {
   const pulls: Array<Made & { head: string; base: string; open: boolean }> = [];
   const issues: Array<Made & { body: string; creator: string }> = [];
   let next = 1;
-  const content: ContentApi = {
+  const content = {
     async createPullRequest(owner, repo, body) {
       events.push(`ghes POST pulls ${JSON.stringify(body)}`);
       if (pulls.some((p) => p.open && p.head === body.head && p.base === body.base)) {
@@ -77,8 +77,20 @@ function fakeGhes(events: string[]) {
       const hit = [...issues].reverse().find((i) => (creator === undefined || i.creator === creator) && i.body.includes(marker));
       return hit && { number: hit.number, htmlUrl: hit.htmlUrl };
     },
+  } as ContentApi;
+  const comments: Array<{ id: number; number: number; htmlUrl: string; body: string; creator: string }> = [];
+  content.createIssueComment = async (owner, repo, number, body) => {
+    events.push(`ghes POST comments #${number} ${JSON.stringify(body)}`);
+    const c = { id: 900 + comments.length, number, htmlUrl: `https://ghes.example.com/${owner}/${repo}/pull/${number}#issuecomment-${900 + comments.length}`, body, creator: BOT };
+    comments.push(c);
+    return { number, id: c.id, htmlUrl: c.htmlUrl };
   };
-  return { content, pulls, issues };
+  content.findCommentByMarker = async (_owner, _repo, number, marker, creator) => {
+    events.push(`ghes GET comments #${number} creator=${creator}`);
+    const c = comments.find((x) => x.number === number && x.body.includes(marker) && (creator === undefined || x.creator === creator));
+    return c && { number, id: c.id, htmlUrl: c.htmlUrl };
+  };
+  return { content, pulls, issues, comments };
 }
 
 function harness(opts: { record?: Partial<PortRun>; policy?: PolicyRule[]; version?: Version; runId?: string } = {}) {
@@ -295,7 +307,7 @@ describe('policy and GHES version for the new types (issues 23 and 24)', () => {
     const h = harness();
     await h.run(request({ type: 'merge_pull_request', props: { org: 'acme', repo: 'infra', pull_number: 1 } }));
     assert.deepEqual(ghesCalls(h.events), []);
-    assert.match(String(h.final()[0]?.summary), /no executor for merge_pull_request \(it executes dispatch_workflow, create_pull_request, create_issue\)/);
+    assert.match(String(h.final()[0]?.summary), /no executor for merge_pull_request \(it executes dispatch_workflow, create_pull_request, create_issue, create_pr_comment\)/);
   });
 });
 
@@ -341,5 +353,44 @@ describe('an answer lost on the way back (issue 24, item 2)', () => {
     await h.run(request(issue()));
     assert.equal(h.ghes.issues.length, 1);
     assert.equal(h.final()[0]?.status, 'SUCCESS');
+  });
+});
+
+describe('create_pr_comment (ocean create_pr_comment_executor.py)', () => {
+  const comment = (props: Record<string, unknown> = { org: 'acme', repo: 'infra', prNumber: 7, body: 'LGTM from Port' }): ActionRequest => ({ type: 'create_pr_comment', props });
+
+  it('"Creating comment" before the POST; the comment carries the marker; Ocean\'s message and label', async () => {
+    const h = harness();
+    await h.run(request(comment()));
+    const intent = h.events.findIndex((e) => e === 'port PATCH {"statusLabel":"Creating comment"}');
+    const post = h.events.findIndex((e) => e.startsWith('ghes POST comments'));
+    assert.ok(intent >= 0 && post > intent, h.events.join('\n'));
+    assert.equal(h.ghes.comments[0]?.body, `LGTM from Port\n\n<!-- port-run: ${RUN_ID} -->`);
+    assert.equal(h.final()[0]?.summary, 'Comment created on pull request #7: https://ghes.example.com/acme/infra/pull/7#issuecomment-900');
+    assert.equal(h.final()[0]?.statusLabel, 'Comment created');
+    assert.deepEqual(h.final()[0]?.nodeOutput, { number: 7, commentId: 900, url: 'https://ghes.example.com/acme/infra/pull/7#issuecomment-900' });
+  });
+
+  it('prNumber that is not a number is refused, naming it, with no GHES request', async () => {
+    const h = harness();
+    await h.run(request(comment({ org: 'acme', repo: 'infra', prNumber: 'seven', body: 'x' })));
+    assert.deepEqual(ghesCalls(h.events), []);
+    assert.match(String(h.final()[0]?.summary), /prNumber is not a pull request number/);
+  });
+
+  it('a crash between the write and its report: found by its marker among the agent\'s comments, no second comment', async () => {
+    const h = harness({ record: { statusLabel: 'Creating comment' } });
+    await h.ghes.content.createIssueComment('acme', 'infra', 7, `LGTM from Port\n\n<!-- port-run: ${RUN_ID} -->`);
+    h.events.length = 0;
+    await h.run(request(comment()));
+    assert.deepEqual(ghesCalls(h.events), [`ghes GET comments #7 creator=${BOT}`]);
+    assert.equal(h.ghes.comments.length, 1);
+    assert.equal(h.final()[0]?.status, 'SUCCESS');
+  });
+
+  it('a crash between the intent and the write: nothing found, exactly one comment', async () => {
+    const h = harness({ record: { statusLabel: 'Creating comment' } });
+    await h.run(request(comment()));
+    assert.equal(h.ghes.comments.length, 1);
   });
 });
