@@ -64,11 +64,14 @@ export function createRunTracker(
       const logDone = reporter.send(run.runId, { kind: 'log', log: { message: `Workflow completed: ${conclusion}` } }, owned);
       const label = `${COMPLETED_LABEL_PREFIX}: ${conclusion}`;
       // Without status reporting the run stays IN_PROGRESS in Port: the label says it is done.
-      if (!run.reportWorkflowStatus) return void (await Promise.all([logDone, reporter.send(run.runId, { kind: 'patch', patch: { ...linkOf(dispatched), statusLabel: label } }, owned)]));
+      // Issue 24: a workflow node's output carries the conclusion beside the run's URL and id,
+      // as Ocean's does since ocean PR #3980 (dispatch_workflow_executor.py); action runs have no output.
+      const nodeOutput = run.runKind === 'workflow-node' ? { nodeOutput: { conclusion } } : {};
+      if (!run.reportWorkflowStatus) return void (await Promise.all([logDone, reporter.send(run.runId, { kind: 'patch', patch: { ...linkOf(dispatched), statusLabel: label, ...nodeOutput } }, owned)]));
       const status = portStatusFor(conclusion);
       await Promise.all([
         logDone,
-        reports.finalReport(run.runId, { ...linkOf(dispatched), status, statusLabel: `Workflow ${conclusion}`, summary: withExcerpt(`GitHub workflow run ${outcome.run.html_url || dispatched.htmlUrl} completed: ${conclusion}`, why?.summary) }, owned),
+        reports.finalReport(run.runId, { ...linkOf(dispatched), ...nodeOutput, status, statusLabel: `Workflow ${conclusion}`, summary: withExcerpt(`GitHub workflow run ${outcome.run.html_url || dispatched.htmlUrl} completed: ${conclusion}`, why?.summary) }, owned),
       ]);
       return;
     }

@@ -82,6 +82,15 @@ describe('Ocean action types on the HTTPS intake and as workflow nodes', () => {
     assert.match(String(done.output?.url), new RegExp(`/acme/docs/pull/${pr.number}$`));
   });
 
+  test('a dispatch_workflow node: its output carries the conclusion beside the run\'s URL and id (ocean PR #3980)', async () => {
+    const run = stack.createIntegrationRun({ org: 'acme', repo: 'infra', workflow: 'deploy.yml', workflowInputs: { service: 'api' } }, { kind: 'workflow-node' });
+    const done = await stack.waitForRun(run.id, isFinal);
+    assert.equal(done.result, 'SUCCESS');
+    assert.equal(done.output?.conclusion, 'success');
+    assert.equal(typeof done.output?.workflowRunId, 'number');
+    assert.equal(done.output?.workflowRunUrl, done.links?.[0]);
+  });
+
   test('refusals: the policy (a repository whose rule names no such type), a type no GHES documents — FAILURE, acknowledged, nothing written', async () => {
     const denied = stack.createIntegrationRun(asProps({ org: 'acme', repo: 'infra', title: 'x', head: 'pr-other', base: 'main' }), { integrationActionType: 'create_pull_request' });
     const custom = stack.createIntegrationRun(asProps({ org: 'acme', repo: 'docs', properties: { tier: 'gold' } }), { integrationActionType: 'update_repo_external_custom_properties' });
