@@ -50,7 +50,7 @@ export function createIssueExecutor(deps: WriteDeps) {
   return createOnce<CreateIssue>(
     {
       type: 'create_issue',
-      what: (p) => `issue in ${p.org}/${p.repo}`,
+      what: (p) => `create issue in ${p.org}/${p.repo}`,
       decode: decodeCreateIssue,
       intentLabel: CREATING_ISSUE_LABEL,
       doneLabel: ISSUE_CREATED_LABEL,

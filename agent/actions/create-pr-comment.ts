@@ -43,7 +43,7 @@ export function createPrCommentExecutor(deps: WriteDeps) {
   return createOnce<CreatePrComment>(
     {
       type: 'create_pr_comment',
-      what: (p) => `comment on pull request #${p.prNumber} in ${p.org}/${p.repo}`,
+      what: (p) => `create comment on pull request #${p.prNumber} in ${p.org}/${p.repo}`,
       decode: decodeCreatePrComment,
       intentLabel: CREATING_COMMENT_LABEL,
       doneLabel: COMMENT_CREATED_LABEL,

@@ -47,7 +47,7 @@ export function createPullRequestExecutor(deps: WriteDeps) {
   return createOnce<CreatePullRequest>(
     {
       type: 'create_pull_request',
-      what: (p) => `pull request in ${p.org}/${p.repo}`,
+      what: (p) => `create pull request in ${p.org}/${p.repo}`,
       decode: decodeCreatePullRequest,
       intentLabel: CREATING_PR_LABEL,
       doneLabel: PR_CREATED_LABEL,

@@ -8,7 +8,7 @@ import { type ActionExecutor, type Decoded, type WriteDeps, unavailableOn } from
 /** One creating action type (a pull request, an issue), as its executor file describes it. */
 export interface CreateSpec<P extends { org: string; repo: string }> {
   type: ActionExecutor['type'];
-  /** "pull request in acme/infra": in the failure message. */
+  /** "create pull request in acme/infra": the failure message says "could not " and this. */
   what: (p: P) => string;
   decode(props: Record<string, unknown>): Decoded<P>;
   /** Written to Port before the POST (as "Dispatching workflow" is): a redelivery that finds it looks on GHES first. */
@@ -60,7 +60,7 @@ export function createOnce<P extends { org: string; repo: string }>(spec: Create
         const found = await retry(() => spec.find(p, run.runId), retryOpts);
         if (found) {
           scope.count('resumed');
-          scope.log.info(`found the ${spec.what(p)} an earlier attempt made for this Port run (${found.htmlUrl}); not written again`);
+          scope.log.info(`an earlier attempt to ${spec.what(p)} for this Port run took effect (${found.htmlUrl}); not written again`);
           return void (await done(scope, found));
         }
       }
@@ -75,7 +75,7 @@ export function createOnce<P extends { org: string; repo: string }>(spec: Create
     } catch (raw) {
       const err = toAgentError(raw);
       if (signal.aborted || err instanceof LeaseExpired) throw err;
-      await reports.fail(scope, `could not create ${spec.what(p)}: ${err.message}`, 'action_failed');
+      await reports.fail(scope, `could not ${spec.what(p)}: ${err.message}`, 'action_failed');
     }
   }
 

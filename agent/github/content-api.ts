@@ -19,6 +19,8 @@ export interface ContentApi {
   createIssue(owner: string, repo: string, body: { title: string; body: string; labels?: string[]; assignees?: string[] }): Promise<Made>;
   /** An issue (not a pull request) created by `creator` whose body contains `marker`, newest first, among the last 100. */
   findIssueByMarker(owner: string, repo: string, marker: string, creator: string | undefined): Promise<Made | undefined>;
+  /** PATCH state closed: idempotent (closing a closed pull request answers 200 with it). */
+  closePullRequest(owner: string, repo: string, number: number): Promise<Made>;
   /** A comment on issue or pull request `number` (GitHub's issue-comments API, as Ocean's PR comments use). */
   createIssueComment(owner: string, repo: string, number: number, body: string): Promise<Made>;
   /** The comment on `number` by `creator` whose body contains `marker`, if any (every page, oldest first, up to 3,000 comments). */
@@ -71,6 +73,11 @@ export function createContentApi(deps: { clients: GithubClients; clock: Clock })
         .catch(fail(`listing issues of ${owner}/${repo}`));
       const hit = (res.data as Array<{ body?: string | null; pull_request?: unknown }>).find((i) => i.pull_request === undefined && typeof i.body === 'string' && i.body.includes(marker));
       return hit === undefined ? undefined : made(hit);
+    },
+    async closePullRequest(owner, repo, number) {
+      const gh = await clients.onceForOwner(owner);
+      const res = await gh.request('PATCH /repos/{owner}/{repo}/pulls/{pull_number}', { owner, repo, pull_number: number, state: 'closed' }).catch(fail(`closing ${owner}/${repo}#${number}`));
+      return made(res.data);
     },
     async createIssueComment(owner, repo, number, body) {
       const gh = await clients.onceForOwner(owner);

@@ -1,3 +1,4 @@
+import { closePullRequestExecutor } from '../actions/close-pull-request.js';
 import { createIssueExecutor } from '../actions/create-issue.js';
 import { createPrCommentExecutor } from '../actions/create-pr-comment.js';
 import { createPullRequestExecutor } from '../actions/create-pull-request.js';
@@ -68,7 +69,7 @@ export function createMessageProcessor(deps: ProcessorDeps): MessageProcessor {
     actor: deps.actor,
     clock: deps.clock,
   };
-  const registry = createActionRegistry([dispatchWorkflowExecutor({ handle: handleRun }), ...(writeDeps ? [createPullRequestExecutor(writeDeps), createIssueExecutor(writeDeps), createPrCommentExecutor(writeDeps)] : [])]);
+  const registry = createActionRegistry([dispatchWorkflowExecutor({ handle: handleRun }), ...(writeDeps ? [createPullRequestExecutor(writeDeps), createIssueExecutor(writeDeps), createPrCommentExecutor(writeDeps), closePullRequestExecutor(writeDeps)] : [])]);
   const scope = <R extends Pick<RunRequest, 'runId'>>(run: R, ctx: RunContext, signal: AbortSignal, owned: AbortSignal) => new RunScope(run, ctx, signal, owned, log, metrics);
 
   /** A run to handle. Built outside the intakes' decoding: a closure made there would keep the decoded message alive for the run's whole life. */

@@ -27,7 +27,7 @@ export interface RunRequest {
 }
 
 /** The action types an executor exists for (agent/actions/registry.ts registers one each). */
-export const ACTION_TYPES = ['dispatch_workflow', 'create_pull_request', 'create_issue', 'create_pr_comment'] as const;
+export const ACTION_TYPES = ['dispatch_workflow', 'create_pull_request', 'create_issue', 'create_pr_comment', 'close_pull_request'] as const;
 export type ActionType = (typeof ACTION_TYPES)[number];
 
 /**
@@ -39,7 +39,6 @@ export type ActionType = (typeof ACTION_TYPES)[number];
 export const OCEAN_ACTION_TYPES: readonly string[] = [
   ...ACTION_TYPES,
   'update_pull_request',
-  'close_pull_request',
   'merge_pull_request',
   'review_pull_request',
   'edit_pr_comment',

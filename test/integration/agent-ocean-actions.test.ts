@@ -16,7 +16,7 @@ const CREATE_COMMENT = 'POST /repos/{owner}/{repo}/issues/{issue_number}/comment
 const POLICY = {
   allow: [
     { org: 'acme', repo: 'infra' },
-    { org: 'acme', repo: 'docs', actions: ['create_pull_request', 'create_issue', 'create_pr_comment'] },
+    { org: 'acme', repo: 'docs', actions: ['create_pull_request', 'create_issue', 'create_pr_comment', 'close_pull_request'] },
   ],
 };
 // The HTTPS intake alone, quick to claim, with a short claim window so re-offers after a kill come within the test (as agent-port-api.test.ts).
@@ -43,7 +43,7 @@ describe('Ocean action types on the HTTPS intake and as workflow nodes', () => {
 
   before(async () => {
     stack = await startLocalStack({ ghes: { version: '3.19.0' }, port: { recordResponses: true } });
-    stack.ghes.addRepo({ owner: 'acme', name: 'docs', defaultBranch: 'main', branches: ['pr-ok', 'pr-node', 'pr-crash-1', 'pr-crash-2', 'pr-other'] });
+    stack.ghes.addRepo({ owner: 'acme', name: 'docs', defaultBranch: 'main', branches: ['pr-ok', 'pr-node', 'pr-crash-1', 'pr-crash-2', 'pr-other', 'pr-close'] });
     await start();
   });
   after(async () => {
@@ -165,5 +165,18 @@ describe('Ocean action types on the HTTPS intake and as workflow nodes', () => {
     assert.equal(commentsWith(run.id)[0]!.issueNumber, pr.number);
     assert.match(done.summary ?? '', new RegExp(`^Comment created on pull request #${pr.number}: `));
     assert.equal(done.statusLabel, 'Comment created');
+  });
+
+  test('close_pull_request: closed, and a second run closing it again succeeds too (idempotent)', async () => {
+    const open = stack.createIntegrationRun(asProps({ org: 'acme', repo: 'docs', title: 'To close', head: 'pr-close', base: 'main' }), { integrationActionType: 'create_pull_request' });
+    await stack.waitForRun(open.id, isFinal);
+    const pr = pullsFor('pr-close')[0]!;
+    for (let i = 0; i < 2; i++) {
+      const run = stack.createIntegrationRun(asProps({ org: 'acme', repo: 'docs', prNumber: pr.number }), { integrationActionType: 'close_pull_request' });
+      const done = await stack.waitForRun(run.id, isFinal);
+      assert.equal(done.status, 'SUCCESS', done.summary);
+      assert.match(done.summary ?? '', new RegExp(`^Pull request #${pr.number} closed: `));
+    }
+    assert.equal(pullsFor('pr-close')[0]!.state, 'closed');
   });
 });

@@ -28,7 +28,7 @@ import { virtualClock } from './virtual-clock.js';
 
 const RUN_ID = 'r_action0000000001';
 const BOT = 'ghes-agent[bot]';
-const ALLOW_ALL: PolicyRule[] = [{ org: 'acme', repo: 'infra', workflow: '*', refs: [], actions: ['create_pull_request', 'create_issue', 'create_pr_comment'] }];
+const ALLOW_ALL: PolicyRule[] = [{ org: 'acme', repo: 'infra', workflow: '*', refs: [], actions: ['create_pull_request', 'create_issue', 'create_pr_comment', 'close_pull_request'] }];
 
 const PR_PROPS = { org: 'acme', repo: 'infra', title: 'Bump api', head: 'bump-api', base: 'main', body: 'Why: CVE', draft: true };
 const ISSUE_PROPS = { org: 'acme', repo: 'infra', title: 'Rotate keys', body: 'Please rotate', labels: ['ops'] };
@@ -89,6 +89,13 @@ function fakeGhes(events: string[]) {
     events.push(`ghes GET comments #${number} creator=${creator}`);
     const c = comments.find((x) => x.number === number && x.body.includes(marker) && (creator === undefined || x.creator === creator));
     return c && { number, id: c.id, htmlUrl: c.htmlUrl };
+  };
+  content.closePullRequest = async (owner, repo, number) => {
+    events.push(`ghes PATCH pulls #${number} closed`);
+    const pr = pulls.find((p) => p.number === number);
+    if (!pr) throw new AgentError('not_found', `closing ${owner}/${repo}#${number}: 404 Not Found`, { retriable: false, status: 404 });
+    pr.open = false;
+    return { number: pr.number, htmlUrl: pr.htmlUrl };
   };
   return { content, pulls, issues, comments };
 }
@@ -307,7 +314,7 @@ describe('policy and GHES version for the new types (issues 23 and 24)', () => {
     const h = harness();
     await h.run(request({ type: 'merge_pull_request', props: { org: 'acme', repo: 'infra', pull_number: 1 } }));
     assert.deepEqual(ghesCalls(h.events), []);
-    assert.match(String(h.final()[0]?.summary), /no executor for merge_pull_request \(it executes dispatch_workflow, create_pull_request, create_issue, create_pr_comment\)/);
+    assert.match(String(h.final()[0]?.summary), /no executor for merge_pull_request \(it executes dispatch_workflow, create_pull_request, create_issue, create_pr_comment, close_pull_request\)/);
   });
 });
 
@@ -392,5 +399,32 @@ describe('create_pr_comment (ocean create_pr_comment_executor.py)', () => {
     const h = harness({ record: { statusLabel: 'Creating comment' } });
     await h.run(request(comment()));
     assert.equal(h.ghes.comments.length, 1);
+  });
+});
+
+describe('close_pull_request (ocean close_pull_request_executor.py): idempotent, sent again after an interruption', () => {
+  const close = (prNumber: unknown = 1): ActionRequest => ({ type: 'close_pull_request', props: { org: 'acme', repo: 'infra', prNumber } });
+
+  it('closes the pull request and reports Ocean\'s message', async () => {
+    const h = harness();
+    await h.ghes.content.createPullRequest('acme', 'infra', { title: 't', head: 'x', base: 'main' });
+    await h.run(request(close('1')));
+    assert.equal(h.ghes.pulls[0]?.open, false);
+    assert.equal(h.final()[0]?.summary, 'Pull request #1 closed: https://ghes.example.com/acme/infra/pull/1');
+    assert.equal(h.final()[0]?.statusLabel, 'PR closed');
+  });
+
+  it('after a crash (record shows "Closing PR"), closing an already closed pull request again succeeds', async () => {
+    const h = harness({ record: { statusLabel: 'Closing PR' } });
+    await h.ghes.content.createPullRequest('acme', 'infra', { title: 't', head: 'x', base: 'main' });
+    await h.ghes.content.closePullRequest('acme', 'infra', 1);
+    await h.run(request(close()));
+    assert.equal(h.final()[0]?.status, 'SUCCESS');
+  });
+
+  it('GitHub\'s 404 for a pull request that does not exist ends FAILURE with Ocean-like wording', async () => {
+    const h = harness();
+    await h.run(request(close(42)));
+    assert.match(String(h.final()[0]?.summary), /could not close pull request #42 in acme\/infra: .*404/);
   });
 });

@@ -58,7 +58,7 @@ ${rule}`;
   it('refuses an action type no executor has, naming the ones there are', () => {
     assert.throws(
       () => load(yaml('    - org: acme\n      actions: [delete_repository]\n')),
-      (err: unknown) => err instanceof AgentError && /rule 0\.actions must be a non-empty list of action types \(dispatch_workflow, create_pull_request, create_issue, create_pr_comment\)/.test(err.message),
+      (err: unknown) => err instanceof AgentError && /rule 0\.actions must be a non-empty list of action types \(dispatch_workflow, create_pull_request, create_issue, create_pr_comment, close_pull_request\)/.test(err.message),
     );
   });
 });
