@@ -69,7 +69,7 @@ export function createOnce<P extends { org: string; repo: string }>(spec: Create
       void reporter.send(run.runId, { kind: 'log', log: { message: spec.intentLine(p) } }, owned).catch(() => undefined);
       if (signal.aborted) throw new Error('aborted');
       scope.checkLease(clock.now());
-      const made = await retry(() => createOrFind(p, run.runId), retryOpts);
+      const made = await retry(() => createOrFind(scope, p), retryOpts);
       scope.count('executed');
       await done(scope, made);
     } catch (raw) {
@@ -84,7 +84,11 @@ export function createOnce<P extends { org: string; repo: string }>(spec: Create
    * may hide a write that took effect, so before it is tried again the write is looked for; a
    * refusal (4xx) had no effect and ends the run FAILURE with GitHub's message.
    */
-  async function createOrFind(p: P, runId: string): Promise<Made> {
+  async function createOrFind(scope: RunScope, p: P): Promise<Made> {
+    const runId = scope.run.runId;
+    // Each attempt within the intake's lease only: past it, another replica may be handed the
+    // run and write too (LeaseExpired lets the run go; the next claim looks first).
+    scope.checkLease(clock.now());
     try {
       return await spec.create(p, runId);
     } catch (raw) {

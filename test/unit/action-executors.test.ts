@@ -19,7 +19,7 @@ import type { PortRunApi } from '../../agent/port/port-client.js';
 import type { Report, Reporter } from '../../agent/port/reporter.js';
 import { createMessageProcessor } from '../../agent/run/process-message.js';
 import type { ProcessorSettings } from '../../agent/run/processor-deps.js';
-import type { RunContext } from '../../agent/run/run-scope.js';
+import { LeaseExpired, type RunContext } from '../../agent/run/run-scope.js';
 import type { RunWatcher } from '../../agent/tracking/run-watcher.js';
 import type { PortRun } from '../../agent/types/port-run.js';
 import type { ActionRequest, RunRequest } from '../../agent/types/run-request.js';
@@ -100,7 +100,7 @@ function fakeGhes(events: string[]) {
   return { content, pulls, issues, comments };
 }
 
-function harness(opts: { record?: Partial<PortRun>; policy?: PolicyRule[]; version?: Version; runId?: string } = {}) {
+function harness(opts: { record?: Partial<PortRun>; policy?: PolicyRule[]; version?: Version; runId?: string; dispatchByMs?: number } = {}) {
   const runId = opts.runId ?? RUN_ID;
   const { clock, runUntil } = virtualClock();
   const events: string[] = [];
@@ -148,19 +148,33 @@ function harness(opts: { record?: Partial<PortRun>; policy?: PolicyRule[]; versi
     content: ghes.content,
     actor: BOT,
   });
-  const ctx: RunContext = { intake: 'port-api', where: { claim: 1 }, writtenAtMs: clock.now() };
+  const ctx: RunContext = { intake: 'port-api', where: { claim: 1 }, writtenAtMs: clock.now(), ...(opts.dispatchByMs !== undefined ? { dispatchBy: clock.now() + opts.dispatchByMs } : {}) };
   async function run(req: RunRequest): Promise<void> {
     let done = false;
     const handled = processor.job(req, ctx).handle(new AbortController().signal, new AbortController().signal).finally(() => (done = true));
     await runUntil(() => done);
     await handled;
   }
+  /** Like run, but resolves with what the handle rejected with (undefined when it resolved). */
+  async function runRejected(req: RunRequest): Promise<unknown> {
+    let done = false;
+    const handled = processor
+      .job(req, ctx)
+      .handle(new AbortController().signal, new AbortController().signal)
+      .then(
+        () => undefined,
+        (err: unknown) => err,
+      )
+      .finally(() => (done = true));
+    await runUntil(() => done);
+    return done ? handled : new Error('still running after every timer ran');
+  }
   const counted = async (outcome: string) => {
     const m = new RegExp(`ghes_agent_messages_total\\{outcome="${outcome}",intake="port-api"\\} (\\d+)`).exec(await metrics.registry.metrics());
     return m ? Number(m[1]) : 0;
   };
   const final = () => sent.filter((r) => r.kind === 'patch' && r.patch.status !== undefined).map((r) => (r.kind === 'patch' ? r.patch : undefined));
-  return { run, events, records, ghes, sent, counted, final };
+  return { run, runRejected, events, records, ghes, sent, counted, final };
 }
 
 const pr = (props: Record<string, unknown> = PR_PROPS): ActionRequest => ({ type: 'create_pull_request', props });
@@ -360,6 +374,21 @@ describe('an answer lost on the way back (issue 24, item 2)', () => {
     await h.run(request(issue()));
     assert.equal(h.ghes.issues.length, 1);
     assert.equal(h.final()[0]?.status, 'SUCCESS');
+  });
+});
+
+describe('the claim\'s lease bounds the retries of a write (issue 24, item 2)', () => {
+  it('GHES answering 503 past the lease: the run is let go (LeaseExpired), no POST after the lease, no report', async () => {
+    const h = harness({ dispatchByMs: 20_000 });
+    h.ghes.content.createPullRequest = async () => {
+      h.events.push('ghes POST pulls');
+      throw new AgentError('server', 'creating a pull request in acme/infra: 503 Service Unavailable', { retriable: true, status: 503 });
+    };
+    const err = await h.runRejected(request(pr()));
+    assert.ok(err instanceof LeaseExpired, String(err));
+    const posts = h.events.filter((e) => e === 'ghes POST pulls').length;
+    assert.ok(posts >= 1 && posts < 10, `${posts} POSTs`);
+    assert.deepEqual(h.final(), []);
   });
 });
 
