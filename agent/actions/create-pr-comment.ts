@@ -27,7 +27,8 @@ export function decodeCreatePrComment(props: Record<string, unknown>): Decoded<C
   const body = f.text('body', 65_000);
   const raw = props.prNumber;
   const prNumber = typeof raw === 'string' && /^\d{1,10}$/.test(raw) ? Number(raw) : raw;
-  if (typeof prNumber !== 'number' || !Number.isSafeInteger(prNumber) || prNumber < 1) problems.push('integrationActionExecutionProperties.prNumber is not a pull request number');
+  if (typeof prNumber !== 'number' || !Number.isSafeInteger(prNumber) || prNumber < 1)
+    problems.push('integrationActionExecutionProperties.prNumber is not a pull request number');
   return problems.length ? { ok: false, problems } : { ok: true, value: { org, repo, body, prNumber: prNumber as number } };
 }
 

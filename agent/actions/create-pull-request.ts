@@ -54,7 +54,13 @@ export function createPullRequestExecutor(deps: WriteDeps) {
       intentLine: (p) => `Creating pull request '${p.title}' in ${p.org}/${p.repo} (${p.head} → ${p.base})`,
       find: (p) => deps.content.findPullRequest(p.org, p.repo, p.head, p.base),
       create: (p) =>
-        deps.content.createPullRequest(p.org, p.repo, { title: p.title, head: p.head, base: p.base, ...(p.body ? { body: p.body } : {}), ...(p.draft !== undefined ? { draft: p.draft } : {}) }),
+        deps.content.createPullRequest(p.org, p.repo, {
+          title: p.title,
+          head: p.head,
+          base: p.base,
+          ...(p.body ? { body: p.body } : {}),
+          ...(p.draft !== undefined ? { draft: p.draft } : {}),
+        }),
       message: (m) => `Pull request #${m.number} created: ${m.htmlUrl}`,
     },
     deps,

@@ -46,7 +46,8 @@ export function unavailableOn(type: string, version: Version): string | undefine
   const a = actionAvailability(type, version);
   if (a.ok) return undefined;
   if ('unknown' in a) return `${type} is not one of Port's GitHub Ocean action types`;
-  if (a.needs === null) return `${type} writes with routes (${(ACTION_ROUTES[type] ?? []).join(', ')}) that no GHES version documents (GitHub's OpenAPI descriptions of GHES 3.17 to 3.19 and of api.github.com lack them), so no GHES can run it`;
+  if (a.needs === null)
+    return `${type} writes with routes (${(ACTION_ROUTES[type] ?? []).join(', ')}) that no GHES version documents (GitHub's OpenAPI descriptions of GHES 3.17 to 3.19 and of api.github.com lack them), so no GHES can run it`;
   return `${type} needs GHES ${a.needs} or later (its REST route is in GitHub's description of that version); this GHES is ${version.join('.')}`;
 }
 

@@ -111,7 +111,13 @@ export function createOnce<P extends { org: string; repo: string }>(spec: Create
       reporter.send(scope.run.runId, { kind: 'log', log: { message } }, scope.owned),
       reports.finalReport(
         scope.run.runId,
-        { status: 'SUCCESS', summary: message, statusLabel: spec.doneLabel, link: made.htmlUrl, nodeOutput: spec.nodeOutput?.(made) ?? { number: made.number, url: made.htmlUrl } },
+        {
+          status: 'SUCCESS',
+          summary: message,
+          statusLabel: spec.doneLabel,
+          link: made.htmlUrl,
+          nodeOutput: spec.nodeOutput?.(made) ?? { number: made.number, url: made.htmlUrl },
+        },
         scope.owned,
       ),
     ]);

@@ -3,7 +3,17 @@ import convict from 'convict';
 import { parse as parseYaml } from 'yaml';
 import { AgentError } from '../errors.js';
 import { ACTION_TYPES } from '../types/run-request.js';
-import { type AgentConfig, INT_RANGES, type PolicyRule, type RelayRule, envNameFor, isLeaf, leaves, schemaTree, withEnv } from './schema.js';
+import {
+  type AgentConfig,
+  INT_RANGES,
+  type PolicyRule,
+  type RelayRule,
+  envNameFor,
+  isLeaf,
+  leaves,
+  schemaTree,
+  withEnv,
+} from './schema.js';
 
 /** What loading needs from the outside world; tests pass fakes. */
 export interface ConfigSources {
@@ -79,7 +89,8 @@ function registerFormats(): void {
     convict.addFormat({
       name: `nat-min-${min}`,
       validate: (v: unknown) => {
-        if (typeof v !== 'number' || !Number.isInteger(v) || v < min) throw new Error(`must be an integer >= ${min}, got ${JSON.stringify(v)}`);
+        if (typeof v !== 'number' || !Number.isInteger(v) || v < min)
+          throw new Error(`must be an integer >= ${min}, got ${JSON.stringify(v)}`);
       },
       coerce: (v: unknown) => (typeof v === 'string' && /^\s*-?\d+\s*$/.test(v) ? Number(v) : v),
     });
@@ -88,7 +99,8 @@ function registerFormats(): void {
     convict.addFormat({
       name: `int-range-${min}-${max}`,
       validate: (v: unknown) => {
-        if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) throw new Error(`must be an integer from ${min} to ${max}, got ${JSON.stringify(v)}`);
+        if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max)
+          throw new Error(`must be an integer from ${min} to ${max}, got ${JSON.stringify(v)}`);
       },
       coerce: (v: unknown) => (typeof v === 'string' && /^\s*-?\d+\s*$/.test(v) ? Number(v) : v),
     });
@@ -97,15 +109,23 @@ function registerFormats(): void {
   convict.addFormat({
     name: 'api-path',
     validate: (v: unknown) => {
-      if (typeof v !== 'string' || !/^\/[A-Za-z0-9/_{}.-]+$/.test(v)) throw new Error(`must be a path such as /v1/actions/runs/claim-pending, got ${JSON.stringify(v)}`);
+      if (typeof v !== 'string' || !/^\/[A-Za-z0-9/_{}.-]+$/.test(v))
+        throw new Error(`must be a path such as /v1/actions/runs/claim-pending, got ${JSON.stringify(v)}`);
     },
   });
   convict.addFormat({
     name: 'string-list',
     validate: (v: unknown) => {
-      if (!Array.isArray(v) || v.some((x) => typeof x !== 'string' || x.trim() === '')) throw new Error('must be a list of non-empty strings');
+      if (!Array.isArray(v) || v.some((x) => typeof x !== 'string' || x.trim() === ''))
+        throw new Error('must be a list of non-empty strings');
     },
-    coerce: (v: unknown) => (typeof v === 'string' ? v.split(',').map((s) => s.trim()).filter(Boolean) : v),
+    coerce: (v: unknown) =>
+      typeof v === 'string'
+        ? v
+            .split(',')
+            .map((s) => s.trim())
+            .filter(Boolean)
+        : v,
   });
   convict.addFormat({
     name: 'policy-rules',
@@ -114,18 +134,23 @@ function registerFormats(): void {
       v.forEach((rule, i) => {
         if (typeof rule !== 'object' || rule === null || Array.isArray(rule)) throw new Error(`rule ${i} must be an object`);
         for (const key of Object.keys(rule)) {
-          if (!['org', 'repo', 'workflow', 'refs', 'actions'].includes(key)) throw new Error(`rule ${i} has unknown key "${key}" (allowed: org, repo, workflow, refs, actions)`);
+          if (!['org', 'repo', 'workflow', 'refs', 'actions'].includes(key))
+            throw new Error(`rule ${i} has unknown key "${key}" (allowed: org, repo, workflow, refs, actions)`);
         }
         for (const key of ['org', 'repo', 'workflow'] as const) {
           const value = (rule as Record<string, unknown>)[key];
-          if (value !== undefined && (typeof value !== 'string' || value === '')) throw new Error(`rule ${i}.${key} must be a non-empty glob string`);
+          if (value !== undefined && (typeof value !== 'string' || value === ''))
+            throw new Error(`rule ${i}.${key} must be a non-empty glob string`);
         }
         const refs = (rule as Record<string, unknown>).refs;
         if (refs !== undefined && (!Array.isArray(refs) || refs.some((r) => typeof r !== 'string' || r === ''))) {
           throw new Error(`rule ${i}.refs must be a list of glob strings`);
         }
         const actions = (rule as Record<string, unknown>).actions;
-        if (actions !== undefined && (!Array.isArray(actions) || actions.length === 0 || actions.some((a) => !(ACTION_TYPES as readonly unknown[]).includes(a)))) {
+        if (
+          actions !== undefined &&
+          (!Array.isArray(actions) || actions.length === 0 || actions.some((a) => !(ACTION_TYPES as readonly unknown[]).includes(a)))
+        ) {
           throw new Error(`rule ${i}.actions must be a non-empty list of action types (${ACTION_TYPES.join(', ')})`);
         }
       });
@@ -152,13 +177,16 @@ function registerRelayPolicyFormat(): void {
       v.forEach((rule, i) => {
         if (typeof rule !== 'object' || rule === null || Array.isArray(rule)) throw new Error(`rule ${i} must be an object`);
         for (const key of Object.keys(rule)) {
-          if (!RELAY_RULE_KEYS.includes(key)) throw new Error(`rule ${i} has unknown key "${key}" (allowed: ${RELAY_RULE_KEYS.join(', ')})`);
+          if (!RELAY_RULE_KEYS.includes(key))
+            throw new Error(`rule ${i} has unknown key "${key}" (allowed: ${RELAY_RULE_KEYS.join(', ')})`);
         }
         const r = rule as Record<string, unknown>;
-        if (typeof r.repository !== 'string' || !/^[^/\s]+\/[^/\s]+$/.test(r.repository)) throw new Error(`rule ${i}.repository must be an owner/name glob such as acme/* (required)`);
+        if (typeof r.repository !== 'string' || !/^[^/\s]+\/[^/\s]+$/.test(r.repository))
+          throw new Error(`rule ${i}.repository must be an owner/name glob such as acme/* (required)`);
         for (const key of RELAY_RULE_KEYS.slice(1)) {
           const list = r[key];
-          if (list !== undefined && (!Array.isArray(list) || list.some((x) => typeof x !== 'string' || x === ''))) throw new Error(`rule ${i}.${key} must be a list of glob strings`);
+          if (list !== undefined && (!Array.isArray(list) || list.some((x) => typeof x !== 'string' || x === '')))
+            throw new Error(`rule ${i}.${key} must be a list of glob strings`);
         }
       });
     },
@@ -186,7 +214,10 @@ function parseArgs(argv: string[]): { configFile: string | undefined; printConfi
     } else if (arg === '--print-config') {
       printConfig = true;
     } else {
-      throw new AgentError('config', `unknown argument "${arg}". Usage: ghes-agent [run|check] [--config FILE] [--print-config]; ghes-agent --help lists everything`);
+      throw new AgentError(
+        'config',
+        `unknown argument "${arg}". Usage: ghes-agent [run|check] [--config FILE] [--print-config]; ghes-agent --help lists everything`,
+      );
     }
   }
   return { configFile, printConfig };
@@ -201,7 +232,9 @@ function unknownKeys(obj: unknown, tree: Record<string, unknown> = schemaTree, p
     const node = tree[key] as Parameters<typeof isLeaf>[0] | undefined;
     if (!node) {
       const known = Object.keys(tree).join(', ');
-      problems.push(`${path}: unknown key. Check its spelling; keys allowed here: ${known} (every key is documented in config/agent.example.yaml).`);
+      problems.push(
+        `${path}: unknown key. Check its spelling; keys allowed here: ${known} (every key is documented in config/agent.example.yaml).`,
+      );
     } else if (!isLeaf(node)) {
       if (typeof value !== 'object' || value === null || Array.isArray(value)) {
         problems.push(`${path}: must be a section (a map of keys), got ${JSON.stringify(value)}.`);
@@ -245,7 +278,9 @@ export function loadConfig(sources: ConfigSources): LoadedConfig {
   const problems: string[] = [];
   for (const name of Object.keys(sources.env)) {
     if (name.startsWith('GHES_AGENT_') && !knownEnv.has(name)) {
-      problems.push(`env ${name}: not a configuration key. Env names are GHES_AGENT_ + the key path in UPPER_SNAKE (e.g. GHES_AGENT_PORT_CLIENT_ID).`);
+      problems.push(
+        `env ${name}: not a configuration key. Env names are GHES_AGENT_ + the key path in UPPER_SNAKE (e.g. GHES_AGENT_PORT_CLIENT_ID).`,
+      );
     }
   }
 
@@ -255,7 +290,9 @@ export function loadConfig(sources: ConfigSources): LoadedConfig {
     try {
       text = sources.readFile(configFile);
     } catch (err) {
-      fail([`cannot read config file ${configFile}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}. Check the path given by --config or GHES_AGENT_CONFIG.`]);
+      fail([
+        `cannot read config file ${configFile}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}. Check the path given by --config or GHES_AGENT_CONFIG.`,
+      ]);
     }
     let data: unknown;
     try {
@@ -263,7 +300,8 @@ export function loadConfig(sources: ConfigSources): LoadedConfig {
     } catch (err) {
       fail([`config file ${configFile} is not valid YAML: ${(err as Error).message.split('\n')[0]}`]);
     }
-    if (typeof data !== 'object' || Array.isArray(data)) fail([`config file ${configFile} must hold a YAML map of sections (port, github, kafka, …).`]);
+    if (typeof data !== 'object' || Array.isArray(data))
+      fail([`config file ${configFile} must hold a YAML map of sections (port, github, kafka, …).`]);
     problems.push(...unknownKeys(data));
     if (problems.length === 0) conf.load(numericIdsAsStrings(data as Record<string, unknown>));
   }
@@ -297,32 +335,53 @@ function resolve(c: AgentConfig, sources: ConfigSources): AgentConfig {
     try {
       return sources.readFile(file).trim();
     } catch (err) {
-      problems.push(`${key}File: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? 'error'}). Mount the secret there or fix the path.`);
+      problems.push(
+        `${key}File: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? 'error'}). Mount the secret there or fix the path.`,
+      );
       return '';
     }
   };
   const port = { ...c.port, clientSecret: fromFile(c.port.clientSecret, c.port.clientSecretFile, 'port.clientSecret') };
   port.apiUrl = (port.apiUrl || PORT_API_URLS[port.region]).replace(/\/+$/, '');
-  if (!port.clientSecret) problems.push(`port.clientSecret: is required. Set port.clientSecret, port.clientSecretFile, or env ${envNameFor('port.clientSecret')}.`);
+  if (!port.clientSecret)
+    problems.push(
+      `port.clientSecret: is required. Set port.clientSecret, port.clientSecretFile, or env ${envNameFor('port.clientSecret')}.`,
+    );
 
   const github = {
     ...c.github,
     privateKey: fromFile(c.github.privateKey, c.github.privateKeyFile, 'github.privateKey'),
     token: fromFile(c.github.token, c.github.tokenFile, 'github.token'),
   };
-  if (!github.url && !github.apiUrl) problems.push(`github.url: is required, e.g. https://github.example.com. Set it in the config file or env ${envNameFor('github.url')}.`);
+  if (!github.url && !github.apiUrl)
+    problems.push(
+      `github.url: is required, e.g. https://github.example.com. Set it in the config file or env ${envNameFor('github.url')}.`,
+    );
   github.apiUrl = (github.apiUrl || `${github.url.replace(/\/+$/, '')}/api/v3`).replace(/\/+$/, '');
   // Host names only: a URL or a host:port here would never match the storage host GHES names.
-  const badLogHost = github.logHosts.find((h) => !/^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*\.?$/.test(h) && isIP(h.replace(/^\[(.*)\]$/, '$1')) === 0);
-  if (badLogHost !== undefined) problems.push(`github.logHosts: "${badLogHost.slice(0, 100)}" is not a host name (give names such as storage.example.com, without scheme, port or path).`);
+  const badLogHost = github.logHosts.find(
+    (h) =>
+      !/^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*\.?$/.test(h) &&
+      isIP(h.replace(/^\[(.*)\]$/, '$1')) === 0,
+  );
+  if (badLogHost !== undefined)
+    problems.push(
+      `github.logHosts: "${badLogHost.slice(0, 100)}" is not a host name (give names such as storage.example.com, without scheme, port or path).`,
+    );
   if (github.appId) {
-    if (!/^\d+$/.test(github.appId)) problems.push(`github.appId: must be the numeric App id shown on the App's settings page, got "${github.appId}".`);
-    if (!github.privateKey) problems.push('github.privateKey: a GitHub App needs its private key. Set github.privateKey (PEM) or github.privateKeyFile.');
+    if (!/^\d+$/.test(github.appId))
+      problems.push(`github.appId: must be the numeric App id shown on the App's settings page, got "${github.appId}".`);
+    if (!github.privateKey)
+      problems.push('github.privateKey: a GitHub App needs its private key. Set github.privateKey (PEM) or github.privateKeyFile.');
     else if (!/-----BEGIN (RSA )?PRIVATE KEY-----[\s\S]+-----END (RSA )?PRIVATE KEY-----/.test(github.privateKey)) {
-      problems.push('github.privateKey: is not a PEM private key (expected "-----BEGIN RSA PRIVATE KEY-----" … as downloaded from the App settings page).');
+      problems.push(
+        'github.privateKey: is not a PEM private key (expected "-----BEGIN RSA PRIVATE KEY-----" … as downloaded from the App settings page).',
+      );
     }
   } else if (!github.token) {
-    problems.push('github: no credentials. Set github.appId with github.privateKey(File) for a GitHub App (recommended), or github.token(File).');
+    problems.push(
+      'github: no credentials. Set github.appId with github.privateKey(File) for a GitHub App (recommended), or github.token(File).',
+    );
   }
 
   const kafka = { ...c.kafka, password: fromFile(c.kafka.password, c.kafka.passwordFile, 'kafka.password') };
@@ -332,26 +391,45 @@ function resolve(c: AgentConfig, sources: ConfigSources): AgentConfig {
     problems.push('kafka: brokers are set but not kafka.username/kafka.password. Give all three, or none to fetch them from Port.');
   }
   if (!kafka.enabled && !c.portApi.enabled) {
-    problems.push("no intake: kafka.enabled and portApi.enabled are both false. Enable kafka (Port's GitHub App backend, <orgId>.github.runs) or portApi (the GitHub Ocean backend and Port Workflows, over HTTPS), or both.");
+    problems.push(
+      "no intake: kafka.enabled and portApi.enabled are both false. Enable kafka (Port's GitHub App backend, <orgId>.github.runs) or portApi (the GitHub Ocean backend and Port Workflows, over HTTPS), or both.",
+    );
   }
   if (c.portApi.enabled && !c.portApi.routes.nodeRun.includes('{id}')) {
-    problems.push('portApi.routes.nodeRun: must contain {id}, where the workflow-node run id goes (default /v1/workflows/nodes/runs/{id}).');
+    problems.push(
+      'portApi.routes.nodeRun: must contain {id}, where the workflow-node run id goes (default /v1/workflows/nodes/runs/{id}).',
+    );
   }
 
   const policy = {
-    allow: c.policy.allow.map((r): PolicyRule => ({ org: r.org ?? '*', repo: r.repo ?? '*', workflow: r.workflow ?? '*', refs: r.refs ?? [], ...(r.actions ? { actions: r.actions } : {}) })),
+    allow: c.policy.allow.map((r): PolicyRule => ({
+      org: r.org ?? '*',
+      repo: r.repo ?? '*',
+      workflow: r.workflow ?? '*',
+      refs: r.refs ?? [],
+      ...(r.actions ? { actions: r.actions } : {}),
+    })),
   };
   const relay = {
     ...c.relay,
-    policy: c.relay.policy.map((r): RelayRule => ({ repository: r.repository, workflows: r.workflows ?? [], refs: r.refs ?? [], environments: r.environments ?? [], read: r.read ?? [], write: r.write ?? [] })),
+    policy: c.relay.policy.map((r): RelayRule => ({
+      repository: r.repository,
+      workflows: r.workflows ?? [],
+      refs: r.refs ?? [],
+      environments: r.environments ?? [],
+      read: r.read ?? [],
+      write: r.write ?? [],
+    })),
   };
   if (relay.enabled) {
-    if (Boolean(relay.tlsCertFile) !== Boolean(relay.tlsKeyFile)) problems.push('relay.tlsCertFile and relay.tlsKeyFile: give both (TLS) or neither (plain HTTP behind a TLS-terminating Ingress).');
+    if (Boolean(relay.tlsCertFile) !== Boolean(relay.tlsKeyFile))
+      problems.push('relay.tlsCertFile and relay.tlsKeyFile: give both (TLS) or neither (plain HTTP behind a TLS-terminating Ingress).');
     // GHES serves Actions' OIDC at https://HOSTNAME/_services/token (GitHub docs, "OpenID Connect
     // reference", enterprise-server): github.url's origin, so https://HOSTNAME for any real GHES.
     if (!relay.oidcIssuer && github.url) relay.oidcIssuer = `${new URL(github.url).origin}/_services/token`;
     relay.oidcIssuer = relay.oidcIssuer.replace(/\/+$/, '');
-    if (!relay.oidcIssuer) problems.push('relay.oidcIssuer: cannot be derived without github.url; set it to https://<GHES host>/_services/token.');
+    if (!relay.oidcIssuer)
+      problems.push('relay.oidcIssuer: cannot be derived without github.url; set it to https://<GHES host>/_services/token.');
   }
   if (problems.length) fail(problems);
   return { ...c, port, github, kafka, policy, relay };

@@ -41,8 +41,10 @@ const route = (doc: string, def: string): Leaf => ({ doc, format: 'api-path', de
 
 export const schemaTree: Tree = {
   port: {
-    orgId: str('Your Port organization id (required), e.g. org_AbC123. Topic and consumer group names start with it.', '', { format: 'required-string' }),
-    clientId: str("Port API client id (required). Port → Settings → Credentials.", '', { format: 'required-string' }),
+    orgId: str('Your Port organization id (required), e.g. org_AbC123. Topic and consumer group names start with it.', '', {
+      format: 'required-string',
+    }),
+    clientId: str('Port API client id (required). Port → Settings → Credentials.', '', { format: 'required-string' }),
     clientSecret: secret('Port API client secret. Also used as the key that verifies X-Port-Signature.'),
     clientSecretFile: str('File holding the Port client secret (e.g. a mounted Kubernetes Secret); used when clientSecret is empty.'),
     region: oneOf("Port region, selects the API URL: 'eu' (https://api.port.io) or 'us' (https://api.us.port.io).", ['eu', 'us'], 'eu'),
@@ -83,7 +85,11 @@ export const schemaTree: Tree = {
       "Serve Port's GitHub App backend: consume <orgId>.github.runs. false: no Kafka connection is opened and no Kafka credentials are needed (the HTTPS intake, portApi, alone).",
       true,
     ),
-    brokers: { doc: "Kafka bootstrap brokers (host:port, comma separated in env). Empty: fetched from Port's /v1/kafka-credentials.", format: 'string-list', default: [] },
+    brokers: {
+      doc: "Kafka bootstrap brokers (host:port, comma separated in env). Empty: fetched from Port's /v1/kafka-credentials.",
+      format: 'string-list',
+      default: [],
+    },
     username: str('Kafka SASL username. Empty: fetched from Port.'),
     password: secret('Kafka SASL password. Empty: fetched from Port.'),
     passwordFile: str('File holding the Kafka SASL password.'),
@@ -112,10 +118,25 @@ export const schemaTree: Tree = {
       ['register', 'existing'],
       'register',
     ),
-    integrationType: str("installationAppType of the record the agent registers: Port's UI offers GitHub Ocean installations to the GitHub Ocean backend.", 'github-ocean'),
-    workflowNodeRuns: bool('Also claim Port Workflows node runs (wfnr_…) of the installation. false if your organization does not use Port Workflows.', true),
-    claimBatchSize: range('Runs asked for in one claim, at most (fewer when the agent has less room: limits.maxInflightRuns and the dispatch stage).', 100, 1, 1000),
-    claimIntervalSeconds: { doc: 'Seconds between claims while Port has nothing to hand out (a full batch is followed by the next claim at once).', format: 'positive-number', default: 2 },
+    integrationType: str(
+      "installationAppType of the record the agent registers: Port's UI offers GitHub Ocean installations to the GitHub Ocean backend.",
+      'github-ocean',
+    ),
+    workflowNodeRuns: bool(
+      'Also claim Port Workflows node runs (wfnr_…) of the installation. false if your organization does not use Port Workflows.',
+      true,
+    ),
+    claimBatchSize: range(
+      'Runs asked for in one claim, at most (fewer when the agent has less room: limits.maxInflightRuns and the dispatch stage).',
+      100,
+      1,
+      1000,
+    ),
+    claimIntervalSeconds: {
+      doc: 'Seconds between claims while Port has nothing to hand out (a full batch is followed by the next claim at once).',
+      format: 'positive-number',
+      default: 2,
+    },
     visibilityTimeoutMs: range(
       'How long a claimed run stays hidden from other claims. The agent acknowledges a run only once its dispatch is recorded in Port, and never dispatches after two thirds of this have passed since the claim: an unacknowledged run is offered again after it.',
       120000,
@@ -138,21 +159,30 @@ export const schemaTree: Tree = {
       format: 'positive-number',
       default: 60,
     },
-    reservedHeader: str('Header Port requires on the claim and ack routes, sent with value "true" (Ocean renamed it once: ocean PR #2437).', 'x-port-reserved-usage'),
+    reservedHeader: str(
+      'Header Port requires on the claim and ack routes, sent with value "true" (Ocean renamed it once: ocean PR #2437).',
+      'x-port-reserved-usage',
+    ),
     routes: {
       claimActionRuns: route('Claim route for action runs.', '/v1/actions/runs/claim-pending'),
       ackActionRun: route('Acknowledge route for action runs (body {"runId"}).', '/v1/actions/runs/ack'),
       claimNodeRuns: route('Claim route for workflow-node runs.', '/v1/workflows/runs/claim-pending'),
       ackNodeRun: route('Acknowledge route for workflow-node runs (body {"nodeRunIdentifier"}).', '/v1/workflows/runs/ack'),
-      nodeRun: route('A workflow-node run: PATCH and POST …/logs (documented), GET (assumed). {id} is the run id.', '/v1/workflows/nodes/runs/{id}'),
-      nodeRuns: route('Workflow-node runs list, filtered by installationId and status (assumed), for finding orphaned runs.', '/v1/workflows/nodes/runs'),
+      nodeRun: route(
+        'A workflow-node run: PATCH and POST …/logs (documented), GET (assumed). {id} is the run id.',
+        '/v1/workflows/nodes/runs/{id}',
+      ),
+      nodeRuns: route(
+        'Workflow-node runs list, filtered by installationId and status (assumed), for finding orphaned runs.',
+        '/v1/workflows/nodes/runs',
+      ),
     },
   },
   github: {
     url: url('Your GitHub Enterprise Server URL (required), e.g. https://github.example.com. The API is <url>/api/v3.'),
     apiUrl: url('REST API base URL, when not <github.url>/api/v3.'),
     appId: { doc: 'GitHub App id (GitHub App auth). Needs github.privateKey or github.privateKeyFile.', format: 'id-string', default: '' },
-    privateKey: secret("GitHub App private key (PEM text)."),
+    privateKey: secret('GitHub App private key (PEM text).'),
     privateKeyFile: str('File holding the GitHub App private key (PEM).'),
     installationId: int('GitHub App installation id; 0 looks it up per organization.', 0),
     token: secret('Personal access token (token auth), used when no App is configured.'),
@@ -176,16 +206,23 @@ export const schemaTree: Tree = {
       400,
       1,
     ),
-    version: str("GHES version to assume (e.g. 3.19.0); empty detects it from GET /meta at start."),
-    runIdInput: str('Workflow input that receives the Port run id, so a run-name can show it for correlation. Empty disables; dropped automatically for workflows that do not declare it.', 'port_run_id'),
-    correlationTimeoutSeconds: int('How long to look for the run a dispatch created (GHES < 3.21, or after an interrupted dispatch).', 60, 1),
+    version: str('GHES version to assume (e.g. 3.19.0); empty detects it from GET /meta at start.'),
+    runIdInput: str(
+      'Workflow input that receives the Port run id, so a run-name can show it for correlation. Empty disables; dropped automatically for workflows that do not declare it.',
+      'port_run_id',
+    ),
+    correlationTimeoutSeconds: int(
+      'How long to look for the run a dispatch created (GHES < 3.21, or after an interrupted dispatch).',
+      60,
+      1,
+    ),
     orgs: {
-      doc: "Organizations (globs, case-insensitive; comma separated in env) this agent serves. A run for another organization is left to the agent of the GHES that serves it: committed (Kafka) or left unacknowledged (HTTPS intake) with no report, counted as outcome=\"not_mine\". Default: every organization.",
+      doc: 'Organizations (globs, case-insensitive; comma separated in env) this agent serves. A run for another organization is left to the agent of the GHES that serves it: committed (Kafka) or left unacknowledged (HTTPS intake) with no report, counted as outcome="not_mine". Default: every organization.',
       format: 'string-list',
       default: ['*'],
     },
     catchAll: bool(
-      "This agent answers for runs that no agent serves: a run for an organization outside github.orgs and outside github.otherAgentsOrgs is reported FAILURE with the reason. Mark exactly one agent of the topic so.",
+      'This agent answers for runs that no agent serves: a run for an organization outside github.orgs and outside github.otherAgentsOrgs is reported FAILURE with the reason. Mark exactly one agent of the topic so.',
       false,
     ),
     otherAgentsOrgs: {
@@ -194,7 +231,7 @@ export const schemaTree: Tree = {
       default: [],
     },
     logHosts: {
-      doc: "Host names (comma separated in env) the failure excerpt may download a job log from, besides GHES's own host. Empty: the storage host GHES names, unless it is or resolves to a loopback, link-local or cloud metadata address. Logs are read over https only, without credentials; a refused host is logged and counted (failure_excerpts_total outcome=\"refused\") and the run's summary goes without the excerpt.",
+      doc: 'Host names (comma separated in env) the failure excerpt may download a job log from, besides GHES\'s own host. Empty: the storage host GHES names, unless it is or resolves to a loopback, link-local or cloud metadata address. Logs are read over https only, without credentials; a refused host is logged and counted (failure_excerpts_total outcome="refused") and the run\'s summary goes without the excerpt.',
       format: 'string-list',
       default: [],
     },
@@ -205,7 +242,11 @@ export const schemaTree: Tree = {
       ['batched', 'naive'],
       'batched',
     ),
-    pollIntervalSeconds: { doc: 'Base poll interval: per repository (batched) or per run (naive).', format: 'positive-number', default: 10 },
+    pollIntervalSeconds: {
+      doc: 'Base poll interval: per repository (batched) or per run (naive).',
+      format: 'positive-number',
+      default: 10,
+    },
     idleIntervalMultiplier: int(
       'Batched: a repository whose runs all sit queued or waiting for approval is polled less often after each quiet poll, up to this many poll intervals.',
       6,
@@ -225,24 +266,51 @@ export const schemaTree: Tree = {
       3_110_400,
       1,
     ),
-    cancelOnTimeout: bool('When tracking.maxWaitSeconds runs out, also cancel the GHES run (then force-cancel it if the cancel does not take).', false),
+    cancelOnTimeout: bool(
+      'When tracking.maxWaitSeconds runs out, also cancel the GHES run (then force-cancel it if the cancel does not take).',
+      false,
+    ),
     cancelGraceSeconds: range('After a cancel, seconds to wait for the GHES run to end before a force-cancel (GHES >= 3.17).', 60, 1, 1000),
-    portCheckSeconds: int("Each tracked run's Port record is read this often to notice a run ended in Port (then its GHES run is cancelled); 0 turns the reads off (a refused final report still counts).", 120),
-    portChecksPerMinute: int('All those reads together, at most, per minute: with more runs than this many per portCheckSeconds, each run is read less often.', 60, 1),
+    portCheckSeconds: int(
+      "Each tracked run's Port record is read this often to notice a run ended in Port (then its GHES run is cancelled); 0 turns the reads off (a refused final report still counts).",
+      120,
+    ),
+    portChecksPerMinute: int(
+      'All those reads together, at most, per minute: with more runs than this many per portCheckSeconds, each run is read less often.',
+      60,
+      1,
+    ),
   },
   insight: {
-    jobProgress: bool('A Port log line when a job starts and when it ends (name, conclusion, duration), read at the status sweep\'s pace while a run is in progress (one conditional jobs request per run per sweep).', true),
-    jobReadsPerMinute: int("All job progress's jobs requests together, at most, per minute (bursts of ten seconds' worth): with more runs in progress than this many per status sweep, each run's jobs are read less often and its job lines come later; 0: no budget.", 60),
-    approvals: bool('When a run waits on a protected environment, one Port log line naming the environment(s), who can approve and the review link (one pending_deployments request per waiting run).', true),
-    failureExcerpt: bool("When a run fails: a log line per failed job and step with its link, and the last lines of the first failed step's log in the run's summary (one jobs request and one log download per failed run).", true),
-    excerptLines: range('Lines of the failed step\'s log kept in the excerpt, at most.', 20, 1, 100),
+    jobProgress: bool(
+      "A Port log line when a job starts and when it ends (name, conclusion, duration), read at the status sweep's pace while a run is in progress (one conditional jobs request per run per sweep).",
+      true,
+    ),
+    jobReadsPerMinute: int(
+      "All job progress's jobs requests together, at most, per minute (bursts of ten seconds' worth): with more runs in progress than this many per status sweep, each run's jobs are read less often and its job lines come later; 0: no budget.",
+      60,
+    ),
+    approvals: bool(
+      'When a run waits on a protected environment, one Port log line naming the environment(s), who can approve and the review link (one pending_deployments request per waiting run).',
+      true,
+    ),
+    failureExcerpt: bool(
+      "When a run fails: a log line per failed job and step with its link, and the last lines of the first failed step's log in the run's summary (one jobs request and one log download per failed run).",
+      true,
+    ),
+    excerptLines: range("Lines of the failed step's log kept in the excerpt, at most.", 20, 1, 100),
     excerptMaxBytes: int('Bytes of the excerpt at most (Port caps a run summary).', 4000, 100),
     logMaxBytes: int('Bytes of a job log read at most; the download stops there.', 2_000_000, 1024),
-    excerptTimeoutSeconds: range('Time the excerpt may take at most (jobs list, log redirect and download); past it the final status goes without it.', 10, 1, 100),
+    excerptTimeoutSeconds: range(
+      'Time the excerpt may take at most (jobs list, log redirect and download); past it the final status goes without it.',
+      10,
+      1,
+      100,
+    ),
   },
   policy: {
     allow: {
-      doc: "Allowlist of {org, repo, workflow, refs, actions} rules (globs; actions: the Port action types the rule allows, default [\"dispatch_workflow\"]; workflow and refs apply to dispatch_workflow only). Empty: dispatch_workflow everywhere, no other type. JSON in env.",
+      doc: 'Allowlist of {org, repo, workflow, refs, actions} rules (globs; actions: the Port action types the rule allows, default ["dispatch_workflow"]; workflow and refs apply to dispatch_workflow only). Empty: dispatch_workflow everywhere, no other type. JSON in env.',
       format: 'policy-rules',
       default: [],
     },
@@ -254,22 +322,34 @@ export const schemaTree: Tree = {
     ),
     host: str("Address of the relay's listener.", '0.0.0.0'),
     port: int("Port of the relay's listener (the workflow's baseUrl points at it).", 8443, 1),
-    tlsCertFile: str("PEM certificate (chain) the relay serves; with relay.tlsKeyFile. Empty: plain HTTP, for a listener behind a TLS-terminating Ingress only (the OIDC token is a bearer credential)."),
-    tlsKeyFile: str("PEM private key of relay.tlsCertFile."),
+    tlsCertFile: str(
+      'PEM certificate (chain) the relay serves; with relay.tlsKeyFile. Empty: plain HTTP, for a listener behind a TLS-terminating Ingress only (the OIDC token is a bearer credential).',
+    ),
+    tlsKeyFile: str('PEM private key of relay.tlsCertFile.'),
     audience: str(
       "The audience (aud) the workflow asks GHES's OIDC for (core.getIDToken(audience)); a token for any other audience is refused.",
       'ghes-agent',
       { format: 'required-string' },
     ),
-    oidcIssuer: url("Issuer (iss) of the workflows' OIDC tokens, whose JWKS verifies them. Default: GHES's, <github.url's origin>/_services/token (https://HOST/_services/token)."),
+    oidcIssuer: url(
+      "Issuer (iss) of the workflows' OIDC tokens, whose JWKS verifies them. Default: GHES's, <github.url's origin>/_services/token (https://HOST/_services/token).",
+    ),
     policy: {
       doc: "Which workflows may read and write which blueprints: a list of {repository, workflows, refs, environments, read, write}. repository: an owner/name glob (required); workflows (workflow file names such as deploy.yml), refs (refs/heads/main) and environments: glob lists matched against the token's claims, absent = any; read and write: blueprint globs (GET, SEARCH; UPSERT, BULK_UPSERT, DELETE). A run is written only by the workflow run its Port record names, whatever the policy. Empty: no entity access at all. JSON in env.",
       format: 'relay-policy',
       default: [],
     },
-    maxBodyBytes: int('Bytes of one request body at most; larger ones are refused with 413 before anything is read from Port.', 1048576, 1024),
+    maxBodyBytes: int(
+      'Bytes of one request body at most; larger ones are refused with 413 before anything is read from Port.',
+      1048576,
+      1024,
+    ),
     requestDeadlineMs: int("Time one relay request may take at most, Port's answer included; past it the caller gets 504.", 30000, 100),
-    requestsPerRepoPerMinute: int("Requests one repository (by the token's repository_id) may make in any minute, at most; more get 429, so a runaway workflow cannot spend the agent's Port budget for everyone.", 600, 1),
+    requestsPerRepoPerMinute: int(
+      "Requests one repository (by the token's repository_id) may make in any minute, at most; more get 429, so a runaway workflow cannot spend the agent's Port budget for everyone.",
+      600,
+      1,
+    ),
   },
   limits: {
     maxInflightRuns: int('Runs tracked at once; the consumer pauses beyond it.', 10000, 1),
@@ -409,7 +489,16 @@ export interface AgentConfig {
     portCheckSeconds: number;
     portChecksPerMinute: number;
   };
-  insight: { jobProgress: boolean; jobReadsPerMinute: number; approvals: boolean; failureExcerpt: boolean; excerptLines: number; excerptMaxBytes: number; logMaxBytes: number; excerptTimeoutSeconds: number };
+  insight: {
+    jobProgress: boolean;
+    jobReadsPerMinute: number;
+    approvals: boolean;
+    failureExcerpt: boolean;
+    excerptLines: number;
+    excerptMaxBytes: number;
+    logMaxBytes: number;
+    excerptTimeoutSeconds: number;
+  };
   policy: { allow: PolicyRule[] };
   relay: {
     enabled: boolean;

@@ -51,8 +51,16 @@ export async function buildGithub(
   const clients = createGithubClients({
     skew,
     apiUrl: gh.apiUrl,
-    auth: gh.appId ? { kind: 'app', appId: gh.appId, privateKey: gh.privateKey, installationId: gh.installationId } : { kind: 'token', token: gh.token },
-    fetch: createFetch({ caFile: gh.caFile, insecure: gh.tlsInsecureSkipVerify, timeoutMs: gh.requestTimeoutMs, name: 'github.caFile', limits: responseLimits(config, 'github', metrics) }),
+    auth: gh.appId
+      ? { kind: 'app', appId: gh.appId, privateKey: gh.privateKey, installationId: gh.installationId }
+      : { kind: 'token', token: gh.token },
+    fetch: createFetch({
+      caFile: gh.caFile,
+      insecure: gh.tlsInsecureSkipVerify,
+      timeoutMs: gh.requestTimeoutMs,
+      name: 'github.caFile',
+      limits: responseLimits(config, 'github', metrics),
+    }),
     maxConcurrency: gh.maxConcurrency,
     metrics,
     logger,
@@ -64,7 +72,13 @@ export async function buildGithub(
   // with GHES's CA bundle and the proxy variables (the storage host is often GHES's own), from
   // an accepted host only (log-archive-rules.ts: https, github.logHosts, no loopback,
   // link-local or metadata address).
-  const noRedirectFetch = createFetch({ ...ghesTls, timeoutMs: gh.requestTimeoutMs, name: 'github.caFile', followRedirects: false, limits: responseLimits(config, 'github', metrics) });
+  const noRedirectFetch = createFetch({
+    ...ghesTls,
+    timeoutMs: gh.requestTimeoutMs,
+    name: 'github.caFile',
+    followRedirects: false,
+    limits: responseLimits(config, 'github', metrics),
+  });
   const storageFetch = createLogArchiveFetch({
     ...ghesTls,
     rules: { ghesUrls: [gh.url, gh.apiUrl].filter((u) => u !== ''), logHosts: gh.logHosts },
@@ -77,11 +91,18 @@ export async function buildGithub(
     parseVersion(gh.version) ??
     (await retry(() => api.version(), deps.startupRetry)) ??
     (log.warn('GHES did not report its version; assuming 3.19 behaviour (no return_run_details)'), [3, 19, 0]);
-  log.info(`GHES ${version.join('.')} at ${gh.apiUrl}: ${supportsRunDetails(version) ? 'dispatch returns run ids' : 'runs found by correlation (run-name)'}`);
-  const actor = await retry(() => api.actor(), deps.startupRetry).catch((err: AgentError) => void log.warn(`reading the agent's own login failed: ${err.message}`));
+  log.info(
+    `GHES ${version.join('.')} at ${gh.apiUrl}: ${supportsRunDetails(version) ? 'dispatch returns run ids' : 'runs found by correlation (run-name)'}`,
+  );
+  const actor = await retry(() => api.actor(), deps.startupRetry).catch(
+    (err: AgentError) => void log.warn(`reading the agent's own login failed: ${err.message}`),
+  );
   // Issue 23: a run found by its run-name is taken only when its actor is this login (own-run.ts).
   const onRunNameMismatch = (reason: Mismatch) => metrics.runNameMismatches.inc({ reason });
-  if (actor === undefined) log.warn("the agent's own login is unknown: run lists are not filtered by actor, and no GitHub run is taken as the agent's by its run-name alone (a redelivered run reads Port's record; an interrupted dispatch whose run shows up is refused rather than adopted or dispatched again)");
+  if (actor === undefined)
+    log.warn(
+      "the agent's own login is unknown: run lists are not filtered by actor, and no GitHub run is taken as the agent's by its run-name alone (a redelivered run reads Port's record; an interrupted dispatch whose run shows up is refused rather than adopted or dispatched again)",
+    );
 
   const dispatch: Omit<DispatchContext, 'signal'> = {
     api,
@@ -98,5 +119,15 @@ export async function buildGithub(
   };
   // Issue 24: the writes of Ocean's other action types, counted and watched like the API's calls.
   const content = observeCalls(createContentApi({ clients, clock }), 'github', deps.dependencies);
-  return { api, content, skew, storageFetch, version, actor, dispatch, dispatchPacer: createDispatchPacer(gh.maxDispatchesPerRepoPer10s), onRunNameMismatch };
+  return {
+    api,
+    content,
+    skew,
+    storageFetch,
+    version,
+    actor,
+    dispatch,
+    dispatchPacer: createDispatchPacer(gh.maxDispatchesPerRepoPer10s),
+    onRunNameMismatch,
+  };
 }

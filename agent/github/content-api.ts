@@ -13,7 +13,11 @@ export interface Made {
 
 /** The GHES writes of Port's Ocean action types (agent/actions/), and the look-ups that keep them at most once. */
 export interface ContentApi {
-  createPullRequest(owner: string, repo: string, body: { title: string; head: string; base: string; body?: string; draft?: boolean }): Promise<Made>;
+  createPullRequest(
+    owner: string,
+    repo: string,
+    body: { title: string; head: string; base: string; body?: string; draft?: boolean },
+  ): Promise<Made>;
   /** The open pull request from `head` into `base`, if any: GitHub allows one at a time (its 422 "A pull request already exists"). */
   findPullRequest(owner: string, repo: string, head: string, base: string): Promise<Made | undefined>;
   createIssue(owner: string, repo: string, body: { title: string; body: string; labels?: string[]; assignees?: string[] }): Promise<Made>;
@@ -50,38 +54,58 @@ export function createContentApi(deps: { clients: GithubClients; clock: Clock })
   return {
     async createPullRequest(owner, repo, body) {
       const gh = await clients.onceForOwner(owner);
-      const res = await gh.request('POST /repos/{owner}/{repo}/pulls', { owner, repo, ...body }).catch(fail(`creating a pull request in ${owner}/${repo}`));
+      const res = await gh
+        .request('POST /repos/{owner}/{repo}/pulls', { owner, repo, ...body })
+        .catch(fail(`creating a pull request in ${owner}/${repo}`));
       return made(res.data);
     },
     async findPullRequest(owner, repo, head, base) {
       const gh = await clients.forOwner(owner);
       // GitHub filters by head as "user:ref-name"; a head given as "user:branch" already is.
       const qualified = head.includes(':') ? head : `${owner}:${head}`;
-      const res = await gh.request('GET /repos/{owner}/{repo}/pulls', { owner, repo, head: qualified, base, state: 'open', per_page: 10 }).catch(fail(`listing pull requests of ${owner}/${repo}`));
+      const res = await gh
+        .request('GET /repos/{owner}/{repo}/pulls', { owner, repo, head: qualified, base, state: 'open', per_page: 10 })
+        .catch(fail(`listing pull requests of ${owner}/${repo}`));
       const first = (res.data as unknown[])[0];
       return first === undefined ? undefined : made(first);
     },
     async createIssue(owner, repo, body) {
       const gh = await clients.onceForOwner(owner);
-      const res = await gh.request('POST /repos/{owner}/{repo}/issues', { owner, repo, ...body }).catch(fail(`creating an issue in ${owner}/${repo}`));
+      const res = await gh
+        .request('POST /repos/{owner}/{repo}/issues', { owner, repo, ...body })
+        .catch(fail(`creating an issue in ${owner}/${repo}`));
       return made(res.data);
     },
     async findIssueByMarker(owner, repo, marker, creator) {
       const gh = await clients.forOwner(owner);
       const res = await gh
-        .request('GET /repos/{owner}/{repo}/issues', { owner, repo, state: 'all', sort: 'created', direction: 'desc', per_page: 100, ...(creator ? { creator } : {}) })
+        .request('GET /repos/{owner}/{repo}/issues', {
+          owner,
+          repo,
+          state: 'all',
+          sort: 'created',
+          direction: 'desc',
+          per_page: 100,
+          ...(creator ? { creator } : {}),
+        })
         .catch(fail(`listing issues of ${owner}/${repo}`));
-      const hit = (res.data as Array<{ body?: string | null; pull_request?: unknown }>).find((i) => i.pull_request === undefined && typeof i.body === 'string' && i.body.includes(marker));
+      const hit = (res.data as Array<{ body?: string | null; pull_request?: unknown }>).find(
+        (i) => i.pull_request === undefined && typeof i.body === 'string' && i.body.includes(marker),
+      );
       return hit === undefined ? undefined : made(hit);
     },
     async closePullRequest(owner, repo, number) {
       const gh = await clients.onceForOwner(owner);
-      const res = await gh.request('PATCH /repos/{owner}/{repo}/pulls/{pull_number}', { owner, repo, pull_number: number, state: 'closed' }).catch(fail(`closing ${owner}/${repo}#${number}`));
+      const res = await gh
+        .request('PATCH /repos/{owner}/{repo}/pulls/{pull_number}', { owner, repo, pull_number: number, state: 'closed' })
+        .catch(fail(`closing ${owner}/${repo}#${number}`));
       return made(res.data);
     },
     async createIssueComment(owner, repo, number, body) {
       const gh = await clients.onceForOwner(owner);
-      const res = await gh.request('POST /repos/{owner}/{repo}/issues/{issue_number}/comments', { owner, repo, issue_number: number, body }).catch(fail(`commenting on ${owner}/${repo}#${number}`));
+      const res = await gh
+        .request('POST /repos/{owner}/{repo}/issues/{issue_number}/comments', { owner, repo, issue_number: number, body })
+        .catch(fail(`commenting on ${owner}/${repo}#${number}`));
       return comment(number, res.data);
     },
     async findCommentByMarker(owner, repo, number, marker, creator) {
@@ -91,7 +115,12 @@ export function createContentApi(deps: { clients: GithubClients; clock: Clock })
           .request('GET /repos/{owner}/{repo}/issues/{issue_number}/comments', { owner, repo, issue_number: number, per_page: 100, page })
           .catch(fail(`listing comments of ${owner}/${repo}#${number}`));
         const list = res.data as Array<{ body?: string | null; user?: { login?: string } | null }>;
-        const hit = list.find((c) => typeof c.body === 'string' && c.body.includes(marker) && (creator === undefined || c.user?.login?.toLowerCase() === creator.toLowerCase()));
+        const hit = list.find(
+          (c) =>
+            typeof c.body === 'string' &&
+            c.body.includes(marker) &&
+            (creator === undefined || c.user?.login?.toLowerCase() === creator.toLowerCase()),
+        );
         if (hit) return comment(number, hit);
         if (list.length < 100) return undefined;
       }

@@ -39,7 +39,10 @@ const actionsOf = (r: PolicyRule) => r.actions ?? [DEFAULT_POLICY_ACTION];
 const targetRules = (rules: PolicyRule[], s: PolicyTarget) =>
   rules.filter(
     (r) =>
-      actionsOf(r).includes(DEFAULT_POLICY_ACTION) && globToRegExp(r.org, true).test(s.org) && globToRegExp(r.repo, true).test(s.repo) && globToRegExp(r.workflow, false).test(s.workflow),
+      actionsOf(r).includes(DEFAULT_POLICY_ACTION) &&
+      globToRegExp(r.org, true).test(s.org) &&
+      globToRegExp(r.repo, true).test(s.repo) &&
+      globToRegExp(r.workflow, false).test(s.workflow),
   );
 
 /** The part of a subject known before anything is read from GHES: what the invocation names. */
@@ -54,7 +57,10 @@ export type PolicyTarget = Pick<PolicySubject, 'org' | 'repo' | 'workflow'>;
  */
 export function evaluateTarget(rules: PolicyRule[], s: PolicyTarget): PolicyVerdict {
   if (rules.length === 0 || targetRules(rules, s).length > 0) return { allowed: true };
-  return { allowed: false, reason: `not allowed by this agent's policy: ${s.org}/${s.repo} workflow ${s.workflow} matches no rule of policy.allow (${rules.map(describe).join('; ')})` };
+  return {
+    allowed: false,
+    reason: `not allowed by this agent's policy: ${s.org}/${s.repo} workflow ${s.workflow} matches no rule of policy.allow (${rules.map(describe).join('; ')})`,
+  };
 }
 
 /**
@@ -84,12 +90,17 @@ export function evaluatePolicy(rules: PolicyRule[], s: PolicySubject): PolicyVer
  * request for the run.
  */
 export function evaluateAction(rules: PolicyRule[], s: { org: string; repo: string; action: string }): PolicyVerdict {
-  if (rules.some((r) => actionsOf(r).includes(s.action) && globToRegExp(r.org, true).test(s.org) && globToRegExp(r.repo, true).test(s.repo))) return { allowed: true };
+  if (
+    rules.some((r) => actionsOf(r).includes(s.action) && globToRegExp(r.org, true).test(s.org) && globToRegExp(r.repo, true).test(s.repo))
+  )
+    return { allowed: true };
   const named = rules.filter((r) => actionsOf(r).includes(s.action));
   return {
     allowed: false,
     reason: `not allowed by this agent's policy: action ${s.action} on ${s.org}/${s.repo} ${
-      named.length ? `matches no rule of policy.allow naming it (${named.map((r) => `${r.org}/${r.repo}`).join('; ')})` : `is named by no rule of policy.allow (add it to a rule's "actions")`
+      named.length
+        ? `matches no rule of policy.allow naming it (${named.map((r) => `${r.org}/${r.repo}`).join('; ')})`
+        : `is named by no rule of policy.allow (add it to a rule's "actions")`
     }`,
   };
 }

@@ -59,11 +59,20 @@ export function decodeClaimedRun(raw: unknown, kind: RunKind): ClaimedRun {
     fairnessKey = typeof raw.nodeUid === 'string' ? raw.nodeUid : id;
     record = nodeRunRecord(raw);
   }
-  const refuse = (reason: string, outcome: 'invalid' | 'unsupported' = 'invalid'): ClaimedRun => ({ kind: 'refuse', runId: id, reason, fairnessKey, outcome });
+  const refuse = (reason: string, outcome: 'invalid' | 'unsupported' = 'invalid'): ClaimedRun => ({
+    kind: 'refuse',
+    runId: id,
+    reason,
+    fairnessKey,
+    outcome,
+  });
   if (!method) return refuse(kind === 'action' ? 'run has no payload (invocation method)' : 'node run has no config');
   if (method.type !== 'INTEGRATION_ACTION') return refuse(`invocation type ${JSON.stringify(method.type)} is not INTEGRATION_ACTION`);
   if (typeof actionType !== 'string' || !OCEAN_ACTION_TYPES.includes(actionType)) {
-    return refuse(`ghes-agent executes Port's GitHub Ocean action types (${OCEAN_ACTION_TYPES.join(', ')}); this ${kind === 'action' ? 'action' : 'node'} asks for ${JSON.stringify(actionType)}, which no executor here handles`, 'unsupported');
+    return refuse(
+      `ghes-agent executes Port's GitHub Ocean action types (${OCEAN_ACTION_TYPES.join(', ')}); this ${kind === 'action' ? 'action' : 'node'} asks for ${JSON.stringify(actionType)}, which no executor here handles`,
+      'unsupported',
+    );
   }
   const props = method.integrationActionExecutionProperties;
   if (!isObject(props)) return refuse('integrationActionExecutionProperties is missing');
@@ -75,14 +84,28 @@ export function decodeClaimedRun(raw: unknown, kind: RunKind): ClaimedRun {
     // routing and the policy need them before anything else); the rest of the properties is
     // decoded by the type's executor (agent/actions/), which refuses what it cannot use.
     const problems = [
-      ...(typeof props.org === 'string' && OWNER.test(props.org) ? [] : ['integrationActionExecutionProperties.org is not a GitHub organization name']),
-      ...(typeof props.repo === 'string' && REPO.test(props.repo) ? [] : ['integrationActionExecutionProperties.repo is not a repository name']),
+      ...(typeof props.org === 'string' && OWNER.test(props.org)
+        ? []
+        : ['integrationActionExecutionProperties.org is not a GitHub organization name']),
+      ...(typeof props.repo === 'string' && REPO.test(props.repo)
+        ? []
+        : ['integrationActionExecutionProperties.repo is not a repository name']),
     ];
     if (problems.length) return refuse(`invalid run: ${problems.join('; ')}`);
     const action: ActionRequest = { type: actionType, props };
     return {
       kind: 'run',
-      run: { runId: id, runKind: kind, org: props.org as string, repo: props.repo as string, workflow: '', workflowInputs: {}, reportWorkflowStatus: true, portPayload: undefined, action },
+      run: {
+        runId: id,
+        runKind: kind,
+        org: props.org as string,
+        repo: props.repo as string,
+        workflow: '',
+        workflowInputs: {},
+        reportWorkflowStatus: true,
+        portPayload: undefined,
+        action,
+      },
       record: runRecord,
       fairnessKey,
       createdAtMs: Number.isFinite(createdAtMs) ? createdAtMs : 0,

@@ -23,7 +23,13 @@ export type DecodeResult =
   /** Not for this agent (another invocation type or an event we do not act on): commit and move on. */
   | { kind: 'skip'; reason: string; runId?: string; keys?: MessageKeys }
   /** Meant for us but unusable: report FAILURE when it carries a run id. */
-  | { kind: 'invalid'; reason: string; runId?: string; keys?: MessageKeys; /** Set when a resource bound refused it (a metric label). */ limit?: 'message_bytes' };
+  | {
+      kind: 'invalid';
+      reason: string;
+      runId?: string;
+      keys?: MessageKeys;
+      /** Set when a resource bound refused it (a metric label). */ limit?: 'message_bytes';
+    };
 
 /** The GITHUB invocation's own fields, validated; what every intake hands to the dispatch. */
 export interface GithubInvocationFields {
@@ -61,7 +67,12 @@ export function decodeMessage(value: Buffer | null, maxBytes: number): DecodeRes
 export function parseMessage(value: Buffer | null, maxBytes: number): ParseResult {
   if (!value || value.length === 0) return { kind: 'skip', reason: 'empty message (tombstone)' };
   // Not parsed at all: the bound exists so that an oversized message costs nothing more.
-  if (value.length > maxBytes) return { kind: 'invalid', reason: `message of ${value.length} bytes exceeds kafka.maxMessageBytes (${maxBytes})`, limit: 'message_bytes' };
+  if (value.length > maxBytes)
+    return {
+      kind: 'invalid',
+      reason: `message of ${value.length} bytes exceeds kafka.maxMessageBytes (${maxBytes})`,
+      limit: 'message_bytes',
+    };
   let msg: unknown;
   try {
     msg = JSON.parse(value.toString('utf8'));
@@ -112,7 +123,11 @@ export function decodeParsedMessage(msg: Record<string, unknown>): DecodeResult 
   // would throw a RangeError on a few thousand levels: refuse such a message here, once.
   if (deeperThan(msg, MAX_DEPTH)) return { kind: 'invalid', reason: `message is nested deeper than ${MAX_DEPTH} levels`, runId, keys };
   if (!runId) {
-    return { kind: 'invalid', reason: rawRunId === undefined ? 'message has no context.runId' : 'context.runId is not a Port run id (r_… or wfnr_…)', keys };
+    return {
+      kind: 'invalid',
+      reason: rawRunId === undefined ? 'message has no context.runId' : 'context.runId is not a Port run id (r_… or wfnr_…)',
+      keys,
+    };
   }
 
   const fields = decodeGithubInvocation(method, 'invocationMethod');
@@ -227,7 +242,10 @@ function legacyPayload(msg: Record<string, unknown>): string {
 
 /** Names only, at most 40 of them, each cut to 64 characters: a key is data the sender chose. */
 export function messageKeys(msg: Record<string, unknown>): MessageKeys {
-  const names = (o: Record<string, unknown>) => Object.keys(o).slice(0, 40).map((k) => k.slice(0, 64));
+  const names = (o: Record<string, unknown>) =>
+    Object.keys(o)
+      .slice(0, 40)
+      .map((k) => k.slice(0, 64));
   const payload = isObject(msg.payload) ? msg.payload : undefined;
   const action = payload && isObject(payload.action) ? payload.action : undefined;
   const method = action && isObject(action.invocationMethod) ? action.invocationMethod : undefined;
@@ -254,7 +272,8 @@ export function deeperThan(root: unknown, max: number): boolean {
     const [v, depth] = stack.pop()!;
     if (typeof v !== 'object' || v === null) continue;
     if (depth > max) return true;
-    for (const child of Array.isArray(v) ? v : Object.values(v)) if (typeof child === 'object' && child !== null) stack.push([child, depth + 1]);
+    for (const child of Array.isArray(v) ? v : Object.values(v))
+      if (typeof child === 'object' && child !== null) stack.push([child, depth + 1]);
   }
   return false;
 }

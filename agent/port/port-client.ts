@@ -76,7 +76,9 @@ export function createPortClient(deps: { http: PortHttp; nodeRoutes?: NodeRunRou
     async patchRun(runId, patch) {
       const node = isNode(runId);
       const operation = node ? 'patch_node_run' : 'patch_run';
-      const res = await http.call(operation, 'PATCH', node ? nodePath(runId) : actionPath(runId), { body: node ? nodePatchBody(patch) : actionPatchBody(patch) });
+      const res = await http.call(operation, 'PATCH', node ? nodePath(runId) : actionPath(runId), {
+        body: node ? nodePatchBody(patch) : actionPatchBody(patch),
+      });
       if (!res.ok) await http.fail(operation, res);
       const body = (await res.json().catch(() => ({}))) as Record<string, unknown>;
       return node ? nodeRunRecord(body.nodeRun) : (body.run as PortRun | undefined);
@@ -85,7 +87,9 @@ export function createPortClient(deps: { http: PortHttp; nodeRoutes?: NodeRunRou
       const node = isNode(runId);
       const operation = node ? 'add_node_log' : 'add_log';
       const { level: _level, ...actionLog } = log;
-      const res = await http.call(operation, 'POST', node ? `${nodePath(runId)}/logs` : `${actionPath(runId)}/logs`, { body: node ? nodeLogBody(log) : actionLog });
+      const res = await http.call(operation, 'POST', node ? `${nodePath(runId)}/logs` : `${actionPath(runId)}/logs`, {
+        body: node ? nodeLogBody(log) : actionLog,
+      });
       if (!res.ok) await http.fail(operation, res);
       await res.text().catch(() => '');
     },
@@ -95,7 +99,10 @@ export function createPortClient(deps: { http: PortHttp; nodeRoutes?: NodeRunRou
       const body = (await res.json()) as { credentials?: KafkaCredentials };
       const c = body.credentials;
       if (!c || !Array.isArray(c.brokers) || !c.username || !c.password) {
-        throw new AgentError('port', 'Port /v1/kafka-credentials answered without brokers/username/password; set kafka.brokers, kafka.username and kafka.password instead.');
+        throw new AgentError(
+          'port',
+          'Port /v1/kafka-credentials answered without brokers/username/password; set kafka.brokers, kafka.username and kafka.password instead.',
+        );
       }
       return c;
     },

@@ -57,7 +57,14 @@ export function buildProcessor(
   const jobReads = createJobReadPacer({ perMinute: insight.jobReadsPerMinute, clock });
   stops.add(() => jobReads.stop());
   // Runs ended in Port while their GHES run goes on (issue 13): paced reads of their records.
-  const endWatch = createPortEndWatch({ port, clock, logger, metrics, checkMs: t.portCheckSeconds * 1000, perMinute: t.portChecksPerMinute });
+  const endWatch = createPortEndWatch({
+    port,
+    clock,
+    logger,
+    metrics,
+    checkMs: t.portCheckSeconds * 1000,
+    perMinute: t.portChecksPerMinute,
+  });
   stops.add(() => endWatch.stop());
   const reporter = createReporter({
     port,
@@ -66,7 +73,8 @@ export function buildProcessor(
     logger,
     onDelivered: (runId, report) => report.kind === 'patch' && deps.onPatchDelivered(runId),
     // A final status Port refuses because the run already ended: ended in Port, a free signal.
-    onRefused: (runId, report, err) => report.kind === 'patch' && report.patch.status !== undefined && err.status === 422 && endWatch.notifyFinal(runId),
+    onRefused: (runId, report, err) =>
+      report.kind === 'patch' && report.patch.status !== undefined && err.status === 422 && endWatch.notifyFinal(runId),
   });
   stops.add(() => reporter.stop());
   stops.add((shutdown) => (shutdown.drain ? drainBriefly(reporter) : undefined));
@@ -83,7 +91,14 @@ export function buildProcessor(
     watcher,
     dispatchSlots: new Semaphore(dispatchSlots),
     dispatchPacer: github.dispatchPacer,
-    resumeLocator: createResumeLocator({ api, clock, logger, actor: github.actor, onRunNameMismatch: github.onRunNameMismatch, serverOffsetMs: github.skew.offsetMs }),
+    resumeLocator: createResumeLocator({
+      api,
+      clock,
+      logger,
+      actor: github.actor,
+      onRunNameMismatch: github.onRunNameMismatch,
+      serverOffsetMs: github.skew.offsetMs,
+    }),
     dispatch: github.dispatch,
     version: github.version,
     metrics,
@@ -101,10 +116,20 @@ export function buildProcessor(
         jobProgress: insight.jobProgress,
         approvals: insight.approvals,
         failureExcerpt: insight.failureExcerpt,
-        excerpt: { lines: insight.excerptLines, maxBytes: insight.excerptMaxBytes, logMaxBytes: insight.logMaxBytes, timeoutMs: insight.excerptTimeoutSeconds * 1000 },
+        excerpt: {
+          lines: insight.excerptLines,
+          maxBytes: insight.excerptMaxBytes,
+          logMaxBytes: insight.logMaxBytes,
+          timeoutMs: insight.excerptTimeoutSeconds * 1000,
+        },
       },
     }),
-    cancellation: createRunCancellation({ cancel: { api, clock, version: github.version, graceMs: t.cancelGraceSeconds * 1000 }, endWatch, metrics, logger }),
+    cancellation: createRunCancellation({
+      cancel: { api, clock, version: github.version, graceMs: t.cancelGraceSeconds * 1000 },
+      endWatch,
+      metrics,
+      logger,
+    }),
     orgRoute: createOrgRouting(config.github),
     content: github.content,
     actor: github.actor,

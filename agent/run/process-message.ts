@@ -69,8 +69,19 @@ export function createMessageProcessor(deps: ProcessorDeps): MessageProcessor {
     actor: deps.actor,
     clock: deps.clock,
   };
-  const registry = createActionRegistry([dispatchWorkflowExecutor({ handle: handleRun }), ...(writeDeps ? [createPullRequestExecutor(writeDeps), createIssueExecutor(writeDeps), createPrCommentExecutor(writeDeps), closePullRequestExecutor(writeDeps)] : [])]);
-  const scope = <R extends Pick<RunRequest, 'runId'>>(run: R, ctx: RunContext, signal: AbortSignal, owned: AbortSignal) => new RunScope(run, ctx, signal, owned, log, metrics);
+  const registry = createActionRegistry([
+    dispatchWorkflowExecutor({ handle: handleRun }),
+    ...(writeDeps
+      ? [
+          createPullRequestExecutor(writeDeps),
+          createIssueExecutor(writeDeps),
+          createPrCommentExecutor(writeDeps),
+          closePullRequestExecutor(writeDeps),
+        ]
+      : []),
+  ]);
+  const scope = <R extends Pick<RunRequest, 'runId'>>(run: R, ctx: RunContext, signal: AbortSignal, owned: AbortSignal) =>
+    new RunScope(run, ctx, signal, owned, log, metrics);
 
   /** A run to handle. Built outside the intakes' decoding: a closure made there would keep the decoded message alive for the run's whole life. */
   function job(run: RunRequest, ctx: RunContext): PreparedRun {
@@ -86,16 +97,25 @@ export function createMessageProcessor(deps: ProcessorDeps): MessageProcessor {
     const executor = registry.executorFor(run);
     if (!executor) {
       const type = run.action?.type ?? '';
-      const why = unavailableOn(type, deps.version) ?? `ghes-agent has no executor for ${type} (it executes ${registry.types().join(', ')})`;
+      const why =
+        unavailableOn(type, deps.version) ?? `ghes-agent has no executor for ${type} (it executes ${registry.types().join(', ')})`;
       return refusal(run.runId, ctx, why, 'unsupported');
     }
-    return { where: ctx.where, intake: ctx.intake, runId: run.runId, handle: (signal, owned) => executor.execute(scope(run, ctx, signal, owned)) };
+    return {
+      where: ctx.where,
+      intake: ctx.intake,
+      runId: run.runId,
+      handle: (signal, owned) => executor.execute(scope(run, ctx, signal, owned)),
+    };
   }
 
   /** Counts and logs a run left to the agent that serves its organization. */
   function notMine(run: Pick<RunRequest, 'runId' | 'org'>, ctx: Pick<RunContext, 'intake' | 'where'>): void {
     countMessage(metrics, ctx.intake, 'not_mine');
-    log.debug(`run ${run.runId} is for ${run.org}, which this agent does not serve (github.orgs); left to its agent`, { runId: run.runId, ...ctx.where });
+    log.debug(`run ${run.runId} is for ${run.org}, which this agent does not serve (github.orgs); left to its agent`, {
+      runId: run.runId,
+      ...ctx.where,
+    });
   }
 
   function servesOrg(run: Pick<RunRequest, 'runId' | 'org'>, ctx: Pick<RunContext, 'intake' | 'where'>): boolean {
@@ -109,7 +129,12 @@ export function createMessageProcessor(deps: ProcessorDeps): MessageProcessor {
    * go to its log line only (for a refused Kafka message, the names of its keys: MessageKeys).
    */
   function refusal(runId: string, ctx: RunContext, reason: string, outcome: string, fields: Record<string, unknown> = {}): PreparedRun {
-    return { where: ctx.where, intake: ctx.intake, runId, handle: (signal, owned) => reports.refuse(scope({ runId }, ctx, signal, owned), reason, outcome, fields) };
+    return {
+      where: ctx.where,
+      intake: ctx.intake,
+      runId,
+      handle: (signal, owned) => reports.refuse(scope({ runId }, ctx, signal, owned), reason, outcome, fields),
+    };
   }
 
   function count(intake: Intake, outcome: string): void {

@@ -35,7 +35,16 @@ export function createRunTracker(
     let outcome;
     try {
       outcome = await deps.watcher.watch(
-        { portRunId: run.runId, org: run.org, repo: run.repo, ghRunId: dispatched.runId, sinceMs: startedMs, fresh: dispatched.fresh, createdAfterMs: dispatched.createdAfterMs, createdAt: dispatched.createdAt },
+        {
+          portRunId: run.runId,
+          org: run.org,
+          repo: run.repo,
+          ghRunId: dispatched.runId,
+          sinceMs: startedMs,
+          fresh: dispatched.fresh,
+          createdAfterMs: dispatched.createdAfterMs,
+          createdAt: dispatched.createdAt,
+        },
         {
           signal,
           onStatus: (status) => {
@@ -59,7 +68,8 @@ export function createRunTracker(
       metrics.runDuration.observe((clock.now() - startedMs) / 1000);
       scope.log.info(`Workflow completed: ${conclusion}`, { ghRunId: dispatched.runId, conclusion });
       // Why it failed (failed jobs, the failed step's last lines): bounded in time, never throws.
-      const why = conclusion !== 'cancelled' && portStatusFor(conclusion) === 'FAILURE' ? await deps.insight?.onFailure(followed, signal) : undefined;
+      const why =
+        conclusion !== 'cancelled' && portStatusFor(conclusion) === 'FAILURE' ? await deps.insight?.onFailure(followed, signal) : undefined;
       for (const line of why?.lines ?? []) say(line);
       const logDone = reporter.send(run.runId, { kind: 'log', log: { message: `Workflow completed: ${conclusion}` } }, owned);
       const label = `${COMPLETED_LABEL_PREFIX}: ${conclusion}`;
@@ -67,15 +77,35 @@ export function createRunTracker(
       // Issue 24: a workflow node's output carries the conclusion beside the run's URL and id,
       // as Ocean's does since ocean PR #3980 (dispatch_workflow_executor.py); action runs have no output.
       const nodeOutput = run.runKind === 'workflow-node' ? { nodeOutput: { conclusion } } : {};
-      if (!run.reportWorkflowStatus) return void (await Promise.all([logDone, reporter.send(run.runId, { kind: 'patch', patch: { ...linkOf(dispatched), statusLabel: label, ...nodeOutput } }, owned)]));
+      if (!run.reportWorkflowStatus)
+        return void (await Promise.all([
+          logDone,
+          reporter.send(run.runId, { kind: 'patch', patch: { ...linkOf(dispatched), statusLabel: label, ...nodeOutput } }, owned),
+        ]));
       const status = portStatusFor(conclusion);
       await Promise.all([
         logDone,
-        reports.finalReport(run.runId, { ...linkOf(dispatched), ...nodeOutput, status, statusLabel: `Workflow ${conclusion}`, summary: withExcerpt(`GitHub workflow run ${outcome.run.html_url || dispatched.htmlUrl} completed: ${conclusion}`, why?.summary) }, owned),
+        reports.finalReport(
+          run.runId,
+          {
+            ...linkOf(dispatched),
+            ...nodeOutput,
+            status,
+            statusLabel: `Workflow ${conclusion}`,
+            summary: withExcerpt(
+              `GitHub workflow run ${outcome.run.html_url || dispatched.htmlUrl} completed: ${conclusion}`,
+              why?.summary,
+            ),
+          },
+          owned,
+        ),
       ]);
       return;
     }
-    const cancelled = outcome.kind === 'timed_out' && settings.cancelOnTimeout && deps.cancellation ? await deps.cancellation.onTimeout(followed, signal) : undefined;
+    const cancelled =
+      outcome.kind === 'timed_out' && settings.cancelOnTimeout && deps.cancellation
+        ? await deps.cancellation.onTimeout(followed, signal)
+        : undefined;
     const reason =
       outcome.kind === 'timed_out'
         ? `timed out waiting for the workflow run ${dispatched.htmlUrl} to complete after ${settings.maxWaitMs / 1000}s (last status: ${outcome.lastStatus ?? 'unknown'}); ${cancelled === undefined ? 'the GitHub run was left alone' : `cancelling the GitHub run: ${cancelled.replace('_', ' ')}`}`
@@ -85,7 +115,17 @@ export function createRunTracker(
       scope.log.warn(reason);
       await Promise.all([
         reporter.send(run.runId, { kind: 'log', log: { message: reason, level: 'WARN' } }, owned),
-        reporter.send(run.runId, { kind: 'patch', patch: { ...linkOf(dispatched), statusLabel: `${COMPLETED_LABEL_PREFIX}: ${outcome.kind === 'timed_out' ? 'timed out' : 'run gone'}` } }, owned),
+        reporter.send(
+          run.runId,
+          {
+            kind: 'patch',
+            patch: {
+              ...linkOf(dispatched),
+              statusLabel: `${COMPLETED_LABEL_PREFIX}: ${outcome.kind === 'timed_out' ? 'timed out' : 'run gone'}`,
+            },
+          },
+          owned,
+        ),
       ]);
       return;
     }

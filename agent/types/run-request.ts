@@ -27,7 +27,13 @@ export interface RunRequest {
 }
 
 /** The action types an executor exists for (agent/actions/registry.ts registers one each). */
-export const ACTION_TYPES = ['dispatch_workflow', 'create_pull_request', 'create_issue', 'create_pr_comment', 'close_pull_request'] as const;
+export const ACTION_TYPES = [
+  'dispatch_workflow',
+  'create_pull_request',
+  'create_issue',
+  'create_pr_comment',
+  'close_pull_request',
+] as const;
 export type ActionType = (typeof ACTION_TYPES)[number];
 
 /**

@@ -7,13 +7,20 @@ import { type AgentProcess, metricValue, startAgentProcess } from '../stack/agen
 import { DEFAULT_INSTALLATION, type LocalStack, isFinal, startLocalStack } from '../stack/local-stack.js';
 import { checkTraffic } from '../sim/port/traffic-check.js';
 
-const props = (workflow: string, extra: Record<string, unknown> = {}) => ({ org: 'acme', repo: 'infra', workflow, workflowInputs: { service: 'api' }, ...extra });
+const props = (workflow: string, extra: Record<string, unknown> = {}) => ({
+  org: 'acme',
+  repo: 'infra',
+  workflow,
+  workflowInputs: { service: 'api' },
+  ...extra,
+});
 /** The HTTPS intake alone, quick to claim, with a short claim window so re-offers happen within a test. */
 export const HTTPS_ONLY = {
   kafka: { enabled: false },
   portApi: { enabled: true, claimIntervalSeconds: 0.2, visibilityTimeoutMs: 10_000, leaseSeconds: 20, rediscoveryIntervalSeconds: 1 },
 };
-const dispatchesFor = (stack: LocalStack, runId: string) => stack.ghes.dispatches().filter((d) => d.status < 300 && d.inputs.port_run_id === runId);
+const dispatchesFor = (stack: LocalStack, runId: string) =>
+  stack.ghes.dispatches().filter((d) => d.status < 300 && d.inputs.port_run_id === runId);
 
 describe('HTTPS intake only: no Kafka connection, no Kafka credentials', () => {
   let stack: LocalStack;
@@ -21,7 +28,10 @@ describe('HTTPS intake only: no Kafka connection, no Kafka credentials', () => {
   before(async () => {
     stack = await startLocalStack({ ghes: { version: '3.21.0' }, port: { recordResponses: true } });
     // Port would hand out Kafka credentials, but the agent must never ask for them.
-    agent = await startAgentProcess(stack, { auth: 'app', overrides: { ...HTTPS_ONLY, policy: { allow: [{ org: 'acme', repo: 'infra' }] } } });
+    agent = await startAgentProcess(stack, {
+      auth: 'app',
+      overrides: { ...HTTPS_ONLY, policy: { allow: [{ org: 'acme', repo: 'infra' }] } },
+    });
     await agent.waitReady();
   });
   after(async () => {
@@ -39,7 +49,9 @@ describe('HTTPS intake only: no Kafka connection, no Kafka credentials', () => {
   });
 
   test('an INTEGRATION_ACTION run: claimed, dispatched once, acknowledged once, reported SUCCESS', async () => {
-    const run = stack.createIntegrationRun(props('deploy.yml', { workflowInputs: { ref: 'release', service: { name: 'web', replicas: 3 } } }));
+    const run = stack.createIntegrationRun(
+      props('deploy.yml', { workflowInputs: { ref: 'release', service: { name: 'web', replicas: 3 } } }),
+    );
     const done = await stack.waitForRun(run.id, isFinal);
     assert.equal(done.status, 'SUCCESS');
     assert.match(String(done.link), /\/acme\/infra\/actions\/runs\/\d+$/);
@@ -70,13 +82,19 @@ describe('HTTPS intake only: no Kafka connection, no Kafka credentials', () => {
     const f = await stack.waitForRun(failed.id, isFinal);
     assert.equal(f.result, 'FAILED');
     assert.equal(dispatchesFor(stack, ok.id).length, 1);
-    assert.equal(stack.port.requests().filter((r) => r.route.startsWith('/v1/actions/runs/:id') && r.path.includes('wfnr_')).length, 0, 'never on the action routes');
+    assert.equal(
+      stack.port.requests().filter((r) => r.route.startsWith('/v1/actions/runs/:id') && r.path.includes('wfnr_')).length,
+      0,
+      'never on the action routes',
+    );
   });
 
   test('refusals: policy, an unsupported action type, invalid properties, a missing workflow — each FAILURE, acknowledged, never dispatched', async () => {
     stack.ghes.addRepo({ owner: 'acme', name: 'elsewhere', defaultBranch: 'main' });
     const policy = stack.createIntegrationRun({ org: 'acme', repo: 'elsewhere', workflow: 'deploy.yml' });
-    const unsupported = stack.createIntegrationRun(props('deploy.yml'), { integrationActionType: 'update_repo_external_custom_properties' });
+    const unsupported = stack.createIntegrationRun(props('deploy.yml'), {
+      integrationActionType: 'update_repo_external_custom_properties',
+    });
     const invalid = stack.createIntegrationRun(props('../../etc/passwd'));
     const missing = stack.createIntegrationRun(props('nope.yml'));
     const nodePolicy = stack.createIntegrationRun({ org: 'acme', repo: 'elsewhere', workflow: 'deploy.yml' }, { kind: 'workflow-node' });
@@ -140,7 +158,18 @@ describe('HTTPS intake only: no Kafka connection, no Kafka credentials', () => {
   test("the HTTPS intake's requests and Port's answers fit the schemas (Port's description, Ocean's and port-agent's clients)", () => {
     const { problems, seen } = checkTraffic(stack.port);
     assert.deepEqual(problems.slice(0, 20), []);
-    for (const k of ['POST /v1/actions/runs/claim-pending 200', 'PATCH /v1/actions/runs/ack 200', 'PATCH /v1/actions/runs/ack 409', 'POST /v1/workflows/runs/claim-pending 200', 'PATCH /v1/workflows/runs/ack 200', 'PATCH /v1/workflows/nodes/runs/:id 200', 'POST /v1/workflows/nodes/runs/:id/logs 201', 'GET /v1/workflows/nodes/runs/:id 200', 'POST /v1/integration 200', 'GET /v1/integration/:id 404']) {
+    for (const k of [
+      'POST /v1/actions/runs/claim-pending 200',
+      'PATCH /v1/actions/runs/ack 200',
+      'PATCH /v1/actions/runs/ack 409',
+      'POST /v1/workflows/runs/claim-pending 200',
+      'PATCH /v1/workflows/runs/ack 200',
+      'PATCH /v1/workflows/nodes/runs/:id 200',
+      'POST /v1/workflows/nodes/runs/:id/logs 201',
+      'GET /v1/workflows/nodes/runs/:id 200',
+      'POST /v1/integration 200',
+      'GET /v1/integration/:id 404',
+    ]) {
       assert.ok(seen.has(k), `the flows exercised ${k}: ${[...seen].join(', ')}`);
     }
   });
@@ -173,7 +202,10 @@ describe('both intakes side by side', () => {
 
   test('a GITHUB run on Kafka, a wfnr_ run on Kafka and an INTEGRATION_ACTION run: each reported on its routes', async () => {
     const kafkaRun = await stack.publish({ type: 'GITHUB', org: 'acme', repo: 'infra', workflow: 'deploy.yml', workflowInputs: {} });
-    const kafkaNode = await stack.publish({ type: 'GITHUB', org: 'acme', repo: 'infra', workflow: 'fail.yml', workflowInputs: {} }, { kind: 'workflow-node' });
+    const kafkaNode = await stack.publish(
+      { type: 'GITHUB', org: 'acme', repo: 'infra', workflow: 'fail.yml', workflowInputs: {} },
+      { kind: 'workflow-node' },
+    );
     const claimed = stack.createIntegrationRun(props('deploy.yml'));
     assert.equal((await stack.waitForRun(kafkaRun.id, isFinal)).status, 'SUCCESS');
     const node = await stack.waitForRun(kafkaNode.id, isFinal);
@@ -196,7 +228,10 @@ describe('refusals at start: exit 2 with what Port expects', () => {
 
   const startsAndFails = async (overrides: Record<string, Record<string, unknown>>, setup?: () => () => void): Promise<string> => {
     const undo = setup?.();
-    const agent = await startAgentProcess(stack, { auth: 'app', overrides: { ...HTTPS_ONLY, ...overrides, portApi: { ...HTTPS_ONLY.portApi, ...overrides.portApi } } });
+    const agent = await startAgentProcess(stack, {
+      auth: 'app',
+      overrides: { ...HTTPS_ONLY, ...overrides, portApi: { ...HTTPS_ONLY.portApi, ...overrides.portApi } },
+    });
     try {
       assert.equal(await agent.waitExit(60_000), 2, agent.output().slice(-2000));
       return agent.output();

@@ -28,7 +28,15 @@ import { virtualClock } from './virtual-clock.js';
 
 const RUN_ID = 'r_action0000000001';
 const BOT = 'ghes-agent[bot]';
-const ALLOW_ALL: PolicyRule[] = [{ org: 'acme', repo: 'infra', workflow: '*', refs: [], actions: ['create_pull_request', 'create_issue', 'create_pr_comment', 'close_pull_request'] }];
+const ALLOW_ALL: PolicyRule[] = [
+  {
+    org: 'acme',
+    repo: 'infra',
+    workflow: '*',
+    refs: [],
+    actions: ['create_pull_request', 'create_issue', 'create_pr_comment', 'close_pull_request'],
+  },
+];
 
 const PR_PROPS = { org: 'acme', repo: 'infra', title: 'Bump api', head: 'bump-api', base: 'main', body: 'Why: CVE', draft: true };
 const ISSUE_PROPS = { org: 'acme', repo: 'infra', title: 'Rotate keys', body: 'Please rotate', labels: ['ops'] };
@@ -55,9 +63,19 @@ function fakeGhes(events: string[]) {
     async createPullRequest(owner, repo, body) {
       events.push(`ghes POST pulls ${JSON.stringify(body)}`);
       if (pulls.some((p) => p.open && p.head === body.head && p.base === body.base)) {
-        throw new AgentError('inputs', `creating a pull request in ${owner}/${repo}: 422 Validation Failed: A pull request already exists for acme:${body.head}.`, { retriable: false });
+        throw new AgentError(
+          'inputs',
+          `creating a pull request in ${owner}/${repo}: 422 Validation Failed: A pull request already exists for acme:${body.head}.`,
+          { retriable: false },
+        );
       }
-      const pr = { number: next++, htmlUrl: `https://ghes.example.com/${owner}/${repo}/pull/${next - 1}`, head: body.head, base: body.base, open: true };
+      const pr = {
+        number: next++,
+        htmlUrl: `https://ghes.example.com/${owner}/${repo}/pull/${next - 1}`,
+        head: body.head,
+        base: body.base,
+        open: true,
+      };
       pulls.push(pr);
       return { number: pr.number, htmlUrl: pr.htmlUrl };
     },
@@ -68,7 +86,12 @@ function fakeGhes(events: string[]) {
     },
     async createIssue(owner, repo, body) {
       events.push(`ghes POST issues ${JSON.stringify(body)}`);
-      const issue = { number: next++, htmlUrl: `https://ghes.example.com/${owner}/${repo}/issues/${next - 1}`, body: body.body, creator: BOT };
+      const issue = {
+        number: next++,
+        htmlUrl: `https://ghes.example.com/${owner}/${repo}/issues/${next - 1}`,
+        body: body.body,
+        creator: BOT,
+      };
       issues.push(issue);
       return { number: issue.number, htmlUrl: issue.htmlUrl };
     },
@@ -81,7 +104,13 @@ function fakeGhes(events: string[]) {
   const comments: Array<{ id: number; number: number; htmlUrl: string; body: string; creator: string }> = [];
   content.createIssueComment = async (owner, repo, number, body) => {
     events.push(`ghes POST comments #${number} ${JSON.stringify(body)}`);
-    const c = { id: 900 + comments.length, number, htmlUrl: `https://ghes.example.com/${owner}/${repo}/pull/${number}#issuecomment-${900 + comments.length}`, body, creator: BOT };
+    const c = {
+      id: 900 + comments.length,
+      number,
+      htmlUrl: `https://ghes.example.com/${owner}/${repo}/pull/${number}#issuecomment-${900 + comments.length}`,
+      body,
+      creator: BOT,
+    };
     comments.push(c);
     return { number, id: c.id, htmlUrl: c.htmlUrl };
   };
@@ -100,11 +129,15 @@ function fakeGhes(events: string[]) {
   return { content, pulls, issues, comments };
 }
 
-function harness(opts: { record?: Partial<PortRun>; policy?: PolicyRule[]; version?: Version; runId?: string; dispatchByMs?: number } = {}) {
+function harness(
+  opts: { record?: Partial<PortRun>; policy?: PolicyRule[]; version?: Version; runId?: string; dispatchByMs?: number } = {},
+) {
   const runId = opts.runId ?? RUN_ID;
   const { clock, runUntil } = virtualClock();
   const events: string[] = [];
-  const records = new Map<string, PortRun>([[runId, { id: runId, status: 'IN_PROGRESS', statusLabel: null, link: null, externalRunId: null, ...opts.record }]]);
+  const records = new Map<string, PortRun>([
+    [runId, { id: runId, status: 'IN_PROGRESS', statusLabel: null, link: null, externalRunId: null, ...opts.record }],
+  ]);
   const sent: Report[] = [];
   const port = { getRun: async (id: string) => (records.has(id) ? { ...records.get(id)! } : undefined) } as unknown as PortRunApi;
   const reporter: Reporter = {
@@ -120,9 +153,18 @@ function harness(opts: { record?: Partial<PortRun>; policy?: PolicyRule[]; versi
   };
   const ghes = fakeGhes(events);
   // The workflow API is never touched by these types: any call fails the test.
-  const api = new Proxy({}, { get: (_t, name) => () => assert.fail(`GithubApi.${String(name)} called for a non-workflow action`) }) as unknown as GithubApi;
+  const api = new Proxy(
+    {},
+    { get: (_t, name) => () => assert.fail(`GithubApi.${String(name)} called for a non-workflow action`) },
+  ) as unknown as GithubApi;
   const watcher: RunWatcher = { watch: async () => assert.fail('nothing to track'), size: () => 0 };
-  const logger: Logger = { child: () => logger, warn: () => undefined, info: () => undefined, error: () => undefined, debug: () => undefined } as unknown as Logger;
+  const logger: Logger = {
+    child: () => logger,
+    warn: () => undefined,
+    info: () => undefined,
+    error: () => undefined,
+    debug: () => undefined,
+  } as unknown as Logger;
   const metrics = createMetrics({ defaultMetrics: false });
   const settings: ProcessorSettings = {
     ghesUrls: ['https://ghes.example.com'],
@@ -140,7 +182,15 @@ function harness(opts: { record?: Partial<PortRun>; policy?: PolicyRule[]; versi
     api,
     watcher,
     dispatchSlots: new Semaphore(1),
-    dispatch: { api, clock, logger, locks: new KeyedMutex(), learned: { noRunIdInput: new Set(), runDetails: true }, correlationTimeoutMs: 60_000, actor: BOT },
+    dispatch: {
+      api,
+      clock,
+      logger,
+      locks: new KeyedMutex(),
+      learned: { noRunIdInput: new Set(), runDetails: true },
+      correlationTimeoutMs: 60_000,
+      actor: BOT,
+    },
     version: opts.version ?? [3, 19, 0],
     metrics,
     logger,
@@ -148,10 +198,18 @@ function harness(opts: { record?: Partial<PortRun>; policy?: PolicyRule[]; versi
     content: ghes.content,
     actor: BOT,
   });
-  const ctx: RunContext = { intake: 'port-api', where: { claim: 1 }, writtenAtMs: clock.now(), ...(opts.dispatchByMs !== undefined ? { dispatchBy: clock.now() + opts.dispatchByMs } : {}) };
+  const ctx: RunContext = {
+    intake: 'port-api',
+    where: { claim: 1 },
+    writtenAtMs: clock.now(),
+    ...(opts.dispatchByMs !== undefined ? { dispatchBy: clock.now() + opts.dispatchByMs } : {}),
+  };
   async function run(req: RunRequest): Promise<void> {
     let done = false;
-    const handled = processor.job(req, ctx).handle(new AbortController().signal, new AbortController().signal).finally(() => (done = true));
+    const handled = processor
+      .job(req, ctx)
+      .handle(new AbortController().signal, new AbortController().signal)
+      .finally(() => (done = true));
     await runUntil(() => done);
     await handled;
   }
@@ -170,10 +228,13 @@ function harness(opts: { record?: Partial<PortRun>; policy?: PolicyRule[]; versi
     return done ? handled : new Error('still running after every timer ran');
   }
   const counted = async (outcome: string) => {
-    const m = new RegExp(`ghes_agent_messages_total\\{outcome="${outcome}",intake="port-api"\\} (\\d+)`).exec(await metrics.registry.metrics());
+    const m = new RegExp(`ghes_agent_messages_total\\{outcome="${outcome}",intake="port-api"\\} (\\d+)`).exec(
+      await metrics.registry.metrics(),
+    );
     return m ? Number(m[1]) : 0;
   };
-  const final = () => sent.filter((r) => r.kind === 'patch' && r.patch.status !== undefined).map((r) => (r.kind === 'patch' ? r.patch : undefined));
+  const final = () =>
+    sent.filter((r) => r.kind === 'patch' && r.patch.status !== undefined).map((r) => (r.kind === 'patch' ? r.patch : undefined));
   return { run, runRejected, events, records, ghes, sent, counted, final };
 }
 
@@ -212,7 +273,7 @@ describe('create_pull_request (ocean create_pull_request_executor.py)', () => {
     assert.equal(await h.counted('invalid'), 1);
   });
 
-  it('GitHub\'s 422 for a pull request that already exists (opened by someone else) ends FAILURE with its message', async () => {
+  it("GitHub's 422 for a pull request that already exists (opened by someone else) ends FAILURE with its message", async () => {
     const h = harness();
     await h.ghes.content.createPullRequest('acme', 'infra', { title: 'someone else', head: 'bump-api', base: 'main' });
     h.events.length = 0;
@@ -246,7 +307,7 @@ describe('create_pull_request (ocean create_pull_request_executor.py)', () => {
 });
 
 describe('create_issue (ocean create_issue_executor.py)', () => {
-  it('creates the issue with the run\'s marker in its body, intent label first, and reports Ocean\'s message', async () => {
+  it("creates the issue with the run's marker in its body, intent label first, and reports Ocean's message", async () => {
     const h = harness();
     await h.run(request(issue()));
     const intent = h.events.findIndex((e) => e === 'port PATCH {"statusLabel":"Creating issue"}');
@@ -275,9 +336,14 @@ describe('create_issue (ocean create_issue_executor.py)', () => {
     assert.equal(h.final()[0]?.status, 'SUCCESS');
   });
 
-  it('an issue someone else planted with the run\'s marker is not taken for the run\'s (looked for among the agent\'s own)', async () => {
+  it("an issue someone else planted with the run's marker is not taken for the run's (looked for among the agent's own)", async () => {
     const h = harness({ record: { statusLabel: 'Creating issue' } });
-    h.ghes.issues.push({ number: 99, htmlUrl: 'https://ghes.example.com/acme/infra/issues/99', body: `<!-- port-run: ${RUN_ID} -->`, creator: 'mallory' });
+    h.ghes.issues.push({
+      number: 99,
+      htmlUrl: 'https://ghes.example.com/acme/infra/issues/99',
+      body: `<!-- port-run: ${RUN_ID} -->`,
+      creator: 'mallory',
+    });
     await h.run(request(issue()));
     assert.equal(h.ghes.issues.length, 2);
     assert.doesNotMatch(String(h.final()[0]?.summary), /#99/);
@@ -318,9 +384,14 @@ describe('policy and GHES version for the new types (issues 23 and 24)', () => {
 
   it("Ocean's external custom-property types are refused: no GHES version documents the routes they write with", async () => {
     const h = harness();
-    await h.run(request({ type: 'update_repo_external_custom_properties', props: { org: 'acme', repo: 'infra', properties: { tier: '1' } } }));
+    await h.run(
+      request({ type: 'update_repo_external_custom_properties', props: { org: 'acme', repo: 'infra', properties: { tier: '1' } } }),
+    );
     assert.deepEqual(ghesCalls(h.events), []);
-    assert.match(String(h.final()[0]?.summary), /update_repo_external_custom_properties writes with routes \(PATCH \/orgs\/\{org\}\/properties\/installations\/values\) that no GHES version documents/);
+    assert.match(
+      String(h.final()[0]?.summary),
+      /update_repo_external_custom_properties writes with routes \(PATCH \/orgs\/\{org\}\/properties\/installations\/values\) that no GHES version documents/,
+    );
     assert.equal(await h.counted('unsupported'), 1);
   });
 
@@ -328,7 +399,10 @@ describe('policy and GHES version for the new types (issues 23 and 24)', () => {
     const h = harness();
     await h.run(request({ type: 'merge_pull_request', props: { org: 'acme', repo: 'infra', pull_number: 1 } }));
     assert.deepEqual(ghesCalls(h.events), []);
-    assert.match(String(h.final()[0]?.summary), /no executor for merge_pull_request \(it executes dispatch_workflow, create_pull_request, create_issue, create_pr_comment, close_pull_request\)/);
+    assert.match(
+      String(h.final()[0]?.summary),
+      /no executor for merge_pull_request \(it executes dispatch_workflow, create_pull_request, create_issue, create_pr_comment, close_pull_request\)/,
+    );
   });
 });
 
@@ -377,7 +451,7 @@ describe('an answer lost on the way back (issue 24, item 2)', () => {
   });
 });
 
-describe('the claim\'s lease bounds the retries of a write (issue 24, item 2)', () => {
+describe("the claim's lease bounds the retries of a write (issue 24, item 2)", () => {
   it('GHES answering 503 past the lease: the run is let go (LeaseExpired), no POST after the lease, no report', async () => {
     const h = harness({ dispatchByMs: 20_000 });
     h.ghes.content.createPullRequest = async () => {
@@ -393,7 +467,9 @@ describe('the claim\'s lease bounds the retries of a write (issue 24, item 2)', 
 });
 
 describe('create_pr_comment (ocean create_pr_comment_executor.py)', () => {
-  const comment = (props: Record<string, unknown> = { org: 'acme', repo: 'infra', prNumber: 7, body: 'LGTM from Port' }): ActionRequest => ({ type: 'create_pr_comment', props });
+  const comment = (
+    props: Record<string, unknown> = { org: 'acme', repo: 'infra', prNumber: 7, body: 'LGTM from Port' },
+  ): ActionRequest => ({ type: 'create_pr_comment', props });
 
   it('"Creating comment" before the POST; the comment carries the marker; Ocean\'s message and label', async () => {
     const h = harness();
@@ -404,7 +480,11 @@ describe('create_pr_comment (ocean create_pr_comment_executor.py)', () => {
     assert.equal(h.ghes.comments[0]?.body, `LGTM from Port\n\n<!-- port-run: ${RUN_ID} -->`);
     assert.equal(h.final()[0]?.summary, 'Comment created on pull request #7: https://ghes.example.com/acme/infra/pull/7#issuecomment-900');
     assert.equal(h.final()[0]?.statusLabel, 'Comment created');
-    assert.deepEqual(h.final()[0]?.nodeOutput, { number: 7, commentId: 900, url: 'https://ghes.example.com/acme/infra/pull/7#issuecomment-900' });
+    assert.deepEqual(h.final()[0]?.nodeOutput, {
+      number: 7,
+      commentId: 900,
+      url: 'https://ghes.example.com/acme/infra/pull/7#issuecomment-900',
+    });
   });
 
   it('prNumber that is not a number is refused, naming it, with no GHES request', async () => {
@@ -414,7 +494,7 @@ describe('create_pr_comment (ocean create_pr_comment_executor.py)', () => {
     assert.match(String(h.final()[0]?.summary), /prNumber is not a pull request number/);
   });
 
-  it('a crash between the write and its report: found by its marker among the agent\'s comments, no second comment', async () => {
+  it("a crash between the write and its report: found by its marker among the agent's comments, no second comment", async () => {
     const h = harness({ record: { statusLabel: 'Creating comment' } });
     await h.ghes.content.createIssueComment('acme', 'infra', 7, `LGTM from Port\n\n<!-- port-run: ${RUN_ID} -->`);
     h.events.length = 0;
@@ -434,7 +514,7 @@ describe('create_pr_comment (ocean create_pr_comment_executor.py)', () => {
 describe('close_pull_request (ocean close_pull_request_executor.py): idempotent, sent again after an interruption', () => {
   const close = (prNumber: unknown = 1): ActionRequest => ({ type: 'close_pull_request', props: { org: 'acme', repo: 'infra', prNumber } });
 
-  it('closes the pull request and reports Ocean\'s message', async () => {
+  it("closes the pull request and reports Ocean's message", async () => {
     const h = harness();
     await h.ghes.content.createPullRequest('acme', 'infra', { title: 't', head: 'x', base: 'main' });
     await h.run(request(close('1')));
@@ -451,7 +531,7 @@ describe('close_pull_request (ocean close_pull_request_executor.py): idempotent,
     assert.equal(h.final()[0]?.status, 'SUCCESS');
   });
 
-  it('GitHub\'s 404 for a pull request that does not exist ends FAILURE with Ocean-like wording', async () => {
+  it("GitHub's 404 for a pull request that does not exist ends FAILURE with Ocean-like wording", async () => {
     const h = harness();
     await h.run(request(close(42)));
     assert.match(String(h.final()[0]?.summary), /could not close pull request #42 in acme\/infra: .*404/);

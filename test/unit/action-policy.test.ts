@@ -50,7 +50,7 @@ policy:
 ${rule}`;
   const load = (text: string) => loadConfig({ argv: ['--config', '/etc/agent.yaml'], env: {}, readFile: () => text });
 
-  it('takes a rule\'s actions', () => {
+  it("takes a rule's actions", () => {
     const { config } = load(yaml('    - org: acme\n      actions: [create_pull_request, dispatch_workflow]\n'));
     assert.deepEqual(config.policy.allow[0]?.actions, ['create_pull_request', 'dispatch_workflow']);
   });
@@ -58,7 +58,11 @@ ${rule}`;
   it('refuses an action type no executor has, naming the ones there are', () => {
     assert.throws(
       () => load(yaml('    - org: acme\n      actions: [delete_repository]\n')),
-      (err: unknown) => err instanceof AgentError && /rule 0\.actions must be a non-empty list of action types \(dispatch_workflow, create_pull_request, create_issue, create_pr_comment, close_pull_request\)/.test(err.message),
+      (err: unknown) =>
+        err instanceof AgentError &&
+        /rule 0\.actions must be a non-empty list of action types \(dispatch_workflow, create_pull_request, create_issue, create_pr_comment, close_pull_request\)/.test(
+          err.message,
+        ),
     );
   });
 });
@@ -68,7 +72,12 @@ describe('claimed runs of the new types', () => {
     id: 'r_claim000000001',
     status: 'IN_PROGRESS',
     updatedAt: '2026-05-01T00:00:00Z',
-    payload: { type: 'INTEGRATION_ACTION', installationId: 'ghes', integrationActionType: type, integrationActionExecutionProperties: props },
+    payload: {
+      type: 'INTEGRATION_ACTION',
+      installationId: 'ghes',
+      integrationActionType: type,
+      integrationActionExecutionProperties: props,
+    },
   });
 
   it('a create_pull_request claim is a run for its executor, with org, repo and its properties', () => {
@@ -82,7 +91,7 @@ describe('claimed runs of the new types', () => {
     }
   });
 
-  it("a claim of another Ocean catalogue type reaches the processor (which says why it cannot run it); an unknown type is refused at decoding", () => {
+  it('a claim of another Ocean catalogue type reaches the processor (which says why it cannot run it); an unknown type is refused at decoding', () => {
     assert.equal(decodeClaimedRun(claimed('update_repo_external_custom_properties', { org: 'acme', repo: 'infra' }), 'action').kind, 'run');
     const d = decodeClaimedRun(claimed('delete_repository', { org: 'acme', repo: 'infra' }), 'action');
     assert.equal(d.kind === 'refuse' && d.outcome, 'unsupported');
@@ -94,14 +103,23 @@ describe('claimed runs of the new types', () => {
     if (d.kind === 'refuse') assert.match(d.reason, /repo is not a repository name/);
   });
 
-  it('a node run\'s output carries the number and URL next to the link', () => {
-    const body = nodePatchBody({ status: 'SUCCESS', link: 'https://ghes/acme/infra/pull/3', nodeOutput: { number: 3, url: 'https://ghes/acme/infra/pull/3' } });
+  it("a node run's output carries the number and URL next to the link", () => {
+    const body = nodePatchBody({
+      status: 'SUCCESS',
+      link: 'https://ghes/acme/infra/pull/3',
+      nodeOutput: { number: 3, url: 'https://ghes/acme/infra/pull/3' },
+    });
     assert.deepEqual(body.output, { workflowRunUrl: 'https://ghes/acme/infra/pull/3', number: 3, url: 'https://ghes/acme/infra/pull/3' });
   });
 
-  it('an action run\'s PATCH never carries the node output (Port\'s action-run API has no output)', async () => {
+  it("an action run's PATCH never carries the node output (Port's action-run API has no output)", async () => {
     const bodies: unknown[] = [];
-    const http = { call: async (_op: string, _m: string, _p: string, o?: { body?: unknown }) => (bodies.push(o?.body), { ok: true, status: 200, json: async () => ({}), text: async () => '' }) } as unknown as PortHttp;
+    const http = {
+      call: async (_op: string, _m: string, _p: string, o?: { body?: unknown }) => (
+        bodies.push(o?.body),
+        { ok: true, status: 200, json: async () => ({}), text: async () => '' }
+      ),
+    } as unknown as PortHttp;
     await createPortClient({ http }).patchRun('r_abc', { status: 'SUCCESS', link: 'https://ghes/x/pull/3', nodeOutput: { number: 3 } });
     assert.deepEqual(bodies, [{ status: 'SUCCESS', link: 'https://ghes/x/pull/3' }]);
   });

@@ -16,7 +16,14 @@ const actionRun = (props: Record<string, unknown> = {}, extra: Record<string, un
     type: 'INTEGRATION_ACTION',
     installationId: 'ghes-agent',
     integrationActionType: 'dispatch_workflow',
-    integrationActionExecutionProperties: { org: 'acme', repo: 'infra', workflow: 'deploy.yml', workflowInputs: { ref: 'main', env: 'prod' }, reportWorkflowStatus: true, ...props },
+    integrationActionExecutionProperties: {
+      org: 'acme',
+      repo: 'infra',
+      workflow: 'deploy.yml',
+      workflowInputs: { ref: 'main', env: 'prod' },
+      reportWorkflowStatus: true,
+      ...props,
+    },
   },
   ...extra,
 });
@@ -28,7 +35,13 @@ const nodeRun = (where: 'config' | 'node', props: Record<string, unknown> = {}) 
     integrationInvocationType: 'dispatch_workflow',
     integrationActionExecutionProperties: { org: 'acme', repo: 'infra', workflow: 'deploy.yml', ...props },
   };
-  return { identifier: 'wfnr_xyz', nodeUid: 'node-1', status: 'IN_PROGRESS', output: { statusLabel: 'Dispatching workflow' }, ...(where === 'config' ? { config } : { node: { config } }) };
+  return {
+    identifier: 'wfnr_xyz',
+    nodeUid: 'node-1',
+    status: 'IN_PROGRESS',
+    output: { statusLabel: 'Dispatching workflow' },
+    ...(where === 'config' ? { config } : { node: { config } }),
+  };
 };
 
 describe('decodeClaimedRun', () => {
@@ -36,7 +49,16 @@ describe('decodeClaimedRun', () => {
     const d = decodeClaimedRun(actionRun(), 'action');
     assert.equal(d.kind, 'run');
     if (d.kind !== 'run') return;
-    assert.deepEqual(d.run, { runId: 'r_abc123', runKind: 'action', org: 'acme', repo: 'infra', workflow: 'deploy.yml', workflowInputs: { ref: 'main', env: 'prod' }, reportWorkflowStatus: true, portPayload: undefined });
+    assert.deepEqual(d.run, {
+      runId: 'r_abc123',
+      runKind: 'action',
+      org: 'acme',
+      repo: 'infra',
+      workflow: 'deploy.yml',
+      workflowInputs: { ref: 'main', env: 'prod' },
+      reportWorkflowStatus: true,
+      portPayload: undefined,
+    });
     assert.equal(d.fairnessKey, 'deploy');
     assert.equal(d.record?.pendingExecution, true);
     assert.equal(d.record?.updatedAt, '2026-05-01T10:00:01.000Z');
@@ -69,12 +91,22 @@ describe('decodeClaimedRun', () => {
 
   it('refuses what it cannot execute, naming why: other action types, bad fields, deep nesting', () => {
     const cases: Array<[unknown, 'action' | 'workflow-node', RegExp, string]> = [
-      [actionRun({}, { payload: { ...actionRun().payload, integrationActionType: 'delete_repository' } }), 'action', /asks for "delete_repository", which no executor here handles/, 'unsupported'],
+      [
+        actionRun({}, { payload: { ...actionRun().payload, integrationActionType: 'delete_repository' } }),
+        'action',
+        /asks for "delete_repository", which no executor here handles/,
+        'unsupported',
+      ],
       [actionRun({ workflow: '../x' }), 'action', /workflow is not a workflow file name/, 'invalid'],
       [actionRun({ org: 'a b' }), 'action', /org is not a GitHub organization name/, 'invalid'],
       [actionRun({ workflowInputs: 'x' }), 'action', /workflowInputs is not an object/, 'invalid'],
       [actionRun({ reportWorkflowStatus: 'yes' }), 'action', /reportWorkflowStatus is not a boolean/, 'invalid'],
-      [actionRun({ workflowInputs: JSON.parse('{"a":'.repeat(70) + '1' + '}'.repeat(70)) as unknown }), 'action', /nested deeper than 64/, 'invalid'],
+      [
+        actionRun({ workflowInputs: JSON.parse('{"a":'.repeat(70) + '1' + '}'.repeat(70)) as unknown }),
+        'action',
+        /nested deeper than 64/,
+        'invalid',
+      ],
       [actionRun({}, { payload: { type: 'WEBHOOK', url: 'https://x' } }), 'action', /is not INTEGRATION_ACTION/, 'invalid'],
       [{ ...nodeRun('config'), config: undefined }, 'workflow-node', /has no config/, 'invalid'],
     ];
@@ -90,7 +122,10 @@ describe('decodeClaimedRun', () => {
 
   it('refuses repository and owner "." and ".." the same way as the Kafka intake (issue 23)', () => {
     for (const name of ['.', '..']) {
-      for (const [props, why] of [[{ repo: name }, /integrationActionExecutionProperties\.repo is not a repository name/], [{ org: name }, /integrationActionExecutionProperties\.org is not a GitHub organization name/]] as const) {
+      for (const [props, why] of [
+        [{ repo: name }, /integrationActionExecutionProperties\.repo is not a repository name/],
+        [{ org: name }, /integrationActionExecutionProperties\.org is not a GitHub organization name/],
+      ] as const) {
         const d = decodeClaimedRun(actionRun(props), 'action');
         assert.equal(d.kind, 'refuse', `${JSON.stringify(props)} refused`);
         if (d.kind === 'refuse') assert.match(d.reason, why);

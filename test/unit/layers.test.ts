@@ -63,7 +63,8 @@ function forbiddenImports(graph: Map<string, string[]>): string[] {
     for (const target of targets) {
       if (floorOf(target) > floorOf(file)) wrong.push(`${file} (floor ${floorOf(file)}) imports ${target} (floor ${floorOf(target)})`);
       for (const [a, b] of APART) {
-        if ((a.test(file) && b.test(target)) || (b.test(file) && a.test(target))) wrong.push(`${file} imports ${target}: the two are kept apart`);
+        if ((a.test(file) && b.test(target)) || (b.test(file) && a.test(target)))
+          wrong.push(`${file} imports ${target}: the two are kept apart`);
       }
     }
   }
@@ -94,7 +95,9 @@ const agentGraph = () => graphOf(new Map(sources().map((f) => [f, readFileSync(p
 describe('layers: who may import whom (issue 25)', () => {
   it('every import of the agent resolves to one of its files', () => {
     const graph = agentGraph();
-    const missing = [...graph].flatMap(([file, targets]) => targets.filter((t) => !graph.has(t)).map((t) => `${file} imports ${t}, which does not exist`));
+    const missing = [...graph].flatMap(([file, targets]) =>
+      targets.filter((t) => !graph.has(t)).map((t) => `${file} imports ${t}, which does not exist`),
+    );
     assert.deepEqual(missing, []);
   });
 
@@ -103,7 +106,10 @@ describe('layers: who may import whom (issue 25)', () => {
   });
 
   it('no circle anywhere', () => {
-    assert.deepEqual(circles(agentGraph()).map((c) => c.join(' -> ')), []);
+    assert.deepEqual(
+      circles(agentGraph()).map((c) => c.join(' -> ')),
+      [],
+    );
   });
 
   it('the checks themselves see a circle, an upward import and a crossing between github/ and port/', () => {
@@ -115,7 +121,13 @@ describe('layers: who may import whom (issue 25)', () => {
         ['github/d.ts', "export { w } from '../port/a.js';"],
       ]),
     );
-    assert.deepEqual(circles(graph).map((c) => c.join(' -> ')), ['port/a.ts -> port/b.ts -> port/a.ts', 'github/d.ts -> port/a.ts -> port/b.ts -> run/c.ts -> github/d.ts']);
-    assert.deepEqual(forbiddenImports(graph), ['port/b.ts (floor 2) imports run/c.ts (floor 3)', 'github/d.ts imports port/a.ts: the two are kept apart']);
+    assert.deepEqual(
+      circles(graph).map((c) => c.join(' -> ')),
+      ['port/a.ts -> port/b.ts -> port/a.ts', 'github/d.ts -> port/a.ts -> port/b.ts -> run/c.ts -> github/d.ts'],
+    );
+    assert.deepEqual(forbiddenImports(graph), [
+      'port/b.ts (floor 2) imports run/c.ts (floor 3)',
+      'github/d.ts imports port/a.ts: the two are kept apart',
+    ]);
   });
 });

@@ -52,9 +52,17 @@ const request = (over: Partial<RunRequest> = {}): RunRequest => ({
 type Line = { level: string; message: string; fields: Record<string, unknown> };
 
 /** Everything the processor is built from, faked; `watch` decides how the tracked run ends. */
-function harness(opts: { record?: PortRun; watch?: (run: WatchedRun, hooks: WatchHooks, sleep: (ms: number) => Promise<void>) => Promise<WatchOutcome>; settings?: ProcessorSettings } = {}) {
+function harness(
+  opts: {
+    record?: PortRun;
+    watch?: (run: WatchedRun, hooks: WatchHooks, sleep: (ms: number) => Promise<void>) => Promise<WatchOutcome>;
+    settings?: ProcessorSettings;
+  } = {},
+) {
   const { clock, runUntil } = virtualClock();
-  const records = new Map<string, PortRun>([[RUN_ID, opts.record ?? { id: RUN_ID, status: 'IN_PROGRESS', statusLabel: null, link: null, externalRunId: null }]]);
+  const records = new Map<string, PortRun>([
+    [RUN_ID, opts.record ?? { id: RUN_ID, status: 'IN_PROGRESS', statusLabel: null, link: null, externalRunId: null }],
+  ]);
   const sent: Report[] = [];
   const github: string[] = [];
   const watched: WatchedRun[] = [];
@@ -89,7 +97,12 @@ function harness(opts: { record?: PortRun; watch?: (run: WatchedRun, hooks: Watc
   };
   const api = {
     repo: async (org: string, repo: string) => (github.push(`repo ${org}/${repo}`), REPO),
-    dispatch: async (org: string, repo: string, workflow: string, body: { ref: string; inputs: Record<string, unknown>; return_run_details?: boolean }) => {
+    dispatch: async (
+      org: string,
+      repo: string,
+      workflow: string,
+      body: { ref: string; inputs: Record<string, unknown>; return_run_details?: boolean },
+    ) => {
       github.push(`dispatch ${org}/${repo} ${workflow} ${body.ref} ${JSON.stringify(body.inputs)} details=${body.return_run_details}`);
       return { status: 200, runId: GH_RUN, htmlUrl: GH_URL };
     },
@@ -105,8 +118,17 @@ function harness(opts: { record?: PortRun; watch?: (run: WatchedRun, hooks: Watc
   };
   // A child logger's lines carry its fields, as winston's do.
   const loggerWith = (base: Record<string, unknown>): Logger => {
-    const at = (level: string) => (message: string, fields: Record<string, unknown> = {}) => void lines.push({ level, message, fields: { ...base, ...fields } });
-    return { child: (more: Record<string, unknown>) => loggerWith({ ...base, ...more }), warn: at('warn'), info: at('info'), error: at('error'), debug: at('debug') } as unknown as Logger;
+    const at =
+      (level: string) =>
+      (message: string, fields: Record<string, unknown> = {}) =>
+        void lines.push({ level, message, fields: { ...base, ...fields } });
+    return {
+      child: (more: Record<string, unknown>) => loggerWith({ ...base, ...more }),
+      warn: at('warn'),
+      info: at('info'),
+      error: at('error'),
+      debug: at('debug'),
+    } as unknown as Logger;
   };
   const logger = loggerWith({});
   const metrics = createMetrics({ defaultMetrics: false });
@@ -118,7 +140,15 @@ function harness(opts: { record?: PortRun; watch?: (run: WatchedRun, hooks: Watc
     api,
     watcher,
     dispatchSlots: new Semaphore(1),
-    dispatch: { api, clock, logger, locks: new KeyedMutex(), learned: { noRunIdInput: new Set(), runDetails: true }, correlationTimeoutMs: 60_000, actor: ACTOR },
+    dispatch: {
+      api,
+      clock,
+      logger,
+      locks: new KeyedMutex(),
+      learned: { noRunIdInput: new Set(), runDetails: true },
+      correlationTimeoutMs: 60_000,
+      actor: ACTOR,
+    },
     version: [3, 21, 0],
     metrics,
     logger,
@@ -133,10 +163,17 @@ function harness(opts: { record?: PortRun; watch?: (run: WatchedRun, hooks: Watc
     await handled;
   }
   const counted = async (outcome: string, intake = 'kafka') => {
-    const m = new RegExp(`ghes_agent_messages_total\\{outcome="${outcome}",intake="${intake}"\\} (\\d+)`).exec(await metrics.registry.metrics());
+    const m = new RegExp(`ghes_agent_messages_total\\{outcome="${outcome}",intake="${intake}"\\} (\\d+)`).exec(
+      await metrics.registry.metrics(),
+    );
     return m ? Number(m[1]) : 0;
   };
-  const ctx = (over: Partial<RunContext> = {}): RunContext => ({ intake: 'kafka', where: { topic: 't', partition: 0, offset: '1' }, writtenAtMs: clock.now(), ...over });
+  const ctx = (over: Partial<RunContext> = {}): RunContext => ({
+    intake: 'kafka',
+    where: { topic: 't', partition: 0, offset: '1' },
+    writtenAtMs: clock.now(),
+    ...over,
+  });
   return { processor, drive, ctx, records, sent, github, watched, lines, metrics, counted, clock };
 }
 
@@ -155,7 +192,7 @@ const patches = (sent: Report[]) => sent.flatMap((r) => (r.kind === 'patch' ? [r
 const logs = (sent: Report[]) => sent.flatMap((r) => (r.kind === 'log' ? [r.log.message] : []));
 
 describe('the message processor against fakes (issue 25): one run, one scope', () => {
-  it('a workflow-node run ends with the conclusion for its node output, as Ocean\'s does (ocean PR #3980; issue 24)', async () => {
+  it("a workflow-node run ends with the conclusion for its node output, as Ocean's does (ocean PR #3980; issue 24)", async () => {
     const t = harness();
     await t.drive(t.processor.job(request({ runKind: 'workflow-node' }), t.ctx()));
     const final = patches(t.sent).find((p) => p.status !== undefined);
@@ -166,15 +203,32 @@ describe('the message processor against fakes (issue 25): one run, one scope', (
     const t = harness();
     await t.drive(t.processor.job(request(), t.ctx()));
 
-    assert.deepEqual(t.github, [`repo acme/infra`, `dispatch acme/infra deploy.yml refs/heads/main {"service":"api","port_run_id":"${RUN_ID}"} details=true`]);
-    assert.deepEqual(t.watched.map((w) => ({ portRunId: w.portRunId, ghRunId: w.ghRunId, fresh: w.fresh })), [{ portRunId: RUN_ID, ghRunId: GH_RUN, fresh: true }]);
+    assert.deepEqual(t.github, [
+      `repo acme/infra`,
+      `dispatch acme/infra deploy.yml refs/heads/main {"service":"api","port_run_id":"${RUN_ID}"} details=true`,
+    ]);
+    assert.deepEqual(
+      t.watched.map((w) => ({ portRunId: w.portRunId, ghRunId: w.ghRunId, fresh: w.fresh })),
+      [{ portRunId: RUN_ID, ghRunId: GH_RUN, fresh: true }],
+    );
     const externalRunId = `gh_${REPO.ownerId}_${REPO.id}_${GH_RUN}`;
     assert.deepEqual(patches(t.sent), [
       { statusLabel: 'Dispatching workflow' },
       { link: GH_URL, externalRunId, statusLabel: 'Workflow dispatched' },
-      { link: GH_URL, externalRunId, status: 'SUCCESS', statusLabel: 'Workflow success', summary: `GitHub workflow run ${GH_URL} completed: success` },
+      {
+        link: GH_URL,
+        externalRunId,
+        status: 'SUCCESS',
+        statusLabel: 'Workflow success',
+        summary: `GitHub workflow run ${GH_URL} completed: success`,
+      },
     ]);
-    assert.deepEqual(logs(t.sent), [`Dispatched acme/infra deploy.yml on main: ${GH_URL}`, 'Workflow run queued', 'Workflow run in progress', 'Workflow completed: success']);
+    assert.deepEqual(logs(t.sent), [
+      `Dispatched acme/infra deploy.yml on main: ${GH_URL}`,
+      'Workflow run queued',
+      'Workflow run in progress',
+      'Workflow completed: success',
+    ]);
     assert.equal(t.records.get(RUN_ID)?.status, 'SUCCESS');
     assert.equal(await t.counted('dispatched'), 1);
     const text = await t.metrics.registry.metrics();
@@ -182,24 +236,47 @@ describe('the message processor against fakes (issue 25): one run, one scope', (
     assert.match(text, /ghes_agent_runs_in_flight\{intake="kafka"\} 0/);
     // The run's own logger names it: its dispatch line carries the run, its repository and where it came from.
     const dispatchedLine = t.lines.find((l) => l.message.startsWith('Dispatched '));
-    assert.deepEqual(dispatchedLine?.fields, { component: 'processor', runId: RUN_ID, repo: 'acme/infra', workflow: 'deploy.yml', topic: 't', partition: 0, offset: '1', ghRunId: GH_RUN });
+    assert.deepEqual(dispatchedLine?.fields, {
+      component: 'processor',
+      runId: RUN_ID,
+      repo: 'acme/infra',
+      workflow: 'deploy.yml',
+      topic: 't',
+      partition: 0,
+      offset: '1',
+      ghRunId: GH_RUN,
+    });
   });
 
   it('a refusal: FAILURE with the reason, counted once under its outcome, nothing asked of GHES', async () => {
     const t = harness();
-    await t.drive(t.processor.refusal(RUN_ID, t.ctx(), 'invalid run message: invocationMethod.repo is not a repository name', 'invalid', { messageKeys: ['payload'] }));
+    await t.drive(
+      t.processor.refusal(RUN_ID, t.ctx(), 'invalid run message: invocationMethod.repo is not a repository name', 'invalid', {
+        messageKeys: ['payload'],
+      }),
+    );
 
     assert.deepEqual(t.github, []);
     assert.deepEqual(t.watched, []);
     assert.deepEqual(logs(t.sent), ['ghes-agent: invalid run message: invocationMethod.repo is not a repository name']);
-    assert.deepEqual(patches(t.sent), [{ status: 'FAILURE', summary: 'invalid run message: invocationMethod.repo is not a repository name', statusLabel: 'Failed' }]);
+    assert.deepEqual(patches(t.sent), [
+      { status: 'FAILURE', summary: 'invalid run message: invocationMethod.repo is not a repository name', statusLabel: 'Failed' },
+    ]);
     assert.equal(await t.counted('invalid'), 1);
     const warn = t.lines.find((l) => l.level === 'warn');
     assert.match(warn?.message ?? '', new RegExp(`run ${RUN_ID} failed: invalid run message`));
-    assert.deepEqual(warn?.fields, { component: 'processor', runId: RUN_ID, outcome: 'invalid', topic: 't', partition: 0, offset: '1', messageKeys: ['payload'] });
+    assert.deepEqual(warn?.fields, {
+      component: 'processor',
+      runId: RUN_ID,
+      outcome: 'invalid',
+      topic: 't',
+      partition: 0,
+      offset: '1',
+      messageKeys: ['payload'],
+    });
   });
 
-  it('a run the policy denies: FAILURE from Port\'s record, no GHES request at all, counted policy_denied', async () => {
+  it("a run the policy denies: FAILURE from Port's record, no GHES request at all, counted policy_denied", async () => {
     const t = harness();
     await t.drive(t.processor.job(request({ repo: 'payroll' }), t.ctx({ intake: 'port-api' })));
 
@@ -210,7 +287,13 @@ describe('the message processor against fakes (issue 25): one run, one scope', (
   });
 
   it('a claim whose record names its GitHub run: verified by a GET, handed off, tracked; never dispatched again', async () => {
-    const record: PortRun = { id: RUN_ID, status: 'IN_PROGRESS', statusLabel: 'Workflow dispatched', link: GH_URL, externalRunId: `gh_${REPO.ownerId}_${REPO.id}_${GH_RUN}` };
+    const record: PortRun = {
+      id: RUN_ID,
+      status: 'IN_PROGRESS',
+      statusLabel: 'Workflow dispatched',
+      link: GH_URL,
+      externalRunId: `gh_${REPO.ownerId}_${REPO.id}_${GH_RUN}`,
+    };
     const t = harness({ record });
     const handedOff: Array<{ link?: string; externalRunId?: string }> = [];
     const ctx = t.ctx({ intake: 'port-api', record, handOff: async (d) => (handedOff.push(d), true) });
@@ -225,12 +308,23 @@ describe('the message processor against fakes (issue 25): one run, one scope', (
   });
 
   it('a run that times out: FAILURE quoting the wait in seconds from settings in ms, the GitHub run left alone', async () => {
-    const t = harness({ settings: processorSettings({ ...configFor(settings), tracking: { cancelOnTimeout: false, maxWaitSeconds: 5400 } } as unknown as AgentConfig), watch: async () => ({ kind: 'timed_out', lastStatus: 'in_progress' }) });
+    const t = harness({
+      settings: processorSettings({
+        ...configFor(settings),
+        tracking: { cancelOnTimeout: false, maxWaitSeconds: 5400 },
+      } as unknown as AgentConfig),
+      watch: async () => ({ kind: 'timed_out', lastStatus: 'in_progress' }),
+    });
     await t.drive(t.processor.job(request(), t.ctx()));
 
     const last = patches(t.sent).at(-1);
     assert.equal(last?.status, 'FAILURE');
-    assert.match(last?.summary ?? '', new RegExp(`timed out waiting for the workflow run ${GH_URL} to complete after 5400s \\(last status: in_progress\\); the GitHub run was left alone`));
+    assert.match(
+      last?.summary ?? '',
+      new RegExp(
+        `timed out waiting for the workflow run ${GH_URL} to complete after 5400s \\(last status: in_progress\\); the GitHub run was left alone`,
+      ),
+    );
     assert.equal(await t.counted('timed_out'), 1);
     assert.match(await t.metrics.registry.metrics(), /ghes_agent_runs_timed_out_total\{intake="kafka"\} 1/);
   });
