@@ -2,6 +2,7 @@ import { isIP } from 'node:net';
 import convict from 'convict';
 import { parse as parseYaml } from 'yaml';
 import { AgentError } from '../errors.js';
+import { ACTION_TYPES } from '../types/run-request.js';
 import {
   type AgentConfig,
   INT_RANGES,
@@ -129,12 +130,12 @@ function registerFormats(): void {
   convict.addFormat({
     name: 'policy-rules',
     validate: (v: unknown) => {
-      if (!Array.isArray(v)) throw new Error('must be a list of {org, repo, workflow, refs} rules');
+      if (!Array.isArray(v)) throw new Error('must be a list of {org, repo, workflow, refs, actions} rules');
       v.forEach((rule: unknown, i) => {
         if (typeof rule !== 'object' || rule === null || Array.isArray(rule)) throw new Error(`rule ${i} must be an object`);
         for (const key of Object.keys(rule)) {
-          if (!['org', 'repo', 'workflow', 'refs'].includes(key))
-            throw new Error(`rule ${i} has unknown key "${key}" (allowed: org, repo, workflow, refs)`);
+          if (!['org', 'repo', 'workflow', 'refs', 'actions'].includes(key))
+            throw new Error(`rule ${i} has unknown key "${key}" (allowed: org, repo, workflow, refs, actions)`);
         }
         for (const key of ['org', 'repo', 'workflow'] as const) {
           const value = (rule as Record<string, unknown>)[key];
@@ -144,6 +145,13 @@ function registerFormats(): void {
         const refs = (rule as Record<string, unknown>).refs;
         if (refs !== undefined && (!Array.isArray(refs) || refs.some((r) => typeof r !== 'string' || r === ''))) {
           throw new Error(`rule ${i}.refs must be a list of glob strings`);
+        }
+        const actions = (rule as Record<string, unknown>).actions;
+        if (
+          actions !== undefined &&
+          (!Array.isArray(actions) || actions.length === 0 || actions.some((a) => !(ACTION_TYPES as readonly unknown[]).includes(a)))
+        ) {
+          throw new Error(`rule ${i}.actions must be a non-empty list of action types (${ACTION_TYPES.join(', ')})`);
         }
       });
     },
@@ -399,6 +407,7 @@ function resolve(c: AgentConfig, sources: ConfigSources): AgentConfig {
       repo: r.repo ?? '*',
       workflow: r.workflow ?? '*',
       refs: r.refs ?? [],
+      ...(r.actions ? { actions: r.actions } : {}),
     })),
   };
   const relay = {

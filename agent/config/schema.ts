@@ -311,7 +311,7 @@ export const schemaTree: Tree = {
   },
   policy: {
     allow: {
-      doc: 'Allowlist of {org, repo, workflow, refs} glob patterns; empty allows everything. JSON in env.',
+      doc: 'Allowlist of {org, repo, workflow, refs, actions} rules (globs; actions: the Port action types the rule allows, default ["dispatch_workflow"]; workflow and refs apply to dispatch_workflow only). Empty: dispatch_workflow everywhere, no other type. JSON in env.',
       format: 'policy-rules',
       default: [],
     },
@@ -387,11 +387,16 @@ export function leaves(tree: Tree = schemaTree, prefix = ''): Array<[string, Lea
   });
 }
 
+/** A rule that does not name its action types allows dispatch_workflow only (issue 24: upgrading changes nothing). */
+export const DEFAULT_POLICY_ACTION = 'dispatch_workflow';
+
 export interface PolicyRule {
   org: string;
   repo: string;
   workflow: string;
   refs: string[];
+  /** The Port action types (integrationActionType) the rule allows; dispatch_workflow alone when absent (evaluate-policy.ts). */
+  actions?: string[];
 }
 
 /** One relay policy rule (relay.policy), every absent list filled in by the loader. */

@@ -12,6 +12,7 @@ import { type ClockSkew, createClockSkew } from './clock-skew.js';
 import { type DispatchPacer, createDispatchGate, createDispatchPacer } from './dispatch-pacer.js';
 import type { DispatchContext } from './dispatch-workflow.js';
 import { type Version, parseVersion, supportsRunDetails } from './ghes-version.js';
+import { type ContentApi, createContentApi } from './content-api.js';
 import { type GithubApi, createGithubApi } from './github-api.js';
 import { createGithubClients } from './github-client.js';
 import { createLogArchiveFetch } from './log-archive-fetch.js';
@@ -19,6 +20,8 @@ import type { Mismatch } from './own-run.js';
 
 export interface GithubParts {
   api: GithubApi;
+  /** The writes of Ocean's other action types (issue 24: agent/actions/). */
+  content: ContentApi;
   /** GHES's clock minus the local one (clock-skew.ts). */
   skew: ClockSkew;
   /** Job logs from blob storage, without the GHES credentials. */
@@ -114,8 +117,11 @@ export async function buildGithub(
     actor,
     onRunNameMismatch,
   };
+  // Issue 24: the writes of Ocean's other action types, counted and watched like the API's calls.
+  const content = observeCalls(createContentApi({ clients, clock }), 'github', deps.dependencies);
   return {
     api,
+    content,
     skew,
     storageFetch,
     version,

@@ -1,4 +1,4 @@
-import type { PolicyRule } from '../config/schema.js';
+import { DEFAULT_POLICY_ACTION, type PolicyRule } from '../config/schema.js';
 import { globToRegExp } from './glob.js';
 
 export type PolicyVerdict = { allowed: true } | { allowed: false; reason: string };
@@ -33,10 +33,16 @@ function refMatches(pattern: string, ref: string, defaultBranch: string): boolea
 
 const describe = (r: PolicyRule) => `${r.org}/${r.repo}/${r.workflow}${r.refs.length ? ` refs [${r.refs.join(', ')}]` : ''}`;
 
+/** A rule read without its `actions` (tests, older callers) allows dispatch_workflow only. */
+const actionsOf = (r: PolicyRule) => r.actions ?? [DEFAULT_POLICY_ACTION];
+
 const targetRules = (rules: PolicyRule[], s: PolicyTarget) =>
   rules.filter(
     (r) =>
-      globToRegExp(r.org, true).test(s.org) && globToRegExp(r.repo, true).test(s.repo) && globToRegExp(r.workflow, false).test(s.workflow),
+      actionsOf(r).includes(DEFAULT_POLICY_ACTION) &&
+      globToRegExp(r.org, true).test(s.org) &&
+      globToRegExp(r.repo, true).test(s.repo) &&
+      globToRegExp(r.workflow, false).test(s.workflow),
   );
 
 /** The part of a subject known before anything is read from GHES: what the invocation names. */
@@ -71,5 +77,30 @@ export function evaluatePolicy(rules: PolicyRule[], s: PolicySubject): PolicyVer
   return {
     allowed: false,
     reason: `not allowed by this agent's policy: ref ${s.ref} of ${subject} is refused by rule ${target.map(describe).join('; ')}`,
+  };
+}
+
+/**
+ * The policy for an action type other than dispatch_workflow (issue 24): allowed only by a rule
+ * that names the type in its `actions` and whose org and repo match; `workflow` and `refs`
+ * speak of workflows and are not read. With no rules at all, no such type is allowed: an
+ * upgrade changes nothing for a user who did not ask for them. Who triggers it: any Port user
+ * who can run an action pointed at this installation; what stops them writing pull requests,
+ * issues or comments where the platform team did not allow it: this check, made before any GHES
+ * request for the run.
+ */
+export function evaluateAction(rules: PolicyRule[], s: { org: string; repo: string; action: string }): PolicyVerdict {
+  if (
+    rules.some((r) => actionsOf(r).includes(s.action) && globToRegExp(r.org, true).test(s.org) && globToRegExp(r.repo, true).test(s.repo))
+  )
+    return { allowed: true };
+  const named = rules.filter((r) => actionsOf(r).includes(s.action));
+  return {
+    allowed: false,
+    reason: `not allowed by this agent's policy: action ${s.action} on ${s.org}/${s.repo} ${
+      named.length
+        ? `matches no rule of policy.allow naming it (${named.map((r) => `${r.org}/${r.repo}`).join('; ')})`
+        : `is named by no rule of policy.allow (add it to a rule's "actions")`
+    }`,
   };
 }

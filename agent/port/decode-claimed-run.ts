@@ -1,6 +1,7 @@
 import type { RunRequest } from '../types/run-request.js';
 import type { RunKind } from './claim-api.js';
-import { MAX_DEPTH, decodeGithubInvocation, deeperThan } from './decode-message.js';
+import { type ActionRequest, OCEAN_ACTION_TYPES } from '../types/run-request.js';
+import { MAX_DEPTH, OWNER, REPO, decodeGithubInvocation, deeperThan } from './decode-message.js';
 import { nodeRunRecord } from './node-runs.js';
 import type { PortRun } from '../types/port-run.js';
 
@@ -15,7 +16,7 @@ export type ClaimedRun =
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const ACTION_ID = /^r_[A-Za-z0-9_-]{1,128}$/;
 const NODE_ID = /^wfnr_[A-Za-z0-9_-]{1,128}$/;
-/** The only integration action type this agent executes (Ocean's GitHub executor ACTION_NAME). */
+/** Ocean's GitHub workflow executor's ACTION_NAME: decoded here as a GITHUB invocation; the other types' properties by their executors. */
 export const DISPATCH_WORKFLOW = 'dispatch_workflow';
 
 /**
@@ -67,26 +68,59 @@ export function decodeClaimedRun(raw: unknown, kind: RunKind): ClaimedRun {
   });
   if (!method) return refuse(kind === 'action' ? 'run has no payload (invocation method)' : 'node run has no config');
   if (method.type !== 'INTEGRATION_ACTION') return refuse(`invocation type ${JSON.stringify(method.type)} is not INTEGRATION_ACTION`);
-  if (actionType !== DISPATCH_WORKFLOW) {
+  if (typeof actionType !== 'string' || !OCEAN_ACTION_TYPES.includes(actionType)) {
     return refuse(
-      `ghes-agent executes ${DISPATCH_WORKFLOW} only; this ${kind === 'action' ? 'action' : 'node'} asks for ${JSON.stringify(actionType)}, which no executor here handles`,
+      `ghes-agent executes Port's GitHub Ocean action types (${OCEAN_ACTION_TYPES.join(', ')}); this ${kind === 'action' ? 'action' : 'node'} asks for ${JSON.stringify(actionType)}, which no executor here handles`,
       'unsupported',
     );
   }
   const props = method.integrationActionExecutionProperties;
   if (!isObject(props)) return refuse('integrationActionExecutionProperties is missing');
   if (deeperThan(props, MAX_DEPTH)) return refuse(`integrationActionExecutionProperties is nested deeper than ${MAX_DEPTH} levels`);
+  const createdAtMs = Date.parse(record?.createdAt ?? '');
+  const runRecord = typeof raw.updatedAt === 'string' ? record : undefined;
+  if (actionType !== DISPATCH_WORKFLOW) {
+    // Issue 24: Ocean's other types. Only the org and repo are read here (the organization
+    // routing and the policy need them before anything else); the rest of the properties is
+    // decoded by the type's executor (agent/actions/), which refuses what it cannot use.
+    const problems = [
+      ...(typeof props.org === 'string' && OWNER.test(props.org)
+        ? []
+        : ['integrationActionExecutionProperties.org is not a GitHub organization name']),
+      ...(typeof props.repo === 'string' && REPO.test(props.repo)
+        ? []
+        : ['integrationActionExecutionProperties.repo is not a repository name']),
+    ];
+    if (problems.length) return refuse(`invalid run: ${problems.join('; ')}`);
+    const action: ActionRequest = { type: actionType, props };
+    return {
+      kind: 'run',
+      run: {
+        runId: id,
+        runKind: kind,
+        org: props.org as string,
+        repo: props.repo as string,
+        workflow: '',
+        workflowInputs: {},
+        reportWorkflowStatus: true,
+        portPayload: undefined,
+        action,
+      },
+      record: runRecord,
+      fairnessKey,
+      createdAtMs: Number.isFinite(createdAtMs) ? createdAtMs : 0,
+    };
+  }
   // The same fields as a GITHUB invocation on Kafka, checked by the same rules.
   const read = decodeGithubInvocation(props, 'integrationActionExecutionProperties');
   if (!read.ok) return refuse(`invalid run: ${read.problems.join('; ')}`);
-  const createdAtMs = Date.parse(record?.createdAt ?? '');
   return {
     kind: 'run',
     run: { runId: id, runKind: kind, ...read.value, portPayload: undefined },
     // INFERRED: a claim answer is the whole run record (port-agent's claimed runs carry the
     // record's own fields). Only one that shows it (an updatedAt) stands in for a read of the
     // run; otherwise the processor reads the run before deciding whether it was dispatched.
-    record: typeof raw.updatedAt === 'string' ? record : undefined,
+    record: runRecord,
     fairnessKey,
     createdAtMs: Number.isFinite(createdAtMs) ? createdAtMs : 0,
   };

@@ -43,8 +43,8 @@ export interface GithubInvocationFields {
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const RUN_ID = /^(r|wfnr)_[A-Za-z0-9_-]{1,128}$/;
 // GitHub's own rules for owner and repository names, so a bad message cannot build odd URLs.
-const OWNER = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$/;
-const REPO = /^(?!\.{1,2}$)[A-Za-z0-9._-]{1,100}$/;
+export const OWNER = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$/;
+export const REPO = /^(?!\.{1,2}$)[A-Za-z0-9._-]{1,100}$/;
 const WORKFLOW = /^(?:\d{1,20}|[A-Za-z0-9._ -]{1,255}\.ya?ml)$/;
 
 /** A Kafka message value as JSON, before any of its fields is read (parseMessage). */

@@ -28,6 +28,7 @@ export function nodePatchBody(patch: PortPatch): Record<string, unknown> {
   const runId = /_(\d+)$/.exec(patch.externalRunId ?? '')?.[1];
   if (runId !== undefined) output.workflowRunId = Number(runId);
   if (patch.summary !== undefined) output.summary = patch.summary;
+  if (patch.nodeOutput !== undefined) Object.assign(output, patch.nodeOutput);
   if (Object.keys(output).length > 0) body.output = output;
   if (patch.statusLabel !== undefined) body.statusLabel = { text: patch.statusLabel };
   if (body.status === undefined && Object.keys(body).length > 0) body.status = 'IN_PROGRESS';

@@ -80,7 +80,7 @@ export function createPortClient(deps: { http: PortHttp; nodeRoutes?: NodeRunRou
       const node = isNode(runId);
       const operation = node ? 'patch_node_run' : 'patch_run';
       const res = await http.call(operation, 'PATCH', node ? nodePath(runId) : actionPath(runId), {
-        body: node ? nodePatchBody(patch) : patch,
+        body: node ? nodePatchBody(patch) : actionPatchBody(patch),
       });
       if (!res.ok) await http.fail(operation, res);
       const body = (await res.json().catch(() => ({}))) as Record<string, unknown>;
@@ -110,4 +110,10 @@ export function createPortClient(deps: { http: PortHttp; nodeRoutes?: NodeRunRou
       return c;
     },
   };
+}
+
+/** An action run's PATCH: the PortPatch without what only node runs carry (Port's action-run API has no `output`). */
+function actionPatchBody(patch: PortPatch): Omit<PortPatch, 'nodeOutput'> {
+  const { nodeOutput: _nodeOutput, ...rest } = patch;
+  return rest;
 }

@@ -131,6 +131,8 @@ export function buildProcessor(
       logger,
     }),
     orgRoute: createOrgRouting(config.github),
+    content: github.content,
+    actor: github.actor,
   });
   return { processor, reporter, dispatchSlots };
 }

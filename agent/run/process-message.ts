@@ -1,3 +1,10 @@
+import { closePullRequestExecutor } from '../actions/close-pull-request.js';
+import { createIssueExecutor } from '../actions/create-issue.js';
+import { createPrCommentExecutor } from '../actions/create-pr-comment.js';
+import { createPullRequestExecutor } from '../actions/create-pull-request.js';
+import { dispatchWorkflowExecutor } from '../actions/dispatch-workflow.js';
+import { type WriteDeps, unavailableOn } from '../actions/executor.js';
+import { createActionRegistry } from '../actions/registry.js';
 import { evaluateTarget } from '../policy/evaluate-policy.js';
 import type { PortPatch } from '../types/port-run.js';
 import type { RunRequest } from '../types/run-request.js';
@@ -51,6 +58,28 @@ export function createMessageProcessor(deps: ProcessorDeps): MessageProcessor {
   const resumption = createResume(deps);
   const dispatchStage = createDispatchStage(deps, reports, resumption);
   const tracker = createRunTracker(deps, reports);
+  // Issue 24: one executor per action type, chosen from a registry (agent/actions/); today's
+  // dispatch → track → report path is dispatch_workflow's.
+  const writeDeps: WriteDeps | undefined = deps.content && {
+    reports,
+    reporter: deps.reporter,
+    content: deps.content,
+    version: deps.version,
+    policy: settings.policy,
+    actor: deps.actor,
+    clock: deps.clock,
+  };
+  const registry = createActionRegistry([
+    dispatchWorkflowExecutor({ handle: handleRun }),
+    ...(writeDeps
+      ? [
+          createPullRequestExecutor(writeDeps),
+          createIssueExecutor(writeDeps),
+          createPrCommentExecutor(writeDeps),
+          closePullRequestExecutor(writeDeps),
+        ]
+      : []),
+  ]);
   const scope = <R extends Pick<RunRequest, 'runId'>>(run: R, ctx: RunContext, signal: AbortSignal, owned: AbortSignal) =>
     new RunScope(run, ctx, signal, owned, log, metrics);
 
@@ -65,7 +94,19 @@ export function createMessageProcessor(deps: ProcessorDeps): MessageProcessor {
       const reason = `no ghes-agent serves the GitHub organization "${run.org}" (this catch-all agent serves ${settings.orgs.join(', ')}; the others ${settings.otherAgentsOrgs.join(', ') || 'none'}): add it to one agent's github.orgs`;
       return refusal(run.runId, ctx, reason, 'unserved_org');
     }
-    return { where: ctx.where, intake: ctx.intake, runId: run.runId, handle: (signal, owned) => handleRun(scope(run, ctx, signal, owned)) };
+    const executor = registry.executorFor(run);
+    if (!executor) {
+      const type = run.action?.type ?? '';
+      const why =
+        unavailableOn(type, deps.version) ?? `ghes-agent has no executor for ${type} (it executes ${registry.types().join(', ')})`;
+      return refusal(run.runId, ctx, why, 'unsupported');
+    }
+    return {
+      where: ctx.where,
+      intake: ctx.intake,
+      runId: run.runId,
+      handle: (signal, owned) => executor.execute(scope(run, ctx, signal, owned)),
+    };
   }
 
   /** Counts and logs a run left to the agent that serves its organization. */

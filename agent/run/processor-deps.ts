@@ -1,5 +1,6 @@
 import type { AgentConfig, PolicyRule } from '../config/schema.js';
 import type { DispatchPacer } from '../github/dispatch-pacer.js';
+import type { ContentApi } from '../github/content-api.js';
 import type { DispatchContext } from '../github/dispatch-workflow.js';
 import type { GithubApi } from '../github/github-api.js';
 import type { Version } from '../github/ghes-version.js';
@@ -72,4 +73,9 @@ export interface ProcessorDeps {
   cancellation?: RunCancellation;
   /** Whose run it is when several agents share one topic (github.orgs). */
   orgRoute?: (org: string) => OrgRoute;
+  // Issue 24 (optional: absent, only dispatch_workflow has an executor).
+  /** The GHES writes of Ocean's other action types (agent/actions/). */
+  content?: ContentApi;
+  /** The agent's own login: issues made by an earlier attempt are looked for among its own. */
+  actor?: string;
 }

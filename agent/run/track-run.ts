@@ -74,10 +74,13 @@ export function createRunTracker(
       const logDone = reporter.send(run.runId, { kind: 'log', log: { message: `Workflow completed: ${conclusion}` } }, owned);
       const label = `${COMPLETED_LABEL_PREFIX}: ${conclusion}`;
       // Without status reporting the run stays IN_PROGRESS in Port: the label says it is done.
+      // Issue 24: a workflow node's output carries the conclusion beside the run's URL and id,
+      // as Ocean's does since ocean PR #3980 (dispatch_workflow_executor.py); action runs have no output.
+      const nodeOutput = run.runKind === 'workflow-node' ? { nodeOutput: { conclusion } } : {};
       if (!run.reportWorkflowStatus)
         return void (await Promise.all([
           logDone,
-          reporter.send(run.runId, { kind: 'patch', patch: { ...linkOf(dispatched), statusLabel: label } }, owned),
+          reporter.send(run.runId, { kind: 'patch', patch: { ...linkOf(dispatched), statusLabel: label, ...nodeOutput } }, owned),
         ]));
       const status = portStatusFor(conclusion);
       await Promise.all([
@@ -86,6 +89,7 @@ export function createRunTracker(
           run.runId,
           {
             ...linkOf(dispatched),
+            ...nodeOutput,
             status,
             statusLabel: `Workflow ${conclusion}`,
             summary: withExcerpt(

@@ -28,6 +28,11 @@ export interface PortPatch {
   link?: string | string[];
   summary?: string;
   externalRunId?: string;
+  /**
+   * Workflow-node runs only: what the node's `output` carries besides the link (Ocean's node
+   * output: for a pull request or an issue its number and URL). Never sent on an action run.
+   */
+  nodeOutput?: Record<string, unknown>;
 }
 
 export interface PortLog {

@@ -18,6 +18,49 @@ export interface RunRequest {
   reportWorkflowStatus: boolean;
   /** Legacy (v1) actions: the `port_payload` input holding the message, unless `omitPayload: true` (decode-message.ts). */
   portPayload: string | undefined;
+  /**
+   * An Ocean action type other than dispatch_workflow (issue 24), with its execution properties
+   * as Port sent them, decoded by its executor (agent/actions/). Absent: dispatch_workflow, the
+   * fields above. For these runs `workflow` is '' and `workflowInputs` empty.
+   */
+  action?: ActionRequest;
+}
+
+/** The action types an executor exists for (agent/actions/registry.ts registers one each). */
+export const ACTION_TYPES = [
+  'dispatch_workflow',
+  'create_pull_request',
+  'create_issue',
+  'create_pr_comment',
+  'close_pull_request',
+] as const;
+export type ActionType = (typeof ACTION_TYPES)[number];
+
+/**
+ * Port's GitHub Ocean catalogue (port-labs/ocean integrations/github/github/actions/, one
+ * executor file per type): a claimed run of one of these is handed to the processor, which
+ * runs it or refuses it saying why (no GHES has its route, or no executor here yet); any other
+ * type is refused at decoding.
+ */
+export const OCEAN_ACTION_TYPES: readonly string[] = [
+  ...ACTION_TYPES,
+  'update_pull_request',
+  'merge_pull_request',
+  'review_pull_request',
+  'edit_pr_comment',
+  'delete_pr_comment',
+  'edit_issue',
+  'close_issue',
+  'update_repo_external_custom_properties',
+  'replace_repositories_external_custom_properties',
+  'bulk_update_external_custom_property_values',
+  'bulk_delete_external_custom_property_values',
+];
+
+export interface ActionRequest {
+  /** One of OCEAN_ACTION_TYPES other than dispatch_workflow. */
+  type: string;
+  props: Record<string, unknown>;
 }
 
 /** The kind of a Port run by its id: workflow-node runs are `wfnr_…` (port-agent app/core/consts.py). */

@@ -100,7 +100,7 @@ describe('HTTPS intake only: no Kafka connection, no Kafka credentials', () => {
     const nodePolicy = stack.createIntegrationRun({ org: 'acme', repo: 'elsewhere', workflow: 'deploy.yml' }, { kind: 'workflow-node' });
     const expect: Array<[string, RegExp]> = [
       [policy.id, /policy/],
-      [unsupported.id, /executes dispatch_workflow only/],
+      [unsupported.id, /update_repo_external_custom_properties writes with routes .* that no GHES version documents/],
       [invalid.id, /workflow is not a workflow file name/],
       [missing.id, /not found/i],
     ];

@@ -92,9 +92,9 @@ describe('decodeClaimedRun', () => {
   it('refuses what it cannot execute, naming why: other action types, bad fields, deep nesting', () => {
     const cases: Array<[unknown, 'action' | 'workflow-node', RegExp, string]> = [
       [
-        actionRun({}, { payload: { ...actionRun().payload, integrationActionType: 'update_repo_external_custom_properties' } }),
+        actionRun({}, { payload: { ...actionRun().payload, integrationActionType: 'delete_repository' } }),
         'action',
-        /executes dispatch_workflow only/,
+        /asks for "delete_repository", which no executor here handles/,
         'unsupported',
       ],
       [actionRun({ workflow: '../x' }), 'action', /workflow is not a workflow file name/, 'invalid'],

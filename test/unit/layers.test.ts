@@ -19,7 +19,7 @@ const FLOORS: Array<[number, RegExp]> = [
   [0, /^(errors\.ts|version\.ts|config\/|types\/)/],
   [1, /^(util\/|observability\/|policy\/)/],
   [2, /^(github\/|port\/)/],
-  [3, /^(run\/|tracking\/)/],
+  [3, /^(run\/|tracking\/|actions\/)/],
   [4, /^(kafka\/|claim\/|relay\/)/],
   [5, /^(main\.ts|start-intakes\.ts|cli\/)/], // the composition root and the intakes' start, which wires both intakes
 ];

@@ -192,6 +192,13 @@ const patches = (sent: Report[]) => sent.flatMap((r) => (r.kind === 'patch' ? [r
 const logs = (sent: Report[]) => sent.flatMap((r) => (r.kind === 'log' ? [r.log.message] : []));
 
 describe('the message processor against fakes (issue 25): one run, one scope', () => {
+  it("a workflow-node run ends with the conclusion for its node output, as Ocean's does (ocean PR #3980; issue 24)", async () => {
+    const t = harness();
+    await t.drive(t.processor.job(request({ runKind: 'workflow-node' }), t.ctx()));
+    const final = patches(t.sent).find((p) => p.status !== undefined);
+    assert.deepEqual(final?.nodeOutput, { conclusion: 'success' });
+  });
+
   it('a run goes dispatch → tracking → final report: one POST, its link written, its statuses logged, SUCCESS reported once', async () => {
     const t = harness();
     await t.drive(t.processor.job(request(), t.ctx()));
