@@ -114,6 +114,7 @@ export function createClaimIntakeState(deps: ClaimIntakeDeps): ClaimIntakeState 
     round: 0,
     dueAt: new Map(),
     lastIdleSlot: -Infinity,
+    heldBack: new Map(),
     disabled: new Map(),
     failingSince: undefined,
     lastPortFailureMs: -Infinity,

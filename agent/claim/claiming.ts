@@ -52,6 +52,7 @@ function disableKind(s: ClaimIntakeState, kind: RunKind, err: AgentError): void 
   const why = `HTTPS intake: ${kind} runs are not claimed: Port's claim route answered ${err.status ?? err.code}`;
   s.disabled.set(kind, why);
   s.dueAt.delete(kind);
+  s.heldBack.delete(kind);
   s.metrics.claimKindDisabled.set({ kind }, 1);
   s.log.warn(
     `${err.message}. No more ${kind} runs are claimed by this agent until it is restarted${claimedKinds(s).length > 0 ? `; it goes on claiming ${claimedKinds(s).join(' and ')} runs` : ''}.`,
@@ -97,10 +98,23 @@ export async function claimRound(s: ClaimIntakeState, due: RunKind[]): Promise<'
     for (const raw of raws) take(s, kind, raw, sentAt);
     if (raws.length >= limit) {
       full = true;
+      s.heldBack.delete(kind);
       s.dueAt.set(kind, clock.now());
     } else {
-      s.lastIdleSlot = nextIdleSlot(clock.now(), s.lastIdleSlot, settings.intervalMs);
-      s.dueAt.set(kind, s.lastIdleSlot);
+      // A short batch says Port has nothing more *outside what was left out*: with actions left
+      // out (fairness), more of theirs may be waiting, so the kind is claimed again once one of
+      // them drains below its share (heldBackReleased), the idle slot being the latest it waits.
+      // Without that, a backlog of few actions was claimed one batch per idle slot (10 s).
+      // Such a claim takes no idle slot (the agent is busy, not idle): taking one per release
+      // would push the other kind's next idle claim minutes away.
+      if (exclude.length > 0) {
+        s.heldBack.set(kind, new Set(exclude));
+        s.dueAt.set(kind, clock.now() + settings.intervalMs);
+      } else {
+        s.heldBack.delete(kind);
+        s.lastIdleSlot = nextIdleSlot(clock.now(), s.lastIdleSlot, settings.intervalMs);
+        s.dueAt.set(kind, s.lastIdleSlot);
+      }
     }
   }
   s.failingSince = undefined;
@@ -108,15 +122,30 @@ export async function claimRound(s: ClaimIntakeState, due: RunKind[]): Promise<'
   return full ? 'full' : 'idle';
 }
 
+/**
+ * Pure over the state: has an action that was left out of `kind`'s last (short) claim drained
+ * below its share since? Then Port may hand out its runs again, and the kind is due now.
+ */
+export function heldBackReleased(s: ClaimIntakeState, kind: RunKind): boolean {
+  const left = s.heldBack.get(kind);
+  if (!left) return false;
+  const now = new Set(saturatedKeys(s.held.waitingByKey(kind), s.deps.dispatchCapacity, s.settings.maxSharePercent));
+  return [...left].some((key) => !now.has(key));
+}
+
+/** How often a kind held back by fairness looks whether an action drained (no request is sent to look). */
+const HELD_BACK_CHECK_MS = 100;
+
 export async function claimLoop(s: ClaimIntakeState): Promise<void> {
   const { settings, clock } = s;
   let failures = 0;
   while (!s.stopping) {
     const kinds = claimedKinds(s);
-    const due = kinds.filter((k) => (s.dueAt.get(k) ?? -Infinity) <= clock.now());
+    const due = kinds.filter((k) => (s.dueAt.get(k) ?? -Infinity) <= clock.now() || heldBackReleased(s, k));
     if (due.length === 0) {
       const next = Math.min(...kinds.map((k) => s.dueAt.get(k) ?? clock.now()));
-      if (!(await sleep(s, Math.max(0, next - clock.now())))) return;
+      const wait = Math.max(0, next - clock.now());
+      if (!(await sleep(s, kinds.some((k) => s.heldBack.has(k)) ? Math.min(wait, HELD_BACK_CHECK_MS) : wait))) return;
       continue;
     }
     let outcome: Awaited<ReturnType<typeof claimRound>>;

@@ -89,6 +89,12 @@ export interface ClaimIntakeState {
   readonly dueAt: Map<RunKind, number>;
   /** The last idle slot handed out: idle claims of the installation are an interval apart. */
   lastIdleSlot: number;
+  /**
+   * Kinds whose last claim came back short while actions were left out of it (fairness.ts), with
+   * the actions left out: Port may hold more of those, so the kind is due again as soon as one of
+   * them is no longer saturated, not only at its idle slot (claiming.ts heldBackReleased).
+   */
+  readonly heldBack: Map<RunKind, ReadonlySet<string>>;
   /** Kinds no longer claimed (their claim route answered 404/403), with the agent's words why: /readyz. */
   readonly disabled: Map<RunKind, string>;
   /** Since when, and why, talking to Port fails (cleared by a claim round that succeeds). */

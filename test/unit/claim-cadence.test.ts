@@ -134,6 +134,63 @@ describe('claim cadence', () => {
   });
 });
 
+describe('claims held back by fairness', () => {
+  // Found by the bench's port-api phase (4,000 runs of ten actions queued): once every action
+  // held its share of the dispatch stage, each claim left them all out, came back short, and the
+  // kind waited its idle slot (10 s): 57 dispatches/s against 957 before the 10 s interval.
+  it('a short batch with actions left out: claimed again as soon as one drains, not at the idle slot', async () => {
+    const { clock, runUntil } = virtualClock();
+    const claims: Array<{ kind: RunKind; at: number; exclude: string[] }> = [];
+    let n = 0;
+    const api: ClaimApi = {
+      // Port has 40 runs of one action; it hands out none of an action left out (Ocean's exclude).
+      claim: async (kind, opts) => {
+        claims.push({ kind, at: clock.now(), exclude: opts.exclude });
+        if (kind !== 'action' || opts.exclude.includes('deploy')) return [];
+        const out: unknown[] = [];
+        while (out.length < opts.limit && n < 40) out.push(claimedRun(`r_${n++}`));
+        return out;
+      },
+      ack: async () => 'acked',
+      listActive: async () => [],
+    };
+    // Each run takes one (virtual) second to dispatch, then is done.
+    const slowProcessor = {
+      ...processor,
+      job: (_run: unknown, ctx: { where: unknown }) => ({
+        where: ctx.where,
+        intake: 'port-api',
+        runId: 'x',
+        handle: () => clock.sleep(1000),
+      }),
+    } as unknown as MessageProcessor;
+    const intake = createClaimIntake({
+      settings: { ...settings, batchSize: 10, maxSharePercent: 50 },
+      claimApi: api,
+      port: noPort,
+      processor: slowProcessor,
+      reporter,
+      room: () => 1000,
+      // A share of 50 % of 4: once two runs of an action wait for dispatch, it is left out.
+      dispatchCapacity: 4,
+      metrics: createMetrics({ defaultMetrics: false }),
+      logger: quiet,
+      clock,
+    });
+    await intake.start();
+    const t0 = clock.now();
+    await runUntil(() => n >= 40 || clock.now() - t0 > 120_000, 20_000);
+    assert.equal(n, 40, 'all 40 runs claimed');
+    assert.ok(
+      clock.now() - t0 <= 15_000,
+      `40 runs of one action, claimed as the last ones drain, one second each: seconds, not a batch per 10 s idle slot (took ${(clock.now() - t0) / 1000} s)`,
+    );
+    const idle = claims.filter((c) => c.kind === 'action' && c.exclude.length > 0);
+    assert.ok(idle.length <= 2 * 40, `a claim per release at most, none while nothing drained (${idle.length})`);
+    await intake.stop({ deadlineMs: clock.now() });
+  });
+});
+
 describe('a claim route answering 404 or 403', () => {
   const refusal = (status: 404 | 403) =>
     new AgentError(status === 404 ? 'not_found' : 'forbidden', `Port answered ${status} to POST /v1/workflows/runs/claim-pending`, {
