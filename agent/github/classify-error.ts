@@ -9,12 +9,44 @@ interface RequestErrorLike {
   cause?: unknown;
 }
 
+/** What a refusal's message tells the user to fix: it depends on what the request was for. */
+export interface ErrorHints {
+  forbidden: string;
+  notFound: string;
+  invalid: string;
+}
+
+/** For a workflow dispatch and its reads (the default). */
+export const DISPATCH_HINTS: ErrorHints = {
+  forbidden: 'Install the GitHub App on this repository (or give the token access) with Actions: read & write and Metadata: read.',
+  notFound: "Check the action's org, repo and workflow file name, and that the App or token can see the repository.",
+  invalid: "Fix the action's workflowInputs or ref to match the workflow's workflow_dispatch inputs.",
+};
+
+/**
+ * For the writes of Ocean's other action types (content-api.ts): pull requests, issues and their
+ * comments. The permissions are GitHub's for those routes ("Pull requests" and "Issues" write:
+ * @octokit/openapi ghes-3.17 `x-github` notes, GitHub's "Permissions required for GitHub Apps").
+ */
+export const CONTENT_HINTS: ErrorHints = {
+  forbidden:
+    'Install the GitHub App on this repository (or give the token access) with Pull requests: read & write, Issues: read & write and Metadata: read.',
+  notFound: "Check the action's org, repo and pull request, issue or comment number, and that the App or token can see the repository.",
+  invalid: "GitHub's message above names what to change in the action's properties.",
+};
+
 /**
  * Sorts every GHES failure into retriable or permanent in one place (as renovate does), with a
  * message that names the cause and the fix. Octokit reports network errors as status 500 with
  * the original error as cause, so both look the same here: retriable.
  */
-export function classifyGithubError(raw: unknown, what: string, host: string, nowMs: number): AgentError {
+export function classifyGithubError(
+  raw: unknown,
+  what: string,
+  host: string,
+  nowMs: number,
+  hints: ErrorHints = DISPATCH_HINTS,
+): AgentError {
   if (raw instanceof AgentError) return raw;
   const e = raw as RequestErrorLike;
   const status = e.status ?? 0;
@@ -71,34 +103,22 @@ export function classifyGithubError(raw: unknown, what: string, host: string, no
     );
   }
   if (status === 403) {
-    return new AgentError(
-      'forbidden',
-      `${what}: GHES refused access (403 ${ghMessage}). Install the GitHub App on this repository (or give the token access) with Actions: read & write and Metadata: read.`,
-      { status, cause: raw },
-    );
+    return new AgentError('forbidden', `${what}: GHES refused access (403 ${ghMessage}). ${hints.forbidden}`, { status, cause: raw });
   }
   if (status === 404) {
-    return new AgentError(
-      'not_found',
-      `${what}: not found on GHES (404). Check the action's org, repo and workflow file name, and that the App or token can see the repository.`,
-      {
-        status,
-        cause: raw,
-      },
-    );
+    return new AgentError('not_found', `${what}: not found on GHES (404). ${hints.notFound}`, {
+      status,
+      cause: raw,
+    });
   }
   if (status === 422 || status === 400) {
     const details = Array.isArray((data as { errors?: unknown })?.errors)
       ? ` ${JSON.stringify((data as { errors: unknown[] }).errors).slice(0, 300)}`
       : '';
-    return new AgentError(
-      'inputs',
-      `${what}: GHES refused the request (${status} ${ghMessage}${details}). Fix the action's workflowInputs or ref to match the workflow's workflow_dispatch inputs.`,
-      {
-        status,
-        cause: raw,
-      },
-    );
+    return new AgentError('inputs', `${what}: GHES refused the request (${status} ${ghMessage}${details}). ${hints.invalid}`, {
+      status,
+      cause: raw,
+    });
   }
   return new AgentError('internal', `${what}: GHES answered ${status} ${ghMessage.slice(0, 200)}`, { status, cause: raw });
 }

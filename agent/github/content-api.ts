@@ -1,5 +1,5 @@
 import type { Clock } from '../util/backoff.js';
-import { classifyGithubError } from './classify-error.js';
+import { CONTENT_HINTS, classifyGithubError } from './classify-error.js';
 import type { GithubClients } from './github-client.js';
 
 /** A pull request or an issue as the executors report it: Ocean's result messages carry number and html_url. */
@@ -49,7 +49,7 @@ const made = (data: unknown): Made => {
 export function createContentApi(deps: { clients: GithubClients; clock: Clock }): ContentApi {
   const { clients, clock } = deps;
   const fail = (what: string) => (err: unknown) => {
-    throw classifyGithubError(err, what, clients.host, clock.now());
+    throw classifyGithubError(err, what, clients.host, clock.now(), CONTENT_HINTS);
   };
   return {
     async createPullRequest(owner, repo, body) {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { AgentError } from '../../agent/errors.js';
-import { classifyGithubError } from '../../agent/github/classify-error.js';
+import { CONTENT_HINTS, classifyGithubError } from '../../agent/github/classify-error.js';
 
 const NOW = Date.parse('2025-01-01T12:00:00Z');
 const HOST = 'ghes.example.com';
@@ -129,5 +129,23 @@ describe('classifyGithubError', () => {
   it('keeps the raw error as cause', () => {
     const raw = requestError(404, 'Not Found');
     assert.equal(classify(raw).cause, raw);
+  });
+
+  it("a pull request, issue or comment write's refusals name what to fix for it, not a workflow's inputs", () => {
+    const what = 'creating a pull request in acme/docs';
+    const c = (raw: unknown) => classifyGithubError(raw, what, HOST, NOW, CONTENT_HINTS);
+    const invalid = c(
+      requestError(422, 'Validation Failed', {}, { errors: [{ message: 'A pull request already exists for acme:feature.' }] }),
+    );
+    assert.equal(invalid.code, 'inputs');
+    assert.match(invalid.message, /A pull request already exists/);
+    assert.doesNotMatch(invalid.message, /workflowInputs|workflow_dispatch/);
+    assert.match(
+      c(requestError(403, 'Resource not accessible by integration')).message,
+      /Pull requests: read & write, Issues: read & write/,
+    );
+    const missing = c(requestError(404, 'Not Found')).message;
+    assert.match(missing, /pull request, issue or comment number/);
+    assert.doesNotMatch(missing, /workflow file name/);
   });
 });
