@@ -10,7 +10,7 @@
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import type { AgentProcess } from '../stack/agent-process.js';
-import type { IntegrationProps, LocalStack } from '../stack/local-stack.js';
+import { type IntegrationProps, type LocalStack, RUN_NAME } from '../stack/local-stack.js';
 import type { SimPortRun } from '../sim/port/types.js';
 import { CATALOGUE_MIX, CATALOGUE_REPO, CATALOGUE_WORKFLOW, type GhesView, type MixEntry } from './catalogue-mix.js';
 import {
@@ -65,6 +65,9 @@ async function prepare(s: LocalStack): Promise<(head: string) => number> {
   s.ghes.addWorkflow(s.ghOrg, CATALOGUE_REPO, {
     path: CATALOGUE_WORKFLOW,
     name: 'catalogue',
+    // The run-name showing the Port run id: how a dispatch interrupted by the kill is recognized
+    // on GHES (without it the agent refuses to dispatch again and fails the run).
+    runName: RUN_NAME,
     inputs: { port_run_id: { required: false }, n: { required: false } },
     script: (d) => ({ conclusion: 'success', queuedMs: 500, durationMs: 2000 + (Number(d.inputs.n) % 5) * 500 }),
   });
