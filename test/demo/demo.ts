@@ -3,11 +3,13 @@
 // path), sample runs of every kind, live progress, a final table, and exit 0 only when every
 // run ended as expected. One workflow reports through the relay (docs/relay.md): while its run
 // executes, port-labs/port-github-action's own built code (test/relay/port-github-action.ts)
-// logs to its Port run and upserts an entity with the OIDC token GHES gives that run.
+// logs to its Port run and upserts an entity with the OIDC token GHES gives that run. Three runs
+// of Port's GitHub Ocean action types (claimed over HTTPS) make a pull request, an issue and a
+// comment on that pull request on the GHES simulator; the demo shows what each made there.
 import { brokerInfo, startKafkaBroker } from '../stack/kafka-broker.js';
 import { type AgentProcess, metricValue, startAgentProcess } from '../stack/agent-process.js';
 import { freePort } from '../stack/free-port.js';
-import { type LocalStack, RUN_NAME, startLocalStack } from '../stack/local-stack.js';
+import { type IntegrationProps, type LocalStack, RUN_NAME, startLocalStack } from '../stack/local-stack.js';
 import { runPortGithubAction } from '../relay/port-github-action.js';
 import type { SimPortRun } from '../sim/port/types.js';
 
@@ -16,7 +18,9 @@ interface Sample {
   stack: 'A' | 'B';
   expect: 'SUCCESS' | 'FAILURE' | 'IN_PROGRESS' | 'not a run';
   publish: (s: LocalStack) => Promise<SimPortRun | undefined>;
-  check?: (r: SimPortRun) => boolean;
+  check?: (r: SimPortRun, s: LocalStack) => boolean;
+  /** Runs of the Ocean action types: what the run made on GHES as the simulator holds it (undefined: nothing found). */
+  made?: (r: SimPortRun, s: LocalStack) => string | undefined;
   /** Work of the run's own workflow still going on: the demo waits for it as for the run. */
   busy?: () => boolean;
 }
@@ -89,6 +93,20 @@ const inv = (workflow: string, extra: Record<string, unknown> = {}) => ({
 });
 
 let relayUrl = '';
+
+/** The repository the Ocean action types write to, and the branch a Port run proposes. */
+const DOCS = { owner: 'acme', name: 'docs', branch: 'port-demo' };
+const ACTION_TYPES = ['create_pull_request', 'create_issue', 'create_pr_comment'];
+/** The marker the agent writes into an issue's or comment's body (agent/actions/create-issue.ts): the run's id, invisible on the page. */
+const marker = (r: SimPortRun) => `<!-- port-run: ${r.id} -->`;
+/** The simulator's helper types a dispatch_workflow run's properties; these types carry others. */
+const asProps = (p: Record<string, unknown>) => ({ org: DOCS.owner, repo: DOCS.name, ...p }) as unknown as IntegrationProps;
+/** The pull request run, for the comment run to comment on what it made. */
+let pullRequestRun: SimPortRun | undefined;
+/** The number Ocean's message gives ("Pull request #12 created: …", "Issue #3 created: …"). */
+const numberIn = (summary: string | undefined) => Number(/#(\d+)/.exec(summary ?? '')?.[1]);
+const pullsMadeBy = (s: LocalStack, r: SimPortRun) =>
+  s.ghes.tracker.pulls().filter((p) => p.repo === DOCS.name && p.head === DOCS.branch && p.number === numberIn(r.summary));
 
 const samples: Sample[] = [
   { name: 'deploy succeeds', stack: 'A', expect: 'SUCCESS', publish: (s) => s.publish(inv('deploy.yml')) },
@@ -179,6 +197,66 @@ const samples: Sample[] = [
     publish: async (s) => s.createIntegrationRun({ org: 'acme', repo: 'payroll', workflow: 'deploy.yml' }, { kind: 'workflow-node' }),
     check: (r) => r.result === 'FAILED',
   },
+  // Port's GitHub Ocean action types beyond workflows (issue 24): each makes one thing on GHES and ends SUCCESS with Ocean's message.
+  {
+    name: 'HTTPS: pull request created',
+    stack: 'A',
+    expect: 'SUCCESS',
+    publish: async (s) => {
+      pullRequestRun = s.createIntegrationRun(
+        asProps({ title: 'Document the checkout service', head: DOCS.branch, base: 'main', body: 'Proposed from a Port action run' }),
+        { integrationActionType: 'create_pull_request', actionIdentifier: 'open_docs_pr' },
+      );
+      return pullRequestRun;
+    },
+    made: (r, s) => {
+      const [p] = pullsMadeBy(s, r);
+      return p && `pull request #${p.number} "${p.title}" (${p.head} → ${p.base}, ${p.state}, by ${p.user})`;
+    },
+    check: (r, s) => /^Pull request #\d+ created: \S+$/.test(r.summary ?? '') && pullsMadeBy(s, r).length === 1,
+  },
+  {
+    name: 'HTTPS: issue created',
+    stack: 'A',
+    expect: 'SUCCESS',
+    publish: async (s) =>
+      s.createIntegrationRun(asProps({ title: 'Checkout runbook is out of date', body: 'Reported from Port', labels: ['docs'] }), {
+        integrationActionType: 'create_issue',
+        actionIdentifier: 'report_docs_issue',
+      }),
+    made: (r, s) => {
+      const found = s.ghes.tracker.issues().filter((i) => i.repo === DOCS.name && (i.body ?? '').includes(marker(r)));
+      return found.length === 1
+        ? `issue #${found[0]!.number} "${found[0]!.title}" (labels ${found[0]!.labels.join(', ')}, by ${found[0]!.user})`
+        : undefined;
+    },
+    check: (r) => /^Issue #\d+ created: \S+$/.test(r.summary ?? ''),
+  },
+  {
+    // Comments on the pull request the run above made: published once that run has ended (a second or two).
+    name: 'HTTPS: comment posted',
+    stack: 'A',
+    expect: 'SUCCESS',
+    publish: async (s) => {
+      const pr = await s.waitForRun(pullRequestRun!.id, (r) => r.status !== 'IN_PROGRESS').catch(() => undefined);
+      const prNumber = numberIn(pr?.summary);
+      // Without a pull request, a number that is none: the run fails, and so does the demo, with its table.
+      return s.createIntegrationRun(
+        asProps({ prNumber: Number.isSafeInteger(prNumber) ? prNumber : 0, body: 'Deployed to staging from Port' }),
+        {
+          integrationActionType: 'create_pr_comment',
+          actionIdentifier: 'comment_on_docs_pr',
+        },
+      );
+    },
+    made: (r, s) => {
+      const found = s.ghes.tracker.comments().filter((c) => c.repo === DOCS.name && c.body.includes(marker(r)));
+      return found.length === 1 ? `comment ${found[0]!.id} on pull request #${found[0]!.issueNumber} (by ${found[0]!.user})` : undefined;
+    },
+    // On the pull request the run above made, as Ocean's message says.
+    check: (r, s) =>
+      new RegExp(`^Comment created on pull request #${numberIn(s.port.getRun(pullRequestRun!.id)?.summary)}: \\S+$`).test(r.summary ?? ''),
+  },
 ];
 
 const color = (code: number, text: string) => (process.stdout.isTTY ? `\x1b[${code}m${text}\x1b[0m` : text);
@@ -193,6 +271,7 @@ async function main(): Promise<number> {
     B: await startLocalStack({ broker: brokerInfo(broker), ghes: { version: '3.19.0', timeScale: 1 } }),
   };
   stacks.A.ghes.addRepo({ owner: 'acme', name: 'payroll', defaultBranch: 'main' });
+  stacks.A.ghes.addRepo({ owner: DOCS.owner, name: DOCS.name, defaultBranch: 'main', branches: ['main', DOCS.branch] });
   // report.yml runs long enough for its port-github-action steps to run while it is in progress.
   stacks.A.ghes.addWorkflow('acme', 'infra', {
     path: 'report.yml',
@@ -212,7 +291,13 @@ async function main(): Promise<number> {
     A: await startAgentProcess(stacks.A, {
       auth: 'app',
       overrides: {
-        policy: { allow: [{ org: 'acme', repo: 'infra' }] },
+        // Workflows in acme/infra; pull requests, issues and comments in acme/docs only (a rule's `actions`).
+        policy: {
+          allow: [
+            { org: 'acme', repo: 'infra' },
+            { org: DOCS.owner, repo: DOCS.name, actions: ACTION_TYPES },
+          ],
+        },
         portApi: { enabled: true, claimIntervalSeconds: 1 },
         relay: {
           enabled: true,
@@ -243,7 +328,7 @@ async function main(): Promise<number> {
       if (!p.run) return true;
       const r = stacks[p.sample.stack].port.getRun(p.run.id)!;
       if (p.sample.busy?.()) return false;
-      return p.sample.expect === 'IN_PROGRESS' ? (p.sample.check?.(r) ?? false) : r.status !== 'IN_PROGRESS';
+      return p.sample.expect === 'IN_PROGRESS' ? (p.sample.check?.(r, stacks[p.sample.stack]) ?? false) : r.status !== 'IN_PROGRESS';
     };
     const deadline = Date.now() + 90_000;
     while (Date.now() < deadline) {
@@ -262,7 +347,7 @@ async function main(): Promise<number> {
     }
 
     console.log('\nResult');
-    console.log(`  ${'run'.padEnd(34)}${'expected'.padEnd(13)}${'Port status'.padEnd(13)}${'ok'.padEnd(5)}GitHub run`);
+    console.log(`  ${'run'.padEnd(34)}${'expected'.padEnd(13)}${'Port status'.padEnd(13)}${'ok'.padEnd(5)}on GitHub`);
     let allOk = true;
     for (const p of published) {
       let status = 'not a run';
@@ -272,7 +357,8 @@ async function main(): Promise<number> {
         const r = stacks[p.sample.stack].port.getRun(p.run.id)!;
         status = r.status;
         link = Array.isArray(r.link) ? r.link.join(' ') : (r.link ?? '-');
-        ok = r.status === p.sample.expect && (p.sample.check?.(r) ?? true);
+        const s = stacks[p.sample.stack];
+        ok = r.status === p.sample.expect && (p.sample.check?.(r, s) ?? true) && (p.sample.made ? p.sample.made(r, s) !== undefined : true);
       } else {
         ok = metricValue(await agents[p.sample.stack].metrics(), 'ghes_agent_messages_total', { outcome: 'invalid' }) >= 1;
       }
@@ -287,6 +373,13 @@ async function main(): Promise<number> {
       const r = stacks.A.port.getRun(failed.id)!;
       console.log(`\nThe failed run's summary in Port (${failed.id}):`);
       for (const line of (r.summary ?? '').split('\n')) console.log(`  ${line}`);
+    }
+    // The Ocean action types: Port's record (status, Ocean's message) beside what GHES holds.
+    console.log(`\nMade on GHES ${stacks.A.ghes.url.replace(/\/api\/v3$/, '')} by Port runs (GitHub Ocean action types, HTTPS intake)`);
+    for (const p of published.filter((x) => x.sample.made && x.run)) {
+      const r = stacks.A.port.getRun(p.run!.id)!;
+      console.log(`  ${p.sample.name.padEnd(34)}${r.status.padEnd(9)}Port: "${r.summary ?? '-'}"`);
+      console.log(`  ${''.padEnd(34)}${''.padEnd(9)}GHES: ${p.sample.made!(r, stacks.A) ?? 'nothing found'}`);
     }
     // The relay: what report.yml's steps did, and what Port holds now.
     const reported = published.find((p) => p.sample.name === 'workflow reports via the relay')?.run;
@@ -315,6 +408,9 @@ async function main(): Promise<number> {
     );
     console.log(
       `  HTTPS intake: ${metricValue(m, 'ghes_agent_runs_claimed_total')} runs claimed, ${metricValue(m, 'ghes_agent_runs_acknowledged_total')} acknowledged, ${metricValue(m, 'ghes_agent_claim_conflicts_total')} conflicts`,
+    );
+    console.log(
+      `  Ocean action types executed over HTTPS: ${metricValue(m, 'ghes_agent_messages_total', { outcome: 'executed', intake: 'port-api' })}`,
     );
     console.log(
       `  runs completed: ${metricValue(m, 'ghes_agent_runs_completed_total')}, in flight: ${metricValue(m, 'ghes_agent_runs_in_flight')}`,
