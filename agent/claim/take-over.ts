@@ -13,7 +13,7 @@
  */
 import type { RunKind } from '../port/claim-api.js';
 import type { ClaimedRun } from '../port/decode-claimed-run.js';
-import type { PortRun } from '../types/port-run.js';
+import type { PortRun, RunReadHint } from '../types/port-run.js';
 import type { RunContext } from '../run/run-scope.js';
 import { handOff, hold, runHeld } from './acknowledging.js';
 import { handOverLabel, orphanReason } from './adoption.js';
@@ -41,10 +41,14 @@ export function handOverLabelOf(d: ListedRun): string | undefined {
 async function takeOver(
   s: ClaimIntakeState,
   runId: string,
+  listed?: RunReadHint,
 ): Promise<{ outcome: 'won'; after: PortRun; link?: string; mark: string } | { outcome: 'lost' | 'retry' }> {
   const { clock, deps, log, settleMs, takeOverLabel } = s;
   const t0 = clock.now();
-  const fresh = await deps.port.getRun(runId);
+  // Both reads go by the externalRunId the list showed (a node run: Ocean's read by external id,
+  // port-client.ts), then by the one written here; only the run asked for counts (another run
+  // answered under that externalRunId is "not found", so the take-over is lost, nothing written).
+  const fresh = await deps.port.getRun(runId, listed);
   if (!fresh || s.held.has(runId) || !orphanReason(fresh, { nowMs: clock.now(), leaseMs: s.settings.leaseMs, held: false }))
     return { outcome: 'lost' };
   const link = Array.isArray(fresh.link) ? fresh.link[0] : (fresh.link ?? undefined);
@@ -63,7 +67,7 @@ async function takeOver(
     return { outcome: 'retry' };
   }
   if (!(await sleep(s, settleMs))) return { outcome: 'retry' };
-  const after = await deps.port.getRun(runId);
+  const after = await deps.port.getRun(runId, fresh.externalRunId ? { externalRunId: fresh.externalRunId } : undefined);
   if (!after || after.updatedAt !== mark || after.statusLabel !== takeOverLabel || s.held.has(runId)) {
     log.info(`run ${runId} was written by someone else meanwhile: another replica has it`);
     return { outcome: 'lost' };
@@ -77,13 +81,18 @@ export async function adopt(s: ClaimIntakeState, kind: RunKind, decoded: ListedR
   // Its GitHub run is on another agent's GHES (github.orgs): only that agent can follow it.
   if (!s.processor.servesOrg(decoded.run, { intake: 'port-api', where: { adopted: kind, runId } })) return;
   const isLock = handOverLabelOf(decoded) !== undefined;
-  const taken = await takeOver(s, runId);
+  const taken = await takeOver(s, runId, decoded.record?.externalRunId ? { externalRunId: decoded.record.externalRunId } : undefined);
   if (isLock && taken.outcome !== 'retry') s.locks.set(runId, { state: taken.outcome, atMs: s.clock.now() });
   if (taken.outcome !== 'won') return;
   holdAdopted(s, kind, decoded, { ...taken.after, link: taken.link ?? taken.after.link }, reason, s.clock.now());
 }
 
-/** Takes a hand-over whose lock run the list does not show (beyond its 1,000): the lock run is held once a list shows it. */
+/**
+ * Takes a hand-over whose lock run the list does not show (beyond its 1,000): the lock run is held
+ * once a list shows it. Its externalRunId is unknown here (the members' labels name only its id),
+ * so a node lock run is read by id (port-client.ts); where Port lacks that route the read fails
+ * with the route named in the log, and is tried again at the next look.
+ */
 export async function takeLock(s: ClaimIntakeState, lockRunId: string): Promise<void> {
   const taken = await takeOver(s, lockRunId);
   if (taken.outcome === 'retry') return;

@@ -170,11 +170,11 @@ export const schemaTree: Tree = {
       claimNodeRuns: route('Claim route for workflow-node runs.', '/v1/workflows/runs/claim-pending'),
       ackNodeRun: route('Acknowledge route for workflow-node runs (body {"nodeRunIdentifier"}).', '/v1/workflows/runs/ack'),
       nodeRun: route(
-        'A workflow-node run: PATCH and POST …/logs (documented), GET (assumed). {id} is the run id.',
+        'A workflow-node run: PATCH and POST …/logs (documented), GET (assumed; only for a run whose externalRunId is not known). {id} is the run id.',
         '/v1/workflows/nodes/runs/{id}',
       ),
       nodeRuns: route(
-        'Workflow-node runs list, filtered by installationId and status (assumed), for finding orphaned runs.',
+        "Workflow-node runs list: by external_run_id (Ocean's node-run read), and by installationId and status (assumed) for finding orphaned runs.",
         '/v1/workflows/nodes/runs',
       ),
     },

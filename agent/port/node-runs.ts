@@ -51,6 +51,19 @@ function labelOf(raw: Record<string, unknown>, output: Record<string, unknown>):
   return typeof output.statusLabel === 'string' ? output.statusLabel : null;
 }
 
+/**
+ * The node run asked for in Port's answer to a read by external id (`{"nodeRuns": [...]}`,
+ * port-ocean workflow_nodes.py get_wf_node_run_by_external_id), or undefined: only the entry
+ * whose identifier is `runId`. Ocean takes the first entry; here the list is hostile input (a Port
+ * user with write access to runs can give another run the same externalRunId, and an answer may
+ * hold what was not asked), and taking another run would read, end or take over that run instead.
+ * A list without it is "not found", like a 404 on a read by id. Pure.
+ */
+export function nodeRunIn(list: readonly unknown[], runId: string): PortRun | undefined {
+  const found = list.find((raw) => isObject(raw) && raw.identifier === runId);
+  return found === undefined ? undefined : nodeRunRecord(found);
+}
+
 /** A node run as Port serves it (claims, GET, lists) read as a PortRun: COMPLETED + SUCCESS is SUCCESS, any other result FAILURE. */
 export function nodeRunRecord(raw: unknown): PortRun | undefined {
   if (!isObject(raw) || typeof raw.identifier !== 'string') return undefined;

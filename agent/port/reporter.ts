@@ -61,8 +61,10 @@ export function createReporter(deps: {
       try {
         // A final status whose last attempt may have taken effect (a 5xx or a lost answer) is not
         // sent again once Port shows the run final: a run gets one status write, not a refused second.
+        // Read by the externalRunId the patch carries, when it does (a node run: Ocean's read, port-client.ts).
         if (mayHaveLanded && report.kind === 'patch' && report.patch.status !== undefined && deps.port.getRun) {
-          const current = await deps.port.getRun(runId);
+          const ext = report.patch.externalRunId;
+          const current = await deps.port.getRun(runId, ext ? { externalRunId: ext } : undefined);
           if (current?.status === 'SUCCESS' || current?.status === 'FAILURE') return true;
         }
         if (report.kind === 'patch') await deps.port.patchRun(runId, report.patch);

@@ -8,8 +8,14 @@
  * Who could try: any workflow on GHES with an OIDC token, naming a Port run id it learnt (the run
  * id travels in the port_run_id input and the run-name). What stops it: its token's run_id and
  * repository are GHES's, signed; they match only the run the agent dispatched for that Port run.
+ *
+ * A workflow-node run is read the way Ocean reads one, by its externalRunId (port/port-client.ts):
+ * the token names its GitHub run, so the externalRunId the agent wrote at the dispatch is known
+ * here (run/external-run-id.ts), and the client takes from Port's answer only the node run the
+ * request names. A token of another run finds no node run, or another one, which is "not found".
  */
-import type { PortRun } from '../types/port-run.js';
+import type { PortRun, RunReadHint } from '../types/port-run.js';
+import { externalRunId } from '../run/external-run-id.js';
 import { type RecordedReference, readRecordedRun } from '../run/verify-recorded-run.js';
 import type { WorkflowIdentity } from './workflow-identity.js';
 
@@ -54,7 +60,8 @@ export interface RunScope {
  * first step ran), so a later request reads it again.
  */
 export function createRunScope(deps: {
-  getRun: (runId: string) => Promise<PortRun | undefined>;
+  /** `hint.externalRunId`: the one the caller's token names (a node run is read by it; action runs by id). */
+  getRun: (runId: string, hint?: RunReadHint) => Promise<PortRun | undefined>;
   ghesOrigins: readonly string[];
   now: () => number;
   ttlMs?: number;
@@ -65,13 +72,18 @@ export function createRunScope(deps: {
   const cache = new Map<string, { ref: RecordedReference; links: string[]; at: number }>();
   const pending = new Map<string, Promise<{ ref: RecordedReference; links: string[] } | { refused: string } | 'none' | 'not_found'>>();
 
-  async function reading(portRunId: string) {
+  async function reading(portRunId: string, who: WorkflowIdentity) {
     const hit = cache.get(portRunId);
     if (hit && deps.now() - hit.at < ttlMs) return hit;
-    let p = pending.get(portRunId);
+    // What the agent wrote at the dispatch of the token's own run. The read depends on it, so
+    // requests share a read only when they name the same one: a token of another run must not
+    // make a concurrent caller's read come back "not found".
+    const hint = { externalRunId: externalRunId(who.ownerId, who.repositoryId, who.runId) };
+    const key = `${portRunId} ${hint.externalRunId}`;
+    let p = pending.get(key);
     if (!p) {
       p = (async () => {
-        const run = await deps.getRun(portRunId);
+        const run = await deps.getRun(portRunId, hint);
         if (!run) return 'not_found' as const;
         const read = readRecordedRun(run, deps.ghesOrigins);
         if (read.kind === 'none') return 'none' as const;
@@ -81,15 +93,15 @@ export function createRunScope(deps: {
         const entry = { ref: read.ref, links, at: deps.now() };
         cache.set(portRunId, entry);
         return entry;
-      })().finally(() => pending.delete(portRunId));
-      pending.set(portRunId, p);
+      })().finally(() => pending.delete(key));
+      pending.set(key, p);
     }
     return p;
   }
 
   return {
     async check(portRunId, who) {
-      const r = await reading(portRunId);
+      const r = await reading(portRunId, who);
       if (r === 'not_found') return 'not_found';
       if (r === 'none')
         return {

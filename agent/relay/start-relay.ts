@@ -37,7 +37,7 @@ export function startRelay(deps: {
     }),
     portHttp: deps.portHttp,
     runScope: createRunScope({
-      getRun: (id) => deps.port.getRun(id),
+      getRun: (id, hint) => deps.port.getRun(id, hint),
       ghesOrigins: ghesOriginsOf([github.url, github.apiUrl]),
       now: deps.now,
     }),

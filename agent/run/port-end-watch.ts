@@ -1,11 +1,14 @@
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
-import type { PortRun } from '../types/port-run.js';
+import type { PortRun, RunReadHint } from '../types/port-run.js';
 import type { Clock } from '../util/backoff.js';
 
 export interface PortEndWatch {
-  /** Follows a tracked run until `remove` is called; `onEnded` fires once if Port shows it final. */
-  add(runId: string, onEnded: (status: string) => void): () => void;
+  /**
+   * Follows a tracked run until `remove` is called; `onEnded` fires once if Port shows it final.
+   * `hint.externalRunId`: what its dispatch wrote, by which a workflow-node run is read (port-client.ts).
+   */
+  add(runId: string, onEnded: (status: string) => void, hint?: RunReadHint): () => void;
   /** Port refused a final report because the run is already final: the same signal, free. */
   notifyFinal(runId: string): void;
   size(): number;
@@ -14,6 +17,7 @@ export interface PortEndWatch {
 
 interface Entry {
   runId: string;
+  hint: RunReadHint | undefined;
   onEnded: (status: string) => void;
   lastCheckMs: number;
   ended: boolean;
@@ -27,7 +31,7 @@ interface Entry {
  * none starves. A refused final report (Port: "already ended") is a free signal on top.
  */
 export function createPortEndWatch(deps: {
-  port: { getRun(runId: string): Promise<PortRun | undefined> };
+  port: { getRun(runId: string, hint?: RunReadHint): Promise<PortRun | undefined> };
   clock: Clock;
   logger: Logger;
   metrics: Metrics;
@@ -76,7 +80,8 @@ export function createPortEndWatch(deps: {
         entries.delete(next.runId);
         entries.set(next.runId, next);
         try {
-          const run = await deps.port.getRun(next.runId);
+          // A run not found (a node run whose externalRunId names another run, too) reads as running.
+          const run = await deps.port.getRun(next.runId, next.hint);
           if (run && (run.status === 'SUCCESS' || run.status === 'FAILURE')) {
             deps.metrics.portEndChecks.inc({ result: 'ended' });
             if (entries.get(next.runId) === next) ended(next, run.status);
@@ -93,8 +98,8 @@ export function createPortEndWatch(deps: {
   }
 
   return {
-    add(runId, onEnded) {
-      const e: Entry = { runId, onEnded, lastCheckMs: deps.clock.now(), ended: false };
+    add(runId, onEnded, hint) {
+      const e: Entry = { runId, hint, onEnded, lastCheckMs: deps.clock.now(), ended: false };
       // Deleted first so a run added again goes to the end of the check order.
       entries.delete(runId);
       entries.set(runId, e);

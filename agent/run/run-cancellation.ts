@@ -13,8 +13,11 @@ import type { VerifiedRun } from './verified-run.js';
 export type CancellableRun = VerifiedRun;
 
 export interface RunCancellation {
-  /** While the run is tracked: if Port shows it ended, its GHES run is cancelled. Returns the stop. */
-  follow(run: CancellableRun, signal: AbortSignal): () => void;
+  /**
+   * While the run is tracked: if Port shows it ended, its GHES run is cancelled. Returns the stop.
+   * `externalRunId`: what the dispatch wrote to the Port run, by which a node run is read.
+   */
+  follow(run: CancellableRun, signal: AbortSignal, externalRunId?: string): () => void;
   /** tracking.cancelOnTimeout: cancels a run whose wait ran out; resolves with what happened. */
   onTimeout(run: CancellableRun, signal: AbortSignal): Promise<CancelResult>;
 }
@@ -44,13 +47,17 @@ export function createRunCancellation(deps: {
   }
 
   return {
-    follow(run, signal) {
-      return deps.endWatch.add(run.portRunId, (status) => {
-        log.info(`run ${run.portRunId} was ended in Port (${status}) while its GitHub run goes on: cancelling it`, {
-          runId: run.portRunId,
-        });
-        void cancel(run, 'port', signal);
-      });
+    follow(run, signal, externalRunId) {
+      return deps.endWatch.add(
+        run.portRunId,
+        (status) => {
+          log.info(`run ${run.portRunId} was ended in Port (${status}) while its GitHub run goes on: cancelling it`, {
+            runId: run.portRunId,
+          });
+          void cancel(run, 'port', signal);
+        },
+        externalRunId ? { externalRunId } : undefined,
+      );
     },
     onTimeout: (run, signal) => cancel(run, 'timeout', signal),
   };

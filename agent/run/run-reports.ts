@@ -17,9 +17,17 @@ export type RecordRead = { record: PortRun | undefined };
 export function createRunReports(deps: { port: PortRunApi; reporter: Reporter; clock: Clock; /** The processor's logger. */ log: Logger }) {
   const { port, reporter, clock, log } = deps;
 
-  /** Port's record of a run, retried through outages; undefined when Port refuses the read for good. */
-  async function readRun(runId: string, owned: AbortSignal): Promise<PortRun | undefined> {
-    return retry(() => port.getRun(runId), { clock, maxAttempts: Infinity, signal: owned, capMs: 30_000 }).catch((err) => {
+  /**
+   * Port's record of a run, retried through outages; undefined when Port refuses the read for good.
+   * `externalRunId`, once the run is dispatched: a workflow-node run is read by it (port-client.ts).
+   */
+  async function readRun(runId: string, owned: AbortSignal, externalRunId?: string): Promise<PortRun | undefined> {
+    return retry(() => port.getRun(runId, externalRunId ? { externalRunId } : undefined), {
+      clock,
+      maxAttempts: Infinity,
+      signal: owned,
+      capMs: 30_000,
+    }).catch((err) => {
       if (owned.aborted) throw err;
       return undefined;
     });
@@ -32,7 +40,8 @@ export function createRunReports(deps: { port: PortRunApi; reporter: Reporter; c
    */
   async function finalReport(runId: string, patch: PortPatch, owned: AbortSignal, read?: RecordRead): Promise<void> {
     // Port refused the read for good (undefined): send the status anyway, Port refuses a second one.
-    const current = read ? read.record : await readRun(runId, owned);
+    // The patch carries the run's externalRunId once it is dispatched (staged-run.ts linkOf).
+    const current = read ? read.record : await readRun(runId, owned, patch.externalRunId);
     if (current?.status === 'SUCCESS' || current?.status === 'FAILURE') {
       log.info(`run ${runId} is already ${current.status} in Port; final status not sent again`, { runId });
       return;

@@ -31,7 +31,7 @@ export function createRunTracker(
     // link or externalRunId, or anyone planting a run with the Port run id in its run-name.
     const followed = dispatched.verified;
     const insight = deps.insight?.follow(followed, say, signal, { resumed: !dispatched.fresh });
-    const stopCancelWatch = deps.cancellation?.follow(followed, signal);
+    const stopCancelWatch = deps.cancellation?.follow(followed, signal, dispatched.externalRunId);
     let outcome;
     try {
       outcome = await deps.watcher.watch(

@@ -22,6 +22,16 @@ export interface PortRun {
   pendingExecution?: boolean;
 }
 
+/**
+ * What a reader knows of a run besides its id: the externalRunId the agent wrote at its dispatch
+ * (run/external-run-id.ts). A workflow-node run is read by it on the route Ocean reads node runs
+ * by (port/port-client.ts); action runs are read by id whatever the hint. Used by the claim
+ * intake's take-overs, the processor's final reads, the reporter, the Port-end watch and the relay.
+ */
+export interface RunReadHint {
+  externalRunId?: string;
+}
+
 export interface PortPatch {
   status?: 'SUCCESS' | 'FAILURE';
   statusLabel?: string;

@@ -168,4 +168,34 @@ describe('reporter', () => {
     await assert.rejects(t.reporter.send('r_1', log('new')), /reporter stopped/);
     assert.equal(t.reporter.pending(), 0);
   });
+
+  // Issue 24 item 5: a workflow-node run is read by the externalRunId its dispatch wrote, as Ocean
+  // reads node runs (port-client.ts); the final patch carries it (staged-run.ts linkOf).
+  it("a final status that may have landed: the run is read with the patch's externalRunId before it is resent, and not resent once final", async () => {
+    const reads: Array<{ runId: string; hint: unknown }> = [];
+    let patches = 0;
+    const port: PortClient = {
+      getRun: async (runId, hint) => {
+        reads.push({ runId, hint });
+        return { id: runId, status: 'SUCCESS' };
+      },
+      patchRun: async () => {
+        patches++;
+        throw transient();
+      },
+      addLog: async () => undefined,
+      getKafkaCredentials: async () => ({ brokers: [], username: '', password: '' }),
+    };
+    const { logger } = fakeLogger();
+    const reporter = createReporter({
+      port,
+      clock: fakeClock().clock,
+      metrics: createMetrics({ defaultMetrics: false }),
+      logger,
+      capMs: 1000,
+    });
+    await reporter.send('wfnr_1', { kind: 'patch', patch: { status: 'SUCCESS', externalRunId: 'gh_1_2_3', link: 'https://ghes/x' } });
+    assert.equal(patches, 1, 'not resent: Port shows the run final');
+    assert.deepEqual(reads, [{ runId: 'wfnr_1', hint: { externalRunId: 'gh_1_2_3' } }]);
+  });
 });

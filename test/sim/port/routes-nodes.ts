@@ -3,7 +3,8 @@
 // include=nodeConfig and the reserved header (port-ocean 0.56.2 mixins/workflow_nodes.py
 // get_wf_node_run_by_external_id sends INTERNAL_WORKFLOW_CLIENT_HEADER, x-port-reserved-usage:
 // true). INFERRED and configurable in the agent: GET /v1/workflows/nodes/runs/{id} reads one node
-// run, and the list route filters by installationId and status. Both reads are served only with
+// run (options.nodeRunIdRead: false answers it 404, as a Port without that route would), and the
+// list route filters by installationId and status. Both reads are served only with
 // the reserved header, as the claim routes are (routes-claim.ts; INFERRED: Ocean always sends it
 // there, and nothing shows Port answering these reads without it).
 import { portError } from './http-io.js';
@@ -15,7 +16,8 @@ import { runWrite } from './run-write.js';
 export function handleNodeRoutes(ctx: RouteContext): boolean {
   const { method, route, id, url } = ctx;
   const isRead = method === 'GET' && (route === '/v1/workflows/nodes/runs' || route === '/v1/workflows/nodes/runs/:id');
-  if (isRead && ctx.headers[RESERVED_HEADER] !== 'true') {
+  const idReadGone = method === 'GET' && route === '/v1/workflows/nodes/runs/:id' && ctx.options.nodeRunIdRead === false;
+  if ((isRead && ctx.headers[RESERVED_HEADER] !== 'true') || idReadGone) {
     ctx.reply(404, portError('not_found', `Route ${ctx.method} ${ctx.path} not found`));
     return true;
   }

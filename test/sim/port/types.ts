@@ -197,6 +197,13 @@ export interface PortSimOptions {
    * fallback, not a documented behaviour of Port; off by default.
    */
   writesNeedAck?: boolean;
+  /**
+   * GET /v1/workflows/nodes/runs/{id} is served (default true). No source documents that read (the
+   * agent's portApi.routes.nodeRun, INFERRED); false answers it 404 "Route … not found", as a Port
+   * without it would, while PATCH and POST …/logs on that path (documented) go on. Ocean reads node
+   * runs only by external id (the list route, served either way).
+   */
+  nodeRunIdRead?: boolean;
 }
 
 export interface PortSim {
