@@ -18,9 +18,15 @@ export interface CreateSpec<P extends { org: string; repo: string }> {
   intentLine(p: P): string;
   /** What the first attempt may have made: by head and base, or by the marker carrying the Port run id. */
   find(p: P, runId: string): Promise<Made | undefined>;
-  create(p: P, runId: string): Promise<Made>;
+  /**
+   * The write. `mayHaveWritten`: Port's record showed the intent before this attempt, or an
+   * earlier try of this attempt ended without an answer: a delete's 404 then means it took effect.
+   */
+  create(p: P, runId: string, mayHaveWritten: boolean): Promise<Made>;
   /** Ocean's result message. */
-  message(m: Made): string;
+  message(m: Made, p: P): string;
+  /** The run's link (default the write's html_url; a deleted comment has none). */
+  link?(m: Made): string | undefined;
   /** What a workflow node's output carries (Ocean's node output: number and URL). */
   nodeOutput?(m: Made): Record<string, unknown>;
 }
@@ -55,13 +61,14 @@ export function createOnce<P extends { org: string; repo: string }>(spec: Create
     const existing = await reports.openRecord(scope);
     if (!existing) return;
     const retryOpts = { clock, maxAttempts: Infinity, signal, capMs: 60_000 };
+    const attempt = { mayHaveWritten: existing.statusLabel === spec.intentLabel || existing.statusLabel === spec.doneLabel };
     try {
-      if (existing.statusLabel === spec.intentLabel || existing.statusLabel === spec.doneLabel) {
+      if (attempt.mayHaveWritten) {
         const found = await retry(() => spec.find(p, run.runId), retryOpts);
         if (found) {
           scope.count('resumed');
           scope.log.info(`an earlier attempt to ${spec.what(p)} for this Port run took effect (${found.htmlUrl}); not written again`);
-          return void (await done(scope, found));
+          return void (await done(scope, found, p));
         }
       }
       scope.checkLease(clock.now());
@@ -69,9 +76,9 @@ export function createOnce<P extends { org: string; repo: string }>(spec: Create
       void reporter.send(run.runId, { kind: 'log', log: { message: spec.intentLine(p) } }, owned).catch(() => undefined);
       if (signal.aborted) throw new Error('aborted');
       scope.checkLease(clock.now());
-      const made = await retry(() => createOrFind(scope, p), retryOpts);
+      const made = await retry(() => createOrFind(scope, p, attempt), retryOpts);
       scope.count('executed');
-      await done(scope, made);
+      await done(scope, made, p);
     } catch (raw) {
       const err = toAgentError(raw);
       if (signal.aborted || err instanceof LeaseExpired) throw err;
@@ -84,16 +91,17 @@ export function createOnce<P extends { org: string; repo: string }>(spec: Create
    * may hide a write that took effect, so before it is tried again the write is looked for; a
    * refusal (4xx) had no effect and ends the run FAILURE with GitHub's message.
    */
-  async function createOrFind(scope: RunScope, p: P): Promise<Made> {
+  async function createOrFind(scope: RunScope, p: P, attempt: { mayHaveWritten: boolean }): Promise<Made> {
     const runId = scope.run.runId;
     // Each attempt within the intake's lease only: past it, another replica may be handed the
     // run and write too (LeaseExpired lets the run go; the next claim looks first).
     scope.checkLease(clock.now());
     try {
-      return await spec.create(p, runId);
+      return await spec.create(p, runId, attempt.mayHaveWritten);
     } catch (raw) {
       const err = toAgentError(raw);
       if (!err.retriable) throw err;
+      attempt.mayHaveWritten = true;
       const found = await spec.find(p, runId);
       if (found) return found;
       throw err;
@@ -104,8 +112,9 @@ export function createOnce<P extends { org: string; repo: string }>(spec: Create
     if (await reports.openRecord(scope)) await reports.fail(scope, reason, outcome);
   }
 
-  async function done(scope: RunScope, made: Made): Promise<void> {
-    const message = spec.message(made);
+  async function done(scope: RunScope, made: Made, p: P): Promise<void> {
+    const message = spec.message(made, p);
+    const link = spec.link ? spec.link(made) : made.htmlUrl;
     scope.log.info(message, { number: made.number });
     await Promise.all([
       reporter.send(scope.run.runId, { kind: 'log', log: { message } }, scope.owned),
@@ -115,7 +124,7 @@ export function createOnce<P extends { org: string; repo: string }>(spec: Create
           status: 'SUCCESS',
           summary: message,
           statusLabel: spec.doneLabel,
-          link: made.htmlUrl,
+          ...(link ? { link } : {}),
           nodeOutput: spec.nodeOutput?.(made) ?? { number: made.number, url: made.htmlUrl },
         },
         scope.owned,

@@ -29,6 +29,24 @@ export interface ContentApi {
   createIssueComment(owner: string, repo: string, number: number, body: string): Promise<Made>;
   /** The comment on `number` by `creator` whose body contains `marker`, if any (every page, oldest first, up to 3,000 comments). */
   findCommentByMarker(owner: string, repo: string, number: number, marker: string, creator: string | undefined): Promise<Made | undefined>;
+  /** PATCH an issue (edit_issue, close_issue): idempotent, the same PATCH twice leaves the same state. */
+  editIssue(owner: string, repo: string, number: number, body: IssuePatch): Promise<Made>;
+  /** PATCH a comment's body: idempotent. The comment's `number` is its issue's, read from its issue_url. */
+  editIssueComment(owner: string, repo: string, commentId: number, body: string): Promise<Made>;
+  /** DELETE a comment: 204, then 404 for every later DELETE (the caller decides what a 404 means). */
+  deleteIssueComment(owner: string, repo: string, commentId: number): Promise<void>;
+}
+
+/** The fields of `PATCH /repos/{owner}/{repo}/issues/{issue_number}` the executors send (ghes-3.17.json issues/update). */
+export interface IssuePatch {
+  title?: string;
+  body?: string;
+  state?: 'open' | 'closed';
+  state_reason?: 'completed' | 'not_planned' | 'duplicate';
+  duplicate_issue_id?: number;
+  labels?: string[];
+  assignees?: string[];
+  milestone?: number | null;
 }
 
 const made = (data: unknown): Made => {
@@ -125,6 +143,34 @@ export function createContentApi(deps: { clients: GithubClients; clock: Clock })
         if (list.length < 100) return undefined;
       }
       return undefined;
+    },
+    // Issue 24 (edit_issue, close_issue, edit_pr_comment, delete_pr_comment): PATCH
+    // /repos/{owner}/{repo}/issues/{issue_number} (200; 403, 404, 410 issues disabled, 422),
+    // PATCH and DELETE /repos/{owner}/{repo}/issues/comments/{comment_id} (200 / 204; 404, 422),
+    // ghes-3.17.json to 3.19. Owner and repository are in the comment routes: a comment of
+    // another repository is not found (404) under this one.
+    async editIssue(owner, repo, number, body) {
+      const gh = await clients.onceForOwner(owner);
+      const res = await gh
+        .request('PATCH /repos/{owner}/{repo}/issues/{issue_number}', { owner, repo, issue_number: number, ...body })
+        .catch(fail(`editing ${owner}/${repo}#${number}`));
+      return made(res.data);
+    },
+    async editIssueComment(owner, repo, commentId, body) {
+      const gh = await clients.onceForOwner(owner);
+      const res = await gh
+        .request('PATCH /repos/{owner}/{repo}/issues/comments/{comment_id}', { owner, repo, comment_id: commentId, body })
+        .catch(fail(`editing comment ${commentId} in ${owner}/${repo}`));
+      const issueUrl = (res.data as { issue_url?: unknown }).issue_url;
+      const n = typeof issueUrl === 'string' ? /\/(\d+)$/.exec(issueUrl)?.[1] : undefined;
+      if (n === undefined) throw new Error('GHES answered without issue_url');
+      return comment(Number(n), res.data);
+    },
+    async deleteIssueComment(owner, repo, commentId) {
+      const gh = await clients.onceForOwner(owner);
+      await gh
+        .request('DELETE /repos/{owner}/{repo}/issues/comments/{comment_id}', { owner, repo, comment_id: commentId })
+        .catch(fail(`deleting comment ${commentId} in ${owner}/${repo}`));
     },
   };
 }

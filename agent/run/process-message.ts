@@ -1,8 +1,12 @@
+import { closeIssueExecutor } from '../actions/close-issue.js';
 import { closePullRequestExecutor } from '../actions/close-pull-request.js';
 import { createIssueExecutor } from '../actions/create-issue.js';
 import { createPrCommentExecutor } from '../actions/create-pr-comment.js';
 import { createPullRequestExecutor } from '../actions/create-pull-request.js';
+import { deletePrCommentExecutor } from '../actions/delete-pr-comment.js';
 import { dispatchWorkflowExecutor } from '../actions/dispatch-workflow.js';
+import { editIssueExecutor } from '../actions/edit-issue.js';
+import { editPrCommentExecutor } from '../actions/edit-pr-comment.js';
 import { type WriteDeps, unavailableOn } from '../actions/executor.js';
 import { createActionRegistry } from '../actions/registry.js';
 import { evaluateTarget } from '../policy/evaluate-policy.js';
@@ -77,6 +81,10 @@ export function createMessageProcessor(deps: ProcessorDeps): MessageProcessor {
           createIssueExecutor(writeDeps),
           createPrCommentExecutor(writeDeps),
           closePullRequestExecutor(writeDeps),
+          editIssueExecutor(writeDeps),
+          closeIssueExecutor(writeDeps),
+          editPrCommentExecutor(writeDeps),
+          deletePrCommentExecutor(writeDeps),
         ]
       : []),
   ]);

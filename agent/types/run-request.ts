@@ -33,6 +33,10 @@ export const ACTION_TYPES = [
   'create_issue',
   'create_pr_comment',
   'close_pull_request',
+  'edit_issue',
+  'close_issue',
+  'edit_pr_comment',
+  'delete_pr_comment',
 ] as const;
 export type ActionType = (typeof ACTION_TYPES)[number];
 
@@ -47,10 +51,6 @@ export const OCEAN_ACTION_TYPES: readonly string[] = [
   'update_pull_request',
   'merge_pull_request',
   'review_pull_request',
-  'edit_pr_comment',
-  'delete_pr_comment',
-  'edit_issue',
-  'close_issue',
   'update_repo_external_custom_properties',
   'replace_repositories_external_custom_properties',
   'bulk_update_external_custom_property_values',

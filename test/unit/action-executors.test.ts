@@ -401,7 +401,7 @@ describe('policy and GHES version for the new types (issues 23 and 24)', () => {
     assert.deepEqual(ghesCalls(h.events), []);
     assert.match(
       String(h.final()[0]?.summary),
-      /no executor for merge_pull_request \(it executes dispatch_workflow, create_pull_request, create_issue, create_pr_comment, close_pull_request\)/,
+      /no executor for merge_pull_request \(it executes dispatch_workflow, create_pull_request, create_issue, create_pr_comment, close_pull_request, edit_issue, close_issue, edit_pr_comment, delete_pr_comment\)/,
     );
   });
 });

@@ -283,6 +283,51 @@ describe('GHES simulator responses match the OpenAPI description', () => {
     valid(bad.json, '/repos/{owner}/{repo}/issues', 'post', '422');
   });
 
+  it("issue and comment edits' documented refusals (edit_issue, close_issue, edit/delete_pr_comment): 410, 422, 404 of another repository's comment", async () => {
+    sim.addRepo({ owner: 'acme', name: 'quiet', hasIssues: false });
+    sim.addRepo({ owner: 'acme', name: 'other' });
+    const off = await call(sim, '/repos/acme/quiet/issues/1', { token: inst, method: 'PATCH', body: { title: 'x' } });
+    assert.equal(off.status, 410);
+    valid(off.json, '/repos/{owner}/{repo}/issues/{issue_number}', 'patch', '410');
+    assert.equal(off.json.message, 'Issues are disabled for this repo');
+    const created = await call(sim, '/repos/acme/quiet/issues', { token: inst, method: 'POST', body: { title: 'x' } });
+    assert.equal(created.status, 410);
+    valid(created.json, '/repos/{owner}/{repo}/issues', 'post', '410');
+    const i = await call(sim, '/repos/acme/infra/issues', { token: inst, method: 'POST', body: { title: 'Edit me' } });
+    const path = `/repos/acme/infra/issues/${i.json.number}`;
+    const milestone = await call(sim, path, { token: inst, method: 'PATCH', body: { milestone: 3 } });
+    assert.equal(milestone.status, 422);
+    valid(milestone.json, '/repos/{owner}/{repo}/issues/{issue_number}', 'patch', '422');
+    const noCanonical = await call(sim, path, { token: inst, method: 'PATCH', body: { state: 'closed', state_reason: 'duplicate' } });
+    assert.equal(noCanonical.status, 422);
+    const canonical = await call(sim, '/repos/acme/infra/issues', { token: inst, method: 'POST', body: { title: 'Canonical' } });
+    const dup = await call(sim, path, {
+      token: inst,
+      method: 'PATCH',
+      body: { state: 'closed', state_reason: 'duplicate', duplicate_issue_id: canonical.json.id, milestone: null },
+    });
+    assert.equal(dup.status, 200);
+    valid(dup.json, '/repos/{owner}/{repo}/issues/{issue_number}', 'patch', '200');
+    assert.deepEqual([dup.json.state, dup.json.state_reason], ['closed', 'duplicate']);
+    // A comment id is global on GitHub, but the routes carry owner and repository: under another one it is not found.
+    const o = await call(sim, '/repos/acme/other/issues', { token: inst, method: 'POST', body: { title: 'Elsewhere' } });
+    const k = await call(sim, `/repos/acme/other/issues/${o.json.number}/comments`, {
+      token: inst,
+      method: 'POST',
+      body: { body: 'keep' },
+    });
+    const cross = `/repos/acme/infra/issues/comments/${k.json.id}`;
+    const edit = await call(sim, cross, { token: inst, method: 'PATCH', body: { body: 'taken over' } });
+    assert.equal(edit.status, 404);
+    valid(edit.json, '/repos/{owner}/{repo}/issues/{issue_number}', 'get', '404');
+    assert.equal((await call(sim, cross, { token: inst, method: 'DELETE' })).status, 404);
+    const still = await call(sim, `/repos/acme/other/issues/comments/${k.json.id}`, { token: inst });
+    assert.equal(still.json.body, 'keep');
+    const empty = await call(sim, `/repos/acme/other/issues/comments/${k.json.id}`, { token: inst, method: 'PATCH', body: { body: '' } });
+    assert.equal(empty.status, 422);
+    valid(empty.json, '/repos/{owner}/{repo}/issues/comments/{comment_id}', 'patch', '422');
+  });
+
   it('GET /search/issues finds an issue by a marker in its body', async () => {
     await call(sim, '/repos/acme/infra/issues', {
       token: inst,

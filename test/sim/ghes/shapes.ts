@@ -117,7 +117,7 @@ export function fullRepoShape(c: ShapeCtx, r: RepoRecord): Record<string, unknow
     open_issues_count: 0,
     is_template: false,
     topics: [],
-    has_issues: true,
+    has_issues: r.hasIssues,
     has_projects: true,
     has_wiki: true,
     has_pages: false,

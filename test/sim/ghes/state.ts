@@ -19,6 +19,8 @@ export interface RepoRecord {
   tags: Set<string>;
   createdAtMs: number;
   workflows: WorkflowRecord[];
+  /** The repository's Issues feature (has_issues): off, its issue routes answer 410 Gone. */
+  hasIssues: boolean;
 }
 
 export interface WorkflowRecord {
@@ -159,6 +161,7 @@ export function createState(clock: SimClock, version: string): SimState {
         tags: new Set(spec.tags ?? []),
         createdAtMs: existing?.createdAtMs ?? clock.now(),
         workflows: existing?.workflows ?? [],
+        hasIssues: spec.hasIssues ?? true,
       };
       repos.set(key(spec.owner, spec.name), rec);
       return rec;

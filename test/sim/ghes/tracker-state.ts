@@ -38,7 +38,7 @@ export interface IssueRecord {
   body: string | null;
   user: Account;
   state: 'open' | 'closed';
-  stateReason: 'completed' | 'not_planned' | 'reopened' | null;
+  stateReason: 'completed' | 'not_planned' | 'reopened' | 'duplicate' | null;
   labels: string[];
   assignees: string[];
   createdAtMs: number;

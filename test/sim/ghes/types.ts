@@ -131,6 +131,8 @@ export interface RepoSpec {
   defaultBranch?: string;
   branches?: string[];
   tags?: string[];
+  /** false: the repository's issues are turned off (Settings → Features): GitHub answers 410 Gone on its issue routes. */
+  hasIssues?: boolean;
 }
 
 export type FaultKind = 'status' | 'secondary-rate-limit' | 'latency' | 'outage' | 'reset';

@@ -4,7 +4,7 @@
 // create/edit/close_issue_executor.py; create/edit/delete_pr_comment_executor.py: "PR comment
 // actions, which use GitHub's issue comments API"). Shapes and errors: GitHub's OpenAPI
 // description (ghes-3.19.json, operations issues/* and search/issues-and-pull-requests).
-import { actorFor, notFound, repoFor, repoWith, validationFailed, type SimContext } from '../context.js';
+import { actorFor, fail, notFound, repoFor, repoWith, validationFailed, type SimContext } from '../context.js';
 import { linkHeader, paginate } from '../run-filters.js';
 import type { ApiRequest, ApiResponse, Router } from '../router.js';
 import type { RepoRecord } from '../state.js';
@@ -13,7 +13,15 @@ import type { CommentRecord, IssueRecord } from '../tracker-state.js';
 import { asRecord, optString, optStrings, sortIssues } from './tracker-input.js';
 import { matchesSearch, parseIssueSearch } from './issue-search.js';
 
-const STATE_REASONS = new Set(['completed', 'not_planned', 'reopened']);
+const STATE_REASONS = new Set(['completed', 'not_planned', 'reopened', 'duplicate']);
+
+/**
+ * A repository whose Issues feature is off answers 410 Gone on its issue routes (issues/create,
+ * issues/get and issues/update document 410; GitHub's message "Issues are disabled for this
+ * repo"). Pull requests are issues too but stay reachable: the feature hides issues only.
+ */
+const issuesOff = (ctx: SimContext, repo: RepoRecord, pull: boolean): ApiResponse | undefined =>
+  repo.hasIssues || pull ? undefined : fail(ctx, 410, 'Issues are disabled for this repo');
 
 export function addIssueRoutes(r: Router, ctx: SimContext): void {
   const { state, clock } = ctx;
@@ -28,7 +36,9 @@ export function addIssueRoutes(r: Router, ctx: SimContext): void {
     const f = repoFor(ctx, req.principal, req.params.owner!, req.params.repo!);
     if ('res' in f) return f;
     const issue = t.issue(f.repo, Number(req.params.issue_number));
-    if (!issue) return { res: notFound(ctx) };
+    if (!issue) return { res: issuesOff(ctx, f.repo, false) ?? notFound(ctx) };
+    const off = issuesOff(ctx, f.repo, Boolean(issue.pull));
+    if (off) return { res: off };
     const g = repoWith(ctx, req.principal, req.params.owner!, req.params.repo!, issue.pull ? 'pull_requests' : 'issues', level);
     return 'res' in g ? g : { repo: f.repo, issue };
   };
@@ -63,6 +73,8 @@ export function addIssueRoutes(r: Router, ctx: SimContext): void {
   r.add('POST', '/repos/{owner}/{repo}/issues', 'token', (req) => {
     const f = repoWith(ctx, req.principal, req.params.owner!, req.params.repo!, 'issues', 'write');
     if ('res' in f) return f.res;
+    const off = issuesOff(ctx, f.repo, false);
+    if (off) return off;
     const b = asRecord(req.body);
     const title = optString(b.title);
     if (!title) return validationFailed(ctx, [{ resource: 'Issue', field: 'title', code: 'missing_field' }]);
@@ -124,6 +136,13 @@ export function addIssueRoutes(r: Router, ctx: SimContext): void {
     }
     if (b.title !== undefined && (typeof b.title !== 'string' || b.title === ''))
       return validationFailed(ctx, [{ resource: 'Issue', field: 'title', code: 'invalid' }]);
+    // "duplicate" names the canonical issue by its id (duplicate_issue_id: "The issue must exist");
+    // the simulator looks for it in the same repository.
+    if (st === 'closed' && reason === 'duplicate' && ![...t.issuesOf(f.repo)].some((x) => x.id === b.duplicate_issue_id && x !== i))
+      return validationFailed(ctx, [{ resource: 'Issue', field: 'duplicate_issue_id', code: 'invalid' }]);
+    // The simulator keeps no milestones: null (remove it) is accepted, a number names none (422 as GitHub's for an unknown milestone).
+    if (b.milestone !== undefined && b.milestone !== null)
+      return validationFailed(ctx, [{ resource: 'Issue', field: 'milestone', code: 'invalid' }]);
     const lists = listsOf(b);
     if ('res' in lists) return lists.res;
     const now = clock.now();
