@@ -19,7 +19,7 @@
  *   than the Port run (by more than an hour of clock slack).
  * Field meanings: GitHub's "workflow-run" schema (node_modules/@octokit/openapi, GHES 3.19).
  */
-import type { WorkflowRun } from '../github/github-api.js';
+import type { WorkflowRun } from '../github/run-list-api.js';
 import { type VerifiedRun, verifiedRecorded } from './verified-run.js';
 
 /** What Port's record says about the GitHub run: its id and, from an externalRunId, its repository's ids. */

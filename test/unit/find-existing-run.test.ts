@@ -3,7 +3,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { type DispatchContext, findExistingRun } from '../../agent/github/dispatch-workflow.js';
-import type { GithubApi, RunsPage, WorkflowRun } from '../../agent/github/github-api.js';
+import type { GithubApi } from '../../agent/github/github-api.js';
+import type { RunsPage, WorkflowRun } from '../../agent/github/run-list-api.js';
 import type { Logger } from '../../agent/observability/logger.js';
 import type { RunRequest } from '../../agent/types/run-request.js';
 import { KeyedMutex } from '../../agent/util/semaphore.js';

@@ -5,7 +5,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { type DispatchContext, dispatchWorkflow } from '../../agent/github/dispatch-workflow.js';
-import type { GithubApi, RunsPage, WorkflowRun } from '../../agent/github/github-api.js';
+import type { GithubApi } from '../../agent/github/github-api.js';
+import type { RunsPage, WorkflowRun } from '../../agent/github/run-list-api.js';
 import { AgentError } from '../../agent/errors.js';
 import type { Logger } from '../../agent/observability/logger.js';
 import type { RunRequest } from '../../agent/types/run-request.js';

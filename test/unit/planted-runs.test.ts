@@ -7,7 +7,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { type DispatchContext, findExistingRun } from '../../agent/github/dispatch-workflow.js';
-import type { GithubApi, RunsPage, WorkflowRun } from '../../agent/github/github-api.js';
+import type { GithubApi } from '../../agent/github/github-api.js';
+import type { RunsPage, WorkflowRun } from '../../agent/github/run-list-api.js';
 import { isRunOfWorkflow, matchRunName, ownership } from '../../agent/github/own-run.js';
 import type { Logger } from '../../agent/observability/logger.js';
 import { findRunByRunName } from '../../agent/run/find-interrupted-run.js';
