@@ -9,7 +9,8 @@ import { describe, it } from 'node:test';
 import { type DispatchContext, findExistingRun } from '../../agent/github/dispatch-workflow.js';
 import type { GithubApi } from '../../agent/github/github-api.js';
 import type { RunsPage, WorkflowRun } from '../../agent/github/run-list-api.js';
-import { isRunOfWorkflow, matchRunName, ownership } from '../../agent/github/own-run.js';
+import { matchRunName, ownership } from '../../agent/github/own-run.js';
+import { isRunOfWorkflow } from '../../agent/github/workflow-of-run.js';
 import type { Logger } from '../../agent/observability/logger.js';
 import { findRunByRunName } from '../../agent/run/find-interrupted-run.js';
 import { createResumeLocator, ownRuns } from '../../agent/run/resume-locator.js';
@@ -87,23 +88,6 @@ describe('own-run verdicts (pure)', () => {
     assert.equal(ownership(ghRun(1, { path: undefined }), invocation).kind, 'unverifiable');
     // Known to be another workflow: foreign even when the login is unknown.
     assert.equal(ownership(otherWorkflow(), { ...invocation, actor: undefined }).kind, 'foreign');
-  });
-
-  it("the workflow by file (both path forms of GitHub's OpenAPI description) or by numeric id", () => {
-    const of = (path: string | undefined, workflow = 'deploy.yml', workflow_id?: number) =>
-      isRunOfWorkflow({ path, workflow_id }, { org: 'acme', repo: 'infra', workflow });
-    assert.equal(of('.github/workflows/deploy.yml'), true);
-    assert.equal(of('.github/workflows/Deploy.yml'), true, 'file names compare without case');
-    assert.equal(of('acme/infra/.github/workflows/deploy.yml@main'), true);
-    assert.equal(of('acme/infra/.github/workflows/deploy.yml@refs/heads/feature/x'), true);
-    assert.equal(of('evil/infra/.github/workflows/deploy.yml@main'), false, "another repository's workflow");
-    assert.equal(of('.github/workflows/deploy.yml.bak'), false);
-    assert.equal(of('.github/workflows/sub/deploy.yml'), false);
-    assert.equal(of('dynamic/pages/pages-build-deployment'), false);
-    assert.equal(of(undefined), undefined);
-    assert.equal(of('.github/workflows/deploy.yml', '11', 11), true, 'a numeric workflow compares with workflow_id');
-    assert.equal(of('.github/workflows/deploy.yml', '11', 12), false);
-    assert.equal(of('.github/workflows/deploy.yml', '11', undefined), undefined);
   });
 
   it('matchRunName takes only the own run; planted ones are ignored, not ambiguity; own ones twice are ambiguous', () => {
