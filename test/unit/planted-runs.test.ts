@@ -14,24 +14,15 @@ import { isRunOfWorkflow } from '../../agent/github/workflow-of-run.js';
 import type { Logger } from '../../agent/observability/logger.js';
 import { findRunByRunName } from '../../agent/run/find-interrupted-run.js';
 import { createResumeLocator, ownRuns } from '../../agent/run/resume-locator.js';
-import type { RunRequest } from '../../agent/types/run-request.js';
 import type { Clock } from '../../agent/util/backoff.js';
 import { KeyedMutex } from '../../agent/util/semaphore.js';
+import { deployRun } from './fakes/dispatch-context.js';
 
 const T0 = Date.parse('2026-01-01T10:00:00Z');
 const AGENT = 'port-app[bot]';
 const RUN_ID = 'r_victim000001';
 const invocation = { actor: AGENT, org: 'acme', repo: 'infra', workflow: 'deploy.yml' };
-const run: RunRequest = {
-  runId: RUN_ID,
-  runKind: 'action',
-  org: 'acme',
-  repo: 'infra',
-  workflow: 'deploy.yml',
-  workflowInputs: {},
-  reportWorkflowStatus: true,
-  portPayload: undefined,
-};
+const run = deployRun(RUN_ID);
 
 function ghRun(id: number, o: Partial<WorkflowRun> = {}): WorkflowRun {
   const at = new Date(T0 + 1000).toISOString();
