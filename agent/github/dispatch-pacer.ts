@@ -11,7 +11,7 @@ export const DISPATCH_WINDOW_MS = 10_000;
  * takes a dispatch slot, while other repositories' dispatches go ahead. Pure bookkeeping: the
  * caller sleeps until the returned time.
  */
-export function createDispatchPacer(limit: number) {
+export function createDispatchPacer(limit: number): DispatchPacer {
   /** Per repository: the last `limit` reserved start times, ascending. */
   const starts = new Map<string, number[]>();
   let reservations = 0;
@@ -40,7 +40,13 @@ export function createDispatchPacer(limit: number) {
   };
 }
 
-export type DispatchPacer = ReturnType<typeof createDispatchPacer>;
+/** Reservations of dispatch start times per repository (createDispatchPacer). */
+export interface DispatchPacer {
+  /** Reserves a dispatch to `key` and returns when it may start (`nowMs` when it need not wait). */
+  reserve(key: string, nowMs: number): number;
+  /** Repositories with reservations kept (tests check quiet ones are forgotten). */
+  size(): number;
+}
 
 /**
  * The guarantee the pacer above cannot give alone. It reserves start times before the run's
@@ -52,7 +58,7 @@ export type DispatchPacer = ReturnType<typeof createDispatchPacer>;
  * ago. If a window holds k arrivals and the last of them was sent at t, every other one arrived
  * within W before that last arrival, so was answered after t - W and was counted at t: k ≤ limit.
  */
-export function createDispatchGate(limit: number, clock: Clock) {
+export function createDispatchGate(limit: number, clock: Clock): DispatchGate {
   /**
    * Per repository: how many dispatches are sent and not answered yet, and the answer times of
    * those answered within the last window, ascending (each is appended when it is answered), so
@@ -127,4 +133,13 @@ export function createDispatchGate(limit: number, clock: Clock) {
   };
 }
 
-export type DispatchGate = ReturnType<typeof createDispatchGate>;
+/** The last check before each dispatch POST (createDispatchGate). */
+export interface DispatchGate {
+  /**
+   * Waits until a dispatch to `key` may be sent, then counts it as sent; the returned function is
+   * called once it is answered. `onWait` is called once when it has to wait.
+   */
+  pass(key: string, signal?: AbortSignal, onWait?: () => void): Promise<() => void>;
+  /** Repositories with dispatches counted (tests check quiet ones are forgotten). */
+  size(): number;
+}

@@ -1,4 +1,4 @@
-import type { WorkflowRun } from './github-api.js';
+import type { WorkflowRun } from './run-list-api.js';
 
 /**
  * Every page of a filtered runs list, 100 at a time, until a short page (or `read` answers

@@ -4,18 +4,19 @@ import { retry } from '@octokit/plugin-retry';
 import { request as baseRequest } from '@octokit/request';
 import { AgentError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
-import { type Metrics, statusClass } from '../observability/metrics.js';
+import type { Metrics } from '../observability/metrics.js';
 import type { Clock } from '../util/backoff.js';
 import type { FetchFn } from '../util/http-fetch.js';
 import { Semaphore } from '../util/semaphore.js';
+import { AppInstallations } from './app-installations.js';
 import { jwtOnServerClock } from './app-jwt.js';
 import { classifyGithubError } from './classify-error.js';
 import { type ClockSkew, createClockSkew, measuringSkew } from './clock-skew.js';
+import type { Gh, Installation } from './gh.js';
+import { instrumentRequests } from './request-metrics.js';
 import { createTokenCache } from './token-cache.js';
 
 export type GithubAuth = { kind: 'app'; appId: string; privateKey: string; installationId: number } | { kind: 'token'; token: string };
-
-export type Gh = InstanceType<typeof Octokit>;
 
 export interface GithubClients {
   /** A client authenticated for this owner (the App's installation on it, or the token). */
@@ -77,34 +78,7 @@ export function createGithubClients(deps: {
   /** A retrying client and a plugin-retry-free one sharing its authentication (and token cache). */
   const pair = (gh: Gh) => ({ gh, once: instrument(new OnceClient({ authStrategy: () => gh.auth })) });
 
-  function instrument(gh: Gh): Gh {
-    gh.hook.wrap('request', async (request, options) => {
-      const route = String(options.url).split('?')[0]!;
-      const method = String(options.method);
-      const start = performance.now();
-      let status: number | undefined;
-      let headers: Record<string, string | undefined> | undefined;
-      try {
-        // Installation tokens are created inside another request's hook (auth-app), while that
-        // request already holds a slot: limiting them too deadlocks once every slot waits for a token.
-        const res = route.endsWith('/access_tokens') ? await request(options) : await limiter.run(async () => request(options));
-        status = res.status;
-        headers = res.headers as Record<string, string | undefined>;
-        return res;
-      } catch (err) {
-        status = (err as { status?: number }).status;
-        headers = (err as { response?: { headers?: Record<string, string | undefined> } }).response?.headers;
-        throw err;
-      } finally {
-        deps.metrics.githubRequests.inc({ route, method, status_class: statusClass(status) });
-        deps.metrics.githubRequestDuration.observe({ route, method }, (performance.now() - start) / 1000);
-        const remaining = headers?.['x-ratelimit-remaining'];
-        if (remaining !== undefined)
-          deps.metrics.githubRateLimitRemaining.set({ resource: headers?.['x-ratelimit-resource'] ?? 'core' }, Number(remaining));
-      }
-    });
-    return gh;
-  }
+  const instrument = (gh: Gh): Gh => instrumentRequests(gh, { limiter, metrics: deps.metrics });
 
   const requestWithFetch = baseRequest.defaults({ baseUrl: deps.apiUrl, request: { fetch }, headers: { 'user-agent': 'ghes-agent' } });
 
@@ -126,7 +100,6 @@ export function createGithubClients(deps: {
   const createJwt = jwtOnServerClock(privateKey, skew, { measure: () => requestWithFetch('GET /meta') });
   const serverNow = () => Date.now() + skew.offsetMs();
   const app = instrument(new Client({ authStrategy: createAppAuth, auth: { appId, createJwt, request: requestWithFetch } }));
-  const installations = new Map<string, Promise<Installation>>();
   // A client per installation, each with its own token cache: a fresh one after a 401 means a new token.
   const installationClient = (id: number): Installation => ({
     id,
@@ -139,8 +112,6 @@ export function createGithubClients(deps: {
       ),
     ),
   });
-  let fixed = installationId ? installationClient(installationId) : undefined;
-
   async function lookup(owner: string): Promise<Installation> {
     try {
       const res = await app.request('GET /orgs/{org}/installation', { org: owner });
@@ -165,60 +136,15 @@ export function createGithubClients(deps: {
     }
   }
 
+  const installations = new AppInstallations({ make: installationClient, lookup, log, fixedId: installationId });
   return {
     host,
     app,
     kind: 'app',
-    forOwner: (owner) => installationFor(owner).then((c) => c.gh),
-    onceForOwner: (owner) => installationFor(owner).then((c) => c.once),
-    renew,
+    forOwner: (owner) => installations.installationFor(owner).then((c) => c.gh),
+    onceForOwner: (owner) => installations.installationFor(owner).then((c) => c.once),
+    renew: (owner, failed, status) => installations.renew(owner, failed, status),
   };
-
-  function installationFor(owner: string): Promise<Installation> {
-    if (fixed) return Promise.resolve(fixed);
-    const key = owner.toLowerCase();
-    let client = installations.get(key);
-    if (!client) {
-      client = lookup(owner);
-      installations.set(key, client);
-      // A failed lookup is not cached: the App may be installed a minute later.
-      client.catch(() => installations.delete(key));
-    }
-    return client;
-  }
-
-  /**
-   * After the App was reinstalled (a new installation id; the old id's tokens are revoked: 401,
-   * and its token POST 404s) or a token was revoked early, the cached client is useless until a
-   * restart. Drops it and looks the installation up again: true when the request is worth
-   * repeating — a new installation, or (after a 401) a new token. A 404 with the same
-   * installation is a real 404. Concurrent failures of one client share one look-up.
-   */
-  async function renew(owner: string, failed: Gh, status: number): Promise<boolean> {
-    if (fixed) {
-      if (status !== 401 || (fixed.gh !== failed && fixed.once !== failed)) return status === 401;
-      fixed = installationClient(fixed.id);
-      return true;
-    }
-    const key = owner.toLowerCase();
-    const current = await installations.get(key)?.catch(() => undefined);
-    if (current && current.gh !== failed && current.once !== failed) return true; // renewed meanwhile
-    installations.delete(key);
-    const fresh = await installationFor(owner);
-    const renewed = status === 401 || fresh.id !== current?.id;
-    if (renewed)
-      log.warn(
-        `GitHub App installation on ${owner}: ${fresh.id !== current?.id ? `now ${fresh.id} (was ${current?.id ?? 'unknown'}; reinstalled?)` : 'token refused (401), a new one is used'}`,
-        { owner, installationId: fresh.id },
-      );
-    return renewed;
-  }
-}
-
-interface Installation {
-  id: number;
-  gh: Gh;
-  once: Gh;
 }
 
 /**

@@ -1,5 +1,6 @@
 import { AgentError } from '../errors.js';
 import type { RunCandidate } from './correlate.js';
+import { isRunOfWorkflow } from './workflow-of-run.js';
 
 /**
  * Issue 23: whether a GitHub run found by its run-name is one the agent dispatched for an
@@ -20,10 +21,8 @@ import type { RunCandidate } from './correlate.js';
  *   another workflow of the same repository, even one the agent dispatched for another Port
  *   run, may show this id in its run-name.
  *
- * GitHub's OpenAPI description (ghes-3.19.json, `workflow-run`): `path` "The full path of the
- * workflow", example `octocat/octo-repo/.github/workflows/ci.yml@main`; GHES answers the
- * shorter `.github/workflows/ci.yml` for a dispatched run. Both are read. `workflow_id` "The ID
- * of the parent workflow" compares with an invocation that names its workflow by id.
+ * Which workflow a run is of is decided by workflow-of-run.ts, the rule a recorded run is
+ * checked by too (run/verify-recorded-run.ts).
  */
 export interface RunOwner {
   /** The agent's own login; undefined when GHES did not say (GET /app without a slug, GET /user refused). */
@@ -47,27 +46,7 @@ export type Ownership =
   /** Cannot be told: the agent's login or the run's actor or workflow is unknown. Never adopted. */
   | { kind: 'unverifiable'; why: 'unverifiable'; reason: string };
 
-const WORKFLOW_PATH = /^(?:([^/]+)\/([^/]+)\/)?(\.github\/workflows\/[^/@]+)(?:@.*)?$/;
 const same = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
-
-/**
- * Whether a run is of the invocation's workflow: `true`, `false`, or `undefined` when the run
- * does not say. File names are compared without regard to case: if GHES resolved a dispatch of
- * `Deploy.yml` to `deploy.yml`, a case-sensitive comparison would miss the agent's own run after
- * an interrupted dispatch and dispatch it again; two workflow files of one repository that
- * differ only in case would both have to be run by the agent's own login to be confused. Pure.
- */
-export function isRunOfWorkflow(
-  run: Pick<RunOrigin, 'path' | 'workflow_id'>,
-  owner: Pick<RunOwner, 'org' | 'repo' | 'workflow'>,
-): boolean | undefined {
-  if (/^\d+$/.test(owner.workflow)) return run.workflow_id === undefined ? undefined : String(run.workflow_id) === owner.workflow;
-  if (run.path === undefined || run.path === '') return undefined;
-  const m = WORKFLOW_PATH.exec(run.path);
-  if (!m) return false; // a dynamic or otherwise unusual workflow (e.g. `dynamic/pages/…`): not a dispatched file
-  if (m[1] !== undefined && !(same(m[1], owner.org) && same(m[2]!, owner.repo))) return false;
-  return same(m[3]!, `.github/workflows/${owner.workflow}`);
-}
 
 /** The verdict on one run found by its run-name (see the module comment). Pure. */
 export function ownership(run: RunOrigin, owner: RunOwner): Ownership {

@@ -1,6 +1,6 @@
 import { AgentError } from '../errors.js';
 import type { FetchFn, HttpResponse } from '../util/http-fetch.js';
-import type { Gh } from './github-client.js';
+import type { Fail, WithOwner } from './gh.js';
 
 /** A job of a run, as GET …/runs/{run_id}/jobs lists it (GitHub's `job` schema, the fields used here). */
 export interface WorkflowJob {
@@ -30,14 +30,27 @@ export interface PendingDeployment {
 
 export type CancelAnswer = 'accepted' | 'completed';
 
-type WithOwner = <T>(owner: string, once: boolean, call: (gh: Gh) => Promise<T>) => Promise<T>;
-type Fail = (what: string) => (err: unknown) => never;
+/** The GHES calls behind failure excerpts, job progress, approvals and cancellation. */
+export interface RunInsightApi {
+  /** The latest attempt's jobs (first page of 100: a bounded cost); `undefined` on a 304. */
+  listJobs(
+    owner: string,
+    repo: string,
+    runId: number,
+    etag?: string,
+    signal?: AbortSignal,
+  ): Promise<{ jobs: WorkflowJob[]; etag?: string } | undefined>;
+  jobLogLocation(owner: string, repo: string, jobId: number, signal?: AbortSignal): Promise<string>;
+  pendingDeployments(owner: string, repo: string, runId: number, signal?: AbortSignal): Promise<PendingDeployment[]>;
+  /** POST …/cancel (or …/force-cancel): 202 accepted, 409 when the run already completed. */
+  cancel(owner: string, repo: string, runId: number, force: boolean): Promise<CancelAnswer>;
+}
 
 /**
  * The GHES calls behind failure excerpts, job progress, approvals and cancellation, each one
  * request (shapes: GitHub's OpenAPI description, ghes-3.17 to 3.19 and api.github.com).
  */
-export function runInsightApi(deps: { withOwner: WithOwner; fail: Fail; noRedirectFetch?: FetchFn }) {
+export function runInsightApi(deps: { withOwner: WithOwner; fail: Fail; noRedirectFetch?: FetchFn }): RunInsightApi {
   const { withOwner, fail } = deps;
   return {
     /** The latest attempt's jobs (first page of 100: a bounded cost); `undefined` on a 304. */

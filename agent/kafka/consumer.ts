@@ -1,13 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { rootCertificates } from 'node:tls';
-import { type Consumer, type EachBatchPayload, Kafka, type KafkaConfig, logLevel } from 'kafkajs';
+import { type EachBatchPayload, Kafka, type KafkaConfig, logLevel } from 'kafkajs';
 import { AgentError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
 import type { DependencyHealth } from '../observability/dependency-health.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { IncomingMessage } from './prepare-record.js';
 import type { Clock } from '../util/backoff.js';
-import { PartitionOffsets } from './offset-tracker.js';
+import { consumeBatch } from './consume-batch.js';
+import { ConsumerState } from './consumer-state.js';
 
 export interface KafkaSettings {
   brokers: string[];
@@ -89,145 +90,9 @@ export function createConsumerLoop(deps: {
   const { settings, metrics, clock } = deps;
   const log = deps.logger.child({ component: 'consumer', topic: settings.topic });
   const kafka = new Kafka(kafkaClientConfig(settings, deps.logger));
-  /** heldSinceMs: when this replica began to hold the partition (issue 15: earlier messages may be redeliveries). */
-  type PartitionState = {
-    offsets: PartitionOffsets;
-    work: AbortController;
-    owned: AbortController;
-    commitQueued: boolean;
-    heldSinceMs: number;
-  };
-  const partitions = new Map<number, PartitionState>();
-  /** The partitions of the last assignment: a batch of another (revoked) one must not recreate its state. */
-  let assignedNow = new Set<number>();
-  let consumer: Consumer | undefined;
-  let isJoined = false;
-  let stopping = false;
-  /** During shutdown: partitions are kept (eachBatch heartbeats) but no message is taken. */
-  let holding = false;
-  let active = 0;
-
-  function partitionState(p: number) {
-    let state = partitions.get(p);
-    if (!state) {
-      state = {
-        offsets: new PartitionOffsets(),
-        work: new AbortController(),
-        owned: new AbortController(),
-        commitQueued: false,
-        heldSinceMs: clock.now(),
-      };
-      partitions.set(p, state);
-    }
-    return state;
-  }
-
-  /** The partition is someone else's now (or will be): stop its work and its unsent reports. */
-  function revoke(p: number, why: string): void {
-    assignedNow.delete(p);
-    const state = partitions.get(p);
-    if (!state) return;
-    partitions.delete(p);
-    if (state.offsets.size > 0)
-      log.info(`partition ${p} ${why}: handing over ${state.offsets.size} unfinished message(s)`, { partition: p });
-    state.work.abort();
-    state.owned.abort();
-  }
-
-  async function commit(p: number, state: PartitionState): Promise<void> {
-    if (state.commitQueued) return;
-    state.commitQueued = true;
-    // Coalesce: many runs finishing together produce one commit of the furthest point.
-    await new Promise((r) => setImmediate(r));
-    state.commitQueued = false;
-    await commitNow(p, state);
-  }
-
-  async function commitNow(p: number, state: PartitionState, deadlineMs = Infinity): Promise<void> {
-    const offset = state.offsets.commitPoint();
-    for (let attempt = 0; attempt < 5 && partitions.get(p) === state && consumer && clock.now() < deadlineMs; attempt++) {
-      try {
-        await consumer.commitOffsets([{ topic: settings.topic, partition: p, offset: offset.toString() }]);
-        return;
-      } catch (err) {
-        log.debug('offset commit failed; retrying', { partition: p, error: (err as Error).message });
-        await clock.sleep(200 * 2 ** attempt).catch(() => undefined);
-      }
-    }
-  }
-
-  async function eachBatch(payload: EachBatchPayload): Promise<void> {
-    // eslint-disable-next-line @typescript-eslint/unbound-method -- kafkajs builds these as arrow functions (src/consumer/runner.js, eachBatch payload) and its docs destructure them
-    const { batch, resolveOffset, heartbeat, isRunning, isStale } = payload;
-    const p = batch.partition;
-    if (holding) {
-      // Shutting down: keep the partition (heartbeats) while queued reports are delivered.
-      // A failed heartbeat (a rebalance began) ends the hold so kafkajs can rejoin; partitions
-      // lost in that rebalance are revoked on GROUP_JOIN, which cancels their unsent reports.
-      while (holding && isRunning() && !isStale()) {
-        if (
-          !(await heartbeat().then(
-            () => true,
-            () => false,
-          ))
-        )
-          return;
-        await clock.sleep(200);
-      }
-      return;
-    }
-    for (const m of batch.messages) {
-      while (!deps.hasCapacity() && isRunning() && !isStale() && !holding) {
-        await heartbeat().catch(() => undefined);
-        await clock.sleep(100);
-      }
-      if (!isRunning() || isStale() || holding) return;
-      // kafkajs's isStale() only reflects seeks: a batch still running when its partition went
-      // to another replica must stop here, not start the partition's work again.
-      if (!assignedNow.has(p)) return;
-      const state = partitionState(p);
-      const offset = BigInt(m.offset);
-      const before = state.offsets.size;
-      state.offsets.add(offset);
-      resolveOffset(m.offset);
-      if (state.offsets.size === before) continue; // redelivered while still in flight here
-      active++;
-      // The callbacks below outlive the batch by hours (a run's whole tracking): they capture
-      // the offset, never `m`, whose value is a slice that would pin the whole fetch response.
-      const offsetText = m.offset;
-      deps
-        .process(
-          {
-            value: m.value,
-            timestampMs: Number(m.timestamp),
-            topic: batch.topic,
-            partition: p,
-            offset: offsetText,
-            heldSinceMs: state.heldSinceMs,
-          },
-          state.work.signal,
-          state.owned.signal,
-        )
-        .then(
-          () => {
-            if (state.offsets.done(offset) !== undefined && partitions.get(p) === state) void commit(p, state);
-          },
-          (err) => {
-            if (!state.work.signal.aborted) {
-              // Not expected (the poison guard answers failures; this is the reporter stopping):
-              // the offset stays uncommitted and the message is redelivered after a restart.
-              log.error('message handling failed; it will be redelivered', {
-                partition: p,
-                offset: offsetText,
-                error: (err as Error).message,
-              });
-            }
-          },
-        )
-        .finally(() => active--);
-      await heartbeat().catch(() => undefined);
-    }
-  }
+  const state = new ConsumerState({ topic: settings.topic, clock, log });
+  const batchDeps = { process: deps.process, hasCapacity: deps.hasCapacity, clock, log };
+  const eachBatch = (payload: EachBatchPayload) => consumeBatch(state, batchDeps, payload);
 
   async function connect(): Promise<void> {
     const c = kafka.consumer({
@@ -244,12 +109,12 @@ export function createConsumerLoop(deps: {
       contact();
       metrics.consumerRebalances.inc();
       const assigned = new Set<number>(e.payload.memberAssignment[settings.topic] ?? []);
-      assignedNow = assigned;
-      for (const p of [...partitions.keys()]) if (!assigned.has(p)) revoke(p, 'was reassigned');
+      state.assignedNow = assigned;
+      for (const p of [...state.partitions.keys()]) if (!assigned.has(p)) state.revoke(p, 'was reassigned');
       // Commits that failed while the broker was away (kafkajs rejoins without a CRASH after a
       // broker restart) are made good now for the partitions we kept.
-      for (const [p, state] of partitions) void commit(p, state);
-      isJoined = true;
+      for (const [p, held] of state.partitions) void state.commit(p, held);
+      state.joined = true;
       metrics.consumerConnected.set(1);
       log.info(`joined group ${settings.groupId} with partitions [${[...assigned].sort((a, b) => a - b).join(', ')}]`, {
         groupId: settings.groupId,
@@ -259,7 +124,7 @@ export function createConsumerLoop(deps: {
     });
     c.on(c.events.CRASH, (e) => {
       metrics.consumerCrashes.inc();
-      isJoined = false;
+      state.joined = false;
       metrics.consumerConnected.set(0);
       const error = e.payload.error;
       // /readyz gets the error's class only: a broker's message (e.g. a SASL refusal's) is in the log line below.
@@ -267,14 +132,14 @@ export function createConsumerLoop(deps: {
       log.error(`consumer crashed: ${explainKafkaError(error, settings)}`, { restart: e.payload.restart });
       // The group may give our partitions to another replica before we rejoin: stop their
       // work now; after the rejoin the redelivered messages resume from Port's records.
-      for (const p of [...partitions.keys()]) revoke(p, 'lost with the crashed consumer');
-      if (!e.payload.restart && !stopping) void restart();
+      state.revokeAll('lost with the crashed consumer');
+      if (!e.payload.restart && !state.stopping) void restart();
     });
     c.on(c.events.STOP, () => {
-      isJoined = false;
+      state.joined = false;
       metrics.consumerConnected.set(0);
     });
-    consumer = c;
+    state.consumer = c;
     await c.connect();
     await c.subscribe({ topic: settings.topic, fromBeginning: true });
     await c.run({
@@ -287,11 +152,11 @@ export function createConsumerLoop(deps: {
 
   /** kafkajs gives up on some failures (kafkajs#1513): start a fresh consumer, with backoff. */
   async function restart(): Promise<void> {
-    for (const p of [...partitions.keys()]) revoke(p, 'lost with the crashed consumer');
-    for (let attempt = 0; !stopping; attempt++) {
+    state.revokeAll('lost with the crashed consumer');
+    for (let attempt = 0; !state.stopping; attempt++) {
       await clock.sleep(Math.min(30_000, 1000 * 2 ** attempt));
       try {
-        await consumer?.disconnect().catch(() => undefined);
+        await state.consumer?.disconnect().catch(() => undefined);
         await connect();
         return;
       } catch (err) {
@@ -309,23 +174,24 @@ export function createConsumerLoop(deps: {
       }
     },
     async stop(opts = {}) {
-      if (stopping) return;
-      stopping = true;
-      holding = true;
+      if (state.stopping) return;
+      state.stopping = true;
+      state.holding = true;
       const deadline = opts.deadlineMs ?? clock.now() + 10_000;
-      for (const state of partitions.values()) state.work.abort();
+      for (const held of state.partitions.values()) held.work.abort();
       // Runs whose final report is queued finish now; the rest reject as aborted.
-      while (active > 0 && clock.now() < deadline) await clock.sleep(100);
-      await Promise.all([...partitions.entries()].map(([p, state]) => commitNow(p, state, deadline + 2000)));
-      if (active > 0) log.warn(`shutdown deadline reached with ${active} message(s) still reporting; the next owner resumes them`);
-      for (const p of [...partitions.keys()]) revoke(p, 'released at shutdown');
-      holding = false;
-      isJoined = false;
+      while (state.active > 0 && clock.now() < deadline) await clock.sleep(100);
+      await Promise.all([...state.partitions.entries()].map(([p, held]) => state.commitNow(p, held, deadline + 2000)));
+      if (state.active > 0)
+        log.warn(`shutdown deadline reached with ${state.active} message(s) still reporting; the next owner resumes them`);
+      state.revokeAll('released at shutdown');
+      state.holding = false;
+      state.joined = false;
       metrics.consumerConnected.set(0);
-      await consumer?.disconnect().catch(() => undefined);
+      await state.consumer?.disconnect().catch(() => undefined);
     },
-    joined: () => isJoined,
-    inFlight: () => active,
+    joined: () => state.joined,
+    inFlight: () => state.active,
   };
 }
 

@@ -3,6 +3,8 @@ import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { Clock } from '../util/backoff.js';
 import { type FetchFn, type HttpResponse, describeNetworkError } from '../util/http-fetch.js';
+import { requestAccessToken } from './port-access-token.js';
+import { failPortAnswer } from './port-failure.js';
 import { createRateLimitPacer } from './rate-limit-pacer.js';
 
 export interface PortHttp {
@@ -94,65 +96,20 @@ export function createPortHttp(deps: {
     return res;
   }
 
-  async function fail(operation: string, res: HttpResponse): Promise<never> {
-    if (res.redirectRefused) {
-      // A redirect not followed: its Location's origin and the rule are named, not its body.
-      await res.text().catch(() => '');
-      throw new AgentError(
-        'port',
-        `Port API ${operation} answered ${res.status}, a redirect ${res.redirectRefused}. Check port.apiUrl / port.region (and any proxy in between).`,
-        { status: res.status },
-      );
-    }
-    const text = (await res.text().catch(() => '')).slice(0, 2000);
-    const retryAfter = Number(res.headers.get('retry-after'));
-    const retriable = res.status >= 500 || res.status === 429 || res.status === 408;
-    if (!retriable) deps.logger.warn('Port API refused a request', { component: 'port', operation, status: res.status, body: text });
-    // A 429 without retry-after waits for the window's reset, as the headers say.
-    const untilReset = res.status === 429 ? pacer.untilReset(deps.clock.now()) : undefined;
-    throw new AgentError(
-      res.status === 429 ? 'rate_limited' : 'port',
-      `Port API ${operation} answered ${res.status}: ${text || res.statusText}`,
-      {
-        retriable,
-        status: res.status,
-        retryAfterMs: Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter * 1000 : untilReset,
-      },
-    );
+  function fail(operation: string, res: HttpResponse): Promise<never> {
+    return failPortAnswer(operation, res, { logger: deps.logger, untilReset: () => pacer.untilReset(deps.clock.now()) });
   }
 
   async function accessToken(): Promise<string> {
     if (token && deps.clock.now() < token.expiresAtMs) return token.value;
-    pendingToken ??= (async () => {
-      try {
-        const res = await send(
-          'auth',
-          'POST',
-          '/v1/auth/access_token',
-          { clientId: deps.clientId, clientSecret: deps.clientSecret },
-          {},
-          false,
-        );
-        if (res.status === 401 || res.status === 403) {
-          await res.text().catch(() => '');
-          throw new AgentError(
-            'auth',
-            'Port rejected the client id/secret (401). Check port.clientId and port.clientSecret (Port → Settings → Credentials) and port.region.',
-            {
-              status: res.status,
-            },
-          );
-        }
-        if (!res.ok) await fail('auth', res);
-        const body = (await res.json()) as { accessToken?: string; expiresIn?: number };
-        if (!body.accessToken) throw new AgentError('port', 'Port auth answered without accessToken', { retriable: true });
-        const ttlMs = (body.expiresIn ?? 3600) * 1000;
-        token = { value: body.accessToken, expiresAtMs: deps.clock.now() + Math.max(ttlMs - 60_000, ttlMs / 2) };
-        return body.accessToken;
-      } finally {
+    pendingToken ??= requestAccessToken({ clientId: deps.clientId, clientSecret: deps.clientSecret, send, fail })
+      .then((fresh) => {
+        token = { value: fresh.value, expiresAtMs: deps.clock.now() + fresh.reuseMs };
+        return fresh.value;
+      })
+      .finally(() => {
         pendingToken = undefined;
-      }
-    })();
+      });
     return pendingToken;
   }
 

@@ -22,14 +22,13 @@ import { AgentError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
 import type { PortHttp } from '../port/port-http.js';
 import type { OidcVerifier } from './oidc-verifier.js';
-import { decideEntityAccess, decideWideWrite, searchedBlueprints } from './relay-policy.js';
-import { type RelayRoute, type RelayRouteName, matchRelayRoute } from './relay-routes.js';
+import { JSON_TYPE, type RelayAnswer, portErrorAnswer } from './relay-answer.js';
+import { entityRefusal } from './relay-entity-checks.js';
+import { forwardToPort } from './relay-forward.js';
+import { type RelayRouteName, matchRelayRoute } from './relay-routes.js';
 import type { RepoRateLimit } from './repo-rate-limit.js';
 import type { RunScope } from './run-scope.js';
 import { type WorkflowIdentity, workflowIdentity } from './workflow-identity.js';
-
-export type RelayOutcome =
-  'ok' | 'port_error' | 'unauthenticated' | 'forbidden' | 'rate_limited' | 'too_large' | 'timeout' | 'bad_request' | 'not_found' | 'error';
 
 export interface RelayRequest {
   method: string;
@@ -37,14 +36,6 @@ export interface RelayRequest {
   authorization: string | undefined;
   /** The body as received (already within relay.maxBodyBytes). */
   body: string;
-}
-
-export interface RelayAnswer {
-  status: number;
-  body: string;
-  headers: Record<string, string>;
-  route: RelayRouteName;
-  outcome: RelayOutcome;
 }
 
 export interface RelayHandlerDeps {
@@ -56,43 +47,6 @@ export interface RelayHandlerDeps {
   logger: Logger;
   now: () => number;
 }
-
-const JSON_TYPE = 'application/json; charset=utf-8';
-
-/** Port's error shape (its API's `{ok: false, error, message}`). */
-export function portErrorAnswer(
-  status: number,
-  error: string,
-  message: string,
-  route: RelayRouteName,
-  outcome: RelayOutcome,
-  headers: Record<string, string> = {},
-): RelayAnswer {
-  return {
-    status,
-    body: JSON.stringify({ ok: false, error, message }),
-    headers: { 'content-type': JSON_TYPE, ...headers },
-    route,
-    outcome,
-  };
-}
-
-const OPERATION: Record<Exclude<RelayRouteName, 'token' | 'unknown'>, string> = {
-  upsert_entity: 'relay_upsert_entity',
-  get_entity: 'relay_get_entity',
-  delete_entity: 'relay_delete_entity',
-  search_entities: 'relay_search_entities',
-  patch_run: 'relay_patch_run',
-  add_run_log: 'relay_add_run_log',
-};
-const METHOD: Record<keyof typeof OPERATION, string> = {
-  upsert_entity: 'POST',
-  get_entity: 'GET',
-  delete_entity: 'DELETE',
-  search_entities: 'POST',
-  patch_run: 'PATCH',
-  add_run_log: 'POST',
-};
 
 function parseBody(raw: string): { ok: true; value: unknown } | { ok: false } {
   if (raw.trim() === '') return { ok: true, value: undefined };
@@ -139,49 +93,6 @@ export function createRelayHandler(deps: RelayHandlerDeps): (req: RelayRequest) 
       'rate_limited',
       { 'retry-after': String(Math.max(1, Math.ceil(waitMs / 1000))) },
     );
-  }
-
-  async function forward(route: Extract<RelayRoute, { portPath: string }>, body: unknown, who: WorkflowIdentity): Promise<RelayAnswer> {
-    const name = route.name;
-    let res;
-    try {
-      res = await deps.portHttp.call(OPERATION[name], METHOD[name], route.portPath, { body });
-    } catch (err) {
-      const e = err instanceof AgentError ? err : new AgentError('network', String(err));
-      return portErrorAnswer(
-        e.code === 'timeout' ? 504 : 502,
-        'bad_gateway',
-        `the relay could not reach Port: ${e.message}`,
-        name,
-        e.code === 'timeout' ? 'timeout' : 'error',
-      );
-    }
-    const text = await res.text();
-    const answer: RelayAnswer = {
-      status: res.status,
-      body: text,
-      headers: { 'content-type': res.headers.get('content-type') ?? JSON_TYPE },
-      route: name,
-      outcome: res.ok ? 'ok' : 'port_error',
-    };
-    if (name !== 'get_entity' && name !== 'search_entities') {
-      // The audit line of a write: who (repository, workflow, GitHub run) wrote what, and Port's answer. Never a value.
-      audit.info('relay write', {
-        audit: true,
-        route: name,
-        repository: who.repository,
-        githubRunId: who.runId,
-        workflow: who.workflowFile,
-        ...('runId' in route && route.runId ? { portRunId: route.runId } : {}),
-        ...('entity' in route && route.entity
-          ? { blueprint: route.blueprint, entity: route.entity }
-          : 'blueprint' in route
-            ? { blueprint: route.blueprint }
-            : {}),
-        status: res.status,
-      });
-    }
-    return answer;
   }
 
   return async function handle(req) {
@@ -232,32 +143,8 @@ export function createRelayHandler(deps: RelayHandlerDeps): (req: RelayRequest) 
     const forbid = (reason: string) => portErrorAnswer(403, 'forbidden', reason, route.name, 'forbidden');
 
     // Entity decisions first (pure, no Port read), then the run scope (one cached Port read).
-    if (route.name === 'search_entities') {
-      const searched = searchedBlueprints(parsed.value);
-      if ('reason' in searched) return forbid(searched.reason);
-      for (const bp of searched.blueprints) {
-        const v = decideEntityAccess(deps.policy, who, 'read', bp);
-        if (!v.allowed) return forbid(v.reason);
-      }
-    } else if (route.name === 'get_entity' || route.name === 'upsert_entity' || route.name === 'delete_entity') {
-      const v = decideEntityAccess(deps.policy, who, route.name === 'get_entity' ? 'read' : 'write', route.blueprint);
-      if (!v.allowed) return forbid(v.reason);
-      if (route.name === 'upsert_entity') {
-        const bodyBp = (parsed.value as { blueprint?: unknown } | undefined)?.blueprint;
-        if (bodyBp !== undefined && bodyBp !== route.blueprint)
-          return forbid(
-            `the body names blueprint ${(typeof bodyBp === 'string' ? bodyBp : JSON.stringify(bodyBp)).slice(0, 100)}, the path ${route.blueprint}`,
-          );
-        if (route.query.get('create_missing_related_entities') === 'true') {
-          const w = decideWideWrite(deps.policy, who, 'create_missing_related_entities=true');
-          if (!w.allowed) return forbid(w.reason);
-        }
-      }
-      if (route.name === 'delete_entity' && route.query.get('delete_dependents') === 'true') {
-        const w = decideWideWrite(deps.policy, who, 'delete_dependents=true');
-        if (!w.allowed) return forbid(w.reason);
-      }
-    }
+    const refusal = entityRefusal(deps.policy, who, route, parsed.value);
+    if (refusal !== undefined) return forbid(refusal);
     const runId = route.name === 'patch_run' || route.name === 'add_run_log' ? route.runId : 'runId' in route ? route.runId : undefined;
     if (runId !== undefined) {
       if (!/^r_[A-Za-z0-9_-]{1,100}$/.test(runId))
@@ -277,6 +164,6 @@ export function createRelayHandler(deps: RelayHandlerDeps): (req: RelayRequest) 
       if (scope === 'not_found') return portErrorAnswer(404, 'not_found', `Action run ${runId} was not found`, route.name, 'not_found');
       if (!scope.allowed) return forbid(scope.reason);
     }
-    return forward(route, parsed.value, who);
+    return forwardToPort({ portHttp: deps.portHttp, audit }, route, parsed.value, who);
   };
 }

@@ -9,7 +9,8 @@ import { createServer as createHttpsServer } from 'node:https';
 import { AgentError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
-import { type RelayAnswer, type RelayRequest, portErrorAnswer } from './relay-handler.js';
+import { type RelayAnswer, portErrorAnswer } from './relay-answer.js';
+import type { RelayRequest } from './relay-handler.js';
 import { matchRelayRoute } from './relay-routes.js';
 
 export interface RelayServer {

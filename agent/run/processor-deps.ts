@@ -79,3 +79,6 @@ export interface ProcessorDeps {
   /** The agent's own login: issues made by an earlier attempt are looked for among its own. */
   actor?: string;
 }
+
+/** What the resumption path (resume.ts, locate-on-github.ts, check-recorded-run.ts) uses of the processor's dependencies. */
+export type ResumeDeps = Pick<ProcessorDeps, 'settings' | 'api' | 'reporter' | 'resumeLocator' | 'dispatch' | 'clock'>;

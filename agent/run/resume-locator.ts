@@ -1,4 +1,5 @@
-import type { GithubApi, WorkflowRun } from '../github/github-api.js';
+import type { GithubApi } from '../github/github-api.js';
+import type { WorkflowRun } from '../github/run-list-api.js';
 import { everyPage } from '../github/every-page.js';
 import { type Mismatch, type RunOwner, ownership } from '../github/own-run.js';
 import type { Logger } from '../observability/logger.js';

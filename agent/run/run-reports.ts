@@ -10,11 +10,40 @@ import { type StagedRun, linkOf } from './staged-run.js';
 /** Port's record read for a run's final report: `record` undefined when Port refused the read for good. */
 export type RecordRead = { record: PortRun | undefined };
 
+/** What a run reads from and ends with in Port (createRunReports). */
+export interface RunReports {
+  /** Port's record of a run, retried through outages; undefined when Port refuses the read for good. */
+  readRun(runId: string, owned: AbortSignal): Promise<PortRun | undefined>;
+  /** The terminal PATCH, once per run across replicas (Port's record is asked first). */
+  finalReport(runId: string, patch: PortPatch, owned: AbortSignal, read?: RecordRead): Promise<void>;
+  /** The run ends FAILURE with `reason` (its log line and summary), counted as `outcome`. */
+  fail(
+    scope: RunScope<{ runId: string }>,
+    reason: string,
+    outcome: string,
+    known?: Partial<Pick<StagedRun, 'htmlUrl' | 'externalRunId'>>,
+    fields?: Record<string, unknown>,
+    read?: RecordRead,
+  ): Promise<void>;
+  /** A refusal's report: nothing written when Port's record shows the run dispatched already (issue 23). */
+  refuse(scope: RunScope<{ runId: string }>, reason: string, outcome: string, fields: Record<string, unknown>): Promise<void>;
+  /** A recorded GitHub run that is not the invocation's: the Port run ends FAILURE with the reason. */
+  refuseRecorded(scope: RunScope, reason: string): Promise<void>;
+  /** Port's record of a run still to be handled; undefined (counted, logged) when Port does not know it or it is done. */
+  openRecord(scope: RunScope): Promise<PortRun | undefined>;
+}
+
 /**
  * What a run reads from and ends with in Port: its record before the work, its FAILURE, its final
  * status once across replicas. Made once per processor; each call takes the run's scope.
  */
-export function createRunReports(deps: { port: PortRunApi; reporter: Reporter; clock: Clock; /** The processor's logger. */ log: Logger }) {
+export function createRunReports(deps: {
+  port: PortRunApi;
+  reporter: Reporter;
+  clock: Clock;
+  /** The processor's logger. */
+  log: Logger;
+}): RunReports {
   const { port, reporter, clock, log } = deps;
 
   /**
@@ -131,5 +160,3 @@ export function createRunReports(deps: { port: PortRunApi; reporter: Reporter; c
 
   return { readRun, finalReport, fail, refuse, refuseRecorded, openRecord };
 }
-
-export type RunReports = ReturnType<typeof createRunReports>;

@@ -19,7 +19,8 @@
  *   than the Port run (by more than an hour of clock slack).
  * Field meanings: GitHub's "workflow-run" schema (node_modules/@octokit/openapi, GHES 3.19).
  */
-import type { WorkflowRun } from '../github/github-api.js';
+import type { WorkflowRun } from '../github/run-list-api.js';
+import { isRunOfWorkflow } from '../github/workflow-of-run.js';
 import { type VerifiedRun, verifiedRecorded } from './verified-run.js';
 
 /** What Port's record says about the GitHub run: its id and, from an externalRunId, its repository's ids. */
@@ -98,22 +99,6 @@ export function recordedIdsMismatch(ref: RecordedReference, inv: Invocation, rep
   return `the recorded externalRunId names repository ${ref.ids.repoId} of owner ${ref.ids.ownerId}, not ${inv.org}/${inv.repo} (repository ${repo.id} of owner ${repo.ownerId})`;
 }
 
-/** Whether a run's `path` is the invocation's workflow file, in the invocation's repository. */
-function isWorkflowPath(path: string, inv: Invocation): boolean {
-  // "owner/repo/.github/workflows/ci.yml@main" (GitHub's example) or ".github/workflows/ci.yml".
-  const at = path.lastIndexOf('@');
-  const bare = at >= 0 ? path.slice(0, at) : path;
-  const file = `.github/workflows/${inv.workflow}`;
-  if (bare === file) return true;
-  // Owner and repository compare case-insensitively as GitHub does; file names are case-sensitive.
-  const prefix = `${inv.org}/${inv.repo}/`;
-  return (
-    bare.length === prefix.length + file.length &&
-    bare.slice(0, prefix.length).toLowerCase() === prefix.toLowerCase() &&
-    bare.slice(prefix.length) === file
-  );
-}
-
 /**
  * The decision on a recorded run GHES returned (`observed`, from GET …/actions/runs/{id} of the
  * invocation's repository or an entry of its run list), for the invocation whose repository GHES
@@ -142,12 +127,13 @@ export function verifyRecordedRun(
       `it belongs to repository ${observed.repository_id ?? 'unknown'} of owner ${observed.repository_owner_id ?? 'unknown'}, not ${inv.org}/${inv.repo}`,
     );
   }
-  if (/^\d+$/.test(inv.workflow)) {
-    if (observed.workflow_id !== Number(inv.workflow))
-      return refuse(`it is a run of workflow ${observed.workflow_id ?? 'unknown'}, not of workflow ${inv.workflow}`);
-  } else if (!observed.path || !isWorkflowPath(observed.path, inv)) {
-    return refuse(`it is a run of ${observed.path ?? 'an unnamed workflow'}, not of .github/workflows/${inv.workflow}`);
-  }
+  // One rule with the run-name path (github/workflow-of-run.ts); a run that does not say which workflow it is of is refused.
+  if (isRunOfWorkflow(observed, inv) !== true)
+    return refuse(
+      /^\d+$/.test(inv.workflow)
+        ? `it is a run of workflow ${observed.workflow_id ?? 'unknown'}, not of workflow ${inv.workflow}`
+        : `it is a run of ${observed.path ?? 'an unnamed workflow'}, not of .github/workflows/${inv.workflow}`,
+    );
   if (!expected.actor)
     return refuse(
       "the agent's own GitHub login is unknown (GHES named no App slug or token user), so no run can be shown to be the agent's",

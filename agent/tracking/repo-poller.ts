@@ -1,5 +1,5 @@
 import { type AgentError, toAgentError } from '../errors.js';
-import type { WorkflowRun } from '../github/github-api.js';
+import type { WorkflowRun } from '../github/run-list-api.js';
 import type { Logger } from '../observability/logger.js';
 import { type Clock, abortError, backoffDelay } from '../util/backoff.js';
 import type { Semaphore } from '../util/semaphore.js';

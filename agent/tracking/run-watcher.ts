@@ -1,4 +1,5 @@
-import type { GithubApi, WorkflowRun } from '../github/github-api.js';
+import type { GithubApi } from '../github/github-api.js';
+import type { WorkflowRun } from '../github/run-list-api.js';
 
 /** A dispatched run the agent follows until it completes. */
 export interface WatchedRun {

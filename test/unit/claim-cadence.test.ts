@@ -11,9 +11,8 @@ import { AgentError } from '../../agent/errors.js';
 import type { Logger } from '../../agent/observability/logger.js';
 import { createMetrics } from '../../agent/observability/metrics.js';
 import type { ClaimApi, RunKind } from '../../agent/port/claim-api.js';
-import type { PortRunApi } from '../../agent/port/port-client.js';
-import type { Reporter } from '../../agent/port/reporter.js';
 import type { MessageProcessor } from '../../agent/run/process-message.js';
+import { intakeDeps } from './fakes/claim-intake.js';
 import { virtualClock } from './virtual-clock.js';
 
 const warnings: string[] = [];
@@ -34,8 +33,6 @@ const settings: ClaimIntakeSettings = {
   leaseMs: 600_000,
   rediscoveryIntervalMs: 3_600_000,
 };
-const reporter: Reporter = { send: async () => undefined, pending: () => 0, drain: async () => undefined, stop: () => undefined };
-const noPort: PortRunApi = { getRun: async () => undefined, patchRun: async () => undefined, addLog: async () => undefined };
 const processor = {
   job: () => ({ where: {}, intake: 'port-api', runId: 'x', handle: () => new Promise(() => undefined) }),
   refusal: () => ({ where: {}, intake: 'port-api', runId: 'x', handle: async () => undefined }),
@@ -67,18 +64,18 @@ function intakeWith(claim: (kind: RunKind) => unknown[]) {
     listActive: async () => [],
   };
   const metrics = createMetrics({ defaultMetrics: false });
-  const intake = createClaimIntake({
-    settings,
-    claimApi: api,
-    port: noPort,
-    processor,
-    reporter,
-    room: () => 1000,
-    dispatchCapacity: 1000,
-    metrics,
-    logger: quiet,
-    clock,
-  });
+  const intake = createClaimIntake(
+    intakeDeps({
+      settings,
+      claimApi: api,
+      processor,
+      room: () => 1000,
+      dispatchCapacity: 1000,
+      metrics,
+      logger: quiet,
+      clock,
+    }),
+  );
   return { intake, claims, clock, runUntil, metrics };
 }
 

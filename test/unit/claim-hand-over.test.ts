@@ -6,26 +6,14 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { type LockState, RELEASED_LABEL, decideListed, handOverLabel, handOverLockOf, orphanReason } from '../../agent/claim/adoption.js';
 import { createClaimIntake } from '../../agent/claim/claim-intake.js';
-import type { ClaimIntakeSettings } from '../../agent/claim/intake-state.js';
-import type { Logger } from '../../agent/observability/logger.js';
-import { createMetrics } from '../../agent/observability/metrics.js';
 import type { ClaimApi } from '../../agent/port/claim-api.js';
 import type { PortRunApi } from '../../agent/port/port-client.js';
 import type { PortPatch, PortRun } from '../../agent/types/port-run.js';
 import type { Reporter } from '../../agent/port/reporter.js';
-import type { MessageProcessor, PreparedRun } from '../../agent/run/process-message.js';
-import type { RunContext } from '../../agent/run/run-scope.js';
-import type { RunRequest } from '../../agent/types/run-request.js';
 import type { Clock } from '../../agent/util/backoff.js';
+import { fakeProcessor, intakeDeps } from './fakes/claim-intake.js';
 import { virtualClock } from './virtual-clock.js';
 
-const quiet = {
-  child: () => quiet,
-  warn: () => undefined,
-  info: () => undefined,
-  error: () => undefined,
-  debug: () => undefined,
-} as unknown as Logger;
 const T = Date.parse('2026-05-01T00:00:00Z');
 const LEASE = 600_000;
 
@@ -160,55 +148,24 @@ function sharedPort(clock: Clock, count: number, listLimit = 1000) {
   return { records, calls, portFor, claimApiFor, reporterFor };
 }
 
-const settings: ClaimIntakeSettings = {
-  installationId: 'ghes-agent',
-  kinds: ['action'],
-  batchSize: 100,
-  intervalMs: 1000,
-  visibilityTimeoutMs: 60_000,
-  maxSharePercent: 30,
-  leaseMs: LEASE,
-  rediscoveryIntervalMs: 60_000,
-};
-
 function replica(name: string, port: ReturnType<typeof sharedPort>, clock: Clock, room = 100_000) {
-  const jobs: Array<{ run: RunRequest; ctx: RunContext }> = [];
-  const processor = {
-    // Tracking forever (until stopped); a job taken over only tracks: its handOff is kept.
-    job: (run: RunRequest, ctx: RunContext): PreparedRun => {
-      jobs.push({ run, ctx });
-      return {
-        where: ctx.where,
-        intake: ctx.intake,
-        runId: run.runId,
-        handle: (signal) => new Promise((_, reject) => signal.addEventListener('abort', () => reject(new Error('aborted')))),
-      };
-    },
-    refusal: (runId: string, ctx: RunContext): PreparedRun => ({
-      where: ctx.where,
-      intake: ctx.intake,
-      runId,
-      handle: async () => undefined,
+  // Tracking forever (until stopped); a job taken over only tracks: its handOff is kept.
+  const { processor, jobs } = fakeProcessor(
+    (_run, _ctx, signal) => new Promise((_, reject) => signal.addEventListener('abort', () => reject(new Error('aborted')))),
+  );
+  const intake = createClaimIntake(
+    intakeDeps({
+      claimApi: port.claimApiFor(name),
+      port: port.portFor(name),
+      processor,
+      reporter: port.reporterFor(name),
+      // The dispatch stage's room is small; taken-over runs are only tracked: the tracking room bounds them.
+      room: () => Math.min(16, room - intake.held()),
+      trackingRoom: () => room - intake.held(),
+      clock,
+      random: () => 0.5,
     }),
-    count: () => undefined,
-    finalReport: async () => undefined,
-    servesOrg: () => true,
-  } as unknown as MessageProcessor;
-  const intake = createClaimIntake({
-    settings,
-    claimApi: port.claimApiFor(name),
-    port: port.portFor(name),
-    processor,
-    reporter: port.reporterFor(name),
-    // The dispatch stage's room is small; taken-over runs are only tracked: the tracking room bounds them.
-    room: () => Math.min(16, room - intake.held()),
-    trackingRoom: () => room - intake.held(),
-    dispatchCapacity: 10,
-    metrics: createMetrics({ defaultMetrics: false }),
-    logger: quiet,
-    clock,
-    random: () => 0.5,
-  });
+  );
   return { name, intake, jobs };
 }
 

@@ -4,112 +4,25 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { orphanReason, RELEASED_LABEL } from '../../agent/claim/adoption.js';
 import { createClaimIntake } from '../../agent/claim/claim-intake.js';
-import type { ClaimIntakeSettings } from '../../agent/claim/intake-state.js';
 import { saturatedKeys } from '../../agent/claim/fairness.js';
 import { AgentError } from '../../agent/errors.js';
-import type { Logger } from '../../agent/observability/logger.js';
 import { createMetrics } from '../../agent/observability/metrics.js';
-import type { ClaimApi, ClaimRequest, RunKind } from '../../agent/port/claim-api.js';
+import type { ClaimApi } from '../../agent/port/claim-api.js';
 import type { PortRunApi } from '../../agent/port/port-client.js';
 import type { PortPatch, PortRun } from '../../agent/types/port-run.js';
-import type { Reporter } from '../../agent/port/reporter.js';
-import type { MessageProcessor, PreparedRun } from '../../agent/run/process-message.js';
-import type { RunContext } from '../../agent/run/run-scope.js';
-import type { RunRequest } from '../../agent/types/run-request.js';
 import type { Clock } from '../../agent/util/backoff.js';
+import {
+  CLAIM_SETTINGS as settings,
+  claimedRun,
+  fakeClaimApi,
+  fakeClock,
+  fakeProcessor,
+  firstClaimOnly,
+  intakeDeps,
+} from './fakes/claim-intake.js';
 import { virtualClock } from './virtual-clock.js';
 
-const quiet = {
-  child: () => quiet,
-  warn: () => undefined,
-  info: () => undefined,
-  error: () => undefined,
-  debug: () => undefined,
-} as unknown as Logger;
-const settings: ClaimIntakeSettings = {
-  installationId: 'ghes-agent',
-  kinds: ['action'],
-  batchSize: 100,
-  intervalMs: 1000,
-  visibilityTimeoutMs: 60_000,
-  maxSharePercent: 30,
-  leaseMs: 600_000,
-  rediscoveryIntervalMs: 60_000,
-};
 const flush = () => new Promise((r) => setImmediate(r));
-
-/** A clock whose sleeps resolve at once (advancing time) unless aborted. */
-function fakeClock(start = Date.parse('2026-05-01T00:00:00Z')) {
-  let now = start;
-  const clock: Clock = {
-    now: () => now,
-    sleep: (ms, signal) =>
-      signal?.aborted ? Promise.reject(new Error('aborted')) : new Promise((r) => setImmediate(() => ((now += ms), r()))),
-  };
-  return { clock, advance: (ms: number) => (now += ms) };
-}
-
-const claimedRun = (id: string, action = 'deploy', extra: Record<string, unknown> = {}) => ({
-  id,
-  status: 'IN_PROGRESS',
-  action: { identifier: action },
-  installationId: 'ghes-agent',
-  pendingExecution: true,
-  createdAt: '2026-05-01T00:00:00.000Z',
-  updatedAt: '2026-05-01T00:00:00.000Z',
-  payload: {
-    type: 'INTEGRATION_ACTION',
-    installationId: 'ghes-agent',
-    integrationActionType: 'dispatch_workflow',
-    integrationActionExecutionProperties: { org: 'acme', repo: 'infra', workflow: 'deploy.yml' },
-  },
-  ...extra,
-});
-
-/** A processor whose jobs call back into the test: `handles` decides what each run does. */
-function fakeProcessor(handle: (run: RunRequest, ctx: RunContext) => Promise<void>) {
-  const jobs: Array<{ run: RunRequest; ctx: RunContext }> = [];
-  const processor = {
-    job: (run: RunRequest, ctx: RunContext): PreparedRun => {
-      jobs.push({ run, ctx });
-      return { where: ctx.where, intake: ctx.intake, runId: run.runId, handle: () => handle(run, ctx) };
-    },
-    refusal: (runId: string, ctx: RunContext): PreparedRun => ({
-      where: ctx.where,
-      intake: ctx.intake,
-      runId,
-      handle: async () => undefined,
-    }),
-    count: () => undefined,
-    finalReport: async () => undefined,
-    servesOrg: () => true,
-  } as unknown as MessageProcessor;
-  return { processor, jobs };
-}
-
-const reporter: Reporter = { send: async () => undefined, pending: () => 0, drain: async () => undefined, stop: () => undefined };
-const noPort: PortRunApi = { getRun: async () => undefined, patchRun: async () => undefined, addLog: async () => undefined };
-
-function fakeClaimApi(
-  script: {
-    claim?: (kind: RunKind, req: ClaimRequest) => unknown[];
-    ack?: (runId: string, n: number) => 'acked' | 'conflict' | Error;
-  } = {},
-) {
-  const claims: ClaimRequest[] = [];
-  const acks: string[] = [];
-  const api: ClaimApi = {
-    claim: async (kind, req) => (claims.push(req), script.claim?.(kind, req) ?? []),
-    ack: async (_kind, runId) => {
-      acks.push(runId);
-      const r = script.ack?.(runId, acks.filter((a) => a === runId).length) ?? 'acked';
-      if (r instanceof Error) throw r;
-      return r;
-    },
-    listActive: async () => [],
-  };
-  return { api, claims, acks };
-}
 
 describe('fairness', () => {
   it("leaves out the keys holding the share of the buffer (Ocean's 30 %)", () => {
@@ -158,18 +71,14 @@ describe('claim intake', () => {
     });
     const { processor } = fakeProcessor(() => new Promise(() => undefined)); // dispatching forever
     let room = 4;
-    const intake = createClaimIntake({
-      settings,
-      claimApi: api,
-      port: noPort,
-      processor,
-      reporter,
-      room: () => room,
-      dispatchCapacity: 10,
-      metrics: createMetrics({ defaultMetrics: false }),
-      logger: quiet,
-      clock,
-    });
+    const intake = createClaimIntake(
+      intakeDeps({
+        claimApi: api,
+        processor,
+        room: () => room,
+        clock,
+      }),
+    );
     await intake.start();
     assert.equal(claims[0]!.limit, 4, 'the room, not the batch size');
     assert.equal(intake.dispatching(), 4);
@@ -184,10 +93,7 @@ describe('claim intake', () => {
   it('acknowledges once the dispatch is recorded; a 409 after an ambiguous failure of its own ack is its own ack', async () => {
     const { clock } = fakeClock();
     const { api, acks } = fakeClaimApi({
-      claim: (() => {
-        let n = 0;
-        return () => (n++ === 0 ? [claimedRun('r_ambiguous')] : []);
-      })(),
+      claim: firstClaimOnly(claimedRun('r_ambiguous')),
       ack: (_id, n) => (n === 1 ? new AgentError('port', 'Port API ack_run answered 503', { retriable: true, status: 503 }) : 'conflict'),
     });
     let handedOff: boolean | undefined;
@@ -195,18 +101,14 @@ describe('claim intake', () => {
       async (_run, ctx) => void (handedOff = await ctx.handOff!({ link: 'https://ghes/o/r/actions/runs/1', externalRunId: 'gh_1_2_1' })),
     );
     const metrics = createMetrics({ defaultMetrics: false });
-    const intake = createClaimIntake({
-      settings,
-      claimApi: api,
-      port: noPort,
-      processor,
-      reporter,
-      room: () => 10,
-      dispatchCapacity: 10,
-      metrics,
-      logger: quiet,
-      clock,
-    });
+    const intake = createClaimIntake(
+      intakeDeps({
+        claimApi: api,
+        processor,
+        metrics,
+        clock,
+      }),
+    );
     await intake.start();
     for (let i = 0; i < 10 && handedOff === undefined; i++) await flush();
     assert.equal(handedOff, true);
@@ -218,27 +120,20 @@ describe('claim intake', () => {
   it('a clean 409: another worker has the run; no tracking, no second ack', async () => {
     const { clock } = fakeClock();
     const { api, acks } = fakeClaimApi({
-      claim: (() => {
-        let n = 0;
-        return () => (n++ === 0 ? [claimedRun('r_taken')] : []);
-      })(),
+      claim: firstClaimOnly(claimedRun('r_taken')),
       ack: () => 'conflict',
     });
     let handedOff: boolean | undefined;
     const { processor } = fakeProcessor(async (_run, ctx) => void (handedOff = await ctx.handOff!({})));
     const metrics = createMetrics({ defaultMetrics: false });
-    const intake = createClaimIntake({
-      settings,
-      claimApi: api,
-      port: noPort,
-      processor,
-      reporter,
-      room: () => 10,
-      dispatchCapacity: 10,
-      metrics,
-      logger: quiet,
-      clock,
-    });
+    const intake = createClaimIntake(
+      intakeDeps({
+        claimApi: api,
+        processor,
+        metrics,
+        clock,
+      }),
+    );
     await intake.start();
     for (let i = 0; i < 10; i++) await flush();
     assert.equal(handedOff, false);
@@ -252,24 +147,16 @@ describe('claim intake', () => {
     const { clock } = fakeClock();
     const t0 = clock.now();
     const { api } = fakeClaimApi({
-      claim: (() => {
-        let n = 0;
-        return () => (n++ === 0 ? [claimedRun('r_deadline', 'deploy', { statusLabel: 'Dispatching workflow' })] : []);
-      })(),
+      claim: firstClaimOnly(claimedRun('r_deadline', 'deploy', { statusLabel: 'Dispatching workflow' })),
     });
     const { processor, jobs } = fakeProcessor(() => new Promise(() => undefined));
-    const intake = createClaimIntake({
-      settings,
-      claimApi: api,
-      port: noPort,
-      processor,
-      reporter,
-      room: () => 10,
-      dispatchCapacity: 10,
-      metrics: createMetrics({ defaultMetrics: false }),
-      logger: quiet,
-      clock,
-    });
+    const intake = createClaimIntake(
+      intakeDeps({
+        claimApi: api,
+        processor,
+        clock,
+      }),
+    );
     await intake.start();
     assert.equal(jobs[0]!.ctx.dispatchBy, t0 + 40_000);
     assert.equal(jobs[0]!.ctx.record?.statusLabel, 'Dispatching workflow');
@@ -322,20 +209,17 @@ describe('taking an orphan over', () => {
       const make = (name: string) => {
         const api: ClaimApi = { claim: async () => [], ack: async () => 'acked', listActive: async () => [shared.raw()] };
         const { processor, jobs } = fakeProcessor(() => new Promise(() => undefined));
-        const intake = createClaimIntake({
-          settings: { ...settings, rediscoveryIntervalMs: 1000 },
-          claimApi: api,
-          port: shared.port,
-          processor,
-          reporter,
-          room: () => 10,
-          dispatchCapacity: 10,
-          metrics: createMetrics({ defaultMetrics: false }),
-          logger: quiet,
-          clock,
-          random: () => 0.5,
-          replicaId: `replica-${name}`,
-        });
+        const intake = createClaimIntake(
+          intakeDeps({
+            settings: { ...settings, rediscoveryIntervalMs: 1000 },
+            claimApi: api,
+            port: shared.port,
+            processor,
+            clock,
+            random: () => 0.5,
+            replicaId: `replica-${name}`,
+          }),
+        );
         return { name, intake, jobs };
       };
       const a = make('a');

@@ -5,21 +5,13 @@ import { describe, it } from 'node:test';
 import { hold } from '../../agent/claim/acknowledging.js';
 import { createClaimIntakeState } from '../../agent/claim/claim-intake.js';
 import { leaseLoop, renewed } from '../../agent/claim/leases.js';
-import type { Logger } from '../../agent/observability/logger.js';
-import { createMetrics } from '../../agent/observability/metrics.js';
 import type { ClaimApi } from '../../agent/port/claim-api.js';
 import type { PortRunApi } from '../../agent/port/port-client.js';
 import type { Report, Reporter } from '../../agent/port/reporter.js';
 import type { MessageProcessor } from '../../agent/run/process-message.js';
+import { CLAIM_SETTINGS, intakeDeps } from './fakes/claim-intake.js';
 import { virtualClock } from './virtual-clock.js';
 
-const quiet = {
-  child: () => quiet,
-  warn: () => undefined,
-  info: () => undefined,
-  error: () => undefined,
-  debug: () => undefined,
-} as unknown as Logger;
 /** Not used by the lease loop: any call would throw. */
 const unused = <T>() => ({}) as T;
 
@@ -37,27 +29,16 @@ describe('keeping leases', () => {
       drain: async () => undefined,
       stop: () => undefined,
     };
-    const s = createClaimIntakeState({
-      settings: {
-        installationId: 'ghes-agent',
-        kinds: ['action'],
-        batchSize: 10,
-        intervalMs: 1000,
-        visibilityTimeoutMs: 60_000,
-        maxSharePercent: 30,
-        leaseMs: LEASE,
-        rediscoveryIntervalMs: 60_000,
-      },
-      claimApi: unused<ClaimApi>(),
-      port: unused<PortRunApi>(),
-      processor: unused<MessageProcessor>(),
-      reporter,
-      room: () => 10,
-      dispatchCapacity: 10,
-      metrics: createMetrics({ defaultMetrics: false }),
-      logger: quiet,
-      clock,
-    });
+    const s = createClaimIntakeState(
+      intakeDeps({
+        settings: { ...CLAIM_SETTINGS, batchSize: 10, leaseMs: LEASE },
+        claimApi: unused<ClaimApi>(),
+        port: unused<PortRunApi>(),
+        processor: unused<MessageProcessor>(),
+        reporter,
+        clock,
+      }),
+    );
     hold(s, 'r_tracked', 'action', 'deploy', T0, { acked: true });
     hold(s, 'r_dispatching', 'action', 'deploy', T0, { acked: false });
     hold(s, 'r_let_go', 'action', 'deploy', T0, { acked: true }).owned.abort();

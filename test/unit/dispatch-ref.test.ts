@@ -2,23 +2,13 @@
 // that (a short name could run a tag of that name); correlation keeps filtering by the short name.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { type DispatchContext, dispatchWorkflow } from '../../agent/github/dispatch-workflow.js';
-import type { GithubApi, RunsPage, WorkflowRun } from '../../agent/github/github-api.js';
-import type { Logger } from '../../agent/observability/logger.js';
-import type { RunRequest } from '../../agent/types/run-request.js';
+import { dispatchWorkflow } from '../../agent/github/dispatch-workflow.js';
+import type { GithubApi } from '../../agent/github/github-api.js';
+import type { RunsPage, WorkflowRun } from '../../agent/github/run-list-api.js';
 import { evaluatePolicy, qualifiedRef } from '../../agent/policy/evaluate-policy.js';
-import { KeyedMutex } from '../../agent/util/semaphore.js';
+import { deployRun, fakeDispatchContext } from './fakes/dispatch-context.js';
 
-const run: RunRequest = {
-  runId: 'r_refcheck0001',
-  runKind: 'action',
-  org: 'acme',
-  repo: 'infra',
-  workflow: 'deploy.yml',
-  workflowInputs: {},
-  reportWorkflowStatus: true,
-  portPayload: undefined,
-};
+const run = deployRun('r_refcheck0001');
 
 /** GHES < 3.21 (no run details) or ≥ 3.21, recording each POST's ref and each list's branch filter. */
 function fakeGhes(runDetails: boolean) {
@@ -47,22 +37,12 @@ function fakeGhes(runDetails: boolean) {
       return { runs, totalCount: runs.length, serverDateMs: Date.now() };
     },
   } as unknown as GithubApi;
-  const logger = {
-    child: () => logger,
-    warn: () => undefined,
-    info: () => undefined,
-    debug: () => undefined,
-    error: () => undefined,
-  } as unknown as Logger;
-  const ctx: DispatchContext = {
-    api,
+  const ctx = fakeDispatchContext(api, {
     clock: { now: Date.now, sleep: async () => undefined },
-    logger,
-    locks: new KeyedMutex(),
     learned: { noRunIdInput: new Set(), runDetails },
     correlationTimeoutMs: 5_000,
     pollMs: 1,
-  };
+  });
   return { ctx, posted, branches };
 }
 

@@ -3,24 +3,14 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { type DispatchContext, findExistingRun } from '../../agent/github/dispatch-workflow.js';
-import type { GithubApi, RunsPage, WorkflowRun } from '../../agent/github/github-api.js';
-import type { Logger } from '../../agent/observability/logger.js';
-import type { RunRequest } from '../../agent/types/run-request.js';
-import { KeyedMutex } from '../../agent/util/semaphore.js';
+import type { GithubApi } from '../../agent/github/github-api.js';
+import type { RunsPage, WorkflowRun } from '../../agent/github/run-list-api.js';
+import { deployRun, fakeDispatchContext } from './fakes/dispatch-context.js';
 
 const T0 = Date.parse('2026-01-01T10:00:00Z');
 /** The agent's login: runs of it, of the invocation's workflow, are the agent's own (own-run.ts). */
 const AGENT = 'port-app[bot]';
-const run: RunRequest = {
-  runId: 'r_target000001',
-  runKind: 'action',
-  org: 'acme',
-  repo: 'infra',
-  workflow: 'deploy.yml',
-  workflowInputs: {},
-  reportWorkflowStatus: true,
-  portPayload: undefined,
-};
+const run = deployRun('r_target000001');
 
 /** Runs newest first; `titles[i]` is the i-th newest run's display title. */
 function context(titles: string[]): { ctx: DispatchContext; pages: number[] } {
@@ -46,22 +36,11 @@ function context(titles: string[]): { ctx: DispatchContext; pages: number[] } {
       return { runs: runs.slice((page - 1) * per, page * per), totalCount: runs.length, serverDateMs: T0 };
     },
   } as unknown as GithubApi;
-  const logger = {
-    child: () => logger,
-    warn: () => undefined,
-    info: () => undefined,
-    debug: () => undefined,
-    error: () => undefined,
-  } as unknown as Logger;
-  const ctx: DispatchContext = {
-    api,
+  const ctx = fakeDispatchContext(api, {
     clock: { now: () => T0 + 120_000, sleep: async () => undefined },
-    logger,
-    locks: new KeyedMutex(),
-    learned: { noRunIdInput: new Set(), runDetails: true },
     correlationTimeoutMs: 1000,
     actor: AGENT,
-  };
+  });
   return { ctx, pages };
 }
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { WorkflowRun } from '../../agent/github/github-api.js';
+import type { WorkflowRun } from '../../agent/github/run-list-api.js';
 import { findRunByRunName } from '../../agent/run/find-interrupted-run.js';
 import type { Clock } from '../../agent/util/backoff.js';
 

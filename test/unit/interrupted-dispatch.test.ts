@@ -4,25 +4,15 @@
 // item 3); before, it looked once about a second later and dispatched a second run.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { type DispatchContext, dispatchWorkflow } from '../../agent/github/dispatch-workflow.js';
-import type { GithubApi, RunsPage, WorkflowRun } from '../../agent/github/github-api.js';
+import { dispatchWorkflow } from '../../agent/github/dispatch-workflow.js';
+import type { GithubApi } from '../../agent/github/github-api.js';
+import type { RunsPage, WorkflowRun } from '../../agent/github/run-list-api.js';
 import { AgentError } from '../../agent/errors.js';
-import type { Logger } from '../../agent/observability/logger.js';
-import type { RunRequest } from '../../agent/types/run-request.js';
-import { KeyedMutex } from '../../agent/util/semaphore.js';
 import { interruptedLookUntil } from '../../agent/run/resume.js';
+import { deployRun, fakeDispatchContext } from './fakes/dispatch-context.js';
 
 const T0 = Date.parse('2026-01-01T10:00:00Z');
-const run: RunRequest = {
-  runId: 'r_target000001',
-  runKind: 'action',
-  org: 'acme',
-  repo: 'infra',
-  workflow: 'deploy.yml',
-  workflowInputs: {},
-  reportWorkflowStatus: true,
-  portPayload: undefined,
-};
+const run = deployRun('r_target000001');
 /** The agent's login: runs of it, of the invocation's workflow, are the agent's own (own-run.ts). */
 const AGENT = 'port-app[bot]';
 const req = { ref: 'main', inputs: { port_run_id: run.runId }, runIdInput: 'port_run_id' };
@@ -66,28 +56,18 @@ function scenario(opts: { listedAfterMs: number; runDetails: boolean; serverOffs
       return { runs: (q.page ?? 1) > 1 ? [] : runs, totalCount: runs.length, serverDateMs: now + (opts.serverOffsetMs ?? 0) };
     },
   } as unknown as GithubApi;
-  const logger = {
-    child: () => logger,
-    warn: () => undefined,
-    info: () => undefined,
-    debug: () => undefined,
-    error: () => undefined,
-  } as unknown as Logger;
-  const ctx: DispatchContext = {
-    api,
+  const ctx = fakeDispatchContext(api, {
     clock: {
       now: () => now,
       sleep: async (ms: number) => {
         now += ms;
       },
     },
-    logger,
-    locks: new KeyedMutex(),
     learned: { noRunIdInput: new Set(), runDetails: opts.runDetails },
     correlationTimeoutMs: 60_000,
     actor: AGENT,
     serverOffsetMs: opts.serverOffsetMs === undefined ? undefined : () => opts.serverOffsetMs!,
-  };
+  });
   return { ctx, posts, elapsed: () => now - T0 };
 }
 

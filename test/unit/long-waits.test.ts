@@ -5,7 +5,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { loadConfig } from '../../agent/config/load.js';
-import type { GithubApi, WorkflowRun } from '../../agent/github/github-api.js';
+import type { GithubApi } from '../../agent/github/github-api.js';
+import type { WorkflowRun } from '../../agent/github/run-list-api.js';
 import type { Logger } from '../../agent/observability/logger.js';
 import { createBatchedWatcher } from '../../agent/tracking/batched-watcher.js';
 import type { WatchOutcome } from '../../agent/tracking/run-watcher.js';

@@ -7,29 +7,22 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { type DispatchContext, findExistingRun } from '../../agent/github/dispatch-workflow.js';
-import type { GithubApi, RunsPage, WorkflowRun } from '../../agent/github/github-api.js';
-import { isRunOfWorkflow, matchRunName, ownership } from '../../agent/github/own-run.js';
+import type { GithubApi } from '../../agent/github/github-api.js';
+import type { RunsPage, WorkflowRun } from '../../agent/github/run-list-api.js';
+import { matchRunName, ownership } from '../../agent/github/own-run.js';
+import { isRunOfWorkflow } from '../../agent/github/workflow-of-run.js';
 import type { Logger } from '../../agent/observability/logger.js';
 import { findRunByRunName } from '../../agent/run/find-interrupted-run.js';
 import { createResumeLocator, ownRuns } from '../../agent/run/resume-locator.js';
-import type { RunRequest } from '../../agent/types/run-request.js';
 import type { Clock } from '../../agent/util/backoff.js';
 import { KeyedMutex } from '../../agent/util/semaphore.js';
+import { deployRun } from './fakes/dispatch-context.js';
 
 const T0 = Date.parse('2026-01-01T10:00:00Z');
 const AGENT = 'port-app[bot]';
 const RUN_ID = 'r_victim000001';
 const invocation = { actor: AGENT, org: 'acme', repo: 'infra', workflow: 'deploy.yml' };
-const run: RunRequest = {
-  runId: RUN_ID,
-  runKind: 'action',
-  org: 'acme',
-  repo: 'infra',
-  workflow: 'deploy.yml',
-  workflowInputs: {},
-  reportWorkflowStatus: true,
-  portPayload: undefined,
-};
+const run = deployRun(RUN_ID);
 
 function ghRun(id: number, o: Partial<WorkflowRun> = {}): WorkflowRun {
   const at = new Date(T0 + 1000).toISOString();
@@ -86,23 +79,6 @@ describe('own-run verdicts (pure)', () => {
     assert.equal(ownership(ghRun(1, { path: undefined }), invocation).kind, 'unverifiable');
     // Known to be another workflow: foreign even when the login is unknown.
     assert.equal(ownership(otherWorkflow(), { ...invocation, actor: undefined }).kind, 'foreign');
-  });
-
-  it("the workflow by file (both path forms of GitHub's OpenAPI description) or by numeric id", () => {
-    const of = (path: string | undefined, workflow = 'deploy.yml', workflow_id?: number) =>
-      isRunOfWorkflow({ path, workflow_id }, { org: 'acme', repo: 'infra', workflow });
-    assert.equal(of('.github/workflows/deploy.yml'), true);
-    assert.equal(of('.github/workflows/Deploy.yml'), true, 'file names compare without case');
-    assert.equal(of('acme/infra/.github/workflows/deploy.yml@main'), true);
-    assert.equal(of('acme/infra/.github/workflows/deploy.yml@refs/heads/feature/x'), true);
-    assert.equal(of('evil/infra/.github/workflows/deploy.yml@main'), false, "another repository's workflow");
-    assert.equal(of('.github/workflows/deploy.yml.bak'), false);
-    assert.equal(of('.github/workflows/sub/deploy.yml'), false);
-    assert.equal(of('dynamic/pages/pages-build-deployment'), false);
-    assert.equal(of(undefined), undefined);
-    assert.equal(of('.github/workflows/deploy.yml', '11', 11), true, 'a numeric workflow compares with workflow_id');
-    assert.equal(of('.github/workflows/deploy.yml', '11', 12), false);
-    assert.equal(of('.github/workflows/deploy.yml', '11', undefined), undefined);
   });
 
   it('matchRunName takes only the own run; planted ones are ignored, not ambiguity; own ones twice are ambiguous', () => {

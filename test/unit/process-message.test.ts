@@ -7,7 +7,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { AgentConfig } from '../../agent/config/schema.js';
-import type { GithubApi, WorkflowRun } from '../../agent/github/github-api.js';
+import type { GithubApi } from '../../agent/github/github-api.js';
+import type { WorkflowRun } from '../../agent/github/run-list-api.js';
 import type { Logger } from '../../agent/observability/logger.js';
 import { createMetrics } from '../../agent/observability/metrics.js';
 import type { PortRunApi } from '../../agent/port/port-client.js';

@@ -3,12 +3,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { AgentError } from '../../agent/errors.js';
-import { type DispatchContext, dispatchWorkflow } from '../../agent/github/dispatch-workflow.js';
+import { dispatchWorkflow } from '../../agent/github/dispatch-workflow.js';
 import type { GithubApi } from '../../agent/github/github-api.js';
-import type { Logger } from '../../agent/observability/logger.js';
 import { rateLimitDelayLine } from '../../agent/run/rate-limit-delay.js';
-import type { RunRequest } from '../../agent/types/run-request.js';
-import { KeyedMutex } from '../../agent/util/semaphore.js';
+import { deployRun, fakeDispatchContext } from './fakes/dispatch-context.js';
 
 describe('rate-limit delay line', () => {
   it("Ocean's sentence with the seconds rounded up; nothing for a wait under a second", () => {
@@ -21,16 +19,7 @@ describe('rate-limit delay line', () => {
 
 describe('a dispatch GitHub refuses for its rate limit', () => {
   it('tells the run how long it waits (onRateLimitWait) before trying again', async () => {
-    const run: RunRequest = {
-      runId: 'r_ratelimit0001',
-      runKind: 'action',
-      org: 'acme',
-      repo: 'infra',
-      workflow: 'deploy.yml',
-      workflowInputs: {},
-      reportWorkflowStatus: true,
-      portPayload: undefined,
-    };
+    const run = deployRun('r_ratelimit0001');
     let posts = 0;
     const api = {
       async dispatch() {
@@ -39,23 +28,12 @@ describe('a dispatch GitHub refuses for its rate limit', () => {
         return { status: 200, runId: 5, htmlUrl: 'https://ghes/acme/infra/actions/runs/5' };
       },
     } as unknown as GithubApi;
-    const logger = {
-      child: () => logger,
-      warn: () => undefined,
-      info: () => undefined,
-      debug: () => undefined,
-      error: () => undefined,
-    } as unknown as Logger;
     const waits: number[] = [];
-    const ctx: DispatchContext = {
-      api,
+    const ctx = fakeDispatchContext(api, {
       clock: { now: Date.now, sleep: async () => undefined },
-      logger,
-      locks: new KeyedMutex(),
-      learned: { noRunIdInput: new Set(), runDetails: true },
       correlationTimeoutMs: 5_000,
       onRateLimitWait: (ms) => waits.push(ms),
-    };
+    });
     assert.equal((await dispatchWorkflow(ctx, run, { ref: 'refs/heads/main', inputs: {}, runIdInput: undefined })).runId, 5);
     assert.equal(waits.length, 1);
     assert.ok(waits[0]! >= 30_000, 'the wait GitHub asked for');

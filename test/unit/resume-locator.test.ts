@@ -2,7 +2,8 @@
 // GithubApi (one paged list per repository for all the runs resumed there).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { GithubApi, WorkflowRun } from '../../agent/github/github-api.js';
+import type { GithubApi } from '../../agent/github/github-api.js';
+import type { WorkflowRun } from '../../agent/github/run-list-api.js';
 import type { Logger } from '../../agent/observability/logger.js';
 import { createdNoEarlierThan } from '../../agent/run/resume.js';
 import { createResumeLocator, indexByPortRunId, mayBeRedelivered } from '../../agent/run/resume-locator.js';

@@ -3,7 +3,7 @@
 // agent/run/verify-recorded-run.ts, one refusal per way a record can point elsewhere.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { WorkflowRun } from '../../agent/github/github-api.js';
+import type { WorkflowRun } from '../../agent/github/run-list-api.js';
 import { evaluatePolicy, evaluateTarget } from '../../agent/policy/evaluate-policy.js';
 import { ghesOriginsOf, readRecordedRun, recordedIdsMismatch, verifyRecordedRun } from '../../agent/run/verify-recorded-run.js';
 
