@@ -161,19 +161,18 @@ describe('claims held back by fairness', () => {
         handle: () => clock.sleep(1000),
       }),
     } as unknown as MessageProcessor;
-    const intake = createClaimIntake({
-      settings: { ...settings, batchSize: 10, maxSharePercent: 50 },
-      claimApi: api,
-      port: noPort,
-      processor: slowProcessor,
-      reporter,
-      room: () => 1000,
-      // A share of 50 % of 4: once two runs of an action wait for dispatch, it is left out.
-      dispatchCapacity: 4,
-      metrics: createMetrics({ defaultMetrics: false }),
-      logger: quiet,
-      clock,
-    });
+    const intake = createClaimIntake(
+      intakeDeps({
+        settings: { ...settings, batchSize: 10, maxSharePercent: 50 },
+        claimApi: api,
+        processor: slowProcessor,
+        room: () => 1000,
+        // A share of 50 % of 4: once two runs of an action wait for dispatch, it is left out.
+        dispatchCapacity: 4,
+        logger: quiet,
+        clock,
+      }),
+    );
     await intake.start();
     const t0 = clock.now();
     await runUntil(() => n >= 40 || clock.now() - t0 > 120_000, 20_000);
