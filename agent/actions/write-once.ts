@@ -19,8 +19,8 @@ export interface CreateSpec<P extends { org: string; repo: string }> {
   /** What the first attempt may have made: by head and base, or by the marker carrying the Port run id. */
   find(p: P, runId: string): Promise<Made | undefined>;
   create(p: P, runId: string): Promise<Made>;
-  /** Ocean's result message. */
-  message(m: Made): string;
+  /** Ocean's result message (merge's names the run's merge method). */
+  message(m: Made, p: P): string;
   /** What a workflow node's output carries (Ocean's node output: number and URL). */
   nodeOutput?(m: Made): Record<string, unknown>;
 }
@@ -61,7 +61,7 @@ export function createOnce<P extends { org: string; repo: string }>(spec: Create
         if (found) {
           scope.count('resumed');
           scope.log.info(`an earlier attempt to ${spec.what(p)} for this Port run took effect (${found.htmlUrl}); not written again`);
-          return void (await done(scope, found));
+          return void (await done(scope, found, p));
         }
       }
       scope.checkLease(clock.now());
@@ -71,7 +71,7 @@ export function createOnce<P extends { org: string; repo: string }>(spec: Create
       scope.checkLease(clock.now());
       const made = await retry(() => createOrFind(scope, p), retryOpts);
       scope.count('executed');
-      await done(scope, made);
+      await done(scope, made, p);
     } catch (raw) {
       const err = toAgentError(raw);
       if (signal.aborted || err instanceof LeaseExpired) throw err;
@@ -104,8 +104,8 @@ export function createOnce<P extends { org: string; repo: string }>(spec: Create
     if (await reports.openRecord(scope)) await reports.fail(scope, reason, outcome);
   }
 
-  async function done(scope: RunScope, made: Made): Promise<void> {
-    const message = spec.message(made);
+  async function done(scope: RunScope, made: Made, p: P): Promise<void> {
+    const message = spec.message(made, p);
     scope.log.info(message, { number: made.number });
     await Promise.all([
       reporter.send(scope.run.runId, { kind: 'log', log: { message } }, scope.owned),

@@ -4,7 +4,10 @@ import { createPrCommentExecutor } from '../actions/create-pr-comment.js';
 import { createPullRequestExecutor } from '../actions/create-pull-request.js';
 import { dispatchWorkflowExecutor } from '../actions/dispatch-workflow.js';
 import { type WriteDeps, unavailableOn } from '../actions/executor.js';
+import { mergePullRequestExecutor } from '../actions/merge-pull-request.js';
 import { createActionRegistry } from '../actions/registry.js';
+import { reviewPullRequestExecutor } from '../actions/review-pull-request.js';
+import { updatePullRequestExecutor } from '../actions/update-pull-request.js';
 import { evaluateTarget } from '../policy/evaluate-policy.js';
 import type { PortPatch } from '../types/port-run.js';
 import type { RunRequest } from '../types/run-request.js';
@@ -77,6 +80,9 @@ export function createMessageProcessor(deps: ProcessorDeps): MessageProcessor {
           createIssueExecutor(writeDeps),
           createPrCommentExecutor(writeDeps),
           closePullRequestExecutor(writeDeps),
+          updatePullRequestExecutor(writeDeps),
+          mergePullRequestExecutor(writeDeps),
+          reviewPullRequestExecutor(writeDeps),
         ]
       : []),
   ]);

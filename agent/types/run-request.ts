@@ -33,6 +33,9 @@ export const ACTION_TYPES = [
   'create_issue',
   'create_pr_comment',
   'close_pull_request',
+  'update_pull_request',
+  'merge_pull_request',
+  'review_pull_request',
 ] as const;
 export type ActionType = (typeof ACTION_TYPES)[number];
 

@@ -397,11 +397,11 @@ describe('policy and GHES version for the new types (issues 23 and 24)', () => {
 
   it('a catalogue type this agent has no executor for yet is refused naming the types it executes', async () => {
     const h = harness();
-    await h.run(request({ type: 'merge_pull_request', props: { org: 'acme', repo: 'infra', pull_number: 1 } }));
+    await h.run(request({ type: 'edit_issue', props: { org: 'acme', repo: 'infra', issueNumber: 1 } }));
     assert.deepEqual(ghesCalls(h.events), []);
     assert.match(
       String(h.final()[0]?.summary),
-      /no executor for merge_pull_request \(it executes dispatch_workflow, create_pull_request, create_issue, create_pr_comment, close_pull_request\)/,
+      /no executor for edit_issue \(it executes dispatch_workflow, create_pull_request, create_issue, create_pr_comment, close_pull_request, update_pull_request, merge_pull_request, review_pull_request\)/,
     );
   });
 });
