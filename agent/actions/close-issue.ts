@@ -1,4 +1,4 @@
-import type { IssuePatch } from '../github/content-api.js';
+import type { IssuePatch } from '../github/content-writes.js';
 import { positiveInteger } from './decode-number.js';
 import { type Decoded, type WriteDeps, fieldReader } from './executor.js';
 import { issueRefusal } from './issue-refusal.js';

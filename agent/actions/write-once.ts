@@ -1,5 +1,5 @@
 import { toAgentError } from '../errors.js';
-import type { Made } from '../github/content-api.js';
+import type { Made } from '../github/content-writes.js';
 import { evaluateAction } from '../policy/evaluate-policy.js';
 import { LeaseExpired, type RunScope } from '../run/run-scope.js';
 import { retry } from '../util/backoff.js';

@@ -8,7 +8,10 @@ import { dispatchWorkflowExecutor } from '../actions/dispatch-workflow.js';
 import { editIssueExecutor } from '../actions/edit-issue.js';
 import { editPrCommentExecutor } from '../actions/edit-pr-comment.js';
 import { type WriteDeps, unavailableOn } from '../actions/executor.js';
+import { mergePullRequestExecutor } from '../actions/merge-pull-request.js';
 import { createActionRegistry } from '../actions/registry.js';
+import { reviewPullRequestExecutor } from '../actions/review-pull-request.js';
+import { updatePullRequestExecutor } from '../actions/update-pull-request.js';
 import { evaluateTarget } from '../policy/evaluate-policy.js';
 import type { PortPatch } from '../types/port-run.js';
 import type { RunRequest } from '../types/run-request.js';
@@ -81,6 +84,9 @@ export function createMessageProcessor(deps: ProcessorDeps): MessageProcessor {
           createIssueExecutor(writeDeps),
           createPrCommentExecutor(writeDeps),
           closePullRequestExecutor(writeDeps),
+          updatePullRequestExecutor(writeDeps),
+          mergePullRequestExecutor(writeDeps),
+          reviewPullRequestExecutor(writeDeps),
           editIssueExecutor(writeDeps),
           closeIssueExecutor(writeDeps),
           editPrCommentExecutor(writeDeps),
@@ -179,5 +185,5 @@ export function createMessageProcessor(deps: ProcessorDeps): MessageProcessor {
     await tracker.track(s, dispatched);
   }
 
-  return { job, refusal, count, finalReport: reports.finalReport, servesOrg };
+  return { job, refusal, count, finalReport: (...a) => reports.finalReport(...a), servesOrg };
 }

@@ -60,7 +60,7 @@ ${rule}`;
       () => load(yaml('    - org: acme\n      actions: [delete_repository]\n')),
       (err: unknown) =>
         err instanceof AgentError &&
-        /rule 0\.actions must be a non-empty list of action types \(dispatch_workflow, create_pull_request, create_issue, create_pr_comment, close_pull_request, edit_issue, close_issue, edit_pr_comment, delete_pr_comment\)/.test(
+        /rule 0\.actions must be a non-empty list of action types \(dispatch_workflow, create_pull_request, create_issue, create_pr_comment, close_pull_request, update_pull_request, merge_pull_request, review_pull_request, edit_issue, close_issue, edit_pr_comment, delete_pr_comment\)/.test(
           err.message,
         ),
     );
