@@ -1,3 +1,4 @@
+import { DISPATCHED_LABEL, DISPATCHING_LABEL } from '../run/run-labels.js';
 import type { RunScope } from '../run/run-scope.js';
 import type { ActionExecutor } from './executor.js';
 
@@ -11,5 +12,5 @@ import type { ActionExecutor } from './executor.js';
  * GHES description @octokit/openapi ships (3.17 to 3.19).
  */
 export function dispatchWorkflowExecutor(path: { handle(scope: RunScope): Promise<void> }): ActionExecutor {
-  return { type: 'dispatch_workflow', execute: (scope) => path.handle(scope) };
+  return { type: 'dispatch_workflow', labels: [DISPATCHING_LABEL, DISPATCHED_LABEL], execute: (scope) => path.handle(scope) };
 }

@@ -21,6 +21,12 @@ export type Decoded<P> = { ok: true; value: P } | { ok: false; problems: string[
  */
 export interface ActionExecutor {
   readonly type: ActionType;
+  /**
+   * The status labels it writes to a run before and after its write (its intent and its
+   * result): a run whose record shows one is under way or done, and a refusal leaves it alone
+   * (run-reports.ts refuse).
+   */
+  readonly labels: readonly string[];
   execute(scope: RunScope): Promise<void>;
 }
 

@@ -14,6 +14,8 @@ export function createActionRegistry(executors: ActionExecutor[]) {
       return byType.get(run.action?.type ?? 'dispatch_workflow');
     },
     types: () => [...byType.keys()],
+    /** Every executor's own status labels (ActionExecutor.labels). */
+    labels: (): ReadonlySet<string> => new Set(executors.flatMap((e) => e.labels)),
   };
 }
 

@@ -132,5 +132,5 @@ export function createOnce<P extends { org: string; repo: string }>(spec: Create
     ]);
   }
 
-  return { type: spec.type, execute };
+  return { type: spec.type, labels: [spec.intentLabel, spec.doneLabel], execute };
 }

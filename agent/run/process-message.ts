@@ -61,7 +61,8 @@ export interface MessageProcessor {
 export function createMessageProcessor(deps: ProcessorDeps): MessageProcessor {
   const { settings, metrics } = deps;
   const log = deps.logger.child({ component: 'processor' });
-  const reports = createRunReports({ port: deps.port, reporter: deps.reporter, clock: deps.clock, log });
+  // The registry is built below, from `reports`; its labels are asked for only once runs come.
+  const reports = createRunReports({ port: deps.port, reporter: deps.reporter, clock: deps.clock, log, actionLabels: () => actionLabels });
   const resumption = createResume(deps);
   const dispatchStage = createDispatchStage(deps, reports, resumption);
   const tracker = createRunTracker(deps, reports);
@@ -94,6 +95,7 @@ export function createMessageProcessor(deps: ProcessorDeps): MessageProcessor {
         ]
       : []),
   ]);
+  const actionLabels = registry.labels();
   const scope = <R extends Pick<RunRequest, 'runId'>>(run: R, ctx: RunContext, signal: AbortSignal, owned: AbortSignal) =>
     new RunScope(run, ctx, signal, owned, log, metrics);
 

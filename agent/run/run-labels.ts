@@ -18,9 +18,15 @@ export const COMPLETED_LABEL_PREFIX = 'Workflow completed';
  * externalRunId of any form (a refusal must not end a run on a technicality of its id), or one
  * of the agent's own labels. Pure.
  */
-export function showsDispatch(record: Pick<PortRun, 'link' | 'externalRunId' | 'statusLabel'>): boolean {
+export function showsDispatch(
+  record: Pick<PortRun, 'link' | 'externalRunId' | 'statusLabel'>,
+  /** The other action types' own labels ("Creating PR", "Merging pull request", …: ActionExecutor.labels). */
+  actionLabels: ReadonlySet<string> = new Set(),
+): boolean {
   const linked = Array.isArray(record.link) ? record.link.some((l) => typeof l === 'string' && l !== '') : Boolean(record.link);
   if (linked || record.externalRunId) return true;
   const label = record.statusLabel ?? '';
-  return label === DISPATCHING_LABEL || label.startsWith(DISPATCHED_LABEL) || label.startsWith(COMPLETED_LABEL_PREFIX);
+  return (
+    label === DISPATCHING_LABEL || label.startsWith(DISPATCHED_LABEL) || label.startsWith(COMPLETED_LABEL_PREFIX) || actionLabels.has(label)
+  );
 }

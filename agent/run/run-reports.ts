@@ -43,6 +43,8 @@ export function createRunReports(deps: {
   clock: Clock;
   /** The processor's logger. */
   log: Logger;
+  /** The action types' own status labels (registry.ts labels): a run showing one is under way. */
+  actionLabels?: () => ReadonlySet<string>;
 }): RunReports {
   const { port, reporter, clock, log } = deps;
 
@@ -114,7 +116,7 @@ export function createRunReports(deps: {
   ): Promise<void> {
     const { run, ctx } = scope;
     const record = await readRun(run.runId, scope.owned);
-    if (record && showsDispatch(record)) {
+    if (record && showsDispatch(record, deps.actionLabels?.())) {
       scope.count('refusal_ignored');
       scope.base.warn(
         `run ${run.runId} is dispatched already (Port shows ${record.link || record.externalRunId ? 'its GitHub run' : `"${record.statusLabel}"`}); a refusal does not end it, nothing written: ${reason}`,

@@ -4,6 +4,7 @@
 // counted and logged and hands nothing to the processor that could write. Item 2: a refusal
 // never ends a run Port shows dispatched. And the unsigned messages `if-present` accepts are
 // counted and logged at most once a minute.
+import type { ContentApi } from '../../agent/github/content-api.js';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { AgentConfig } from '../../agent/config/schema.js';
@@ -249,7 +250,7 @@ describe('a refusal never ends a run Port shows dispatched (issue 23, defence in
     }
   });
 
-  function processorWith(run: PortRun | undefined) {
+  function processorWith(run: PortRun | undefined, over: Partial<ProcessorDeps> = {}) {
     const sent: Array<{ runId: string; report: Report }> = [];
     const lines: Line[] = [];
     const reads = { n: 0 };
@@ -268,6 +269,7 @@ describe('a refusal never ends a run Port shows dispatched (issue 23, defence in
       metrics,
       logger: recordingLogger(lines),
       clock: manualClock(0).clock,
+      ...over,
     } as unknown as ProcessorDeps;
     return { processor: createMessageProcessor(deps), sent, lines, metrics, reads };
   }
@@ -290,6 +292,32 @@ describe('a refusal never ends a run Port shows dispatched (issue 23, defence in
         /is dispatched already .*a refusal does not end it, nothing written/,
       );
     }
+  });
+
+  it("a run under way or done by another action type (its executor's own label): nothing written, refusal_ignored", async () => {
+    // Issue 24's executors write their intent before the GHES write ("Merging pull request") and
+    // their result after it: a refusal meeting such a run must not end it either.
+    const withWrites = {
+      content: {} as ContentApi,
+      version: [3, 19, 0],
+      settings: { ghesUrls: [], policy: [] },
+    } as unknown as Partial<ProcessorDeps>;
+    for (const statusLabel of ['Creating PR', 'Merging pull request', 'Submitting review', 'Deleting comment', 'Issue closed']) {
+      const t = processorWith({ id: RUN_ID, status: 'IN_PROGRESS', statusLabel }, withWrites);
+      await handle(t.processor.refusal(RUN_ID, ctx, 'invalid run: integrationActionExecutionProperties.prNumber is missing', 'invalid'));
+      assert.deepEqual(t.sent, [], statusLabel);
+      assert.match(
+        await t.metrics.registry.metrics(),
+        /ghes_agent_messages_total\{outcome="refusal_ignored",intake="kafka"\} 1/,
+        statusLabel,
+      );
+    }
+    const t = processorWith({ id: RUN_ID, status: 'IN_PROGRESS', statusLabel: 'Waiting for approval' }, withWrites);
+    await handle(t.processor.refusal(RUN_ID, ctx, 'invalid run: x', 'invalid'));
+    assert.ok(
+      t.sent.some((x) => x.report.kind === 'patch' && x.report.patch.status === 'FAILURE'),
+      "a label that is no executor's is refused as before",
+    );
   });
 
   it('a run not yet dispatched is refused as before: its log line and FAILURE, with one read of the run', async () => {
