@@ -55,7 +55,7 @@ export function createIssueExecutor(deps: WriteDeps) {
       intentLabel: CREATING_ISSUE_LABEL,
       doneLabel: ISSUE_CREATED_LABEL,
       intentLine: (p) => `Creating issue '${p.title}' in ${p.org}/${p.repo}`,
-      find: (p, runId) => deps.content.findIssueByMarker(p.org, p.repo, runMarker(runId), deps.actor),
+      find: (p, runId, sinceMs) => deps.content.findIssueByMarker(p.org, p.repo, runMarker(runId), deps.actor, sinceMs),
       create: (p, runId) =>
         deps.content.createIssue(p.org, p.repo, {
           title: p.title,

@@ -16,8 +16,11 @@ export interface CreateSpec<P extends { org: string; repo: string }> {
   doneLabel: string;
   /** Ocean's log line before the write. */
   intentLine(p: P): string;
-  /** What the first attempt may have made: by head and base, or by the marker carrying the Port run id. */
-  find(p: P, runId: string): Promise<Made | undefined>;
+  /**
+   * What the first attempt may have made: by head and base, or by the marker carrying the Port
+   * run id. `sinceMs`: nothing the run made is older (the run's time, less SINCE_MARGIN_MS).
+   */
+  find(p: P, runId: string, sinceMs: number): Promise<Made | undefined>;
   /**
    * The write. `mayHaveWritten`: Port's record showed the intent before this attempt, or an
    * earlier try of this attempt ended without an answer: a delete's 404 then means it took effect.
@@ -45,6 +48,9 @@ export interface CreateSpec<P extends { org: string; repo: string }> {
  * A crash between 4 and 5 finds nothing in 3 and writes; between 5 and 6 finds the write and
  * reports it: never a second pull request or issue.
  */
+/** GHES's and Port's clocks may differ: what a run made is looked for from this long before the run was written. */
+export const SINCE_MARGIN_MS = 60 * 60_000;
+
 export function createOnce<P extends { org: string; repo: string }>(spec: CreateSpec<P>, deps: WriteDeps): ActionExecutor {
   const { reports, reporter, clock } = deps;
 
@@ -64,7 +70,7 @@ export function createOnce<P extends { org: string; repo: string }>(spec: Create
     const attempt = { mayHaveWritten: existing.statusLabel === spec.intentLabel || existing.statusLabel === spec.doneLabel };
     try {
       if (attempt.mayHaveWritten) {
-        const found = await retry(() => spec.find(p, run.runId), retryOpts);
+        const found = await retry(() => spec.find(p, run.runId, sinceOf(scope)), retryOpts);
         if (found) {
           scope.count('resumed');
           scope.log.info(`an earlier attempt to ${spec.what(p)} for this Port run took effect (${found.htmlUrl}); not written again`);
@@ -102,10 +108,14 @@ export function createOnce<P extends { org: string; repo: string }>(spec: Create
       const err = toAgentError(raw);
       if (!err.retriable) throw err;
       attempt.mayHaveWritten = true;
-      const found = await spec.find(p, runId);
+      const found = await spec.find(p, runId, sinceOf(scope));
       if (found) return found;
       throw err;
     }
+  }
+
+  function sinceOf(scope: RunScope): number {
+    return scope.ctx.writtenAtMs - SINCE_MARGIN_MS;
   }
 
   async function openAndFail(scope: RunScope, reason: string, outcome: string): Promise<void> {

@@ -3,8 +3,12 @@ import { type IssuePatch, type Made, type WritesContext, comment, made, sameLogi
 /** The issue and comment writes of Port's Ocean action types, and the look-ups that keep them at most once. */
 export interface IssueWrites {
   createIssue(owner: string, repo: string, body: { title: string; body: string; labels?: string[]; assignees?: string[] }): Promise<Made>;
-  /** An issue (not a pull request) created by `creator` whose body contains `marker`, newest first, among the last 100. */
-  findIssueByMarker(owner: string, repo: string, marker: string, creator: string | undefined): Promise<Made | undefined>;
+  /**
+   * An issue (not a pull request) created by `creator` whose body contains `marker`, among those
+   * updated since `sinceMs` (GitHub's `since`: an issue made for a run was updated after the run
+   * was written), every page, newest first, up to 3,000 issues.
+   */
+  findIssueByMarker(owner: string, repo: string, marker: string, creator: string | undefined, sinceMs: number): Promise<Made | undefined>;
   /** A comment on issue or pull request `number` (GitHub's issue-comments API, as Ocean's PR comments use). */
   createIssueComment(owner: string, repo: string, number: number, body: string): Promise<Made>;
   /** The comment on `number` by `creator` whose body contains `marker`, if any (every page, oldest first, up to 3,000 comments). */
@@ -35,23 +39,32 @@ export function issueWrites({ clients, fail }: WritesContext): IssueWrites {
         .catch(fail(`creating an issue in ${owner}/${repo}`));
       return made(res.data);
     },
-    async findIssueByMarker(owner, repo, marker, creator) {
+    async findIssueByMarker(owner, repo, marker, creator, sinceMs) {
       const gh = await clients.forOwner(owner);
-      const res = await gh
-        .request('GET /repos/{owner}/{repo}/issues', {
-          owner,
-          repo,
-          state: 'all',
-          sort: 'created',
-          direction: 'desc',
-          per_page: 100,
-          ...(creator ? { creator } : {}),
-        })
-        .catch(fail(`listing issues of ${owner}/${repo}`));
-      const hit = (res.data as Array<{ body?: string | null; pull_request?: unknown }>).find(
-        (i) => i.pull_request === undefined && typeof i.body === 'string' && i.body.includes(marker),
-      );
-      return hit === undefined ? undefined : made(hit);
+      // Once only the newest 100 were read: a repository where the agent's login opened more
+      // issues between the first attempt and the look would hide the run's issue, and a second
+      // one would be made. `since` bounds the pages to the issues the run could have made.
+      const since = new Date(sinceMs).toISOString();
+      for (let page = 1; page <= 30; page++) {
+        const res = await gh
+          .request('GET /repos/{owner}/{repo}/issues', {
+            owner,
+            repo,
+            state: 'all',
+            sort: 'created',
+            direction: 'desc',
+            since,
+            per_page: 100,
+            page,
+            ...(creator ? { creator } : {}),
+          })
+          .catch(fail(`listing issues of ${owner}/${repo}`));
+        const list = res.data as Array<{ body?: string | null; pull_request?: unknown }>;
+        const hit = list.find((i) => i.pull_request === undefined && typeof i.body === 'string' && i.body.includes(marker));
+        if (hit) return made(hit);
+        if (list.length < 100) return undefined;
+      }
+      return undefined;
     },
     async createIssueComment(owner, repo, number, body) {
       const gh = await clients.onceForOwner(owner);

@@ -13,6 +13,7 @@ import { AgentError } from '../../agent/errors.js';
 import type { ContentApi } from '../../agent/github/content-api.js';
 import type { Made } from '../../agent/github/content-writes.js';
 import type { GithubApi } from '../../agent/github/github-api.js';
+import { SINCE_MARGIN_MS } from '../../agent/actions/write-once.js';
 import { ACTION_ROUTES, actionAvailability } from '../../agent/github/ghes-routes.js';
 import type { Version } from '../../agent/github/ghes-version.js';
 import type { Logger } from '../../agent/observability/logger.js';
@@ -60,6 +61,8 @@ const request = (action: ActionRequest, over: Partial<RunRequest> = {}): RunRequ
 function fakeGhes(events: string[]) {
   const pulls: Array<Made & { head: string; base: string; open: boolean }> = [];
   const issues: Array<Made & { body: string; creator: string }> = [];
+  /** The `sinceMs` of each issue look-up. */
+  const sinces: number[] = [];
   let next = 1;
   const content = {
     async createPullRequest(owner, repo, body) {
@@ -97,8 +100,9 @@ function fakeGhes(events: string[]) {
       issues.push(issue);
       return { number: issue.number, htmlUrl: issue.htmlUrl };
     },
-    async findIssueByMarker(_owner, _repo, marker, creator) {
+    async findIssueByMarker(_owner, _repo, marker, creator, sinceMs) {
       events.push(`ghes GET issues creator=${creator}`);
+      sinces.push(sinceMs);
       const hit = [...issues].reverse().find((i) => (creator === undefined || i.creator === creator) && i.body.includes(marker));
       return hit && { number: hit.number, htmlUrl: hit.htmlUrl };
     },
@@ -128,7 +132,7 @@ function fakeGhes(events: string[]) {
     pr.open = false;
     return { number: pr.number, htmlUrl: pr.htmlUrl };
   };
-  return { content, pulls, issues, comments };
+  return { content, pulls, issues, comments, sinces };
 }
 
 function harness(
@@ -329,6 +333,12 @@ describe('create_issue (ocean create_issue_executor.py)', () => {
     assert.deepEqual(ghesCalls(h.events), [`ghes GET issues creator=${BOT}`]);
     assert.equal(h.ghes.issues.length, 1);
     assert.equal(h.final()[0]?.summary, 'Issue #1 created: https://ghes.example.com/acme/infra/issues/1');
+  });
+
+  it("the look-up reads the issues updated since the run was written (less the clocks' margin), not a fixed newest 100", async () => {
+    const h = harness({ record: { statusLabel: 'Creating issue' } });
+    await h.run(request(issue()));
+    assert.deepEqual(h.ghes.sinces, [Date.parse('2026-05-01T00:00:00Z') - SINCE_MARGIN_MS]);
   });
 
   it('a crash between the intent and the write: nothing found, exactly one issue created', async () => {
