@@ -15,19 +15,9 @@ import { decodeUpdatePullRequest } from '../../agent/actions/update-pull-request
 import type { PolicyRule } from '../../agent/config/schema.js';
 import { AgentError } from '../../agent/errors.js';
 import type { ContentApi } from '../../agent/github/content-api.js';
-import type { GithubApi } from '../../agent/github/github-api.js';
-import type { Logger } from '../../agent/observability/logger.js';
-import { createMetrics } from '../../agent/observability/metrics.js';
-import type { PortRunApi } from '../../agent/port/port-client.js';
-import type { Report, Reporter } from '../../agent/port/reporter.js';
-import { createMessageProcessor } from '../../agent/run/process-message.js';
-import type { ProcessorSettings } from '../../agent/run/processor-deps.js';
-import type { RunContext } from '../../agent/run/run-scope.js';
-import type { RunWatcher } from '../../agent/tracking/run-watcher.js';
 import type { PortRun } from '../../agent/types/port-run.js';
 import type { ActionRequest, RunRequest } from '../../agent/types/run-request.js';
-import { KeyedMutex, Semaphore } from '../../agent/util/semaphore.js';
-import { virtualClock } from './virtual-clock.js';
+import { actionHarness } from './fakes/action-harness.js';
 
 const RUN_ID = 'r_pullaction000001';
 const BOT = 'ghes-agent[bot]';
@@ -109,67 +99,11 @@ function fakeGhes(events: string[]) {
 
 function harness(opts: { record?: Partial<PortRun>; policy?: PolicyRule[]; runId?: string } = {}) {
   const runId = opts.runId ?? RUN_ID;
-  const { clock, runUntil } = virtualClock();
   const events: string[] = [];
-  const records = new Map<string, PortRun>([
-    [runId, { id: runId, status: 'IN_PROGRESS', statusLabel: null, link: null, externalRunId: null, ...opts.record }],
-  ]);
-  const sent: Report[] = [];
-  const port = { getRun: async (id: string) => (records.has(id) ? { ...records.get(id)! } : undefined) } as unknown as PortRunApi;
-  const reporter: Reporter = {
-    send: async (id, report) => {
-      sent.push(report);
-      events.push(`port ${report.kind === 'patch' ? `PATCH ${JSON.stringify(report.patch)}` : `LOG ${report.log.message}`}`);
-      const r = records.get(id);
-      if (r && report.kind === 'patch') records.set(id, { ...r, ...report.patch });
-    },
-    pending: () => 0,
-    drain: async () => undefined,
-    stop: () => undefined,
-  };
   const ghes = fakeGhes(events);
-  const api = new Proxy(
-    {},
-    { get: (_t, name) => () => assert.fail(`GithubApi.${String(name)} called for a pull-request action`) },
-  ) as GithubApi;
-  const watcher: RunWatcher = { watch: async () => assert.fail('nothing to track'), size: () => 0 };
-  const logger = { child: () => logger, warn: () => undefined, info: () => undefined, error: () => undefined, debug: () => undefined };
-  const metrics = createMetrics({ defaultMetrics: false });
-  const settings: ProcessorSettings = {
-    ghesUrls: ['https://ghes.example.com'],
-    orgs: ['acme'],
-    otherAgentsOrgs: [],
-    policy: opts.policy ?? ALLOW,
-    runIdInput: 'port_run_id',
-    cancelOnTimeout: false,
-    maxWaitMs: 3_600_000,
-  };
-  const processor = createMessageProcessor({
-    settings,
-    port,
-    reporter,
-    api,
-    watcher,
-    dispatchSlots: new Semaphore(1),
-    dispatch: {
-      api,
-      clock,
-      logger: logger as unknown as Logger,
-      locks: new KeyedMutex(),
-      learned: { noRunIdInput: new Set(), runDetails: true },
-      correlationTimeoutMs: 60_000,
-      actor: BOT,
-    },
-    version: [3, 17, 0],
-    metrics,
-    logger: logger as unknown as Logger,
-    clock,
-    content: ghes.content,
-    actor: BOT,
-  });
-  const ctx: RunContext = { intake: 'port-api', where: { claim: 1 }, writtenAtMs: clock.now() };
-  async function run(action: ActionRequest, over: Partial<RunRequest> = {}): Promise<void> {
-    const req: RunRequest = {
+  const h = actionHarness({ ...opts, runId, events, content: ghes.content, policy: opts.policy ?? ALLOW, actor: BOT, version: [3, 17, 0] });
+  const run = (action: ActionRequest, over: Partial<RunRequest> = {}): Promise<void> =>
+    h.run({
       runId,
       runKind: 'action',
       org: String(action.props.org),
@@ -180,24 +114,8 @@ function harness(opts: { record?: Partial<PortRun>; policy?: PolicyRule[]; runId
       portPayload: undefined,
       action,
       ...over,
-    };
-    let done = false;
-    const handled = processor
-      .job(req, ctx)
-      .handle(new AbortController().signal, new AbortController().signal)
-      .finally(() => (done = true));
-    await runUntil(() => done);
-    await handled;
-  }
-  const counted = async (outcome: string) => {
-    const m = new RegExp(`ghes_agent_messages_total\\{outcome="${outcome}",intake="port-api"\\} (\\d+)`).exec(
-      await metrics.registry.metrics(),
-    );
-    return m ? Number(m[1]) : 0;
-  };
-  const final = () => sent.flatMap((r) => (r.kind === 'patch' && r.patch.status !== undefined ? [r.patch] : []));
-  const ghesCalls = () => events.filter((e) => e.startsWith('ghes'));
-  return { run, events, records, ghes, counted, final, ghesCalls };
+    });
+  return { run, events, records: h.records, ghes, counted: h.counted, final: h.final, ghesCalls: h.ghesCalls };
 }
 
 const update = (props: Record<string, unknown>): ActionRequest => ({

@@ -12,22 +12,13 @@ import type { PolicyRule } from '../../agent/config/schema.js';
 import { AgentError } from '../../agent/errors.js';
 import type { ContentApi } from '../../agent/github/content-api.js';
 import type { Made } from '../../agent/github/content-writes.js';
-import type { GithubApi } from '../../agent/github/github-api.js';
 import { SINCE_MARGIN_MS } from '../../agent/actions/write-once.js';
 import { ACTION_ROUTES, actionAvailability } from '../../agent/github/ghes-routes.js';
 import type { Version } from '../../agent/github/ghes-version.js';
-import type { Logger } from '../../agent/observability/logger.js';
-import { createMetrics } from '../../agent/observability/metrics.js';
-import type { PortRunApi } from '../../agent/port/port-client.js';
-import type { Report, Reporter } from '../../agent/port/reporter.js';
-import { createMessageProcessor } from '../../agent/run/process-message.js';
-import type { ProcessorSettings } from '../../agent/run/processor-deps.js';
-import { LeaseExpired, type RunContext } from '../../agent/run/run-scope.js';
-import type { RunWatcher } from '../../agent/tracking/run-watcher.js';
+import { LeaseExpired } from '../../agent/run/run-scope.js';
 import type { PortRun } from '../../agent/types/port-run.js';
 import type { ActionRequest, RunRequest } from '../../agent/types/run-request.js';
-import { KeyedMutex, Semaphore } from '../../agent/util/semaphore.js';
-import { virtualClock } from './virtual-clock.js';
+import { actionHarness } from './fakes/action-harness.js';
 
 const RUN_ID = 'r_action0000000001';
 const BOT = 'ghes-agent[bot]';
@@ -138,110 +129,17 @@ function fakeGhes(events: string[]) {
 function harness(
   opts: { record?: Partial<PortRun>; policy?: PolicyRule[]; version?: Version; runId?: string; dispatchByMs?: number } = {},
 ) {
-  const runId = opts.runId ?? RUN_ID;
-  const { clock, runUntil } = virtualClock();
   const events: string[] = [];
-  const records = new Map<string, PortRun>([
-    [runId, { id: runId, status: 'IN_PROGRESS', statusLabel: null, link: null, externalRunId: null, ...opts.record }],
-  ]);
-  const sent: Report[] = [];
-  const port = { getRun: async (id: string) => (records.has(id) ? { ...records.get(id)! } : undefined) } as unknown as PortRunApi;
-  const reporter: Reporter = {
-    send: async (id, report) => {
-      sent.push(report);
-      events.push(`port ${report.kind === 'patch' ? `PATCH ${JSON.stringify(report.patch)}` : `LOG ${report.log.message}`}`);
-      const r = records.get(id);
-      if (r && report.kind === 'patch') records.set(id, { ...r, ...report.patch });
-    },
-    pending: () => 0,
-    drain: async () => undefined,
-    stop: () => undefined,
-  };
   const ghes = fakeGhes(events);
-  // The workflow API is never touched by these types: any call fails the test.
-  const api = new Proxy(
-    {},
-    { get: (_t, name) => () => assert.fail(`GithubApi.${String(name)} called for a non-workflow action`) },
-  ) as unknown as GithubApi;
-  const watcher: RunWatcher = { watch: async () => assert.fail('nothing to track'), size: () => 0 };
-  const logger: Logger = {
-    child: () => logger,
-    warn: () => undefined,
-    info: () => undefined,
-    error: () => undefined,
-    debug: () => undefined,
-  } as unknown as Logger;
-  const metrics = createMetrics({ defaultMetrics: false });
-  const settings: ProcessorSettings = {
-    ghesUrls: ['https://ghes.example.com'],
-    orgs: ['acme'],
-    otherAgentsOrgs: [],
-    policy: opts.policy ?? ALLOW_ALL,
-    runIdInput: 'port_run_id',
-    cancelOnTimeout: false,
-    maxWaitMs: 3_600_000,
-  };
-  const processor = createMessageProcessor({
-    settings,
-    port,
-    reporter,
-    api,
-    watcher,
-    dispatchSlots: new Semaphore(1),
-    dispatch: {
-      api,
-      clock,
-      logger,
-      locks: new KeyedMutex(),
-      learned: { noRunIdInput: new Set(), runDetails: true },
-      correlationTimeoutMs: 60_000,
-      actor: BOT,
-    },
-    version: opts.version ?? [3, 19, 0],
-    metrics,
-    logger,
-    clock,
+  const h = actionHarness({
+    ...opts,
+    runId: opts.runId ?? RUN_ID,
+    events,
     content: ghes.content,
+    policy: opts.policy ?? ALLOW_ALL,
     actor: BOT,
   });
-  const ctx: RunContext = {
-    intake: 'port-api',
-    where: { claim: 1 },
-    writtenAtMs: clock.now(),
-    ...(opts.dispatchByMs !== undefined ? { dispatchBy: clock.now() + opts.dispatchByMs } : {}),
-  };
-  async function run(req: RunRequest): Promise<void> {
-    let done = false;
-    const handled = processor
-      .job(req, ctx)
-      .handle(new AbortController().signal, new AbortController().signal)
-      .finally(() => (done = true));
-    await runUntil(() => done);
-    await handled;
-  }
-  /** Like run, but resolves with what the handle rejected with (undefined when it resolved). */
-  async function runRejected(req: RunRequest): Promise<unknown> {
-    let done = false;
-    const handled = processor
-      .job(req, ctx)
-      .handle(new AbortController().signal, new AbortController().signal)
-      .then(
-        () => undefined,
-        (err: unknown) => err,
-      )
-      .finally(() => (done = true));
-    await runUntil(() => done);
-    return done ? handled : new Error('still running after every timer ran');
-  }
-  const counted = async (outcome: string) => {
-    const m = new RegExp(`ghes_agent_messages_total\\{outcome="${outcome}",intake="port-api"\\} (\\d+)`).exec(
-      await metrics.registry.metrics(),
-    );
-    return m ? Number(m[1]) : 0;
-  };
-  const final = () =>
-    sent.filter((r) => r.kind === 'patch' && r.patch.status !== undefined).map((r) => (r.kind === 'patch' ? r.patch : undefined));
-  return { run, runRejected, events, records, ghes, sent, counted, final };
+  return { run: h.run, runRejected: h.runRejected, events, records: h.records, ghes, sent: h.sent, counted: h.counted, final: h.final };
 }
 
 const pr = (props: Record<string, unknown> = PR_PROPS): ActionRequest => ({ type: 'create_pull_request', props });
