@@ -16,7 +16,7 @@ import type { ContentApi } from '../../agent/github/content-api.js';
 import type { IssuePatch } from '../../agent/github/content-writes.js';
 import type { PortRun } from '../../agent/types/port-run.js';
 import type { ActionRequest, RunRequest } from '../../agent/types/run-request.js';
-import { actionHarness } from './fakes/action-harness.js';
+import { actionHarness, actionRequest } from './fakes/action-harness.js';
 
 const RUN_ID = 'r_issueact00000001';
 const BOT = 'ghes-agent[bot]';
@@ -106,18 +106,7 @@ function harness(opts: { record?: Partial<PortRun>; policy?: PolicyRule[]; runId
   const ghes = fakeGhes(events);
   const h = actionHarness({ ...opts, runId, events, content: ghes.content, policy: opts.policy ?? ALLOW, actor: BOT, version: [3, 17, 0] });
   const run = (action: ActionRequest, over: Partial<RunRequest> = {}): Promise<void> =>
-    h.run({
-      runId,
-      runKind: 'action',
-      org: 'acme',
-      repo: 'infra',
-      workflow: '',
-      workflowInputs: {},
-      reportWorkflowStatus: true,
-      portPayload: undefined,
-      action,
-      ...over,
-    });
+    h.run(actionRequest(runId, action, { org: 'acme', repo: 'infra', ...over }));
   const before = (a: string, b: (e: string) => boolean) => {
     const i = events.indexOf(a);
     const j = events.findIndex(b);

@@ -17,7 +17,7 @@ import { AgentError } from '../../agent/errors.js';
 import type { ContentApi } from '../../agent/github/content-api.js';
 import type { PortRun } from '../../agent/types/port-run.js';
 import type { ActionRequest, RunRequest } from '../../agent/types/run-request.js';
-import { actionHarness } from './fakes/action-harness.js';
+import { actionHarness, actionRequest } from './fakes/action-harness.js';
 
 const RUN_ID = 'r_pullaction000001';
 const BOT = 'ghes-agent[bot]';
@@ -102,19 +102,7 @@ function harness(opts: { record?: Partial<PortRun>; policy?: PolicyRule[]; runId
   const events: string[] = [];
   const ghes = fakeGhes(events);
   const h = actionHarness({ ...opts, runId, events, content: ghes.content, policy: opts.policy ?? ALLOW, actor: BOT, version: [3, 17, 0] });
-  const run = (action: ActionRequest, over: Partial<RunRequest> = {}): Promise<void> =>
-    h.run({
-      runId,
-      runKind: 'action',
-      org: String(action.props.org),
-      repo: String(action.props.repo),
-      workflow: '',
-      workflowInputs: {},
-      reportWorkflowStatus: true,
-      portPayload: undefined,
-      action,
-      ...over,
-    });
+  const run = (action: ActionRequest, over: Partial<RunRequest> = {}): Promise<void> => h.run(actionRequest(runId, action, over));
   return { run, events, records: h.records, ghes, counted: h.counted, final: h.final, ghesCalls: h.ghesCalls };
 }
 

@@ -18,7 +18,7 @@ import type { Version } from '../../agent/github/ghes-version.js';
 import { LeaseExpired } from '../../agent/run/run-scope.js';
 import type { PortRun } from '../../agent/types/port-run.js';
 import type { ActionRequest, RunRequest } from '../../agent/types/run-request.js';
-import { actionHarness } from './fakes/action-harness.js';
+import { actionHarness, actionRequest } from './fakes/action-harness.js';
 
 const RUN_ID = 'r_action0000000001';
 const BOT = 'ghes-agent[bot]';
@@ -35,18 +35,7 @@ const ALLOW_ALL: PolicyRule[] = [
 const PR_PROPS = { org: 'acme', repo: 'infra', title: 'Bump api', head: 'bump-api', base: 'main', body: 'Why: CVE', draft: true };
 const ISSUE_PROPS = { org: 'acme', repo: 'infra', title: 'Rotate keys', body: 'Please rotate', labels: ['ops'] };
 
-const request = (action: ActionRequest, over: Partial<RunRequest> = {}): RunRequest => ({
-  runId: RUN_ID,
-  runKind: 'action',
-  org: String(action.props.org),
-  repo: String(action.props.repo),
-  workflow: '',
-  workflowInputs: {},
-  reportWorkflowStatus: true,
-  portPayload: undefined,
-  action,
-  ...over,
-});
+const request = (action: ActionRequest, over: Partial<RunRequest> = {}): RunRequest => actionRequest(RUN_ID, action, over);
 
 /** GitHub's pull requests and issues of acme/infra, as the REST API answers them. */
 function fakeGhes(events: string[]) {

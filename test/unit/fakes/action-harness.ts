@@ -17,9 +17,23 @@ import type { ProcessorSettings } from '../../../agent/run/processor-deps.js';
 import type { RunContext } from '../../../agent/run/run-scope.js';
 import type { RunWatcher } from '../../../agent/tracking/run-watcher.js';
 import type { PortPatch, PortRun } from '../../../agent/types/port-run.js';
-import type { RunRequest } from '../../../agent/types/run-request.js';
+import type { ActionRequest, RunRequest } from '../../../agent/types/run-request.js';
 import { KeyedMutex, Semaphore } from '../../../agent/util/semaphore.js';
 import { virtualClock } from '../virtual-clock.js';
+
+/** A claimed action run of `action`, its org and repo from the action's properties unless `over` names them. */
+export const actionRequest = (runId: string, action: ActionRequest, over: Partial<RunRequest> = {}): RunRequest => ({
+  runId,
+  runKind: 'action',
+  org: String(action.props.org),
+  repo: String(action.props.repo),
+  workflow: '',
+  workflowInputs: {},
+  reportWorkflowStatus: true,
+  portPayload: undefined,
+  action,
+  ...over,
+});
 
 export interface ActionHarnessOptions {
   runId: string;
